@@ -15,10 +15,16 @@ set(TK_CORE_WARNINGS -Wall -Wextra -Wpedantic -Wconversion -Wshadow
 # Warnings of applications, tests and benchmarks.
 set(TK_APP_WARNINGS -Wall -Wextra -Wvla -Werror)
 
-# Adds every immediate subdirectory of DIR that has a CMakeLists.txt.
+# Adds every immediate subdirectory of DIR that has a CMakeLists.txt, in
+# name order, except that the subdirectories named after DIR come last (so
+# that they can test with if(TARGET ...) for libraries of their siblings).
 function(tk_add_subdirectories dir)
   file(GLOB children LIST_DIRECTORIES true ${TK_SOURCE_DIR}/${dir}/*)
   list(SORT children)
+  foreach(last ${ARGN})
+    list(REMOVE_ITEM children ${TK_SOURCE_DIR}/${dir}/${last})
+    list(APPEND children ${TK_SOURCE_DIR}/${dir}/${last})
+  endforeach()
   foreach(child ${children})
     if(IS_DIRECTORY ${child} AND EXISTS ${child}/CMakeLists.txt)
       add_subdirectory(${child})
@@ -51,7 +57,8 @@ endfunction()
 function(tk_unit_test name)
   cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES} ${ARG_UNPARSED_ARGUMENTS})
-  target_link_libraries(${name} PRIVATE ${ARG_LIBS} ${CMOCKA_LIBRARIES})
+  target_link_libraries(${name} PRIVATE ${ARG_LIBS} tk_test_support
+                        ${CMOCKA_LIBRARIES})
   target_include_directories(${name} PRIVATE ${CMOCKA_INCLUDE_DIRS}
                              ${TK_SOURCE_DIR}/tests/unit/support)
   target_compile_definitions(${name} PRIVATE
@@ -69,3 +76,12 @@ endfunction()
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)
 set(CMOCKA_LIBRARIES PkgConfig::CMOCKA)
+
+# Helpers shared by all unit tests (tests/unit/support).
+add_library(tk_test_support STATIC ${TK_SOURCE_DIR}/tests/unit/support/tk_test.c)
+target_include_directories(tk_test_support PUBLIC ${TK_SOURCE_DIR}/tests/unit/support)
+target_compile_definitions(tk_test_support PRIVATE TK_VECTOR_DIR="${TK_VECTOR_DIR}")
+tk_app_warnings(tk_test_support)
+
+pkg_check_modules(JANSSON REQUIRED IMPORTED_TARGET jansson)
+set(JANSSON_LIBRARIES PkgConfig::JANSSON)
