@@ -6,7 +6,8 @@
  * the message table are generated from the same lines:
  *
  *   common   0..19     cbor    20..59     crypto  60..79
- *   cose    80..119    suit   120..199    eat    200..239
+ *   cose    80..119    suit   120..179    suit builder 180..199
+ *   eat    200..239
  *   teep   240..299    service (store, transports, apps) 300..399
  *
  * Values are stable once released: new codes take a free value in their
@@ -27,6 +28,7 @@ typedef enum tk_err {
 #include "teepkit/error/crypto.def"
 #include "teepkit/error/cose.def"
 #include "teepkit/error/suit.def"
+#include "teepkit/error/suit_build.def"
 #include "teepkit/error/eat.def"
 #include "teepkit/error/teep.def"
 #include "teepkit/error/service.def"
