@@ -5,10 +5,10 @@
  * and lists its codes in its own file under teepkit/error/, so the enum and
  * the message table are generated from the same lines:
  *
- *   common   0..19     cbor    20..59     crypto  60..79
- *   cose    80..119    suit   120..179    suit builder 180..199
- *   eat    200..239
- *   teep   240..299    service (store, transports, apps) 300..399
+ *   common    0..19     cbor     20..59     crypto   60..79
+ *   cose     80..119    suit    120..179    suit builder 180..199
+ *   eat     200..239    teep    240..299
+ *   store   300..329    net     330..359    service (TAM, agent) 360..399
  *
  * Values are stable once released: new codes take a free value in their
  * library's range, and a code is never renumbered.
@@ -31,6 +31,8 @@ typedef enum tk_err {
 #include "teepkit/error/suit_build.def"
 #include "teepkit/error/eat.def"
 #include "teepkit/error/teep.def"
+#include "teepkit/error/store.def"
+#include "teepkit/error/net.def"
 #include "teepkit/error/service.def"
 #undef TK_ERRDEF
     TK_ERR_MAX_ = 400

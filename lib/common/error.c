@@ -16,6 +16,8 @@ const char *tk_strerror(tk_err err)
 #include "teepkit/error/suit_build.def"
 #include "teepkit/error/eat.def"
 #include "teepkit/error/teep.def"
+#include "teepkit/error/store.def"
+#include "teepkit/error/net.def"
 #include "teepkit/error/service.def"
 #undef TK_ERRDEF
     case TK_ERR_MAX_:
@@ -38,6 +40,8 @@ const char *tk_errname(tk_err err)
 #include "teepkit/error/suit_build.def"
 #include "teepkit/error/eat.def"
 #include "teepkit/error/teep.def"
+#include "teepkit/error/store.def"
+#include "teepkit/error/net.def"
 #include "teepkit/error/service.def"
 #undef TK_ERRDEF
     case TK_ERR_MAX_:
