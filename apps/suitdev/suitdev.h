@@ -1,0 +1,201 @@
+/*
+ * tk_suitdev: a simulated SUIT device on a host, and the component store
+ * that the TEEP agent reuses.
+ *
+ * Each component is a file in one store folder. Its name is derived from
+ * the component identifier (see tk_suitdev_component_name()), so a hostile
+ * identifier can never reach outside the folder. Beside each image the
+ * store keeps metadata: the sequence number and digest of the manifest that
+ * installed it (for rollback checks and for the EAT manifests claim) and
+ * the SHA-256 digest and size of the image.
+ *
+ * Installs are atomic. The image and its metadata are written to ".new"
+ * files, fsync'ed and verified, then renamed over the old files and the
+ * folder is fsync'ed; tk_suitdev_open() completes or discards an install
+ * that a crash interrupted, so a reader sees either the old component or
+ * the new one, never a mix.
+ *
+ * Fetches accept file: URIs that resolve inside one of the configured
+ * folders and http URIs whose host is exactly 127.0.0.1; every other URI is
+ * rejected with TK_ERR_SUIT_DEVICE_URI_REJECTED.
+ *
+ * This is host code: it allocates, does I/O and uses OpenSSL and libcurl.
+ * A tk_suitdev is not thread-safe; use one per thread.
+ */
+#ifndef TK_SUITDEV_H
+#define TK_SUITDEV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "teepkit/common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Maximum number of byte strings in one component identifier. */
+#ifndef TK_SUITDEV_MAX_SEGMENTS
+#define TK_SUITDEV_MAX_SEGMENTS 16
+#endif
+
+/* Default limit on the size of one component image or fetched payload. */
+#ifndef TK_SUITDEV_DEFAULT_MAX_IMAGE
+#define TK_SUITDEV_DEFAULT_MAX_IMAGE (64u * 1024u * 1024u)
+#endif
+
+/* Maximum length of a manifest digest kept in the metadata (SHA-512). */
+#define TK_SUITDEV_MAX_DIGEST 64
+
+/* Capacity of a component file name stem, including its NUL. */
+#define TK_SUITDEV_NAME_SIZE 136
+
+/*
+ * Environment variable of the crash test hook. When it names one of the
+ * install steps "after-write", "after-fsync", "before-rename",
+ * "after-rename" or "after-metadata", the process sends itself SIGKILL at
+ * that step of every install.
+ */
+#define TK_SUITDEV_CRASH_ENV "TK_TEST_CRASH_AT"
+
+/* A SUIT_Component_Identifier: a list of byte strings. The views point into
+ * memory that the caller owns. */
+typedef struct tk_suitdev_id {
+    tk_view segment[TK_SUITDEV_MAX_SEGMENTS];
+    size_t count;
+} tk_suitdev_id;
+
+/* Metadata kept beside each component image. */
+typedef struct tk_suitdev_meta {
+    /* suit-manifest-sequence-number of the manifest that installed it. */
+    uint64_t sequence_number;
+    /* COSE algorithm of manifest_digest, for example -16 for SHA-256. */
+    int64_t manifest_digest_alg;
+    /* Digest of the bstr-wrapped manifest; length 0 when the component was
+     * installed without a manifest. */
+    uint8_t manifest_digest[TK_SUITDEV_MAX_DIGEST];
+    size_t manifest_digest_len;
+    /* SHA-256 of the image and its size in bytes; the store fills these. */
+    uint8_t image_digest[32];
+    uint64_t image_size;
+} tk_suitdev_meta;
+
+/* One component of tk_suitdev_list(). The identifier's segments point into
+ * id_bytes, which the entry owns. */
+typedef struct tk_suitdev_entry {
+    tk_suitdev_id id;
+    uint8_t *id_bytes;
+    char name[TK_SUITDEV_NAME_SIZE];
+    tk_suitdev_meta meta;
+} tk_suitdev_entry;
+
+/* Settings of tk_suitdev_open(). Strings are copied. */
+typedef struct tk_suitdev_config {
+    /* Existing folder that holds the components. */
+    const char *store_dir;
+    /* Folders whose files file: URIs may name; none means no file: URI is
+     * accepted. */
+    const char *const *fetch_dirs;
+    size_t fetch_dir_count;
+    /* Nonzero to fetch http://127.0.0.1 URIs with libcurl. */
+    int allow_http;
+    /* Limit on one image or payload in bytes; 0 selects
+     * TK_SUITDEV_DEFAULT_MAX_IMAGE. */
+    size_t max_image_size;
+    /* Limit on one HTTP transfer in milliseconds; 0 selects 30000. */
+    long http_timeout_ms;
+} tk_suitdev_config;
+
+typedef struct tk_suitdev tk_suitdev;
+
+/*
+ * Opens the store in config->store_dir and recovers any install that a
+ * crash interrupted. On success *device owns a handle to release with
+ * tk_suitdev_close(). Returns TK_ERR_INVALID_ARG for a missing folder
+ * name, TK_ERR_SUIT_DEVICE_IO when a folder cannot be opened.
+ */
+tk_err tk_suitdev_open(const tk_suitdev_config *config, tk_suitdev **device);
+
+/* Releases the handle. Accepts NULL. */
+void tk_suitdev_close(tk_suitdev *device);
+
+/* Returns a sentence describing the last failure of a call on device (with
+ * the file name or URI and errno text), or "" when none failed. */
+const char *tk_suitdev_last_error(const tk_suitdev *device);
+
+/*
+ * Writes the file name stem of a component into name (capacity
+ * TK_SUITDEV_NAME_SIZE): "c" followed by "_s" TEXT for a segment made only
+ * of ASCII letters, digits and '-', or "_h" HEX for any other segment, so
+ * [h'00'] gives "c_h00" and ['TEEP-Device','SecureFS'] gives
+ * "c_sTEEP-Device_sSecureFS". A stem longer than 128 characters is replaced
+ * by "c~" and the SHA-256 of the segments. Returns TK_OK or
+ * TK_ERR_SUIT_DEVICE_BAD_COMPONENT_ID for more than
+ * TK_SUITDEV_MAX_SEGMENTS segments.
+ */
+tk_err tk_suitdev_component_name(const tk_suitdev_id *id, char *name);
+
+/*
+ * Installs data as the component id, atomically, with meta's manifest
+ * fields (the store computes image_digest and image_size). Returns TK_OK,
+ * TK_ERR_LIMIT for an image over the size limit, TK_ERR_SUIT_DEVICE_IO
+ * when a write, fsync or rename fails (the old component is then intact).
+ */
+tk_err tk_suitdev_install(tk_suitdev *device, const tk_suitdev_id *id,
+                          const uint8_t *data, size_t len,
+                          const tk_suitdev_meta *meta);
+
+/*
+ * Reads the image of a component into a malloc'd buffer that the caller
+ * frees. Returns TK_OK, TK_ERR_NOT_FOUND or TK_ERR_SUIT_DEVICE_IO.
+ */
+tk_err tk_suitdev_read(tk_suitdev *device, const tk_suitdev_id *id,
+                       uint8_t **data, size_t *len);
+
+/* Reads the metadata of a component. Returns TK_OK, TK_ERR_NOT_FOUND or
+ * TK_ERR_SUIT_DEVICE_IO for an unreadable or damaged metadata file. */
+tk_err tk_suitdev_get_meta(tk_suitdev *device, const tk_suitdev_id *id,
+                           tk_suitdev_meta *meta);
+
+/* Deletes a component and its metadata. Returns TK_OK, TK_ERR_NOT_FOUND
+ * or TK_ERR_SUIT_DEVICE_IO. */
+tk_err tk_suitdev_delete(tk_suitdev *device, const tk_suitdev_id *id);
+
+/*
+ * Lists the installed components, in file name order, into a malloc'd
+ * array that the caller releases with tk_suitdev_list_free(). Returns
+ * TK_OK or TK_ERR_SUIT_DEVICE_IO.
+ */
+tk_err tk_suitdev_list(tk_suitdev *device, tk_suitdev_entry **entries,
+                       size_t *count);
+
+/* Releases the array of tk_suitdev_list(). Accepts NULL. */
+void tk_suitdev_list_free(tk_suitdev_entry *entries, size_t count);
+
+/*
+ * Checks a manifest against the installed component id: rejects a sequence
+ * number lower than the installed one, and an equal one whose manifest
+ * digest differs. A component that is not installed passes. Returns TK_OK,
+ * TK_ERR_SUIT_DEVICE_ROLLBACK or TK_ERR_SUIT_DEVICE_IO.
+ */
+tk_err tk_suitdev_check_rollback(tk_suitdev *device, const tk_suitdev_id *id,
+                                 uint64_t sequence_number,
+                                 const tk_suitdev_meta *manifest);
+
+/*
+ * Fetches uri into a malloc'd buffer that the caller frees. Accepts
+ * file:///PATH, file:/PATH and file://localhost/PATH naming a regular file
+ * inside a configured folder (after resolving symbolic links and "..") and,
+ * when allowed, http://127.0.0.1[:PORT]/PATH, without redirects or
+ * proxies. Returns TK_OK, TK_ERR_SUIT_DEVICE_URI_REJECTED,
+ * TK_ERR_SUIT_DEVICE_FETCH_FAILED or TK_ERR_LIMIT for a payload over the
+ * size limit.
+ */
+tk_err tk_suitdev_fetch(tk_suitdev *device, const char *uri, uint8_t **data,
+                        size_t *len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TK_SUITDEV_H */
