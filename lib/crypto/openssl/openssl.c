@@ -1,0 +1,100 @@
+/*
+ * The OpenSSL 3 backend table: capability query, random bytes, and the
+ * function pointers of the other files of this folder.
+ */
+#include <limits.h>
+
+#include <openssl/err.h>
+#include <openssl/rand.h>
+
+#include "openssl_internal.h"
+
+static tk_err ossl_supports(void *ctx, tk_alg alg, int32_t crv)
+{
+    (void)ctx;
+    bool curve_ok = crv == TK_CRV_NONE || crv == TK_CRV_P256 ||
+                    crv == TK_CRV_P384 || crv == TK_CRV_X25519 ||
+                    crv == TK_CRV_ED25519;
+    if (!curve_ok) {
+        return TK_ERR_CRYPTO_UNSUPPORTED_ALG;
+    }
+    if (tk_crypto_alg_is_ecdsa(alg) || tk_crypto_alg_is_eddsa(alg)) {
+        return crv == TK_CRV_NONE || crv == tk_crypto_sig_curve(alg)
+                   ? TK_OK
+                   : TK_ERR_CRYPTO_UNSUPPORTED_ALG;
+    }
+    switch (alg) {
+    case TK_ALG_NONE:
+        return crv != TK_CRV_NONE ? TK_OK : TK_ERR_CRYPTO_UNSUPPORTED_ALG;
+    case TK_ALG_SHA256:
+    case TK_ALG_SHA384:
+    case TK_ALG_SHA512:
+    case TK_ALG_HMAC_256_64:
+    case TK_ALG_HMAC_256_256:
+    case TK_ALG_HMAC_384_384:
+    case TK_ALG_HMAC_512_512:
+    case TK_ALG_A128KW:
+    case TK_ALG_A192KW:
+    case TK_ALG_A256KW:
+    case TK_ALG_A128GCM:
+    case TK_ALG_A192GCM:
+    case TK_ALG_A256GCM:
+    case TK_ALG_CHACHA20_POLY1305:
+    case TK_ALG_A128CTR:
+    case TK_ALG_A192CTR:
+    case TK_ALG_A256CTR:
+        return crv == TK_CRV_NONE ? TK_OK : TK_ERR_CRYPTO_UNSUPPORTED_ALG;
+    default:
+        return TK_ERR_CRYPTO_UNSUPPORTED_ALG;
+    }
+}
+
+static tk_err ossl_random(void *ctx, uint8_t *out, size_t len)
+{
+    (void)ctx;
+    if (out == NULL && len > 0) {
+        return TK_ERR_INVALID_ARG;
+    }
+    while (len > 0) {
+        int chunk = len > INT_MAX ? INT_MAX : (int)len;
+        if (RAND_bytes(out, chunk) != 1) {
+            ERR_clear_error();
+            return TK_ERR_CRYPTO_RANDOM;
+        }
+        out += chunk;
+        len -= (size_t)chunk;
+    }
+    return TK_OK;
+}
+
+static const tk_crypto tk_ossl_table = {
+    .ctx = NULL,
+    .name = "openssl",
+    .supports = ossl_supports,
+    .hash = tk_ossl_hash,
+    .hash_start = tk_ossl_hash_start,
+    .hash_update = tk_ossl_hash_update,
+    .hash_finish = tk_ossl_hash_finish,
+    .hash_abort = tk_ossl_hash_abort,
+    .sign = tk_ossl_sign,
+    .verify = tk_ossl_verify,
+    .mac = tk_ossl_mac,
+    .hkdf = tk_ossl_hkdf,
+    .key_wrap = tk_ossl_key_wrap,
+    .key_unwrap = tk_ossl_key_unwrap,
+    .ecdh = tk_ossl_ecdh,
+    .key_generate = tk_ossl_key_generate,
+    .key_import = tk_ossl_key_import,
+    .aead_encrypt = tk_ossl_aead_encrypt,
+    .aead_decrypt = tk_ossl_aead_decrypt,
+    .cipher_start = tk_ossl_cipher_start,
+    .cipher_update = tk_ossl_cipher_update,
+    .cipher_finish = tk_ossl_cipher_finish,
+    .cipher_abort = tk_ossl_cipher_abort,
+    .random = ossl_random,
+};
+
+const tk_crypto *tk_crypto_openssl(void)
+{
+    return &tk_ossl_table;
+}

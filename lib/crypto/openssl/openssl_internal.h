@@ -1,0 +1,83 @@
+/*
+ * Internal declarations shared by the files of the OpenSSL 3 backend.
+ */
+#ifndef TK_CRYPTO_OPENSSL_INTERNAL_H
+#define TK_CRYPTO_OPENSSL_INTERNAL_H
+
+#include <openssl/evp.h>
+
+#include "crypto_backend.h"
+
+/* Identity of this backend in tk_key.backend_owner. */
+extern const char tk_ossl_owner;
+
+/* Table functions, one file per group. */
+tk_err tk_ossl_hash(void *ctx, tk_alg alg, const tk_view *parts,
+                    size_t nparts, uint8_t *digest, size_t digest_cap,
+                    size_t *digest_len);
+tk_err tk_ossl_hash_start(void *ctx, tk_crypto_hash_state *state,
+                          tk_alg alg);
+tk_err tk_ossl_hash_update(void *ctx, tk_crypto_hash_state *state,
+                           const uint8_t *data, size_t len);
+tk_err tk_ossl_hash_finish(void *ctx, tk_crypto_hash_state *state,
+                           uint8_t *digest, size_t digest_cap,
+                           size_t *digest_len);
+void tk_ossl_hash_abort(void *ctx, tk_crypto_hash_state *state);
+
+tk_err tk_ossl_sign(void *ctx, tk_alg alg, const tk_key *key,
+                    const tk_view *parts, size_t nparts, uint8_t *sig,
+                    size_t sig_cap, size_t *sig_len);
+tk_err tk_ossl_verify(void *ctx, tk_alg alg, const tk_key *key,
+                      const tk_view *parts, size_t nparts, tk_view sig);
+
+tk_err tk_ossl_mac(void *ctx, tk_alg alg, const tk_key *key,
+                   const tk_view *parts, size_t nparts, uint8_t *tag,
+                   size_t tag_cap, size_t *tag_len);
+tk_err tk_ossl_hkdf(void *ctx, tk_alg hash_alg, tk_view salt, tk_view ikm,
+                    tk_view info, uint8_t *out, size_t out_len);
+tk_err tk_ossl_key_wrap(void *ctx, tk_alg alg, const tk_key *kek,
+                        tk_view plain, uint8_t *out, size_t out_cap,
+                        size_t *out_len);
+tk_err tk_ossl_key_unwrap(void *ctx, tk_alg alg, const tk_key *kek,
+                          tk_view wrapped, uint8_t *out, size_t out_cap,
+                          size_t *out_len);
+
+tk_err tk_ossl_ecdh(void *ctx, const tk_key *priv, const tk_key *peer,
+                    uint8_t *secret, size_t secret_cap, size_t *secret_len);
+tk_err tk_ossl_key_generate(void *ctx, int32_t crv, tk_key *key);
+tk_err tk_ossl_key_import(void *ctx, const tk_key_params *params,
+                          tk_key *key);
+
+tk_err tk_ossl_aead_encrypt(void *ctx, tk_alg alg, const tk_key *key,
+                            tk_view iv, tk_view aad, tk_view plain,
+                            uint8_t *out, size_t out_cap, size_t *out_len);
+tk_err tk_ossl_aead_decrypt(void *ctx, tk_alg alg, const tk_key *key,
+                            tk_view iv, tk_view aad, tk_view in,
+                            uint8_t *out, size_t out_cap, size_t *out_len);
+tk_err tk_ossl_cipher_start(void *ctx, tk_crypto_cipher_state *state,
+                            tk_alg alg, const tk_key *key, tk_view iv,
+                            tk_view aad, tk_crypto_dir dir);
+tk_err tk_ossl_cipher_update(void *ctx, tk_crypto_cipher_state *state,
+                             const uint8_t *in, size_t len, uint8_t *out);
+tk_err tk_ossl_cipher_finish(void *ctx, tk_crypto_cipher_state *state,
+                             tk_view expected_tag, uint8_t *tag_out,
+                             size_t tag_out_len);
+void tk_ossl_cipher_abort(void *ctx, tk_crypto_cipher_state *state);
+
+/*
+ * Hashes the concatenation of parts with a SHA-2 alg into md (room for
+ * TK_CRYPTO_MAX_HASH_SIZE bytes) and stores the digest size in *md_len.
+ */
+tk_err tk_ossl_digest_parts(tk_alg alg, const tk_view *parts, size_t nparts,
+                            uint8_t *md, size_t *md_len);
+
+/*
+ * Stores in *pkey the EVP_PKEY of key: the cached one when this backend
+ * imported the key, otherwise a new one built from the raw fields. In the
+ * second case *temporary is true and the caller frees it with
+ * EVP_PKEY_free. private_needed requests the private part.
+ */
+tk_err tk_ossl_pkey_get(const tk_key *key, bool private_needed,
+                        EVP_PKEY **pkey, bool *temporary);
+
+#endif /* TK_CRYPTO_OPENSSL_INTERNAL_H */
