@@ -1,0 +1,166 @@
+/*
+ * The Mbed TLS 2.28 backend table: capability query, the CTR_DRBG and its
+ * entropy source, and the function pointers of the other files of this
+ * folder.
+ *
+ * The DRBG lives in this file's static state and is seeded on the first
+ * tk_crypto_mbedtls() call. That first call is not thread-safe, so a
+ * multi-threaded host makes it before starting threads. Later DRBG calls
+ * are serialized by Mbed TLS when it is built with MBEDTLS_THREADING_C, as
+ * Debian 12 builds it.
+ */
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/entropy.h>
+
+#include "mbedtls_internal.h"
+
+/* Backend context: the table's ctx member points here. */
+typedef struct tk_mbed_ctx {
+    mbedtls_entropy_context entropy;
+    mbedtls_ctr_drbg_context drbg;
+    bool seeded;
+    tk_crypto_entropy_fn entropy_fn;
+    void *entropy_fn_ctx;
+} tk_mbed_ctx;
+
+static tk_mbed_ctx tk_mbed_state;
+
+/* Personalization string of the DRBG (NIST SP 800-90A section 8.7.1). */
+static const unsigned char tk_mbed_pers[] = "teepkit crypto mbedtls";
+
+int tk_mbed_rng(void *ctx, unsigned char *out, size_t len)
+{
+    tk_mbed_ctx *mc = ctx;
+
+    return mbedtls_ctr_drbg_random(&mc->drbg, out, len);
+}
+
+tk_err tk_crypto_mbedtls_set_entropy(tk_crypto_entropy_fn fn, void *fn_ctx)
+{
+    if (fn == NULL) {
+        return TK_ERR_INVALID_ARG;
+    }
+    if (tk_mbed_state.seeded) {
+        return TK_ERR_STATE;
+    }
+    tk_mbed_state.entropy_fn = fn;
+    tk_mbed_state.entropy_fn_ctx = fn_ctx;
+    return TK_OK;
+}
+
+/* Seeds the DRBG from the configured entropy source. */
+static bool seed(tk_mbed_ctx *mc)
+{
+    mbedtls_entropy_init(&mc->entropy);
+    mbedtls_ctr_drbg_init(&mc->drbg);
+    if (mc->entropy_fn != NULL &&
+        mbedtls_entropy_add_source(&mc->entropy, mc->entropy_fn,
+                                   mc->entropy_fn_ctx, 32,
+                                   MBEDTLS_ENTROPY_SOURCE_STRONG) != 0) {
+        return false;
+    }
+    return mbedtls_ctr_drbg_seed(&mc->drbg, mbedtls_entropy_func,
+                                 &mc->entropy, tk_mbed_pers,
+                                 sizeof(tk_mbed_pers) - 1) == 0;
+}
+
+static tk_err mbed_supports(void *ctx, tk_alg alg, int32_t crv)
+{
+    (void)ctx;
+    bool curve_ok = crv == TK_CRV_NONE || crv == TK_CRV_P256 ||
+                    crv == TK_CRV_P384 || crv == TK_CRV_X25519;
+    if (!curve_ok) {
+        return TK_ERR_CRYPTO_UNSUPPORTED_ALG;
+    }
+    if (tk_crypto_alg_is_ecdsa(alg)) {
+        return crv == TK_CRV_NONE || crv == tk_crypto_sig_curve(alg)
+                   ? TK_OK
+                   : TK_ERR_CRYPTO_UNSUPPORTED_ALG;
+    }
+    switch (alg) {
+    case TK_ALG_NONE:
+        return crv != TK_CRV_NONE ? TK_OK : TK_ERR_CRYPTO_UNSUPPORTED_ALG;
+    case TK_ALG_SHA256:
+    case TK_ALG_SHA384:
+    case TK_ALG_SHA512:
+    case TK_ALG_HMAC_256_64:
+    case TK_ALG_HMAC_256_256:
+    case TK_ALG_HMAC_384_384:
+    case TK_ALG_HMAC_512_512:
+    case TK_ALG_A128KW:
+    case TK_ALG_A192KW:
+    case TK_ALG_A256KW:
+    case TK_ALG_A128GCM:
+    case TK_ALG_A192GCM:
+    case TK_ALG_A256GCM:
+    case TK_ALG_CHACHA20_POLY1305:
+    case TK_ALG_A128CTR:
+    case TK_ALG_A192CTR:
+    case TK_ALG_A256CTR:
+        return crv == TK_CRV_NONE ? TK_OK : TK_ERR_CRYPTO_UNSUPPORTED_ALG;
+    default:
+        /* EdDSA and Ed25519 among others: Mbed TLS 2.28 has no EdDSA. */
+        return TK_ERR_CRYPTO_UNSUPPORTED_ALG;
+    }
+}
+
+static tk_err mbed_random(void *ctx, uint8_t *out, size_t len)
+{
+    tk_mbed_ctx *mc = ctx;
+
+    if (out == NULL && len > 0) {
+        return TK_ERR_INVALID_ARG;
+    }
+    /* The DRBG returns at most MBEDTLS_CTR_DRBG_MAX_REQUEST per call. */
+    while (len > 0) {
+        size_t chunk = len > MBEDTLS_CTR_DRBG_MAX_REQUEST
+                           ? MBEDTLS_CTR_DRBG_MAX_REQUEST
+                           : len;
+        if (mbedtls_ctr_drbg_random(&mc->drbg, out, chunk) != 0) {
+            return TK_ERR_CRYPTO_RANDOM;
+        }
+        out += chunk;
+        len -= chunk;
+    }
+    return TK_OK;
+}
+
+static const tk_crypto tk_mbed_table = {
+    .ctx = &tk_mbed_state,
+    .name = "mbedtls",
+    .supports = mbed_supports,
+    .hash = tk_mbed_hash,
+    .hash_start = tk_mbed_hash_start,
+    .hash_update = tk_mbed_hash_update,
+    .hash_finish = tk_mbed_hash_finish,
+    .hash_abort = tk_mbed_hash_abort,
+    .sign = tk_mbed_sign,
+    .verify = tk_mbed_verify,
+    .mac = tk_mbed_mac,
+    .hkdf = tk_mbed_hkdf,
+    .key_wrap = tk_mbed_key_wrap,
+    .key_unwrap = tk_mbed_key_unwrap,
+    .ecdh = tk_mbed_ecdh,
+    .key_generate = tk_mbed_key_generate,
+    .key_import = tk_mbed_key_import,
+    .aead_encrypt = tk_mbed_aead_encrypt,
+    .aead_decrypt = tk_mbed_aead_decrypt,
+    .cipher_start = tk_mbed_cipher_start,
+    .cipher_update = tk_mbed_cipher_update,
+    .cipher_finish = tk_mbed_cipher_finish,
+    .cipher_abort = tk_mbed_cipher_abort,
+    .random = mbed_random,
+};
+
+const tk_crypto *tk_crypto_mbedtls(void)
+{
+    if (!tk_mbed_state.seeded) {
+        if (!seed(&tk_mbed_state)) {
+            mbedtls_ctr_drbg_free(&tk_mbed_state.drbg);
+            mbedtls_entropy_free(&tk_mbed_state.entropy);
+            return NULL;
+        }
+        tk_mbed_state.seeded = true;
+    }
+    return &tk_mbed_table;
+}

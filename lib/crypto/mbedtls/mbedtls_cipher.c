@@ -1,0 +1,414 @@
+/*
+ * Symmetric ciphers for the Mbed TLS backend: one-shot AEAD (AES-GCM,
+ * ChaCha20/Poly1305) and the streaming AES-CTR / AES-GCM cipher.
+ *
+ * Mbed TLS 2.28's GCM update takes a partial block only as the last call,
+ * but the streaming interface promises chunks of any size with exactly as
+ * many bytes out as in. So streaming GCM produces the keystream with AES in
+ * CTR mode from the second counter block (inc32 of IV || 1, the GCM
+ * counter layout for a 96-bit IV; see NIST SP 800-38D section 7.1) and
+ * feeds the ciphertext to an Mbed TLS GCM context in decrypt mode, in whole
+ * blocks, only to compute the tag. That costs two AES operations per block.
+ */
+#include <string.h>
+
+#include <mbedtls/aes.h>
+#include <mbedtls/chachapoly.h>
+#include <mbedtls/gcm.h>
+
+#include "mbedtls_internal.h"
+
+/* GCM limit on plaintext: 2^32 - 2 blocks (NIST SP 800-38D section 5.2.1.1). */
+#define TK_MBED_GCM_MAX_BYTES ((((uint64_t)1 << 32) - 2) * 16)
+
+/* Tells whether len more bytes after total exceed the GCM limit. The
+ * uint64_t parameters keep the check valid where size_t is 32 bits. */
+static bool gcm_too_long(uint64_t total, uint64_t len)
+{
+    return len > TK_MBED_GCM_MAX_BYTES || total > TK_MBED_GCM_MAX_BYTES - len;
+}
+
+/* Checks the key and IV of an AEAD alg. */
+static tk_err aead_check(tk_alg alg, const tk_key *key, tk_view iv)
+{
+    if (!tk_crypto_alg_is_gcm(alg) && alg != TK_ALG_CHACHA20_POLY1305) {
+        return TK_ERR_CRYPTO_UNSUPPORTED_ALG;
+    }
+    tk_err err = tk_crypto_check_symmetric(key, alg);
+    if (err != TK_OK) {
+        return err;
+    }
+    if (iv.len != TK_CRYPTO_AEAD_IV_SIZE) {
+        return TK_ERR_CRYPTO_IV_LENGTH;
+    }
+    return TK_OK;
+}
+
+/* Encrypts (tag written) or decrypts (tag checked) with AES-GCM. */
+static int gcm_run(const tk_key *key, tk_view iv, tk_view aad,
+                   const uint8_t *in, size_t len, uint8_t *out, uint8_t *tag,
+                   bool enc)
+{
+    mbedtls_gcm_context gcm;
+    int rc;
+
+    mbedtls_gcm_init(&gcm);
+    rc = mbedtls_gcm_setkey(&gcm, MBEDTLS_CIPHER_ID_AES, key->k,
+                            (unsigned int)(key->k_len * 8));
+    if (rc == 0 && enc) {
+        rc = mbedtls_gcm_crypt_and_tag(&gcm, MBEDTLS_GCM_ENCRYPT, len, iv.ptr,
+                                       iv.len, aad.ptr, aad.len, in, out,
+                                       TK_CRYPTO_AEAD_TAG_SIZE, tag);
+    } else if (rc == 0) {
+        /* auth_decrypt compares in constant time and wipes out on a
+         * mismatch. */
+        rc = mbedtls_gcm_auth_decrypt(&gcm, len, iv.ptr, iv.len, aad.ptr,
+                                      aad.len, tag, TK_CRYPTO_AEAD_TAG_SIZE,
+                                      in, out);
+    }
+    mbedtls_gcm_free(&gcm);
+    return rc;
+}
+
+/* The same with ChaCha20/Poly1305 (RFC 8439). */
+static int chachapoly_run(const tk_key *key, tk_view iv, tk_view aad,
+                          const uint8_t *in, size_t len, uint8_t *out,
+                          uint8_t *tag, bool enc)
+{
+    mbedtls_chachapoly_context cp;
+    int rc;
+
+    mbedtls_chachapoly_init(&cp);
+    rc = mbedtls_chachapoly_setkey(&cp, key->k);
+    if (rc == 0 && enc) {
+        rc = mbedtls_chachapoly_encrypt_and_tag(&cp, len, iv.ptr, aad.ptr,
+                                                aad.len, in, out, tag);
+    } else if (rc == 0) {
+        rc = mbedtls_chachapoly_auth_decrypt(&cp, len, iv.ptr, aad.ptr,
+                                             aad.len, tag, in, out);
+    }
+    mbedtls_chachapoly_free(&cp);
+    return rc;
+}
+
+/* Runs the AEAD alg and maps the result. */
+static tk_err aead_run(tk_alg alg, const tk_key *key, tk_view iv,
+                       tk_view aad, const uint8_t *in, size_t len,
+                       uint8_t *out, uint8_t *tag, bool enc)
+{
+    int rc = alg == TK_ALG_CHACHA20_POLY1305
+                 ? chachapoly_run(key, iv, aad, in, len, out, tag, enc)
+                 : gcm_run(key, iv, aad, in, len, out, tag, enc);
+
+    if (rc == MBEDTLS_ERR_GCM_AUTH_FAILED ||
+        rc == MBEDTLS_ERR_CHACHAPOLY_AUTH_FAILED) {
+        return TK_ERR_CRYPTO_TAG_INVALID;
+    }
+    return rc == 0 ? TK_OK : TK_ERR_CRYPTO_BACKEND;
+}
+
+tk_err tk_mbed_aead_encrypt(void *ctx, tk_alg alg, const tk_key *key,
+                            tk_view iv, tk_view aad, tk_view plain,
+                            uint8_t *out, size_t out_cap, size_t *out_len)
+{
+    (void)ctx;
+    if (out_len == NULL) {
+        return TK_ERR_INVALID_ARG;
+    }
+    *out_len = 0;
+    if (key == NULL || out == NULL || !tk_crypto_view_ok(iv) ||
+        !tk_crypto_view_ok(aad) || !tk_crypto_view_ok(plain)) {
+        return TK_ERR_INVALID_ARG;
+    }
+    tk_err err = aead_check(alg, key, iv);
+    if (err != TK_OK) {
+        return err;
+    }
+    if (gcm_too_long(0, plain.len)) {
+        return TK_ERR_CRYPTO_INPUT_LENGTH;
+    }
+    size_t size = plain.len + TK_CRYPTO_AEAD_TAG_SIZE;
+    if (out_cap < size) {
+        *out_len = size;
+        return TK_ERR_BUFFER_TOO_SMALL;
+    }
+    err = aead_run(alg, key, iv, aad, plain.ptr, plain.len, out,
+                   out + plain.len, true);
+    if (err != TK_OK) {
+        tk_crypto_wipe(out, size);
+        return err;
+    }
+    *out_len = size;
+    return TK_OK;
+}
+
+tk_err tk_mbed_aead_decrypt(void *ctx, tk_alg alg, const tk_key *key,
+                            tk_view iv, tk_view aad, tk_view in,
+                            uint8_t *out, size_t out_cap, size_t *out_len)
+{
+    (void)ctx;
+    if (out_len == NULL) {
+        return TK_ERR_INVALID_ARG;
+    }
+    *out_len = 0;
+    if (key == NULL || (out == NULL && out_cap > 0) ||
+        !tk_crypto_view_ok(iv) || !tk_crypto_view_ok(aad) ||
+        !tk_crypto_view_ok(in)) {
+        return TK_ERR_INVALID_ARG;
+    }
+    tk_err err = aead_check(alg, key, iv);
+    if (err != TK_OK) {
+        return err;
+    }
+    if (in.len < TK_CRYPTO_AEAD_TAG_SIZE) {
+        return TK_ERR_CRYPTO_INPUT_LENGTH;
+    }
+    size_t size = in.len - TK_CRYPTO_AEAD_TAG_SIZE;
+    if (out_cap < size) {
+        *out_len = size;
+        return TK_ERR_BUFFER_TOO_SMALL;
+    }
+    /* The tag is copied first because out may overlap in. */
+    uint8_t tag[TK_CRYPTO_AEAD_TAG_SIZE];
+    uint8_t scratch[1];
+    memcpy(tag, in.ptr + size, sizeof(tag));
+    err = aead_run(alg, key, iv, aad, in.ptr, size,
+                   out != NULL ? out : scratch, tag, false);
+    if (err != TK_OK) {
+        tk_crypto_wipe(out, size);
+        return err;
+    }
+    *out_len = size;
+    return TK_OK;
+}
+
+/* Layout of tk_crypto_cipher_state for this backend. */
+typedef struct tk_mbed_cipher_state {
+    uint32_t magic;
+    tk_alg alg;
+    tk_crypto_dir dir;
+    mbedtls_aes_context aes; /* CTR keystream, for both algorithms */
+    uint8_t counter[16];
+    uint8_t stream_block[16];
+    size_t stream_offset;
+    uint64_t total;          /* bytes processed, for the GCM limit */
+    mbedtls_gcm_context gcm; /* GCM only: computes the tag */
+    uint8_t pending[16];     /* GCM ciphertext not yet given to gcm */
+    size_t pending_len;
+} tk_mbed_cipher_state;
+
+_Static_assert(sizeof(tk_mbed_cipher_state) <= TK_CRYPTO_CIPHER_STATE_SIZE,
+               "TK_CRYPTO_CIPHER_STATE_SIZE is too small for Mbed TLS");
+
+static tk_mbed_cipher_state *cipher_state(tk_crypto_cipher_state *state)
+{
+    return (tk_mbed_cipher_state *)state->opaque.bytes;
+}
+
+/* Sets up the GCM part of st: tag computation and the counter. */
+static int gcm_start(tk_mbed_cipher_state *st, const tk_key *key, tk_view iv,
+                     tk_view aad)
+{
+    int rc = mbedtls_gcm_setkey(&st->gcm, MBEDTLS_CIPHER_ID_AES, key->k,
+                                (unsigned int)(key->k_len * 8));
+    if (rc == 0) {
+        rc = mbedtls_gcm_starts(&st->gcm, MBEDTLS_GCM_DECRYPT, iv.ptr, iv.len,
+                                aad.ptr, aad.len);
+    }
+    /* First data counter block: IV || 00000002. */
+    memcpy(st->counter, iv.ptr, 12);
+    st->counter[12] = 0;
+    st->counter[13] = 0;
+    st->counter[14] = 0;
+    st->counter[15] = 2;
+    return rc;
+}
+
+tk_err tk_mbed_cipher_start(void *ctx, tk_crypto_cipher_state *state,
+                            tk_alg alg, const tk_key *key, tk_view iv,
+                            tk_view aad, tk_crypto_dir dir)
+{
+    (void)ctx;
+    if (state == NULL) {
+        return TK_ERR_INVALID_ARG;
+    }
+    tk_crypto_wipe(state, sizeof(*state));
+    if (key == NULL || !tk_crypto_view_ok(iv) || !tk_crypto_view_ok(aad) ||
+        (dir != TK_CRYPTO_ENCRYPT && dir != TK_CRYPTO_DECRYPT)) {
+        return TK_ERR_INVALID_ARG;
+    }
+    bool ctr = tk_crypto_alg_is_ctr(alg);
+    if (!ctr && !tk_crypto_alg_is_gcm(alg)) {
+        return TK_ERR_CRYPTO_UNSUPPORTED_ALG;
+    }
+    tk_err err = tk_crypto_check_symmetric(key, alg);
+    if (err != TK_OK) {
+        return err;
+    }
+    if (iv.len != (ctr ? TK_CRYPTO_CTR_IV_SIZE : TK_CRYPTO_AEAD_IV_SIZE)) {
+        return TK_ERR_CRYPTO_IV_LENGTH;
+    }
+    if (ctr && aad.len > 0) {
+        return TK_ERR_INVALID_ARG;
+    }
+
+    tk_mbed_cipher_state *st = cipher_state(state);
+    mbedtls_aes_init(&st->aes);
+    mbedtls_gcm_init(&st->gcm);
+    int rc = mbedtls_aes_setkey_enc(&st->aes, key->k,
+                                    (unsigned int)(key->k_len * 8));
+    if (rc == 0 && ctr) {
+        memcpy(st->counter, iv.ptr, 16);
+    } else if (rc == 0) {
+        rc = gcm_start(st, key, iv, aad);
+    }
+    if (rc != 0) {
+        mbedtls_aes_free(&st->aes);
+        mbedtls_gcm_free(&st->gcm);
+        tk_crypto_wipe(state, sizeof(*state));
+        return TK_ERR_CRYPTO_BACKEND;
+    }
+    st->alg = alg;
+    st->dir = dir;
+    st->magic = TK_CRYPTO_CIPHER_MAGIC;
+    return TK_OK;
+}
+
+/* Feeds len bytes of ciphertext to the GCM tag computation, in whole
+ * blocks; a partial block waits in st->pending. */
+static int gcm_absorb(tk_mbed_cipher_state *st, const uint8_t *ct, size_t len)
+{
+    uint8_t discard[16];
+    int rc = 0;
+
+    while (rc == 0 && len > 0) {
+        size_t take = 16 - st->pending_len;
+        if (take > len) {
+            take = len;
+        }
+        if (st->pending_len == 0 && len >= 16) {
+            rc = mbedtls_gcm_update(&st->gcm, 16, ct, discard);
+            take = 16;
+        } else {
+            memcpy(st->pending + st->pending_len, ct, take);
+            st->pending_len += take;
+            if (st->pending_len == 16) {
+                rc = mbedtls_gcm_update(&st->gcm, 16, st->pending, discard);
+                st->pending_len = 0;
+            }
+        }
+        ct += take;
+        len -= take;
+    }
+    tk_crypto_wipe(discard, sizeof(discard));
+    return rc;
+}
+
+tk_err tk_mbed_cipher_update(void *ctx, tk_crypto_cipher_state *state,
+                             const uint8_t *in, size_t len, uint8_t *out)
+{
+    if (state == NULL) {
+        return TK_ERR_INVALID_ARG;
+    }
+    tk_mbed_cipher_state *st = cipher_state(state);
+    if (st->magic != TK_CRYPTO_CIPHER_MAGIC) {
+        return TK_ERR_STATE;
+    }
+    if (len > 0 && (in == NULL || out == NULL)) {
+        tk_mbed_cipher_abort(ctx, state);
+        return TK_ERR_INVALID_ARG;
+    }
+    bool gcm = tk_crypto_alg_is_gcm(st->alg);
+    if (gcm && gcm_too_long(st->total, len)) {
+        tk_mbed_cipher_abort(ctx, state);
+        return TK_ERR_CRYPTO_INPUT_LENGTH;
+    }
+    st->total += len;
+
+    int rc = 0;
+    if (gcm && st->dir == TK_CRYPTO_DECRYPT) {
+        rc = gcm_absorb(st, in, len); /* before out overwrites in */
+    }
+    if (rc == 0 && len > 0) {
+        rc = mbedtls_aes_crypt_ctr(&st->aes, len, &st->stream_offset,
+                                   st->counter, st->stream_block, in, out);
+    }
+    if (rc == 0 && gcm && st->dir == TK_CRYPTO_ENCRYPT) {
+        rc = gcm_absorb(st, out, len);
+    }
+    if (rc != 0) {
+        tk_mbed_cipher_abort(ctx, state);
+        return TK_ERR_CRYPTO_BACKEND;
+    }
+    return TK_OK;
+}
+
+/* Finishes the GCM tag of st into tag. */
+static int gcm_tag(tk_mbed_cipher_state *st, uint8_t *tag)
+{
+    uint8_t discard[16];
+    int rc = 0;
+
+    if (st->pending_len > 0) {
+        rc = mbedtls_gcm_update(&st->gcm, st->pending_len, st->pending,
+                                discard);
+    }
+    if (rc == 0) {
+        rc = mbedtls_gcm_finish(&st->gcm, tag, TK_CRYPTO_AEAD_TAG_SIZE);
+    }
+    tk_crypto_wipe(discard, sizeof(discard));
+    return rc;
+}
+
+tk_err tk_mbed_cipher_finish(void *ctx, tk_crypto_cipher_state *state,
+                             tk_view expected_tag, uint8_t *tag_out,
+                             size_t tag_out_len)
+{
+    if (state == NULL) {
+        return TK_ERR_INVALID_ARG;
+    }
+    tk_mbed_cipher_state *st = cipher_state(state);
+    if (st->magic != TK_CRYPTO_CIPHER_MAGIC) {
+        tk_mbed_cipher_abort(ctx, state);
+        return TK_ERR_STATE;
+    }
+
+    tk_err err = TK_OK;
+    uint8_t tag[TK_CRYPTO_AEAD_TAG_SIZE];
+    if (!tk_crypto_alg_is_gcm(st->alg)) {
+        if (expected_tag.len > 0 || tag_out_len > 0) {
+            err = TK_ERR_INVALID_ARG;
+        }
+    } else if (st->dir == TK_CRYPTO_ENCRYPT) {
+        if (tag_out == NULL || tag_out_len != TK_CRYPTO_AEAD_TAG_SIZE) {
+            err = TK_ERR_INVALID_ARG;
+        } else if (gcm_tag(st, tag_out) != 0) {
+            err = TK_ERR_CRYPTO_BACKEND;
+        }
+    } else if (!tk_crypto_view_ok(expected_tag)) {
+        err = TK_ERR_INVALID_ARG;
+    } else if (expected_tag.len != TK_CRYPTO_AEAD_TAG_SIZE) {
+        err = TK_ERR_CRYPTO_INPUT_LENGTH;
+    } else if (gcm_tag(st, tag) != 0) {
+        err = TK_ERR_CRYPTO_BACKEND;
+    } else if (!tk_crypto_ct_equal(tag, expected_tag.ptr, sizeof(tag))) {
+        err = TK_ERR_CRYPTO_TAG_INVALID;
+    }
+    tk_crypto_wipe(tag, sizeof(tag));
+    tk_mbed_cipher_abort(ctx, state);
+    return err;
+}
+
+void tk_mbed_cipher_abort(void *ctx, tk_crypto_cipher_state *state)
+{
+    (void)ctx;
+    if (state == NULL) {
+        return;
+    }
+    tk_mbed_cipher_state *st = cipher_state(state);
+    if (st->magic == TK_CRYPTO_CIPHER_MAGIC) {
+        mbedtls_aes_free(&st->aes);
+        mbedtls_gcm_free(&st->gcm);
+    }
+    tk_crypto_wipe(state, sizeof(*state));
+}

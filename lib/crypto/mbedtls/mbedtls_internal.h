@@ -1,0 +1,90 @@
+/*
+ * Internal declarations shared by the files of the Mbed TLS 2.28 backend.
+ * The backend is plain C11 with no POSIX calls, so it also builds for
+ * Cortex-M from Mbed TLS sources.
+ */
+#ifndef TK_CRYPTO_MBEDTLS_INTERNAL_H
+#define TK_CRYPTO_MBEDTLS_INTERNAL_H
+
+#include <mbedtls/ecp.h>
+
+#include "crypto_backend.h"
+
+/* Random generator for Mbed TLS calls that take f_rng and p_rng: the
+ * backend's CTR_DRBG. ctx is the table's ctx member. */
+int tk_mbed_rng(void *ctx, unsigned char *out, size_t len);
+
+/* Table functions, one file per group. */
+tk_err tk_mbed_hash(void *ctx, tk_alg alg, const tk_view *parts,
+                    size_t nparts, uint8_t *digest, size_t digest_cap,
+                    size_t *digest_len);
+tk_err tk_mbed_hash_start(void *ctx, tk_crypto_hash_state *state,
+                          tk_alg alg);
+tk_err tk_mbed_hash_update(void *ctx, tk_crypto_hash_state *state,
+                           const uint8_t *data, size_t len);
+tk_err tk_mbed_hash_finish(void *ctx, tk_crypto_hash_state *state,
+                           uint8_t *digest, size_t digest_cap,
+                           size_t *digest_len);
+void tk_mbed_hash_abort(void *ctx, tk_crypto_hash_state *state);
+tk_err tk_mbed_mac(void *ctx, tk_alg alg, const tk_key *key,
+                   const tk_view *parts, size_t nparts, uint8_t *tag,
+                   size_t tag_cap, size_t *tag_len);
+tk_err tk_mbed_hkdf(void *ctx, tk_alg hash_alg, tk_view salt, tk_view ikm,
+                    tk_view info, uint8_t *out, size_t out_len);
+
+tk_err tk_mbed_sign(void *ctx, tk_alg alg, const tk_key *key,
+                    const tk_view *parts, size_t nparts, uint8_t *sig,
+                    size_t sig_cap, size_t *sig_len);
+tk_err tk_mbed_verify(void *ctx, tk_alg alg, const tk_key *key,
+                      const tk_view *parts, size_t nparts, tk_view sig);
+
+tk_err tk_mbed_ecdh(void *ctx, const tk_key *priv, const tk_key *peer,
+                    uint8_t *secret, size_t secret_cap, size_t *secret_len);
+tk_err tk_mbed_key_generate(void *ctx, int32_t crv, tk_key *key);
+tk_err tk_mbed_key_import(void *ctx, const tk_key_params *params,
+                          tk_key *key);
+
+tk_err tk_mbed_key_wrap(void *ctx, tk_alg alg, const tk_key *kek,
+                        tk_view plain, uint8_t *out, size_t out_cap,
+                        size_t *out_len);
+tk_err tk_mbed_key_unwrap(void *ctx, tk_alg alg, const tk_key *kek,
+                          tk_view wrapped, uint8_t *out, size_t out_cap,
+                          size_t *out_len);
+
+tk_err tk_mbed_aead_encrypt(void *ctx, tk_alg alg, const tk_key *key,
+                            tk_view iv, tk_view aad, tk_view plain,
+                            uint8_t *out, size_t out_cap, size_t *out_len);
+tk_err tk_mbed_aead_decrypt(void *ctx, tk_alg alg, const tk_key *key,
+                            tk_view iv, tk_view aad, tk_view in,
+                            uint8_t *out, size_t out_cap, size_t *out_len);
+tk_err tk_mbed_cipher_start(void *ctx, tk_crypto_cipher_state *state,
+                            tk_alg alg, const tk_key *key, tk_view iv,
+                            tk_view aad, tk_crypto_dir dir);
+tk_err tk_mbed_cipher_update(void *ctx, tk_crypto_cipher_state *state,
+                             const uint8_t *in, size_t len, uint8_t *out);
+tk_err tk_mbed_cipher_finish(void *ctx, tk_crypto_cipher_state *state,
+                             tk_view expected_tag, uint8_t *tag_out,
+                             size_t tag_out_len);
+void tk_mbed_cipher_abort(void *ctx, tk_crypto_cipher_state *state);
+
+/*
+ * Hashes the concatenation of parts with a SHA-2 alg into md (room for
+ * TK_CRYPTO_MAX_HASH_SIZE bytes) and stores the digest size in *md_len.
+ */
+tk_err tk_mbed_digest_parts(tk_alg alg, const tk_view *parts, size_t nparts,
+                            uint8_t *md, size_t *md_len);
+
+/* Mbed TLS group of a curve this backend supports, MBEDTLS_ECP_DP_NONE
+ * for others (Ed25519 among them: Mbed TLS 2.28 has no EdDSA). */
+mbedtls_ecp_group_id tk_mbed_group(int32_t crv);
+
+/*
+ * Loads the raw fields of key into kp (initialized by the caller): the
+ * group, the public point when key has one, and the private scalar when
+ * private_needed. Checks the point and scalar against the curve, except
+ * that an X25519 public key is any 32 bytes (RFC 7748 section 5).
+ */
+tk_err tk_mbed_keypair_load(const tk_key *key, bool private_needed,
+                            mbedtls_ecp_keypair *kp);
+
+#endif /* TK_CRYPTO_MBEDTLS_INTERNAL_H */
