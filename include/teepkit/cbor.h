@@ -474,10 +474,11 @@ tk_err tk_cbor_dec_map_find(tk_cbor_dec *dec, int64_t label);
 tk_err tk_cbor_dec_container_raw(tk_cbor_dec *dec, tk_view *raw);
 
 /*
- * Ends decoding: checks that no error is kept, that no container is left
- * open (TK_ERR_CBOR_NOT_CLOSED), that the top-level item was read
- * (TK_ERR_CBOR_NO_ITEMS) and that no bytes follow it
- * (TK_ERR_CBOR_TRAILING). Returns the decoder's first error or TK_OK.
+ * Ends decoding: checks that no error is kept, that the top-level item was
+ * read to its end (else TK_ERR_CBOR_NOT_CLOSED; containers whose items have
+ * all been read are closed here, as a last next() would) and that no bytes
+ * follow it (TK_ERR_CBOR_TRAILING). An empty input gives
+ * TK_ERR_CBOR_TRUNCATED. Returns the decoder's first error or TK_OK.
  */
 tk_err tk_cbor_dec_finish(tk_cbor_dec *dec);
 
@@ -497,8 +498,8 @@ tk_err tk_cbor_validate(const uint8_t *ptr, size_t len, uint32_t flags,
 /* Put each array element and map entry on its own line, indented by two
  * spaces per level. */
 #define TK_CBOR_DIAG_PRETTY 0x0100u
-/* Show a byte string that holds exactly one or more well-formed items as
- * << item, ... >> instead of h'...'. */
+/* Show a byte string that holds exactly one well-formed item (a
+ * bstr-wrapped item, as in COSE and SUIT) as << item >> instead of h'...'. */
 #define TK_CBOR_DIAG_EMBEDDED 0x0200u
 
 /*
