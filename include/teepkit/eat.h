@@ -31,6 +31,7 @@
 #include <stdint.h>
 
 #include "teepkit/common.h"
+#include "teepkit/cose.h"
 #include "teepkit/crypto.h"
 
 #ifdef __cplusplus
@@ -276,23 +277,31 @@ tk_err tk_eat_decode_claims(const uint8_t *buf, size_t len, uint32_t flags,
 tk_err tk_eat_encode_claims(const tk_eat_claims *claims, uint8_t *buf,
                             size_t cap, size_t *len);
 
+/*
+ * Sets *payload to the claims set inside an evidence token (a COSE_Sign1,
+ * tag 18 and CWT tag 61 optional) without verifying the signature, for
+ * diagnostics. Never base a decision on claims found this way: use
+ * tk_eat_appraise(). Returns TK_OK or TK_ERR_EAT_NOT_COSE.
+ */
+tk_err tk_eat_token_payload(const uint8_t *token, size_t len,
+                            tk_view *payload);
+
 /* ---------------------------------------------------------------------- */
 /* Evidence (TEEP Agent side)                                             */
 /* ---------------------------------------------------------------------- */
 
-/* A signing key with the COSE algorithm to use and the kid to announce. */
-typedef struct tk_eat_signer {
-    tk_alg alg;        /* TK_ALG_ESP256, TK_ALG_ED25519, TK_ALG_ES256, ... */
-    const tk_key *key; /* private key, owned by the caller */
-    tk_view kid;       /* put in the protected header; may be empty */
-} tk_eat_signer;
+/* A signing key (private, owned by the caller) with the COSE algorithm to
+ * use and the kid to put in the protected header (may be empty). */
+typedef tk_cose_signer tk_eat_signer;
 
 /*
  * Builds evidence: encodes claims and signs them with the attestation key
  * as a tagged COSE_Sign1 (tag 18) whose protected header carries the
  * algorithm and, when the signer has one, the kid. scratch (capacity
- * scratch_cap) holds the encoded claims while signing; out (capacity cap)
- * receives the token and *len its length.
+ * scratch_cap) holds the encoded claims while signing and, for EdDSA, the
+ * to-be-signed structure after them (about twice the claims size plus 100
+ * bytes in all). out (capacity cap) receives the token and *len its
+ * length.
  * Returns TK_OK, TK_ERR_BUFFER_TOO_SMALL (for scratch or out), the
  * encoder's errors, or the crypto backend's error.
  */
@@ -369,6 +378,12 @@ typedef struct tk_eat_appraisal {
      * key, which the cnf claim must carry as its kid. Required with
      * TK_EAT_PROFILE_TEEP. */
     tk_view cnf_kid;
+
+    /* Work buffer for an EdDSA verification, which needs the whole
+     * to-be-signed structure (the token size plus 100 bytes). May be NULL
+     * for ECDSA. */
+    uint8_t *scratch;
+    size_t scratch_cap;
 } tk_eat_appraisal;
 
 /* Outcome of an appraisal. */

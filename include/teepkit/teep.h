@@ -5,12 +5,11 @@
  *
  * Nothing here allocates, keeps global state or does I/O. Decoded
  * messages are views into the caller's input. The state machines turn one
- * incoming message into at most one outgoing message; what must survive
- * between messages lives in structs that the caller stores (a TAM may run
- * as several stateless workers over one database), and everything they
- * need from outside comes through callback tables: keys, clock, session
- * storage, attestation, policy, the component inventory and manifest
- * processing.
+ * incoming message into at most one outgoing message. What must survive
+ * between messages lives in structs that the caller stores, because a TAM
+ * may run as several stateless workers over one database. Everything else
+ * comes through callback tables: keys, clock, session storage,
+ * attestation, policy, the component inventory and manifest processing.
  *
  * Messages and their numbers:
  *   1 QueryRequest   TAM -> Agent
@@ -36,6 +35,7 @@
 #include <stdint.h>
 
 #include "teepkit/common.h"
+#include "teepkit/cose.h"
 #include "teepkit/crypto.h"
 #include "teepkit/eat.h"
 
@@ -241,7 +241,7 @@ typedef struct tk_teep_requested_tc {
  * Views point into the decoded input. For encoding they may point
  * anywhere that stays valid until tk_teep_encode() returns. tc_list
  * entries, unneeded component ids and requested component ids are encoded
- * CBOR items, copied as they are; manifests and suit_reports are the
+ * CBOR items, copied as they are. manifests and suit_reports are the
  * contents of the byte strings that carry them.
  */
 typedef struct tk_teep_message {
@@ -292,11 +292,11 @@ typedef struct tk_teep_message {
  * Decodes the TEEP message in buf[0..len) (the COSE payload) into *msg,
  * which is cleared first.
  *
- * Options are checked against the CDDL of the message's type: a known
- * label of that type must have its type and size (TK_ERR_TEEP_BAD_OPTION),
- * labels the type does not define are counted in unknown_count and
- * skipped, a label twice gives TK_ERR_TEEP_DUPLICATE_OPTION and a key that
- * is not an unsigned integer TK_ERR_TEEP_BAD_LABEL. Empty lists are
+ * Options are checked against the CDDL of the message's type. A known
+ * label of that type must have its type and size (TK_ERR_TEEP_BAD_OPTION).
+ * Labels the type does not define are counted in unknown_count and
+ * skipped. A label twice gives TK_ERR_TEEP_DUPLICATE_OPTION, and a key
+ * that is not an unsigned integer TK_ERR_TEEP_BAD_LABEL. Empty lists are
  * accepted where the CDDL asks for one or more entries, because some
  * agents send an empty tc-list to mean "nothing installed".
  *
@@ -313,7 +313,7 @@ tk_err tk_teep_decode(const uint8_t *buf, size_t len, tk_teep_message *msg,
                       size_t *err_offset);
 
 /*
- * Encodes msg in preferred serialization: the options map holds the token
+ * Encodes msg in preferred serialization: the options map contains the token
  * first and then the other options in ascending label order (the order of
  * the protocol's examples), followed by the positional fields of the type.
  * Writes to buf (capacity cap); *len receives the length, or the needed
@@ -381,8 +381,8 @@ tk_err tk_teep_tc_info_encode(const tk_teep_tc_info *info, uint8_t *buf,
 /* ---------------------------------------------------------------------- */
 
 /* A signing key with its COSE algorithm and the kid put in the protected
- * header (may be empty). The same shape as tk_eat_signer. */
-typedef tk_eat_signer tk_teep_signer;
+ * header (may be empty). */
+typedef tk_cose_signer tk_teep_signer;
 
 /*
  * Finds the public key to verify a message signed with alg by the signer
@@ -405,14 +405,18 @@ typedef struct tk_teep_verified {
 } tk_teep_verified;
 
 /*
- * Signs payload. With one signer the result is a tagged COSE_Sign1; with
- * several (at most TK_TEEP_MAX_SIGNERS) a tagged COSE_Sign with one
+ * Signs payload. With one signer the result is a tagged COSE_Sign1. With
+ * several (at most TK_TEEP_MAX_SIGNERS) it is a tagged COSE_Sign with one
  * signature per signer, the form of a TAM's first QueryRequest to an
  * agent whose suite it does not know. Writes to out (capacity cap).
+ * scratch (capacity scratch_cap, may be NULL without Ed25519 signers)
+ * holds the to-be-signed structure of an EdDSA signature: the payload
+ * size plus 100 bytes.
  */
 tk_err tk_teep_sign(const tk_crypto *crypto, const tk_teep_signer *signers,
-                    size_t signer_count, tk_view payload, uint8_t *out,
-                    size_t cap, size_t *len);
+                    size_t signer_count, tk_view payload, uint8_t *scratch,
+                    size_t scratch_cap, uint8_t *out, size_t cap,
+                    size_t *len);
 
 /*
  * Verifies a COSE_Sign1 or COSE_Sign (tagged or not) whose algorithm is in
@@ -422,12 +426,12 @@ tk_err tk_teep_sign(const tk_crypto *crypto, const tk_teep_signer *signers,
  * Returns TK_OK with *out filled, or TK_ERR_TEEP_NOT_COSE,
  * TK_ERR_TEEP_SUITE_MISMATCH (no accepted algorithm),
  * TK_ERR_TEEP_UNKNOWN_KEY, TK_ERR_TEEP_SIGNATURE, or the COSE error of a
- * malformed header.
+ * malformed header. scratch is used as by tk_teep_sign() for EdDSA.
  */
 tk_err tk_teep_verify(const tk_crypto *crypto, tk_view in,
                       const tk_alg *accept, size_t accept_count,
-                      tk_teep_key_fn find_key, void *ctx,
-                      tk_teep_verified *out);
+                      tk_teep_key_fn find_key, void *ctx, uint8_t *scratch,
+                      size_t scratch_cap, tk_teep_verified *out);
 
 /* ---------------------------------------------------------------------- */
 /* Common configuration                                                   */
@@ -436,11 +440,11 @@ tk_err tk_teep_verify(const tk_crypto *crypto, tk_view in,
 /* Flags of both state machines. */
 /* Treat -7 and -8 as unknown algorithms instead of ESP256 and Ed25519. */
 #define TK_TEEP_STRICT_ALG_IDS 0x01u
-/* TAM: answer a QueryResponse whose attestation failed with a fresh
+/* TAM: reply to a QueryResponse whose attestation failed with a fresh
  * QueryRequest instead of an Update carrying ERR_ATTESTATION_REQUIRED. */
 #define TK_TEEP_TAM_REQUERY_ON_ATTESTATION_FAILURE 0x02u
-/* TAM: accept a result with status warning as if it were affirming
- * (policy still sees the status). Off: only affirming passes. */
+/* TAM: accept a result with status warning as if it were affirming (the
+ * policy callback still receives the status). Off: only affirming passes. */
 #define TK_TEEP_TAM_ACCEPT_WARNING 0x04u
 /* Agent: require attestation of the TAM in every QueryRequest. */
 #define TK_TEEP_AGENT_REQUIRE_TAM_ATTESTATION 0x08u
@@ -469,7 +473,16 @@ typedef struct tk_teep_tam_session {
     size_t device_id_len;   /* 0 when not bound to a device yet */
     uint8_t device_id[TK_TEEP_MAX_DEVICE_ID];
     size_t manifest_count;  /* manifests sent in the Update */
+    uint32_t retries;       /* QueryRequests sent again after a
+                               negotiation Error, at most
+                               TK_TEEP_TAM_MAX_RETRIES */
 } tk_teep_tam_session;
+
+/* QueryRequests a TAM sends again in one exchange after the agent's
+ * negotiation Errors (cipher suites, freshness). */
+#ifndef TK_TEEP_TAM_MAX_RETRIES
+#define TK_TEEP_TAM_MAX_RETRIES 2
+#endif
 
 /* Input of the TAM's appraisal callback. */
 typedef struct tk_teep_evidence {
