@@ -276,7 +276,8 @@ struct tk_crypto {
      */
     tk_err (*hash_start)(void *ctx, tk_crypto_hash_state *state,
                          tk_alg alg);
-    /* Adds len bytes of data. Returns TK_ERR_STATE when not started. */
+    /* Adds len bytes of data. Returns TK_ERR_STATE when not started. Any
+     * other error releases the state as hash_abort does. */
     tk_err (*hash_update)(void *ctx, tk_crypto_hash_state *state,
                           const uint8_t *data, size_t len);
     /*

@@ -142,13 +142,16 @@ tk_err tk_mbed_hash_start(void *ctx, tk_crypto_hash_state *state,
 tk_err tk_mbed_hash_update(void *ctx, tk_crypto_hash_state *state,
                            const uint8_t *data, size_t len)
 {
-    (void)ctx;
-    if (state == NULL || (data == NULL && len > 0)) {
+    if (state == NULL) {
         return TK_ERR_INVALID_ARG;
     }
     tk_mbed_hash_state *st = (tk_mbed_hash_state *)state->opaque.bytes;
     if (st->magic != TK_CRYPTO_HASH_MAGIC) {
         return TK_ERR_STATE;
+    }
+    if (data == NULL && len > 0) {
+        tk_mbed_hash_abort(ctx, state);
+        return TK_ERR_INVALID_ARG;
     }
     tk_err err = hash_feed(st, data, len);
     if (err != TK_OK) {
