@@ -30,8 +30,8 @@
  *    tk_suit_process() with the envelope and an operation (update, boot,
  *    ...). It decodes, verifies, checks rollback, and runs the command
  *    sequences of the operation, including those of dependencies. On
- *    failure tk_suit_processor_error() tells which command, component and
- *    byte offset failed.
+ *    failure tk_suit_processor_error() returns the failing command,
+ *    component and byte offset.
  *
  *        tk_suit_processor proc;
  *        tk_suit_config cfg = { .crypto = crypto, .platform = &platform };
@@ -304,7 +304,7 @@ typedef enum tk_suit_presence {
 /* A command sequence, text map or other member that may be severed. */
 typedef struct tk_suit_member {
     tk_suit_presence presence;
-    bool severable;        /* the manifest holds a digest for it */
+    bool severable;        /* the manifest contains its digest */
     tk_suit_digest digest; /* when severable */
     tk_view bytes;         /* content of the member's bstr, when present */
 } tk_suit_member;
@@ -341,7 +341,10 @@ typedef struct tk_suit_envelope {
     tk_view manifest;         /* content of the manifest bstr */
     tk_view manifest_wrapped; /* the manifest bstr with its head: what the
                                  SUIT_Digest covers */
-    tk_view severed[TK_SUIT_SEV_COUNT]; /* severed members, or empty */
+    tk_view severed[TK_SUIT_SEV_COUNT]; /* content of each severed
+                                 member's bstr, or empty */
+    tk_view severed_wrapped[TK_SUIT_SEV_COUNT]; /* the same bstr with its
+                                 head: what the manifest's digest covers */
     tk_suit_integrated integrated[TK_SUIT_MAX_INTEGRATED];
     size_t integrated_count;
     tk_suit_digest digest;    /* the wrapper's manifest digest */
@@ -452,8 +455,8 @@ typedef struct tk_suit_key_request {
     tk_view kid;         /* key id from the COSE headers, or empty */
     unsigned depth;      /* 0 for the root manifest, 1 for its
                             dependencies, ... */
-    tk_view storage_id;  /* encoded identifier of the component that holds
-                            the manifest (empty for the root manifest) */
+    tk_view storage_id;  /* encoded identifier of the component that
+                            contains the manifest (empty for the root) */
     const tk_key *dependent_signer; /* key that verified the dependent
                             manifest, NULL for the root */
 } tk_suit_key_request;
@@ -476,8 +479,10 @@ typedef tk_err (*tk_suit_find_key_fn)(void *ctx,
  * block over the bstr-wrapped digest with the key that find_key returns.
  * With a suit-delegation chain, the chain is verified first and its last
  * key is accepted as a manifest key. At least one block must verify with
- * a trusted key; a block whose trusted key does not verify it fails the
- * whole envelope. Sets env->verified and env->signer on success.
+ * a trusted key. A block with a non-nil payload fails the whole envelope
+ * (the only digest used is the wrapper's, recomputed over the manifest).
+ * Sets env->verified and env->signer on success; signer is NULL when a
+ * delegated key verified the manifest.
  *
  * depth and storage_id are passed to find_key (0 and an empty view for a
  * root manifest).
@@ -516,10 +521,11 @@ tk_err tk_suit_manifest_decode(const tk_suit_envelope *env,
 /*
  * Finds a text entry of a decoded manifest: the value of key (1 manifest
  * description, ... or a negative application key) in the text map of
- * language lang (e.g. "en"; an empty view takes the first language), in
- * the map of component_id (encoded) when it is not empty, else at the top
- * level of the language map. Returns TK_OK, TK_ERR_NOT_FOUND, or a decode
- * error for a malformed text map.
+ * language lang (e.g. "en"; an empty view searches every language in
+ * order). With a non-empty component_id (encoded) the entry is looked up
+ * in that component's map, else at the top level of the language map.
+ * Returns TK_OK, TK_ERR_NOT_FOUND, or a decode error for a malformed text
+ * map.
  */
 tk_err tk_suit_text_get(const tk_suit_manifest *m, tk_view lang,
                         tk_view component_id, int64_t key, tk_view *value);
@@ -541,12 +547,14 @@ typedef struct tk_suit_component {
     uint32_t index;      /* index in the manifest that names it */
     bool has_slot;       /* suit-parameter-component-slot is set */
     uint64_t slot;       /* its value */
-    bool is_dependency;  /* the component holds a dependency envelope */
+    bool is_dependency;  /* the component contains a dependency
+                            envelope */
 } tk_suit_component;
 
 /* What the platform reports about a component. */
 typedef struct tk_suit_component_info {
-    bool present;        /* the component exists and holds an image */
+    bool present;        /* the component exists and contains an
+                            image */
     uint64_t size;       /* image size in bytes, when present */
     bool has_slot;       /* the component has slots */
     uint64_t slot;       /* slot index the component currently uses */
@@ -567,7 +575,7 @@ typedef enum tk_suit_access {
     TK_SUIT_ACCESS_UNLINK
 } tk_suit_access;
 
-/* Who asks for an access: the manifest whose command runs. */
+/* Requester of an access: the manifest whose command runs. */
 typedef struct tk_suit_requester {
     const tk_key *signer;    /* key that verified the manifest */
     unsigned depth;          /* 0 for the root manifest */
@@ -766,8 +774,8 @@ enum {
     /* Require the shared sequence to check vendor and class identifiers
      * (draft-ietf-suit-manifest-37 section 6.2 SHOULD). */
     TK_SUIT_FLAG_REQUIRE_VENDOR_CLASS = 1u << 2,
-    /* Record every command, not only those that the reporting policy
-     * asks for. */
+    /* Record every command, not only those whose reporting policy
+     * requests a record. */
     TK_SUIT_FLAG_RECORD_ALL = 1u << 3,
     /* Do not record rollback data (set_installed) at the end of an
      * update. */
@@ -827,6 +835,8 @@ typedef struct tk_suit_params {
     int64_t cached_alg;
     uint8_t cached_digest[TK_CRYPTO_MAX_HASH_SIZE];
     uint8_t cached_len;
+    tk_view image_view;        /* image bytes in memory written in this
+                                  procedure (integrated payload or content) */
 } tk_suit_params;
 
 /* One undo entry of the parameter table. Private. */
@@ -847,6 +857,12 @@ typedef struct tk_suit_loaded {
                                           of each component index */
     uint8_t depth;
     bool rollback_checked;
+    bool stale;                        /* its component was overwritten */
+    bool decoded;                      /* manifest decoded (verified) */
+    uint8_t storage_entry;             /* parameter entry of storage_id */
+    size_t parent;                     /* index of the dependent */
+    uint32_t sections_done;            /* bit per tk_suit_section run by
+                                          the dependent's current section */
 } tk_suit_loaded;
 
 /*
@@ -864,7 +880,11 @@ typedef struct tk_suit_processor {
     size_t param_count;
     tk_suit_undo undo[TK_SUIT_MAX_UNDO];
     size_t undo_count;
+    size_t undo_depth;                 /* open try-each and run-sequence */
     size_t record_count;
+    tk_suit_record failure;            /* record of the failing command */
+    bool have_failure;
+    tk_suit_record invoke;             /* record of the last invoke */
     size_t work_used;
     tk_suit_operation op;
     tk_err result;

@@ -1,0 +1,388 @@
+/*
+ * Authentication of a SUIT envelope (draft-ietf-suit-manifest-37 section
+ * 8.3): the digest of the manifest, the COSE authentication blocks over
+ * it, and an optional delegation chain of CWTs whose last confirmation
+ * key may sign the manifest.
+ */
+#include "suit_internal.h"
+
+/* CWT claim labels (RFC 8392, RFC 8747). */
+#define CWT_CLAIM_CNF 8
+#define CWT_CNF_COSE_KEY 1
+/* CBOR tag of a CWT (RFC 8392 section 6). */
+#define CWT_TAG 61
+
+/* Number of delegation chains whose final keys are kept. */
+#define DELEGATED_KEYS TK_SUIT_MAX_DELEGATION
+
+/* Delegation keys of one verification: the last key of each chain. */
+typedef struct delegation {
+    tk_key keys[DELEGATED_KEYS];
+    size_t count;
+} delegation;
+
+/* Returns true when key can be used with signature or MAC alg. */
+static bool key_fits(const tk_key *key, tk_alg alg)
+{
+    int32_t crv = tk_crypto_sig_curve(alg);
+    if (crv != TK_CRV_NONE)
+        return key->crv == crv && key->has_public;
+    if (tk_crypto_hash_size(alg) > 0 && alg > 0)
+        return key->kty == TK_KTY_SYMMETRIC;
+    return false;
+}
+
+tk_err tk_suit_key_lookup(void *arg, tk_view kid, tk_alg alg,
+                          const tk_key **key)
+{
+    tk_suit_key_ctx *kc = arg;
+    tk_suit_key_request req = kc->req;
+    req.kid = kid;
+    req.alg = alg;
+    tk_err e = kc->find_key(kc->ctx, &req, key);
+    if (e == TK_OK && *key != NULL) {
+        kc->found = true;
+        kc->last = *key;
+        return TK_OK;
+    }
+    if (e != TK_OK && e != TK_ERR_NOT_FOUND) {
+        if (kc->callback_err == TK_OK)
+            kc->callback_err = e;
+        return e;
+    }
+    const delegation *del = kc->delegated;
+    for (size_t i = 0; del != NULL && i < del->count; i++) {
+        const tk_key *k = &del->keys[i];
+        if (!key_fits(k, alg))
+            continue;
+        if (kid.len > 0 && k->kid.len > 0 && !tk_suit_view_eq(kid, k->kid))
+            continue;
+        kc->found = true;
+        kc->last = k;
+        *key = k;
+        return TK_OK;
+    }
+    return TK_ERR_NOT_FOUND;
+}
+
+/*
+ * Reads the confirmation key (cnf / COSE_Key) of a verified CWT's claims
+ * into key.
+ */
+static tk_err cnf_key_import(const tk_crypto *crypto, tk_view claims,
+                             tk_key *key)
+{
+    tk_cbor_dec dec;
+    tk_view cose_key = {NULL, 0};
+    tk_cbor_dec_init(&dec, claims.ptr, claims.len, TK_SUIT_DEC_FLAGS);
+    tk_cbor_dec_enter_map(&dec, NULL);
+    while (tk_cbor_dec_more(&dec)) {
+        int64_t label;
+        if (tk_cbor_dec_get_label(&dec, &label) != TK_OK)
+            break;
+        if (label != CWT_CLAIM_CNF) {
+            tk_cbor_dec_skip(&dec, NULL);
+            continue;
+        }
+        tk_cbor_dec_enter_map(&dec, NULL);
+        while (tk_cbor_dec_more(&dec)) {
+            int64_t method;
+            if (tk_cbor_dec_get_label(&dec, &method) != TK_OK)
+                break;
+            if (method == CWT_CNF_COSE_KEY)
+                tk_cbor_dec_skip(&dec, &cose_key);
+            else
+                tk_cbor_dec_skip(&dec, NULL);
+        }
+        tk_cbor_dec_exit(&dec);
+    }
+    tk_cbor_dec_exit(&dec);
+    if (tk_cbor_dec_finish(&dec) != TK_OK || cose_key.len == 0)
+        return TK_ERR_SUIT_DELEGATION;
+    if (tk_cose_key_import(crypto, cose_key, key, NULL) != TK_OK)
+        return TK_ERR_SUIT_DELEGATION;
+    return TK_OK;
+}
+
+/*
+ * Verifies one delegation chain: the first CWT with a trust anchor from
+ * find_key (use TK_SUIT_KEY_DELEGATION), each later one with the previous
+ * CWT's confirmation key. On success out holds the last confirmation key.
+ * *budget counts the CWTs left under TK_SUIT_MAX_DELEGATION.
+ */
+static tk_err chain_verify(const tk_crypto *crypto, tk_cbor_dec *dec,
+                           tk_suit_key_ctx *kc, size_t *budget, tk_key *out)
+{
+    tk_key prev;
+    bool have_prev = false;
+    tk_err result = TK_ERR_SUIT_DELEGATION;
+    tk_key_init(&prev);
+    if (tk_cbor_dec_enter_array(dec, NULL) != TK_OK)
+        return TK_ERR_SUIT_DELEGATION;
+    while (tk_cbor_dec_more(dec)) {
+        tk_view cwt;
+        tk_cose_opts opts;
+        tk_cose_sign1 sign1;
+        tk_cbor_item item;
+        tk_key next;
+        if (*budget == 0) {
+            result = TK_ERR_LIMIT;
+            goto done;
+        }
+        (*budget)--;
+        if (tk_cbor_dec_get_bstr(dec, &cwt) != TK_OK)
+            goto done;
+        /* A CWT may carry its own tag 61 around the COSE_Sign1. */
+        tk_cbor_dec dtag;
+        tk_cbor_dec_init(&dtag, cwt.ptr, cwt.len, 0);
+        if (tk_cbor_dec_peek(&dtag, &item) == TK_OK &&
+            item.type == TK_CBOR_TAG && item.value == CWT_TAG) {
+            tk_cbor_dec_get_tag(&dtag, NULL);
+            size_t at = tk_cbor_dec_offset(&dtag);
+            cwt.ptr += at;
+            cwt.len -= at;
+        }
+        memset(&opts, 0, sizeof(opts));
+        if (have_prev) {
+            opts.key = &prev;
+        } else {
+            opts.lookup = tk_suit_key_lookup;
+            opts.lookup_arg = kc;
+        }
+        tk_err e = tk_cose_sign1_verify(crypto, cwt, &opts, &sign1);
+        if (e != TK_OK) {
+            if (kc->callback_err != TK_OK)
+                result = kc->callback_err;
+            goto done;
+        }
+        tk_key_init(&next);
+        if (cnf_key_import(crypto, sign1.payload, &next) != TK_OK)
+            goto done;
+        tk_key_release(&prev);
+        prev = next;
+        have_prev = true;
+    }
+    if (tk_cbor_dec_exit(dec) != TK_OK || !have_prev)
+        goto done;
+    *out = prev;
+    return TK_OK;
+done:
+    tk_key_release(&prev);
+    return result;
+}
+
+/* Verifies the suit-delegation member: [+ [+ bstr .cbor CWT]]. */
+static tk_err delegation_verify(const tk_crypto *crypto, tk_view bytes,
+                                tk_suit_key_ctx *kc, delegation *del)
+{
+    tk_cbor_dec dec;
+    size_t budget = TK_SUIT_MAX_DELEGATION;
+    tk_suit_key_request saved = kc->req;
+    tk_err e = TK_OK;
+    kc->req.use = TK_SUIT_KEY_DELEGATION;
+    tk_cbor_dec_init(&dec, bytes.ptr, bytes.len, TK_SUIT_DEC_FLAGS);
+    tk_cbor_dec_enter_array(&dec, NULL);
+    while (e == TK_OK && tk_cbor_dec_more(&dec)) {
+        if (del->count >= DELEGATED_KEYS) {
+            e = TK_ERR_LIMIT;
+            break;
+        }
+        tk_key_init(&del->keys[del->count]);
+        e = chain_verify(crypto, &dec, kc, &budget, &del->keys[del->count]);
+        if (e == TK_OK)
+            del->count++;
+    }
+    kc->req = saved;
+    if (e != TK_OK)
+        return e;
+    tk_cbor_dec_exit(&dec);
+    if (tk_cbor_dec_finish(&dec) != TK_OK || del->count == 0)
+        return TK_ERR_SUIT_DELEGATION;
+    return TK_OK;
+}
+
+/* Result of the authentication blocks seen so far. */
+typedef struct block_tally {
+    bool valid;        /* a block verified with a trusted key */
+    bool invalid;      /* a trusted key did not verify its block */
+    bool unsupported;  /* a block used an unsupported structure or alg */
+} block_tally;
+
+/*
+ * Verifies one COSE authentication block over the detached payload.
+ * Returns TK_OK when the block is settled (tally updated) and an error
+ * when the whole envelope must be rejected.
+ */
+static tk_err block_verify(const tk_crypto *crypto, tk_view block,
+                           const tk_view *payload, tk_suit_key_ctx *kc,
+                           block_tally *tally)
+{
+    tk_cose_opts opts;
+    tk_cose_verified out;
+    tk_cose_type type = tk_cose_type_of(block);
+    if (type != TK_COSE_TYPE_SIGN1 && type != TK_COSE_TYPE_SIGN &&
+        type != TK_COSE_TYPE_MAC0 && type != TK_COSE_TYPE_MAC) {
+        tally->unsupported = true;
+        return TK_OK;
+    }
+    memset(&opts, 0, sizeof(opts));
+    opts.detached = payload;
+    opts.lookup = tk_suit_key_lookup;
+    opts.lookup_arg = kc;
+    opts.signature_index = TK_COSE_ANY_SIGNATURE;
+    kc->last = NULL;
+    tk_err e = tk_cose_verify(crypto, block, &opts, &out);
+    if (kc->callback_err != TK_OK)
+        return kc->callback_err;
+    switch (e) {
+    case TK_OK:
+        tally->valid = true;
+        if (kc->signer == NULL)
+            kc->signer = kc->last;
+        return TK_OK;
+    case TK_ERR_COSE_PAYLOAD_CONFLICT:
+        return TK_ERR_SUIT_AUTH_PAYLOAD;
+    case TK_ERR_COSE_KEY_NOT_FOUND:
+    case TK_ERR_NOT_FOUND:
+        return TK_OK;
+    case TK_ERR_COSE_ALG_UNSUPPORTED:
+    case TK_ERR_CRYPTO_UNSUPPORTED_ALG:
+        tally->unsupported = true;
+        return TK_OK;
+    case TK_ERR_COSE_SIGNATURE_INVALID:
+    case TK_ERR_COSE_MAC_INVALID:
+    case TK_ERR_CRYPTO_SIGNATURE_INVALID:
+    case TK_ERR_COSE_KEY_MISMATCH:
+    case TK_ERR_CRYPTO_KEY_MISMATCH:
+    case TK_ERR_COSE_NO_RECIPIENT:
+        tally->invalid = true;
+        return TK_OK;
+    default:
+        return e;
+    }
+}
+
+/* Checks the wrapper's digest against the manifest bytes. */
+static tk_err digest_check(tk_suit_envelope *env, const tk_crypto *crypto,
+                           tk_view digest_bytes)
+{
+    uint8_t digest[TK_CRYPTO_MAX_HASH_SIZE];
+    size_t len = 0;
+    tk_err e = tk_suit_digest_decode(digest_bytes, &env->digest);
+    if (e != TK_OK)
+        return e;
+    e = tk_suit_hash(crypto, env->digest.alg, env->manifest_wrapped, digest,
+                     &len);
+    if (e != TK_OK)
+        return e;
+    if (!tk_suit_digest_matches(&env->digest, env->digest.alg, digest, len))
+        return TK_ERR_SUIT_MANIFEST_DIGEST;
+    return TK_OK;
+}
+
+/* Walks the authentication wrapper. *offset receives the position of a
+ * failing item in the envelope. */
+static tk_err wrapper_verify(tk_suit_envelope *env, const tk_crypto *crypto,
+                             tk_suit_key_ctx *kc, size_t *offset)
+{
+    tk_cbor_dec dec;
+    tk_view digest_bytes;
+    block_tally tally = {false, false, false};
+    size_t base = tk_suit_offset_in(env->raw, env->authentication.ptr);
+    tk_err e;
+
+    *offset = base;
+    tk_cbor_dec_init(&dec, env->authentication.ptr, env->authentication.len,
+                     TK_SUIT_DEC_FLAGS);
+    tk_cbor_dec_enter_array(&dec, NULL);
+    if (tk_cbor_dec_get_bstr(&dec, &digest_bytes) != TK_OK) {
+        *offset = base + tk_cbor_dec_error_offset(&dec);
+        return tk_suit_cbor_err(tk_cbor_dec_error(&dec));
+    }
+    *offset = tk_suit_offset_in(env->raw, digest_bytes.ptr);
+    e = digest_check(env, crypto, digest_bytes);
+    if (e != TK_OK)
+        return e;
+    while (tk_cbor_dec_more(&dec)) {
+        tk_view block;
+        *offset = base + tk_cbor_dec_offset(&dec);
+        if (tk_cbor_dec_get_bstr(&dec, &block) != TK_OK)
+            break;
+        if (env->auth_block_count >= TK_SUIT_MAX_SIGNATURES)
+            return TK_ERR_LIMIT;
+        env->auth_block_count++;
+        e = block_verify(crypto, block, &digest_bytes, kc, &tally);
+        if (e != TK_OK)
+            return e;
+    }
+    tk_cbor_dec_exit(&dec);
+    e = tk_cbor_dec_finish(&dec);
+    if (e != TK_OK) {
+        *offset = base + tk_cbor_dec_error_offset(&dec);
+        return tk_suit_cbor_err(e);
+    }
+    *offset = base;
+    if (env->auth_block_count == 0)
+        return TK_ERR_SUIT_NO_SIGNATURE;
+    if (tally.valid)
+        return TK_OK;
+    if (tally.invalid)
+        return TK_ERR_SUIT_SIGNATURE;
+    if (tally.unsupported)
+        return TK_ERR_SUIT_ALG_UNSUPPORTED;
+    return TK_ERR_SUIT_KEY_NOT_FOUND;
+}
+
+tk_err tk_suit_envelope_verify(tk_suit_envelope *env,
+                               const tk_crypto *crypto,
+                               tk_suit_find_key_fn find_key, void *key_ctx,
+                               unsigned depth, tk_view storage_id,
+                               tk_suit_error *err)
+{
+    tk_suit_key_ctx kc;
+    delegation del;
+    size_t offset = 0;
+    tk_err e;
+
+    if (err != NULL) {
+        memset(err, 0, sizeof(*err));
+        err->component = TK_SUIT_NO_COMPONENT;
+    }
+    if (env == NULL || crypto == NULL || find_key == NULL)
+        return tk_suit_fail(err, TK_ERR_INVALID_ARG, 0);
+    env->verified = false;
+    env->signer = NULL;
+    env->auth_block_count = 0;
+
+    memset(&kc, 0, sizeof(kc));
+    kc.find_key = find_key;
+    kc.ctx = key_ctx;
+    kc.req.use = TK_SUIT_KEY_MANIFEST;
+    kc.req.depth = depth;
+    kc.req.storage_id = storage_id;
+    del.count = 0;
+
+    if (env->delegation.len > 0) {
+        e = delegation_verify(crypto, env->delegation, &kc, &del);
+        if (e != TK_OK) {
+            offset = tk_suit_offset_in(env->raw, env->delegation.ptr);
+            goto out;
+        }
+        kc.delegated = &del;
+    }
+    e = wrapper_verify(env, crypto, &kc, &offset);
+    if (e == TK_OK && kc.signer != NULL && kc.signer >= &del.keys[0] &&
+        kc.signer < &del.keys[DELEGATED_KEYS]) {
+        /* The delegated key lives on this stack frame: report the trust
+         * anchor's absence as no signer rather than a dangling pointer. */
+        kc.signer = NULL;
+    }
+out:
+    for (size_t i = 0; i < del.count; i++)
+        tk_key_release(&del.keys[i]);
+    if (e != TK_OK)
+        return tk_suit_fail(err, e, offset);
+    env->signer = kc.signer;
+    env->verified = true;
+    return TK_OK;
+}
