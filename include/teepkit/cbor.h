@@ -498,8 +498,10 @@ tk_err tk_cbor_validate(const uint8_t *ptr, size_t len, uint32_t flags,
 /* Put each array element and map entry on its own line, indented by two
  * spaces per level. */
 #define TK_CBOR_DIAG_PRETTY 0x0100u
-/* Show a byte string that holds exactly one well-formed item (a
- * bstr-wrapped item, as in COSE and SUIT) as << item >> instead of h'...'. */
+/* Show a byte string that holds exactly one well-formed array, map or tag
+ * (a bstr-wrapped structure, as in COSE and SUIT) as << item >> instead of
+ * h'...'. Byte strings holding a scalar stay hex, because short binary
+ * values are often well-formed scalars by chance. */
 #define TK_CBOR_DIAG_EMBEDDED 0x0200u
 
 /*

@@ -470,14 +470,20 @@ static void put_item(diag_state *d, const tk_cbor_item *item)
 
 /*
  * Decides whether the definite byte string item holds exactly one
- * well-formed item that passes the decoder's checks within the nesting that
- * is left, so that it can be shown as << >>.
+ * well-formed array, map or tag that passes the decoder's checks within
+ * the nesting that is left, so that it can be shown as << >>. Scalars are
+ * left out because most short byte strings (h'00', a key id) are also a
+ * well-formed integer or string by chance; bstr-wrapped structures in
+ * COSE and SUIT are always arrays, maps or tags.
  */
 static bool is_embedded(const diag_state *d, const tk_cbor_item *item)
 {
     unsigned used = (unsigned)item->depth + 1u; /* with the WRAP level */
     if (item->type != TK_CBOR_BSTR || (item->flags & TK_CBOR_ITEM_INDEFINITE) ||
         item->str.len == 0 || used >= d->dec.max_depth)
+        return false;
+    uint8_t major = (uint8_t)(item->str.ptr[0] >> 5);
+    if (major != 4 && major != 5 && major != 6)
         return false;
     tk_cbor_dec sub;
     tk_cbor_item scratch;

@@ -104,18 +104,23 @@ static void embedded_cbor(void **state)
     /* 18([<<{1: -7}>>, {}, null, h'00']) */
     const char *sign1 = "d2 84 43 a10126 a0 f6 41 00";
     expect_diag(sign1, TK_CBOR_DIAG_EMBEDDED,
-                "18([<< {1: -7} >>, {}, null, << 0 >>])");
+                "18([<< {1: -7} >>, {}, null, h'00'])");
     expect_diag(sign1, TK_CBOR_DIAG_EMBEDDED | TK_CBOR_DIAG_PRETTY,
                 "18([\n  << {\n    1: -7\n  } >>,\n  {},\n  null,\n"
-                "  << 0 >>\n])");
-    /* Nested wraps, and strings that are not one well-formed item. */
-    expect_diag("43 42 41 00", TK_CBOR_DIAG_EMBEDDED, "<< << << 0 >> >> >>");
+                "  h'00'\n])");
+    /* Nested wraps, tags, and strings that are not one well-formed
+     * structure. */
+    expect_diag("44 81 42 81 00", TK_CBOR_DIAG_EMBEDDED,
+                "<< [<< [0] >>] >>");
+    expect_diag("42 c1 00", TK_CBOR_DIAG_EMBEDDED, "<< 1(0) >>");
+    expect_diag("41 00", TK_CBOR_DIAG_EMBEDDED, "h'00'");
     expect_diag("42 0102", TK_CBOR_DIAG_EMBEDDED, "h'0102'");
     expect_diag("42 8201", TK_CBOR_DIAG_EMBEDDED, "h'8201'");
+    expect_diag("43 8101 00", TK_CBOR_DIAG_EMBEDDED, "h'810100'");
     expect_diag("41 ff", TK_CBOR_DIAG_EMBEDDED, "h'ff'");
     expect_diag("40", TK_CBOR_DIAG_EMBEDDED, "h''");
-    /* An embedded map stays in key position. */
-    expect_diag("a1 41 00 01", TK_CBOR_DIAG_EMBEDDED, "{<< 0 >>: 1}");
+    /* An embedded item in key position. */
+    expect_diag("a1 41 80 01", TK_CBOR_DIAG_EMBEDDED, "{<< [] >>: 1}");
     /* Content that fails the requested checks stays hex. */
     expect_diag("43 a1 0100", TK_CBOR_DIAG_EMBEDDED | TK_CBOR_CHECK_DETERMINISTIC,
                 "<< {1: 0} >>");
