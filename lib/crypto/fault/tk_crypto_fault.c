@@ -1,14 +1,14 @@
 /*
  * Fault-injection wrapper around a tk_crypto backend. A failed call
  * behaves as the interface describes for a failure: output lengths are 0,
- * outputs are wiped, and a streaming state is released where the
- * interface says an error releases it.
+ * HKDF output is wiped, a failed start leaves a zeroed state, and a failed
+ * update or finish releases the inner state.
  */
 #include "tk_crypto_fault.h"
 
 #include <string.h>
 
-/* Counts a call and tells whether it must fail. */
+/* Counts a call and returns whether it must fail. */
 static bool hit(tk_crypto_fault *f)
 {
     f->calls++;

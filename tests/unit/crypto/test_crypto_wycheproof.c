@@ -100,8 +100,8 @@ static const char *flags_of(json_t *test, char *buf, size_t cap)
 }
 
 /*
- * Records the outcome of one test. ok tells whether the backend accepted
- * the input and output_ok whether its output was the expected one; err is
+ * Records the outcome of one test. ok is true when the backend accepted
+ * the input, and output_ok when its output was the expected one. err is
  * the error of a rejection, which must be one of the allowed codes.
  */
 static void record(tally *t, json_t *test, bool ok, bool output_ok,
