@@ -259,6 +259,7 @@ typedef struct tk_cose_headers {
     tk_view protected_bytes;
     /* Encoded unprotected map, as received. */
     tk_view unprotected_map;
+    size_t protected_labels; /* number of labels in the protected map */
     uint32_t present;       /* TK_COSE_HAS_* of every parameter found */
     uint32_t in_protected;  /* the subset found in the protected map */
     int64_t alg;            /* integer alg; a text alg is rejected */
@@ -403,7 +404,9 @@ tk_err tk_cose_sign1_verify(const tk_crypto *crypto, tk_view msg,
 
 /*
  * Decodes a COSE_Sign with its signatures (up to TK_COSE_MAX_SIGNATURES)
- * and checks every layer's header rules, without crypto.
+ * and checks every layer's header rules, without crypto. A signature with
+ * an algorithm this library does not know is kept, so that a verifier can
+ * use another one; verifying it gives TK_ERR_COSE_ALG_UNSUPPORTED.
  */
 tk_err tk_cose_sign_decode(tk_view msg, const tk_cose_opts *opts,
                            tk_cose_sign *out);
@@ -414,9 +417,10 @@ tk_err tk_cose_sign_decode(tk_view msg, const tk_cose_opts *opts,
  * gives. Otherwise, when opts->signature_index is an index, that one
  * signature must verify; with TK_COSE_ANY_SIGNATURE the signatures are
  * tried in order, those without a key (TK_ERR_NOT_FOUND from the lookup)
- * or with an algorithm the backend lacks are skipped, and the first that
- * verifies gives TK_OK. When none verifies the first error met is
- * returned (TK_ERR_COSE_KEY_NOT_FOUND when no key was found at all).
+ * or with an algorithm the library or backend lacks are skipped, and the
+ * first that verifies gives TK_OK. When none verifies the result is the
+ * first verification failure, else the first unsupported algorithm, else
+ * TK_ERR_COSE_KEY_NOT_FOUND.
  * out (may be NULL) receives the decoded message and which signatures
  * verified.
  */
@@ -505,9 +509,12 @@ tk_err tk_cose_encrypt0_decrypt(const tk_crypto *crypto, tk_view msg,
  * Decodes a COSE_Encrypt, obtains the content key from its recipients and
  * decrypts, as tk_cose_encrypt0_decrypt does. Each recipient is tried in
  * order; one whose key the lookup does not find, or whose key unwrap or
- * content decryption fails, is skipped. When none succeeds the result is
- * TK_ERR_COSE_NO_RECIPIENT, or TK_ERR_COSE_KEY_NOT_FOUND when no key was
- * found for any recipient.
+ * content decryption fails, is skipped. A key that passed an unwrap check
+ * ends the search, because no other recipient can open altered content.
+ * When none succeeds the result is TK_ERR_COSE_DECRYPT_FAILED when a
+ * content key was tried, TK_ERR_COSE_NO_RECIPIENT when keys were found
+ * but none opened its recipient, and TK_ERR_COSE_KEY_NOT_FOUND when no
+ * key was found for any recipient.
  */
 tk_err tk_cose_encrypt_decrypt(const tk_crypto *crypto, tk_view msg,
                                const tk_cose_opts *opts, uint8_t *plain,
@@ -625,7 +632,10 @@ typedef struct tk_cose_build {
  * its length to *out_len. A too small out gives TK_ERR_BUFFER_TOO_SMALL
  * with the needed size in *out_len when it can be known before signing.
  * Headers: protected {alg} (empty for AES-CTR content), unprotected
- * {kid, IV} as applicable. Every map is written in deterministic order.
+ * {kid, IV} as applicable. Header labels are written in the order alg,
+ * content type, ephemeral key, salt, kid, IV, which is the order of the
+ * COSE working group examples, so outputs compare byte for byte with
+ * them. COSE_Key maps are written in deterministic order.
  */
 
 /* Builds a COSE_Sign1 over payload with build->alg and build->key. */

@@ -1,0 +1,527 @@
+/*
+ * Header maps (RFC 9052 section 3): decoding of the protected and
+ * unprotected buckets of one layer and the rules of teepkit/cose.h that
+ * apply to every layer.
+ */
+#include <string.h>
+
+#include "cose_internal.h"
+
+/* Labels of one header map, for the duplicate-label and crit checks. */
+typedef struct label_set {
+    tk_cose_label labels[TK_COSE_MAX_HEADER_LABELS];
+    size_t count;
+} label_set;
+
+/* State of one tk_cose_headers_read call. */
+typedef struct header_reader {
+    const tk_cose_opts *opts;
+    tk_cose_headers *h;
+    label_set prot;
+    label_set unprot;
+    tk_cose_label crit[TK_COSE_MAX_CRIT];
+    size_t crit_count;
+} header_reader;
+
+static bool label_equal(const tk_cose_label *a, const tk_cose_label *b)
+{
+    if (a->is_text != b->is_text) {
+        return false;
+    }
+    if (!a->is_text) {
+        return a->num == b->num;
+    }
+    return a->text.len == b->text.len &&
+           (a->text.len == 0 || memcmp(a->text.ptr, b->text.ptr,
+                                       a->text.len) == 0);
+}
+
+static bool set_contains(const label_set *set, const tk_cose_label *label)
+{
+    for (size_t i = 0; i < set->count; i++) {
+        if (label_equal(&set->labels[i], label)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * Reads a map key as a header label: an integer within int64_t or a
+ * definite-length text string. Other keys give TK_ERR_COSE_HEADER_LABEL.
+ */
+static tk_err read_label(tk_cbor_dec *dec, tk_cose_label *label)
+{
+    tk_cbor_item item;
+    tk_err err = tk_cbor_dec_peek(dec, &item);
+
+    if (err != TK_OK) {
+        return err;
+    }
+    memset(label, 0, sizeof(*label));
+    switch (item.type) {
+    case TK_CBOR_UINT:
+    case TK_CBOR_NINT:
+        if (item.value > (uint64_t)INT64_MAX) {
+            return tk_cbor_dec_fail(dec, TK_ERR_COSE_HEADER_LABEL);
+        }
+        return tk_cbor_dec_get_int(dec, &label->num);
+    case TK_CBOR_TSTR:
+        if ((item.flags & TK_CBOR_ITEM_INDEFINITE) != 0) {
+            return tk_cbor_dec_fail(dec, TK_ERR_COSE_HEADER_LABEL);
+        }
+        label->is_text = true;
+        return tk_cbor_dec_get_tstr(dec, &label->text);
+    default:
+        return tk_cbor_dec_fail(dec, TK_ERR_COSE_HEADER_LABEL);
+    }
+}
+
+/* Peeks at the next item and checks that it has type want and, for a
+ * string, a definite length; otherwise keeps TK_ERR_COSE_HEADER_VALUE. */
+static tk_err expect_type(tk_cbor_dec *dec, tk_cbor_type want,
+                          tk_cbor_item *item)
+{
+    tk_err err = tk_cbor_dec_peek(dec, item);
+
+    if (err != TK_OK) {
+        return err;
+    }
+    if (item->type != want || (item->flags & TK_CBOR_ITEM_INDEFINITE) != 0) {
+        return tk_cbor_dec_fail(dec, TK_ERR_COSE_HEADER_VALUE);
+    }
+    return TK_OK;
+}
+
+/* Reads a definite-length byte string value into *v. */
+static tk_err read_bstr_value(tk_cbor_dec *dec, tk_view *v)
+{
+    tk_cbor_item item;
+    tk_err err = expect_type(dec, TK_CBOR_BSTR, &item);
+
+    if (err != TK_OK) {
+        return err;
+    }
+    return tk_cbor_dec_get_bstr(dec, v);
+}
+
+/* Reads the alg value: an integer. A text alg names no algorithm this
+ * library implements. */
+static tk_err read_alg(tk_cbor_dec *dec, int64_t *alg)
+{
+    tk_cbor_item item;
+    tk_err err = tk_cbor_dec_peek(dec, &item);
+
+    if (err != TK_OK) {
+        return err;
+    }
+    if (item.type == TK_CBOR_TSTR) {
+        return tk_cbor_dec_fail(dec, TK_ERR_COSE_ALG_UNSUPPORTED);
+    }
+    if ((item.type != TK_CBOR_UINT && item.type != TK_CBOR_NINT) ||
+        item.value > (uint64_t)INT64_MAX) {
+        return tk_cbor_dec_fail(dec, TK_ERR_COSE_HEADER_VALUE);
+    }
+    return tk_cbor_dec_get_int(dec, alg);
+}
+
+/* Reads the crit array (protected bucket only): at least one label. */
+static tk_err read_crit(tk_cbor_dec *dec, header_reader *r, bool protected)
+{
+    tk_cbor_item item;
+    tk_err err = tk_cbor_dec_peek(dec, &item);
+
+    if (err != TK_OK) {
+        return err;
+    }
+    if (!protected || item.type != TK_CBOR_ARRAY || item.value == 0) {
+        return tk_cbor_dec_fail(dec, TK_ERR_COSE_CRIT_INVALID);
+    }
+    tk_cbor_dec_enter_array(dec, NULL);
+    while (tk_cbor_dec_more(dec)) {
+        tk_cose_label label;
+
+        if (r->crit_count == TK_COSE_MAX_CRIT) {
+            return tk_cbor_dec_fail(dec, TK_ERR_COSE_TOO_MANY_LABELS);
+        }
+        err = tk_cbor_dec_peek(dec, &item);
+        if (err != TK_OK) {
+            return err;
+        }
+        if (item.type != TK_CBOR_UINT && item.type != TK_CBOR_NINT &&
+            item.type != TK_CBOR_TSTR) {
+            return tk_cbor_dec_fail(dec, TK_ERR_COSE_CRIT_INVALID);
+        }
+        err = read_label(dec, &label);
+        if (err != TK_OK) {
+            return err;
+        }
+        r->crit[r->crit_count++] = label;
+    }
+    if (r->crit_count == 0) {
+        /* An empty indefinite-length array. */
+        return tk_cbor_dec_fail(dec, TK_ERR_COSE_CRIT_INVALID);
+    }
+    return tk_cbor_dec_exit(dec);
+}
+
+/* Reads a PartyU/PartyV nonce: a byte string or an integer. */
+static tk_err read_nonce(tk_cbor_dec *dec, tk_cose_party *party)
+{
+    tk_cbor_item item;
+    tk_err err = tk_cbor_dec_peek(dec, &item);
+
+    if (err != TK_OK) {
+        return err;
+    }
+    if ((item.type == TK_CBOR_UINT || item.type == TK_CBOR_NINT) &&
+        item.value <= (uint64_t)INT64_MAX) {
+        party->nonce_is_int = true;
+        return tk_cbor_dec_get_int(dec, &party->nonce_int);
+    }
+    party->nonce_is_int = false;
+    return read_bstr_value(dec, &party->nonce);
+}
+
+/* Reads a COSE_Key value (labels -1 and -2) as its encoded bytes. */
+static tk_err read_key_value(tk_cbor_dec *dec, tk_view *raw)
+{
+    tk_cbor_item item;
+    tk_err err = tk_cbor_dec_peek(dec, &item);
+
+    if (err != TK_OK) {
+        return err;
+    }
+    if (item.type != TK_CBOR_MAP) {
+        return tk_cbor_dec_fail(dec, TK_ERR_COSE_HEADER_VALUE);
+    }
+    return tk_cbor_dec_skip(dec, raw);
+}
+
+/* Reads the value of an integer label and stores what this library
+ * processes; unknown labels are skipped. *bit receives the label's
+ * TK_COSE_HAS_* bit (0 when the library does not process it). */
+static tk_err read_value(tk_cbor_dec *dec, header_reader *r, int64_t label,
+                         bool protected, uint32_t *bit)
+{
+    tk_cose_headers *h = r->h;
+    tk_cbor_item item;
+
+    *bit = 0;
+    switch (label) {
+    case TK_COSE_HDR_ALG:
+        *bit = TK_COSE_HAS_ALG;
+        return read_alg(dec, &h->alg);
+    case TK_COSE_HDR_CRIT:
+        *bit = TK_COSE_HAS_CRIT;
+        return read_crit(dec, r, protected);
+    case TK_COSE_HDR_CONTENT_TYPE:
+        *bit = TK_COSE_HAS_CONTENT_TYPE;
+        if (tk_cbor_dec_peek(dec, &item) != TK_OK) {
+            return tk_cbor_dec_error(dec);
+        }
+        if (item.type == TK_CBOR_UINT) {
+            h->content_type_is_text = false;
+            return tk_cbor_dec_get_uint(dec, &h->content_type);
+        }
+        h->content_type_is_text = true;
+        if (expect_type(dec, TK_CBOR_TSTR, &item) != TK_OK) {
+            return tk_cbor_dec_error(dec);
+        }
+        return tk_cbor_dec_get_tstr(dec, &h->content_type_text);
+    case TK_COSE_HDR_KID:
+        *bit = TK_COSE_HAS_KID;
+        return read_bstr_value(dec, &h->kid);
+    case TK_COSE_HDR_IV:
+        *bit = TK_COSE_HAS_IV;
+        return read_bstr_value(dec, &h->iv);
+    case TK_COSE_HDR_PARTIAL_IV:
+        *bit = TK_COSE_HAS_PARTIAL_IV;
+        return read_bstr_value(dec, &h->partial_iv);
+    case TK_COSE_HDR_EPHEMERAL_KEY:
+        *bit = TK_COSE_HAS_EPHEMERAL_KEY;
+        return read_key_value(dec, &h->ephemeral_key);
+    case TK_COSE_HDR_STATIC_KEY:
+        *bit = TK_COSE_HAS_STATIC_KEY;
+        return read_key_value(dec, &h->static_key);
+    case TK_COSE_HDR_STATIC_KEY_ID:
+        *bit = TK_COSE_HAS_STATIC_KEY_ID;
+        return read_bstr_value(dec, &h->static_key_id);
+    case TK_COSE_HDR_SALT:
+        *bit = TK_COSE_HAS_SALT;
+        return read_bstr_value(dec, &h->salt);
+    case TK_COSE_HDR_PARTY_U_IDENTITY:
+        *bit = TK_COSE_HAS_PARTY_U_IDENTITY;
+        return read_bstr_value(dec, &h->party_u.identity);
+    case TK_COSE_HDR_PARTY_U_NONCE:
+        *bit = TK_COSE_HAS_PARTY_U_NONCE;
+        return read_nonce(dec, &h->party_u);
+    case TK_COSE_HDR_PARTY_U_OTHER:
+        *bit = TK_COSE_HAS_PARTY_U_OTHER;
+        return read_bstr_value(dec, &h->party_u.other);
+    case TK_COSE_HDR_PARTY_V_IDENTITY:
+        *bit = TK_COSE_HAS_PARTY_V_IDENTITY;
+        return read_bstr_value(dec, &h->party_v.identity);
+    case TK_COSE_HDR_PARTY_V_NONCE:
+        *bit = TK_COSE_HAS_PARTY_V_NONCE;
+        return read_nonce(dec, &h->party_v);
+    case TK_COSE_HDR_PARTY_V_OTHER:
+        *bit = TK_COSE_HAS_PARTY_V_OTHER;
+        return read_bstr_value(dec, &h->party_v.other);
+    default:
+        return tk_cbor_dec_skip(dec, NULL);
+    }
+}
+
+/*
+ * Reads the entries of the header map that dec is in, from the protected
+ * bucket when protected is set. Each label is checked against both
+ * buckets for duplicates and added to its bucket's set.
+ */
+static tk_err read_map(tk_cbor_dec *dec, header_reader *r, bool protected)
+{
+    label_set *set = protected ? &r->prot : &r->unprot;
+    label_set *other = protected ? &r->unprot : &r->prot;
+    tk_err err;
+
+    while (tk_cbor_dec_more(dec)) {
+        tk_cose_label label;
+        uint32_t bit = 0;
+
+        err = read_label(dec, &label);
+        if (err != TK_OK) {
+            return err;
+        }
+        if (set_contains(set, &label) || set_contains(other, &label)) {
+            return tk_cbor_dec_fail(dec, TK_ERR_COSE_DUPLICATE_LABEL);
+        }
+        if (set->count == TK_COSE_MAX_HEADER_LABELS) {
+            return tk_cbor_dec_fail(dec, TK_ERR_COSE_TOO_MANY_LABELS);
+        }
+        set->labels[set->count++] = label;
+        if (label.is_text) {
+            err = tk_cbor_dec_skip(dec, NULL);
+        } else {
+            err = read_value(dec, r, label.num, protected, &bit);
+        }
+        if (err != TK_OK) {
+            return tk_cbor_dec_error(dec) != TK_OK ? tk_cbor_dec_error(dec)
+                                                   : err;
+        }
+        r->h->present |= bit;
+        if (protected) {
+            r->h->in_protected |= bit;
+        }
+    }
+    return tk_cbor_dec_error(dec);
+}
+
+/* Decodes the protected bucket's content. Any CBOR error inside it is a
+ * header-decode error; COSE rule errors keep their own code. */
+static tk_err read_protected(header_reader *r, tk_view prot)
+{
+    tk_cbor_dec inner;
+    tk_cbor_item item;
+    tk_err err;
+
+    if (prot.len == 0) {
+        return TK_OK;
+    }
+    tk_cbor_dec_init(&inner, prot.ptr, prot.len, 0);
+    err = tk_cbor_dec_peek(&inner, &item);
+    if (err == TK_OK && item.type != TK_CBOR_MAP) {
+        err = TK_ERR_COSE_HEADER_DECODE;
+    }
+    if (err == TK_OK) {
+        tk_cbor_dec_enter_map(&inner, NULL);
+        err = read_map(&inner, r, true);
+    }
+    if (err == TK_OK) {
+        tk_cbor_dec_exit(&inner);
+        err = tk_cbor_dec_finish(&inner);
+    }
+    if (err == TK_OK || !tk_cose_is_cbor_err(err)) {
+        return err;
+    }
+    return TK_ERR_COSE_HEADER_DECODE;
+}
+
+/* Tells whether the library or the caller processes label. */
+static bool understood(const tk_cose_opts *opts, const tk_cose_label *label)
+{
+    if (!label->is_text) {
+        int64_t n = label->num;
+
+        if ((n >= TK_COSE_HDR_ALG && n <= TK_COSE_HDR_PARTIAL_IV) ||
+            (n >= TK_COSE_HDR_STATIC_KEY_ID && n <= TK_COSE_HDR_EPHEMERAL_KEY)
+            || (n >= TK_COSE_HDR_PARTY_V_OTHER && n <= TK_COSE_HDR_SALT)) {
+            return true;
+        }
+    }
+    for (size_t i = 0; i < opts->understood_count; i++) {
+        if (label_equal(&opts->understood[i], label)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Checks every crit label: present in the protected map, understood. */
+static tk_err check_crit(const header_reader *r)
+{
+    for (size_t i = 0; i < r->crit_count; i++) {
+        if (!set_contains(&r->prot, &r->crit[i])) {
+            return TK_ERR_COSE_CRIT_MISSING;
+        }
+        if (!understood(r->opts, &r->crit[i])) {
+            return TK_ERR_COSE_CRIT_UNKNOWN;
+        }
+    }
+    return TK_OK;
+}
+
+tk_err tk_cose_headers_read(tk_cbor_dec *dec, const uint8_t *base,
+                            const tk_cose_opts *opts, tk_cose_headers *h)
+{
+    header_reader r;
+    tk_cbor_item item;
+    size_t start;
+    tk_err err;
+
+    memset(h, 0, sizeof(*h));
+    memset(&r, 0, sizeof(r));
+    r.opts = opts;
+    r.h = h;
+    if (opts->understood == NULL && opts->understood_count > 0) {
+        return tk_cbor_dec_fail(dec, TK_ERR_INVALID_ARG);
+    }
+
+    /* Protected bucket: a bstr holding a map, or an empty bstr. */
+    err = tk_cbor_dec_peek(dec, &item);
+    if (err != TK_OK) {
+        return tk_cose_map_err(err);
+    }
+    if (item.type != TK_CBOR_BSTR ||
+        (item.flags & TK_CBOR_ITEM_INDEFINITE) != 0) {
+        return tk_cbor_dec_fail(dec, TK_ERR_COSE_MALFORMED);
+    }
+    tk_cbor_dec_get_bstr(dec, &h->protected_bytes);
+    err = read_protected(&r, h->protected_bytes);
+    if (err != TK_OK) {
+        return tk_cbor_dec_fail(dec, err);
+    }
+    h->protected_labels = r.prot.count;
+
+    /* Unprotected bucket: a map. */
+    err = tk_cbor_dec_peek(dec, &item);
+    if (err != TK_OK) {
+        return tk_cose_map_err(err);
+    }
+    if (item.type != TK_CBOR_MAP) {
+        return tk_cbor_dec_fail(dec, TK_ERR_COSE_MALFORMED);
+    }
+    start = item.offset;
+    tk_cbor_dec_enter_map(dec, NULL);
+    err = read_map(dec, &r, false);
+    if (err != TK_OK) {
+        return tk_cose_map_err(err);
+    }
+    tk_cbor_dec_exit(dec);
+    err = tk_cbor_dec_error(dec);
+    if (err != TK_OK) {
+        return tk_cose_map_err(err);
+    }
+    h->unprotected_map = (tk_view){base + start,
+                                   tk_cbor_dec_offset(dec) - start};
+
+    err = check_crit(&r);
+    if (err == TK_OK && (h->present & TK_COSE_HAS_IV) != 0 &&
+        (h->present & TK_COSE_HAS_PARTIAL_IV) != 0) {
+        err = TK_ERR_COSE_IV;
+    }
+    if (err != TK_OK) {
+        return tk_cbor_dec_fail(dec, err);
+    }
+    return TK_OK;
+}
+
+tk_err tk_cose_check_alg(tk_cbor_dec *dec, const tk_cose_headers *h,
+                         const tk_cose_opts *opts, uint32_t class_mask)
+{
+    tk_cose_alg_class c;
+    bool must_be_empty;
+
+    if ((h->present & TK_COSE_HAS_ALG) == 0) {
+        return tk_cbor_dec_fail(dec, TK_ERR_COSE_ALG_MISSING);
+    }
+    c = tk_cose_alg_class_of(h->alg);
+    if ((class_mask & TK_COSE_CLASS_BIT(c)) == 0) {
+        return tk_cbor_dec_fail(dec, TK_ERR_COSE_ALG_UNSUPPORTED);
+    }
+    must_be_empty = c == TK_COSE_CLASS_CTR || c == TK_COSE_CLASS_DIRECT ||
+                    c == TK_COSE_CLASS_KW;
+    if (must_be_empty) {
+        if (h->protected_labels != 0) {
+            return tk_cbor_dec_fail(dec, TK_ERR_COSE_PROTECTED_NOT_EMPTY);
+        }
+        return TK_OK;
+    }
+    if ((h->in_protected & TK_COSE_HAS_ALG) == 0 &&
+        (opts->flags & TK_COSE_OPT_ALG_UNPROTECTED_OK) == 0) {
+        return tk_cbor_dec_fail(dec, TK_ERR_COSE_ALG_UNPROTECTED);
+    }
+    return TK_OK;
+}
+
+/* Searches one encoded header map for label. */
+static tk_err find_in_map(tk_view map, tk_cose_label label, tk_view *value)
+{
+    tk_cbor_dec dec;
+    tk_err err;
+
+    if (map.len == 0) {
+        return TK_ERR_NOT_FOUND;
+    }
+    tk_cbor_dec_init(&dec, map.ptr, map.len, 0);
+    tk_cbor_dec_enter_map(&dec, NULL);
+    while (tk_cbor_dec_more(&dec)) {
+        tk_cose_label key;
+
+        err = read_label(&dec, &key);
+        if (err != TK_OK) {
+            return err;
+        }
+        if (label_equal(&key, &label)) {
+            return tk_cbor_dec_skip(&dec, value);
+        }
+        tk_cbor_dec_skip(&dec, NULL);
+    }
+    err = tk_cbor_dec_error(&dec);
+    return err != TK_OK ? err : TK_ERR_NOT_FOUND;
+}
+
+tk_err tk_cose_headers_find(const tk_cose_headers *headers,
+                            tk_cose_label label, tk_view *value,
+                            bool *in_protected)
+{
+    tk_view found;
+    tk_err err;
+
+    if (headers == NULL) {
+        return TK_ERR_INVALID_ARG;
+    }
+    err = find_in_map(headers->protected_bytes, label, &found);
+    if (err == TK_OK && in_protected != NULL) {
+        *in_protected = true;
+    }
+    if (err == TK_ERR_NOT_FOUND) {
+        err = find_in_map(headers->unprotected_map, label, &found);
+        if (err == TK_OK && in_protected != NULL) {
+            *in_protected = false;
+        }
+    }
+    if (err == TK_OK && value != NULL) {
+        *value = found;
+    }
+    return err;
+}
