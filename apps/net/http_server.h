@@ -1,0 +1,113 @@
+/*
+ * HTTP server of teepkit (libmicrohttpd), for the TEEP endpoint of the TAM
+ * (draft-ietf-teep-otrp-over-http-15) and for other listeners such as an
+ * admin API or a dashboard, each with its own server object.
+ *
+ * A server routes requests by path and method to handlers (see net.h).
+ * Routes of kind TK_HTTP_ROUTE_TEEP apply the TEEP-over-HTTP rules before
+ * the handler runs. Only POST is allowed (405 with "Allow: POST"), a
+ * non-empty body must be application/teep+cbor (415), and the Accept field
+ * must admit that type (406). The reply is 200 with a body or 204 without,
+ * with the security header fields the spec requires. Every route has a body
+ * size limit (413), counted while the body streams in. docs/transport.md
+ * lists every status and header field.
+ */
+#ifndef TK_HTTP_SERVER_H
+#define TK_HTTP_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "net.h"
+
+/* Maximum number of routes of one server. */
+#ifndef TK_NET_MAX_ROUTES
+#define TK_NET_MAX_ROUTES 32
+#endif
+
+typedef enum tk_http_route_kind {
+    /* TEEP over HTTP: the checks and header fields of the spec. */
+    TK_HTTP_ROUTE_TEEP = 0,
+    /* Any other resource: the handler chooses status, body and header
+     * fields; the server adds nosniff, Referrer-Policy and, unless the
+     * handler sets its own, "Cache-Control: no-store". */
+    TK_HTTP_ROUTE_PLAIN = 1,
+} tk_http_route_kind;
+
+typedef struct tk_http_route {
+    /* Path to match exactly, or a prefix when it ends in '*': the route
+     * "/api/" followed by '*' matches "/api/devices/7". Routes are tried in
+     * order. */
+    const char *path;
+    unsigned methods; /* tk_net_method bits; TEEP routes allow only POST */
+    tk_http_route_kind kind;
+    size_t max_body; /* body size limit in bytes; 0: the server's */
+    tk_net_handler handler;
+    void *ctx;
+} tk_http_route;
+
+typedef struct tk_http_server_config {
+    /* Numeric IPv4 or IPv6 address to listen on. Default "127.0.0.1". */
+    const char *address;
+    uint16_t port; /* 0: an ephemeral port, see tk_http_server_port() */
+    const char *log_name; /* log component; default "http" */
+    size_t max_body;      /* default body size limit; default 1 MiB */
+    /* A connection that sends or receives nothing for this long is
+     * closed. Rounded up to whole seconds. Default 10000. */
+    unsigned idle_timeout_ms;
+    /* Each request must arrive and get its reply within this time, counted
+     * from the end of the previous request on the connection (or from the
+     * accept), however slowly the peer keeps sending. Default 30000. */
+    unsigned request_timeout_ms;
+    unsigned max_connections;        /* default 256 */
+    unsigned max_connections_per_ip; /* 0: no limit; default 0 */
+    unsigned threads;                /* worker threads; default 4 */
+    /* Set to 1 to accept TEEP requests without an Accept field. The spec
+     * says a TAM SHOULD fail them, so the default is 0 (406). */
+    int allow_missing_accept;
+    const tk_http_route *routes;
+    size_t route_count;
+} tk_http_server_config;
+
+/* Counters of a running server, for tests and metrics. */
+typedef struct tk_http_server_stats {
+    uint64_t connections;       /* connections accepted */
+    uint64_t requests;          /* requests that reached routing */
+    uint64_t rejected_too_large; /* 413 replies and cut-off bodies */
+    uint64_t timed_out;         /* connections cut by request_timeout_ms */
+    uint64_t handler_errors;    /* handlers that returned an error */
+    size_t max_body_buffered;   /* largest body buffer held, in bytes */
+    unsigned open_connections;
+} tk_http_server_stats;
+
+typedef struct tk_http_server tk_http_server;
+
+/* Fills cfg with the defaults named in tk_http_server_config. */
+void tk_http_server_config_init(tk_http_server_config *cfg);
+
+/*
+ * Starts a server with its own worker threads; it serves until
+ * tk_http_server_stop(). The configuration and routes are copied.
+ * Returns TK_OK and *out, or TK_ERR_INVALID_ARG, TK_ERR_NET_CONFIG (an
+ * address that is not numeric, a route without a handler or path, a TEEP
+ * route whose methods are not POST), TK_ERR_LIMIT (more than
+ * TK_NET_MAX_ROUTES routes), TK_ERR_NET_LISTEN or TK_ERR_NET_NO_MEMORY.
+ */
+tk_err tk_http_server_start(const tk_http_server_config *cfg,
+                            tk_http_server **out);
+
+/* Returns the port the server listens on (the ephemeral one for port 0). */
+uint16_t tk_http_server_port(const tk_http_server *srv);
+
+/* Copies the server's counters into stats. */
+void tk_http_server_stats_get(tk_http_server *srv,
+                              tk_http_server_stats *stats);
+
+/*
+ * Stops accepting connections, waits until the requests in flight have
+ * their replies (at most request_timeout_ms), closes every connection and
+ * frees srv. NULL is ignored.
+ */
+void tk_http_server_stop(tk_http_server *srv);
+
+#endif /* TK_HTTP_SERVER_H */
