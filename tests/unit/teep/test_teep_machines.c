@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "teep_test_peers.h"
+#include "tk_crypto_fault.h"
 #include "tk_test.h"
 
 static const tk_alg both_algs[2] = {TK_ALG_ESP256, TK_ALG_ED25519};
@@ -823,6 +824,114 @@ static void output_buffer_too_small(void **state)
     free(p);
 }
 
+/*
+ * Fails every crypto call of the library in turn while the TAM handles a
+ * QueryResponse: each run must fail closed, never sending a manifest. A
+ * failure before the signature is verified must leave the session.
+ */
+static void tam_fails_closed_on_crypto_faults(void **state)
+{
+    (void)state;
+    pair *p = new_pair();
+    policy_sends(p, "app:1", NULL);
+    tam_starts(p);
+    assert_int_equal(agent_handles(p), TK_OK);
+    uint8_t response[PEERS_BUF];
+    size_t response_len = p->to_tam_len;
+    memcpy(response, p->to_tam, response_len);
+    tk_teep_tam_session session = p->tam.sessions[0];
+
+    tk_crypto_fault fault;
+    tk_crypto_fault_init(&fault, tk_crypto_openssl());
+    p->tam.tam.crypto = &fault.table;
+    assert_int_equal(tam_handles(p), TK_OK);
+    assert_int_equal(p->tam_res.manifests_sent, 1);
+    unsigned long calls = fault.calls;
+    assert_true(calls > 2);
+
+    for (unsigned long n = 1; n <= calls; n++) {
+        p->tam.sessions[0] = session;
+        p->tam.session_count = 1;
+        memcpy(p->to_tam, response, response_len);
+        p->to_tam_len = response_len;
+        tk_crypto_fault_arm(&fault, n, TK_ERR_CRYPTO_FAULT_INJECTED);
+        tk_err err = tam_handles(p);
+        assert_int_equal(fault.failures, 1);
+        if (err == TK_OK) {
+            /* Only an attestation failure may still be answered. */
+            assert_int_equal(p->tam_res.manifests_sent, 0);
+            assert_int_not_equal(p->tam_res.attestation,
+                                 TK_EAT_STATUS_AFFIRMING);
+        } else {
+            assert_int_equal(p->tam_res.outcome, TK_TEEP_TAM_REJECTED);
+            assert_int_equal(p->tam_res.out_len, 0);
+        }
+    }
+    free(p);
+}
+
+/* The same for the agent handling a QueryRequest and an Update. */
+static void agent_fails_closed_on_crypto_faults(void **state)
+{
+    (void)state;
+    pair *p = new_pair();
+    policy_sends(p, "app:1", NULL);
+    tam_starts(p);
+    uint8_t query[PEERS_BUF];
+    size_t query_len = p->to_agent_len;
+    memcpy(query, p->to_agent, query_len);
+
+    tk_crypto_fault fault;
+    tk_crypto_fault_init(&fault, tk_crypto_openssl());
+    p->agent.agent.crypto = &fault.table;
+    tk_teep_agent_state idle = p->agent.state;
+    assert_int_equal(agent_handles(p), TK_OK);
+    unsigned long calls = fault.calls;
+    for (unsigned long n = 1; n <= calls; n++) {
+        p->agent.state = idle;
+        memcpy(p->to_agent, query, query_len);
+        p->to_agent_len = query_len;
+        tk_crypto_fault_arm(&fault, n, TK_ERR_CRYPTO_FAULT_INJECTED);
+        tk_err err = agent_handles(p);
+        assert_int_not_equal(err, TK_OK);
+        assert_int_not_equal(p->agent_res.sent_type, TK_TEEP_QUERY_RESPONSE);
+        assert_memory_equal(&p->agent.state, &idle, sizeof(idle));
+    }
+
+    /* Now a real exchange up to the Update, then faults on the Update. */
+    tk_crypto_fault_arm(&fault, 0, TK_OK);
+    memcpy(p->to_agent, query, query_len);
+    p->to_agent_len = query_len;
+    assert_int_equal(agent_handles(p), TK_OK);
+    assert_int_equal(tam_handles(p), TK_OK);
+    uint8_t update[PEERS_BUF];
+    size_t update_len = p->to_agent_len;
+    memcpy(update, p->to_agent, update_len);
+    tk_teep_agent_state waiting = p->agent.state;
+    tk_crypto_fault_arm(&fault, 0, TK_OK);
+    assert_int_equal(agent_handles(p), TK_OK);
+    calls = fault.calls;
+    for (unsigned long n = 1; n <= calls; n++) {
+        p->agent.state = waiting;
+        p->agent.component_count = 0;
+        size_t processed = p->agent.process_calls;
+        memcpy(p->to_agent, update, update_len);
+        p->to_agent_len = update_len;
+        tk_crypto_fault_arm(&fault, n, TK_ERR_CRYPTO_FAULT_INJECTED);
+        tk_err err = agent_handles(p);
+        if (err != TK_OK) {
+            /* Rejected before any manifest was touched. */
+            assert_int_equal(p->agent.process_calls, processed);
+            assert_memory_equal(&p->agent.state, &waiting, sizeof(waiting));
+        } else {
+            /* Processed, but the Success could not be signed. */
+            assert_int_equal(p->agent_res.out_len, 0);
+            assert_int_not_equal(p->agent_res.reason, TK_OK);
+        }
+    }
+    free(p);
+}
+
 static int teardown(void **state)
 {
     (void)state;
@@ -855,6 +964,8 @@ int main(void)
         cmocka_unit_test(ed25519_session),
         cmocka_unit_test(truncated_messages_fail),
         cmocka_unit_test(output_buffer_too_small),
+        cmocka_unit_test(tam_fails_closed_on_crypto_faults),
+        cmocka_unit_test(agent_fails_closed_on_crypto_faults),
     };
     return cmocka_run_group_tests(tests, NULL, teardown);
 }
