@@ -260,3 +260,111 @@ void cose_test_sym_key(tk_key *key, size_t len, uint8_t fill)
         abort();
     }
 }
+
+void cose_buf_bytes(cose_buf *buf, const uint8_t *p, size_t n)
+{
+    if (buf->n + n > sizeof(buf->b)) {
+        abort();
+    }
+    if (n > 0) {
+        memcpy(buf->b + buf->n, p, n);
+    }
+    buf->n += n;
+}
+
+void cose_buf_hex(cose_buf *buf, const char *hex)
+{
+    buf->n += tk_test_hex_decode(hex, buf->b + buf->n,
+                                 sizeof(buf->b) - buf->n);
+}
+
+void cose_buf_head(cose_buf *buf, unsigned major, uint64_t value)
+{
+    uint8_t h[9];
+    size_t n;
+
+    h[0] = (uint8_t)(major << 5);
+    if (value < 24) {
+        h[0] |= (uint8_t)value;
+        n = 1;
+    } else if (value <= 0xff) {
+        h[0] |= 24;
+        h[1] = (uint8_t)value;
+        n = 2;
+    } else if (value <= 0xffff) {
+        h[0] |= 25;
+        h[1] = (uint8_t)(value >> 8);
+        h[2] = (uint8_t)value;
+        n = 3;
+    } else {
+        h[0] |= 26;
+        for (int i = 0; i < 4; i++) {
+            h[1 + i] = (uint8_t)(value >> (24 - 8 * i));
+        }
+        n = 5;
+    }
+    cose_buf_bytes(buf, h, n);
+}
+
+void cose_buf_bstr(cose_buf *buf, const uint8_t *p, size_t n)
+{
+    cose_buf_head(buf, 2, n);
+    cose_buf_bytes(buf, p, n);
+}
+
+tk_view cose_buf_view(const cose_buf *buf)
+{
+    return (tk_view){buf->b, buf->n};
+}
+
+/* Builds a to-be-signed or MAC structure [context, prot, aad, payload]. */
+static void structure4(cose_buf *s, const char *context, tk_view prot,
+                       tk_view aad, tk_view payload)
+{
+    s->n = 0;
+    cose_buf_head(s, 4, 4);
+    cose_buf_head(s, 3, strlen(context));
+    cose_buf_bytes(s, (const uint8_t *)context, strlen(context));
+    cose_buf_bstr(s, prot.ptr, prot.len);
+    cose_buf_bstr(s, aad.ptr, aad.len);
+    cose_buf_bstr(s, payload.ptr, payload.len);
+}
+
+void cose_buf_sign1_sig(cose_buf *buf, const tk_key *key, tk_alg alg,
+                        tk_view prot, tk_view aad, tk_view payload)
+{
+    const tk_crypto *c = cose_test_crypto();
+    static cose_buf tbs;
+    uint8_t sig[TK_CRYPTO_MAX_SIG_SIZE];
+    size_t sig_len = 0;
+    tk_view part;
+
+    structure4(&tbs, "Signature1", prot, aad, payload);
+    part = cose_buf_view(&tbs);
+    if (c->sign(c->ctx, alg, key, &part, 1, sig, sizeof(sig), &sig_len) !=
+        TK_OK) {
+        fprintf(stderr, "test signature failed\n");
+        abort();
+    }
+    cose_buf_bstr(buf, sig, sig_len);
+}
+
+void cose_buf_mac_tag(cose_buf *buf, const tk_key *key, tk_alg alg,
+                      const char *context, tk_view prot, tk_view aad,
+                      tk_view payload)
+{
+    const tk_crypto *c = cose_test_crypto();
+    static cose_buf tbs;
+    uint8_t tag[TK_CRYPTO_MAX_MAC_SIZE];
+    size_t tag_len = 0;
+    tk_view part;
+
+    structure4(&tbs, context, prot, aad, payload);
+    part = cose_buf_view(&tbs);
+    if (c->mac(c->ctx, alg, key, &part, 1, tag, sizeof(tag), &tag_len) !=
+        TK_OK) {
+        fprintf(stderr, "test MAC failed\n");
+        abort();
+    }
+    cose_buf_bstr(buf, tag, alg == TK_ALG_HMAC_256_64 ? 8 : tag_len);
+}

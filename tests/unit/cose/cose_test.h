@@ -52,3 +52,38 @@ void cose_test_p256_key(tk_key *key, bool with_private);
 void cose_test_sym_key(tk_key *key, size_t len, uint8_t fill);
 
 #endif /* COSE_TEST_H */
+
+/* A byte buffer for hand-built CBOR test messages. */
+typedef struct cose_buf {
+    uint8_t b[4096];
+    size_t n;
+} cose_buf;
+
+/* Appends hex text (whitespace allowed). */
+void cose_buf_hex(cose_buf *buf, const char *hex);
+
+/* Appends raw bytes. */
+void cose_buf_bytes(cose_buf *buf, const uint8_t *p, size_t n);
+
+/* Appends a CBOR head of major type major (0 to 7) and argument value. */
+void cose_buf_head(cose_buf *buf, unsigned major, uint64_t value);
+
+/* Appends a CBOR byte string. */
+void cose_buf_bstr(cose_buf *buf, const uint8_t *p, size_t n);
+
+/* Returns a view of the buffer's bytes. */
+tk_view cose_buf_view(const cose_buf *buf);
+
+/*
+ * Appends a signature made with key under alg over the Sig_structure
+ * ["Signature1", prot, aad, payload] as a bstr, as a hand-built
+ * COSE_Sign1 needs.
+ */
+void cose_buf_sign1_sig(cose_buf *buf, const tk_key *key, tk_alg alg,
+                        tk_view prot, tk_view aad, tk_view payload);
+
+/* Appends an HMAC tag (truncated for HMAC 256/64) over the MAC_structure
+ * [context, prot, aad, payload] as a bstr. */
+void cose_buf_mac_tag(cose_buf *buf, const tk_key *key, tk_alg alg,
+                      const char *context, tk_view prot, tk_view aad,
+                      tk_view payload);
