@@ -187,7 +187,7 @@ typedef struct tk_eat_version {
 } tk_eat_version;
 
 /*
- * A decoded claims set. present tells which members are set (TK_EAT_HAS_*).
+ * A decoded claims set. present marks which members are set (TK_EAT_HAS_*).
  * Claims whose structure teepkit does not interpret further (aud, sueids,
  * location, submods, dloas, measres and a cnf COSE_Key) are kept as raw
  * views of their encoded value, checked for well-formedness, type and,
@@ -298,7 +298,7 @@ typedef tk_cose_signer tk_eat_signer;
  * Builds evidence: encodes claims and signs them with the attestation key
  * as a tagged COSE_Sign1 (tag 18) whose protected header carries the
  * algorithm and, when the signer has one, the kid. scratch (capacity
- * scratch_cap) holds the encoded claims while signing and, for EdDSA, the
+ * scratch_cap) receives the encoded claims while signing and, for EdDSA, the
  * to-be-signed structure after them (about twice the claims size plus 100
  * bytes in all). out (capacity cap) receives the token and *len its
  * length.

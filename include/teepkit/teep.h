@@ -297,7 +297,7 @@ typedef struct tk_teep_message {
  * Labels the type does not define are counted in unknown_count and
  * skipped. A label twice gives TK_ERR_TEEP_DUPLICATE_OPTION, and a key
  * that is not an unsigned integer TK_ERR_TEEP_BAD_LABEL. Empty lists are
- * accepted where the CDDL asks for one or more entries, because some
+ * accepted where the CDDL requires one or more entries, because some
  * agents send an empty tc-list to mean "nothing installed".
  *
  * For a reserved or unknown type the result is TK_ERR_TEEP_UNKNOWN_TYPE,
@@ -410,7 +410,7 @@ typedef struct tk_teep_verified {
  * signature per signer, the form of a TAM's first QueryRequest to an
  * agent whose suite it does not know. Writes to out (capacity cap).
  * scratch (capacity scratch_cap, may be NULL without Ed25519 signers)
- * holds the to-be-signed structure of an EdDSA signature: the payload
+ * receives the to-be-signed structure of an EdDSA signature: the payload
  * size plus 100 bytes.
  */
 tk_err tk_teep_sign(const tk_crypto *crypto, const tk_teep_signer *signers,
@@ -519,7 +519,7 @@ typedef struct tk_teep_policy_output {
  * Reports were checked against the Update's token. */
 typedef struct tk_teep_record {
     tk_view device_id;
-    const tk_teep_tam_session *session; /* the Update answered */
+    const tk_teep_tam_session *session; /* the request it replies to */
     const tk_teep_message *message;     /* the Success or Error */
 } tk_teep_record;
 
@@ -581,8 +581,8 @@ typedef struct tk_teep_tam {
 /* What one TAM call did. */
 typedef enum tk_teep_tam_outcome {
     TK_TEEP_TAM_REJECTED = 0, /* input dropped, nothing to send */
-    TK_TEEP_TAM_SEND_QUERY,   /* out holds a QueryRequest */
-    TK_TEEP_TAM_SEND_UPDATE,  /* out holds an Update */
+    TK_TEEP_TAM_SEND_QUERY,   /* out contains a QueryRequest */
+    TK_TEEP_TAM_SEND_UPDATE,  /* out contains an Update */
     TK_TEEP_TAM_DONE          /* nothing to send: the exchange is over */
 } tk_teep_tam_outcome;
 
@@ -617,7 +617,7 @@ void tk_teep_tam_init(tk_teep_tam *tam);
  * Starts a session: builds and signs a QueryRequest with a fresh token
  * and, when attestation is requested, a fresh challenge, both from the
  * CSPRNG, and saves the session. device_id (may be empty) binds the
- * session to a device the TAM knows; alg is that device's suite algorithm,
+ * session to a device known to the TAM; alg is that device's suite algorithm,
  * or TK_ALG_NONE to sign with every signer as a COSE_Sign.
  * Writes the message to out (capacity cap) and fills *res.
  */
@@ -628,7 +628,7 @@ tk_err tk_teep_tam_start(tk_teep_tam *tam, tk_view device_id, tk_alg alg,
  * Handles one message from an agent: verifies its signature with the
  * agent's key, decodes it, takes its session by token (single use),
  * checks it against the session, and for a QueryResponse appraises the
- * evidence, asks the policy and builds an Update with a new token; for a
+ * evidence, calls the policy and builds an Update with a new token; for a
  * Success or Error checks the SUIT report nonces and records the outcome.
  *
  * Returns TK_OK when the message was handled (res->outcome says what to

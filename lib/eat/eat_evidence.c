@@ -18,7 +18,7 @@ tk_err tk_eat_build_evidence(const tk_crypto *crypto,
     if (err != TK_OK)
         return err;
 
-    /* The rest of scratch holds the to-be-signed structure for EdDSA. */
+    /* The rest of scratch receives the to-be-signed bytes of EdDSA. */
     tk_cose_build build = {0};
     build.alg = signer->alg;
     build.key = signer->key;

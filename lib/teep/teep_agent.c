@@ -2,8 +2,8 @@
  * TEEP Agent state machine (draft-ietf-teep-protocol section "TEEP Agent
  * Behavior").
  *
- * The agent answers a QueryRequest with a QueryResponse or an Error, and
- * an Update with a Success or an Error. An Update is accepted only while
+ * The agent replies to a QueryRequest with a QueryResponse or an Error,
+ * and to an Update with a Success or an Error. An Update is accepted only while
  * the agent waits for one after its QueryResponse, from the TAM key that
  * sent the QueryRequest, with the negotiated suite and with a token not
  * seen before, so a replayed Update is rejected without touching any
@@ -360,8 +360,8 @@ static tk_err add_evidence(agent_call *c, const tk_teep_signer *signer,
     return TK_OK;
 }
 
-/* Handles a QueryRequest: negotiates, then answers with a QueryResponse
- * carrying what data-item-requested asks for. */
+/* Handles a QueryRequest: negotiates, then replies with a QueryResponse
+ * carrying the items that data-item-requested names. */
 static tk_err handle_query(agent_call *c)
 {
     tk_teep_agent *agent = c->agent;
@@ -516,7 +516,7 @@ static void process_manifests(agent_call *c)
         TK_TEEP_SET(&c->reply, TK_TEEP_LABEL_SUIT_REPORTS);
 }
 
-/* Handles an Update: unlinks, installs, and answers Success or Error. */
+/* Handles an Update: unlinks, installs, and replies Success or Error. */
 static tk_err handle_update(agent_call *c)
 {
     tk_err err = check_update(c);
@@ -532,7 +532,7 @@ static tk_err handle_update(agent_call *c)
         c->res->tam_err_code = c->in.err_code;
     bool has_work = c->in.manifest_count > 0 || c->in.unneeded_count > 0;
     if (!has_work && c->res->tam_err_code != 0) {
-        /* The TAM reports a failure and asks for nothing: no reply. */
+        /* The TAM reports a failure and requests nothing: no reply. */
         c->res->reason = TK_ERR_TEEP_PEER_ERROR;
         return TK_OK;
     }
@@ -583,8 +583,8 @@ static size_t accepted_algs(const tk_teep_agent *agent, tk_alg *accept)
     return n;
 }
 
-/* Verifies and decodes the input; on failure sends the Error that the
- * protocol asks for and returns the reason. */
+/* Verifies and decodes the input. On failure it sends the Error that the
+ * protocol requires and returns the reason. */
 static tk_err open_input(agent_call *c, tk_view in)
 {
     tk_teep_agent *agent = c->agent;

@@ -344,8 +344,8 @@ static tk_err get_requested_list(teep_dec *d)
     return tk_cbor_dec_exit(d->cbor);
 }
 
-/* Reads err-code: 0 is reserved; values above 23 are kept as unknown
- * codes, which the protocol asks receivers to handle gracefully. */
+/* Reads err-code. 0 is reserved. Values above 23 are kept as unknown
+ * codes, because the protocol wants receivers to handle them gracefully. */
 static tk_err get_err_code(teep_dec *d, uint32_t *code)
 {
     tk_err err = get_u32(d, code);

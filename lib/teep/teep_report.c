@@ -1,7 +1,7 @@
 /*
  * SUIT report checks of the TAM (draft-ietf-teep-protocol, "Handling a
  * Success or Error Message"): the suit-report-nonce of every report must
- * equal the token of the request the message answers.
+ * equal the token of the request that the message replies to.
  */
 #include "teep_internal.h"
 

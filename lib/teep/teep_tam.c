@@ -3,7 +3,7 @@
  *
  * Each call takes one message and produces at most one. Between calls the
  * TAM keeps only sessions, which the caller stores under their tokens and
- * which session_take() consumes atomically: a token answers exactly one
+ * which session_take() consumes atomically. A token matches exactly one
  * response, so a replayed QueryResponse, Success or Error finds nothing.
  * A session is taken only after the response's signature verified, so
  * forged messages cannot burn tokens.
@@ -13,11 +13,12 @@
 #include "teep_internal.h"
 
 /* Default session lifetime: 24 hours, because an agent may take hours to
- * resolve dependencies before it answers an Update. */
+ * resolve dependencies before it replies to an Update. */
 #define DEFAULT_LIFETIME (24 * 60 * 60)
 
 /* Error messages of the Updates that report a problem to the agent. */
-#define MSG_ATTESTATION "attestation failed: evidence missing, stale or not trusted"
+#define MSG_ATTESTATION \
+    "attestation failed: evidence missing, stale or not trusted"
 #define MSG_ITEMS "QueryResponse lacks a requested tc-list or ext-list"
 #define MSG_REPORTS "SUIT report nonce does not match the token"
 #define MSG_VERSION "selected TEEP version was not offered"
@@ -94,7 +95,7 @@ static tk_err set_device(tk_teep_tam_result *res, tk_view device_id)
 /*
  * Finds the TAM signer for alg (compared in current form unless strict)
  * and copies it to *out with alg as given, so that an agent that uses a
- * legacy id is answered with the same id.
+ * legacy id gets replies with the same id.
  */
 static bool signer_for(const tk_teep_tam *tam, tk_alg alg,
                        tk_teep_signer *out)
@@ -321,9 +322,9 @@ static tk_view call_device(const tam_call *c)
 }
 
 /*
- * Answers a QueryResponse whose attestation failed: installs nothing and,
- * as configured, asks again with a fresh challenge or sends an Update
- * carrying ERR_ATTESTATION_REQUIRED.
+ * Replies to a QueryResponse whose attestation failed. Nothing is
+ * installed. As configured, the TAM sends a fresh QueryRequest with a new
+ * challenge, or an Update carrying ERR_ATTESTATION_REQUIRED.
  */
 static tk_err attestation_failed(tam_call *c, tk_err reason)
 {
@@ -397,7 +398,7 @@ static tk_err appraise(tam_call *c, tk_eat_result *result)
 }
 
 /* Handles a QueryResponse: checks it against its QueryRequest, appraises
- * the evidence, asks the policy and sends an Update or nothing. */
+ * the evidence, calls the policy and sends an Update or nothing. */
 static tk_err handle_query_response(tam_call *c)
 {
     tk_teep_tam *tam = c->tam;
@@ -523,7 +524,8 @@ static tk_err retry_query(tam_call *c)
 }
 
 /* Handles a Success or an Error: checks the SUIT reports against the
- * token, records the outcome and, after negotiation Errors, asks again. */
+ * token, records the outcome and, after negotiation Errors, sends a new
+ * QueryRequest. */
 static tk_err handle_result(tam_call *c)
 {
     tk_teep_tam *tam = c->tam;
@@ -560,7 +562,7 @@ static tk_err handle_result(tam_call *c)
 }
 
 /* Takes the session of the message's token and checks that the message
- * may answer it. */
+ * may reply to it. */
 static tk_err take_session(tam_call *c)
 {
     tk_teep_tam *tam = c->tam;
@@ -579,9 +581,9 @@ static tk_err take_session(tam_call *c)
     tk_view bound = {s->device_id, s->device_id_len};
     if (s->device_id_len > 0 && !tk_teep_view_equal(bound, call_device(c)))
         return TK_ERR_TEEP_DEVICE_MISMATCH;
-    bool answers_query = s->kind == TK_TEEP_QUERY_REQUEST;
-    if ((msg->type == TK_TEEP_QUERY_RESPONSE && !answers_query) ||
-        (msg->type == TK_TEEP_SUCCESS && answers_query))
+    bool replies_to_query = s->kind == TK_TEEP_QUERY_REQUEST;
+    if ((msg->type == TK_TEEP_QUERY_RESPONSE && !replies_to_query) ||
+        (msg->type == TK_TEEP_SUCCESS && replies_to_query))
         return TK_ERR_TEEP_WRONG_RESPONSE;
     /* The negotiated suite signs everything but an Error, which an agent
      * signs with a mandatory suite when it rejects the offered ones. */
