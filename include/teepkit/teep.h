@@ -116,6 +116,12 @@ extern "C" {
 #define TK_TEEP_MAX_KID 64
 #endif
 
+/* Maximum age in seconds of evidence appraised by tk_teep_tam_appraise()
+ * when no challenge was sent. */
+#ifndef TK_TEEP_EVIDENCE_MAX_AGE
+#define TK_TEEP_EVIDENCE_MAX_AGE 300
+#endif
+
 /* Sizes the protocol fixes. */
 #define TK_TEEP_TOKEN_MIN 8
 #define TK_TEEP_TOKEN_MAX 64
@@ -771,6 +777,44 @@ void tk_teep_agent_state_init(tk_teep_agent_state *state);
 tk_err tk_teep_agent_handle(tk_teep_agent *agent, tk_teep_agent_state *state,
                             tk_view in, uint8_t *out, size_t cap,
                             tk_teep_agent_result *res);
+
+/* ---------------------------------------------------------------------- */
+/* Attestation helpers for the callbacks                                  */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * Builds the agent's evidence for an evidence callback: copies
+ * device_claims (ueid, oemid, hwmodel, hwversion, manifests and any other
+ * claims of the device), sets eat_nonce to request->challenge, cnf to the
+ * RFC 9679 thumbprint of the agent key request->signer->key, and iat to
+ * now, then signs with the attestation key attester as
+ * tk_eat_build_evidence() does. scratch (capacity scratch_cap) holds the
+ * encoded claims and the to-be-signed bytes; out (capacity cap) receives
+ * the token and *len its length.
+ */
+tk_err tk_teep_agent_evidence(const tk_crypto *crypto,
+                              const tk_eat_signer *attester,
+                              const tk_eat_claims *device_claims,
+                              const tk_teep_evidence_request *request,
+                              int64_t now, uint8_t *scratch,
+                              size_t scratch_cap, uint8_t *out, size_t cap,
+                              size_t *len);
+
+/*
+ * Appraises evidence for an appraise callback with tk_eat_appraise(): the
+ * TEEP profile, the challenge as the expected eat_nonce, the clock of the
+ * evidence, and the thumbprint of evidence->agent_key as the expected cnf
+ * kid. Without a challenge (timestamp freshness) iat must instead be at
+ * most TK_TEEP_EVIDENCE_MAX_AGE seconds old. ref holds the reference
+ * values of the device, skew the tolerated clock difference in seconds. scratch (may be NULL for ECDSA attesters)
+ * holds the to-be-signed bytes of an EdDSA verification. Fills *result
+ * and returns what tk_eat_appraise() returns.
+ */
+tk_err tk_teep_tam_appraise(const tk_crypto *crypto,
+                            const tk_teep_evidence *evidence,
+                            const tk_eat_reference *ref, uint64_t skew,
+                            uint8_t *scratch, size_t scratch_cap,
+                            tk_eat_result *result);
 
 /* The four SUIT COSE profiles of the protocol, for configurations. */
 extern const tk_teep_profile tk_teep_default_profiles[4];

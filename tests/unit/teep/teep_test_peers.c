@@ -162,25 +162,9 @@ static tk_err tam_appraise(void *ctx, const tk_teep_evidence *ev,
     ref.attester_count = 1;
     ref.hwmodels = &hwmodel;
     ref.hwmodel_count = 1;
-
-    uint8_t cnf[TK_COSE_THUMBPRINT_SIZE];
-    tk_err err = tk_cose_key_thumbprint(tk_crypto_openssl(), ev->agent_key,
-                                        cnf);
-    if (err != TK_OK)
-        return err;
     static uint8_t scratch[4096];
-    tk_eat_appraisal a;
-    memset(&a, 0, sizeof(a));
-    a.crypto = tk_crypto_openssl();
-    a.ref = &ref;
-    a.flags = TK_EAT_PROFILE_TEEP;
-    a.nonce = ev->challenge;
-    a.now = ev->now;
-    a.skew = 60;
-    a.cnf_kid = view_of(cnf, sizeof(cnf));
-    a.scratch = scratch;
-    a.scratch_cap = sizeof(scratch);
-    tk_eat_appraise(&a, ev->payload.ptr, ev->payload.len, result);
+    tk_teep_tam_appraise(tk_crypto_openssl(), ev, &ref, 60, scratch,
+                         sizeof(scratch), result);
     p->last_status = result->status;
     return TK_OK;
 }
@@ -280,32 +264,25 @@ static tk_err agent_evidence(void *ctx, const tk_teep_evidence_request *req,
 {
     agent_peer *p = ctx;
     static const uint8_t wrong[8] = {9, 9, 9, 9, 9, 9, 9, 9};
-    uint8_t cnf[TK_COSE_THUMBPRINT_SIZE];
-    tk_err err = tk_cose_key_thumbprint(tk_crypto_openssl(),
-                                        req->signer->key, cnf);
-    if (err != TK_OK)
-        return err;
     tk_eat_claims c;
     memset(&c, 0, sizeof(c));
-    c.present = TK_EAT_TEEP_REQUIRED | TK_EAT_HAS_NONCE | TK_EAT_HAS_IAT;
-    c.cnf_kind = TK_EAT_CNF_KID;
-    c.cnf = view_of(cnf, sizeof(cnf));
-    c.nonce_count = 1;
-    c.nonce[0] = p->evidence_wrong_nonce ? view_of(wrong, sizeof(wrong))
-                                         : req->challenge;
+    c.present = TK_EAT_HAS_UEID | TK_EAT_HAS_OEMID | TK_EAT_HAS_HWMODEL |
+                TK_EAT_HAS_HWVERSION | TK_EAT_HAS_MANIFESTS;
     c.ueid = view_of(device_ueid, sizeof(device_ueid));
     c.oemid = view_of(device_oemid, sizeof(device_oemid));
     c.hwmodel = view_of(device_hwmodel, sizeof(device_hwmodel));
     c.hwversion.version = view_of("1.0", 3);
-    c.iat = p->now;
     c.manifest_count = 1;
     c.manifests[0].content_type = 60;
     c.manifests[0].content = view_of("\xa0", 1);
+    tk_teep_evidence_request request = *req;
+    if (p->evidence_wrong_nonce)
+        request.challenge = view_of(wrong, sizeof(wrong));
     tk_eat_signer signer = {TK_ALG_ESP256, &g_keys.attester,
                             view_of(g_keys.attester_kid, 8)};
-    err = tk_eat_build_evidence(tk_crypto_openssl(), &signer, &c,
-                                p->evidence_scratch,
-                                sizeof(p->evidence_scratch), buf, cap, len);
+    tk_err err = tk_teep_agent_evidence(
+        tk_crypto_openssl(), &signer, &c, &request, p->now,
+        p->evidence_scratch, sizeof(p->evidence_scratch), buf, cap, len);
     if (p->evidence_format != NULL)
         *format = view_of(p->evidence_format, strlen(p->evidence_format));
     return err;

@@ -932,6 +932,49 @@ static void agent_fails_closed_on_crypto_faults(void **state)
     free(p);
 }
 
+/* Timestamp freshness: evidence without a challenge is appraised by its
+ * age. */
+static void evidence_without_challenge(void **state)
+{
+    (void)state;
+    pair *p = new_pair();
+    tk_teep_evidence_request request;
+    memset(&request, 0, sizeof(request));
+    request.freshness = TK_TEEP_FRESHNESS_TIMESTAMP;
+    request.signer = &p->agent.signers[0];
+    uint8_t token[2048];
+    size_t len = 0;
+    tk_view format = {NULL, 0};
+    const tk_teep_agent_ops *ops = &p->agent.agent.ops;
+    assert_int_equal(ops->evidence(ops->ctx, &request, token, sizeof(token),
+                                   &len, &format),
+                     TK_OK);
+
+    tk_teep_evidence ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.payload = view(token, len);
+    ev.agent_key = p->agent.signers[0].key;
+    ev.agent_alg = TK_ALG_ESP256;
+    ev.now = p->agent.now + 10;
+    tk_eat_result result;
+    const tk_teep_tam_ops *tops = &p->tam.tam.ops;
+    assert_int_equal(tops->appraise(tops->ctx, &ev, &result), TK_OK);
+    assert_int_equal(result.status, TK_EAT_STATUS_AFFIRMING);
+    assert_false(result.claims.present & TK_EAT_HAS_NONCE);
+
+    ev.now = p->agent.now + TK_TEEP_EVIDENCE_MAX_AGE + 61;
+    assert_int_equal(tops->appraise(tops->ctx, &ev, &result), TK_OK);
+    assert_int_equal(result.status, TK_EAT_STATUS_CONTRAINDICATED);
+    assert_int_equal(result.reason, TK_ERR_EAT_STALE);
+
+    /* Signed by another agent key than the one that signs the messages. */
+    ev.now = p->agent.now;
+    ev.agent_key = &g_keys.other_p256;
+    assert_int_equal(tops->appraise(tops->ctx, &ev, &result), TK_OK);
+    assert_int_equal(result.reason, TK_ERR_EAT_CNF_MISMATCH);
+    free(p);
+}
+
 static int teardown(void **state)
 {
     (void)state;
@@ -965,6 +1008,7 @@ int main(void)
         cmocka_unit_test(truncated_messages_fail),
         cmocka_unit_test(output_buffer_too_small),
         cmocka_unit_test(tam_fails_closed_on_crypto_faults),
+        cmocka_unit_test(evidence_without_challenge),
         cmocka_unit_test(agent_fails_closed_on_crypto_faults),
     };
     return cmocka_run_group_tests(tests, NULL, teardown);
