@@ -662,8 +662,11 @@ typedef struct tk_teep_agent_state {
     tk_alg alg;              /* suite algorithm agreed with the TAM */
     int64_t deadline;        /* end of the wait for an Update */
     size_t tam_kid_len;
-    uint8_t tam_kid[TK_TEEP_MAX_KID]; /* signer of the QueryRequest */
-    size_t seen_count;       /* valid entries of seen */
+    uint8_t tam_kid[TK_TEEP_MAX_KID]; /* the TAM of the QueryRequest: the
+                                         peer_id of its key, or its kid
+                                         when the key has no peer_id */
+    size_t seen_count;       /* valid entries of seen: Update tokens, or
+                                the SHA-256 of a token-less Update */
     size_t seen_next;        /* next entry to overwrite */
     struct {
         size_t len;
@@ -684,7 +687,11 @@ typedef struct tk_teep_evidence_request {
 typedef struct tk_teep_agent_ops {
     void *ctx;
     int64_t (*now)(void *ctx);
-    /* Finds a trusted TAM key by kid; peer_id is unused. */
+    /* Finds a trusted TAM key by kid. peer_id (may be left empty) names
+     * the TAM: give every key of one TAM the same peer_id, so that its
+     * Update is accepted whichever of its keys signed the QueryRequest.
+     * Without one, the Update must come from the key with the kid that
+     * signed the QueryRequest. */
     tk_teep_key_fn tam_key;
     /*
      * Produces an attestation payload into buf (capacity cap, length in

@@ -211,17 +211,24 @@ static tk_err send_negotiation_error(agent_call *c, uint32_t code,
 }
 
 /*
- * Chooses the suite: the first agent signer (in preference order) that
- * one of the TAM's suites names. Among the TAM's suites for that
+ * Chooses the suite: preferred when the TAM offers it (the algorithm of
+ * the signature that verified a COSE_Sign, so that the Update comes from
+ * the same TAM key), else the first agent signer (in preference order)
+ * that one of the TAM's suites names. Among the TAM's suites for that
  * algorithm the current id wins, so a legacy id is used only when the TAM
  * offered nothing else. Returns TK_ALG_NONE when there is no common suite.
  */
 static tk_alg choose_suite(const tk_teep_agent *agent,
-                           const tk_teep_message *m)
+                           const tk_teep_message *m, tk_alg preferred)
 {
     bool strict = agent_strict(agent);
-    for (size_t i = 0; i < agent->signer_count; i++) {
-        tk_alg mine = tk_teep_current_alg(agent->signers[i].alg, strict);
+    for (size_t k = 0; k <= agent->signer_count; k++) {
+        /* Round 0 tries the preferred algorithm, then the signers. */
+        tk_alg mine = tk_teep_current_alg(preferred, strict);
+        if (k > 0)
+            mine = tk_teep_current_alg(agent->signers[k - 1].alg, strict);
+        if (mine == TK_ALG_NONE)
+            continue;
         tk_alg best = TK_ALG_NONE;
         for (size_t j = 0; j < m->suite_count; j++) {
             if (tk_teep_suite_alg(&m->suites[j], strict) != mine)
@@ -260,6 +267,15 @@ static bool offers_version_zero(const tk_teep_message *m)
         if (m->versions[i] == 0)
             return true;
     return false;
+}
+
+/* Names the TAM that signed the input: the peer_id of its key, or the
+ * kid when the key callback gave none. */
+static tk_view tam_identity(const agent_call *c)
+{
+    if (c->verified.peer_id.len > 0)
+        return c->verified.peer_id;
+    return c->verified.kid;
 }
 
 /* Lists the installed components as encoded tc-list entries. */
@@ -371,7 +387,8 @@ static tk_err handle_query(agent_call *c)
             c, TK_TEEP_ERR_UNSUPPORTED_MSG_VERSION,
             "no offered TEEP version is supported; this agent speaks 0",
             TK_ERR_TEEP_NO_COMMON_VERSION);
-    tk_alg alg = choose_suite(agent, in);
+    tk_alg preferred = c->verified.multi ? c->verified.alg : TK_ALG_NONE;
+    tk_alg alg = choose_suite(agent, in, preferred);
     if (alg == TK_ALG_NONE)
         return send_negotiation_error(
             c, TK_TEEP_ERR_UNSUPPORTED_CIPHER_SUITES,
@@ -423,10 +440,31 @@ static tk_err handle_query(agent_call *c)
     c->state.phase = PHASE_WAIT_UPDATE;
     c->state.alg = alg;
     c->state.deadline = agent->ops.now(agent->ops.ctx) + agent->update_wait;
-    c->state.tam_kid_len = c->verified.kid.len;
-    if (c->verified.kid.len > 0)
-        memcpy(c->state.tam_kid, c->verified.kid.ptr, c->verified.kid.len);
+    tk_view tam = tam_identity(c);
+    c->state.tam_kid_len = tam.len;
+    if (tam.len > 0)
+        memcpy(c->state.tam_kid, tam.ptr, tam.len);
     c->res->reason = TK_OK;
+    return TK_OK;
+}
+
+/*
+ * Sets *id to what identifies the Update for replay detection: its token,
+ * or, for an Update without one, the SHA-256 of its payload in digest.
+ */
+static tk_err update_id(agent_call *c, uint8_t digest[32], tk_view *id)
+{
+    if (TK_TEEP_HAS(&c->in, TK_TEEP_LABEL_TOKEN)) {
+        *id = c->in.token;
+        return TK_OK;
+    }
+    const tk_crypto *crypto = c->agent->crypto;
+    size_t len = 0;
+    tk_err err = crypto->hash(crypto->ctx, TK_ALG_SHA256,
+                              &c->verified.payload, 1, digest, 32, &len);
+    if (err != TK_OK)
+        return err;
+    *id = (tk_view){digest, len};
     return TK_OK;
 }
 
@@ -451,8 +489,9 @@ static void remember_token(tk_teep_agent_state *state, tk_view token)
         state->seen_count++;
 }
 
-/* Checks that the Update is the one the agent waits for. */
-static tk_err check_update(agent_call *c)
+/* Checks that the Update is the one the agent waits for; *id receives
+ * what identifies it for replay detection. */
+static tk_err check_update(agent_call *c, uint8_t digest[32], tk_view *id)
 {
     const tk_teep_agent *agent = c->agent;
     tk_teep_agent_state *state = &c->state;
@@ -460,14 +499,16 @@ static tk_err check_update(agent_call *c)
     if (state->phase != PHASE_WAIT_UPDATE ||
         agent->ops.now(agent->ops.ctx) > state->deadline)
         return TK_ERR_TEEP_UNEXPECTED_UPDATE;
-    tk_view tam_kid = {state->tam_kid, state->tam_kid_len};
-    if (!tk_teep_view_equal(tam_kid, c->verified.kid))
+    tk_view tam = {state->tam_kid, state->tam_kid_len};
+    if (!tk_teep_view_equal(tam, tam_identity(c)))
         return TK_ERR_TEEP_UNEXPECTED_UPDATE;
     if (tk_teep_current_alg(state->alg, strict) !=
         tk_teep_current_alg(c->verified.alg, strict))
         return TK_ERR_TEEP_SUITE_MISMATCH;
-    if (TK_TEEP_HAS(&c->in, TK_TEEP_LABEL_TOKEN) &&
-        token_seen(state, c->in.token))
+    tk_err err = update_id(c, digest, id);
+    if (err != TK_OK)
+        return err;
+    if (token_seen(state, *id))
         return TK_ERR_TEEP_UNEXPECTED_UPDATE;
     return TK_OK;
 }
@@ -519,15 +560,16 @@ static void process_manifests(agent_call *c)
 /* Handles an Update: unlinks, installs, and replies Success or Error. */
 static tk_err handle_update(agent_call *c)
 {
-    tk_err err = check_update(c);
+    uint8_t digest[32];
+    tk_view id;
+    tk_err err = check_update(c, digest, &id);
     if (err != TK_OK)
         return send_error(c, TK_TEEP_ERR_PERMANENT_ERROR,
                           "unexpected or replayed Update", err);
 
     /* Accepted: the exchange ends here, whatever the manifests do. */
     c->state.phase = PHASE_IDLE;
-    if (TK_TEEP_HAS(&c->in, TK_TEEP_LABEL_TOKEN))
-        remember_token(&c->state, c->in.token);
+    remember_token(&c->state, id);
     if (TK_TEEP_HAS(&c->in, TK_TEEP_LABEL_ERR_CODE))
         c->res->tam_err_code = c->in.err_code;
     bool has_work = c->in.manifest_count > 0 || c->in.unneeded_count > 0;

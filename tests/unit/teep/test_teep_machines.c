@@ -975,6 +975,59 @@ static void evidence_without_challenge(void **state)
     free(p);
 }
 
+/* The agent picks the suite of the signature it verified in a COSE_Sign,
+ * so the Update, signed by the TAM key of that suite, is accepted even
+ * when the two sides list their suites in different orders. */
+static void suite_order_differs(void **state)
+{
+    (void)state;
+    static const tk_alg ed_first[2] = {TK_ALG_ED25519, TK_ALG_ESP256};
+    pair *p = new_pair();
+    tam_peer_init(&p->tam, ed_first, 2);
+    agent_peer_init(&p->agent, both_algs, 2);
+    policy_sends(p, "app:1", NULL);
+    run_to_update(p);
+    assert_int_equal(p->agent.state.alg, TK_ALG_ED25519);
+    assert_int_equal(p->tam_res.outcome, TK_TEEP_TAM_SEND_UPDATE);
+    assert_int_equal(agent_handles(p), TK_OK);
+    assert_int_equal(p->agent_res.sent_type, TK_TEEP_SUCCESS);
+    assert_int_equal(tam_handles(p), TK_OK);
+    assert_int_equal(p->tam_res.outcome, TK_TEEP_TAM_DONE);
+    free(p);
+}
+
+/* An Update without a token is recognized by its digest when replayed. */
+static void tokenless_update_replay(void **state)
+{
+    (void)state;
+    pair *p = new_pair();
+    tam_starts(p);
+    assert_int_equal(agent_handles(p), TK_OK);
+    /* [3, {10: ['app:1']}] signed by the TAM key of the QueryRequest. */
+    static const uint8_t update[] = {0x82, 0x03, 0xA1, 0x0A, 0x81, 0x45,
+                                     'a',  'p',  'p',  ':',  '1'};
+    uint8_t signed_update[PEERS_BUF];
+    size_t len = peers_sign(&p->tam.signers[0], update, sizeof(update),
+                            signed_update, sizeof(signed_update));
+    memcpy(p->to_agent, signed_update, len);
+    p->to_agent_len = len;
+    assert_int_equal(agent_handles(p), TK_OK);
+    assert_int_equal(p->agent_res.sent_type, TK_TEEP_SUCCESS);
+    assert_int_equal(p->agent.process_calls, 1);
+    tk_teep_message reply;
+    peers_open(p->to_tam, p->to_tam_len, &reply);
+    assert_false(TK_TEEP_HAS(&reply, TK_TEEP_LABEL_TOKEN));
+
+    /* The same bytes inside a new exchange. */
+    tam_starts(p);
+    assert_int_equal(agent_handles(p), TK_OK);
+    memcpy(p->to_agent, signed_update, len);
+    p->to_agent_len = len;
+    assert_int_equal(agent_handles(p), TK_ERR_TEEP_UNEXPECTED_UPDATE);
+    assert_int_equal(p->agent.process_calls, 1);
+    free(p);
+}
+
 static int teardown(void **state)
 {
     (void)state;
@@ -1009,6 +1062,8 @@ int main(void)
         cmocka_unit_test(output_buffer_too_small),
         cmocka_unit_test(tam_fails_closed_on_crypto_faults),
         cmocka_unit_test(evidence_without_challenge),
+        cmocka_unit_test(suite_order_differs),
+        cmocka_unit_test(tokenless_update_replay),
         cmocka_unit_test(agent_fails_closed_on_crypto_faults),
     };
     return cmocka_run_group_tests(tests, NULL, teardown);
