@@ -22,7 +22,7 @@ enum { LEVEL_MORE = 0, LEVEL_DONE = 1, LEVEL_ERROR = -1 };
 
 /* Keeps err at offset off unless an error is kept already. Returns the
  * kept error. */
-static tk_err fail_at(tk_cbor_dec *dec, tk_err err, size_t off)
+TK_CBOR_COLD static tk_err fail_at(tk_cbor_dec *dec, tk_err err, size_t off)
 {
     if (dec->err == TK_OK) {
         dec->err = err;
@@ -224,7 +224,7 @@ static tk_err push_level(tk_cbor_dec *dec, uint8_t kind, size_t off,
  * complete as well, so it closes and counts as an item of its own parent.
  * A completed map key is checked here.
  */
-static tk_err item_done(tk_cbor_dec *dec)
+static tk_err item_done_slow(tk_cbor_dec *dec)
 {
     while (dec->depth > 0) {
         tk_cbor_dec_level *level = &dec->level[dec->depth - 1];
@@ -245,9 +245,26 @@ static tk_err item_done(tk_cbor_dec *dec)
     return TK_OK;
 }
 
+/* The common case of item_done_slow(), inline: an item of an array or map
+ * with no key checks to run. depth is dec->depth, checks is false when
+ * dec->flags is 0. */
+static inline tk_err item_done(tk_cbor_dec *dec, uint8_t depth, bool checks)
+{
+    if (depth == 0)
+        return TK_OK;
+    tk_cbor_dec_level *level = &dec->level[depth - 1];
+    if (TK_CBOR_LIKELY(level_kind(level) != TK_CBOR_LVL_TAG &&
+                       !(checks && (dec->flags & (TK_CBOR_CHECK_DUP_KEYS |
+                                                  TK_CBOR_CHECK_DETERMINISTIC))))) {
+        level->count++;
+        return TK_OK;
+    }
+    return item_done_slow(dec);
+}
+
 /* Tells whether the innermost level (depth > 0) has items left. An
  * indefinite level needs one more byte to tell, else it is truncated. */
-static int level_state(tk_cbor_dec *dec)
+TK_CBOR_HOT int level_state(tk_cbor_dec *dec)
 {
     const tk_cbor_dec_level *level = &dec->level[dec->depth - 1];
     if (level->kind & TK_CBOR_LVL_INDEF) {
@@ -265,7 +282,7 @@ static int level_state(tk_cbor_dec *dec)
 /* Closes the innermost level, which level_state() found done: consumes
  * the break of an indefinite level and counts the container as an item of
  * its parent. */
-static tk_err close_level(tk_cbor_dec *dec)
+TK_CBOR_HOT tk_err close_level(tk_cbor_dec *dec)
 {
     tk_cbor_dec_level *level = &dec->level[dec->depth - 1];
     if (level->kind & TK_CBOR_LVL_INDEF) {
@@ -276,7 +293,7 @@ static tk_err close_level(tk_cbor_dec *dec)
         dec->len = level->end;
     }
     dec->depth--;
-    return item_done(dec);
+    return item_done(dec, dec->depth, true);
 }
 
 /*
@@ -286,9 +303,7 @@ static tk_err close_level(tk_cbor_dec *dec)
  */
 static tk_err close_done_levels(tk_cbor_dec *dec)
 {
-    for (;;) {
-        if (dec->depth == 0)
-            return dec->started ? TK_ERR_CBOR_END : TK_OK;
+    while (dec->depth > 0) {
         int state = level_state(dec);
         if (state == LEVEL_MORE)
             return TK_OK;
@@ -298,6 +313,7 @@ static tk_err close_done_levels(tk_cbor_dec *dec)
         if (err != TK_OK)
             return err;
     }
+    return dec->started ? TK_ERR_CBOR_END : TK_OK;
 }
 
 /* ---- items ------------------------------------------------------------ */
@@ -343,16 +359,16 @@ static tk_err read_chunks(tk_cbor_dec *dec, tk_cbor_item *item, uint8_t major,
     item->value = total;
     item->flags = TK_CBOR_ITEM_INDEFINITE;
     dec->off = pos + 1;
-    return item_done(dec);
+    return item_done(dec, dec->depth, true);
 }
 
 /* Fills in a major type 7 item: simple value or float. */
 static tk_err read_simple(tk_cbor_dec *dec, tk_cbor_item *item,
-                          const tk_cbor_head *head)
+                          tk_cbor_head head)
 {
-    if (head->ai >= TK_CBOR_AI_2BYTES) {
-        unsigned width = (unsigned)head->len - 1;
-        uint64_t bits = tk_cbor_float_bits_to_double(head->arg, width);
+    if (head.ai >= TK_CBOR_AI_2BYTES) {
+        unsigned width = (unsigned)head.len - 1;
+        uint64_t bits = tk_cbor_float_bits_to_double(head.arg, width);
         item->type = TK_CBOR_FLOAT;
         item->float_width = (uint8_t)width;
 #if TK_CBOR_WITH_FLOAT
@@ -362,12 +378,12 @@ static tk_err read_simple(tk_cbor_dec *dec, tk_cbor_item *item,
 #endif
 #if TK_CBOR_WITH_CHECKS
         if ((dec->flags & TK_CBOR_CHECK_PREFERRED) &&
-            float_has_shorter_form(head->arg, width))
+            float_has_shorter_form(head.arg, width))
             return fail_at(dec, TK_ERR_CBOR_NOT_PREFERRED, item->offset);
 #endif
         return TK_OK;
     }
-    switch (head->arg) {
+    switch (head.arg) {
     case 20:
         item->type = TK_CBOR_FALSE;
         break;
@@ -389,21 +405,24 @@ static tk_err read_simple(tk_cbor_dec *dec, tk_cbor_item *item,
 }
 
 #if TK_CBOR_WITH_CHECKS
-/* Runs the optional checks that the head at off alone decides. */
-static tk_err check_head(tk_cbor_dec *dec, const tk_cbor_head *head,
-                         size_t off)
+/* Runs the optional checks that the head at off alone decides, and notes
+ * where a map key starts for the key checks. */
+static tk_err check_head(tk_cbor_dec *dec, tk_cbor_head head, size_t off)
 {
-    const tk_cbor_dec_level *parent =
+    tk_cbor_dec_level *parent =
         dec->depth > 0 ? &dec->level[dec->depth - 1] : NULL;
 
+    if (parent != NULL && (parent->count & 1u) == 0)
+        parent->key = off; /* a key when parent is a map, else unused */
+
     if ((dec->flags & TK_CBOR_CHECK_PREFERRED) &&
-        head->ai >= TK_CBOR_AI_1BYTE && head->ai <= TK_CBOR_AI_8BYTES &&
-        head->major != TK_CBOR_MT_SIMPLE &&
-        tk_cbor_head_size(head->arg) != head->len)
+        head.ai >= TK_CBOR_AI_1BYTE && head.ai <= TK_CBOR_AI_8BYTES &&
+        head.major != TK_CBOR_MT_SIMPLE &&
+        tk_cbor_head_size(head.arg) != head.len)
         return fail_at(dec, TK_ERR_CBOR_NOT_PREFERRED, off);
     if ((dec->flags & TK_CBOR_CHECK_TAG_CONTENT) && parent != NULL &&
         level_kind(parent) == TK_CBOR_LVL_TAG &&
-        !tag_content_valid(parent->prev_key, head->major, head->ai))
+        !tag_content_valid(parent->prev_key, head.major, head.ai))
         return fail_at(dec, TK_ERR_CBOR_BAD_TAG_CONTENT, off);
     return TK_OK;
 }
@@ -413,33 +432,34 @@ static tk_err check_head(tk_cbor_dec *dec, const tk_cbor_head *head,
  * Reads the item whose head is at dec->off. Scalars and strings are
  * complete on return; arrays, maps and tags push a level. With wrap set, a
  * definite byte string pushes a WRAP level over its content instead.
+ * checks is false only when dec->flags is 0, which lets the decode loop
+ * drop every optional check.
  */
-static inline tk_err read_item(tk_cbor_dec *dec, tk_cbor_item *item,
-                               bool wrap)
+TK_CBOR_HOT tk_err read_item(tk_cbor_dec *dec, tk_cbor_item *item, bool wrap,
+                             bool checks)
 {
+    /* Locals, read before the first store to *item: its uint8_t fields
+     * may alias the decoder as far as the compiler knows. */
+    const uint8_t *buf = dec->buf;
+    size_t len = dec->len;
     size_t off = dec->off;
+    uint8_t depth = dec->depth;
     tk_cbor_head head;
-    tk_err err = tk_cbor_read_head(dec->buf, dec->len, off, &head);
+    tk_err err = tk_cbor_read_head(buf, len, off, &head);
     if (err != TK_OK)
         return fail_at(dec, err, off);
-    if (head.major == TK_CBOR_MT_SIMPLE && head.ai == TK_CBOR_AI_INDEF)
-        return fail_at(dec, TK_ERR_CBOR_UNEXPECTED_BREAK, off);
 
-    tk_cbor_dec_level *parent =
-        dec->depth > 0 ? &dec->level[dec->depth - 1] : NULL;
-    if (parent != NULL && (parent->count & 1u) == 0)
-        parent->key = off; /* a key when parent is a map, else unused */
 #if TK_CBOR_WITH_CHECKS
-    if (dec->flags != 0) {
-        err = check_head(dec, &head, off);
+    if (checks && dec->flags != 0) {
+        err = check_head(dec, head, off);
         if (err != TK_OK)
             return err;
     }
 #endif
-    dec->started = 1;
     size_t pos = off + head.len;
+    dec->started = 1;
     item->offset = off;
-    item->depth = dec->depth;
+    item->depth = depth;
     item->flags = 0;
     item->float_width = 0;
     item->value = head.arg;
@@ -450,24 +470,23 @@ static inline tk_err read_item(tk_cbor_dec *dec, tk_cbor_item *item,
     switch (head.major) {
     case TK_CBOR_MT_UINT:
     case TK_CBOR_MT_NINT:
-        item->type = head.major == TK_CBOR_MT_UINT ? TK_CBOR_UINT
-                                                   : TK_CBOR_NINT;
+        /* The item types of major types 0 to 3 have the same values. */
+        item->type = (tk_cbor_type)head.major;
         dec->off = pos;
-        return item_done(dec);
+        return item_done(dec, depth, checks);
     case TK_CBOR_MT_BSTR:
     case TK_CBOR_MT_TSTR:
-        item->type = head.major == TK_CBOR_MT_BSTR ? TK_CBOR_BSTR
-                                                   : TK_CBOR_TSTR;
+        item->type = (tk_cbor_type)head.major;
         if (head.ai == TK_CBOR_AI_INDEF)
             return read_chunks(dec, item, head.major, pos);
-        if (head.arg > dec->len - pos)
+        if (head.arg > len - pos)
             return fail_at(dec, TK_ERR_CBOR_TRUNCATED, off);
-        item->str.ptr = dec->buf + pos;
+        item->str.ptr = buf + pos;
         item->str.len = (size_t)head.arg;
 #if TK_CBOR_WITH_CHECKS
-        if (head.major == TK_CBOR_MT_TSTR &&
+        if (checks && head.major == TK_CBOR_MT_TSTR &&
             (dec->flags & TK_CBOR_CHECK_UTF8) &&
-            !tk_cbor_utf8_valid(item->str.ptr, item->str.len))
+            !tk_cbor_utf8_valid(buf + pos, (size_t)head.arg))
             return fail_at(dec, TK_ERR_CBOR_BAD_UTF8, off);
 #endif
         if (wrap && head.major == TK_CBOR_MT_BSTR) {
@@ -479,7 +498,7 @@ static inline tk_err read_item(tk_cbor_dec *dec, tk_cbor_item *item,
             return TK_OK;
         }
         dec->off = pos + (size_t)head.arg;
-        return item_done(dec);
+        return item_done(dec, depth, checks);
     case TK_CBOR_MT_ARRAY:
     case TK_CBOR_MT_MAP: {
         bool is_map = head.major == TK_CBOR_MT_MAP;
@@ -487,7 +506,7 @@ static inline tk_err read_item(tk_cbor_dec *dec, tk_cbor_item *item,
         size_t total;
         item->type = is_map ? TK_CBOR_MAP : TK_CBOR_ARRAY;
         if (head.ai == TK_CBOR_AI_INDEF) {
-            if (dec->flags & TK_CBOR_CHECK_DETERMINISTIC)
+            if (checks && (dec->flags & TK_CBOR_CHECK_DETERMINISTIC))
                 return fail_at(dec, TK_ERR_CBOR_INDEFINITE, off);
             kind |= TK_CBOR_LVL_INDEF;
             item->flags = TK_CBOR_ITEM_INDEFINITE;
@@ -496,7 +515,7 @@ static inline tk_err read_item(tk_cbor_dec *dec, tk_cbor_item *item,
         } else {
             /* Every item takes at least one byte, so a count beyond the
              * remaining input is wrong before any item is read. */
-            size_t room = dec->len - pos;
+            size_t room = len - pos;
             if (head.arg > (is_map ? room / 2 : room))
                 return fail_at(dec, TK_ERR_CBOR_COUNT_TOO_LARGE, off);
             total = is_map ? (size_t)head.arg * 2 : (size_t)head.arg;
@@ -511,31 +530,56 @@ static inline tk_err read_item(tk_cbor_dec *dec, tk_cbor_item *item,
             return err;
         /* The tag number is kept for the content check; none of the
          * checked tags is above SIZE_MAX. */
-        dec->level[dec->depth - 1].prev_key =
+        dec->level[depth].prev_key =
             head.arg <= SIZE_MAX ? (size_t)head.arg : SIZE_MAX;
         dec->off = pos;
         return TK_OK;
     default:
-        err = read_simple(dec, item, &head);
+        if (head.ai == TK_CBOR_AI_INDEF)
+            return fail_at(dec, TK_ERR_CBOR_UNEXPECTED_BREAK, off);
+        err = read_simple(dec, item, head);
         if (err != TK_OK)
             return err;
         dec->off = pos;
-        return item_done(dec);
+        return item_done(dec, depth, checks);
     }
+}
+
+/* read_item() for the callers outside the decode loop, so that the loop
+ * keeps the only inlined copy. */
+static tk_err read_item_call(tk_cbor_dec *dec, tk_cbor_item *item, bool wrap)
+{
+    return read_item(dec, item, wrap, true);
+}
+
+/* Returns the error of a next() call that cannot start. */
+TK_CBOR_COLD static tk_err next_refused(tk_cbor_dec *dec,
+                                        const tk_cbor_item *item)
+{
+    if (dec == NULL)
+        return TK_ERR_INVALID_ARG;
+    if (dec->err == TK_OK && item == NULL)
+        return fail_at(dec, TK_ERR_INVALID_ARG, dec->off);
+    return dec->err;
 }
 
 tk_err tk_cbor_dec_next(tk_cbor_dec *dec, tk_cbor_item *item)
 {
-    if (dec == NULL)
-        return TK_ERR_INVALID_ARG;
-    if (dec->err != TK_OK)
-        return dec->err;
-    if (item == NULL)
-        return fail_at(dec, TK_ERR_INVALID_ARG, dec->off);
-    tk_err err = close_done_levels(dec);
-    if (err != TK_OK)
-        return err;
-    return read_item(dec, item, false);
+    if (dec == NULL || item == NULL || dec->err != TK_OK)
+        return next_refused(dec, item);
+    /* Most items follow another in a counted container: skip the search
+     * for levels to close then. */
+    const tk_cbor_dec_level *top =
+        dec->depth > 0 ? &dec->level[dec->depth - 1] : NULL;
+    if (top == NULL || top->count >= top->total ||
+        (top->kind & TK_CBOR_LVL_INDEF)) {
+        tk_err err = close_done_levels(dec);
+        if (err != TK_OK)
+            return err;
+    }
+    if (TK_CBOR_LIKELY(dec->flags == 0))
+        return read_item(dec, item, false, false);
+    return read_item_call(dec, item, false);
 }
 
 tk_err tk_cbor_dec_enter_wrap(tk_cbor_dec *dec)
@@ -546,7 +590,7 @@ tk_err tk_cbor_dec_enter_wrap(tk_cbor_dec *dec)
     tk_err err = close_done_levels(dec);
     if (err != TK_OK)
         return err;
-    err = read_item(dec, &item, true);
+    err = read_item_call(dec, &item, true);
     if (err == TK_OK && (item.type != TK_CBOR_BSTR ||
                          (item.flags & TK_CBOR_ITEM_INDEFINITE)))
         err = fail_at(dec, TK_ERR_CBOR_TYPE, item.offset);
@@ -581,7 +625,7 @@ static tk_err read_member(tk_cbor_dec *dec, tk_cbor_item *item)
         if (state == LEVEL_DONE)
             return fail_at(dec, TK_ERR_CBOR_NO_MORE, dec->off);
     }
-    return read_item(dec, item, false);
+    return read_item_call(dec, item, false);
 }
 
 /* Reads the next member and checks that it has type type. */
@@ -638,7 +682,7 @@ static tk_err unwind_to(tk_cbor_dec *dec, unsigned depth)
         if (state == LEVEL_DONE)
             err = close_level(dec);
         else
-            err = read_item(dec, &item, false);
+            err = read_item_call(dec, &item, false);
         if (err != TK_OK)
             return err;
     }
@@ -810,7 +854,7 @@ tk_err tk_cbor_dec_skip(tk_cbor_dec *dec, tk_view *raw)
 tk_err tk_cbor_dec_get_bstr_cbor(tk_cbor_dec *dec, tk_cbor_dec *inner,
                                  uint32_t flags)
 {
-    tk_view content;
+    tk_view content = {NULL, 0};
     if (dec == NULL)
         return TK_ERR_INVALID_ARG;
     if (inner == NULL)
@@ -831,7 +875,10 @@ static void rewind_map(tk_cbor_dec *dec, tk_cbor_dec_level *map)
 {
     tk_cbor_head head;
     /* The head was read once already, so it reads again. */
-    (void)tk_cbor_read_head(dec->buf, dec->len, map->head, &head);
+    if (tk_cbor_read_head(dec->buf, dec->len, map->head, &head) != TK_OK) {
+        fail_at(dec, TK_ERR_INTERNAL, map->head);
+        return;
+    }
     dec->off = map->head + head.len;
     map->count = 0;
     map->prev_len = 0;
@@ -918,6 +965,18 @@ tk_err tk_cbor_validate(const uint8_t *ptr, size_t len, uint32_t flags,
 {
     tk_cbor_dec dec;
     tk_cbor_item item;
+
+    if (flags == 0 && (ptr != NULL || len == 0)) {
+        /* Well-formedness alone needs no items: the lean walker of
+         * tk_cbor_skip_item() finds the same errors at the same offsets. */
+        size_t end;
+        tk_err err = tk_cbor_skip_item(ptr, len, 0, TK_CBOR_MAX_DEPTH, &end);
+        if (err == TK_OK && end < len)
+            err = TK_ERR_CBOR_TRAILING;
+        if (err_off != NULL)
+            *err_off = err == TK_OK ? 0 : end;
+        return err;
+    }
     tk_err err = tk_cbor_dec_init(&dec, ptr, len, flags);
     while (err == TK_OK)
         err = tk_cbor_dec_next(&dec, &item);
@@ -935,33 +994,20 @@ tk_err tk_cbor_item_copy_str(const tk_cbor_item *item, uint8_t *out,
         return TK_ERR_INVALID_ARG;
     if (item->type != TK_CBOR_BSTR && item->type != TK_CBOR_TSTR)
         return TK_ERR_CBOR_TYPE;
-    if (!(item->flags & TK_CBOR_ITEM_INDEFINITE)) {
-        *len = item->str.len;
-        if (item->str.len > cap)
-            return TK_ERR_BUFFER_TOO_SMALL;
-        if (item->str.len > 0)
-            memcpy(out, item->str.ptr, item->str.len);
-        return TK_OK;
-    }
-    if (item->value > SIZE_MAX)
+    uint64_t total = (item->flags & TK_CBOR_ITEM_INDEFINITE) ? item->value
+                                                             : item->str.len;
+    if (total > SIZE_MAX)
         return TK_ERR_LIMIT;
-    *len = (size_t)item->value;
-    if (item->value > cap)
+    *len = (size_t)total;
+    if (total > cap)
         return TK_ERR_BUFFER_TOO_SMALL;
-    /* The chunks were checked when the item was read. */
-    size_t pos = 0, written = 0;
-    while (pos < item->str.len) {
-        tk_cbor_head head;
-        if (tk_cbor_read_head(item->str.ptr, item->str.len, pos, &head) !=
-                TK_OK ||
-            head.arg > item->str.len - pos - head.len ||
-            head.arg > cap - written)
-            return TK_ERR_INTERNAL;
-        if (head.arg > 0)
-            memcpy(out + written, item->str.ptr + pos + head.len,
-                   (size_t)head.arg);
-        written += (size_t)head.arg;
-        pos += head.len + (size_t)head.arg;
+    tk_cbor_chunks chunks = {item, 0, NULL, 0};
+    size_t written = 0;
+    while (tk_cbor_chunk_next(&chunks)) {
+        if (chunks.left > cap - written)
+            return TK_ERR_INTERNAL; /* the chunks disagree with value */
+        memcpy(out + written, chunks.ptr, chunks.left);
+        written += chunks.left;
     }
-    return TK_OK;
+    return written == *len ? TK_OK : TK_ERR_INTERNAL;
 }

@@ -617,7 +617,8 @@ static uint64_t double_bits(double value)
 tk_err tk_cbor_enc_put_float(tk_cbor_enc *enc, double value)
 {
     uint64_t d = double_bits(value), narrow;
-    if (value != value)
+    /* A NaN, tested on the bits so that no soft-float compare is linked. */
+    if ((d & UINT64_C(0x7fffffffffffffff)) > UINT64_C(0x7ff0000000000000))
         return put_float_bits(enc, 2, 0x7e00); /* the one NaN of 4.2.1 */
     if (tk_cbor_double_narrow(d, 5, 10, &narrow))
         return put_float_bits(enc, 2, narrow);

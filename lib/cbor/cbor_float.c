@@ -63,49 +63,35 @@ uint64_t tk_cbor_float_bits_to_double(uint64_t raw, unsigned width)
     return raw;
 }
 
+/*
+ * Truncates binary64 bits d to the narrow format, then widens the result
+ * back: the value is exact when that gives d again. This one comparison
+ * covers lost mantissa bits, a lost NaN payload, and ranges.
+ */
 bool tk_cbor_double_narrow(uint64_t d, unsigned exp_bits, unsigned man_bits,
                            uint64_t *out)
 {
-    uint64_t sign = d >> 63;
     uint64_t exp = (d >> F64_MAN_BITS) & F64_EXP_MASK;
     uint64_t man = d & F64_MAN_MASK;
     uint64_t exp_max = (UINT64_C(1) << exp_bits) - 1;
     int bias = (1 << (exp_bits - 1)) - 1;
-    unsigned drop = F64_MAN_BITS - man_bits;
-    uint64_t sign_out = sign << (exp_bits + man_bits);
-
-    if (exp == F64_EXP_MASK) {
-        /* Infinity or NaN: every dropped payload bit must be zero. */
-        if ((man & ((UINT64_C(1) << drop) - 1)) != 0)
-            return false;
-        *out = sign_out | (exp_max << man_bits) | (man >> drop);
-        return true;
-    }
-    if (exp == 0 && man == 0) {
-        *out = sign_out;
-        return true;
-    }
-    if (exp == 0)
-        return false; /* binary64 subnormals are far below both ranges */
-
     int e = (int)exp - F64_BIAS;
     int e_min = 1 - bias;
-    if (e > bias)
+    unsigned drop = F64_MAN_BITS - man_bits;
+    uint64_t narrow;
+
+    if (exp == F64_EXP_MASK)
+        narrow = (exp_max << man_bits) | (man >> drop);
+    else if (exp == 0 || e < e_min - (int)man_bits)
+        narrow = 0; /* zero, or too small: exact only for zero */
+    else if (e > bias)
         return false;
-    if (e >= e_min) {
-        if ((man & ((UINT64_C(1) << drop) - 1)) != 0)
-            return false;
-        *out = sign_out | ((uint64_t)(e + bias) << man_bits) | (man >> drop);
-        return true;
-    }
-    /* Subnormal in the narrow format: the significand, with its leading
-     * one, loses (e_min - e) more bits, and down to 2^(e_min - man_bits). */
-    if (e < e_min - (int)man_bits)
-        return false;
-    uint64_t sig = man | (UINT64_C(1) << F64_MAN_BITS);
-    unsigned shift = drop + (unsigned)(e_min - e);
-    if ((sig & ((UINT64_C(1) << shift) - 1)) != 0)
-        return false;
-    *out = sign_out | (sig >> shift);
-    return true;
+    else if (e >= e_min)
+        narrow = ((uint64_t)(e + bias) << man_bits) | (man >> drop);
+    else /* subnormal in the narrow format */
+        narrow = (man | (UINT64_C(1) << F64_MAN_BITS)) >>
+                 (drop + (unsigned)(e_min - e));
+    narrow |= (d >> 63) << (exp_bits + man_bits);
+    *out = narrow;
+    return widen(narrow, exp_bits, man_bits) == d;
 }

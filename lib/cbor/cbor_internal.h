@@ -14,6 +14,24 @@
 #error "TK_CBOR_MAX_DEPTH must be between 1 and 255"
 #endif
 
+/* Marks error paths, so that the compiler keeps them out of the hot
+ * decode loop. */
+#if defined(__GNUC__)
+#define TK_CBOR_COLD __attribute__((cold, noinline))
+#define TK_CBOR_LIKELY(x) __builtin_expect(!!(x), 1)
+#else
+#define TK_CBOR_COLD
+#define TK_CBOR_LIKELY(x) (x)
+#endif
+
+/* Inlines a small function of the decode loop everywhere, except in builds
+ * for size (-Os), where each copy would cost flash. */
+#if defined(__GNUC__) && !defined(__OPTIMIZE_SIZE__)
+#define TK_CBOR_HOT static inline __attribute__((always_inline))
+#else
+#define TK_CBOR_HOT static inline
+#endif
+
 /* Major types (RFC 8949 section 3.1). */
 enum {
     TK_CBOR_MT_UINT = 0,
@@ -72,14 +90,28 @@ typedef struct tk_cbor_head {
 } tk_cbor_head;
 
 /*
+ * tk_cbor_read_head() is inlined into each caller in builds for speed and
+ * is one shared function (defined in cbor_util.c) in builds for size.
+ */
+#if defined(__OPTIMIZE_SIZE__)
+tk_err tk_cbor_read_head(const uint8_t *p, size_t len, size_t off,
+                         tk_cbor_head *h);
+size_t tk_cbor_head_size(uint64_t arg);
+#define TK_CBOR_HEAD_LINKAGE
+#else
+#define TK_CBOR_HEAD_LINKAGE TK_CBOR_HOT
+#endif
+
+#if !defined(__OPTIMIZE_SIZE__) || defined(TK_CBOR_DEFINE_HEAD_FUNCTIONS)
+/*
  * Reads the head at p[off] of an input of len bytes. Checks everything
  * that the head alone decides: truncation, reserved additional information
  * (28-30), an indefinite length on major type 0, 1 or 6, and a two-byte
  * simple value below 32. A break (0xff) is returned as a head like any
  * other (major 7, ai 31). Returns TK_OK or the error, which belongs at off.
  */
-static inline tk_err tk_cbor_read_head(const uint8_t *p, size_t len,
-                                       size_t off, tk_cbor_head *h)
+TK_CBOR_HEAD_LINKAGE tk_err tk_cbor_read_head(const uint8_t *p, size_t len,
+                                             size_t off, tk_cbor_head *h)
 {
     if (off >= len)
         return TK_ERR_CBOR_TRUNCATED;
@@ -95,15 +127,29 @@ static inline tk_err tk_cbor_read_head(const uint8_t *p, size_t len,
         size_t n = (size_t)1 << (h->ai - TK_CBOR_AI_1BYTE);
         if (len - off - 1 < n)
             return TK_ERR_CBOR_TRUNCATED;
-        uint64_t arg = 0;
-        for (size_t i = 1; i <= n; i++)
-            arg = (arg << 8) | p[off + i];
-        h->arg = arg;
+        const uint8_t *a = p + off + 1;
         h->len = (uint8_t)(n + 1);
-        if (h->major == TK_CBOR_MT_SIMPLE && h->ai == TK_CBOR_AI_1BYTE &&
-            arg < 32)
-            return TK_ERR_CBOR_BAD_SIMPLE;
-        return TK_OK;
+        switch (h->ai) {
+        case TK_CBOR_AI_1BYTE:
+            h->arg = a[0];
+            /* Simple values below 32 have a one-byte form only. */
+            if (h->major == TK_CBOR_MT_SIMPLE && a[0] < 32)
+                return TK_ERR_CBOR_BAD_SIMPLE;
+            return TK_OK;
+        case TK_CBOR_AI_2BYTES:
+            h->arg = (uint64_t)a[0] << 8 | a[1];
+            return TK_OK;
+        case TK_CBOR_AI_4BYTES:
+            h->arg = (uint64_t)a[0] << 24 | (uint64_t)a[1] << 16 |
+                     (uint64_t)a[2] << 8 | a[3];
+            return TK_OK;
+        default:
+            h->arg = (uint64_t)a[0] << 56 | (uint64_t)a[1] << 48 |
+                     (uint64_t)a[2] << 40 | (uint64_t)a[3] << 32 |
+                     (uint64_t)a[4] << 24 | (uint64_t)a[5] << 16 |
+                     (uint64_t)a[6] << 8 | a[7];
+            return TK_OK;
+        }
     }
     if (h->ai < TK_CBOR_AI_INDEF)
         return TK_ERR_CBOR_RESERVED_AI;
@@ -116,7 +162,7 @@ static inline tk_err tk_cbor_read_head(const uint8_t *p, size_t len,
 }
 
 /* Returns the size of the shortest head that carries arg (1 to 9). */
-static inline size_t tk_cbor_head_size(uint64_t arg)
+TK_CBOR_HEAD_LINKAGE size_t tk_cbor_head_size(uint64_t arg)
 {
     if (arg < 24)
         return 1;
@@ -128,6 +174,7 @@ static inline size_t tk_cbor_head_size(uint64_t arg)
         return 5;
     return 9;
 }
+#endif /* !__OPTIMIZE_SIZE__ || TK_CBOR_DEFINE_HEAD_FUNCTIONS */
 
 /*
  * Writes the shortest head of major type major with argument arg into out
@@ -148,10 +195,25 @@ tk_err tk_cbor_skip_item(const uint8_t *buf, size_t len, size_t off,
  * Compares two complete, well-formed items a and b as data items (RFC 8949
  * section 2): integers and lengths regardless of head width, strings by
  * content regardless of chunking, floats by value regardless of width.
- * Returns true when they are the same value.
+ * Returns true when they are the same value. Built only with
+ * TK_CBOR_WITH_CHECKS, for the duplicate-key check.
  */
 bool tk_cbor_items_equal(const uint8_t *a, size_t a_len, const uint8_t *b,
                          size_t b_len);
+
+/* Cursor over the content chunks of a string item: a definite string is
+ * one chunk, an indefinite one a series of chunk heads and contents that
+ * the decoder has checked. */
+typedef struct tk_cbor_chunks {
+    const tk_cbor_item *item;
+    size_t pos;         /* offset in item->str of the next chunk head */
+    const uint8_t *ptr; /* rest of the current chunk */
+    size_t left;        /* bytes at ptr */
+} tk_cbor_chunks;
+
+/* Moves the cursor to the next non-empty chunk (ptr, left). Returns false
+ * at the end. Start with {item, 0, NULL, 0}. */
+bool tk_cbor_chunk_next(tk_cbor_chunks *c);
 
 /* Returns true when s[0..len) is valid UTF-8 (RFC 3629). */
 bool tk_cbor_utf8_valid(const uint8_t *s, size_t len);

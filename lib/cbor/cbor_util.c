@@ -5,6 +5,9 @@
  */
 #include <string.h>
 
+/* This file holds the shared copy of the head functions in builds for
+ * size. */
+#define TK_CBOR_DEFINE_HEAD_FUNCTIONS
 #include "cbor_internal.h"
 
 size_t tk_cbor_encode_head(uint8_t *out, uint8_t major, uint64_t arg)
@@ -156,17 +159,7 @@ out:
 
 /* ---- comparing -------------------------------------------------------- */
 
-/* Chunk cursor over the content of a string item: a definite string is one
- * chunk, an indefinite one is a series of chunk heads and contents. */
-typedef struct chunk_cursor {
-    const tk_cbor_item *item;
-    size_t pos;         /* offset in item->str of the next chunk head */
-    const uint8_t *ptr; /* rest of the current chunk */
-    size_t left;
-} chunk_cursor;
-
-/* Moves the cursor to the next non-empty chunk. Returns false at the end. */
-static bool chunk_next(chunk_cursor *c)
+bool tk_cbor_chunk_next(tk_cbor_chunks *c)
 {
     const tk_view *s = &c->item->str;
     if (!(c->item->flags & TK_CBOR_ITEM_INDEFINITE)) {
@@ -191,6 +184,7 @@ static bool chunk_next(chunk_cursor *c)
     return false;
 }
 
+#if TK_CBOR_WITH_CHECKS
 /* Compares the contents of two string items, whatever their chunking. */
 static bool strings_equal(const tk_cbor_item *a, const tk_cbor_item *b)
 {
@@ -200,12 +194,12 @@ static bool strings_equal(const tk_cbor_item *a, const tk_cbor_item *b)
                                                            : b->str.len;
     if (a_len != b_len)
         return false;
-    chunk_cursor ca = {a, 0, NULL, 0}, cb = {b, 0, NULL, 0};
+    tk_cbor_chunks ca = {a, 0, NULL, 0}, cb = {b, 0, NULL, 0};
     /* Each round consumes at least one byte of both strings. */
     for (;;) {
-        if (ca.left == 0 && !chunk_next(&ca))
-            return cb.left == 0 && !chunk_next(&cb);
-        if (cb.left == 0 && !chunk_next(&cb))
+        if (ca.left == 0 && !tk_cbor_chunk_next(&ca))
+            return cb.left == 0 && !tk_cbor_chunk_next(&cb);
+        if (cb.left == 0 && !tk_cbor_chunk_next(&cb))
             return false;
         size_t n = ca.left < cb.left ? ca.left : cb.left;
         if (memcmp(ca.ptr, cb.ptr, n) != 0)
@@ -264,11 +258,13 @@ bool tk_cbor_items_equal(const uint8_t *a, size_t a_len, const uint8_t *b,
 {
     if (a_len == b_len && memcmp(a, b, a_len) == 0)
         return true;
+#if !defined(__OPTIMIZE_SIZE__)
     tk_cbor_head ha, hb;
     if (tk_cbor_read_head(a, a_len, 0, &ha) != TK_OK ||
         tk_cbor_read_head(b, b_len, 0, &hb) != TK_OK || ha.major != hb.major)
         return false;
-    /* Fast path for one-head items, which most keys are. */
+    /* Fast path for one-head items, which most keys are. Builds for size
+     * leave it out: the decoders below give the same answer. */
     switch (ha.major) {
     case TK_CBOR_MT_UINT:
     case TK_CBOR_MT_NINT:
@@ -293,8 +289,10 @@ bool tk_cbor_items_equal(const uint8_t *a, size_t a_len, const uint8_t *b,
     default:
         break;
     }
+#endif
     return items_equal_deep(a, a_len, b, b_len);
 }
+#endif /* TK_CBOR_WITH_CHECKS */
 
 /* ---- UTF-8 ------------------------------------------------------------ */
 
