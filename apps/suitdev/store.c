@@ -484,7 +484,8 @@ static int strip_suffix(const char *name, const char *suffix, char *stem)
  */
 static void recover_install(tk_suitdev *device, const char *stem)
 {
-    char img_new[TK_SUITDEV_NAME_SIZE + 16], meta_new[TK_SUITDEV_NAME_SIZE + 16];
+    char img_new[TK_SUITDEV_NAME_SIZE + 16];
+    char meta_new[TK_SUITDEV_NAME_SIZE + 16];
     char img[TK_SUITDEV_NAME_SIZE + 16], meta[TK_SUITDEV_NAME_SIZE + 16];
     tk_suitdev_id id;
     uint8_t *id_bytes = NULL;

@@ -29,6 +29,8 @@
 #include <stdint.h>
 
 #include "teepkit/common.h"
+#include "teepkit/crypto.h"
+#include "teepkit/suit.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -193,6 +195,69 @@ tk_err tk_suitdev_check_rollback(tk_suitdev *device, const tk_suitdev_id *id,
  */
 tk_err tk_suitdev_fetch(tk_suitdev *device, const char *uri, uint8_t **data,
                         size_t *len);
+
+/* ---------------------------------------------------------------------- */
+/* The device as a SUIT processor platform                                */
+/* ---------------------------------------------------------------------- */
+
+/* Called for each suit-directive-invoke: the simulated device records the
+ * invocation instead of running anything. */
+typedef void (*tk_suitdev_invoke_fn)(void *arg, const tk_suitdev_id *id,
+                                     tk_view args);
+
+/* What the device trusts and how it identifies itself. Pointers are kept,
+ * so they must outlive the session. */
+typedef struct tk_suitdev_policy {
+    /* Public keys that authenticate manifests (P-256 for ES256/ESP256,
+     * Ed25519 for EdDSA/Ed25519). The first key whose type fits the
+     * block's algorithm is used. */
+    const tk_key *const *manifest_keys;
+    size_t manifest_key_count;
+    /* Keys that unwrap content keys: symmetric key-encryption keys for
+     * A128KW, A192KW and A256KW, private P-256 or X25519 keys for
+     * ECDH-ES. */
+    const tk_key *const *decryption_keys;
+    size_t decryption_key_count;
+    /* 16-byte UUIDs that the identifier conditions compare with, or NULL
+     * when the device has none (the condition then fails). */
+    const uint8_t *vendor_id;
+    const uint8_t *class_id;
+    const uint8_t *device_id;
+    /* Slot that every component reports as in use, for
+     * suit-condition-component-slot. */
+    bool has_slot;
+    uint64_t slot;
+    tk_suitdev_invoke_fn on_invoke;  /* may be NULL */
+    void *invoke_arg;
+} tk_suitdev_policy;
+
+typedef struct tk_suitdev_session tk_suitdev_session;
+
+/*
+ * Starts a session of device with policy: its platform callbacks
+ * (tk_suitdev_session_platform()) stage every write, swap and rollback
+ * record in memory and apply them to the store, each component atomically,
+ * only when the processor ends a procedure successfully. Returns TK_OK or
+ * TK_ERR_INVALID_ARG.
+ */
+tk_err tk_suitdev_session_open(tk_suitdev *device,
+                               const tk_suitdev_policy *policy,
+                               tk_suitdev_session **session);
+
+/* Returns the platform table to put in tk_suit_config.platform. */
+const tk_suit_platform *tk_suitdev_session_platform(
+    tk_suitdev_session *session);
+
+/* Ends the session, discarding anything staged. Accepts NULL. */
+void tk_suitdev_session_close(tk_suitdev_session *session);
+
+/*
+ * Decodes an encoded SUIT_Component_Identifier into id, whose segments
+ * point into encoded. Returns TK_OK, TK_ERR_SUIT_DEVICE_BAD_COMPONENT_ID
+ * for more than TK_SUITDEV_MAX_SEGMENTS segments, or a TK_ERR_CBOR_* error
+ * for something that is not an array of byte strings.
+ */
+tk_err tk_suitdev_id_decode(tk_view encoded, tk_suitdev_id *id);
 
 #ifdef __cplusplus
 }

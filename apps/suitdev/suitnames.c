@@ -133,6 +133,44 @@ static const struct label_name cose_alg_names[] = {
     {-65534, "A128CTR"},
 };
 
+static const struct label_name cose_header_names[] = {
+    {1, "alg"},
+    {2, "crit"},
+    {3, "content-type"},
+    {4, "kid"},
+    {5, "IV"},
+    {6, "Partial IV"},
+    {-1, "ephemeral-key"},
+    {-20, "salt"},
+};
+
+static const struct label_name report_names[] = {
+    {2, "report-nonce"},
+    {3, "report-records"},
+    {4, "report-result"},
+    {5, "report-result-code"},
+    {6, "report-result-record"},
+    {7, "report-result-reason"},
+    {8, "report-capability-report"},
+    {99, "reference"},
+};
+
+static const struct label_name reason_names[] = {
+    {0, "reason-ok"},
+    {1, "reason-cbor-parse"},
+    {2, "reason-cose-unsupported"},
+    {3, "reason-alg-unsupported"},
+    {4, "reason-unauthorised"},
+    {5, "reason-command-unsupported"},
+    {6, "reason-component-unsupported"},
+    {7, "reason-component-unauthorised"},
+    {8, "reason-parameter-unsupported"},
+    {9, "reason-severing-unsupported"},
+    {10, "reason-condition-failed"},
+    {11, "reason-operation-failed"},
+    {12, "reason-invoke-pending"},
+};
+
 struct table {
     const struct label_name *entries;
     size_t count;
@@ -145,6 +183,8 @@ static const struct table tables[TK_SUITNAMES_SPACE_COUNT] = {
     TABLE(common_names),         TABLE(command_names),
     TABLE(parameter_names),      TABLE(text_names),
     TABLE(text_component_names), TABLE(cose_alg_names),
+    TABLE(cose_header_names),    TABLE(report_names),
+    TABLE(reason_names),
 };
 
 const char *tk_suitnames_name(tk_suitnames_space space, int64_t label)

@@ -19,6 +19,9 @@ typedef enum tk_suitnames_space {
     TK_SUITNAMES_TEXT,         /* manifest-level text keys */
     TK_SUITNAMES_TEXT_COMPONENT, /* component-level text keys */
     TK_SUITNAMES_COSE_ALG,     /* COSE algorithms used by SUIT */
+    TK_SUITNAMES_COSE_HEADER,  /* COSE header parameters */
+    TK_SUITNAMES_REPORT,       /* SUIT_Report members */
+    TK_SUITNAMES_REASON,       /* suit-report-result-reason values */
     TK_SUITNAMES_SPACE_COUNT
 } tk_suitnames_space;
 

@@ -556,6 +556,72 @@ tk_err tk_suit_build_payload_finish(tk_suit_build_payload *payload,
 /* Abandons a started digest. Harmless after finish(). */
 void tk_suit_build_payload_abort(tk_suit_build_payload *payload);
 
+/* ---------------------------------------------------------------------- */
+/* Payload encryption (draft-ietf-suit-firmware-encryption-24)            */
+/* ---------------------------------------------------------------------- */
+
+/* What to encrypt a payload for. */
+typedef struct tk_suit_build_encryption {
+    /* Content encryption: TK_ALG_A128GCM, A192GCM, A256GCM, or
+     * TK_ALG_A128CTR, A192CTR, A256CTR. */
+    tk_alg content_alg;
+    /* Content key distribution: TK_ALG_A128KW, A192KW, A256KW (recipient
+     * is the symmetric key-encryption key) or ECDH-ES + A128KW, A192KW,
+     * A256KW (-29, -30, -31; recipient is the device's public P-256 or
+     * X25519 key). */
+    tk_alg key_alg;
+    const tk_key *recipient;
+    tk_view kid;               /* the recipient's kid, or empty */
+    /* The sender's ephemeral key pair for ECDH-ES, or NULL to generate
+     * one (tests give a fixed one). */
+    const tk_key *ephemeral;
+} tk_suit_build_encryption;
+
+/* State of a streamed payload encryption. */
+typedef struct tk_suit_build_encryptor {
+    const tk_crypto *crypto;
+    tk_crypto_cipher_state state;
+    tk_alg alg;
+    bool started;
+    tk_err err;
+} tk_suit_build_encryptor;
+
+/*
+ * Starts encrypting a payload: draws a content key and IV, writes the
+ * SUIT_Encryption_Info (a COSE_Encrypt with a nil ciphertext and one
+ * recipient; for ECDH-ES its key derivation context carries "SUIT Payload
+ * Encryption") to info (capacity info_cap, *info_len), and starts the
+ * cipher. Call update() for each chunk, then finish() or abort().
+ *
+ * Returns TK_OK, TK_ERR_SUIT_BUILD_BAD_ENCRYPTION for an algorithm pair
+ * this builder does not produce, TK_ERR_BUFFER_TOO_SMALL, or a COSE or
+ * crypto error.
+ */
+tk_err tk_suit_build_encrypt_start(tk_suit_build_encryptor *enc,
+                                   const tk_crypto *crypto,
+                                   const tk_suit_build_encryption *params,
+                                   uint8_t *info, size_t info_cap,
+                                   size_t *info_len);
+
+/* Encrypts len bytes of in into out (the same length; out may equal in).
+ * Keeps the first error. */
+tk_err tk_suit_build_encrypt_update(tk_suit_build_encryptor *enc,
+                                    const uint8_t *in, size_t len,
+                                    uint8_t *out);
+
+/*
+ * Ends the encryption. For AES-GCM it writes the 16-byte authentication
+ * tag, which follows the ciphertext in the encrypted payload, to tag
+ * (capacity tag_cap) and sets *tag_len; AES-CTR has no tag (*tag_len 0).
+ * Returns the first error of the stream or TK_OK.
+ */
+tk_err tk_suit_build_encrypt_finish(tk_suit_build_encryptor *enc,
+                                    uint8_t *tag, size_t tag_cap,
+                                    size_t *tag_len);
+
+/* Abandons a started encryption. Harmless after finish(). */
+void tk_suit_build_encrypt_abort(tk_suit_build_encryptor *enc);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,602 @@
+/*
+ * The simulated device as the platform of the SUIT processor: the
+ * callbacks of tk_suit_platform over the component store.
+ *
+ * A procedure's writes are staged in memory: each component touched gets an
+ * entry with its image as the procedure sees it. Reads see the staged
+ * image; end(TK_OK) installs every changed component through
+ * tk_suitdev_install() (atomic per component) with its rollback record, and
+ * end() with an error drops the entries, so a failed procedure leaves the
+ * store as it was.
+ */
+#define _XOPEN_SOURCE 700
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "suitdev_internal.h"
+#include "teepkit/cbor.h"
+
+/* Size of the chunks a fetched payload is pushed to the processor in. */
+#define FETCH_CHUNK 4096
+
+/* One component as the current procedure sees it. */
+struct staged {
+    uint8_t *id_bytes;       /* encoded identifier (owned copy) */
+    size_t id_len;
+    tk_suitdev_id id;        /* segments point into id_bytes */
+    uint8_t *image;          /* current image, or NULL */
+    size_t len;
+    bool present;
+    bool loaded;             /* image reflects the store or a write */
+    bool dirty;              /* written, copied or swapped */
+    bool writing;            /* between write_begin() and write_end() */
+    uint8_t *pending;        /* the image being written */
+    size_t pending_len;
+    size_t pending_cap;
+    bool has_record;         /* set_installed() staged a record */
+    tk_suit_installed record;
+};
+
+struct tk_suitdev_session {
+    tk_suitdev *device;
+    tk_suitdev_policy policy;
+    tk_suit_platform platform;
+    struct staged *entries;
+    size_t count;
+    size_t cap;
+    /* Images replaced during the procedure. map() views into them stay
+     * valid until end(), so they are freed only then. */
+    uint8_t **retired;
+    size_t retired_count;
+    size_t retired_cap;
+};
+
+tk_err tk_suitdev_id_decode(tk_view encoded, tk_suitdev_id *id)
+{
+    tk_cbor_dec dec;
+    uint64_t count = 0;
+
+    memset(id, 0, sizeof(*id));
+    tk_cbor_dec_init(&dec, encoded.ptr, encoded.len, 0);
+    tk_cbor_dec_enter_array(&dec, &count);
+    if (tk_cbor_dec_error(&dec) == TK_OK &&
+        count > TK_SUITDEV_MAX_SEGMENTS)
+        return TK_ERR_SUIT_DEVICE_BAD_COMPONENT_ID;
+    while (tk_cbor_dec_more(&dec)) {
+        if (id->count == TK_SUITDEV_MAX_SEGMENTS)
+            return TK_ERR_SUIT_DEVICE_BAD_COMPONENT_ID;
+        tk_cbor_dec_get_bstr(&dec, &id->segment[id->count++]);
+    }
+    tk_cbor_dec_exit(&dec);
+    return tk_cbor_dec_finish(&dec);
+}
+
+static void retire(tk_suitdev_session *s, uint8_t *buf)
+{
+    if (buf == NULL)
+        return;
+    if (s->retired_count == s->retired_cap) {
+        size_t cap = s->retired_cap == 0 ? 8 : 2 * s->retired_cap;
+        uint8_t **grown = realloc(s->retired, cap * sizeof(*grown));
+
+        if (grown == NULL) {
+            /* Keeping the buffer alive is safer than freeing it under a
+             * view: it is leaked until the process ends. */
+            return;
+        }
+        s->retired = grown;
+        s->retired_cap = cap;
+    }
+    s->retired[s->retired_count++] = buf;
+}
+
+/* Drops every staged entry and retired buffer. */
+static void clear_staged(tk_suitdev_session *s)
+{
+    for (size_t i = 0; i < s->count; i++) {
+        free(s->entries[i].id_bytes);
+        free(s->entries[i].image);
+        free(s->entries[i].pending);
+    }
+    s->count = 0;
+    for (size_t i = 0; i < s->retired_count; i++)
+        free(s->retired[i]);
+    s->retired_count = 0;
+}
+
+/* Returns the entry of the encoded identifier id, adding one when new.
+ * Sets *err and returns NULL on failure. */
+static struct staged *entry_of(tk_suitdev_session *s, tk_view id,
+                               tk_err *err)
+{
+    struct staged *e;
+
+    for (size_t i = 0; i < s->count; i++) {
+        e = &s->entries[i];
+        if (e->id_len == id.len && memcmp(e->id_bytes, id.ptr, id.len) == 0)
+            return e;
+    }
+    if (s->count == s->cap) {
+        size_t cap = s->cap == 0 ? 8 : 2 * s->cap;
+        struct staged *grown = realloc(s->entries, cap * sizeof(*grown));
+
+        if (grown == NULL) {
+            *err = TK_ERR_INTERNAL;
+            return NULL;
+        }
+        s->entries = grown;
+        s->cap = cap;
+    }
+    e = &s->entries[s->count];
+    memset(e, 0, sizeof(*e));
+    e->id_bytes = malloc(id.len + 1);
+    if (e->id_bytes == NULL) {
+        *err = TK_ERR_INTERNAL;
+        return NULL;
+    }
+    memcpy(e->id_bytes, id.ptr, id.len);
+    e->id_len = id.len;
+    *err = tk_suitdev_id_decode((tk_view){e->id_bytes, id.len}, &e->id);
+    if (*err != TK_OK) {
+        free(e->id_bytes);
+        return NULL;
+    }
+    s->count++;
+    return e;
+}
+
+/* Makes e->image reflect the store when nothing was staged yet. */
+static tk_err load_image(tk_suitdev_session *s, struct staged *e)
+{
+    tk_err err;
+
+    if (e->loaded)
+        return TK_OK;
+    err = tk_suitdev_read(s->device, &e->id, &e->image, &e->len);
+    if (err == TK_ERR_NOT_FOUND) {
+        e->image = NULL;
+        e->len = 0;
+        e->present = false;
+    } else if (err != TK_OK) {
+        return err;
+    } else {
+        e->present = true;
+    }
+    e->loaded = true;
+    return TK_OK;
+}
+
+/* Looks up the entry of component c and loads its image. */
+static tk_err component(tk_suitdev_session *s, const tk_suit_component *c,
+                        struct staged **out)
+{
+    tk_err err = TK_OK;
+    struct staged *e = entry_of(s, c->id, &err);
+
+    if (e == NULL)
+        return err;
+    err = load_image(s, e);
+    *out = e;
+    return err;
+}
+
+static bool key_fits_signature(const tk_key *key, tk_alg alg)
+{
+    if (alg == TK_ALG_ES256 || alg == TK_ALG_ESP256)
+        return key->kty == TK_KTY_EC2 && key->crv == TK_CRV_P256;
+    if (alg == TK_ALG_EDDSA || alg == TK_ALG_ED25519)
+        return key->kty == TK_KTY_OKP && key->crv == TK_CRV_ED25519;
+    return false;
+}
+
+static bool key_fits_decryption(const tk_key *key, tk_alg alg)
+{
+    switch (alg) {
+    case TK_ALG_A128KW:
+    case TK_ALG_A192KW:
+    case TK_ALG_A256KW:
+        return key->kty == TK_KTY_SYMMETRIC &&
+               key->k_len == tk_crypto_key_size(alg);
+    default:
+        /* ECDH-ES variants take the device's private agreement key. */
+        return key->has_private &&
+               ((key->kty == TK_KTY_EC2 && key->crv == TK_CRV_P256) ||
+                (key->kty == TK_KTY_OKP && key->crv == TK_CRV_X25519));
+    }
+}
+
+static tk_err cb_find_key(void *ctx, const tk_suit_key_request *req,
+                          const tk_key **key)
+{
+    tk_suitdev_session *s = ctx;
+    const tk_suitdev_policy *p = &s->policy;
+
+    if (req->use == TK_SUIT_KEY_MANIFEST) {
+        for (size_t i = 0; i < p->manifest_key_count; i++) {
+            if (key_fits_signature(p->manifest_keys[i], req->alg)) {
+                *key = p->manifest_keys[i];
+                return TK_OK;
+            }
+        }
+    } else if (req->use == TK_SUIT_KEY_DECRYPTION) {
+        for (size_t i = 0; i < p->decryption_key_count; i++) {
+            if (key_fits_decryption(p->decryption_keys[i], req->alg)) {
+                *key = p->decryption_keys[i];
+                return TK_OK;
+            }
+        }
+    }
+    return TK_ERR_NOT_FOUND;
+}
+
+static tk_err cb_begin(void *ctx, tk_suit_operation op)
+{
+    (void)op;
+    clear_staged(ctx);
+    return TK_OK;
+}
+
+/* Applies one staged entry to the store: its image when it changed, and
+ * its rollback record, keeping the stored metadata otherwise. */
+static tk_err commit_entry(tk_suitdev_session *s, struct staged *e)
+{
+    tk_suitdev_meta meta;
+    tk_err err;
+
+    memset(&meta, 0, sizeof(meta));
+    err = tk_suitdev_get_meta(s->device, &e->id, &meta);
+    if (err != TK_OK && err != TK_ERR_NOT_FOUND)
+        return err;
+    if (e->has_record) {
+        meta.sequence_number = e->record.sequence_number;
+        meta.manifest_digest_alg = e->record.digest_alg;
+        meta.manifest_digest_len = e->record.digest_len;
+        memcpy(meta.manifest_digest, e->record.digest, e->record.digest_len);
+    }
+    if (!e->dirty) {
+        /* A record for a component that has no image in the store: there
+         * is nothing installed to protect. */
+        err = load_image(s, e);
+        if (err != TK_OK || !e->present)
+            return err;
+    }
+    if (!e->present)
+        return tk_suitdev_delete(s->device, &e->id);
+    return tk_suitdev_install(s->device, &e->id, e->image, e->len, &meta);
+}
+
+/* NOTE: each component is installed atomically, but a crash between two
+ * components of one procedure leaves the first installed and the second
+ * not. */
+static tk_err cb_end(void *ctx, tk_err result)
+{
+    tk_suitdev_session *s = ctx;
+    tk_err err = TK_OK;
+
+    for (size_t i = 0; result == TK_OK && err == TK_OK && i < s->count; i++) {
+        struct staged *e = &s->entries[i];
+
+        if (e->dirty || e->has_record)
+            err = commit_entry(s, e);
+    }
+    clear_staged(s);
+    return err;
+}
+
+static tk_err cb_stat(void *ctx, const tk_suit_component *c,
+                      tk_suit_component_info *info)
+{
+    tk_suitdev_session *s = ctx;
+    struct staged *e;
+    tk_err err = component(s, c, &e);
+
+    if (err != TK_OK)
+        return err;
+    info->present = e->present;
+    info->size = e->len;
+    info->has_slot = s->policy.has_slot;
+    info->slot = s->policy.slot;
+    return TK_OK;
+}
+
+static tk_err cb_read(void *ctx, const tk_suit_component *c, uint64_t offset,
+                      uint8_t *buf, size_t len, size_t *out_len)
+{
+    struct staged *e;
+    tk_err err = component(ctx, c, &e);
+
+    *out_len = 0;
+    if (err != TK_OK)
+        return err;
+    if (!e->present)
+        return TK_ERR_SUIT_COMPONENT_ABSENT;
+    if (offset >= e->len)
+        return TK_OK;
+    *out_len = e->len - (size_t)offset < len ? e->len - (size_t)offset : len;
+    memcpy(buf, e->image + offset, *out_len);
+    return TK_OK;
+}
+
+static tk_err cb_map(void *ctx, const tk_suit_component *c, tk_view *bytes)
+{
+    struct staged *e;
+    tk_err err = component(ctx, c, &e);
+
+    if (err != TK_OK)
+        return err;
+    if (!e->present)
+        return TK_ERR_SUIT_COMPONENT_ABSENT;
+    *bytes = (tk_view){e->image, e->len};
+    return TK_OK;
+}
+
+static tk_err cb_write_begin(void *ctx, const tk_suit_component *c,
+                             uint64_t size)
+{
+    tk_suitdev_session *s = ctx;
+    struct staged *e;
+    tk_err err = component(s, c, &e);
+
+    if (err != TK_OK)
+        return err;
+    if (size != UINT64_MAX && size > s->device->max_image_size)
+        return suitdev_fail(s->device, TK_ERR_LIMIT,
+                            "image of %llu bytes is larger than the limit of "
+                            "%zu bytes", (unsigned long long)size,
+                            s->device->max_image_size);
+    free(e->pending);
+    e->pending = NULL;
+    e->pending_len = 0;
+    e->pending_cap = 0;
+    e->writing = true;
+    return TK_OK;
+}
+
+static tk_err cb_write(void *ctx, const tk_suit_component *c,
+                       uint64_t offset, const uint8_t *data, size_t len)
+{
+    tk_suitdev_session *s = ctx;
+    struct staged *e;
+    tk_err err = component(s, c, &e);
+
+    if (err != TK_OK)
+        return err;
+    if (!e->writing || offset != e->pending_len)
+        return TK_ERR_STATE;
+    if (len > s->device->max_image_size - e->pending_len)
+        return suitdev_fail(s->device, TK_ERR_LIMIT,
+                            "image is larger than the limit of %zu bytes",
+                            s->device->max_image_size);
+    if (e->pending_len + len > e->pending_cap) {
+        size_t cap = e->pending_cap == 0 ? 4096 : e->pending_cap;
+        uint8_t *grown;
+
+        while (cap < e->pending_len + len)
+            cap *= 2;
+        grown = realloc(e->pending, cap);
+        if (grown == NULL)
+            return TK_ERR_INTERNAL;
+        e->pending = grown;
+        e->pending_cap = cap;
+    }
+    if (len > 0)
+        memcpy(e->pending + e->pending_len, data, len);
+    e->pending_len += len;
+    return TK_OK;
+}
+
+static tk_err cb_write_end(void *ctx, const tk_suit_component *c,
+                           tk_err status)
+{
+    tk_suitdev_session *s = ctx;
+    struct staged *e;
+    tk_err err = component(s, c, &e);
+
+    if (err != TK_OK)
+        return err;
+    if (!e->writing)
+        return TK_ERR_STATE;
+    e->writing = false;
+    if (status != TK_OK) {
+        free(e->pending);
+    } else {
+        retire(s, e->image);
+        e->image = e->pending != NULL ? e->pending : malloc(1);
+        e->len = e->pending_len;
+        e->present = true;
+        e->dirty = true;
+        if (e->image == NULL)
+            return TK_ERR_INTERNAL;
+    }
+    e->pending = NULL;
+    e->pending_len = 0;
+    e->pending_cap = 0;
+    return TK_OK;
+}
+
+static tk_err cb_fetch(void *ctx, const tk_suit_fetch_request *req,
+                       tk_suit_sink *sink)
+{
+    tk_suitdev_session *s = ctx;
+    char *uri = malloc(req->uri.len + 1);
+    uint8_t *data = NULL;
+    size_t len = 0;
+    tk_err err;
+
+    if (uri == NULL)
+        return TK_ERR_INTERNAL;
+    memcpy(uri, req->uri.ptr, req->uri.len);
+    uri[req->uri.len] = '\0';
+    if (strlen(uri) != req->uri.len) {
+        free(uri);
+        return suitdev_fail(s->device, TK_ERR_SUIT_DEVICE_URI_REJECTED,
+                            "URI contains a NUL character");
+    }
+    err = tk_suitdev_fetch(s->device, uri, &data, &len);
+    free(uri);
+    for (size_t done = 0; err == TK_OK && done < len; done += FETCH_CHUNK) {
+        size_t n = len - done < FETCH_CHUNK ? len - done : FETCH_CHUNK;
+
+        err = tk_suit_sink_write(sink, data + done, n);
+    }
+    free(data);
+    return err;
+}
+
+static tk_err cb_swap(void *ctx, const tk_suit_component *a,
+                      const tk_suit_component *b)
+{
+    tk_suitdev_session *s = ctx;
+    struct staged *ea, *eb, tmp;
+    tk_err err = component(s, a, &ea);
+
+    if (err == TK_OK)
+        err = component(s, b, &eb);
+    if (err != TK_OK)
+        return err;
+    /* entry_of() may have moved the array: look a up again. */
+    err = component(s, a, &ea);
+    if (err != TK_OK)
+        return err;
+    tmp = *ea;
+    ea->image = eb->image;
+    ea->len = eb->len;
+    ea->present = eb->present;
+    eb->image = tmp.image;
+    eb->len = tmp.len;
+    eb->present = tmp.present;
+    ea->dirty = true;
+    eb->dirty = true;
+    return TK_OK;
+}
+
+static tk_err cb_invoke(void *ctx, const tk_suit_component *c, tk_view args)
+{
+    tk_suitdev_session *s = ctx;
+    struct staged *e;
+    tk_err err = component(s, c, &e);
+
+    if (err != TK_OK)
+        return err;
+    if (!e->present)
+        return TK_ERR_SUIT_COMPONENT_ABSENT;
+    if (s->policy.on_invoke != NULL)
+        s->policy.on_invoke(s->policy.invoke_arg, &e->id, args);
+    return TK_OK;
+}
+
+static tk_err cb_match_identifier(void *ctx, const tk_suit_component *c,
+                                  tk_suit_identifier kind, tk_view id,
+                                  bool *match)
+{
+    tk_suitdev_session *s = ctx;
+    const uint8_t *mine = kind == TK_SUIT_ID_VENDOR  ? s->policy.vendor_id
+                          : kind == TK_SUIT_ID_CLASS ? s->policy.class_id
+                                                     : s->policy.device_id;
+
+    (void)c;
+    *match = mine != NULL && id.len == 16 && memcmp(mine, id.ptr, 16) == 0;
+    return TK_OK;
+}
+
+static tk_err cb_now(void *ctx, uint64_t *seconds)
+{
+    time_t now = time(NULL);
+
+    (void)ctx;
+    if (now < 0)
+        return TK_ERR_INTERNAL;
+    *seconds = (uint64_t)now;
+    return TK_OK;
+}
+
+static tk_err cb_get_installed(void *ctx, tk_view id, tk_suit_installed *out)
+{
+    tk_suitdev_session *s = ctx;
+    tk_err err = TK_OK;
+    struct staged *e = entry_of(s, id, &err);
+    tk_suitdev_meta meta;
+
+    if (e == NULL)
+        return err;
+    if (e->has_record) {
+        *out = e->record;
+        return TK_OK;
+    }
+    err = tk_suitdev_get_meta(s->device, &e->id, &meta);
+    if (err != TK_OK)
+        return err;
+    memset(out, 0, sizeof(*out));
+    out->sequence_number = meta.sequence_number;
+    out->digest_alg = meta.manifest_digest_alg;
+    out->digest_len = meta.manifest_digest_len;
+    memcpy(out->digest, meta.manifest_digest, meta.manifest_digest_len);
+    return TK_OK;
+}
+
+static tk_err cb_set_installed(void *ctx, tk_view id,
+                               const tk_suit_installed *record)
+{
+    tk_suitdev_session *s = ctx;
+    tk_err err = TK_OK;
+    struct staged *e = entry_of(s, id, &err);
+
+    if (e == NULL)
+        return err;
+    if (record->digest_len > TK_SUITDEV_MAX_DIGEST)
+        return TK_ERR_INVALID_ARG;
+    e->record = *record;
+    e->has_record = true;
+    return TK_OK;
+}
+
+tk_err tk_suitdev_session_open(tk_suitdev *device,
+                               const tk_suitdev_policy *policy,
+                               tk_suitdev_session **session)
+{
+    tk_suitdev_session *s;
+
+    if (device == NULL || policy == NULL || session == NULL)
+        return TK_ERR_INVALID_ARG;
+    s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return TK_ERR_INTERNAL;
+    s->device = device;
+    s->policy = *policy;
+    s->platform.ctx = s;
+    s->platform.find_key = cb_find_key;
+    s->platform.begin = cb_begin;
+    s->platform.end = cb_end;
+    s->platform.stat = cb_stat;
+    s->platform.read = cb_read;
+    s->platform.map = cb_map;
+    s->platform.write_begin = cb_write_begin;
+    s->platform.write = cb_write;
+    s->platform.write_end = cb_write_end;
+    s->platform.fetch = cb_fetch;
+    s->platform.swap = cb_swap;
+    s->platform.invoke = cb_invoke;
+    s->platform.match_identifier = cb_match_identifier;
+    s->platform.now = cb_now;
+    s->platform.get_installed = cb_get_installed;
+    s->platform.set_installed = cb_set_installed;
+    *session = s;
+    return TK_OK;
+}
+
+const tk_suit_platform *tk_suitdev_session_platform(tk_suitdev_session *session)
+{
+    return session != NULL ? &session->platform : NULL;
+}
+
+void tk_suitdev_session_close(tk_suitdev_session *session)
+{
+    if (session == NULL)
+        return;
+    clear_staged(session);
+    free(session->entries);
+    free(session->retired);
+    free(session);
+}
