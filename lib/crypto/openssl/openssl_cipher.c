@@ -93,8 +93,8 @@ tk_err tk_ossl_mac(void *ctx, tk_alg alg, const tk_key *key,
     if (key == NULL || tag == NULL || !tk_crypto_parts_ok(parts, nparts)) {
         return TK_ERR_INVALID_ARG;
     }
-    const char *md = digest_name(tk_crypto_hmac_hash(alg));
-    if (md == NULL) {
+    tk_alg hash_alg = tk_crypto_hmac_hash(alg);
+    if (hash_alg == TK_ALG_NONE) {
         return TK_ERR_CRYPTO_UNSUPPORTED_ALG;
     }
     if (key->kty != TK_KTY_SYMMETRIC) {
@@ -108,34 +108,14 @@ tk_err tk_ossl_mac(void *ctx, tk_alg alg, const tk_key *key,
         *tag_len = size;
         return TK_ERR_BUFFER_TOO_SMALL;
     }
-
-    tk_err err = TK_ERR_CRYPTO_BACKEND;
-    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    EVP_MAC_CTX *mctx = mac != NULL ? EVP_MAC_CTX_new(mac) : NULL;
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)md,
-                                         0),
-        OSSL_PARAM_construct_end()};
-    size_t out_len = 0;
-
-    if (mctx == NULL || EVP_MAC_init(mctx, key->k, key->k_len, params) != 1) {
-        goto done;
+    tk_err err = tk_ossl_hmac_parts(hash_alg, key->k, key->k_len, parts,
+                                    nparts, tag);
+    if (err != TK_OK) {
+        tk_crypto_wipe(tag, size);
+        return err;
     }
-    for (size_t i = 0; i < nparts; i++) {
-        if (parts[i].len > 0 &&
-            EVP_MAC_update(mctx, parts[i].ptr, parts[i].len) != 1) {
-            goto done;
-        }
-    }
-    if (EVP_MAC_final(mctx, tag, &out_len, tag_cap) == 1 && out_len == size) {
-        *tag_len = size;
-        err = TK_OK;
-    }
-done:
-    EVP_MAC_CTX_free(mctx);
-    EVP_MAC_free(mac);
-    ERR_clear_error();
-    return err;
+    *tag_len = size;
+    return TK_OK;
 }
 
 tk_err tk_ossl_hkdf(void *ctx, tk_alg hash_alg, tk_view salt, tk_view ikm,

@@ -1,5 +1,6 @@
 /*
- * SHA-2 hashing for the OpenSSL backend, one-shot over parts and streaming.
+ * SHA-2 hashing and HMAC for the OpenSSL backend, one-shot over parts and
+ * streaming.
  *
  * The streaming state must live in caller memory of a fixed size and be
  * safe to abandon, which rules out EVP_MD_CTX (always heap-allocated). The
@@ -96,6 +97,65 @@ tk_err tk_ossl_digest_parts(tk_alg alg, const tk_view *parts, size_t nparts,
     hash_final(&st, md);
     *md_len = tk_crypto_hash_size(alg);
     return TK_OK;
+}
+
+/*
+ * HMAC (RFC 2104) over the same contexts: EVP_MAC would fetch the
+ * algorithm and allocate a context on every call, which costs several times
+ * the hashing of a short COSE MAC structure.
+ */
+tk_err tk_ossl_hmac_parts(tk_alg hash_alg, const uint8_t *key, size_t key_len,
+                          const tk_view *parts, size_t nparts, uint8_t *tag)
+{
+    size_t block = hash_alg == TK_ALG_SHA256 ? 64 : 128;
+    size_t md_len = tk_crypto_hash_size(hash_alg);
+    uint8_t k0[128];
+    uint8_t pad[128];
+    uint8_t inner[TK_CRYPTO_MAX_HASH_SIZE];
+    tk_ossl_hash_state st;
+    tk_err err;
+
+    /* K0: the key, or its hash when longer than a block, zero-padded. */
+    memset(k0, 0, sizeof(k0));
+    if (key_len > block) {
+        tk_view whole = {key, key_len};
+        size_t len;
+        err = tk_ossl_digest_parts(hash_alg, &whole, 1, k0, &len);
+        if (err != TK_OK) {
+            return err;
+        }
+    } else if (key_len > 0) {
+        memcpy(k0, key, key_len);
+    }
+
+    /* inner = H((K0 ^ ipad) || message) */
+    for (size_t i = 0; i < block; i++) {
+        pad[i] = (uint8_t)(k0[i] ^ 0x36);
+    }
+    err = hash_init(&st, hash_alg);
+    if (err == TK_OK) {
+        hash_feed(&st, pad, block);
+        for (size_t i = 0; i < nparts; i++) {
+            hash_feed(&st, parts[i].ptr, parts[i].len);
+        }
+        hash_final(&st, inner);
+
+        /* tag = H((K0 ^ opad) || inner) */
+        for (size_t i = 0; i < block; i++) {
+            pad[i] = (uint8_t)(k0[i] ^ 0x5c);
+        }
+        err = hash_init(&st, hash_alg);
+    }
+    if (err == TK_OK) {
+        hash_feed(&st, pad, block);
+        hash_feed(&st, inner, md_len);
+        hash_final(&st, tag);
+    }
+    tk_crypto_wipe(k0, sizeof(k0));
+    tk_crypto_wipe(pad, sizeof(pad));
+    tk_crypto_wipe(inner, sizeof(inner));
+    tk_crypto_wipe(&st, sizeof(st));
+    return err;
 }
 
 tk_err tk_ossl_hash(void *ctx, tk_alg alg, const tk_view *parts,

@@ -72,6 +72,13 @@ tk_err tk_ossl_digest_parts(tk_alg alg, const tk_view *parts, size_t nparts,
                             uint8_t *md, size_t *md_len);
 
 /*
+ * Computes HMAC with a SHA-2 hash_alg over the concatenation of parts into
+ * tag (room for the digest size). key may have any length.
+ */
+tk_err tk_ossl_hmac_parts(tk_alg hash_alg, const uint8_t *key, size_t key_len,
+                          const tk_view *parts, size_t nparts, uint8_t *tag);
+
+/*
  * Stores in *pkey the EVP_PKEY of key: the cached one when this backend
  * imported the key, otherwise a new one built from the raw fields. In the
  * second case *temporary is true and the caller frees it with

@@ -137,6 +137,24 @@ static void test_hmac_rfc4231(void **state)
     assert_tk_err(c->mac(c->ctx, TK_ALG_SHA256, &key, parts, 2, tag,
                          sizeof(tag), &len),
                   TK_ERR_CRYPTO_UNSUPPORTED_ALG);
+
+    /* The same case with HMAC-SHA-384 and HMAC-SHA-512 (RFC 4231
+     * section 4.3). */
+    assert_tk_err(c->mac(c->ctx, TK_ALG_HMAC_384_384, &key, parts, 2, tag,
+                         sizeof(tag), &len),
+                  TK_OK);
+    tk_test_assert_bytes(tag, len,
+                         tk_test_hex("af45d2e376484031617f78d2b58a6b1b"
+                                     "9c7ef464f5a01b47e42ec3736322445e"
+                                     "8e2240ca5e69e2c78b3239ecfab21649"));
+    assert_tk_err(c->mac(c->ctx, TK_ALG_HMAC_512_512, &key, parts, 2, tag,
+                         sizeof(tag), &len),
+                  TK_OK);
+    tk_test_assert_bytes(tag, len,
+                         tk_test_hex("164b7a7bfcf819e2e395fbe73b56e0a3"
+                                     "87bd64222e831fd610270cd7ea250554"
+                                     "9758bf75c05a994a6d034f65f8f0e6fd"
+                                     "caeab1a34d4a6b4b636e070a38bce737"));
     tk_key_release(&key);
 }
 
