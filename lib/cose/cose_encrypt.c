@@ -166,8 +166,13 @@ static tk_err decrypt_content(void *arg, const tk_key *key)
         return TK_ERR_BUFFER_TOO_SMALL;
     }
     if (is_ctr(alg)) {
-        return run_ctr(c->crypto, alg, key, (tk_view){iv, iv_len},
-                       TK_CRYPTO_DECRYPT, c->ciphertext.ptr, need, c->plain);
+        err = run_ctr(c->crypto, alg, key, (tk_view){iv, iv_len},
+                      TK_CRYPTO_DECRYPT, c->ciphertext.ptr, need, c->plain);
+        if (err != TK_OK) {
+            tk_crypto_wipe(c->plain, need);
+            *c->plain_len = 0;
+        }
+        return err;
     }
     nforms = tk_cose_protected_forms(c->hdr->protected_bytes, forms);
     for (size_t i = 0; i < nforms; i++) {

@@ -482,16 +482,18 @@ static tk_err walk_array(walk *wk, tk_view recipients, int64_t target_alg,
     while (err == TK_OK && tk_cbor_dec_more(&dec)) {
         recipient r;
 
+        tk_err result;
+
         err = recipient_read(&dec, recipients.ptr, wk->opts, &r);
         if (err != TK_OK) {
             return tk_cose_map_err(err);
         }
-        err = run_recipient(wk, &r, target_alg, depth, next);
-        if (err == TK_OK || wk->stop || !skippable(err)) {
-            return err;
+        result = run_recipient(wk, &r, target_alg, depth, next);
+        if (result == TK_OK || wk->stop || !skippable(result)) {
+            return result;
         }
         if (first == TK_OK || first == TK_ERR_COSE_KEY_NOT_FOUND) {
-            first = err;
+            first = result;
         }
     }
     if (err == TK_OK) {
