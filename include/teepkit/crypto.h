@@ -195,7 +195,8 @@ typedef struct tk_crypto_cipher_state {
  *
  * backend caches the backend's parsed form of the key (parsing costs a
  * quarter of an ES256 verify in OpenSSL 3.0). key_import and key_generate
- * fill it; a key filled by hand or by tk_key_init_symmetric has none and
+ * fill it in backends that cache (OpenSSL does, the Mbed TLS backend does
+ * not). A key filled by hand or by tk_key_init_symmetric has none, and
  * each operation parses it again. The cache belongs to the backend whose
  * identity is backend_owner: another backend ignores it and parses the raw
  * fields. Because of the cache, a key must not be copied by value once
@@ -388,8 +389,9 @@ struct tk_crypto {
      * and private parts match. Derives the public part when only d is
      * given, and decompresses an EC2 point given as x with y_bit (a backend
      * may return TK_ERR_CRYPTO_UNSUPPORTED_ALG for compressed points).
-     * Builds the backend cache. params may point into memory that the
-     * caller frees afterwards, except kid, whose view is kept.
+     * Builds the backend cache, when the backend keeps one. params may
+     * point into memory that the caller frees afterwards, except kid,
+     * whose view is kept.
      * Errors: TK_ERR_CRYPTO_KEY_INVALID for bad material (key left empty),
      * TK_ERR_CRYPTO_UNSUPPORTED_ALG for an unsupported kty or crv.
      */

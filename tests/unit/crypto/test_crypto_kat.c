@@ -325,6 +325,19 @@ static void test_chacha20_poly1305_rfc8439(void **state)
                   TK_OK);
     tk_test_assert_bytes(out, len, plain);
 
+    /* Encrypt and decrypt in place. */
+    memcpy(out, plain.ptr, plain.len);
+    assert_tk_err(c->aead_encrypt(c->ctx, TK_ALG_CHACHA20_POLY1305, &key, iv,
+                                  aad, (tk_view){out, plain.len}, out,
+                                  sizeof(out), &len),
+                  TK_OK);
+    tk_test_assert_bytes(out, len, expected);
+    assert_tk_err(c->aead_decrypt(c->ctx, TK_ALG_CHACHA20_POLY1305, &key, iv,
+                                  aad, (tk_view){out, len}, out, sizeof(out),
+                                  &len),
+                  TK_OK);
+    tk_test_assert_bytes(out, len, plain);
+
     /* Altered AAD: tag mismatch, output wiped. */
     uint8_t aad2[12];
     memcpy(aad2, aad.ptr, sizeof(aad2));
@@ -380,7 +393,13 @@ static void test_aes_gcm_vectors(void **state)
                       TK_OK);
         tk_test_assert_bytes(out, len, expected);
 
-        /* Decrypt in place. */
+        /* Encrypt and decrypt in place. */
+        memcpy(out, plain.ptr, plain.len);
+        assert_tk_err(c->aead_encrypt(c->ctx, TK_ALG_A128GCM, &key, iv, aad,
+                                      (tk_view){out, plain.len}, out,
+                                      sizeof(out), &len),
+                      TK_OK);
+        tk_test_assert_bytes(out, len, expected);
         memcpy(out, expected.ptr, expected.len);
         assert_tk_err(c->aead_decrypt(c->ctx, TK_ALG_A128GCM, &key, iv, aad,
                                       (tk_view){out, expected.len}, out,
