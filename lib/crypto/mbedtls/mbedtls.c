@@ -154,6 +154,7 @@ static const tk_crypto tk_mbed_table = {
 
 const tk_crypto *tk_crypto_mbedtls(void)
 {
+    /* NOTE: not thread-safe until the first call has returned. */
     if (!tk_mbed_state.seeded) {
         if (!seed(&tk_mbed_state)) {
             mbedtls_ctr_drbg_free(&tk_mbed_state.drbg);

@@ -32,6 +32,7 @@ static tk_err hash_init(tk_mbed_hash_state *st, tk_alg alg)
 
     switch (alg) {
     case TK_ALG_SHA256:
+        /* NOTE: the *_ret names are Mbed TLS 2.x; 3.x renamed them. */
         mbedtls_sha256_init(&st->u.sha256);
         rc = mbedtls_sha256_starts_ret(&st->u.sha256, 0);
         break;

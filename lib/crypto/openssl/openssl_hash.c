@@ -7,6 +7,7 @@
  * low-level SHA256_CTX and SHA512_CTX fit in the state and need no release.
  * OpenSSL 3.0 marks them deprecated but still ships them.
  */
+/* NOTE: an OpenSSL built without deprecated APIs lacks these contexts. */
 #define OPENSSL_SUPPRESS_DEPRECATED 1
 
 #include <string.h>

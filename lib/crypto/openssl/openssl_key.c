@@ -311,6 +311,8 @@ static tk_err import_okp(const tk_key_params *params, tk_key *key)
         (has_d && params->d.len != 32) || params->y.len > 0) {
         return TK_ERR_CRYPTO_KEY_INVALID;
     }
+    /* NOTE: OpenSSL does not check that an Ed25519 public key decodes to a
+     * curve point, so a bad one is only caught as a failed verify. */
     err = okp_pkey_build(params->crv, params->x.ptr,
                          has_d ? params->d.ptr : NULL, &pkey);
     if (err != TK_OK) {
