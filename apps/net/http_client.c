@@ -113,30 +113,27 @@ static int set_fixed_options(tk_http_client *c,
     /* draft-ietf-teep-otrp-over-http-15 section 4: redirects MUST NOT be
      * followed automatically. */
     failed |= curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK;
-    failed |= curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") !=
-              CURLE_OK;
+    failed |=
+        curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK;
     failed |= curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
                                (long)cfg->connect_timeout_ms) != CURLE_OK;
-    failed |= curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
-                               (long)cfg->timeout_ms) != CURLE_OK;
+    failed |= curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)cfg->timeout_ms) !=
+              CURLE_OK;
     failed |= curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE,
                                (curl_off_t)cfg->max_response) != CURLE_OK;
-    failed |= curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body) !=
-              CURLE_OK;
+    failed |= curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK;
     failed |= curl_easy_setopt(h, CURLOPT_WRITEDATA, c) != CURLE_OK;
     failed |= curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->error) != CURLE_OK;
     failed |= curl_easy_setopt(h, CURLOPT_USERAGENT,
                                cfg->user_agent != NULL ? cfg->user_agent
-                                                       : "teepkit") !=
-              CURLE_OK;
+                                                       : "teepkit") != CURLE_OK;
     /* An empty string disables proxies, including those of http_proxy and
      * the other environment variables. */
-    failed |= curl_easy_setopt(h, CURLOPT_PROXY,
-                               cfg->proxy != NULL ? cfg->proxy : "") !=
-              CURLE_OK;
+    failed |=
+        curl_easy_setopt(h, CURLOPT_PROXY,
+                         cfg->proxy != NULL ? cfg->proxy : "") != CURLE_OK;
     if (cfg->ca_file != NULL)
-        failed |= curl_easy_setopt(h, CURLOPT_CAINFO, cfg->ca_file) !=
-                  CURLE_OK;
+        failed |= curl_easy_setopt(h, CURLOPT_CAINFO, cfg->ca_file) != CURLE_OK;
     return failed ? -1 : 0;
 }
 
@@ -194,6 +191,11 @@ static tk_err transfer_error(const tk_http_client *c, CURLcode code)
         return TK_ERR_NET_CONNECT;
     case CURLE_OPERATION_TIMEDOUT:
         return TK_ERR_NET_TIMEOUT;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+        return TK_ERR_NET_TLS;
     case CURLE_FILESIZE_EXCEEDED:
         return TK_ERR_NET_TOO_LARGE;
     case CURLE_WRITE_ERROR:
@@ -242,8 +244,8 @@ static tk_err check_reply(tk_http_client *c, const char *url,
     }
     if (tk_net_media_type_is(type, TK_NET_MEDIA_TEEP))
         return TK_OK;
-    if (c->accept_teep_cose && tk_net_media_type_is(type,
-                                                    TK_NET_MEDIA_TEEP_COSE))
+    if (c->accept_teep_cose &&
+        tk_net_media_type_is(type, TK_NET_MEDIA_TEEP_COSE))
         return TK_OK;
     TK_LOG_WARN(c->log_name,
                 "reply has media type \"%s\", expected " TK_NET_MEDIA_TEEP
@@ -253,8 +255,7 @@ static tk_err check_reply(tk_http_client *c, const char *url,
 }
 
 tk_err tk_http_client_post(tk_http_client *client, const char *url,
-                           const uint8_t *body, size_t len,
-                           tk_net_reply *reply)
+                           const uint8_t *body, size_t len, tk_net_reply *reply)
 {
     if (client == NULL || url == NULL || reply == NULL ||
         (body == NULL && len > 0))
@@ -270,8 +271,7 @@ tk_err tk_http_client_post(tk_http_client *client, const char *url,
     failed |= curl_easy_setopt(h, CURLOPT_URL, url) != CURLE_OK;
     failed |= curl_easy_setopt(h, CURLOPT_POST, 1L) != CURLE_OK;
     failed |= curl_easy_setopt(h, CURLOPT_POSTFIELDS,
-                               len > 0 ? (const char *)body : "") !=
-              CURLE_OK;
+                               len > 0 ? (const char *)body : "") != CURLE_OK;
     failed |= curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
                                (curl_off_t)len) != CURLE_OK;
     failed |= curl_easy_setopt(h, CURLOPT_HTTPHEADER,
@@ -289,7 +289,7 @@ tk_err tk_http_client_post(tk_http_client *client, const char *url,
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
         reply->status = (unsigned)status;
         TK_LOG_WARN(client->log_name,
-                    "POST failed: %s: url=%s sent=%zu duration_ms=%llu", 
+                    "POST failed: %s: url=%s sent=%zu duration_ms=%llu",
                     client->error[0] != '\0' ? client->error
                                              : curl_easy_strerror(code),
                     url, len, (unsigned long long)duration);

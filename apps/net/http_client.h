@@ -27,7 +27,7 @@ typedef struct tk_http_client_config {
     const char *user_agent; /* default "teepkit" */
     /* Proxy URL. NULL uses none, even when http_proxy is set. */
     const char *proxy;
-    const char *ca_file; /* CA bundle for https; NULL: the system's */
+    const char *ca_file;  /* CA bundle for https; NULL: the system's */
     const char *log_name; /* log component; default "http-client" */
 } tk_http_client_config;
 
@@ -50,9 +50,10 @@ tk_err tk_http_client_new(const tk_http_client_config *cfg,
  * the next call on client.
  *
  * Returns TK_OK for a 2xx reply: reply->done is 1 when it has no body (the
- * TAM has nothing more to send), otherwise reply->body holds the next TEEP
- * message. Errors, with reply->status set whenever a reply arrived:
+ * TAM has nothing more to send), otherwise reply->body contains the next
+ * TEEP message. Errors, with reply->status set whenever a reply arrived:
  * TK_ERR_NET_URL (not an http or https URL), TK_ERR_NET_CONNECT,
+ * TK_ERR_NET_TLS (https handshake or certificate check),
  * TK_ERR_NET_TIMEOUT, TK_ERR_NET_REDIRECT (3xx, not followed),
  * TK_ERR_NET_STATUS (4xx, 5xx or another non-2xx status),
  * TK_ERR_NET_CONTENT_TYPE (a 2xx body that is not application/teep+cbor),

@@ -89,6 +89,8 @@ struct tk_http_server {
     unsigned request_timeout_ms;
     int allow_missing_accept;
     uint16_t port;
+    char *tls_cert_pem; /* copies that outlive the daemon */
+    char *tls_key_pem;
 
     pthread_mutex_t lock; /* guards everything below */
     pthread_cond_t watchdog_wake;
@@ -252,9 +254,9 @@ static void format_allow(unsigned bits, char *out, size_t size)
         unsigned bit;
         const char *name;
     } names[] = {
-        {TK_NET_GET, "GET"},       {TK_NET_HEAD, "HEAD"},
-        {TK_NET_POST, "POST"},     {TK_NET_PUT, "PUT"},
-        {TK_NET_DELETE, "DELETE"}, {TK_NET_PATCH, "PATCH"},
+        {TK_NET_GET, "GET"},         {TK_NET_HEAD, "HEAD"},
+        {TK_NET_POST, "POST"},       {TK_NET_PUT, "PUT"},
+        {TK_NET_DELETE, "DELETE"},   {TK_NET_PATCH, "PATCH"},
         {TK_NET_OPTIONS, "OPTIONS"},
     };
     size_t used = 0;
@@ -262,8 +264,8 @@ static void format_allow(unsigned bits, char *out, size_t size)
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         if (!(bits & names[i].bit))
             continue;
-        int n = snprintf(out + used, size - used, "%s%s",
-                         used > 0 ? ", " : "", names[i].name);
+        int n = snprintf(out + used, size - used, "%s%s", used > 0 ? ", " : "",
+                         names[i].name);
         if (n < 0 || (size_t)n >= size - used)
             break;
         used += (size_t)n;
@@ -350,9 +352,8 @@ static int add_extra_headers(const struct request *req,
  * body in every case. Returns MHD_YES, or MHD_NO to make MHD close the
  * connection when the reply cannot be built.
  */
-static enum MHD_Result send_reply(struct request *req,
-                                  struct MHD_Connection *mc,
-                                  struct reply *reply)
+static enum MHD_Result
+send_reply(struct request *req, struct MHD_Connection *mc, struct reply *reply)
 {
     struct MHD_Response *resp;
     if (reply->body_len > 0) {
@@ -442,14 +443,13 @@ static enum MHD_Result send_handler_response(struct request *req,
 
 static const char *lookup_header(const tk_net_request *r, const char *name)
 {
-    return MHD_lookup_connection_value(r->transport_ctx, MHD_HEADER_KIND,
-                                       name);
+    return MHD_lookup_connection_value(r->transport_ctx, MHD_HEADER_KIND, name);
 }
 
 static const char *lookup_query(const tk_net_request *r, const char *name)
 {
-    return MHD_lookup_connection_value(r->transport_ctx,
-                                       MHD_GET_ARGUMENT_KIND, name);
+    return MHD_lookup_connection_value(r->transport_ctx, MHD_GET_ARGUMENT_KIND,
+                                       name);
 }
 
 /*
@@ -458,8 +458,8 @@ static const char *lookup_query(const tk_net_request *r, const char *name)
  */
 static int content_length(struct MHD_Connection *mc, uint64_t *len)
 {
-    const char *text = MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
-                                                   "Content-Length");
+    const char *text =
+        MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Content-Length");
     if (text == NULL)
         return 0;
     char *end;
@@ -476,12 +476,12 @@ static int content_length(struct MHD_Connection *mc, uint64_t *len)
 static unsigned check_teep_headers(const tk_http_server *srv,
                                    struct MHD_Connection *mc, int has_body)
 {
-    const char *type = MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
-                                                   "Content-Type");
+    const char *type =
+        MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Content-Type");
     if (has_body && !tk_net_media_type_is(type, TK_NET_MEDIA_TEEP))
         return 415;
-    const char *accept = MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
-                                                     "Accept");
+    const char *accept =
+        MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Accept");
     if (accept == NULL)
         return srv->allow_missing_accept ? 0 : 406;
     if (!tk_net_accept_allows(accept, TK_NET_MEDIA_TEEP))
@@ -522,9 +522,8 @@ static struct request *new_request(tk_http_server *srv,
 
 /* Routes a new request and checks its header fields (first call). */
 static enum MHD_Result begin_request(tk_http_server *srv,
-                                     struct MHD_Connection *mc,
-                                     const char *url, const char *method,
-                                     void **con_cls)
+                                     struct MHD_Connection *mc, const char *url,
+                                     const char *method, void **con_cls)
 {
     struct request *req = new_request(srv, mc, url, method);
     if (req == NULL) {
@@ -540,8 +539,8 @@ static enum MHD_Result begin_request(tk_http_server *srv,
         return send_status(req, mc, 503, NULL);
 
     unsigned allowed;
-    req->route = find_route(srv, url, tk_net_method_from_name(method),
-                            &allowed);
+    req->route =
+        find_route(srv, url, tk_net_method_from_name(method), &allowed);
     if (req->route == NULL && allowed == 0)
         return send_status(req, mc, 404, NULL);
     if (req->route == NULL) {
@@ -560,8 +559,8 @@ static enum MHD_Result begin_request(tk_http_server *srv,
         if (status != 0)
             return send_status(req, mc, status, NULL);
     }
-    req->limit = req->route->max_body != 0 ? req->route->max_body
-                                           : srv->max_body;
+    req->limit =
+        req->route->max_body != 0 ? req->route->max_body : srv->max_body;
     if (has_length && declared > req->limit) {
         pthread_mutex_lock(&srv->lock);
         srv->stats.rejected_too_large++;
@@ -661,8 +660,8 @@ static enum MHD_Result finish_request(struct request *req,
         .method = tk_net_method_from_name(req->method),
         .method_name = req->method,
         .path = req->path,
-        .content_type = MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
-                                                    "Content-Type"),
+        .content_type =
+            MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Content-Type"),
         .content_format = -1,
         .body = {req->body, req->len},
         .request_id = req->id,
@@ -733,9 +732,8 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
     if (req == NULL)
         return;
     uint64_t now = tk_net_now_ms();
-    tk_log_level level = code == MHD_REQUEST_TERMINATED_COMPLETED_OK
-                             ? TK_LOG_INFO
-                             : TK_LOG_WARN;
+    tk_log_level level =
+        code == MHD_REQUEST_TERMINATED_COMPLETED_OK ? TK_LOG_INFO : TK_LOG_WARN;
     tk_log(level, srv->log_name,
            "%s %s status=%u in=%zu out=%zu duration_ms=%llu id=%s peer=%s "
            "end=\"%s\"",
@@ -808,6 +806,8 @@ static void free_server(tk_http_server *srv)
 {
     for (size_t i = 0; i < srv->route_count; i++)
         free(srv->routes[i].path);
+    free(srv->tls_cert_pem);
+    free(srv->tls_key_pem);
     pthread_cond_destroy(&srv->watchdog_wake);
     pthread_cond_destroy(&srv->requests_done);
     pthread_mutex_destroy(&srv->lock);
@@ -845,21 +845,37 @@ static tk_err start_daemon(tk_http_server *srv,
                      MHD_USE_AUTO | MHD_USE_ERROR_LOG;
     if (addr->ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
+    if (srv->tls_cert_pem != NULL)
+        flags |= MHD_USE_TLS;
     unsigned idle_s = (cfg->idle_timeout_ms + 999u) / 1000u;
+    struct MHD_OptionItem options[12];
+    size_t n = 0;
     /* MHD wants the logger first, or it logs its own way until then. */
-    struct MHD_OptionItem options[] = {
-        {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, srv},
-        {MHD_OPTION_SOCK_ADDR, 0, (void *)addr},
-        {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)cfg->max_connections, NULL},
-        {MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-         (intptr_t)cfg->max_connections_per_ip, NULL},
-        {MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)idle_s, NULL},
-        {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, srv},
-        {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, srv},
-        {cfg->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
-         (intptr_t)cfg->threads, NULL},
-        {MHD_OPTION_END, 0, NULL},
-    };
+    options[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER,
+                                           (intptr_t)on_mhd_log, srv};
+    options[n++] =
+        (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, (void *)addr};
+    options[n++] = (struct MHD_OptionItem){
+        MHD_OPTION_CONNECTION_LIMIT, (intptr_t)cfg->max_connections, NULL};
+    options[n++] =
+        (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                                (intptr_t)cfg->max_connections_per_ip, NULL};
+    options[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT,
+                                           (intptr_t)idle_s, NULL};
+    options[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED,
+                                           (intptr_t)on_completed, srv};
+    options[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION,
+                                           (intptr_t)on_connection, srv};
+    if (cfg->threads > 1)
+        options[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE,
+                                               (intptr_t)cfg->threads, NULL};
+    if (srv->tls_cert_pem != NULL) {
+        options[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0,
+                                               srv->tls_cert_pem};
+        options[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0,
+                                               srv->tls_key_pem};
+    }
+    options[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
     srv->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv,
                                    MHD_OPTION_ARRAY, options, MHD_OPTION_END);
     if (srv->daemon == NULL)
@@ -883,7 +899,8 @@ tk_err tk_http_server_start(const tk_http_server_config *cfg,
             0 ||
         cfg->max_body == 0 || cfg->request_timeout_ms == 0 ||
         cfg->idle_timeout_ms == 0 || cfg->max_connections == 0 ||
-        cfg->threads == 0)
+        cfg->threads == 0 ||
+        (cfg->tls_cert_pem == NULL) != (cfg->tls_key_pem == NULL))
         return TK_ERR_NET_CONFIG;
 
     tk_http_server *srv = calloc(1, sizeof *srv);
@@ -899,6 +916,12 @@ tk_err tk_http_server_start(const tk_http_server_config *cfg,
     srv->request_timeout_ms = cfg->request_timeout_ms;
     srv->allow_missing_accept = cfg->allow_missing_accept;
     tk_err err = copy_routes(srv, cfg);
+    if (err == TK_OK && cfg->tls_cert_pem != NULL) {
+        srv->tls_cert_pem = strdup(cfg->tls_cert_pem);
+        srv->tls_key_pem = strdup(cfg->tls_key_pem);
+        if (srv->tls_cert_pem == NULL || srv->tls_key_pem == NULL)
+            err = TK_ERR_NET_NO_MEMORY;
+    }
     if (err != TK_OK) {
         free_server(srv);
         return err;
@@ -909,17 +932,18 @@ tk_err tk_http_server_start(const tk_http_server_config *cfg,
     }
     err = start_daemon(srv, cfg, &addr);
     if (err != TK_OK) {
-        TK_LOG_ERROR(srv->log_name, "cannot listen on %s port %u: %s",
-                     address, (unsigned)cfg->port, tk_strerror(err));
+        TK_LOG_ERROR(srv->log_name, "cannot listen on %s port %u: %s", address,
+                     (unsigned)cfg->port, tk_strerror(err));
         stop_watchdog(srv);
         free_server(srv);
         return err;
     }
     TK_LOG_INFO(srv->log_name,
-                "listening on %s port %u: routes=%zu threads=%u "
+                "listening on %s port %u: scheme=%s routes=%zu threads=%u "
                 "max_body=%zu request_timeout_ms=%u",
-                address, (unsigned)srv->port, srv->route_count, cfg->threads,
-                srv->max_body, srv->request_timeout_ms);
+                address, (unsigned)srv->port,
+                srv->tls_cert_pem != NULL ? "https" : "http", srv->route_count,
+                cfg->threads, srv->max_body, srv->request_timeout_ms);
     *out = srv;
     return TK_OK;
 }
@@ -929,8 +953,7 @@ uint16_t tk_http_server_port(const tk_http_server *srv)
     return srv != NULL ? srv->port : 0;
 }
 
-void tk_http_server_stats_get(tk_http_server *srv,
-                              tk_http_server_stats *stats)
+void tk_http_server_stats_get(tk_http_server *srv, tk_http_server_stats *stats)
 {
     pthread_mutex_lock(&srv->lock);
     *stats = srv->stats;
@@ -961,8 +984,8 @@ void tk_http_server_stop(tk_http_server *srv)
     unsigned left = srv->in_flight;
     pthread_mutex_unlock(&srv->lock);
     if (left > 0)
-        TK_LOG_WARN(srv->log_name,
-                    "stopping with %u requests still in flight", left);
+        TK_LOG_WARN(srv->log_name, "stopping with %u requests still in flight",
+                    left);
 
     MHD_stop_daemon(srv->daemon);
     stop_watchdog(srv);

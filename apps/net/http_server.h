@@ -49,7 +49,7 @@ typedef struct tk_http_route {
 typedef struct tk_http_server_config {
     /* Numeric IPv4 or IPv6 address to listen on. Default "127.0.0.1". */
     const char *address;
-    uint16_t port; /* 0: an ephemeral port, see tk_http_server_port() */
+    uint16_t port;        /* 0: an ephemeral port, see tk_http_server_port() */
     const char *log_name; /* log component; default "http" */
     size_t max_body;      /* default body size limit; default 1 MiB */
     /* A connection that sends or receives nothing for this long is
@@ -62,6 +62,12 @@ typedef struct tk_http_server_config {
     unsigned max_connections;        /* default 256 */
     unsigned max_connections_per_ip; /* 0: no limit; default 0 */
     unsigned threads;                /* worker threads; default 4 */
+    /* PEM text of the certificate chain and of its private key. With both
+     * set the server speaks HTTPS only (libmicrohttpd with GnuTLS), which
+     * draft-ietf-teep-otrp-over-http-15 section 4 recommends; with both
+     * NULL it speaks plain HTTP. */
+    const char *tls_cert_pem;
+    const char *tls_key_pem;
     /* Set to 1 to accept TEEP requests without an Accept field. The spec
      * says a TAM SHOULD fail them, so the default is 0 (406). */
     int allow_missing_accept;
@@ -71,12 +77,12 @@ typedef struct tk_http_server_config {
 
 /* Counters of a running server, for tests and metrics. */
 typedef struct tk_http_server_stats {
-    uint64_t connections;       /* connections accepted */
-    uint64_t requests;          /* requests that reached routing */
+    uint64_t connections;        /* connections accepted */
+    uint64_t requests;           /* requests that reached routing */
     uint64_t rejected_too_large; /* 413 replies and cut-off bodies */
-    uint64_t timed_out;         /* connections cut by request_timeout_ms */
-    uint64_t handler_errors;    /* handlers that returned an error */
-    size_t max_body_buffered;   /* largest body buffer held, in bytes */
+    uint64_t timed_out;          /* connections cut by request_timeout_ms */
+    uint64_t handler_errors;     /* handlers that returned an error */
+    size_t max_body_buffered;    /* largest body buffer held, in bytes */
     unsigned open_connections;
 } tk_http_server_stats;
 
@@ -90,7 +96,8 @@ void tk_http_server_config_init(tk_http_server_config *cfg);
  * tk_http_server_stop(). The configuration and routes are copied.
  * Returns TK_OK and *out, or TK_ERR_INVALID_ARG, TK_ERR_NET_CONFIG (an
  * address that is not numeric, a route without a handler or path, a TEEP
- * route whose methods are not POST), TK_ERR_LIMIT (more than
+ * route whose methods are not POST, only one of the two TLS fields),
+ * TK_ERR_LIMIT (more than
  * TK_NET_MAX_ROUTES routes), TK_ERR_NET_LISTEN or TK_ERR_NET_NO_MEMORY.
  */
 tk_err tk_http_server_start(const tk_http_server_config *cfg,
@@ -100,8 +107,7 @@ tk_err tk_http_server_start(const tk_http_server_config *cfg,
 uint16_t tk_http_server_port(const tk_http_server *srv);
 
 /* Copies the server's counters into stats. */
-void tk_http_server_stats_get(tk_http_server *srv,
-                              tk_http_server_stats *stats);
+void tk_http_server_stats_get(tk_http_server *srv, tk_http_server_stats *stats);
 
 /*
  * Stops accepting connections, waits until the requests in flight have

@@ -63,9 +63,8 @@ tk_err tk_net_response_take_body(tk_net_response *resp,
     return TK_OK;
 }
 
-tk_err tk_net_response_set_body(tk_net_response *resp,
-                                const char *content_type, const void *data,
-                                size_t len)
+tk_err tk_net_response_set_body(tk_net_response *resp, const char *content_type,
+                                const void *data, size_t len)
 {
     if (resp == NULL || (data == NULL && len > 0))
         return TK_ERR_INVALID_ARG;
@@ -135,9 +134,9 @@ tk_net_method tk_net_method_from_name(const char *name)
         const char *name;
         tk_net_method method;
     } methods[] = {
-        {"GET", TK_NET_GET},       {"HEAD", TK_NET_HEAD},
-        {"POST", TK_NET_POST},     {"PUT", TK_NET_PUT},
-        {"DELETE", TK_NET_DELETE}, {"PATCH", TK_NET_PATCH},
+        {"GET", TK_NET_GET},         {"HEAD", TK_NET_HEAD},
+        {"POST", TK_NET_POST},       {"PUT", TK_NET_PUT},
+        {"DELETE", TK_NET_DELETE},   {"PATCH", TK_NET_PATCH},
         {"OPTIONS", TK_NET_OPTIONS}, {"FETCH", TK_NET_FETCH},
     };
     if (name == NULL)
@@ -245,11 +244,10 @@ int tk_net_accept_allows(const char *accept, const char *expected)
         int matches = span_equals(start, range_end, expected) ||
                       span_equals(start, range_end, "*/*");
         if (!matches && (size_t)(range_end - start) == type_len + 1 &&
-            strncasecmp(start, expected, type_len) == 0 &&
-            range_end[-1] == '*')
+            strncasecmp(start, expected, type_len) == 0 && range_end[-1] == '*')
             matches = 1;
-        if (matches && accept_weight(params != NULL ? params + 1 : next,
-                                     next) > 0)
+        if (matches &&
+            accept_weight(params != NULL ? params + 1 : next, next) > 0)
             return 1;
         p = next + 1;
     }
@@ -281,8 +279,7 @@ void tk_net_new_request_id(char out[TK_NET_REQUEST_ID_SIZE])
     snprintf(out, TK_NET_REQUEST_ID_SIZE, "%016" PRIx64, id);
 }
 
-void tk_net_format_peer(const struct sockaddr *addr,
-                        char out[TK_NET_PEER_SIZE])
+void tk_net_format_peer(const struct sockaddr *addr, char out[TK_NET_PEER_SIZE])
 {
     char host[INET6_ADDRSTRLEN];
     if (addr != NULL && addr->sa_family == AF_INET) {
@@ -292,8 +289,7 @@ void tk_net_format_peer(const struct sockaddr *addr,
     } else if (addr != NULL && addr->sa_family == AF_INET6) {
         const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)addr;
         inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
-        snprintf(out, TK_NET_PEER_SIZE, "[%s]:%u", host,
-                 ntohs(in6->sin6_port));
+        snprintf(out, TK_NET_PEER_SIZE, "[%s]:%u", host, ntohs(in6->sin6_port));
     } else {
         snprintf(out, TK_NET_PEER_SIZE, "?");
     }

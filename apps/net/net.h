@@ -30,6 +30,17 @@
  * accept it only when configured to. */
 #define TK_NET_MEDIA_TEEP_COSE "application/teep+cose"
 
+/*
+ * CoAP Content-Format number that the CoAP transports use for TEEP
+ * messages by default. IANA has registered no CoAP Content-Format for
+ * application/teep+cbor, so this is the first number of the experimental
+ * range (RFC 7252 section 12.3); both ends must use the same number, and
+ * both let an operator configure another one.
+ */
+#ifndef TK_NET_COAP_FORMAT_TEEP
+#define TK_NET_COAP_FORMAT_TEEP 65000
+#endif
+
 /* Maximum number of extra header fields a handler may add to a response. */
 #ifndef TK_NET_MAX_HEADERS
 #define TK_NET_MAX_HEADERS 16
@@ -69,8 +80,8 @@ struct tk_net_request {
     /* Media type of the body: the HTTP Content-Type field, or for CoAP the
      * name of the configured TEEP Content-Format. NULL when absent. */
     const char *content_type;
-    int content_format; /* CoAP Content-Format number, -1 when absent */
-    tk_view body;       /* the whole body, reassembled; len 0 when empty */
+    int content_format;     /* CoAP Content-Format number, -1 when absent */
+    tk_view body;           /* the whole body, reassembled; len 0 when empty */
     const char *request_id; /* unique in this process, for log lines */
     const char *peer;       /* "127.0.0.1:40312" or "[::1]:40312" */
     /* Transport internals behind tk_net_request_header() and
@@ -82,8 +93,7 @@ struct tk_net_request {
 
 /* Returns the value of header field name (case-insensitive), or NULL when
  * the request has none or the transport has no header fields (CoAP). */
-const char *tk_net_request_header(const tk_net_request *req,
-                                  const char *name);
+const char *tk_net_request_header(const tk_net_request *req, const char *name);
 
 /* Returns the value of URL query parameter name, or NULL when absent. */
 const char *tk_net_request_query(const tk_net_request *req, const char *name);
@@ -119,9 +129,8 @@ typedef struct tk_net_response {
  * TK_ERR_NET_HEADER (content_type with CR, LF or NUL) or
  * TK_ERR_NET_NO_MEMORY.
  */
-tk_err tk_net_response_set_body(tk_net_response *resp,
-                                const char *content_type, const void *data,
-                                size_t len);
+tk_err tk_net_response_set_body(tk_net_response *resp, const char *content_type,
+                                const void *data, size_t len);
 
 /*
  * Like tk_net_response_set_body() but takes ownership of data, which must

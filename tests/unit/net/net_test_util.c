@@ -15,8 +15,7 @@
 
 static void fail(const char *what)
 {
-    fprintf(stderr, "net test helper: %s failed: %s\n", what,
-            strerror(errno));
+    fprintf(stderr, "net test helper: %s failed: %s\n", what, strerror(errno));
     abort();
 }
 
@@ -165,8 +164,8 @@ static void mock_read_request(net_test_mock *mock, int fd)
         struct pollfd p = {.fd = fd, .events = POLLIN};
         if (poll(&p, 1, 100) <= 0)
             continue;
-        ssize_t n = recv(fd, mock->request + len,
-                         sizeof mock->request - 1 - len, 0);
+        ssize_t n =
+            recv(fd, mock->request + len, sizeof mock->request - 1 - len, 0);
         if (n <= 0)
             return;
         len += (size_t)n;

@@ -81,8 +81,8 @@ static tk_err rogue_handler(void *ctx, const tk_net_request *req,
         return TK_OK;
     }
     if (strcmp(path, "/cookie") == 0) {
-        tk_err err = tk_net_response_add_header(resp, "Set-Cookie",
-                                                "session=1; Path=/");
+        tk_err err =
+            tk_net_response_add_header(resp, "Set-Cookie", "session=1; Path=/");
         if (err != TK_OK)
             return err;
         return tk_net_response_set_body(resp, TK_NET_MEDIA_TEEP, "\xa0", 1);
@@ -101,9 +101,13 @@ static tk_err rogue_handler(void *ctx, const tk_net_request *req,
 }
 
 static const tk_http_route routes[] = {
-    {.path = "/tam", .methods = TK_NET_POST, .kind = TK_HTTP_ROUTE_TEEP,
+    {.path = "/tam",
+     .methods = TK_NET_POST,
+     .kind = TK_HTTP_ROUTE_TEEP,
      .handler = echo_handler},
-    {.path = "/*", .methods = TK_NET_POST, .kind = TK_HTTP_ROUTE_PLAIN,
+    {.path = "/*",
+     .methods = TK_NET_POST,
+     .kind = TK_HTTP_ROUTE_PLAIN,
      .handler = rogue_handler},
 };
 
@@ -158,8 +162,7 @@ static void empty_post_ends_session(void **state)
     (void)state;
     tk_http_client *client = new_client(0, 0);
     tk_net_reply reply;
-    assert_int_equal(tk_http_client_post(client, url("/tam"), NULL, 0,
-                                         &reply),
+    assert_int_equal(tk_http_client_post(client, url("/tam"), NULL, 0, &reply),
                      TK_OK);
     assert_int_equal(reply.status, 204);
     assert_int_equal(reply.done, 1);
@@ -179,9 +182,9 @@ static void message_round_trip(void **state)
     tk_http_client *client = new_client(0, 0);
     static const uint8_t msg[] = {0x83, 0x02, 0xa1, 0x14, 0x41, 0x07, 0x80};
     tk_net_reply reply;
-    assert_int_equal(tk_http_client_post(client, url("/tam"), msg, sizeof msg,
-                                         &reply),
-                     TK_OK);
+    assert_int_equal(
+        tk_http_client_post(client, url("/tam"), msg, sizeof msg, &reply),
+        TK_OK);
     assert_int_equal(reply.status, 200);
     assert_int_equal(reply.done, 0);
     assert_string_equal(reply.content_type, "application/teep+cbor");
@@ -204,8 +207,7 @@ static void large_message_round_trip(void **state)
     for (size_t i = 0; i < len; i++)
         msg[i] = (uint8_t)(i * 7);
     tk_net_reply reply;
-    assert_int_equal(tk_http_client_post(client, url("/tam"), msg, len,
-                                         &reply),
+    assert_int_equal(tk_http_client_post(client, url("/tam"), msg, len, &reply),
                      TK_OK);
     assert_int_equal(reply.body.len, len);
     assert_memory_equal(reply.body.ptr, msg, len);
@@ -221,14 +223,12 @@ static void session_reuses_connection(void **state)
     tk_http_server_stats_get(server, &before);
     tk_http_client *client = new_client(0, 0);
     tk_net_reply reply;
-    assert_int_equal(tk_http_client_post(client, url("/tam"), NULL, 0,
-                                         &reply),
+    assert_int_equal(tk_http_client_post(client, url("/tam"), NULL, 0, &reply),
                      TK_OK);
     assert_int_equal(tk_http_client_post(client, url("/tam"),
                                          (const uint8_t *)"a", 1, &reply),
                      TK_OK);
-    assert_int_equal(tk_http_client_post(client, url("/tam"), NULL, 0,
-                                         &reply),
+    assert_int_equal(tk_http_client_post(client, url("/tam"), NULL, 0, &reply),
                      TK_OK);
     tk_http_server_stats_get(server, &after);
     assert_int_equal(after.connections - before.connections, 1);
@@ -256,9 +256,9 @@ static void wrong_content_type_rejected(void **state)
     (void)state;
     tk_http_client *client = new_client(0, 0);
     tk_net_reply reply;
-    assert_int_equal(tk_http_client_post(client, url("/type/json"), NULL, 0,
-                                         &reply),
-                     TK_ERR_NET_CONTENT_TYPE);
+    assert_int_equal(
+        tk_http_client_post(client, url("/type/json"), NULL, 0, &reply),
+        TK_ERR_NET_CONTENT_TYPE);
     assert_int_equal(reply.status, 200);
     assert_string_equal(reply.content_type, "application/json");
     assert_int_equal(reply.done, 0);
@@ -271,18 +271,18 @@ static void teep_cose_only_with_option(void **state)
     tk_http_client *strict = new_client(0, 0);
     tk_http_client *tolerant = new_client(0, 1);
     tk_net_reply reply;
-    assert_int_equal(tk_http_client_post(strict, url("/type/cose"), NULL, 0,
-                                         &reply),
-                     TK_ERR_NET_CONTENT_TYPE);
-    assert_int_equal(tk_http_client_post(tolerant, url("/type/cose"), NULL, 0,
-                                         &reply),
-                     TK_OK);
+    assert_int_equal(
+        tk_http_client_post(strict, url("/type/cose"), NULL, 0, &reply),
+        TK_ERR_NET_CONTENT_TYPE);
+    assert_int_equal(
+        tk_http_client_post(tolerant, url("/type/cose"), NULL, 0, &reply),
+        TK_OK);
     assert_string_equal(reply.content_type, "application/teep+cose");
     assert_int_equal(reply.body.len, 1);
     /* The option does not open the door to other types. */
-    assert_int_equal(tk_http_client_post(tolerant, url("/type/json"), NULL, 0,
-                                         &reply),
-                     TK_ERR_NET_CONTENT_TYPE);
+    assert_int_equal(
+        tk_http_client_post(tolerant, url("/type/json"), NULL, 0, &reply),
+        TK_ERR_NET_CONTENT_TYPE);
     tk_http_client_free(strict);
     tk_http_client_free(tolerant);
 }
@@ -292,9 +292,8 @@ static void success_without_body_is_done(void **state)
     (void)state;
     tk_http_client *client = new_client(0, 0);
     tk_net_reply reply;
-    assert_int_equal(tk_http_client_post(client, url("/ok-empty"), NULL, 0,
-                                         &reply),
-                     TK_OK);
+    assert_int_equal(
+        tk_http_client_post(client, url("/ok-empty"), NULL, 0, &reply), TK_OK);
     assert_int_equal(reply.status, 200);
     assert_int_equal(reply.done, 1);
     tk_http_client_free(client);
@@ -305,17 +304,16 @@ static void response_size_limit(void **state)
     (void)state;
     tk_http_client *client = new_client(1000, 0);
     tk_net_reply reply;
-    assert_int_equal(tk_http_client_post(client, url("/big?n=1000"), NULL, 0,
-                                         &reply),
-                     TK_OK);
+    assert_int_equal(
+        tk_http_client_post(client, url("/big?n=1000"), NULL, 0, &reply),
+        TK_OK);
     assert_int_equal(reply.body.len, 1000);
-    assert_int_equal(tk_http_client_post(client, url("/big?n=1001"), NULL, 0,
-                                         &reply),
-                     TK_ERR_NET_TOO_LARGE);
+    assert_int_equal(
+        tk_http_client_post(client, url("/big?n=1001"), NULL, 0, &reply),
+        TK_ERR_NET_TOO_LARGE);
     assert_int_equal(reply.body.len, 0);
     /* The client stays usable after an aborted transfer. */
-    assert_int_equal(tk_http_client_post(client, url("/tam"), NULL, 0,
-                                         &reply),
+    assert_int_equal(tk_http_client_post(client, url("/tam"), NULL, 0, &reply),
                      TK_OK);
     assert_int_equal(reply.done, 1);
     tk_http_client_free(client);
@@ -362,9 +360,9 @@ static void error_status_reported(void **state)
                                          (const uint8_t *)"fail", 4, &reply),
                      TK_ERR_NET_STATUS);
     assert_int_equal(reply.status, 500);
-    assert_int_equal(tk_http_client_post(client, url("/missing"), NULL, 0,
-                                         &reply),
-                     TK_ERR_NET_STATUS);
+    assert_int_equal(
+        tk_http_client_post(client, url("/missing"), NULL, 0, &reply),
+        TK_ERR_NET_STATUS);
     assert_int_equal(reply.status, 404);
     assert_int_equal(reply.done, 0);
     tk_http_client_free(client);
@@ -375,12 +373,10 @@ static void cookies_never_sent(void **state)
     (void)state;
     tk_http_client *client = new_client(0, 0);
     tk_net_reply reply;
-    assert_int_equal(tk_http_client_post(client, url("/cookie"), NULL, 0,
-                                         &reply),
-                     TK_OK);
-    assert_int_equal(tk_http_client_post(client, url("/cookie"), NULL, 0,
-                                         &reply),
-                     TK_OK);
+    assert_int_equal(
+        tk_http_client_post(client, url("/cookie"), NULL, 0, &reply), TK_OK);
+    assert_int_equal(
+        tk_http_client_post(client, url("/cookie"), NULL, 0, &reply), TK_OK);
     pthread_mutex_lock(&seen.lock);
     assert_string_equal(seen.cookie, "");
     pthread_mutex_unlock(&seen.lock);
@@ -415,9 +411,9 @@ static void silent_server_times_out(void **state)
     snprintf(mock_url, sizeof mock_url, "http://127.0.0.1:%u/tam",
              (unsigned)mock.port);
     tk_net_reply reply;
-    assert_int_equal(tk_http_client_post(client, mock_url,
-                                         (const uint8_t *)"x", 1, &reply),
-                     TK_ERR_NET_TIMEOUT);
+    assert_int_equal(
+        tk_http_client_post(client, mock_url, (const uint8_t *)"x", 1, &reply),
+        TK_ERR_NET_TIMEOUT);
     tk_http_client_free(client);
     net_test_mock_stop(&mock);
     assert_non_null(strstr(mock.request, "POST /tam HTTP/1.1\r\n"));
@@ -428,19 +424,18 @@ static void unsupported_urls_rejected(void **state)
     (void)state;
     tk_http_client *client = new_client(0, 0);
     tk_net_reply reply;
-    assert_int_equal(tk_http_client_post(client, "ftp://127.0.0.1/tam", NULL,
-                                         0, &reply),
-                     TK_ERR_NET_URL);
-    assert_int_equal(tk_http_client_post(client, "coap://127.0.0.1/tam",
-                                         NULL, 0, &reply),
-                     TK_ERR_NET_URL);
-    assert_int_equal(tk_http_client_post(client, "127.0.0.1/tam", NULL, 0,
-                                         &reply),
-                     TK_ERR_NET_URL);
+    assert_int_equal(
+        tk_http_client_post(client, "ftp://127.0.0.1/tam", NULL, 0, &reply),
+        TK_ERR_NET_URL);
+    assert_int_equal(
+        tk_http_client_post(client, "coap://127.0.0.1/tam", NULL, 0, &reply),
+        TK_ERR_NET_URL);
+    assert_int_equal(
+        tk_http_client_post(client, "127.0.0.1/tam", NULL, 0, &reply),
+        TK_ERR_NET_URL);
     assert_int_equal(tk_http_client_post(client, "http://", NULL, 0, &reply),
                      TK_ERR_NET_URL);
-    assert_int_equal(tk_http_client_post(client, url("/tam"), NULL, 1,
-                                         &reply),
+    assert_int_equal(tk_http_client_post(client, url("/tam"), NULL, 1, &reply),
                      TK_ERR_INVALID_ARG);
     tk_http_client_free(client);
 }

@@ -105,16 +105,21 @@ static tk_err plain_handler(void *ctx, const tk_net_request *req,
     record_request(req);
     char json[128];
     int n = snprintf(json, sizeof json, "{\"path\":\"%s\"}", req->path);
-    return tk_net_response_set_body(resp, "application/json", json,
-                                    (size_t)n);
+    return tk_net_response_set_body(resp, "application/json", json, (size_t)n);
 }
 
 static const tk_http_route routes[] = {
-    {.path = "/tam", .methods = TK_NET_POST, .kind = TK_HTTP_ROUTE_TEEP,
+    {.path = "/tam",
+     .methods = TK_NET_POST,
+     .kind = TK_HTTP_ROUTE_TEEP,
      .handler = teep_handler},
-    {.path = "/api/*", .methods = TK_NET_GET, .kind = TK_HTTP_ROUTE_PLAIN,
+    {.path = "/api/*",
+     .methods = TK_NET_GET,
+     .kind = TK_HTTP_ROUTE_PLAIN,
      .handler = plain_handler},
-    {.path = "/api/*", .methods = TK_NET_DELETE, .kind = TK_HTTP_ROUTE_PLAIN,
+    {.path = "/api/*",
+     .methods = TK_NET_DELETE,
+     .kind = TK_HTTP_ROUTE_PLAIN,
      .handler = plain_handler},
 };
 
@@ -162,8 +167,8 @@ static size_t post(uint16_t port, const char *path, const char *headers,
     return n;
 }
 
-#define TEEP_HEADERS                                                          \
-    "Accept: application/teep+cbor\r\n"                                       \
+#define TEEP_HEADERS                                                           \
+    "Accept: application/teep+cbor\r\n"                                        \
     "Content-Type: application/teep+cbor\r\n"
 
 static void empty_post_gets_204(void **state)
@@ -191,20 +196,20 @@ static void message_gets_200_with_headers(void **state)
     tk_http_server *srv = start_default();
     char resp[4096];
     char value[128];
-    const char msg[] = "\x83\x01\xa1\x14\x48" "abcdefgh";
-    post(tk_http_server_port(srv), "/tam", TEEP_HEADERS, msg,
-         sizeof msg - 1, resp, sizeof resp);
+    const char msg[] = "\x83\x01\xa1\x14\x48"
+                       "abcdefgh";
+    post(tk_http_server_port(srv), "/tam", TEEP_HEADERS, msg, sizeof msg - 1,
+         resp, sizeof resp);
     assert_int_equal(net_test_status(resp), 200);
     assert_true(net_test_header(resp, "Content-Type", value, sizeof value));
     assert_string_equal(value, "application/teep+cbor");
-    assert_true(net_test_header(resp, "X-Content-Type-Options", value,
-                                sizeof value));
+    assert_true(
+        net_test_header(resp, "X-Content-Type-Options", value, sizeof value));
     assert_string_equal(value, "nosniff");
-    assert_true(net_test_header(resp, "Content-Security-Policy", value,
-                                sizeof value));
+    assert_true(
+        net_test_header(resp, "Content-Security-Policy", value, sizeof value));
     assert_string_equal(value, "default-src 'none'");
-    assert_true(net_test_header(resp, "Referrer-Policy", value,
-                                sizeof value));
+    assert_true(net_test_header(resp, "Referrer-Policy", value, sizeof value));
     assert_string_equal(value, "no-referrer");
     assert_true(net_test_header(resp, "Content-Length", value, sizeof value));
     assert_string_equal(value, "13");
@@ -298,8 +303,8 @@ static void wrong_content_type_gets_415(void **state)
     assert_int_equal(atomic_load(&seen.calls), calls);
     /* An empty body has no media type to check. */
     post(port, "/tam",
-         "Accept: application/teep+cbor\r\nContent-Type: text/plain\r\n", "",
-         0, resp, sizeof resp);
+         "Accept: application/teep+cbor\r\nContent-Type: text/plain\r\n", "", 0,
+         resp, sizeof resp);
     assert_int_equal(net_test_status(resp), 204);
     tk_http_server_stop(srv);
 }
@@ -352,8 +357,8 @@ static void body_at_limit_accepted(void **state)
     assert_non_null(body);
     assert_non_null(resp);
     memset(body, 0x5a, BODY_LIMIT);
-    post(tk_http_server_port(srv), "/tam", TEEP_HEADERS, body, BODY_LIMIT,
-         resp, BODY_LIMIT + 4096);
+    post(tk_http_server_port(srv), "/tam", TEEP_HEADERS, body, BODY_LIMIT, resp,
+         BODY_LIMIT + 4096);
     assert_int_equal(net_test_status(resp), 200);
     assert_memory_equal(net_test_body(resp), body, BODY_LIMIT);
     post(tk_http_server_port(srv), "/tam", TEEP_HEADERS, body, BODY_LIMIT - 1,
@@ -375,8 +380,8 @@ static void body_over_limit_gets_413(void **state)
     char resp[4096];
     assert_non_null(body);
     int calls = atomic_load(&seen.calls);
-    post(tk_http_server_port(srv), "/tam", TEEP_HEADERS, body,
-         BODY_LIMIT + 1, resp, sizeof resp);
+    post(tk_http_server_port(srv), "/tam", TEEP_HEADERS, body, BODY_LIMIT + 1,
+         resp, sizeof resp);
     assert_int_equal(net_test_status(resp), 413);
     assert_int_equal(atomic_load(&seen.calls), calls);
     tk_http_server_stats stats;
@@ -413,8 +418,7 @@ static void chunked_body_within_limit(void **state)
     (void)state;
     tk_http_server *srv = start_default();
     int fd = net_test_connect(tk_http_server_port(srv));
-    assert_int_equal(net_test_send(fd, chunked_head, strlen(chunked_head)),
-                     0);
+    assert_int_equal(net_test_send(fd, chunked_head, strlen(chunked_head)), 0);
     assert_int_equal(send_chunked(fd, 2500), 0);
     char resp[8192];
     net_test_recv_response(fd, resp, sizeof resp, 10000);
@@ -432,8 +436,7 @@ static void chunked_body_over_limit_gets_413(void **state)
     tk_http_server *srv = start_default();
     int calls = atomic_load(&seen.calls);
     int fd = net_test_connect(tk_http_server_port(srv));
-    assert_int_equal(net_test_send(fd, chunked_head, strlen(chunked_head)),
-                     0);
+    assert_int_equal(net_test_send(fd, chunked_head, strlen(chunked_head)), 0);
     assert_int_equal(send_chunked(fd, BODY_LIMIT + 100), 0);
     char resp[4096];
     net_test_recv_response(fd, resp, sizeof resp, 10000);
@@ -529,8 +532,9 @@ static int wait_closed(struct abuser *a, int fd)
 static void *slow_body_client(void *arg)
 {
     struct abuser *a = arg;
-    static const char head[] = "POST /tam HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                               TEEP_HEADERS "Content-Length: 100\r\n\r\n";
+    static const char head[] =
+        "POST /tam HTTP/1.1\r\nHost: 127.0.0.1\r\n" TEEP_HEADERS
+        "Content-Length: 100\r\n\r\n";
     int fd = net_test_connect(a->port);
     if (net_test_send(fd, head, strlen(head)) == 0) {
         atomic_store(&a->ready, 1);
@@ -549,8 +553,9 @@ static void *slow_body_client(void *arg)
 static void *slow_header_client(void *arg)
 {
     struct abuser *a = arg;
-    static const char head[] = "POST /tam HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                               TEEP_HEADERS "Content-Length: 0\r\n\r\n";
+    static const char head[] =
+        "POST /tam HTTP/1.1\r\nHost: 127.0.0.1\r\n" TEEP_HEADERS
+        "Content-Length: 0\r\n\r\n";
     int fd = net_test_connect(a->port);
     atomic_store(&a->ready, 1);
     for (size_t i = 0; i < strlen(head) && !a->closed; i++) {
@@ -661,8 +666,8 @@ static void plain_route_headers_and_lookup(void **state)
     assert_string_equal(value, "application/json");
     assert_true(net_test_header(resp, "Cache-Control", value, sizeof value));
     assert_string_equal(value, "no-store");
-    assert_true(net_test_header(resp, "X-Content-Type-Options", value,
-                                sizeof value));
+    assert_true(
+        net_test_header(resp, "X-Content-Type-Options", value, sizeof value));
     assert_string_equal(value, "nosniff");
     assert_string_equal(net_test_body(resp), "{\"path\":\"/api/devices\"}");
     pthread_mutex_lock(&seen.lock);
@@ -794,22 +799,23 @@ static void start_rejects_bad_config(void **state)
     assert_null(srv);
 
     default_config(&cfg);
-    tk_http_route get_teep = {.path = "/tam", .methods = TK_NET_GET,
+    tk_http_route get_teep = {.path = "/tam",
+                              .methods = TK_NET_GET,
                               .kind = TK_HTTP_ROUTE_TEEP,
                               .handler = unused_handler};
     cfg.routes = &get_teep;
     cfg.route_count = 1;
     assert_int_equal(tk_http_server_start(&cfg, &srv), TK_ERR_NET_CONFIG);
 
-    tk_http_route no_slash = {.path = "tam", .methods = TK_NET_POST,
-                              .handler = unused_handler};
+    tk_http_route no_slash = {
+        .path = "tam", .methods = TK_NET_POST, .handler = unused_handler};
     cfg.routes = &no_slash;
     assert_int_equal(tk_http_server_start(&cfg, &srv), TK_ERR_NET_CONFIG);
 
     tk_http_route many[TK_NET_MAX_ROUTES + 1];
     for (size_t i = 0; i < TK_NET_MAX_ROUTES + 1; i++)
-        many[i] = (tk_http_route){.path = "/tam", .methods = TK_NET_POST,
-                                  .handler = unused_handler};
+        many[i] = (tk_http_route){
+            .path = "/tam", .methods = TK_NET_POST, .handler = unused_handler};
     cfg.routes = many;
     cfg.route_count = TK_NET_MAX_ROUTES + 1;
     assert_int_equal(tk_http_server_start(&cfg, &srv), TK_ERR_LIMIT);

@@ -14,10 +14,10 @@
 static void media_type_exact_and_case(void **state)
 {
     (void)state;
-    assert_true(tk_net_media_type_is("application/teep+cbor",
-                                     TK_NET_MEDIA_TEEP));
-    assert_true(tk_net_media_type_is("Application/TEEP+CBOR",
-                                     TK_NET_MEDIA_TEEP));
+    assert_true(
+        tk_net_media_type_is("application/teep+cbor", TK_NET_MEDIA_TEEP));
+    assert_true(
+        tk_net_media_type_is("Application/TEEP+CBOR", TK_NET_MEDIA_TEEP));
     assert_true(tk_net_media_type_is(" application/teep+cbor ; x=1",
                                      TK_NET_MEDIA_TEEP));
 }
@@ -28,10 +28,10 @@ static void media_type_mismatch(void **state)
     assert_false(tk_net_media_type_is(NULL, TK_NET_MEDIA_TEEP));
     assert_false(tk_net_media_type_is("", TK_NET_MEDIA_TEEP));
     assert_false(tk_net_media_type_is("application/cbor", TK_NET_MEDIA_TEEP));
-    assert_false(tk_net_media_type_is("application/teep+cbor2",
-                                      TK_NET_MEDIA_TEEP));
-    assert_false(tk_net_media_type_is("application/teep+cose",
-                                      TK_NET_MEDIA_TEEP));
+    assert_false(
+        tk_net_media_type_is("application/teep+cbor2", TK_NET_MEDIA_TEEP));
+    assert_false(
+        tk_net_media_type_is("application/teep+cose", TK_NET_MEDIA_TEEP));
 }
 
 static void accept_admits(void **state)
@@ -94,16 +94,15 @@ static void response_body_copy(void **state)
     assert_int_equal(resp.body_len, 4);
     assert_int_equal(resp.body[0], 0x83);
     assert_null(resp.content_type);
-    assert_int_equal(tk_net_response_set_body(&resp, "application/json",
-                                              "{}", 2),
-                     TK_OK);
+    assert_int_equal(
+        tk_net_response_set_body(&resp, "application/json", "{}", 2), TK_OK);
     assert_string_equal(resp.content_type, "application/json");
     assert_int_equal(resp.body_len, 2);
     assert_int_equal(tk_net_response_set_body(&resp, NULL, NULL, 1),
                      TK_ERR_INVALID_ARG);
-    assert_int_equal(tk_net_response_set_body(&resp, "text/plain\r\nX: y",
-                                              "a", 1),
-                     TK_ERR_NET_HEADER);
+    assert_int_equal(
+        tk_net_response_set_body(&resp, "text/plain\r\nX: y", "a", 1),
+        TK_ERR_NET_HEADER);
     tk_net_response_clear(&resp);
     assert_null(resp.body);
     assert_int_equal(resp.body_len, 0);
@@ -114,8 +113,7 @@ static void response_headers_checked(void **state)
     (void)state;
     tk_net_response resp;
     memset(&resp, 0, sizeof resp);
-    assert_int_equal(tk_net_response_add_header(&resp, "X-Device", "7"),
-                     TK_OK);
+    assert_int_equal(tk_net_response_add_header(&resp, "X-Device", "7"), TK_OK);
     assert_string_equal(tk_net_response_header(&resp, "x-device"), "7");
     assert_int_equal(tk_net_response_add_header(&resp, "X-A", "1\r\nX-B: 2"),
                      TK_ERR_NET_HEADER);
@@ -140,8 +138,7 @@ static void response_header_limit(void **state)
     tk_net_response resp;
     memset(&resp, 0, sizeof resp);
     for (int i = 0; i < TK_NET_MAX_HEADERS; i++)
-        assert_int_equal(tk_net_response_add_header(&resp, "X-N", "v"),
-                         TK_OK);
+        assert_int_equal(tk_net_response_add_header(&resp, "X-N", "v"), TK_OK);
     assert_int_equal(tk_net_response_add_header(&resp, "X-N", "v"),
                      TK_ERR_LIMIT);
     assert_int_equal(resp.header_count, TK_NET_MAX_HEADERS);
@@ -167,18 +164,15 @@ static void listen_address_parsing(void **state)
     (void)state;
     struct sockaddr_storage addr;
     socklen_t len;
-    assert_int_equal(tk_net_parse_listen_address("127.0.0.1", 80, &addr,
-                                                 &len),
+    assert_int_equal(tk_net_parse_listen_address("127.0.0.1", 80, &addr, &len),
                      0);
     assert_int_equal(addr.ss_family, AF_INET);
     assert_int_equal(tk_net_parse_listen_address("::1", 80, &addr, &len), 0);
     assert_int_equal(addr.ss_family, AF_INET6);
-    assert_int_equal(tk_net_parse_listen_address("localhost", 80, &addr,
-                                                 &len),
+    assert_int_equal(tk_net_parse_listen_address("localhost", 80, &addr, &len),
                      -1);
-    assert_int_equal(tk_net_parse_listen_address("127.0.0.256", 80, &addr,
-                                                 &len),
-                     -1);
+    assert_int_equal(
+        tk_net_parse_listen_address("127.0.0.256", 80, &addr, &len), -1);
 }
 
 static void request_ids_unique(void **state)
