@@ -1,0 +1,277 @@
+/*
+ * Internals of the TAM store shared by its source files: the backend driver
+ * interface, transactions and SQL helpers, result memory.
+ *
+ * The operations (store_inventory.c, store_sessions.c, store_records.c) are
+ * written once in SQL that both backends accept. Parameters are written $1,
+ * $2, ... as in PostgreSQL; the SQLite driver rewrites them to ?1, ?2, ...,
+ * so no SQL text may contain '$' for any other purpose. Booleans are written
+ * as the literals true and false, which SQLite reads as 1 and 0.
+ */
+#ifndef TK_STORE_INTERNAL_H
+#define TK_STORE_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+/* ---- Values and rows ---------------------------------------------------- */
+
+typedef enum tk_db_type {
+    TK_DB_INT = 0,
+    TK_DB_TEXT = 1,
+    TK_DB_BLOB = 2,
+} tk_db_type;
+
+/* One bound parameter. null binds SQL NULL of the given type. */
+typedef struct tk_db_val {
+    tk_db_type type;
+    bool null;
+    int64_t i;
+    const void *ptr;
+    size_t len;
+} tk_db_val;
+
+tk_db_val tk_db_int(int64_t value);
+/* An id that binds NULL when it is 0 (an optional reference). */
+tk_db_val tk_db_ref(int64_t id);
+/* A string that binds NULL when s is NULL. */
+tk_db_val tk_db_text(const char *s);
+/* A string that binds "" when s is NULL. */
+tk_db_val tk_db_text_or_empty(const char *s);
+/* Bytes; an empty view binds a zero-length value, not NULL. */
+tk_db_val tk_db_blob(tk_view v);
+/* Bytes that bind NULL when the view is empty. */
+tk_db_val tk_db_blob_or_null(tk_view v);
+
+/* Cursor over the rows of one statement, owned by the driver. */
+typedef struct tk_db_rows {
+    void *conn;
+    void *handle; /* sqlite3_stmt or PGresult */
+    int row;      /* index of the current row (PostgreSQL) */
+    int count;    /* rows in the result (PostgreSQL) */
+    bool temporary; /* finalize the statement when done (SQLite) */
+    int64_t changes;
+} tk_db_rows;
+
+/* Kinds of transaction. */
+typedef enum tk_db_tx_kind {
+    /* A consistent read-only snapshot. */
+    TK_DB_READ = 0,
+    /* A write that behaves as if transactions ran one at a time: SQLite
+     * BEGIN IMMEDIATE, PostgreSQL SERIALIZABLE. */
+    TK_DB_WRITE = 1,
+    /* Schema migration: PostgreSQL READ COMMITTED under an advisory lock,
+     * so that a worker that waited for the lock then reads the committed
+     * work of the worker before it. */
+    TK_DB_MIGRATE = 2,
+} tk_db_tx_kind;
+
+/*
+ * A backend. Every function that can fail writes a message to detail (never
+ * NULL here) and returns a TK_ERR_STORE_* code mapped from the backend's
+ * error: TK_ERR_STORE_BUSY for lock timeouts, SQLITE_BUSY, serialization
+ * failures and deadlocks (the runner retries those), TK_ERR_STORE_DUPLICATE
+ * for unique violations, TK_ERR_STORE_REFERENCE for foreign keys,
+ * TK_ERR_STORE_CONSTRAINT for check and not-null constraints,
+ * TK_ERR_STORE_CONNECT for a lost connection.
+ */
+typedef struct tk_db_driver {
+    const char *name;
+    tk_err (*connect)(const char *target, const tk_store_options *options,
+                      void **conn, tk_store_detail *detail);
+    void (*disconnect)(void *conn);
+    /* True when the connection is unusable and must be reopened. */
+    bool (*broken)(void *conn);
+    tk_err (*begin)(void *conn, tk_db_tx_kind kind, tk_store_detail *detail);
+    tk_err (*commit)(void *conn, tk_store_detail *detail);
+    void (*rollback)(void *conn);
+    /* Runs several statements without parameters (a migration). */
+    tk_err (*script)(void *conn, const char *sql, tk_store_detail *detail);
+    /* Runs one statement; the first row, if any, is read by step. */
+    tk_err (*query)(void *conn, const char *sql, const tk_db_val *params,
+                    size_t count, tk_db_rows *rows, tk_store_detail *detail);
+    /* Moves to the next row; *has_row is false after the last one, and
+     * rows->changes is then set for INSERT, UPDATE and DELETE. */
+    tk_err (*step)(tk_db_rows *rows, bool *has_row, tk_store_detail *detail);
+    bool (*column_null)(const tk_db_rows *rows, int column);
+    int64_t (*column_int)(const tk_db_rows *rows, int column);
+    /* Bytes of a BLOB or TEXT column, valid until the next step. */
+    tk_view (*column_bytes)(const tk_db_rows *rows, int column);
+    void (*finish)(tk_db_rows *rows);
+    /* A query that returns a row when the schema_version table exists. */
+    const char *schema_probe;
+    /* Takes the lock that serializes migrations between processes. */
+    tk_err (*lock_migrations)(void *conn, tk_store_detail *detail);
+    /* Migration scripts, index 0 for version 1. */
+    const char *const *migrations;
+    size_t migration_count;
+} tk_db_driver;
+
+extern const tk_db_driver tk_db_sqlite;
+#ifdef TK_STORE_HAVE_PG
+extern const tk_db_driver tk_db_postgresql;
+#endif
+
+/* Formats a message into detail; accepts a NULL detail. */
+void tk_store_set_detail(tk_store_detail *detail, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* ---- Result memory ------------------------------------------------------ */
+
+/* Position in a tk_store_mem, to drop what a failed attempt allocated. */
+typedef struct tk_store_mem_mark {
+    struct tk_store_chunk *chunk;
+    size_t used;
+} tk_store_mem_mark;
+
+/* Returns size bytes aligned for any type, or NULL when out of memory. */
+void *tk_store_mem_alloc(tk_store_mem *mem, size_t size);
+tk_store_mem_mark tk_store_mem_get_mark(const tk_store_mem *mem);
+void tk_store_mem_reset(tk_store_mem *mem, tk_store_mem_mark mark);
+
+/* ---- Transactions ------------------------------------------------------- */
+
+/* State of one operation's transaction, passed to its body. */
+typedef struct tk_store_tx {
+    tk_store *store;
+    const tk_db_driver *driver;
+    void *conn;
+    tk_store_mem *mem;        /* NULL for operations that return no entity */
+    tk_store_detail *detail;  /* never NULL */
+    int64_t now;
+    tk_store_op op;
+} tk_store_tx;
+
+/* The work of one operation. It may run more than once when the
+ * transaction is retried, so it must only write its outputs. */
+typedef tk_err (*tk_store_body)(tk_store_tx *tx, void *arg);
+
+/*
+ * Runs body in a transaction of the given kind on a pooled connection:
+ * begins, runs, commits, retries after TK_ERR_STORE_BUSY up to
+ * options.max_retries times, rolls back on any failure, and records the
+ * statistics of op. On failure the detail message is prefixed with the
+ * operation's name.
+ */
+tk_err tk_store_run(tk_store *store, tk_store_op op, tk_db_tx_kind kind,
+                    tk_store_body body, void *arg, tk_store_mem *mem,
+                    tk_store_detail *detail);
+
+/* Records a failure: formats the message into tx->detail, returns err. */
+tk_err tk_store_fail(tk_store_tx *tx, tk_err err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Prefixes tx->detail with a formatted context ("device 42: ") and
+ * returns err. */
+tk_err tk_store_annotate(tk_store_tx *tx, tk_err err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Arguments of an operation body. Each operation uses the fields it
+ * needs. */
+typedef struct tk_store_args {
+    int64_t id;
+    const void *in;
+    const void *extra; /* a second input, such as an audit entry */
+    const char *actor;
+    const char *text;
+    tk_view bytes;
+    int64_t filter[2];
+    int kind;
+    size_t count;
+    const tk_store_page *page;
+    void *out;
+    int64_t *out_id;
+    int64_t *out_id2;
+    bool *out_flag;
+} tk_store_args;
+
+/* Writes an audit entry when actor is not NULL. */
+tk_err tk_store_audit_write(tk_store_tx *tx, const char *actor,
+                            const char *action, const char *object,
+                            const char *detail);
+
+/* ---- SQL helpers -------------------------------------------------------- */
+
+tk_err tk_db_query(tk_store_tx *tx, const char *sql, const tk_db_val *params,
+                   size_t count, tk_db_rows *rows);
+tk_err tk_db_next(tk_store_tx *tx, tk_db_rows *rows, bool *has_row);
+void tk_db_done(tk_store_tx *tx, tk_db_rows *rows);
+
+/* Runs a statement to completion; *changes (may be NULL) receives the
+ * number of rows it inserted, updated or deleted. */
+tk_err tk_db_exec(tk_store_tx *tx, const char *sql, const tk_db_val *params,
+                  size_t count, int64_t *changes);
+
+/* Runs a query that returns at most one row with one integer column.
+ * *found is true when a row came back (a NULL value reads as 0). */
+tk_err tk_db_query_int(tk_store_tx *tx, const char *sql,
+                       const tk_db_val *params, size_t count, int64_t *value,
+                       bool *found);
+
+bool tk_db_col_null(tk_store_tx *tx, const tk_db_rows *rows, int column);
+int64_t tk_db_col_int(tk_store_tx *tx, const tk_db_rows *rows, int column);
+/* Copy a column into tx->mem: bytes as a view, text NUL-terminated. */
+tk_err tk_db_col_view(tk_store_tx *tx, const tk_db_rows *rows, int column,
+                      tk_view *out);
+tk_err tk_db_col_text(tk_store_tx *tx, const tk_db_rows *rows, int column,
+                      const char **out);
+
+/* Reads the current row into item (an entity struct). */
+typedef tk_err (*tk_db_read_fn)(tk_store_tx *tx, const tk_db_rows *rows,
+                                void *item);
+
+/* Maximum equality filters of one list. */
+#define TK_DB_MAX_FILTERS 4
+
+/*
+ * A paged list: "<select> WHERE <filters> AND <id> > $n ORDER BY <id>
+ * LIMIT $m". The first column of select must be the id used as cursor.
+ */
+typedef struct tk_db_list {
+    const char *select;  /* "SELECT ... FROM ..." without WHERE */
+    const char *id;      /* the id column, e.g. "id" or "d.id" */
+    const char *filter[TK_DB_MAX_FILTERS]; /* "class_id", ... */
+    tk_db_val value[TK_DB_MAX_FILTERS];
+    size_t filters;
+    size_t item_size;
+    tk_db_read_fn read;
+} tk_db_list;
+
+/* Adds the filter "column = value" to list. */
+void tk_db_list_filter(tk_db_list *list, const char *column, tk_db_val value);
+
+/* Runs one page of list; items are copied into tx->mem. */
+tk_err tk_db_list_page(tk_store_tx *tx, const tk_db_list *list,
+                       const tk_store_page *page, const void **items,
+                       size_t *count, int64_t *next);
+
+/* Runs a query and reads its first row into item. *found is true when
+ * there was one. */
+tk_err tk_db_read_one(tk_store_tx *tx, const char *sql,
+                      const tk_db_val *params, size_t count,
+                      tk_db_read_fn read, void *item, bool *found);
+
+/* Runs a query that returns at most max rows and reads them all into
+ * tx->mem; more rows fail with TK_ERR_LIMIT naming what. */
+tk_err tk_db_read_all(tk_store_tx *tx, const char *sql,
+                      const tk_db_val *params, size_t count,
+                      size_t item_size, tk_db_read_fn read, size_t max,
+                      const char *what, const void **items, size_t *n);
+
+/* Records a call rejected before it reached the database (a NULL pointer
+ * or an out-of-range argument): sets "<op>: invalid argument: <what>" and
+ * counts the error. Returns TK_ERR_INVALID_ARG. */
+tk_err tk_store_invalid(tk_store *store, tk_store_op op,
+                        tk_store_detail *detail, const char *what);
+
+/* True when v can be read: it has a pointer or no bytes. */
+static inline bool tk_store_view_ok(tk_view v)
+{
+    return v.len == 0 || v.ptr != NULL;
+}
+
+#endif /* TK_STORE_INTERNAL_H */

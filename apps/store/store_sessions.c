@@ -1,0 +1,662 @@
+/*
+ * Session operations of the TAM store: sessions, single-use tokens and
+ * challenges, purging, the installed state of devices and plans.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "store_internal.h"
+
+/* ---- Sessions ----------------------------------------------------------- */
+
+#define SESSION_SELECT                                                      \
+    "SELECT id, device_id, state, challenge, context, created, updated, "  \
+    "expires FROM sessions"
+
+static tk_err read_session(tk_store_tx *tx, const tk_db_rows *rows,
+                           void *item)
+{
+    tk_store_session *s = item;
+    s->id = tk_db_col_int(tx, rows, 0);
+    s->device_id = tk_db_col_int(tx, rows, 1);
+    s->state = (int32_t)tk_db_col_int(tx, rows, 2);
+    s->created = tk_db_col_int(tx, rows, 5);
+    s->updated = tk_db_col_int(tx, rows, 6);
+    s->expires = tk_db_col_int(tx, rows, 7);
+    tk_err err = tk_db_col_view(tx, rows, 3, &s->challenge);
+    if (err == TK_OK)
+        err = tk_db_col_view(tx, rows, 4, &s->context);
+    return err;
+}
+
+static const char *token_kind_name(int kind)
+{
+    return kind == TK_STORE_CHALLENGE ? "challenge" : "token";
+}
+
+/* Inserts a single-use value of session_id. */
+static tk_err insert_token(tk_store_tx *tx, int64_t session_id, int kind,
+                           tk_view value, int64_t expires)
+{
+    const tk_db_val params[] = {
+        tk_db_int(kind),       tk_db_blob(value), tk_db_int(session_id),
+        tk_db_int(tx->now),    tk_db_int(expires),
+    };
+    tk_err err = tk_db_exec(tx,
+                            "INSERT INTO tokens (kind, value, session_id, "
+                            "created, expires, consumed) "
+                            "VALUES ($1, $2, $3, $4, $5, false)",
+                            params, 5, NULL);
+    const char *name = token_kind_name(kind);
+    if (err == TK_ERR_STORE_DUPLICATE)
+        return tk_store_fail(tx, err, "this %s (%zu bytes) was already "
+                                      "issued; generate a fresh one",
+                             name, value.len);
+    if (err == TK_ERR_STORE_CONSTRAINT)
+        return tk_store_fail(tx, err, "a %s of %zu bytes is outside the "
+                                      "allowed size (token 8..64, "
+                                      "challenge 8..512)",
+                             name, value.len);
+    if (err == TK_ERR_STORE_REFERENCE)
+        return tk_store_fail(tx, err, "session %" PRId64 " not found",
+                             session_id);
+    return err;
+}
+
+static tk_err session_create_body(tk_store_tx *tx, void *arg)
+{
+    tk_store_args *a = arg;
+    const tk_store_session *s = a->in;
+    const tk_db_val params[] = {
+        tk_db_ref(s->device_id),         tk_db_int(s->state),
+        tk_db_blob_or_null(s->challenge), tk_db_blob_or_null(s->context),
+        tk_db_int(tx->now),              tk_db_int(s->expires),
+    };
+    int64_t id = 0;
+    bool found;
+    tk_err err = tk_db_query_int(tx,
+                                 "INSERT INTO sessions (device_id, state, "
+                                 "challenge, context, created, updated, "
+                                 "expires) VALUES ($1, $2, $3, $4, $5, $5, "
+                                 "$6) RETURNING id",
+                                 params, 6, &id, &found);
+    if (err == TK_ERR_STORE_REFERENCE)
+        return tk_store_fail(tx, err, "device %" PRId64 " not found",
+                             s->device_id);
+    if (err != TK_OK)
+        return tk_store_annotate(tx, err, "session");
+    if (a->bytes.len > 0)
+        err = insert_token(tx, id, TK_STORE_TOKEN, a->bytes, s->expires);
+    if (err == TK_OK && s->challenge.len > 0)
+        err = insert_token(tx, id, TK_STORE_CHALLENGE, s->challenge,
+                           s->expires);
+    if (err == TK_OK && a->out_id != NULL)
+        *a->out_id = id;
+    return err;
+}
+
+tk_err tk_store_session_create(tk_store *store,
+                               const tk_store_session *session,
+                               tk_view token, int64_t *id,
+                               tk_store_detail *detail)
+{
+    if (store == NULL || session == NULL || !tk_store_view_ok(token) ||
+        !tk_store_view_ok(session->challenge) ||
+        !tk_store_view_ok(session->context))
+        return tk_store_invalid(store, TK_STORE_OP_SESSION_CREATE, detail,
+                                "store or session is NULL");
+    tk_store_args a = {.in = session, .bytes = token, .out_id = id};
+    return tk_store_run(store, TK_STORE_OP_SESSION_CREATE, TK_DB_WRITE,
+                        session_create_body, &a, NULL, detail);
+}
+
+static tk_err get_session(tk_store_tx *tx, int64_t id, tk_store_session *out)
+{
+    const tk_db_val params[] = {tk_db_int(id)};
+    bool found;
+    tk_err err = tk_db_read_one(tx, SESSION_SELECT " WHERE id = $1", params, 1,
+                                read_session, out, &found);
+    if (err == TK_OK && !found)
+        return tk_store_fail(tx, TK_ERR_STORE_NOT_FOUND,
+                             "session %" PRId64 " not found", id);
+    return err;
+}
+
+static tk_err session_get_body(tk_store_tx *tx, void *arg)
+{
+    tk_store_args *a = arg;
+    return get_session(tx, a->id, a->out);
+}
+
+tk_err tk_store_session_get(tk_store *store, int64_t id, tk_store_mem *mem,
+                            tk_store_session *out, tk_store_detail *detail)
+{
+    if (store == NULL || mem == NULL || out == NULL)
+        return tk_store_invalid(store, TK_STORE_OP_SESSION_GET, detail,
+                                "store, mem or out is NULL");
+    tk_store_args a = {.id = id, .out = out};
+    return tk_store_run(store, TK_STORE_OP_SESSION_GET, TK_DB_READ,
+                        session_get_body, &a, mem, detail);
+}
+
+static tk_err session_update_body(tk_store_tx *tx, void *arg)
+{
+    tk_store_args *a = arg;
+    const tk_store_session_change *c = a->in;
+    const tk_db_val id_param[] = {tk_db_int(c->id)};
+    int64_t state = 0;
+    bool found;
+    tk_err err = tk_db_query_int(tx, "SELECT state FROM sessions WHERE id = $1",
+                                 id_param, 1, &state, &found);
+    if (err != TK_OK)
+        return err;
+    if (!found)
+        return tk_store_fail(tx, TK_ERR_STORE_NOT_FOUND,
+                             "session %" PRId64 " not found", c->id);
+    if (c->expected_state != TK_STORE_ANY_STATE && state != c->expected_state)
+        return tk_store_fail(tx, TK_ERR_STORE_CONFLICT,
+                             "session %" PRId64 " is in state %" PRId64
+                             ", not the expected %" PRId32,
+                             c->id, state, c->expected_state);
+
+    const tk_db_val params[] = {
+        tk_db_int(c->id),       tk_db_int(c->state),
+        tk_db_ref(c->device_id), tk_db_int(c->set_context ? 1 : 0),
+        tk_db_blob_or_null(c->context), tk_db_int(c->expires),
+        tk_db_int(tx->now),
+    };
+    err = tk_db_exec(tx,
+                     "UPDATE sessions SET state = $2, "
+                     "device_id = COALESCE($3, device_id), "
+                     "context = CASE WHEN $4 = 1 THEN $5 ELSE context END, "
+                     "expires = CASE WHEN $6 = 0 THEN expires ELSE $6 END, "
+                     "updated = $7 WHERE id = $1",
+                     params, 7, NULL);
+    if (err == TK_ERR_STORE_REFERENCE)
+        return tk_store_fail(tx, err, "device %" PRId64 " not found",
+                             c->device_id);
+    if (err != TK_OK)
+        return tk_store_annotate(tx, err, "session %" PRId64, c->id);
+    if (c->next_token.len == 0)
+        return TK_OK;
+    int64_t expires = c->next_token_expires;
+    if (expires == 0) {
+        err = tk_db_query_int(tx, "SELECT expires FROM sessions WHERE id = $1",
+                              id_param, 1, &expires, &found);
+        if (err != TK_OK)
+            return err;
+    }
+    return insert_token(tx, c->id, TK_STORE_TOKEN, c->next_token, expires);
+}
+
+tk_err tk_store_session_update(tk_store *store,
+                               const tk_store_session_change *change,
+                               tk_store_detail *detail)
+{
+    if (store == NULL || change == NULL ||
+        !tk_store_view_ok(change->context) ||
+        !tk_store_view_ok(change->next_token))
+        return tk_store_invalid(store, TK_STORE_OP_SESSION_UPDATE, detail,
+                                "store or change is NULL");
+    tk_store_args a = {.in = change};
+    return tk_store_run(store, TK_STORE_OP_SESSION_UPDATE, TK_DB_WRITE,
+                        session_update_body, &a, NULL, detail);
+}
+
+static tk_err session_list_body(tk_store_tx *tx, void *arg)
+{
+    tk_store_args *a = arg;
+    tk_store_sessions *out = a->out;
+    tk_db_list list = {.select = SESSION_SELECT, .id = "id",
+                       .item_size = sizeof(tk_store_session),
+                       .read = read_session};
+    if (a->filter[0] != 0)
+        tk_db_list_filter(&list, "device_id", tk_db_int(a->filter[0]));
+    const void *items;
+    tk_err err = tk_db_list_page(tx, &list, a->page, &items, &out->count,
+                                 &out->next);
+    out->items = items;
+    return err;
+}
+
+tk_err tk_store_session_list(tk_store *store, int64_t device_id,
+                             const tk_store_page *page, tk_store_mem *mem,
+                             tk_store_sessions *out, tk_store_detail *detail)
+{
+    if (store == NULL || mem == NULL || out == NULL)
+        return tk_store_invalid(store, TK_STORE_OP_SESSION_LIST, detail,
+                                "store, mem or out is NULL");
+    memset(out, 0, sizeof *out);
+    tk_store_args a = {.filter = {device_id, 0}, .page = page, .out = out};
+    return tk_store_run(store, TK_STORE_OP_SESSION_LIST, TK_DB_READ,
+                        session_list_body, &a, mem, detail);
+}
+
+/* ---- Tokens ------------------------------------------------------------- */
+
+static tk_err token_add_body(tk_store_tx *tx, void *arg)
+{
+    tk_store_args *a = arg;
+    return insert_token(tx, a->id, a->kind, a->bytes, a->filter[0]);
+}
+
+tk_err tk_store_token_add(tk_store *store, int64_t session_id,
+                          tk_store_token_kind kind, tk_view value,
+                          int64_t expires, tk_store_detail *detail)
+{
+    if (store == NULL || !tk_store_view_ok(value))
+        return tk_store_invalid(store, TK_STORE_OP_TOKEN_ADD, detail,
+                                "store or value is NULL");
+    if (kind != TK_STORE_TOKEN && kind != TK_STORE_CHALLENGE)
+        return tk_store_invalid(store, TK_STORE_OP_TOKEN_ADD, detail,
+                                "kind is neither token nor challenge");
+    tk_store_args a = {.id = session_id, .kind = (int)kind, .bytes = value,
+                       .filter = {expires, 0}};
+    return tk_store_run(store, TK_STORE_OP_TOKEN_ADD, TK_DB_WRITE,
+                        token_add_body, &a, NULL, detail);
+}
+
+/* Explains why a token could not be consumed. */
+static tk_err token_failure(tk_store_tx *tx, int kind, tk_view value)
+{
+    const tk_db_val params[] = {tk_db_int(kind), tk_db_blob(value)};
+    int64_t consumed = 0;
+    bool found;
+    tk_err err = tk_db_query_int(tx,
+                                 "SELECT consumed FROM tokens "
+                                 "WHERE kind = $1 AND value = $2",
+                                 params, 2, &consumed, &found);
+    if (err != TK_OK)
+        return err;
+    const char *name = token_kind_name(kind);
+    if (!found)
+        return tk_store_fail(tx, TK_ERR_STORE_TOKEN_UNKNOWN,
+                             "this %s (%zu bytes) was never issued", name,
+                             value.len);
+    if (consumed != 0)
+        return tk_store_fail(tx, TK_ERR_STORE_TOKEN_USED,
+                             "this %s (%zu bytes) was already used", name,
+                             value.len);
+    return tk_store_fail(tx, TK_ERR_STORE_TOKEN_EXPIRED,
+                         "this %s (%zu bytes) has expired", name, value.len);
+}
+
+static tk_err token_consume_body(tk_store_tx *tx, void *arg)
+{
+    tk_store_args *a = arg;
+    /* One statement checks and marks. In PostgreSQL a racing UPDATE waits
+     * for the row lock and then fails to serialize (SERIALIZABLE), so its
+     * retry reads consumed = true. SQLite runs one writer at a time. */
+    const tk_db_val params[] = {tk_db_int(a->kind), tk_db_blob(a->bytes),
+                                tk_db_int(tx->now)};
+    int64_t session_id = 0;
+    bool found;
+    tk_err err = tk_db_query_int(tx,
+                                 "UPDATE tokens SET consumed = true, "
+                                 "consumed_at = $3 "
+                                 "WHERE kind = $1 AND value = $2 AND "
+                                 "consumed = false AND expires > $3 "
+                                 "RETURNING session_id",
+                                 params, 3, &session_id, &found);
+    if (err != TK_OK)
+        return err;
+    if (!found)
+        return token_failure(tx, a->kind, a->bytes);
+    return get_session(tx, session_id, a->out);
+}
+
+tk_err tk_store_token_consume(tk_store *store, tk_store_token_kind kind,
+                              tk_view value, tk_store_mem *mem,
+                              tk_store_session *session,
+                              tk_store_detail *detail)
+{
+    if (store == NULL || mem == NULL || session == NULL ||
+        !tk_store_view_ok(value))
+        return tk_store_invalid(store, TK_STORE_OP_TOKEN_CONSUME, detail,
+                                "store, value, mem or session is NULL");
+    tk_store_args a = {.kind = (int)kind, .bytes = value, .out = session};
+    return tk_store_run(store, TK_STORE_OP_TOKEN_CONSUME, TK_DB_WRITE,
+                        token_consume_body, &a, mem, detail);
+}
+
+static tk_err purge_body(tk_store_tx *tx, void *arg)
+{
+    tk_store_args *a = arg;
+    tk_store_purged *out = a->out;
+    const tk_db_val params[] = {tk_db_int(a->id)};
+    int64_t tokens = 0;
+    int64_t sessions = 0;
+    tk_err err = tk_db_exec(tx, "DELETE FROM tokens WHERE expires < $1",
+                            params, 1, &tokens);
+    if (err == TK_OK)
+        err = tk_db_exec(tx,
+                         "DELETE FROM sessions WHERE expires < $1 "
+                         "AND NOT EXISTS (SELECT 1 FROM reports r "
+                         "WHERE r.session_id = sessions.id) "
+                         "AND NOT EXISTS (SELECT 1 FROM attestation_results t "
+                         "WHERE t.session_id = sessions.id)",
+                         params, 1, &sessions);
+    if (err == TK_OK && out != NULL) {
+        out->tokens = (uint64_t)tokens;
+        out->sessions = (uint64_t)sessions;
+    }
+    return err;
+}
+
+tk_err tk_store_purge(tk_store *store, int64_t before, tk_store_purged *out,
+                      tk_store_detail *detail)
+{
+    if (store == NULL)
+        return tk_store_invalid(store, TK_STORE_OP_PURGE, detail,
+                                "store is NULL");
+    if (out != NULL)
+        memset(out, 0, sizeof *out);
+    tk_store_args a = {.id = before, .out = out};
+    return tk_store_run(store, TK_STORE_OP_PURGE, TK_DB_WRITE, purge_body, &a,
+                        NULL, detail);
+}
+
+/* ---- Installed state ---------------------------------------------------- */
+
+#define INSTALLED_SELECT                                                    \
+    "SELECT id, device_id, component_id, sequence, digest, reported "      \
+    "FROM installed"
+
+static tk_err read_installed(tk_store_tx *tx, const tk_db_rows *rows,
+                             void *item)
+{
+    tk_store_installed *i = item;
+    i->id = tk_db_col_int(tx, rows, 0);
+    i->device_id = tk_db_col_int(tx, rows, 1);
+    i->sequence = (uint64_t)tk_db_col_int(tx, rows, 3);
+    i->reported = tk_db_col_int(tx, rows, 5);
+    tk_err err = tk_db_col_view(tx, rows, 2, &i->component_id);
+    if (err == TK_OK)
+        err = tk_db_col_view(tx, rows, 4, &i->digest);
+    return err;
+}
+
+static bool installed_ok(const tk_store_installed *item)
+{
+    return item->sequence <= (uint64_t)INT64_MAX &&
+           tk_store_view_ok(item->component_id) &&
+           tk_store_view_ok(item->digest);
+}
+
+static tk_err require_device(tk_store_tx *tx, int64_t device_id)
+{
+    const tk_db_val params[] = {tk_db_int(device_id)};
+    int64_t id = 0;
+    bool found;
+    tk_err err = tk_db_query_int(tx, "SELECT id FROM devices WHERE id = $1",
+                                 params, 1, &id, &found);
+    if (err == TK_OK && !found)
+        return tk_store_fail(tx, TK_ERR_STORE_NOT_FOUND,
+                             "device %" PRId64 " not found", device_id);
+    return err;
+}
+
+/* Creates or replaces the entry of item->component_id. */
+static tk_err upsert_installed(tk_store_tx *tx, int64_t device_id,
+                               const tk_store_installed *item)
+{
+    const tk_db_val params[] = {
+        tk_db_int(device_id), tk_db_blob(item->component_id),
+        tk_db_int((int64_t)item->sequence), tk_db_blob(item->digest),
+        tk_db_int(tx->now),
+    };
+    tk_err err = tk_db_exec(tx,
+                            "INSERT INTO installed (device_id, component_id, "
+                            "sequence, digest, reported) "
+                            "VALUES ($1, $2, $3, $4, $5) "
+                            "ON CONFLICT (device_id, component_id) DO UPDATE "
+                            "SET sequence = excluded.sequence, "
+                            "digest = excluded.digest, "
+                            "reported = excluded.reported",
+                            params, 5, NULL);
+    if (err == TK_ERR_STORE_REFERENCE)
+        return tk_store_fail(tx, err, "device %" PRId64 " not found",
+                             device_id);
+    if (err != TK_OK)
+        return tk_store_annotate(tx, err,
+                                 "installed component of device %" PRId64,
+                                 device_id);
+    return TK_OK;
+}
+
+static tk_err installed_replace_body(tk_store_tx *tx, void *arg)
+{
+    tk_store_args *a = arg;
+    const tk_store_installed *items = a->in;
+    tk_err err = require_device(tx, a->id);
+    if (err != TK_OK)
+        return err;
+    const tk_db_val params[] = {tk_db_int(a->id)};
+    err = tk_db_exec(tx, "DELETE FROM installed WHERE device_id = $1", params,
+                     1, NULL);
+    for (size_t i = 0; i < a->count && err == TK_OK; i++) {
+        const tk_db_val row[] = {
+            tk_db_int(a->id), tk_db_blob(items[i].component_id),
+            tk_db_int((int64_t)items[i].sequence), tk_db_blob(items[i].digest),
+            tk_db_int(tx->now),
+        };
+        err = tk_db_exec(tx,
+                         "INSERT INTO installed (device_id, component_id, "
+                         "sequence, digest, reported) "
+                         "VALUES ($1, $2, $3, $4, $5)",
+                         row, 5, NULL);
+        if (err == TK_ERR_STORE_DUPLICATE)
+            return tk_store_fail(tx, err, "entry %zu names a component that "
+                                          "an earlier entry already names",
+                                 i);
+        if (err != TK_OK)
+            return tk_store_annotate(tx, err, "entry %zu", i);
+    }
+    return err;
+}
+
+tk_err tk_store_installed_replace(tk_store *store, int64_t device_id,
+                                  const tk_store_installed *items,
+                                  size_t count, tk_store_detail *detail)
+{
+    if (store == NULL || (items == NULL && count > 0))
+        return tk_store_invalid(store, TK_STORE_OP_INSTALLED_REPLACE, detail,
+                                "store or items is NULL");
+    if (count > TK_STORE_MAX_INSTALLED) {
+        tk_store_set_detail(detail,
+                            "installed_replace: %zu entries exceed "
+                            "TK_STORE_MAX_INSTALLED (%d)",
+                            count, TK_STORE_MAX_INSTALLED);
+        return TK_ERR_LIMIT;
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (!installed_ok(&items[i]))
+            return tk_store_invalid(store, TK_STORE_OP_INSTALLED_REPLACE,
+                                    detail,
+                                    "an entry has a NULL view or a sequence "
+                                    "number above INT64_MAX");
+    }
+    tk_store_args a = {.id = device_id, .in = items, .count = count};
+    return tk_store_run(store, TK_STORE_OP_INSTALLED_REPLACE, TK_DB_WRITE,
+                        installed_replace_body, &a, NULL, detail);
+}
+
+static tk_err installed_set_body(tk_store_tx *tx, void *arg)
+{
+    tk_store_args *a = arg;
+    const tk_store_installed *item = a->in;
+    return upsert_installed(tx, item->device_id, item);
+}
+
+tk_err tk_store_installed_set(tk_store *store, const tk_store_installed *item,
+                              tk_store_detail *detail)
+{
+    if (store == NULL || item == NULL || !installed_ok(item))
+        return tk_store_invalid(store, TK_STORE_OP_INSTALLED_SET, detail,
+                                "item is NULL, has a NULL view or a sequence "
+                                "number above INT64_MAX");
+    tk_store_args a = {.in = item};
+    return tk_store_run(store, TK_STORE_OP_INSTALLED_SET, TK_DB_WRITE,
+                        installed_set_body, &a, NULL, detail);
+}
+
+static tk_err installed_remove_body(tk_store_tx *tx, void *arg)
+{
+    tk_store_args *a = arg;
+    const tk_db_val params[] = {tk_db_int(a->id), tk_db_blob(a->bytes)};
+    int64_t changes = 0;
+    tk_err err = tk_db_exec(tx,
+                            "DELETE FROM installed "
+                            "WHERE device_id = $1 AND component_id = $2",
+                            params, 2, &changes);
+    if (err == TK_OK && changes == 0)
+        return tk_store_fail(tx, TK_ERR_STORE_NOT_FOUND,
+                             "device %" PRId64 " has no installed component "
+                             "with this identifier (%zu bytes)",
+                             a->id, a->bytes.len);
+    return err;
+}
+
+tk_err tk_store_installed_remove(tk_store *store, int64_t device_id,
+                                 tk_view component_id,
+                                 tk_store_detail *detail)
+{
+    if (store == NULL || !tk_store_view_ok(component_id))
+        return tk_store_invalid(store, TK_STORE_OP_INSTALLED_REMOVE, detail,
+                                "store or component_id is NULL");
+    tk_store_args a = {.id = device_id, .bytes = component_id};
+    return tk_store_run(store, TK_STORE_OP_INSTALLED_REMOVE, TK_DB_WRITE,
+                        installed_remove_body, &a, NULL, detail);
+}
+
+static tk_err installed_list_body(tk_store_tx *tx, void *arg)
+{
+    tk_store_args *a = arg;
+    tk_store_installeds *out = a->out;
+    tk_db_list list = {.select = INSTALLED_SELECT, .id = "id",
+                       .item_size = sizeof(tk_store_installed),
+                       .read = read_installed};
+    if (a->id != 0)
+        tk_db_list_filter(&list, "device_id", tk_db_int(a->id));
+    const void *items;
+    tk_err err = tk_db_list_page(tx, &list, a->page, &items, &out->count,
+                                 &out->next);
+    out->items = items;
+    return err;
+}
+
+tk_err tk_store_installed_list(tk_store *store, int64_t device_id,
+                               const tk_store_page *page, tk_store_mem *mem,
+                               tk_store_installeds *out,
+                               tk_store_detail *detail)
+{
+    if (store == NULL || mem == NULL || out == NULL)
+        return tk_store_invalid(store, TK_STORE_OP_INSTALLED_LIST, detail,
+                                "store, mem or out is NULL");
+    memset(out, 0, sizeof *out);
+    tk_store_args a = {.id = device_id, .page = page, .out = out};
+    return tk_store_run(store, TK_STORE_OP_INSTALLED_LIST, TK_DB_READ,
+                        installed_list_body, &a, mem, detail);
+}
+
+/* ---- Plans -------------------------------------------------------------- */
+
+/*
+ * One row per rule that applies to device $1: its own rules, then the rules
+ * of its class for components it has no rule of its own for. Each row
+ * carries the component's newest version (NULL when it has none) and what
+ * the device reported installed (NULL when nothing).
+ */
+static const char plan_sql[] =
+    "WITH rules AS ("
+    " SELECT component, action FROM policy WHERE device_id = $1"
+    " UNION ALL"
+    " SELECT p.component, p.action FROM policy p"
+    " WHERE p.class_id = (SELECT class_id FROM devices WHERE id = $1)"
+    " AND NOT EXISTS (SELECT 1 FROM policy q"
+    " WHERE q.device_id = $1 AND q.component = p.component))"
+    " SELECT r.component, r.action, c.component_id,"
+    " v.id, v.sequence, v.digest, i.id, i.sequence, i.digest"
+    " FROM rules r"
+    " JOIN components c ON c.id = r.component"
+    " LEFT JOIN component_versions v ON v.component = r.component"
+    " AND v.sequence = (SELECT max(w.sequence) FROM component_versions w"
+    " WHERE w.component = r.component)"
+    " LEFT JOIN installed i ON i.device_id = $1"
+    " AND i.component_id = c.component_id"
+    " ORDER BY r.component";
+
+/* Reads one rule and decides its step; action 0 means nothing to do. */
+static tk_err read_plan_row(tk_store_tx *tx, const tk_db_rows *rows,
+                            void *item)
+{
+    tk_store_plan_item *p = item;
+    int64_t rule = tk_db_col_int(tx, rows, 1);
+    bool has_version = !tk_db_col_null(tx, rows, 3);
+    p->component = tk_db_col_int(tx, rows, 0);
+    p->installed = !tk_db_col_null(tx, rows, 6);
+    p->installed_sequence = (uint64_t)tk_db_col_int(tx, rows, 7);
+    p->action = 0;
+    if (rule == TK_STORE_POLICY_INSTALL && has_version) {
+        uint64_t newest = (uint64_t)tk_db_col_int(tx, rows, 4);
+        if (!p->installed)
+            p->action = TK_STORE_PLAN_INSTALL;
+        else if (p->installed_sequence < newest)
+            p->action = TK_STORE_PLAN_UPDATE;
+        if (p->action != 0) {
+            p->version_id = tk_db_col_int(tx, rows, 3);
+            p->sequence = newest;
+        }
+    } else if (rule == TK_STORE_POLICY_FORBID && p->installed) {
+        p->action = TK_STORE_PLAN_DELETE;
+    }
+    if (p->action == 0)
+        return TK_OK;
+    tk_err err = tk_db_col_view(tx, rows, 2, &p->component_id);
+    if (err == TK_OK && p->action != TK_STORE_PLAN_DELETE)
+        err = tk_db_col_view(tx, rows, 5, &p->digest);
+    if (err == TK_OK && p->installed)
+        err = tk_db_col_view(tx, rows, 8, &p->installed_digest);
+    return err;
+}
+
+static tk_err plan_body(tk_store_tx *tx, void *arg)
+{
+    tk_store_args *a = arg;
+    tk_store_plan *out = a->out;
+    tk_err err = require_device(tx, a->id);
+    if (err != TK_OK)
+        return err;
+    const tk_db_val params[] = {tk_db_int(a->id)};
+    const void *items;
+    size_t count;
+    err = tk_db_read_all(tx, plan_sql, params, 1, sizeof(tk_store_plan_item),
+                         read_plan_row, TK_STORE_MAX_PLAN_ITEMS,
+                         "policy rules for one device", &items, &count);
+    if (err != TK_OK)
+        return err;
+    /* Drop the rules that need no step; the array is in tx->mem. */
+    tk_store_plan_item *all = (tk_store_plan_item *)items;
+    size_t kept = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (all[i].action != 0)
+            all[kept++] = all[i];
+    }
+    out->items = all;
+    out->count = kept;
+    return TK_OK;
+}
+
+tk_err tk_store_plan_get(tk_store *store, int64_t device_id,
+                         tk_store_mem *mem, tk_store_plan *out,
+                         tk_store_detail *detail)
+{
+    if (store == NULL || mem == NULL || out == NULL)
+        return tk_store_invalid(store, TK_STORE_OP_PLAN, detail,
+                                "store, mem or out is NULL");
+    memset(out, 0, sizeof *out);
+    tk_store_args a = {.id = device_id, .out = out};
+    return tk_store_run(store, TK_STORE_OP_PLAN, TK_DB_READ, plan_body, &a,
+                        mem, detail);
+}

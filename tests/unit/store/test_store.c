@@ -1,0 +1,1712 @@
+/*
+ * The TAM store suite. The same tests run on SQLite (label unit) and on
+ * PostgreSQL (label pg); see store_backend.h for how the backend is chosen.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <inttypes.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "store.h"
+#include "store_backend.h"
+
+/* Start of the test clock, in seconds since the epoch. */
+#define T0 1700000000
+
+static int64_t test_now = T0;
+
+static int64_t test_clock(void *ctx)
+{
+    (void)ctx;
+    return test_now;
+}
+
+static tk_view bytes(const char *s)
+{
+    return (tk_view){(const uint8_t *)s, strlen(s)};
+}
+
+static bool view_equals(tk_view v, const char *s)
+{
+    return v.len == strlen(s) && memcmp(v.ptr, s, v.len) == 0;
+}
+
+static tk_store_options test_options(void)
+{
+    tk_store_options o = {0};
+    o.clock = test_clock;
+    return o;
+}
+
+static tk_store *open_with(const tk_store_options *options)
+{
+    tk_store *store = NULL;
+    tk_store_detail detail = {{0}};
+    tk_err err = tk_store_open(backend_uri(), options, &store, &detail);
+    if (err != TK_OK)
+        fprintf(stderr, "open failed: %s\n", detail.text);
+    assert_int_equal(err, TK_OK);
+    assert_non_null(store);
+    return store;
+}
+
+static tk_store *open_store(void)
+{
+    tk_store_options o = test_options();
+    return open_with(&o);
+}
+
+/* Every test starts on an empty database at a fixed time. */
+static int fresh_database(void **state)
+{
+    (void)state;
+    test_now = T0;
+    backend_fresh();
+    return 0;
+}
+
+static int64_t add_device(tk_store *store, const char *ueid, int64_t class_id)
+{
+    tk_store_device d = {.ueid = bytes(ueid), .class_id = class_id,
+                         .name = ueid, .state = TK_STORE_DEVICE_ACTIVE};
+    int64_t id = 0;
+    tk_store_detail detail;
+    tk_err err = tk_store_device_add(store, &d, NULL, &id, &detail);
+    if (err != TK_OK)
+        fprintf(stderr, "device_add: %s\n", detail.text);
+    assert_int_equal(err, TK_OK);
+    assert_true(id > 0);
+    return id;
+}
+
+static int64_t add_class(tk_store *store, const char *name)
+{
+    tk_store_class c = {.name = name, .description = "test class"};
+    int64_t id = 0;
+    assert_int_equal(tk_store_class_add(store, &c, NULL, &id, NULL), TK_OK);
+    assert_true(id > 0);
+    return id;
+}
+
+static int64_t add_component(tk_store *store, const char *component_id)
+{
+    tk_store_component c = {.component_id = bytes(component_id),
+                            .name = component_id};
+    int64_t id = 0;
+    assert_int_equal(tk_store_component_add(store, &c, NULL, &id, NULL),
+                     TK_OK);
+    return id;
+}
+
+static int64_t add_version(tk_store *store, int64_t component,
+                           uint64_t sequence, const char *digest)
+{
+    tk_store_version v = {.component = component, .sequence = sequence,
+                          .digest = bytes(digest),
+                          .envelope = bytes("envelope bytes")};
+    int64_t id = 0;
+    tk_store_detail detail;
+    tk_err err = tk_store_version_add(store, &v, NULL, &id, &detail);
+    if (err != TK_OK)
+        fprintf(stderr, "version_add: %s\n", detail.text);
+    assert_int_equal(err, TK_OK);
+    return id;
+}
+
+static void set_policy(tk_store *store, int64_t device, int64_t cls,
+                       int64_t component, tk_store_policy_action action)
+{
+    tk_store_policy p = {.device_id = device, .class_id = cls,
+                         .component = component, .action = action};
+    int64_t id;
+    assert_int_equal(tk_store_policy_set(store, &p, NULL, &id, NULL), TK_OK);
+}
+
+static int64_t new_session(tk_store *store, int64_t device, const char *token,
+                           const char *challenge, int64_t expires)
+{
+    tk_store_session s = {.device_id = device, .state = 1,
+                          .challenge = challenge ? bytes(challenge)
+                                                 : (tk_view){NULL, 0},
+                          .context = bytes("ctx"), .expires = expires};
+    int64_t id = 0;
+    tk_store_detail detail;
+    tk_err err = tk_store_session_create(
+        store, &s, token ? bytes(token) : (tk_view){NULL, 0}, &id, &detail);
+    if (err != TK_OK)
+        fprintf(stderr, "session_create: %s\n", detail.text);
+    assert_int_equal(err, TK_OK);
+    return id;
+}
+
+/* ---- Opening and migrations --------------------------------------------- */
+
+static void open_creates_schema(void **state)
+{
+    (void)state;
+    tk_store *store = open_store();
+    uint32_t version = 0;
+    assert_int_equal(tk_store_schema_version(store, &version, NULL), TK_OK);
+    assert_int_equal(version, TK_STORE_SCHEMA_VERSION);
+    assert_string_equal(tk_store_backend(store),
+                        backend_is_pg() ? "postgresql" : "sqlite");
+    char rows[32];
+    backend_query_text("SELECT count(*) FROM schema_version", rows,
+                       sizeof rows);
+    assert_string_equal(rows, "2");
+    tk_store_close(store);
+}
+
+static void open_reopens_existing(void **state)
+{
+    (void)state;
+    tk_store *store = open_store();
+    int64_t id = add_device(store, "ueid-reopen", 0);
+    tk_store_close(store);
+
+    store = open_store();
+    tk_store_mem mem = TK_STORE_MEM_INIT;
+    tk_store_device d;
+    assert_int_equal(tk_store_device_get(store, id, &mem, &d, NULL), TK_OK);
+    assert_true(view_equals(d.ueid, "ueid-reopen"));
+    char rows[32];
+    backend_query_text("SELECT count(*) FROM schema_version", rows,
+                       sizeof rows);
+    assert_string_equal(rows, "2");
+    tk_store_mem_free(&mem);
+    tk_store_close(store);
+}
+
+static void open_migrates_stepwise(void **state)
+{
+    (void)state;
+    tk_store_options o = test_options();
+    o.target_version = 1;
+    tk_store *store = open_with(&o);
+    uint32_t version = 0;
+    assert_int_equal(tk_store_schema_version(store, &version, NULL), TK_OK);
+    assert_int_equal(version, 1);
+    int64_t device = add_device(store, "ueid-v1", 0);
+    /* The session tables arrive with version 2. */
+    tk_store_session s = {.device_id = device, .state = 1,
+                          .expires = T0 + 60};
+    int64_t id;
+    assert_int_equal(tk_store_session_create(store, &s, bytes("tok-v1-0001"),
+                                             &id, NULL),
+                     TK_ERR_STORE_BACKEND);
+    tk_store_close(store);
+
+    store = open_store();
+    assert_int_equal(tk_store_schema_version(store, &version, NULL), TK_OK);
+    assert_int_equal(version, 2);
+    id = new_session(store, device, "tok-v2-0001", NULL, T0 + 60);
+    assert_true(id > 0);
+    tk_store_close(store);
+}
+
+static void open_rejects_newer_schema(void **state)
+{
+    (void)state;
+    tk_store_close(open_store());
+    backend_exec("INSERT INTO schema_version (version, applied, name) "
+                 "VALUES (99, 0, 'from a newer build')");
+    tk_store *store = NULL;
+    tk_store_detail detail;
+    tk_store_options o = test_options();
+    assert_int_equal(tk_store_open(backend_uri(), &o, &store, &detail),
+                     TK_ERR_STORE_SCHEMA_TOO_NEW);
+    assert_null(store);
+    assert_non_null(strstr(detail.text, "99"));
+    assert_non_null(strstr(detail.text, "upgrade"));
+}
+
+static void open_rejects_bad_uri(void **state)
+{
+    (void)state;
+    tk_store *store = NULL;
+    tk_store_detail detail;
+    assert_int_equal(tk_store_open("mysql://127.0.0.1/x", NULL, &store,
+                                   &detail),
+                     TK_ERR_STORE_BAD_URI);
+    assert_non_null(strstr(detail.text, "mysql"));
+    assert_int_equal(tk_store_open("sqlite:", NULL, &store, &detail),
+                     TK_ERR_STORE_BAD_URI);
+    assert_int_equal(tk_store_open("", NULL, &store, &detail),
+                     TK_ERR_INVALID_ARG);
+    assert_int_equal(tk_store_open(NULL, NULL, &store, &detail),
+                     TK_ERR_INVALID_ARG);
+    assert_null(store);
+}
+
+static void open_reports_connect_failure(void **state)
+{
+    (void)state;
+    tk_store *store = NULL;
+    tk_store_detail detail;
+    assert_int_equal(tk_store_open("sqlite:/nonexistent-folder/tam.db", NULL,
+                                   &store, &detail),
+                     TK_ERR_STORE_CONNECT);
+    assert_non_null(strstr(detail.text, "/nonexistent-folder/tam.db"));
+    /* Port 1 on the loopback address refuses connections. */
+    assert_int_equal(tk_store_open("postgresql://teepkit:not-the-password@"
+                                   "127.0.0.1:1/x?connect_timeout=5",
+                                   NULL, &store, &detail),
+                     TK_ERR_STORE_CONNECT);
+    assert_null(strstr(detail.text, "not-the-password"));
+    assert_null(store);
+}
+
+static void open_rejects_corrupt_file(void **state)
+{
+    (void)state;
+    if (backend_is_pg())
+        skip();
+    const char *uri = backend_uri();
+    FILE *f = fopen(uri + strlen("sqlite:"), "wb");
+    assert_non_null(f);
+    char garbage[4096];
+    memset(garbage, 'x', sizeof garbage);
+    assert_int_equal(fwrite(garbage, 1, sizeof garbage, f), sizeof garbage);
+    fclose(f);
+    tk_store *store = NULL;
+    tk_store_detail detail;
+    assert_int_equal(tk_store_open(uri, NULL, &store, &detail),
+                     TK_ERR_STORE_CORRUPT);
+    assert_null(store);
+}
+
+static void open_rejects_wrong_password(void **state)
+{
+    (void)state;
+    if (!backend_is_pg())
+        skip();
+    /* The test server's string is postgresql://teepkit:PASSWORD@host... */
+    const char *base = backend_pg_base();
+    const char *colon = strchr(base + strlen("postgresql://"), ':');
+    const char *at = strchr(base, '@');
+    assert_non_null(colon);
+    assert_non_null(at);
+    char wrong[1100];
+    snprintf(wrong, sizeof wrong, "%.*s:wrong-secret-value%s",
+             (int)(colon - base), base, at);
+    tk_store *store = NULL;
+    tk_store_detail detail;
+    assert_int_equal(tk_store_open(wrong, NULL, &store, &detail),
+                     TK_ERR_STORE_CONNECT);
+    assert_null(strstr(detail.text, "wrong-secret-value"));
+    assert_non_null(strstr(detail.text, "password"));
+}
+
+/* ---- Device classes and devices ----------------------------------------- */
+
+static void class_crud(void **state)
+{
+    (void)state;
+    tk_store *store = open_store();
+    tk_store_detail detail;
+    tk_store_class c = {.name = "sensor", .description = "temperature",
+                        .vendor_id = bytes("0123456789abcdef")};
+    int64_t id = 0;
+    assert_int_equal(tk_store_class_add(store, &c, "admin", &id, &detail),
+                     TK_OK);
+    assert_int_equal(tk_store_class_add(store, &c, "admin", NULL, &detail),
+                     TK_ERR_STORE_DUPLICATE);
+    assert_non_null(strstr(detail.text, "sensor"));
+
+    tk_store_mem mem = TK_STORE_MEM_INIT;
+    tk_store_class got;
+    assert_int_equal(tk_store_class_get(store, id, &mem, &got, NULL), TK_OK);
+    assert_string_equal(got.name, "sensor");
+    assert_string_equal(got.description, "temperature");
+    assert_true(view_equals(got.vendor_id, "0123456789abcdef"));
+    assert_int_equal(got.class_uuid.len, 0);
+    assert_int_equal(got.created, T0);
+
+    c.id = id;
+    c.name = "thermometer";
+    assert_int_equal(tk_store_class_update(store, &c, "admin", NULL), TK_OK);
+    assert_int_equal(tk_store_class_find(store, "thermometer", &mem, &got,
+                                         NULL),
+                     TK_OK);
+    assert_int_equal(got.id, id);
+    assert_int_equal(tk_store_class_find(store, "sensor", &mem, &got,
+                                         &detail),
+                     TK_ERR_STORE_NOT_FOUND);
+    c.id = id + 100;
+    assert_int_equal(tk_store_class_update(store, &c, NULL, &detail),
+                     TK_ERR_STORE_NOT_FOUND);
+
+    int64_t device = add_device(store, "ueid-class", id);
+    assert_int_equal(tk_store_class_delete(store, id, "admin", &detail),
+                     TK_ERR_STORE_REFERENCE);
+    assert_non_null(strstr(detail.text, "class_delete: device class"));
+    assert_int_equal(tk_store_device_delete(store, device, NULL, NULL), TK_OK);
+    assert_int_equal(tk_store_class_delete(store, id, "admin", NULL), TK_OK);
+    assert_int_equal(tk_store_class_get(store, id, &mem, &got, &detail),
+                     TK_ERR_STORE_NOT_FOUND);
+    char expected[64];
+    snprintf(expected, sizeof expected, "device class %" PRId64 " not found",
+             id);
+    assert_non_null(strstr(detail.text, expected));
+
+    tk_store_audits audit;
+    char object[32];
+    snprintf(object, sizeof object, "class/%" PRId64, id);
+    assert_int_equal(tk_store_audit_list(store, object, NULL, &mem, &audit,
+                                         NULL),
+                     TK_OK);
+    assert_int_equal(audit.count, 3);
+    assert_string_equal(audit.items[0].action, "class.add");
+    assert_string_equal(audit.items[0].actor, "admin");
+    assert_string_equal(audit.items[1].action, "class.update");
+    assert_string_equal(audit.items[2].action, "class.delete");
+    tk_store_mem_free(&mem);
+    tk_store_close(store);
+}
+
+static void device_crud(void **state)
+{
+    (void)state;
+    tk_store *store = open_store();
+    tk_store_detail detail;
+    int64_t cls = add_class(store, "gateway");
+    int64_t id = add_device(store, "ueid-0001", cls);
+
+    tk_store_device dup = {.ueid = bytes("ueid-0001")};
+    assert_int_equal(tk_store_device_add(store, &dup, NULL, NULL, &detail),
+                     TK_ERR_STORE_DUPLICATE);
+    assert_non_null(strstr(detail.text, "UEID"));
+    tk_store_device orphan = {.ueid = bytes("ueid-0002"), .class_id = 999};
+    assert_int_equal(tk_store_device_add(store, &orphan, NULL, NULL, &detail),
+                     TK_ERR_STORE_REFERENCE);
+    assert_non_null(strstr(detail.text, "device class 999 not found"));
+
+    tk_store_mem mem = TK_STORE_MEM_INIT;
+    tk_store_device d;
+    assert_int_equal(tk_store_device_find(store, bytes("ueid-0001"), &mem, &d,
+                                          NULL),
+                     TK_OK);
+    assert_int_equal(d.id, id);
+    assert_int_equal(d.class_id, cls);
+    assert_int_equal(d.state, TK_STORE_DEVICE_ACTIVE);
+    assert_int_equal(d.last_seen, 0);
+    assert_string_equal(d.name, "ueid-0001");
+    assert_int_equal(tk_store_device_find(store, bytes("nobody"), &mem, &d,
+                                          &detail),
+                     TK_ERR_STORE_NOT_FOUND);
+
+    test_now = T0 + 30;
+    assert_int_equal(tk_store_device_seen(store, id, NULL), TK_OK);
+    d.state = TK_STORE_DEVICE_BLOCKED;
+    d.class_id = 0;
+    d.name = "renamed";
+    assert_int_equal(tk_store_device_update(store, &d, "admin", NULL), TK_OK);
+    assert_int_equal(tk_store_device_get(store, id, &mem, &d, NULL), TK_OK);
+    assert_int_equal(d.state, TK_STORE_DEVICE_BLOCKED);
+    assert_int_equal(d.class_id, 0);
+    assert_int_equal(d.last_seen, T0 + 30);
+    assert_string_equal(d.name, "renamed");
+    assert_int_equal(tk_store_device_seen(store, id + 50, &detail),
+                     TK_ERR_STORE_NOT_FOUND);
+
+    assert_int_equal(tk_store_device_delete(store, id, NULL, NULL), TK_OK);
+    assert_int_equal(tk_store_device_delete(store, id, NULL, &detail),
+                     TK_ERR_STORE_NOT_FOUND);
+    assert_int_equal(tk_store_device_get(store, id, &mem, &d, NULL),
+                     TK_ERR_STORE_NOT_FOUND);
+    tk_store_mem_free(&mem);
+    tk_store_close(store);
+}
+
+static void device_list_pages(void **state)
+{
+    (void)state;
+    tk_store *store = open_store();
+    int64_t cls = add_class(store, "pageable");
+    int64_t ids[25];
+    for (int i = 0; i < 25; i++) {
+        char ueid[16];
+        snprintf(ueid, sizeof ueid, "page-%02d", i);
+        ids[i] = add_device(store, ueid, i % 2 == 0 ? cls : 0);
+    }
+    tk_store_mem mem = TK_STORE_MEM_INIT;
+    tk_store_devices page;
+    tk_store_page request = {.limit = 10};
+    size_t seen = 0;
+    for (int round = 0; round < 3; round++) {
+        assert_int_equal(tk_store_device_list(store, 0, -1, &request, &mem,
+                                              &page, NULL),
+                         TK_OK);
+        assert_int_equal(page.count, round < 2 ? 10 : 5);
+        for (size_t i = 0; i < page.count; i++)
+            assert_int_equal(page.items[i].id, ids[seen + i]);
+        seen += page.count;
+        if (round < 2)
+            assert_int_equal(page.next, ids[seen - 1]);
+        else
+            assert_int_equal(page.next, 0);
+        request.after = page.next;
+    }
+    assert_int_equal(seen, 25);
+
+    tk_store_page newest = {.limit = 4, .newest_first = true};
+    assert_int_equal(tk_store_device_list(store, 0, -1, &newest, &mem, &page,
+                                          NULL),
+                     TK_OK);
+    assert_int_equal(page.count, 4);
+    assert_int_equal(page.items[0].id, ids[24]);
+    assert_int_equal(page.items[3].id, ids[21]);
+    newest.after = page.next;
+    assert_int_equal(tk_store_device_list(store, 0, -1, &newest, &mem, &page,
+                                          NULL),
+                     TK_OK);
+    assert_int_equal(page.items[0].id, ids[20]);
+
+    assert_int_equal(tk_store_device_list(store, cls, -1, NULL, &mem, &page,
+                                          NULL),
+                     TK_OK);
+    assert_int_equal(page.count, 13);
+    assert_int_equal(page.next, 0);
+    assert_int_equal(tk_store_device_list(store, cls, TK_STORE_DEVICE_BLOCKED,
+                                          NULL, &mem, &page, NULL),
+                     TK_OK);
+    assert_int_equal(page.count, 0);
+
+    tk_store_page huge = {.limit = TK_STORE_MAX_PAGE + 1};
+    tk_store_detail detail;
+    assert_int_equal(tk_store_device_list(store, 0, -1, &huge, &mem, &page,
+                                          &detail),
+                     TK_ERR_LIMIT);
+    assert_non_null(strstr(detail.text, "TK_STORE_MAX_PAGE"));
+    tk_store_mem_free(&mem);
+    tk_store_close(store);
+}
+
+static void key_crud_and_find(void **state)
+{
+    (void)state;
+    tk_store *store = open_store();
+    tk_store_detail detail;
+    int64_t device = add_device(store, "ueid-keys", 0);
+    tk_store_key k = {.device_id = device, .use = TK_STORE_KEY_AGENT,
+                      .kid = bytes("kid-agent"), .alg = -9,
+                      .cose_key = bytes("cose-key-agent")};
+    int64_t agent = 0;
+    assert_int_equal(tk_store_key_add(store, &k, "admin", &agent, NULL), TK_OK);
+    assert_int_equal(tk_store_key_add(store, &k, "admin", NULL, &detail),
+                     TK_ERR_STORE_DUPLICATE);
+    /* The same kid for another use is another key. */
+    k.use = TK_STORE_KEY_ATTESTATION;
+    int64_t attest = 0;
+    assert_int_equal(tk_store_key_add(store, &k, NULL, &attest, NULL), TK_OK);
+    k.device_id = 4242;
+    k.kid = bytes("kid-other");
+    assert_int_equal(tk_store_key_add(store, &k, NULL, NULL, &detail),
+                     TK_ERR_STORE_REFERENCE);
+    assert_non_null(strstr(detail.text, "device 4242 not found"));
+    assert_null(strstr(detail.text, "cose-key"));
+
+    tk_store_mem mem = TK_STORE_MEM_INIT;
+    tk_store_key got;
+    assert_int_equal(tk_store_key_find(store, TK_STORE_KEY_AGENT,
+                                       bytes("kid-agent"), &mem, &got, NULL),
+                     TK_OK);
+    assert_int_equal(got.id, agent);
+    assert_int_equal(got.device_id, device);
+    assert_int_equal(got.alg, -9);
+    assert_true(view_equals(got.cose_key, "cose-key-agent"));
+    assert_int_equal(tk_store_key_find(store, TK_STORE_KEY_AGENT,
+                                       bytes("kid-none"), &mem, &got,
+                                       &detail),
+                     TK_ERR_STORE_NOT_FOUND);
+
+    tk_store_keys list;
+    assert_int_equal(tk_store_key_list(store, device, NULL, &mem, &list, NULL),
+                     TK_OK);
+    assert_int_equal(list.count, 2);
+    assert_int_equal(tk_store_key_delete(store, agent, NULL, NULL), TK_OK);
+    assert_int_equal(tk_store_key_get(store, agent, &mem, &got, NULL),
+                     TK_ERR_STORE_NOT_FOUND);
+    /* Keys go with their device. */
+    assert_int_equal(tk_store_device_delete(store, device, NULL, NULL), TK_OK);
+    assert_int_equal(tk_store_key_get(store, attest, &mem, &got, NULL),
+                     TK_ERR_STORE_NOT_FOUND);
+    tk_store_mem_free(&mem);
+    tk_store_close(store);
+}
+
+/* ---- Components, versions, policy and plans ----------------------------- */
+
+static void component_versions(void **state)
+{
+    (void)state;
+    tk_store *store = open_store();
+    tk_store_detail detail;
+    int64_t comp = add_component(store, "['TEEP-Device','SecureFS']");
+    tk_store_component dup = {.component_id =
+                                  bytes("['TEEP-Device','SecureFS']")};
+    assert_int_equal(tk_store_component_add(store, &dup, NULL, NULL, &detail),
+                     TK_ERR_STORE_DUPLICATE);
+    int64_t v1 = add_version(store, comp, 1, "digest-1");
+    add_version(store, comp, 5, "digest-5");
+    add_version(store, comp, 3, "digest-3");
+
+    /* An equal sequence number can never name a second manifest. */
+    tk_store_version same_seq = {.component = comp, .sequence = 5,
+                                 .digest = bytes("digest-other"),
+                                 .envelope = bytes("x")};
+    assert_int_equal(tk_store_version_add(store, &same_seq, NULL, NULL,
+                                          &detail),
+                     TK_ERR_STORE_DUPLICATE);
+    assert_non_null(strstr(detail.text, "sequence number 5"));
+    tk_store_version same_digest = {.component = comp, .sequence = 6,
+                                    .digest = bytes("digest-3"),
+                                    .envelope = bytes("x")};
+    assert_int_equal(tk_store_version_add(store, &same_digest, NULL, NULL,
+                                          &detail),
+                     TK_ERR_STORE_DUPLICATE);
+    tk_store_version too_big = {.component = comp, .sequence = UINT64_MAX,
+                                .digest = bytes("d"), .envelope = bytes("x")};
+    assert_int_equal(tk_store_version_add(store, &too_big, NULL, NULL,
+                                          &detail),
+                     TK_ERR_INVALID_ARG);
+    tk_store_version orphan = {.component = 777, .sequence = 1,
+                               .digest = bytes("d"), .envelope = bytes("x")};
+    assert_int_equal(tk_store_version_add(store, &orphan, NULL, NULL,
+                                          &detail),
+                     TK_ERR_STORE_REFERENCE);
+
+    tk_store_mem mem = TK_STORE_MEM_INIT;
+    tk_store_version v;
+    assert_int_equal(tk_store_version_latest(store, comp, &mem, &v, NULL),
+                     TK_OK);
+    assert_int_equal(v.sequence, 5);
+    assert_true(view_equals(v.digest, "digest-5"));
+    assert_true(view_equals(v.envelope, "envelope bytes"));
+    assert_int_equal(v.size, strlen("envelope bytes"));
+    assert_int_equal(tk_store_version_get(store, v1, &mem, &v, NULL), TK_OK);
+    assert_int_equal(v.sequence, 1);
+
+    tk_store_versions list;
+    assert_int_equal(tk_store_version_list(store, comp, NULL, &mem, &list,
+                                           NULL),
+                     TK_OK);
+    assert_int_equal(list.count, 3);
+    assert_int_equal(list.items[0].envelope.len, 0);
+    assert_int_equal(list.items[0].size, strlen("envelope bytes"));
+
+    int64_t empty = add_component(store, "empty");
+    assert_int_equal(tk_store_version_latest(store, empty, &mem, &v, &detail),
+                     TK_ERR_STORE_NOT_FOUND);
+    assert_int_equal(tk_store_version_delete(store, v1, NULL, NULL), TK_OK);
+    assert_int_equal(tk_store_version_get(store, v1, &mem, &v, NULL),
+                     TK_ERR_STORE_NOT_FOUND);
+
+    tk_store_components comps;
+    assert_int_equal(tk_store_component_list(store, NULL, &mem, &comps, NULL),
+                     TK_OK);
+    assert_int_equal(comps.count, 2);
+    tk_store_component found;
+    assert_int_equal(tk_store_component_find(store,
+                                             bytes("['TEEP-Device','SecureFS']"),
+                                             &mem, &found, NULL),
+                     TK_OK);
+    assert_int_equal(found.id, comp);
+    assert_int_equal(tk_store_component_delete(store, comp, NULL, NULL),
+                     TK_OK);
+    assert_int_equal(tk_store_version_list(store, comp, NULL, &mem, &list,
+                                           NULL),
+                     TK_OK);
+    assert_int_equal(list.count, 0);
+    tk_store_mem_free(&mem);
+    tk_store_close(store);
+}
+
+static void version_upload_creates_component(void **state)
+{
+    (void)state;
+    tk_store *store = open_store();
+    tk_store_version v = {.sequence = 2, .digest = bytes("dg-2"),
+                          .envelope = bytes("signed envelope")};
+    int64_t comp = 0;
+    int64_t id = 0;
+    assert_int_equal(tk_store_version_upload(store, bytes("tc-upload"),
+                                             "uploaded", &v, "admin", &comp,
+                                             &id, NULL),
+                     TK_OK);
+    assert_true(comp > 0);
+    assert_true(id > 0);
+    v.sequence = 3;
+    v.digest = bytes("dg-3");
+    int64_t comp2 = 0;
+    assert_int_equal(tk_store_version_upload(store, bytes("tc-upload"), NULL,
+                                             &v, "admin", &comp2, &id, NULL),
+                     TK_OK);
+    assert_int_equal(comp2, comp);
+    tk_store_detail detail;
+    assert_int_equal(tk_store_version_upload(store, bytes("tc-upload"), NULL,
+                                             &v, "admin", NULL, NULL,
+                                             &detail),
+                     TK_ERR_STORE_DUPLICATE);
+    tk_store_mem mem = TK_STORE_MEM_INIT;
+    tk_store_component c;
+    assert_int_equal(tk_store_component_get(store, comp, &mem, &c, NULL),
+                     TK_OK);
+    assert_string_equal(c.name, "uploaded");
+    tk_store_mem_free(&mem);
+    tk_store_close(store);
+}
+
+static void policy_rules(void **state)
+{
+    (void)state;
+    tk_store *store = open_store();
+    tk_store_detail detail;
+    int64_t cls = add_class(store, "policy-class");
+    int64_t device = add_device(store, "ueid-policy", cls);
+    int64_t comp = add_component(store, "tc-policy");
+
+    tk_store_policy p = {.class_id = cls, .component = comp,
+                         .action = TK_STORE_POLICY_INSTALL};
+    int64_t first = 0;
+    assert_int_equal(tk_store_policy_set(store, &p, "admin", &first, NULL),
+                     TK_OK);
+    /* Setting the same target again replaces the action in place. */
+    p.action = TK_STORE_POLICY_FORBID;
+    int64_t second = 0;
+    assert_int_equal(tk_store_policy_set(store, &p, "admin", &second, NULL),
+                     TK_OK);
+    assert_int_equal(second, first);
+    tk_store_mem mem = TK_STORE_MEM_INIT;
+    tk_store_policy got;
+    assert_int_equal(tk_store_policy_get(store, first, &mem, &got, NULL),
+                     TK_OK);
+    assert_int_equal(got.action, TK_STORE_POLICY_FORBID);
+    assert_int_equal(got.class_id, cls);
+    assert_int_equal(got.device_id, 0);
+
+    p.device_id = device;
+    assert_int_equal(tk_store_policy_set(store, &p, NULL, NULL, &detail),
+                     TK_ERR_INVALID_ARG);
+    p.class_id = 0;
+    p.device_id = 0;
+    assert_int_equal(tk_store_policy_set(store, &p, NULL, NULL, &detail),
+                     TK_ERR_INVALID_ARG);
+    p.device_id = device;
+    p.component = 31337;
+    assert_int_equal(tk_store_policy_set(store, &p, NULL, NULL, &detail),
+                     TK_ERR_STORE_REFERENCE);
+    p.component = comp;
+    p.action = (tk_store_policy_action)7;
+    assert_int_equal(tk_store_policy_set(store, &p, NULL, NULL, &detail),
+                     TK_ERR_STORE_CONSTRAINT);
+    p.action = TK_STORE_POLICY_INSTALL;
+    assert_int_equal(tk_store_policy_set(store, &p, NULL, NULL, NULL), TK_OK);
+
+    tk_store_policies list;
+    assert_int_equal(tk_store_policy_list(store, device, 0, NULL, &mem, &list,
+                                          NULL),
+                     TK_OK);
+    assert_int_equal(list.count, 1);
+    assert_int_equal(tk_store_policy_list(store, 0, cls, NULL, &mem, &list,
+                                          NULL),
+                     TK_OK);
+    assert_int_equal(list.count, 1);
+    assert_int_equal(tk_store_policy_list(store, 0, 0, NULL, &mem, &list,
+                                          NULL),
+                     TK_OK);
+    assert_int_equal(list.count, 2);
+
+    /* A component named by policy cannot be deleted. */
+    assert_int_equal(tk_store_component_delete(store, comp, NULL, &detail),
+                     TK_ERR_STORE_REFERENCE);
+    assert_int_equal(tk_store_policy_delete(store, first, NULL, NULL), TK_OK);
+    assert_int_equal(tk_store_policy_delete(store, first, NULL, &detail),
+                     TK_ERR_STORE_NOT_FOUND);
+    tk_store_mem_free(&mem);
+    tk_store_close(store);
+}
+
+static const tk_store_plan_item *plan_find(const tk_store_plan *plan,
+                                           int64_t component)
+{
+    for (size_t i = 0; i < plan->count; i++) {
+        if (plan->items[i].component == component)
+            return &plan->items[i];
+    }
+    return NULL;
+}
+
+static void plan_computes_steps(void **state)
+{
+    (void)state;
+    tk_store *store = open_store();
+    int64_t cls = add_class(store, "plan-class");
+    int64_t device = add_device(store, "ueid-plan", cls);
+    int64_t a = add_component(store, "tc-a"); /* class: install, outdated */
+    int64_t b = add_component(store, "tc-b"); /* device: forbid, installed */
+    int64_t c = add_component(store, "tc-c"); /* class install, device forbid */
+    int64_t d = add_component(store, "tc-d"); /* device: install, absent */
+    int64_t e = add_component(store, "tc-e"); /* class: install, current */
+    int64_t f = add_component(store, "tc-f"); /* install, no version */
+    int64_t g = add_component(store, "tc-g"); /* forbid, not installed */
+    add_version(store, a, 1, "a-1");
+    int64_t a3 = add_version(store, a, 3, "a-3");
+    add_version(store, a, 2, "a-2");
+    add_version(store, b, 1, "b-1");
+    add_version(store, c, 1, "c-1");
+    int64_t d4 = add_version(store, d, 4, "d-4");
+    add_version(store, e, 9, "e-9");
+    add_version(store, g, 1, "g-1");
+    set_policy(store, 0, cls, a, TK_STORE_POLICY_INSTALL);
+    set_policy(store, device, 0, b, TK_STORE_POLICY_FORBID);
+    set_policy(store, 0, cls, c, TK_STORE_POLICY_INSTALL);
+    set_policy(store, device, 0, c, TK_STORE_POLICY_FORBID);
+    set_policy(store, device, 0, d, TK_STORE_POLICY_INSTALL);
+    set_policy(store, 0, cls, e, TK_STORE_POLICY_INSTALL);
+    set_policy(store, 0, cls, f, TK_STORE_POLICY_INSTALL);
+    set_policy(store, device, 0, g, TK_STORE_POLICY_FORBID);
+
+    tk_store_installed report[] = {
+        {.component_id = bytes("tc-a"), .sequence = 1, .digest = bytes("a-1")},
+        {.component_id = bytes("tc-b"), .sequence = 1, .digest = bytes("b-1")},
+        {.component_id = bytes("tc-c"), .sequence = 1, .digest = bytes("c-1")},
+        {.component_id = bytes("tc-e"), .sequence = 9, .digest = bytes("e-9")},
+        {.component_id = bytes("tc-unmanaged"), .sequence = 1},
+    };
+    assert_int_equal(tk_store_installed_replace(store, device, report, 5,
+                                                NULL),
+                     TK_OK);
+
+    tk_store_mem mem = TK_STORE_MEM_INIT;
+    tk_store_plan plan;
+    assert_int_equal(tk_store_plan_get(store, device, &mem, &plan, NULL),
+                     TK_OK);
+    assert_int_equal(plan.count, 4);
+    const tk_store_plan_item *item = plan_find(&plan, a);
+    assert_non_null(item);
+    assert_int_equal(item->action, TK_STORE_PLAN_UPDATE);
+    assert_int_equal(item->version_id, a3);
+    assert_int_equal(item->sequence, 3);
+    assert_true(view_equals(item->digest, "a-3"));
+    assert_true(item->installed);
+    assert_int_equal(item->installed_sequence, 1);
+    assert_true(view_equals(item->installed_digest, "a-1"));
+    assert_true(view_equals(item->component_id, "tc-a"));
+    item = plan_find(&plan, b);
+    assert_non_null(item);
+    assert_int_equal(item->action, TK_STORE_PLAN_DELETE);
+    assert_int_equal(item->version_id, 0);
+    item = plan_find(&plan, c);
+    assert_non_null(item);
+    assert_int_equal(item->action, TK_STORE_PLAN_DELETE);
+    item = plan_find(&plan, d);
+    assert_non_null(item);
+    assert_int_equal(item->action, TK_STORE_PLAN_INSTALL);
+    assert_int_equal(item->version_id, d4);
+    assert_false(item->installed);
+    assert_null(plan_find(&plan, e));
+    assert_null(plan_find(&plan, f));
+    assert_null(plan_find(&plan, g));
+    /* Items come in component order. */
+    assert_int_equal(plan.items[0].component, a);
+    assert_int_equal(plan.items[3].component, d);
+
+    /* A device that reports a newer version than the TAM has is never
+     * downgraded. */
+    tk_store_installed newer = {.device_id = device,
+                                .component_id = bytes("tc-a"),
+                                .sequence = 8, .digest = bytes("a-8")};
+    assert_int_equal(tk_store_installed_set(store, &newer, NULL), TK_OK);
+    assert_int_equal(tk_store_plan_get(store, device, &mem, &plan, NULL),
+                     TK_OK);
+    assert_null(plan_find(&plan, a));
+    assert_int_equal(plan.count, 3);
+
+    tk_store_detail detail;
+    assert_int_equal(tk_store_plan_get(store, device + 99, &mem, &plan,
+                                       &detail),
+                     TK_ERR_STORE_NOT_FOUND);
+    tk_store_mem_free(&mem);
+    tk_store_close(store);
+}
+
+static void refvals_for_device(void **state)
+{
+    (void)state;
+    tk_store *store = open_store();
+    tk_store_detail detail;
+    int64_t cls = add_class(store, "ref-class");
+    int64_t device = add_device(store, "ueid-ref", cls);
+    int64_t other = add_device(store, "ueid-ref-other", 0);
+    tk_store_refval r = {.class_id = cls, .kind = TK_STORE_REF_HWMODEL,
+                         .value = bytes("model-x")};
+    int64_t class_ref = 0;
+    assert_int_equal(tk_store_refval_add(store, &r, "admin", &class_ref,
+                                         NULL),
+                     TK_OK);
+    r.class_id = 0;
+    r.device_id = device;
+    r.kind = TK_STORE_REF_MEASUREMENT;
+    r.label = bytes("tc-a");
+    r.value = bytes("sha256-digest");
+    assert_int_equal(tk_store_refval_add(store, &r, NULL, NULL, NULL), TK_OK);
+    r.device_id = other;
+    assert_int_equal(tk_store_refval_add(store, &r, NULL, NULL, NULL), TK_OK);
+    r.kind = (tk_store_refval_kind)9;
+    assert_int_equal(tk_store_refval_add(store, &r, NULL, NULL, &detail),
+                     TK_ERR_STORE_CONSTRAINT);
+    r.kind = TK_STORE_REF_HWVERSION;
+    r.value = (tk_view){NULL, 0};
+    assert_int_equal(tk_store_refval_add(store, &r, NULL, NULL, &detail),
+                     TK_ERR_STORE_CONSTRAINT);
+    r.class_id = cls;
+    assert_int_equal(tk_store_refval_add(store, &r, NULL, NULL, &detail),
+                     TK_ERR_INVALID_ARG);
+
+    tk_store_mem mem = TK_STORE_MEM_INIT;
+    tk_store_refvals list;
+    assert_int_equal(tk_store_refval_for_device(store, device, &mem, &list,
+                                                NULL),
+                     TK_OK);
+    assert_int_equal(list.count, 2);
+    assert_int_equal(list.items[0].id, class_ref);
+    assert_true(view_equals(list.items[0].value, "model-x"));
+    assert_int_equal(list.items[1].kind, TK_STORE_REF_MEASUREMENT);
+    assert_true(view_equals(list.items[1].label, "tc-a"));
+    assert_int_equal(tk_store_refval_for_device(store, other, &mem, &list,
+                                                NULL),
+                     TK_OK);
+    assert_int_equal(list.count, 1);
+    assert_int_equal(tk_store_refval_for_device(store, 9999, &mem, &list,
+                                                &detail),
+                     TK_ERR_STORE_NOT_FOUND);
+    assert_int_equal(tk_store_refval_list(store, 0, cls, NULL, &mem, &list,
+                                          NULL),
+                     TK_OK);
+    assert_int_equal(list.count, 1);
+    assert_int_equal(tk_store_refval_delete(store, class_ref, NULL, NULL),
+                     TK_OK);
+    assert_int_equal(tk_store_refval_for_device(store, device, &mem, &list,
+                                                NULL),
+                     TK_OK);
+    assert_int_equal(list.count, 1);
+    tk_store_mem_free(&mem);
+    tk_store_close(store);
+}
+
+/* ---- Sessions and tokens ------------------------------------------------ */
+
+static void token_single_use(void **state)
+{
+    (void)state;
+    tk_store *store = open_store();
+    tk_store_detail detail;
+    int64_t device = add_device(store, "ueid-token", 0);
+    int64_t session = new_session(store, device, "token-0001", "challenge-01",
+                                  T0 + 60);
+    tk_store_mem mem = TK_STORE_MEM_INIT;
+    tk_store_session s;
+    assert_int_equal(tk_store_token_consume(store, TK_STORE_TOKEN,
+                                            bytes("token-0001"), &mem, &s,
+                                            &detail),
+                     TK_OK);
+    assert_int_equal(s.id, session);
+    assert_int_equal(s.device_id, device);
+    assert_int_equal(s.state, 1);
+    assert_true(view_equals(s.challenge, "challenge-01"));
+    assert_true(view_equals(s.context, "ctx"));
+    assert_int_equal(s.expires, T0 + 60);
+
+    /* A replayed response carries a used token, and the TAM must ignore
+     * every message after the first with the same token
+     * (draft-ietf-teep-protocol, QueryRequest token). */
+    assert_int_equal(tk_store_token_consume(store, TK_STORE_TOKEN,
+                                            bytes("token-0001"), &mem, &s,
+                                            &detail),
+                     TK_ERR_STORE_TOKEN_USED);
+    assert_null(strstr(detail.text, "token-0001"));
+    assert_int_equal(tk_store_token_consume(store, TK_STORE_TOKEN,
+                                            bytes("never-issued"), &mem, &s,
+                                            &detail),
+                     TK_ERR_STORE_TOKEN_UNKNOWN);
+    /* A token and a challenge with the same bytes are different values. */
+    assert_int_equal(tk_store_token_consume(store, TK_STORE_TOKEN,
+                                            bytes("challenge-01"), &mem, &s,
+                                            NULL),
+                     TK_ERR_STORE_TOKEN_UNKNOWN);
+    assert_int_equal(tk_store_token_consume(store, TK_STORE_CHALLENGE,
+                                            bytes("challenge-01"), &mem, &s,
+                                            NULL),
+                     TK_OK);
+    assert_int_equal(s.id, session);
+
+    /* A token is valid while the clock is below its expiry time. */
+    assert_int_equal(tk_store_token_add(store, session, TK_STORE_TOKEN,
+                                        bytes("token-0002"), T0 + 100, NULL),
+                     TK_OK);
+    assert_int_equal(tk_store_token_add(store, session, TK_STORE_TOKEN,
+                                        bytes("token-0003"), T0 + 100, NULL),
+                     TK_OK);
+    test_now = T0 + 99;
+    assert_int_equal(tk_store_token_consume(store, TK_STORE_TOKEN,
+                                            bytes("token-0002"), &mem, &s,
+                                            NULL),
+                     TK_OK);
+    test_now = T0 + 100;
+    assert_int_equal(tk_store_token_consume(store, TK_STORE_TOKEN,
+                                            bytes("token-0003"), &mem, &s,
+                                            &detail),
+                     TK_ERR_STORE_TOKEN_EXPIRED);
+    assert_non_null(strstr(detail.text, "expired"));
+    /* An expired token stays expired, and stays unused. */
+    assert_int_equal(tk_store_token_consume(store, TK_STORE_TOKEN,
+                                            bytes("token-0003"), &mem, &s,
+                                            NULL),
+                     TK_ERR_STORE_TOKEN_EXPIRED);
+    char consumed[16];
+    backend_query_text("SELECT count(*) FROM tokens WHERE consumed = true",
+                       consumed, sizeof consumed);
+    assert_string_equal(consumed, "3");
+    tk_store_mem_free(&mem);
+    tk_store_close(store);
+}
+
+static void token_constraints(void **state)
+{
+    (void)state;
+    tk_store *store = open_store();
+    tk_store_detail detail;
+    int64_t session = new_session(store, 0, "token-dup1", NULL, T0 + 60);
+    tk_store_session s = {.state = 1, .expires = T0 + 60};
+    assert_int_equal(tk_store_session_create(store, &s, bytes("token-dup1"),
+                                             NULL, &detail),
+                     TK_ERR_STORE_DUPLICATE);
+    assert_non_null(strstr(detail.text, "already issued"));
+    assert_int_equal(tk_store_session_create(store, &s, bytes("short"), NULL,
+                                             &detail),
+                     TK_ERR_STORE_CONSTRAINT);
+    assert_non_null(strstr(detail.text, "5 bytes"));
+    char long_token[66];
+    memset(long_token, 'L', 65);
+    long_token[65] = '\0';
+    assert_int_equal(tk_store_token_add(store, session, TK_STORE_TOKEN,
+                                        bytes(long_token), T0 + 60, &detail),
+                     TK_ERR_STORE_CONSTRAINT);
+    /* 65 bytes is a valid challenge, up to 512. */
+    assert_int_equal(tk_store_token_add(store, session, TK_STORE_CHALLENGE,
+                                        bytes(long_token), T0 + 60, NULL),
+                     TK_OK);
+    assert_int_equal(tk_store_token_add(store, session + 5, TK_STORE_TOKEN,
+                                        bytes("token-orphan"), T0 + 60,
+                                        &detail),
+                     TK_ERR_STORE_REFERENCE);
+    /* A failed create leaves no half session behind. */
+    char sessions[16];
+    backend_query_text("SELECT count(*) FROM sessions", sessions,
+                       sizeof sessions);
+    assert_string_equal(sessions, "1");
+    tk_store_close(store);
+}
+
+static void session_update_checks_state(void **state)
+{
+    (void)state;
+    tk_store *store = open_store();
+    tk_store_detail detail;
+    int64_t device = add_device(store, "ueid-session", 0);
+    int64_t session = new_session(store, 0, "token-s001", NULL, T0 + 60);
+
+    test_now = T0 + 5;
+    tk_store_session_change change = {
+        .id = session, .expected_state = 1, .state = 2, .device_id = device,
+        .set_context = true, .context = bytes("ctx-2"),
+        .next_token = bytes("token-s002"),
+    };
+    assert_int_equal(tk_store_session_update(store, &change, NULL), TK_OK);
+    /* Another worker that still expects state 1 loses. */
+    assert_int_equal(tk_store_session_update(store, &change, &detail),
+                     TK_ERR_STORE_CONFLICT);
+    assert_non_null(strstr(detail.text, "state 2"));
+
+    tk_store_mem mem = TK_STORE_MEM_INIT;
+    tk_store_session s;
+    assert_int_equal(tk_store_token_consume(store, TK_STORE_TOKEN,
+                                            bytes("token-s002"), &mem, &s,
+                                            NULL),
+                     TK_OK);
+    assert_int_equal(s.id, session);
+    assert_int_equal(s.state, 2);
+    assert_int_equal(s.device_id, device);
+    assert_true(view_equals(s.context, "ctx-2"));
+    assert_int_equal(s.updated, T0 + 5);
+    assert_int_equal(s.created, T0);
+
+    tk_store_session_change keep = {.id = session,
+                                    .expected_state = TK_STORE_ANY_STATE,
+                                    .state = 3, .expires = T0 + 500};
+    assert_int_equal(tk_store_session_update(store, &keep, NULL), TK_OK);
+    assert_int_equal(tk_store_session_get(store, session, &mem, &s, NULL),
+                     TK_OK);
+    assert_int_equal(s.state, 3);
+    assert_int_equal(s.device_id, device);
+    assert_true(view_equals(s.context, "ctx-2"));
+    assert_int_equal(s.expires, T0 + 500);
+
+    keep.id = session + 10;
+    assert_int_equal(tk_store_session_update(store, &keep, &detail),
+                     TK_ERR_STORE_NOT_FOUND);
+    tk_store_sessions list;
+    assert_int_equal(tk_store_session_list(store, device, NULL, &mem, &list,
+                                           NULL),
+                     TK_OK);
+    assert_int_equal(list.count, 1);
+    tk_store_mem_free(&mem);
+    tk_store_close(store);
+}
+
+static void purge_removes_expired(void **state)
+{
+    (void)state;
+    tk_store *store = open_store();
+    int64_t device = add_device(store, "ueid-purge", 0);
+    new_session(store, device, "token-p001", NULL, T0 + 10);
+    int64_t kept = new_session(store, device, "token-p002", NULL, T0 + 10);
+    new_session(store, device, "token-p003", NULL, T0 + 1000);
+    tk_store_report r = {.device_id = device, .session_id = kept,
+                         .token = bytes("token-p002"), .report = bytes("r")};
+    assert_int_equal(tk_store_report_insert(store, &r, NULL, NULL, NULL),
+                     TK_OK);
+    tk_store_purged purged;
+    assert_int_equal(tk_store_purge(store, T0 + 20, &purged, NULL), TK_OK);
+    assert_int_equal(purged.tokens, 2);
+    assert_int_equal(purged.sessions, 1);
+    tk_store_mem mem = TK_STORE_MEM_INIT;
+    tk_store_session s;
+    assert_int_equal(tk_store_session_get(store, kept, &mem, &s, NULL), TK_OK);
+    tk_store_mem_free(&mem);
+    tk_store_close(store);
+}
+
+/* ---- Attestation, installed state, reports ------------------------------ */
+
+static void attestation_with_audit(void **state)
+{
+    (void)state;
+    tk_store *store = open_store();
+    tk_store_detail detail;
+    int64_t device = add_device(store, "ueid-attest", 0);
+    int64_t session = new_session(store, device, "token-a001", NULL, T0 + 60);
+    test_now = T0 + 7;
+    tk_store_attestation r = {.device_id = device, .session_id = session,
+                              .verdict = TK_STORE_VERDICT_AFFIRMING,
+                              .claims = "{\"hwmodel\":\"x\"}"};
+    tk_store_audit audit = {.actor = "tam", .action = "attestation",
+                            .object = "device/1", .detail = "affirming"};
+    int64_t id = 0;
+    assert_int_equal(tk_store_attestation_record(store, &r, &audit, &id, NULL),
+                     TK_OK);
+
+    tk_store_mem mem = TK_STORE_MEM_INIT;
+    tk_store_attestation got;
+    assert_int_equal(tk_store_attestation_latest(store, device, &mem, &got,
+                                                 NULL),
+                     TK_OK);
+    assert_int_equal(got.id, id);
+    assert_int_equal(got.verdict, TK_STORE_VERDICT_AFFIRMING);
+    assert_string_equal(got.claims, "{\"hwmodel\":\"x\"}");
+    assert_string_equal(got.reason, "");
+    assert_int_equal(got.created, T0 + 7);
+    tk_store_device d;
+    assert_int_equal(tk_store_device_get(store, device, &mem, &d, NULL),
+                     TK_OK);
+    assert_int_equal(d.last_seen, T0 + 7);
+
+    /* Both parts or neither: a result for a missing session stores no
+     * audit entry either. */
+    r.session_id = 5555;
+    r.verdict = TK_STORE_VERDICT_CONTRAINDICATED;
+    audit.detail = "must not be stored";
+    assert_int_equal(tk_store_attestation_record(store, &r, &audit, NULL,
+                                                 &detail),
+                     TK_ERR_STORE_REFERENCE);
+    /* A verdict outside 1..4 fails its CHECK constraint, and the audit
+     * entry is rolled back with it. */
+    r.session_id = session;
+    r.verdict = (tk_store_verdict)0;
+    assert_int_equal(tk_store_attestation_record(store, &r, &audit, NULL,
+                                                 &detail),
+                     TK_ERR_STORE_CONSTRAINT);
+    tk_store_audits entries;
+    assert_int_equal(tk_store_audit_list(store, "device/1", NULL, &mem,
+                                         &entries, NULL),
+                     TK_OK);
+    assert_int_equal(entries.count, 1);
+    assert_string_equal(entries.items[0].detail, "affirming");
+    assert_int_equal(entries.items[0].time, T0 + 7);
+
+    /* A result for an unregistered device is stored without a device. */
+    tk_store_attestation unknown = {.verdict = TK_STORE_VERDICT_FAILED,
+                                    .reason_code = 201,
+                                    .reason = "device not registered"};
+    assert_int_equal(tk_store_attestation_record(store, &unknown, NULL, NULL,
+                                                 NULL),
+                     TK_OK);
+    tk_store_attestations list;
+    assert_int_equal(tk_store_attestation_list(store, 0, NULL, &mem, &list,
+                                               NULL),
+                     TK_OK);
+    assert_int_equal(list.count, 2);
+    assert_int_equal(list.items[1].device_id, 0);
+    assert_int_equal(list.items[1].reason_code, 201);
+    tk_store_mem_free(&mem);
+    tk_store_close(store);
+}
+
+static void installed_state(void **state)
+{
+    (void)state;
+    tk_store *store = open_store();
+    tk_store_detail detail;
+    int64_t device = add_device(store, "ueid-installed", 0);
+    tk_store_installed first[] = {
+        {.component_id = bytes("tc-1"), .sequence = 1, .digest = bytes("d1")},
+        {.component_id = bytes("tc-2"), .sequence = 2, .digest = bytes("d2")},
+    };
+    assert_int_equal(tk_store_installed_replace(store, device, first, 2, NULL),
+                     TK_OK);
+    tk_store_mem mem = TK_STORE_MEM_INIT;
+    tk_store_installeds list;
+    assert_int_equal(tk_store_installed_list(store, device, NULL, &mem, &list,
+                                             NULL),
+                     TK_OK);
+    assert_int_equal(list.count, 2);
+    assert_true(view_equals(list.items[1].component_id, "tc-2"));
+    assert_int_equal(list.items[1].sequence, 2);
+
+    /* A list that names a component twice is rejected as a whole. */
+    tk_store_installed twice[] = {
+        {.component_id = bytes("tc-3"), .sequence = 1},
+        {.component_id = bytes("tc-3"), .sequence = 2},
+    };
+    assert_int_equal(tk_store_installed_replace(store, device, twice, 2,
+                                                &detail),
+                     TK_ERR_STORE_DUPLICATE);
+    assert_non_null(strstr(detail.text, "entry 1"));
+    assert_int_equal(tk_store_installed_list(store, device, NULL, &mem, &list,
+                                             NULL),
+                     TK_OK);
+    assert_int_equal(list.count, 2);
+    assert_true(view_equals(list.items[0].component_id, "tc-1"));
+
+    tk_store_installed update = {.device_id = device,
+                                 .component_id = bytes("tc-1"),
+                                 .sequence = 7, .digest = bytes("d7")};
+    assert_int_equal(tk_store_installed_set(store, &update, NULL), TK_OK);
+    assert_int_equal(tk_store_installed_remove(store, device, bytes("tc-2"),
+                                               NULL),
+                     TK_OK);
+    assert_int_equal(tk_store_installed_remove(store, device, bytes("tc-2"),
+                                               &detail),
+                     TK_ERR_STORE_NOT_FOUND);
+    assert_int_equal(tk_store_installed_list(store, device, NULL, &mem, &list,
+                                             NULL),
+                     TK_OK);
+    assert_int_equal(list.count, 1);
+    assert_int_equal(list.items[0].sequence, 7);
+    assert_true(view_equals(list.items[0].digest, "d7"));
+
+    assert_int_equal(tk_store_installed_replace(store, device + 40, first, 2,
+                                                &detail),
+                     TK_ERR_STORE_NOT_FOUND);
+    assert_int_equal(tk_store_installed_replace(store, device, first,
+                                                TK_STORE_MAX_INSTALLED + 1,
+                                                &detail),
+                     TK_ERR_LIMIT);
+    assert_int_equal(tk_store_installed_replace(store, device, NULL, 0, NULL),
+                     TK_OK);
+    assert_int_equal(tk_store_installed_list(store, device, NULL, &mem, &list,
+                                             NULL),
+                     TK_OK);
+    assert_int_equal(list.count, 0);
+    tk_store_mem_free(&mem);
+    tk_store_close(store);
+}
+
+static void reports_stored_once(void **state)
+{
+    (void)state;
+    tk_store *store = open_store();
+    tk_store_detail detail;
+    int64_t device = add_device(store, "ueid-report", 0);
+    int64_t session = new_session(store, device, "token-r001", NULL, T0 + 60);
+    tk_store_report r = {.device_id = device, .session_id = session,
+                         .token = bytes("token-r001"), .item = 0,
+                         .result = 0, .report = bytes("suit-report-0")};
+    int64_t id = 0;
+    bool inserted = false;
+    assert_int_equal(tk_store_report_insert(store, &r, &id, &inserted, NULL),
+                     TK_OK);
+    assert_true(inserted);
+    int64_t again = 0;
+    assert_int_equal(tk_store_report_insert(store, &r, &again, &inserted,
+                                            NULL),
+                     TK_OK);
+    assert_false(inserted);
+    assert_int_equal(again, id);
+
+    tk_store_report changed = r;
+    changed.report = bytes("suit-report-X");
+    assert_int_equal(tk_store_report_insert(store, &changed, NULL, NULL,
+                                            &detail),
+                     TK_ERR_STORE_CONFLICT);
+    assert_null(strstr(detail.text, "suit-report"));
+    changed = r;
+    changed.result = 17;
+    assert_int_equal(tk_store_report_insert(store, &changed, NULL, NULL,
+                                            &detail),
+                     TK_ERR_STORE_CONFLICT);
+
+    tk_store_report second = r;
+    second.item = 1;
+    second.result = 17;
+    assert_int_equal(tk_store_report_insert(store, &second, NULL, &inserted,
+                                            NULL),
+                     TK_OK);
+    assert_true(inserted);
+    tk_store_report no_token = r;
+    no_token.token = (tk_view){NULL, 0};
+    assert_int_equal(tk_store_report_insert(store, &no_token, NULL, &inserted,
+                                            NULL),
+                     TK_OK);
+    assert_true(inserted);
+    assert_int_equal(tk_store_report_insert(store, &no_token, NULL, &inserted,
+                                            NULL),
+                     TK_OK);
+    assert_false(inserted);
+    tk_store_report missing = r;
+    missing.session_id = session + 3;
+    assert_int_equal(tk_store_report_insert(store, &missing, NULL, NULL,
+                                            &detail),
+                     TK_ERR_STORE_REFERENCE);
+
+    tk_store_mem mem = TK_STORE_MEM_INIT;
+    tk_store_reports list;
+    assert_int_equal(tk_store_report_list(store, device, session, NULL, &mem,
+                                          &list, NULL),
+                     TK_OK);
+    assert_int_equal(list.count, 3);
+    assert_true(view_equals(list.items[0].report, "suit-report-0"));
+    tk_store_report got;
+    assert_int_equal(tk_store_report_get(store, id, &mem, &got, NULL), TK_OK);
+    assert_true(view_equals(got.token, "token-r001"));
+    assert_int_equal(got.item, 0);
+    tk_store_mem_free(&mem);
+    tk_store_close(store);
+}
+
+/* ---- Audit log, counters, summary --------------------------------------- */
+
+static void audit_and_counters(void **state)
+{
+    (void)state;
+    tk_store *store = open_store();
+    for (int i = 0; i < 5; i++) {
+        tk_store_audit e = {.actor = "admin:alice", .action = "login",
+                            .object = i % 2 ? "session/odd" : "session/even"};
+        test_now = T0 + i;
+        assert_int_equal(tk_store_audit_add(store, &e, NULL, NULL), TK_OK);
+    }
+    tk_store_mem mem = TK_STORE_MEM_INIT;
+    tk_store_audits list;
+    tk_store_page newest = {.limit = 2, .newest_first = true};
+    assert_int_equal(tk_store_audit_list(store, NULL, &newest, &mem, &list,
+                                         NULL),
+                     TK_OK);
+    assert_int_equal(list.count, 2);
+    assert_int_equal(list.items[0].time, T0 + 4);
+    assert_int_equal(list.items[1].time, T0 + 3);
+    assert_true(list.next != 0);
+    assert_int_equal(tk_store_audit_list(store, "session/odd", NULL, &mem,
+                                         &list, NULL),
+                     TK_OK);
+    assert_int_equal(list.count, 2);
+    tk_store_audit bad = {.actor = "", .action = "x", .object = "y"};
+    tk_store_detail detail;
+    assert_int_equal(tk_store_audit_add(store, &bad, NULL, &detail),
+                     TK_ERR_STORE_CONSTRAINT);
+    bad.actor = NULL;
+    assert_int_equal(tk_store_audit_add(store, &bad, NULL, &detail),
+                     TK_ERR_INVALID_ARG);
+
+    int64_t value = 0;
+    assert_int_equal(tk_store_counter_add(store, "sessions_started", 1, &value,
+                                          NULL),
+                     TK_OK);
+    assert_int_equal(value, 1);
+    assert_int_equal(tk_store_counter_add(store, "sessions_started", 41,
+                                          &value, NULL),
+                     TK_OK);
+    assert_int_equal(value, 42);
+    assert_int_equal(tk_store_counter_add(store, "attestations_failed", 3,
+                                          NULL, NULL),
+                     TK_OK);
+    tk_store_counters counters;
+    assert_int_equal(tk_store_counter_list(store, &mem, &counters, NULL),
+                     TK_OK);
+    assert_int_equal(counters.count, 2);
+    assert_string_equal(counters.items[0].name, "attestations_failed");
+    assert_int_equal(counters.items[0].value, 3);
+    assert_string_equal(counters.items[1].name, "sessions_started");
+    assert_int_equal(counters.items[1].value, 42);
+    tk_store_mem_free(&mem);
+    tk_store_close(store);
+}
+
+static void summary_counts(void **state)
+{
+    (void)state;
+    tk_store *store = open_store();
+    int64_t cls = add_class(store, "summary");
+    int64_t a = add_device(store, "ueid-sum-a", cls);
+    add_device(store, "ueid-sum-b", 0);
+    tk_store_device blocked = {.ueid = bytes("ueid-sum-c"),
+                               .state = TK_STORE_DEVICE_BLOCKED};
+    assert_int_equal(tk_store_device_add(store, &blocked, NULL, NULL, NULL),
+                     TK_OK);
+    int64_t comp = add_component(store, "tc-sum");
+    add_version(store, comp, 1, "s-1");
+    set_policy(store, 0, cls, comp, TK_STORE_POLICY_INSTALL);
+    int64_t session = new_session(store, a, "token-sum1", NULL, T0 + 60);
+    new_session(store, a, "token-sum2", NULL, T0 - 1);
+    tk_store_attestation r = {.device_id = a,
+                              .verdict = TK_STORE_VERDICT_WARNING};
+    assert_int_equal(tk_store_attestation_record(store, &r, NULL, NULL, NULL),
+                     TK_OK);
+    tk_store_report ok = {.device_id = a, .session_id = session,
+                          .report = bytes("r0")};
+    assert_int_equal(tk_store_report_insert(store, &ok, NULL, NULL, NULL),
+                     TK_OK);
+    ok.item = 1;
+    ok.result = 3;
+    assert_int_equal(tk_store_report_insert(store, &ok, NULL, NULL, NULL),
+                     TK_OK);
+
+    tk_store_summary s;
+    assert_int_equal(tk_store_summary_get(store, &s, NULL), TK_OK);
+    assert_int_equal(s.devices[TK_STORE_DEVICE_ACTIVE], 2);
+    assert_int_equal(s.devices[TK_STORE_DEVICE_BLOCKED], 1);
+    assert_int_equal(s.devices[TK_STORE_DEVICE_PENDING], 0);
+    assert_int_equal(s.classes, 1);
+    assert_int_equal(s.components, 1);
+    assert_int_equal(s.versions, 1);
+    assert_int_equal(s.policies, 1);
+    assert_int_equal(s.open_sessions, 1);
+    assert_int_equal(s.attestations[TK_STORE_VERDICT_WARNING], 1);
+    assert_int_equal(s.attestations[TK_STORE_VERDICT_AFFIRMING], 0);
+    assert_int_equal(s.reports_ok, 1);
+    assert_int_equal(s.reports_failed, 1);
+    assert_int_equal(s.audit_entries, 0);
+    tk_store_close(store);
+}
+
+/* ---- Constraints, statistics, messages ---------------------------------- */
+
+static void constraint_codes(void **state)
+{
+    (void)state;
+    tk_store *store = open_store();
+    tk_store_detail detail;
+    char long_ueid[66];
+    memset(long_ueid, 'u', 65);
+    long_ueid[65] = '\0';
+    tk_store_device d = {.ueid = bytes(long_ueid)};
+    assert_int_equal(tk_store_device_add(store, &d, NULL, NULL, &detail),
+                     TK_ERR_STORE_CONSTRAINT);
+    d.ueid = (tk_view){NULL, 0};
+    assert_int_equal(tk_store_device_add(store, &d, NULL, NULL, &detail),
+                     TK_ERR_STORE_CONSTRAINT);
+    d.ueid = bytes("ueid-state");
+    d.state = (tk_store_device_state)9;
+    assert_int_equal(tk_store_device_add(store, &d, NULL, NULL, &detail),
+                     TK_ERR_STORE_CONSTRAINT);
+    assert_non_null(strstr(detail.text, "device_add: device"));
+    tk_store_class c = {.name = ""};
+    assert_int_equal(tk_store_class_add(store, &c, NULL, NULL, &detail),
+                     TK_ERR_STORE_CONSTRAINT);
+    int64_t comp = add_component(store, "tc-constraint");
+    tk_store_version v = {.component = comp, .sequence = 1,
+                          .digest = (tk_view){NULL, 0},
+                          .envelope = bytes("e")};
+    assert_int_equal(tk_store_version_add(store, &v, NULL, NULL, &detail),
+                     TK_ERR_STORE_CONSTRAINT);
+    tk_store_key k = {.device_id = add_device(store, "ueid-k", 0),
+                      .use = (tk_store_key_use)3, .kid = bytes("kid"),
+                      .cose_key = bytes("key")};
+    assert_int_equal(tk_store_key_add(store, &k, NULL, NULL, &detail),
+                     TK_ERR_STORE_CONSTRAINT);
+    assert_int_equal(tk_store_device_add(store, NULL, NULL, NULL, &detail),
+                     TK_ERR_INVALID_ARG);
+    assert_non_null(strstr(detail.text, "device_add: invalid argument"));
+    tk_store_close(store);
+}
+
+typedef struct observed {
+    unsigned calls;
+    tk_store_op last_op;
+    tk_err last_err;
+} observed;
+
+static void observe(void *ctx, tk_store_op op, tk_err err, uint64_t ns)
+{
+    (void)ns;
+    observed *o = ctx;
+    o->calls++;
+    o->last_op = op;
+    o->last_err = err;
+}
+
+static void stats_and_observer(void **state)
+{
+    (void)state;
+    observed seen = {0};
+    tk_store_options o = test_options();
+    o.observe = observe;
+    o.observe_ctx = &seen;
+    tk_store *store = open_with(&o);
+    /* Opening a new database reads its version, then migrates it. */
+    assert_int_equal(seen.calls, 2);
+    assert_int_equal(seen.last_op, TK_STORE_OP_OPEN);
+    tk_store_close(store);
+    seen.calls = 0;
+    store = open_with(&o);
+    assert_int_equal(seen.calls, 1);
+    add_device(store, "ueid-stats", 0);
+    tk_store_device dup = {.ueid = bytes("ueid-stats")};
+    assert_int_equal(tk_store_device_add(store, &dup, NULL, NULL, NULL),
+                     TK_ERR_STORE_DUPLICATE);
+    assert_int_equal(seen.last_op, TK_STORE_OP_DEVICE_ADD);
+    assert_int_equal(seen.last_err, TK_ERR_STORE_DUPLICATE);
+    tk_store_op_stats stats;
+    tk_store_op_stats_get(store, TK_STORE_OP_DEVICE_ADD, &stats);
+    assert_int_equal(stats.calls, 2);
+    assert_int_equal(stats.errors, 1);
+    assert_int_equal(stats.retries, 0);
+    assert_true(stats.total_ns >= stats.max_ns);
+    assert_true(stats.max_ns > 0);
+    assert_string_equal(tk_store_op_name(TK_STORE_OP_TOKEN_CONSUME),
+                        "token_consume");
+    assert_string_equal(tk_store_op_name(TK_STORE_OP_COUNT), "unknown");
+    tk_store_op_stats_get(store, TK_STORE_OP_COUNT, &stats);
+    assert_int_equal(stats.calls, 0);
+    tk_store_close(store);
+}
+
+/* ---- Crashes and locks held by another process --------------------------- */
+
+typedef struct hold_point {
+    tk_store_op op;
+    int fd; /* write end of the pipe to the parent */
+} hold_point;
+
+/* Tells the parent that the child is inside the transaction of op, then
+ * waits to be killed. */
+static void hold_before_commit(void *ctx, tk_store_op op)
+{
+    hold_point *h = ctx;
+    if (op != h->op)
+        return;
+    char byte = 'h';
+    if (write(h->fd, &byte, 1) != 1)
+        _exit(3);
+    for (;;)
+        pause();
+}
+
+/* Starts a child that opens the store and runs work until it is inside the
+ * write transaction of op, and returns at that point. */
+static pid_t start_holder(tk_store_op op, void (*work)(tk_store *, int64_t),
+                          int64_t arg)
+{
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        /* The holder must not outlive a parent that failed an assertion:
+         * it dies with the parent, and after two minutes in any case. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        alarm(120);
+        close(fds[0]);
+        hold_point h = {op, fds[1]};
+        tk_store_options o = test_options();
+        o.before_commit = hold_before_commit;
+        o.before_commit_ctx = &h;
+        tk_store *store = NULL;
+        if (tk_store_open(backend_uri(), &o, &store, NULL) != TK_OK)
+            _exit(2);
+        work(store, arg);
+        _exit(4);
+    }
+    close(fds[1]);
+    char byte = 0;
+    assert_int_equal(read(fds[0], &byte, 1), 1);
+    assert_int_equal(byte, 'h');
+    close(fds[0]);
+    return pid;
+}
+
+static void kill_holder(pid_t pid)
+{
+    int status = 0;
+    assert_int_equal(kill(pid, SIGKILL), 0);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGKILL);
+}
+
+static void replace_with_two(tk_store *store, int64_t device)
+{
+    tk_store_installed items[] = {
+        {.component_id = bytes("tc-new-1"), .sequence = 2},
+        {.component_id = bytes("tc-new-2"), .sequence = 3},
+    };
+    tk_store_installed_replace(store, device, items, 2, NULL);
+}
+
+static void crash_mid_transaction(void **state)
+{
+    (void)state;
+    tk_store *store = open_store();
+    int64_t device = add_device(store, "ueid-crash", 0);
+    tk_store_installed old = {.component_id = bytes("tc-old"), .sequence = 1};
+    assert_int_equal(tk_store_installed_replace(store, device, &old, 1, NULL),
+                     TK_OK);
+    tk_store_close(store);
+
+    /* The child has deleted the old entry and inserted two new ones when
+     * it is killed, just before COMMIT. */
+    pid_t pid = start_holder(TK_STORE_OP_INSTALLED_REPLACE, replace_with_two,
+                             device);
+    kill_holder(pid);
+
+    store = open_store();
+    tk_store_mem mem = TK_STORE_MEM_INIT;
+    tk_store_installeds list;
+    assert_int_equal(tk_store_installed_list(store, device, NULL, &mem, &list,
+                                             NULL),
+                     TK_OK);
+    assert_int_equal(list.count, 1);
+    assert_true(view_equals(list.items[0].component_id, "tc-old"));
+    /* No lock survives the crash: the next writer goes through. */
+    replace_with_two(store, device);
+    assert_int_equal(tk_store_installed_list(store, device, NULL, &mem, &list,
+                                             NULL),
+                     TK_OK);
+    assert_int_equal(list.count, 2);
+    tk_store_mem_free(&mem);
+    tk_store_close(store);
+    if (!backend_is_pg()) {
+        char result[64];
+        backend_query_text("PRAGMA integrity_check", result, sizeof result);
+        assert_string_equal(result, "ok");
+    }
+}
+
+static void block_device(tk_store *store, int64_t device)
+{
+    tk_store_device d = {.id = device, .name = "held",
+                         .state = TK_STORE_DEVICE_BLOCKED};
+    tk_store_device_update(store, &d, NULL, NULL);
+}
+
+static void busy_lock_timeout(void **state)
+{
+    (void)state;
+    tk_store *store = open_store();
+    int64_t device = add_device(store, "ueid-busy", 0);
+    tk_store_close(store);
+
+    pid_t pid = start_holder(TK_STORE_OP_DEVICE_UPDATE, block_device, device);
+    tk_store_options o = test_options();
+    o.busy_timeout_ms = 100;
+    o.max_retries = 1;
+    store = open_with(&o);
+    tk_store_detail detail;
+    tk_store_device d = {.id = device, .name = "waiting",
+                         .state = TK_STORE_DEVICE_ACTIVE};
+    assert_int_equal(tk_store_device_update(store, &d, NULL, &detail),
+                     TK_ERR_STORE_BUSY);
+    assert_non_null(strstr(detail.text, "after 1 retries"));
+    tk_store_op_stats stats;
+    tk_store_op_stats_get(store, TK_STORE_OP_DEVICE_UPDATE, &stats);
+    assert_int_equal(stats.retries, 1);
+    assert_int_equal(stats.errors, 1);
+    /* Reads are not blocked by the writer. */
+    tk_store_mem mem = TK_STORE_MEM_INIT;
+    tk_store_device got;
+    assert_int_equal(tk_store_device_get(store, device, &mem, &got, NULL),
+                     TK_OK);
+    assert_int_equal(got.state, TK_STORE_DEVICE_ACTIVE);
+    kill_holder(pid);
+    assert_int_equal(tk_store_device_update(store, &d, NULL, &detail), TK_OK);
+    tk_store_mem_free(&mem);
+    tk_store_close(store);
+}
+
+int main(int argc, char **argv)
+{
+    backend_init(argc, argv);
+    const struct CMUnitTest tests[] = {
+#define STORE_TEST(name) cmocka_unit_test_setup(name, fresh_database)
+        STORE_TEST(open_creates_schema),
+        STORE_TEST(open_reopens_existing),
+        STORE_TEST(open_migrates_stepwise),
+        STORE_TEST(open_rejects_newer_schema),
+        STORE_TEST(open_rejects_bad_uri),
+        STORE_TEST(open_reports_connect_failure),
+        STORE_TEST(open_rejects_corrupt_file),
+        STORE_TEST(open_rejects_wrong_password),
+        STORE_TEST(class_crud),
+        STORE_TEST(device_crud),
+        STORE_TEST(device_list_pages),
+        STORE_TEST(key_crud_and_find),
+        STORE_TEST(component_versions),
+        STORE_TEST(version_upload_creates_component),
+        STORE_TEST(policy_rules),
+        STORE_TEST(plan_computes_steps),
+        STORE_TEST(refvals_for_device),
+        STORE_TEST(token_single_use),
+        STORE_TEST(token_constraints),
+        STORE_TEST(session_update_checks_state),
+        STORE_TEST(purge_removes_expired),
+        STORE_TEST(attestation_with_audit),
+        STORE_TEST(installed_state),
+        STORE_TEST(reports_stored_once),
+        STORE_TEST(audit_and_counters),
+        STORE_TEST(summary_counts),
+        STORE_TEST(constraint_codes),
+        STORE_TEST(stats_and_observer),
+        STORE_TEST(crash_mid_transaction),
+        STORE_TEST(busy_lock_timeout),
+#undef STORE_TEST
+    };
+    const char *group = backend_is_pg() ? "store_postgresql" : "store_sqlite";
+    int failed = _cmocka_run_group_tests(group, tests,
+                                         sizeof tests / sizeof tests[0], NULL,
+                                         NULL);
+    backend_cleanup();
+    return failed;
+}
