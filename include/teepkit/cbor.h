@@ -55,11 +55,10 @@ extern "C" {
 
 /*
  * Encoder flag: deterministic encoding (RFC 8949 section 4.2.1). Heads and
- * floats always use preferred serialization; this flag also sorts the
- * entries of every map bytewise by the encoding of their keys (in place,
- * when the map closes), rejects two equal keys in one map with
- * TK_ERR_CBOR_DUP_KEY and rejects indefinite lengths with
- * TK_ERR_CBOR_INDEFINITE.
+ * floats always use preferred serialization. This flag also sorts the
+ * entries of every map bytewise by the encoding of their keys, in place
+ * when the map closes. It rejects two equal keys in one map with
+ * TK_ERR_CBOR_DUP_KEY and indefinite lengths with TK_ERR_CBOR_INDEFINITE.
  */
 #define TK_CBOR_ENC_DETERMINISTIC 0x01u
 
@@ -238,7 +237,7 @@ tk_err tk_cbor_enc_put_raw(tk_cbor_enc *enc, const uint8_t *item, size_t len);
 #define TK_CBOR_CHECK_UTF8 0x02u
 /* Reject heads and floats not in preferred serialization (section 4.1):
  * an argument in a longer form than needed, a float that a shorter width
- * represents exactly. */
+ * represents exactly. Indefinite lengths pass this check. */
 #define TK_CBOR_CHECK_PREFERRED 0x04u
 /* Reject what is not deterministically encoded (section 4.2.1): the
  * preferred checks, indefinite lengths, and map keys not in strictly
@@ -305,7 +304,8 @@ typedef struct tk_cbor_dec_level {
     size_t count;    /* items read so far */
     size_t end;      /* end of input for this level's items */
     size_t key;      /* offset of the current map key */
-    size_t prev_key; /* offset of the previous complete map key */
+    size_t prev_key; /* offset of the previous complete map key, or the
+                        tag number of a tag level */
     size_t prev_len; /* its encoded length */
     uint8_t kind;    /* level kind (cbor_internal.h) */
 } tk_cbor_dec_level;
@@ -449,7 +449,7 @@ tk_err tk_cbor_dec_get_label(tk_cbor_dec *dec, int64_t *label);
 tk_err tk_cbor_dec_skip(tk_cbor_dec *dec, tk_view *raw);
 
 /*
- * Reads a byte string that holds encoded CBOR (a bstr-wrapped item) and
+ * Reads a byte string that contains encoded CBOR (a bstr-wrapped item) and
  * starts *inner over its content with flags and this decoder's depth
  * limit. inner is a separate context: finish it to check the content.
  */
@@ -468,16 +468,17 @@ tk_err tk_cbor_dec_map_find(tk_cbor_dec *dec, int64_t label);
 
 /*
  * Sets *raw to the encoded bytes of the innermost open array or map, from
- * its head to its end (checks the rest of the container on the way).
+ * its head to its end, checking that the rest of the container is
+ * well-formed.
  * TK_ERR_STATE when no container is open.
  */
 tk_err tk_cbor_dec_container_raw(tk_cbor_dec *dec, tk_view *raw);
 
 /*
- * Ends decoding: checks that no error is kept, that the top-level item was
- * read to its end (else TK_ERR_CBOR_NOT_CLOSED; containers whose items have
- * all been read are closed here, as a last next() would) and that no bytes
- * follow it (TK_ERR_CBOR_TRAILING). An empty input gives
+ * Ends decoding. Checks that no error is kept, that the top-level item was
+ * read to its end (else TK_ERR_CBOR_NOT_CLOSED) and that no bytes follow
+ * it (TK_ERR_CBOR_TRAILING). Containers whose items have all been read are
+ * closed here, as a last next() would close them. An empty input gives
  * TK_ERR_CBOR_TRUNCATED. Returns the decoder's first error or TK_OK.
  */
 tk_err tk_cbor_dec_finish(tk_cbor_dec *dec);
@@ -498,17 +499,17 @@ tk_err tk_cbor_validate(const uint8_t *ptr, size_t len, uint32_t flags,
 /* Put each array element and map entry on its own line, indented by two
  * spaces per level. */
 #define TK_CBOR_DIAG_PRETTY 0x0100u
-/* Show a byte string that holds exactly one well-formed array, map or tag
- * (a bstr-wrapped structure, as in COSE and SUIT) as << item >> instead of
- * h'...'. Byte strings holding a scalar stay hex, because short binary
- * values are often well-formed scalars by chance. */
+/* Show a byte string that contains exactly one well-formed array, map or
+ * tag (a bstr-wrapped structure, as in COSE and SUIT) as << item >> instead
+ * of h'...'. Byte strings that contain a scalar stay hex, because short
+ * binary values are often well-formed scalars by chance. */
 #define TK_CBOR_DIAG_EMBEDDED 0x0200u
 
 /*
  * Names an integer map key for a comment in the diagnostic output. path
- * holds the integer keys of the enclosing map entries, outermost first
- * (arrays, tags and embedded byte strings do not add to it; a non-integer
- * enclosing key stops the callback for everything below it). Returns a
+ * contains the integer keys of the enclosing map entries, outermost first.
+ * Arrays, tags and embedded byte strings do not add to it, and below a key
+ * that is not an integer the callback is not called. Returns a
  * name, printed as `key / name /`, or NULL for none. The name must not
  * contain "/" and must stay valid until tk_cbor_diag() returns.
  */
@@ -521,8 +522,8 @@ typedef const char *(*tk_cbor_label_name_fn)(void *ctx, const int64_t *path,
  * single item in in[0..len) to out as a NUL-terminated string.
  *
  * *needed (required) receives the string length without the NUL; when
- * that does not fit in cap the result is TK_ERR_BUFFER_TOO_SMALL and out
- * holds a truncated, still NUL-terminated prefix (if cap > 0). A
+ * that does not fit in cap the result is TK_ERR_BUFFER_TOO_SMALL, and out
+ * contains a truncated, still NUL-terminated prefix (if cap > 0). A
  * malformed input gives the decoder's error, with its offset in
  * *err_off (may be NULL). names (may be NULL) is called for every integer
  * map key, with ctx.

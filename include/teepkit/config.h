@@ -9,18 +9,22 @@
  * truncation.
  *
  * Each library adds its own section below, with the default, the unit and
- * the measured size effect of each switch.
+ * the measured size effect of each switch. The CBOR sizes come from
+ * bench/cbor/run.sh (arm-none-eabi-gcc 12.2, -mcpu=cortex-m4 -mthumb -Os).
  */
 #ifndef TEEPKIT_CONFIG_H
 #define TEEPKIT_CONFIG_H
 
 /* ---- CBOR (lib/cbor) ------------------------------------------------- */
 
+/* NOTE: encode + decode take 8,374 bytes of Cortex-M4 text with every
+ * switch on, above the 6 KiB target (docs/benchmarks.md). */
+
 /*
  * Maximum nesting depth of arrays, maps and tags, counted per tag head and
  * per container, for both the encoder and the decoder (default 16). Each
- * level costs one entry in the level stack of tk_cbor_dec (7 words) and of
- * tk_cbor_enc (4 words). A decoder can lower its own limit with
+ * level adds 64 bytes to tk_cbor_dec on x86-64 (32 on Cortex-M4) and 32
+ * bytes to tk_cbor_enc. A decoder can lower its own limit with
  * tk_cbor_dec_set_max_depth().
  */
 #ifndef TK_CBOR_MAX_DEPTH
@@ -32,7 +36,7 @@
  * fixed-width variants, and the double value of decoded floats. With 0,
  * decoded floats still come out with their raw IEEE 754 bits in
  * tk_cbor_item.value, and the encoder's float calls return
- * TK_ERR_UNSUPPORTED.
+ * TK_ERR_UNSUPPORTED. Saves 268 bytes of Cortex-M4 text (-Os).
  */
 #ifndef TK_CBOR_WITH_FLOAT
 #define TK_CBOR_WITH_FLOAT 1
@@ -42,7 +46,8 @@
  * Validity checks of the decoder (default 1): TK_CBOR_CHECK_DUP_KEYS,
  * TK_CBOR_CHECK_UTF8, TK_CBOR_CHECK_PREFERRED, TK_CBOR_CHECK_DETERMINISTIC
  * and TK_CBOR_CHECK_TAG_CONTENT. With 0, tk_cbor_dec_init() rejects these
- * flags with TK_ERR_UNSUPPORTED. Well-formedness is always checked.
+ * flags with TK_ERR_UNSUPPORTED. Well-formedness is always checked. Saves
+ * 1,160 bytes of Cortex-M4 text (-Os).
  */
 #ifndef TK_CBOR_WITH_CHECKS
 #define TK_CBOR_WITH_CHECKS 1
@@ -51,7 +56,7 @@
 /*
  * Deterministic encoding (default 1): TK_CBOR_ENC_DETERMINISTIC, which
  * sorts map entries in place. With 0, tk_cbor_enc_init() rejects the flag
- * with TK_ERR_UNSUPPORTED.
+ * with TK_ERR_UNSUPPORTED. Saves 482 bytes of Cortex-M4 text (-Os).
  */
 #ifndef TK_CBOR_WITH_SORT
 #define TK_CBOR_WITH_SORT 1

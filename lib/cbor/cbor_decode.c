@@ -438,8 +438,8 @@ static tk_err check_head(tk_cbor_dec *dec, tk_cbor_head head, size_t off)
 TK_CBOR_HOT tk_err read_item(tk_cbor_dec *dec, tk_cbor_item *item, bool wrap,
                              bool checks)
 {
-    /* Locals, read before the first store to *item: its uint8_t fields
-     * may alias the decoder as far as the compiler knows. */
+    /* Locals, read before the first store to *item, because the compiler
+     * must assume that its uint8_t fields may alias the decoder. */
     const uint8_t *buf = dec->buf;
     size_t len = dec->len;
     size_t off = dec->off;
@@ -563,6 +563,8 @@ TK_CBOR_COLD static tk_err next_refused(tk_cbor_dec *dec,
     return dec->err;
 }
 
+/* NOTE: a next() loop over the 299-byte TEEP claims set costs 5,607
+ * instructions at -O2, above the 5,000 target that validate() meets. */
 tk_err tk_cbor_dec_next(tk_cbor_dec *dec, tk_cbor_item *item)
 {
     if (dec == NULL || item == NULL || dec->err != TK_OK)

@@ -149,7 +149,7 @@ static void put_chunked(diag_out *out, const tk_cbor_item *item)
         tk_cbor_head head;
         if (tk_cbor_read_head(s->ptr, s->len, pos, &head) != TK_OK ||
             head.arg > s->len - pos - head.len)
-            break; /* checked by the decoder; cannot happen */
+            break; /* the decoder checked every chunk head */
         if (pos > 0)
             put_str(out, ", ");
         put_string(out, item->type, s->ptr + pos + head.len,
@@ -193,9 +193,9 @@ static bool format_digits(char *text, double v, int precision, int step)
 /*
  * Finds the fewest significant digits that read back to v. The correctly
  * rounded form of each precision is tried first, then its neighbour
- * towards v, which is the shorter one when v is a power of two: the gap
- * below such a value is half the gap above it (2^-24 prints as
- * 5.960464477539063e-8, not ...062e-8).
+ * towards v. The neighbour can be the shorter one when v is a power of
+ * two, because the gap below such a value is half the gap above it:
+ * 2^-24 prints as 5.960464477539063e-8, not ...062e-8.
  */
 static void shortest_digits(char *text, double v)
 {
@@ -404,7 +404,9 @@ static void note_key(diag_state *d, diag_level *map, const tk_cbor_item *item)
         put_key_name(d, map->key);
 }
 
-/* Writes one item (the opening of a container or tag). */
+/* Writes one item (the opening of a container or tag).
+ * NOTE: no encoding indicators (_0 to _3, RFC 8949 section 8.1) are
+ * printed, so a head in a longer form prints like the preferred one. */
 static void put_item(diag_state *d, const tk_cbor_item *item)
 {
     diag_out *out = &d->out;
@@ -469,11 +471,11 @@ static void put_item(diag_state *d, const tk_cbor_item *item)
 }
 
 /*
- * Decides whether the definite byte string item holds exactly one
+ * Decides whether the definite byte string item contains exactly one
  * well-formed array, map or tag that passes the decoder's checks within
  * the nesting that is left, so that it can be shown as << >>. Scalars are
  * left out because most short byte strings (h'00', a key id) are also a
- * well-formed integer or string by chance; bstr-wrapped structures in
+ * well-formed integer or string by chance. The bstr-wrapped structures of
  * COSE and SUIT are always arrays, maps or tags.
  */
 static bool is_embedded(const diag_state *d, const tk_cbor_item *item)

@@ -247,8 +247,8 @@ static tk_err finish_map(tk_cbor_enc *enc, size_t content, uint64_t pairs)
 
 /*
  * Counts one complete item in the innermost container. A definite
- * container that received its last item closes, and so does a tag after
- * its content; each then counts as an item of its own parent.
+ * container closes after its last item, and a tag after its content. Each
+ * then counts as an item of its own parent.
  */
 static tk_err item_done(tk_cbor_enc *enc)
 {
@@ -598,7 +598,12 @@ static tk_err put_float_bits(tk_cbor_enc *enc, unsigned width, uint64_t bits)
     if (err != TK_OK)
         return err;
     uint8_t out[9];
-    out[0] = width == 2 ? 0xf9 : width == 4 ? 0xfa : 0xfb;
+    if (width == 2)
+        out[0] = 0xf9;
+    else if (width == 4)
+        out[0] = 0xfa;
+    else
+        out[0] = 0xfb;
     for (unsigned i = width; i >= 1; i--) {
         out[i] = (uint8_t)bits;
         bits >>= 8;

@@ -5,7 +5,7 @@
  */
 #include <string.h>
 
-/* This file holds the shared copy of the head functions in builds for
+/* This file contains the shared copy of the head functions in builds for
  * size. */
 #define TK_CBOR_DEFINE_HEAD_FUNCTIONS
 #include "cbor_internal.h"
@@ -264,7 +264,7 @@ bool tk_cbor_items_equal(const uint8_t *a, size_t a_len, const uint8_t *b,
         tk_cbor_read_head(b, b_len, 0, &hb) != TK_OK || ha.major != hb.major)
         return false;
     /* Fast path for one-head items, which most keys are. Builds for size
-     * leave it out: the decoders below give the same answer. */
+     * leave it out, because the decoders below return the same result. */
     switch (ha.major) {
     case TK_CBOR_MT_UINT:
     case TK_CBOR_MT_NINT:

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Measures the CBOR library and prints the tables of the "## CBOR" section
+# of docs/benchmarks.md:
+#   1. ns per decode of teepkit, libcbor cbor_load and cbor_stream_decode
+#   2. callgrind instructions per decode (decode_once minus the empty run)
+#   3. text size of lib/cbor for Cortex-M4 (arm-none-eabi-gcc -Os)
+# Usage: bench/cbor/run.sh [BUILD_DIR] [ITERATIONS]
+#   BUILD_DIR   an -O2 build folder (default build-bench-cbor), configured
+#               here with RelWithDebInfo when it has no build.ninja yet
+#   ITERATIONS  decodes per timing (default 200000)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build=${1:-$root/build-bench-cbor}
+iterations=${2:-200000}
+
+if [[ ! -f $build/build.ninja ]]; then
+  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DTK_SANITIZE=OFF -DTK_BUILD_BENCH=ON >/dev/null
+fi
+cmake --build "$build" --target bench_cbor -j2 >/dev/null
+bench=$(find "$build" -name bench_cbor -type f -perm -u+x | head -n 1)
+if [[ -z $bench ]]; then
+  echo "run.sh: bench_cbor was not built (is libcbor installed?)" >&2
+  exit 1
+fi
+
+inputs=(teep_claims_299B suit_example2 teep_query_response)
+decoders=(validate walk strict tree stream)
+
+echo "### Time per decode (ns, $iterations decodes each)"
+echo
+"$bench" --iterations "$iterations"
+echo
+
+# Prints the instructions that callgrind counts inside decode_once().
+count_instructions() {
+  local out
+  out=$(mktemp)
+  valgrind --tool=callgrind --callgrind-out-file="$out" \
+    --toggle-collect=decode_once "$bench" --once "$1" "$2" >/dev/null 2>&1
+  awk '/^(summary|totals):/ {print $2; exit}' "$out"
+  rm -f "$out"
+}
+
+if command -v valgrind >/dev/null; then
+  echo "### Instructions per decode (callgrind, minus the empty run)"
+  echo
+  printf '| input | %s |\n' "$(IFS='|'; echo "${decoders[*]}" | sed 's/|/ | /g')"
+  printf '|---|%s\n' "$(printf -- '---:|%.0s' "${decoders[@]}")"
+  for input in "${inputs[@]}"; do
+    base=$(count_instructions none "$input")
+    row="| $input |"
+    for d in "${decoders[@]}"; do
+      row+=" $(( $(count_instructions "$d" "$input") - base )) |"
+    done
+    echo "$row"
+  done
+  echo
+fi
+
+# Prints the total text size of lib/cbor sources $1... for Cortex-M4 with
+# the extra compiler flags in $extra.
+arm_text() {
+  local dir
+  dir=$(mktemp -d)
+  for src in "$@"; do
+    arm-none-eabi-gcc -std=c11 -mcpu=cortex-m4 -mthumb -Os -ffunction-sections \
+      -fdata-sections $extra -I"$root/include" -I"$root/lib/cbor" \
+      -c "$root/lib/cbor/$src" -o "$dir/${src%.c}.o"
+  done
+  arm-none-eabi-size -t "$dir"/*.o | awk 'END {print $1}'
+  rm -rf "$dir"
+}
+
+if command -v arm-none-eabi-gcc >/dev/null; then
+  core=(cbor_decode.c cbor_encode.c cbor_float.c cbor_util.c)
+  echo "### Cortex-M4 text (arm-none-eabi-gcc $(arm-none-eabi-gcc -dumpversion)," \
+    "-mcpu=cortex-m4 -mthumb -Os -ffunction-sections -fdata-sections)"
+  echo
+  echo "| build | text bytes |"
+  echo "|---|---:|"
+  extra=""
+  echo "| encode + decode, all switches on | $(arm_text "${core[@]}") |"
+  for file in "${core[@]}"; do
+    echo "| $file | $(arm_text "$file") |"
+  done
+  extra="-DTK_CBOR_WITH_FLOAT=0"
+  echo "| TK_CBOR_WITH_FLOAT=0 | $(arm_text "${core[@]}") |"
+  extra="-DTK_CBOR_WITH_CHECKS=0"
+  echo "| TK_CBOR_WITH_CHECKS=0 | $(arm_text "${core[@]}") |"
+  extra="-DTK_CBOR_WITH_SORT=0"
+  echo "| TK_CBOR_WITH_SORT=0 | $(arm_text "${core[@]}") |"
+  extra="-DTK_CBOR_WITH_FLOAT=0 -DTK_CBOR_WITH_CHECKS=0 -DTK_CBOR_WITH_SORT=0"
+  echo "| all three switches 0 | $(arm_text "${core[@]}") |"
+  extra=""
+  echo "| cbor_diag.c (host only) | $(arm_text cbor_diag.c) |"
+fi
