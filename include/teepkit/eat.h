@@ -59,6 +59,11 @@ extern "C" {
 #ifndef TK_EAT_MAX_CLAIMS
 #define TK_EAT_MAX_CLAIMS 48
 #endif
+/* Keys of one map that have no presence bit (unknown claims, text keys,
+ * submodule names, sueids labels), for duplicate detection. */
+#ifndef TK_EAT_MAX_UNKNOWN_KEYS
+#define TK_EAT_MAX_UNKNOWN_KEYS 16
+#endif
 /* Nesting of claims sets inside submods (1 = submodules may not contain
  * further submodules). */
 #ifndef TK_EAT_MAX_SUBMOD_DEPTH

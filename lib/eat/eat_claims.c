@@ -4,9 +4,13 @@
  *
  * The pull decoder keeps the first error with its offset, so each claim
  * parser below reads what it expects, records a semantic problem with
- * tk_cbor_dec_fail() and returns; the loop stops at the first error.
- * Duplicate keys in every map are rejected by the decoder itself
- * (TK_CBOR_CHECK_DUP_KEYS), which compares keys as data items.
+ * tk_cbor_dec_fail() and returns. The loop stops at the first error.
+ *
+ * Duplicate keys are rejected in every map. The maps this file parses
+ * (the claims sets, cnf, location, sueids, submods) track their own keys,
+ * which costs a comparison of integers or short strings per key. Values
+ * kept raw or skipped are checked with tk_cbor_validate() and
+ * TK_CBOR_CHECK_DUP_KEYS when they are containers.
  */
 #include <string.h>
 
@@ -80,6 +84,100 @@ static tk_cbor_type peek_type(claims_ctx *ctx)
     return item.type;
 }
 
+/* Keys of one map, for duplicate detection: integers, or text strings
+ * when text.ptr is set. */
+typedef struct key_table {
+    size_t count;
+    struct {
+        int64_t num;
+        tk_view text;
+    } keys[TK_EAT_MAX_UNKNOWN_KEYS];
+} key_table;
+
+/* Adds a key to table; fails with TK_ERR_EAT_DUPLICATE_CLAIM when it is
+ * already there and TK_ERR_EAT_TOO_MANY when the table is full. */
+static tk_err add_key(claims_ctx *ctx, key_table *table, int64_t num,
+                      tk_view text)
+{
+    for (size_t i = 0; i < table->count; i++) {
+        if (text.ptr == NULL) {
+            if (table->keys[i].text.ptr == NULL && table->keys[i].num == num)
+                return tk_cbor_dec_fail(ctx->dec,
+                                        TK_ERR_EAT_DUPLICATE_CLAIM);
+        } else if (table->keys[i].text.ptr != NULL &&
+                   tk_eat_view_equal(table->keys[i].text, text)) {
+            return tk_cbor_dec_fail(ctx->dec, TK_ERR_EAT_DUPLICATE_CLAIM);
+        }
+    }
+    if (table->count == TK_EAT_MAX_UNKNOWN_KEYS)
+        return tk_cbor_dec_fail(ctx->dec, TK_ERR_EAT_TOO_MANY);
+    table->keys[table->count].num = num;
+    table->keys[table->count].text = text;
+    table->count++;
+    return TK_OK;
+}
+
+/*
+ * Reads a map key: an integer within int64_t into *num, or a text string
+ * into *text (then text->ptr is set). Other keys fail with
+ * TK_ERR_EAT_MALFORMED, because claim keys are integers or text
+ * (RFC 8392 section 3).
+ */
+static tk_err get_key(claims_ctx *ctx, int64_t *num, tk_view *text)
+{
+    tk_cbor_item item;
+    *num = 0;
+    *text = (tk_view){NULL, 0};
+    tk_err err = tk_cbor_dec_next(ctx->dec, &item);
+    if (err != TK_OK)
+        return err;
+    if (item.type == TK_CBOR_UINT && item.value <= (uint64_t)INT64_MAX) {
+        *num = (int64_t)item.value;
+        return TK_OK;
+    }
+    if (item.type == TK_CBOR_NINT && item.value <= (uint64_t)INT64_MAX) {
+        *num = -1 - (int64_t)item.value;
+        return TK_OK;
+    }
+    if (item.type == TK_CBOR_TSTR &&
+        (item.flags & TK_CBOR_ITEM_INDEFINITE) == 0) {
+        /* An empty text key still needs a non-NULL pointer here. */
+        *text = (tk_view){item.str.ptr != NULL ? item.str.ptr : ctx->buf,
+                          item.str.len};
+        return TK_OK;
+    }
+    return tk_cbor_dec_fail(ctx->dec, TK_ERR_EAT_MALFORMED);
+}
+
+/* Checks a value that is kept raw or skipped: a container must hold no
+ * duplicate map keys anywhere inside. */
+static tk_err check_raw(claims_ctx *ctx, tk_view raw)
+{
+    if (raw.len == 0)
+        return tk_cbor_dec_error(ctx->dec);
+    unsigned major = raw.ptr[0] >> 5;
+    if (major < 4)
+        return TK_OK;
+    size_t offset = 0;
+    tk_err err = tk_cbor_validate(raw.ptr, raw.len, TK_CBOR_CHECK_DUP_KEYS,
+                                  &offset);
+    if (err != TK_OK)
+        return tk_cbor_dec_fail(ctx->dec, tk_eat_map_cbor_error(err));
+    return TK_OK;
+}
+
+/* Skips one value, checking it as check_raw() does; *raw (may be NULL)
+ * receives its encoding. */
+static tk_err skip_checked(claims_ctx *ctx, tk_view *raw)
+{
+    tk_view value = {NULL, 0};
+    if (tk_cbor_dec_skip(ctx->dec, &value) != TK_OK)
+        return tk_cbor_dec_error(ctx->dec);
+    if (raw != NULL)
+        *raw = value;
+    return check_raw(ctx, value);
+}
+
 /* Reads a byte string of min..max bytes. */
 static tk_err get_bstr_sized(claims_ctx *ctx, size_t min, size_t max,
                              tk_view *out)
@@ -145,21 +243,25 @@ static tk_err get_cnf(claims_ctx *ctx, tk_eat_claims *claims)
 {
     tk_cbor_dec *dec = ctx->dec;
     unsigned methods = 0;
+    key_table keys;
+    keys.count = 0;
     tk_cbor_dec_enter_map(dec, NULL);
     while (tk_cbor_dec_more(dec)) {
         int64_t label;
-        if (tk_cbor_dec_get_label(dec, &label) != TK_OK)
+        tk_view text;
+        if (get_key(ctx, &label, &text) != TK_OK ||
+            add_key(ctx, &keys, label, text) != TK_OK)
             break;
-        if (label == TK_EAT_CNF_KID) {
+        if (text.ptr == NULL && label == TK_EAT_CNF_KID) {
             tk_cbor_dec_get_bstr(dec, &claims->cnf);
-        } else if (label == TK_EAT_CNF_COSE_KEY) {
+        } else if (text.ptr == NULL && label == TK_EAT_CNF_COSE_KEY) {
             if (peek_type(ctx) != TK_CBOR_MAP)
                 return bad_claim(ctx);
-            tk_cbor_dec_skip(dec, &claims->cnf);
-        } else if (label == TK_EAT_CNF_ENCRYPTED_KEY) {
-            tk_cbor_dec_skip(dec, &claims->cnf);
+            skip_checked(ctx, &claims->cnf);
+        } else if (text.ptr == NULL && label == TK_EAT_CNF_ENCRYPTED_KEY) {
+            skip_checked(ctx, &claims->cnf);
         } else {
-            tk_cbor_dec_skip(dec, NULL);
+            skip_checked(ctx, NULL);
             continue;
         }
         claims->cnf_kind = (tk_eat_cnf_kind)label;
@@ -230,7 +332,7 @@ static tk_err get_format_list(claims_ctx *ctx, tk_eat_format_entry *entries,
         if (entry->wrapped)
             tk_cbor_dec_get_bstr(dec, &entry->content);
         else
-            tk_cbor_dec_skip(dec, &entry->content);
+            skip_checked(ctx, &entry->content);
         if (tk_cbor_dec_more(dec))
             return bad_claim(ctx);
         if (tk_cbor_dec_exit(dec) != TK_OK)
@@ -263,10 +365,13 @@ static tk_err get_location(claims_ctx *ctx, tk_view *raw)
     tk_cbor_dec_enter_map(dec, NULL);
     while (tk_cbor_dec_more(dec)) {
         int64_t label;
-        if (tk_cbor_dec_get_label(dec, &label) != TK_OK)
+        tk_view text;
+        if (get_key(ctx, &label, &text) != TK_OK)
             break;
-        if (label < 1 || label > 9)
+        if (text.ptr != NULL || label < 1 || label > 9)
             return bad_claim(ctx);
+        if ((seen & (1u << label)) != 0)
+            return tk_cbor_dec_fail(dec, TK_ERR_EAT_DUPLICATE_CLAIM);
         seen |= 1u << label;
         if (skip_number(ctx) != TK_OK)
             break;
@@ -304,9 +409,18 @@ static tk_err get_sueids(claims_ctx *ctx, tk_view *raw)
     size_t start = tk_cbor_dec_offset(dec);
     size_t count = 0;
     tk_view value;
+    key_table keys;
+    keys.count = 0;
     tk_cbor_dec_enter_map(dec, NULL);
     while (tk_cbor_dec_more(dec)) {
-        tk_cbor_dec_get_tstr(dec, &value);
+        int64_t num;
+        tk_view name;
+        if (get_key(ctx, &num, &name) != TK_OK)
+            break;
+        if (name.ptr == NULL)
+            return bad_claim(ctx);
+        if (add_key(ctx, &keys, 0, name) != TK_OK)
+            break;
         if (get_bstr_sized(ctx, TK_EAT_UEID_MIN, TK_EAT_UEID_MAX, &value) !=
             TK_OK)
             break;
@@ -427,10 +541,17 @@ static tk_err get_submods(claims_ctx *ctx, tk_eat_claims *claims,
     tk_cbor_dec *dec = ctx->dec;
     size_t start = tk_cbor_dec_offset(dec);
     size_t count = 0;
-    tk_view name;
+    key_table names;
+    names.count = 0;
     tk_cbor_dec_enter_map(dec, NULL);
     while (tk_cbor_dec_more(dec)) {
-        if (tk_cbor_dec_get_tstr(dec, &name) != TK_OK)
+        int64_t num;
+        tk_view name;
+        if (get_key(ctx, &num, &name) != TK_OK)
+            break;
+        if (name.ptr == NULL)
+            return bad_claim(ctx);
+        if (add_key(ctx, &names, 0, name) != TK_OK)
             break;
         switch (peek_type(ctx)) {
         case TK_CBOR_MAP:
@@ -581,7 +702,7 @@ static uint32_t decode_claim(claims_ctx *ctx, tk_eat_claims *claims,
         get_uint_max(ctx, 5, &claims->intuse);
         return TK_EAT_HAS_INTUSE;
     default:
-        tk_cbor_dec_skip(dec, NULL);
+        skip_checked(ctx, NULL);
         claims->unknown_count++;
         return 0;
     }
@@ -590,8 +711,8 @@ static uint32_t decode_claim(claims_ctx *ctx, tk_eat_claims *claims,
 /*
  * Decodes one claims map at the decoder's position into claims. Integer
  * keys are claims; text keys (private claims of JSON origin) are skipped.
- * A key seen twice is also caught here, so duplicates are rejected even
- * where two encodings of one key could pass a bytewise comparison.
+ * Known claims are tracked by their presence bits, other keys in a key
+ * table, so a key given twice is rejected even in two encodings.
  */
 static tk_err decode_claims_map(claims_ctx *ctx, tk_eat_claims *claims,
                                 unsigned depth)
@@ -599,25 +720,28 @@ static tk_err decode_claims_map(claims_ctx *ctx, tk_eat_claims *claims,
     tk_cbor_dec *dec = ctx->dec;
     uint32_t seen = 0;
     size_t entries = 0;
+    key_table others;
+    others.count = 0;
     memset(claims, 0, sizeof(*claims));
     tk_cbor_dec_enter_map(dec, NULL);
     while (tk_cbor_dec_more(dec)) {
         if (++entries > TK_EAT_MAX_CLAIMS)
             return tk_cbor_dec_fail(dec, TK_ERR_EAT_TOO_MANY);
-        tk_cbor_type type = peek_type(ctx);
-        if (type == TK_CBOR_TSTR) {
-            tk_cbor_dec_skip(dec, NULL);
-            tk_cbor_dec_skip(dec, NULL);
+        int64_t key;
+        tk_view text;
+        if (get_key(ctx, &key, &text) != TK_OK)
+            break;
+        if (text.ptr != NULL) {
+            if (add_key(ctx, &others, 0, text) != TK_OK)
+                break;
+            skip_checked(ctx, NULL);
             claims->unknown_count++;
             continue;
         }
-        if (type != TK_CBOR_UINT && type != TK_CBOR_NINT)
-            return tk_cbor_dec_fail(dec, TK_ERR_EAT_MALFORMED);
-        int64_t key;
-        if (tk_cbor_dec_get_label(dec, &key) != TK_OK)
-            break;
         uint32_t bit = decode_claim(ctx, claims, key, depth);
         if (tk_cbor_dec_error(dec) != TK_OK)
+            break;
+        if (bit == 0 && add_key(ctx, &others, key, text) != TK_OK)
             break;
         if ((seen & bit) != 0)
             return tk_cbor_dec_fail(dec, TK_ERR_EAT_DUPLICATE_CLAIM);
@@ -673,7 +797,7 @@ tk_err tk_eat_decode_claims(const uint8_t *buf, size_t len, uint32_t flags,
     tk_cbor_dec dec;
     tk_eat_claims nested;
     claims_ctx ctx = {&dec, buf, flags, &nested};
-    uint32_t cflags = TK_CBOR_CHECK_DUP_KEYS | TK_CBOR_CHECK_UTF8;
+    uint32_t cflags = TK_CBOR_CHECK_UTF8;
     if ((flags & TK_EAT_PROFILE_TEEP) != 0)
         cflags |= TK_CBOR_CHECK_PREFERRED;
     if (err == TK_OK) {

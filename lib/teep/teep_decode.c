@@ -3,11 +3,14 @@
  *
  * The CBOR pull decoder keeps the first error with its offset. Each value
  * parser reads what the CDDL requires, records a semantic problem with
- * tk_cbor_dec_fail() and returns; the option loop stops at the first
- * error. Duplicate keys in every map inside the message are rejected by
- * the decoder (TK_CBOR_CHECK_DUP_KEYS); the option loop also tracks labels
- * itself, so a duplicate label is caught even where two encodings of one
- * integer would pass a bytewise comparison.
+ * tk_cbor_dec_fail() and returns. The option loop stops at the first
+ * error.
+ *
+ * Duplicate keys are rejected in every map inside the message. The maps
+ * parsed here (the options map and requested-tc-info) track their own
+ * labels as integers, so two encodings of one label are caught too.
+ * Maps kept raw or skipped (tc-list entries, unknown option values) are
+ * checked with tk_cbor_validate() and TK_CBOR_CHECK_DUP_KEYS.
  */
 #include <string.h>
 
@@ -115,6 +118,45 @@ static tk_cbor_type peek_type(teep_dec *d)
     if (tk_cbor_dec_peek(d->cbor, &item) != TK_OK)
         return TK_CBOR_UNDEFINED;
     return item.type;
+}
+
+/* Checks a value kept raw or skipped: a container must hold no duplicate
+ * map keys anywhere inside. */
+static tk_err check_raw(teep_dec *d, tk_view raw)
+{
+    if (raw.len == 0 || (raw.ptr[0] >> 5) < 4)
+        return tk_cbor_dec_error(d->cbor);
+    tk_err err = tk_cbor_validate(raw.ptr, raw.len, TK_CBOR_CHECK_DUP_KEYS,
+                                  NULL);
+    if (err != TK_OK)
+        return tk_cbor_dec_fail(d->cbor, map_error(err));
+    return TK_OK;
+}
+
+/* Skips one value, checking it as check_raw() does; *raw (may be NULL)
+ * receives its encoding. */
+static tk_err skip_checked(teep_dec *d, tk_view *raw)
+{
+    tk_view value = {NULL, 0};
+    if (tk_cbor_dec_skip(d->cbor, &value) != TK_OK)
+        return tk_cbor_dec_error(d->cbor);
+    if (raw != NULL)
+        *raw = value;
+    return check_raw(d, value);
+}
+
+/* Reads a map key that must be an unsigned integer (TEEP labels). */
+static tk_err get_label(teep_dec *d, uint64_t *label)
+{
+    tk_cbor_item item;
+    *label = 0;
+    tk_err err = tk_cbor_dec_next(d->cbor, &item);
+    if (err != TK_OK)
+        return err;
+    if (item.type != TK_CBOR_UINT)
+        return tk_cbor_dec_fail(d->cbor, TK_ERR_TEEP_BAD_LABEL);
+    *label = item.value;
+    return TK_OK;
 }
 
 static tk_err get_bstr_sized(teep_dec *d, size_t min, size_t max,
@@ -288,8 +330,7 @@ static tk_err get_tc_list(teep_dec *d)
             return too_many(d);
         if (peek_type(d) != TK_CBOR_MAP)
             return bad_option(d);
-        if (tk_cbor_dec_skip(d->cbor, &msg->tc_list[msg->tc_count]) !=
-            TK_OK)
+        if (skip_checked(d, &msg->tc_list[msg->tc_count]) != TK_OK)
             return tk_cbor_dec_error(d->cbor);
         msg->tc_count++;
     }
@@ -300,12 +341,21 @@ static tk_err get_tc_list(teep_dec *d)
 static tk_err get_requested_tc(teep_dec *d, tk_teep_requested_tc *tc)
 {
     bool has_id = false;
+    uint64_t labels[TK_TEEP_MAX_OPTIONS];
+    size_t label_count = 0;
     memset(tc, 0, sizeof(*tc));
     tk_cbor_dec_enter_map(d->cbor, NULL);
     while (tk_cbor_dec_more(d->cbor)) {
-        uint64_t label;
-        if (tk_cbor_dec_get_uint(d->cbor, &label) != TK_OK)
-            return tk_cbor_dec_fail(d->cbor, TK_ERR_TEEP_BAD_LABEL);
+        uint64_t label = 0;
+        if (get_label(d, &label) != TK_OK)
+            return tk_cbor_dec_error(d->cbor);
+        for (size_t i = 0; i < label_count; i++)
+            if (labels[i] == label)
+                return tk_cbor_dec_fail(d->cbor,
+                                        TK_ERR_TEEP_DUPLICATE_OPTION);
+        if (label_count == TK_TEEP_MAX_OPTIONS)
+            return too_many(d);
+        labels[label_count++] = label;
         if (label == TK_TEEP_LABEL_COMPONENT_ID) {
             get_component_id(d, &tc->component_id);
             has_id = true;
@@ -316,7 +366,7 @@ static tk_err get_requested_tc(teep_dec *d, tk_teep_requested_tc *tc)
             tk_cbor_dec_get_bool(d->cbor, &tc->have_binary);
             tc->has_have_binary = true;
         } else {
-            tk_cbor_dec_skip(d->cbor, NULL);
+            skip_checked(d, NULL);
         }
         if (tk_cbor_dec_error(d->cbor) != TK_OK)
             return tk_cbor_dec_error(d->cbor);
@@ -406,7 +456,7 @@ static tk_err get_option(teep_dec *d, uint64_t label)
     case TK_TEEP_LABEL_SUPPORTED_PROFILES:
         return get_profile_list(d);
     default:
-        return tk_cbor_dec_skip(d->cbor, NULL);
+        return skip_checked(d, NULL);
     }
 }
 
@@ -427,9 +477,7 @@ static tk_err get_options(teep_dec *d, uint32_t allowed)
         uint64_t label;
         if (++entries > TK_TEEP_MAX_OPTIONS)
             return too_many(d);
-        if (peek_type(d) != TK_CBOR_UINT)
-            return tk_cbor_dec_fail(d->cbor, TK_ERR_TEEP_BAD_LABEL);
-        if (tk_cbor_dec_get_uint(d->cbor, &label) != TK_OK)
+        if (get_label(d, &label) != TK_OK)
             return tk_cbor_dec_error(d->cbor);
         if (label < 32) {
             if ((seen & (1u << label)) != 0)
@@ -448,7 +496,7 @@ static tk_err get_options(teep_dec *d, uint32_t allowed)
                 return tk_cbor_dec_error(d->cbor);
             d->msg->present |= 1u << label;
         } else {
-            if (tk_cbor_dec_skip(d->cbor, NULL) != TK_OK)
+            if (skip_checked(d, NULL) != TK_OK)
                 return tk_cbor_dec_error(d->cbor);
             d->msg->unknown_count++;
         }
@@ -530,8 +578,7 @@ tk_err tk_teep_decode(const uint8_t *buf, size_t len, tk_teep_message *msg,
     /* The frame: an array starting with an unsigned type and a map. */
     tk_cbor_dec cbor;
     teep_dec d = {&cbor, buf, msg};
-    tk_cbor_dec_init(&cbor, buf, len,
-                     TK_CBOR_CHECK_DUP_KEYS | TK_CBOR_CHECK_UTF8);
+    tk_cbor_dec_init(&cbor, buf, len, TK_CBOR_CHECK_UTF8);
     if (peek_type(&d) != TK_CBOR_ARRAY)
         tk_cbor_dec_fail(&cbor, TK_ERR_TEEP_MALFORMED);
     tk_cbor_dec_enter_array(&cbor, NULL);

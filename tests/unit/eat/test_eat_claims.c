@@ -353,6 +353,16 @@ static void duplicate_claims_rejected(void **state)
                      TK_ERR_EAT_DUPLICATE_CLAIM);
     assert_int_equal(decode_hex("A108A2034101034102", 0),
                      TK_ERR_EAT_DUPLICATE_CLAIM);
+    /* Inside the value of an unknown claim, of a manifests entry, in the
+     * names of submods and in location. */
+    assert_int_equal(decode_hex("A1190FA0A201010102", 0),
+                     TK_ERR_EAT_DUPLICATE_CLAIM);
+    assert_int_equal(decode_hex("A119011081821818A201010102", 0),
+                     TK_ERR_EAT_DUPLICATE_CLAIM);
+    assert_int_equal(decode_hex("A119010AA26161A0 6161A0", 0),
+                     TK_ERR_EAT_DUPLICATE_CLAIM);
+    assert_int_equal(decode_hex("A1190108A3010002000100", 0),
+                     TK_ERR_EAT_DUPLICATE_CLAIM);
     /* Text keys too. */
     assert_int_equal(decode_hex("A261780161780 2", 0),
                      TK_ERR_EAT_DUPLICATE_CLAIM);

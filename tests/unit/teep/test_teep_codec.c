@@ -283,6 +283,12 @@ static void duplicate_option_rejected(void **state)
     /* An unknown label twice is a duplicate too. */
     assert_int_equal(decode_hex("8205A2181E01181E02", &msg),
                      TK_ERR_TEEP_DUPLICATE_OPTION);
+    /* A duplicate key inside a tc-list entry and inside the value of an
+     * unknown option. */
+    assert_int_equal(decode_hex("8202A10881A2008000 80", &msg),
+                     TK_ERR_TEEP_DUPLICATE_OPTION);
+    assert_int_equal(decode_hex("8205A1181EA201010102", &msg),
+                     TK_ERR_TEEP_DUPLICATE_OPTION);
     /* A duplicate key inside a requested-tc-info map. */
     assert_int_equal(decode_hex("8202A10E81A21081410110814101", &msg),
                      TK_ERR_TEEP_DUPLICATE_OPTION);
