@@ -59,6 +59,8 @@ extern "C" {
  * entries of every map bytewise by the encoding of their keys, in place
  * when the map closes. It rejects two equal keys in one map with
  * TK_ERR_CBOR_DUP_KEY and indefinite lengths with TK_ERR_CBOR_INDEFINITE.
+ * Sorting needs the map's bytes, so a map that does not fit in the buffer
+ * is neither sorted nor checked for duplicates; the size is still right.
  */
 #define TK_CBOR_ENC_DETERMINISTIC 0x01u
 
