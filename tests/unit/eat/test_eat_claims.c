@@ -480,6 +480,47 @@ static void truncation_fails_cleanly(void **state)
     free(buf);
 }
 
+static uint32_t next_random(uint32_t *seed)
+{
+    *seed = *seed * 1103515245u + 12345u;
+    return *seed >> 8;
+}
+
+/* Mutates the benchmark claims set 20000 times and decodes each result
+ * with and without the profile: nothing may crash (ASan), and whatever
+ * decodes must encode again. */
+static void mutations_never_crash(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *buf = tk_test_read_hex(
+        tk_test_vector("eat/bench_teep_claims_299B.hex"), &len);
+    uint32_t seed = 7;
+    for (int round = 0; round < 20000; round++) {
+        uint8_t *copy = malloc(len + 1);
+        size_t n = len;
+        memcpy(copy, buf, n);
+        size_t at = next_random(&seed) % n;
+        if (round % 2 == 0) {
+            copy[at] = (uint8_t)next_random(&seed);
+        } else {
+            memmove(copy + at, copy + at + 1, n - at - 1);
+            n--;
+        }
+        tk_eat_claims c;
+        uint32_t flags = round % 4 < 2 ? TK_EAT_PROFILE_TEEP : 0;
+        if (tk_eat_decode_claims(copy, n, flags, &c, NULL) == TK_OK) {
+            uint8_t out[1024];
+            size_t out_len = 0;
+            tk_err err = tk_eat_encode_claims(&c, out, sizeof(out),
+                                              &out_len);
+            assert_true(err == TK_OK || err == TK_ERR_EAT_BAD_CLAIM);
+        }
+        free(copy);
+    }
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -498,6 +539,7 @@ int main(void)
         cmocka_unit_test(malformed_claims),
         cmocka_unit_test(submodule_nesting_limited),
         cmocka_unit_test(truncation_fails_cleanly),
+        cmocka_unit_test(mutations_never_crash),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

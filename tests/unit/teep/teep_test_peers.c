@@ -300,18 +300,21 @@ size_t peers_component_id(const char *name, uint8_t *buf, size_t cap)
     return len;
 }
 
-void agent_peer_install(agent_peer *p, const char *name, uint64_t sequence)
+bool agent_peer_install(agent_peer *p, const char *name, uint64_t sequence)
 {
     for (size_t i = 0; i < p->component_count; i++) {
         if (strcmp(p->components[i].name, name) == 0) {
             p->components[i].sequence = sequence;
-            return;
+            return true;
         }
     }
+    if (p->component_count == PEERS_MAX_COMPONENTS)
+        return false;
     peer_component *c = &p->components[p->component_count++];
     snprintf(c->name, sizeof(c->name), "%s", name);
     c->sequence = sequence;
-    c->id_len = peers_component_id(name, c->id, sizeof(c->id));
+    c->id_len = peers_component_id(c->name, c->id, sizeof(c->id));
+    return true;
 }
 
 uint64_t agent_peer_sequence(const agent_peer *p, const char *name)
@@ -395,7 +398,7 @@ static tk_err agent_process(void *ctx, tk_view envelope, tk_view token,
     uint64_t sequence = strtoull(colon + 1, NULL, 10);
     bool ok = sequence > agent_peer_sequence(p, text);
     if (ok)
-        agent_peer_install(p, text, sequence);
+        ok = agent_peer_install(p, text, sequence);
     tk_view nonce = p->wrong_report_nonce ? view_of(wrong, sizeof(wrong))
                                           : token;
     tk_err err = write_report(nonce, text, ok, report, cap, report_len);

@@ -103,8 +103,9 @@ void tam_peer_init(tam_peer *p, const tk_alg *tam_algs, size_t count);
 /* Sets up an agent whose signers have the algorithms agent_algs. */
 void agent_peer_init(agent_peer *p, const tk_alg *agent_algs, size_t count);
 
-/* Adds an installed component name with sequence to the agent. */
-void agent_peer_install(agent_peer *p, const char *name, uint64_t sequence);
+/* Adds an installed component name with sequence to the agent, or sets
+ * its sequence. Returns false when the inventory is full. */
+bool agent_peer_install(agent_peer *p, const char *name, uint64_t sequence);
 
 /* Returns the installed sequence of name, or 0. */
 uint64_t agent_peer_sequence(const agent_peer *p, const char *name);

@@ -1028,6 +1028,97 @@ static void tokenless_update_replay(void **state)
     free(p);
 }
 
+static uint32_t next_random(uint32_t *seed)
+{
+    *seed = *seed * 1103515245u + 12345u;
+    return *seed >> 8;
+}
+
+/* Changes, removes or inserts one byte of buf (length *len, capacity at
+ * least *len + 1). */
+static void mutate(uint8_t *buf, size_t *len, uint32_t *seed)
+{
+    size_t at = next_random(seed) % *len;
+    switch (next_random(seed) % 3) {
+    case 0:
+        buf[at] = (uint8_t)next_random(seed);
+        break;
+    case 1:
+        memmove(buf + at, buf + at + 1, *len - at - 1);
+        (*len)--;
+        break;
+    default:
+        memmove(buf + at + 1, buf + at, *len - at);
+        buf[at] = (uint8_t)next_random(seed);
+        (*len)++;
+        break;
+    }
+}
+
+/*
+ * Validly signed but mutated QueryResponses and Updates: the handlers
+ * must never crash, the TAM must send manifests only to an affirmed
+ * agent, and the agent must leave its state alone unless it accepted.
+ */
+static void signed_mutations_handled(void **state)
+{
+    (void)state;
+    pair *p = new_pair();
+    policy_sends(p, "app:1", NULL);
+    tam_starts(p);
+    assert_int_equal(agent_handles(p), TK_OK);
+    tk_teep_message response;
+    peers_open(p->to_tam, p->to_tam_len, &response);
+    tk_teep_tam_session session = p->tam.sessions[0];
+
+    /* Re-encode the decoded QueryResponse to get its payload bytes. */
+    uint8_t payload[PEERS_BUF];
+    size_t payload_len = 0;
+    assert_int_equal(tk_teep_encode(&response, payload, sizeof(payload),
+                                    &payload_len),
+                     TK_OK);
+    uint32_t seed = 3;
+    for (int round = 0; round < 600; round++) {
+        uint8_t mutated[PEERS_BUF];
+        size_t len = payload_len;
+        memcpy(mutated, payload, len);
+        mutate(mutated, &len, &seed);
+        p->to_tam_len = peers_sign(&p->agent.signers[0], mutated, len,
+                                   p->to_tam, sizeof(p->to_tam));
+        p->tam.sessions[0] = session;
+        p->tam.session_count = 1;
+        tam_handles(p);
+        if (p->tam_res.manifests_sent > 0)
+            assert_int_equal(p->tam_res.attestation,
+                             TK_EAT_STATUS_AFFIRMING);
+    }
+
+    /* A fresh exchange up to the Update, then mutated Updates. */
+    p->tam.session_count = 0;
+    run_to_update(p);
+    tk_teep_message update;
+    peers_open(p->to_agent, p->to_agent_len, &update);
+    assert_int_equal(tk_teep_encode(&update, payload, sizeof(payload),
+                                    &payload_len),
+                     TK_OK);
+    tk_teep_agent_state waiting = p->agent.state;
+    for (int round = 0; round < 600; round++) {
+        uint8_t mutated[PEERS_BUF];
+        size_t len = payload_len;
+        memcpy(mutated, payload, len);
+        mutate(mutated, &len, &seed);
+        p->to_agent_len = peers_sign(&p->tam.signers[0], mutated, len,
+                                     p->to_agent, sizeof(p->to_agent));
+        p->agent.state = waiting;
+        tk_err err = agent_handles(p);
+        if (err != TK_OK)
+            assert_memory_equal(&p->agent.state, &waiting, sizeof(waiting));
+        else
+            assert_int_equal(p->agent.state.phase, 0);
+    }
+    free(p);
+}
+
 static int teardown(void **state)
 {
     (void)state;
@@ -1064,6 +1155,7 @@ int main(void)
         cmocka_unit_test(evidence_without_challenge),
         cmocka_unit_test(suite_order_differs),
         cmocka_unit_test(tokenless_update_replay),
+        cmocka_unit_test(signed_mutations_handled),
         cmocka_unit_test(agent_fails_closed_on_crypto_faults),
     };
     return cmocka_run_group_tests(tests, NULL, teardown);
