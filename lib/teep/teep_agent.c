@@ -658,9 +658,9 @@ static tk_err open_input(agent_call *c, tk_view in)
         return send_error(c, TK_TEEP_ERR_PERMANENT_ERROR,
                           "message type not accepted by a TEEP Agent",
                           TK_ERR_TEEP_WRONG_DIRECTION);
-    if (c->verified.kid.len > TK_TEEP_MAX_KID)
+    if (tam_identity(c).len > TK_TEEP_MAX_KID)
         return send_error(c, TK_TEEP_ERR_PERMANENT_ERROR,
-                          "TAM key id too long", TK_ERR_LIMIT);
+                          "TAM key id or peer id too long", TK_ERR_LIMIT);
     return TK_OK;
 }
 

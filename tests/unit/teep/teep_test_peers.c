@@ -243,8 +243,9 @@ static int64_t agent_now(void *ctx)
 static tk_err agent_tam_key(void *ctx, tk_alg alg, tk_view kid,
                             const tk_key **key, tk_view *peer_id)
 {
-    (void)ctx;
-    (void)peer_id;
+    const agent_peer *p = ctx;
+    if (p != NULL && p->tam_peer_id != NULL)
+        *peer_id = view_of(p->tam_peer_id, strlen(p->tam_peer_id));
     if (view_is(kid, tam_p256_kid, sizeof(tam_p256_kid) - 1) &&
         is_p256_alg(alg)) {
         *key = &g_keys.tam_p256;

@@ -74,6 +74,7 @@ typedef struct agent_peer {
     bool wrong_report_nonce;
     bool evidence_wrong_nonce;
     const char *evidence_format;
+    const char *tam_peer_id; /* returned by the TAM key callback */
 } agent_peer;
 
 /* Keys shared by the tests, generated once. */

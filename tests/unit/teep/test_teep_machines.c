@@ -996,6 +996,33 @@ static void suite_order_differs(void **state)
     free(p);
 }
 
+/* With a peer id for the TAM, the Update may come from either TAM key;
+ * a peer id too long to keep is rejected. */
+static void tam_peer_id_used(void **state)
+{
+    (void)state;
+    static const tk_alg ed_first[2] = {TK_ALG_ED25519, TK_ALG_ESP256};
+    pair *p = new_pair();
+    tam_peer_init(&p->tam, ed_first, 2);
+    agent_peer_init(&p->agent, both_algs, 2);
+    p->agent.tam_peer_id = "tam-1";
+    policy_sends(p, "app:1", NULL);
+    run_to_update(p);
+    assert_int_equal(p->agent.state.tam_kid_len, 5);
+    assert_memory_equal(p->agent.state.tam_kid, "tam-1", 5);
+    assert_int_equal(agent_handles(p), TK_OK);
+    assert_int_equal(p->agent_res.sent_type, TK_TEEP_SUCCESS);
+
+    static char long_id[TK_TEEP_MAX_KID + 2];
+    memset(long_id, 'x', sizeof(long_id) - 1);
+    p->agent.tam_peer_id = long_id;
+    tk_teep_agent_state before = p->agent.state;
+    tam_starts(p);
+    assert_int_equal(agent_handles(p), TK_ERR_LIMIT);
+    assert_memory_equal(&p->agent.state, &before, sizeof(before));
+    free(p);
+}
+
 /* An Update without a token is recognized by its digest when replayed. */
 static void tokenless_update_replay(void **state)
 {
@@ -1154,6 +1181,7 @@ int main(void)
         cmocka_unit_test(tam_fails_closed_on_crypto_faults),
         cmocka_unit_test(evidence_without_challenge),
         cmocka_unit_test(suite_order_differs),
+        cmocka_unit_test(tam_peer_id_used),
         cmocka_unit_test(tokenless_update_replay),
         cmocka_unit_test(signed_mutations_handled),
         cmocka_unit_test(agent_fails_closed_on_crypto_faults),
