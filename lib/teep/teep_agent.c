@@ -17,6 +17,11 @@
 /* Default wait for an Update after a QueryResponse: 24 hours. */
 #define DEFAULT_UPDATE_WAIT (24 * 60 * 60)
 
+/* Every manifest of an Update may yield one SUIT report in the reply. */
+_Static_assert(TK_TEEP_MAX_SUIT_REPORTS >= TK_TEEP_MAX_MANIFESTS,
+               "TK_TEEP_MAX_SUIT_REPORTS must be at least "
+               "TK_TEEP_MAX_MANIFESTS");
+
 /* Phases of tk_teep_agent_state. */
 #define PHASE_IDLE 0u
 #define PHASE_WAIT_UPDATE 1u
