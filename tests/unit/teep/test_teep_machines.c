@@ -427,8 +427,8 @@ static void agent_negotiation_errors(void **state)
     free(p);
 }
 
-/* A TAM that offers only the legacy id [[18, -7]] is answered with -7;
- * one that offers both gets the current id. */
+/* A TAM that offers only the legacy id [[18, -7]] gets replies signed
+ * with -7; one that offers both gets the current id. */
 static void legacy_ids_accepted(void **state)
 {
     (void)state;
@@ -449,7 +449,7 @@ static void legacy_ids_accepted(void **state)
 }
 
 /* Signs an Error [6, {20: token, 1: [[[18, -19]]]}, 5] with the agent's
- * Ed25519 key, as an agent that lacks ESP256 would answer. */
+ * Ed25519 key, as an agent that lacks ESP256 would reply. */
 static void agent_lacks_esp256(pair *p, tk_view token)
 {
     uint8_t payload[64] = {0x83, 0x06, 0xA2, 0x14, 0x50};
@@ -462,8 +462,9 @@ static void agent_lacks_esp256(pair *p, tk_view token)
                                sizeof(p->to_tam));
 }
 
-/* After ERR_UNSUPPORTED_CIPHER_SUITES the TAM asks again with the suite
- * that the agent's Error lists, a bounded number of times. */
+/* After ERR_UNSUPPORTED_CIPHER_SUITES the TAM sends a new QueryRequest
+ * with the suite that the agent's Error lists, a bounded number of
+ * times. */
 static void tam_retries_common_suite(void **state)
 {
     (void)state;
@@ -495,7 +496,7 @@ static void tam_retries_common_suite(void **state)
         }
     }
 
-    /* Our own agent answers a QueryRequest it cannot verify with Error 5
+    /* Our own agent replies to a QueryRequest it cannot verify with Error 5
      * and no token, which the TAM cannot match to a request. */
     static const tk_alg ed_only[1] = {TK_ALG_ED25519};
     agent_peer_init(&p->agent, ed_only, 1);
