@@ -34,6 +34,10 @@
 /* Size of the stored resource path with its leading '/' and NUL. */
 #define PATH_SIZE 128u
 
+/* How long a reply stays available for retransmitted copies of its
+ * request: EXCHANGE_LIFETIME of RFC 7252 section 4.8.2. */
+#define DUPLICATE_WINDOW_MS 247000u
+
 /* A block-wise request being reassembled for one peer session. */
 struct transfer {
     coap_session_t *session; /* NULL: the slot is free */
@@ -42,6 +46,20 @@ struct transfer {
     size_t cap;
     uint64_t started_ms;
     char id[TK_NET_REQUEST_ID_SIZE];
+};
+
+/*
+ * The reply to one handled request, kept so that a retransmitted copy of
+ * the request (same peer, same message ID) gets the same reply without
+ * running the handler twice (RFC 7252 section 4.5).
+ */
+struct stored_reply {
+    coap_session_t *session; /* NULL: the slot is free */
+    coap_mid_t mid;
+    coap_pdu_code_t code;
+    uint8_t *body;
+    size_t body_len;
+    uint64_t stored_ms;
 };
 
 struct tk_coap_server {
@@ -57,6 +75,7 @@ struct tk_coap_server {
     pthread_t thread;
     atomic_int stop;
     struct transfer transfers[TK_NET_MAX_COAP_TRANSFERS];
+    struct stored_reply replies[TK_NET_MAX_COAP_STORED_REPLIES];
     pthread_mutex_t lock; /* guards stats */
     tk_coap_server_stats stats;
 };
@@ -90,6 +109,12 @@ static void drop_transfer(struct transfer *t)
 {
     free(t->body);
     memset(t, 0, sizeof *t);
+}
+
+static void drop_reply(struct stored_reply *r)
+{
+    free(r->body);
+    memset(r, 0, sizeof *r);
 }
 
 static struct transfer *find_transfer(tk_coap_server *srv,
@@ -164,16 +189,70 @@ static void expire_transfers(tk_coap_server *srv)
     }
 }
 
-/* Frees the transfer of a session that libcoap deletes. */
+/* Frees the transfer and stored replies of a session that libcoap
+ * deletes, so that a new session at the same address cannot match them. */
 static int on_event(coap_session_t *session, const coap_event_t event)
 {
     if (event != COAP_EVENT_SERVER_SESSION_DEL)
         return 0;
     tk_coap_server *srv = coap_get_app_data(coap_session_get_context(session));
-    struct transfer *t = srv != NULL ? find_transfer(srv, session) : NULL;
+    if (srv == NULL)
+        return 0;
+    struct transfer *t = find_transfer(srv, session);
     if (t != NULL)
         drop_transfer(t);
+    for (size_t i = 0; i < TK_NET_MAX_COAP_STORED_REPLIES; i++) {
+        if (srv->replies[i].session == session)
+            drop_reply(&srv->replies[i]);
+    }
     return 0;
+}
+
+/* ---- Replies kept for retransmitted requests ---- */
+
+static struct stored_reply *
+find_reply(tk_coap_server *srv, const coap_session_t *session, coap_mid_t mid)
+{
+    uint64_t now = tk_net_now_ms();
+    for (size_t i = 0; i < TK_NET_MAX_COAP_STORED_REPLIES; i++) {
+        struct stored_reply *r = &srv->replies[i];
+        if (r->session == session && r->mid == mid &&
+            now - r->stored_ms < DUPLICATE_WINDOW_MS)
+            return r;
+    }
+    return NULL;
+}
+
+/* Keeps a copy of a reply, replacing the oldest one when the table is
+ * full. A reply that cannot be copied is not kept. */
+static void store_reply(tk_coap_server *srv, coap_session_t *session,
+                        coap_mid_t mid, coap_pdu_code_t code,
+                        const uint8_t *body, size_t body_len)
+{
+    struct stored_reply *slot = &srv->replies[0];
+    for (size_t i = 0; i < TK_NET_MAX_COAP_STORED_REPLIES; i++) {
+        struct stored_reply *r = &srv->replies[i];
+        if (r->session == NULL) {
+            slot = r;
+            break;
+        }
+        if (r->stored_ms < slot->stored_ms)
+            slot = r;
+    }
+    drop_reply(slot);
+    uint8_t *copy = NULL;
+    if (body_len > 0) {
+        copy = malloc(body_len);
+        if (copy == NULL)
+            return;
+        memcpy(copy, body, body_len);
+    }
+    slot->session = session;
+    slot->mid = mid;
+    slot->code = code;
+    slot->body = copy;
+    slot->body_len = body_len;
+    slot->stored_ms = tk_net_now_ms();
 }
 
 /* ---- Request handling ---- */
@@ -207,7 +286,24 @@ static void release_body(coap_session_t *session, void *body)
     free(body);
 }
 
-/* Puts the handler's response into the CoAP reply. */
+/* Adds body (len bytes, malloc'd, handed over) as the reply payload, in
+ * Block2 blocks when it does not fit one message. */
+static void add_payload(struct exchange *ex, uint8_t *body, size_t len)
+{
+    tk_coap_server *srv = ex->srv;
+    if (!coap_add_data_large_response(ex->resource, ex->session, ex->request,
+                                      ex->response, ex->query,
+                                      (uint16_t)srv->content_format, -1, 0, len,
+                                      body, release_body, body)) {
+        /* libcoap calls release_body() on failure too. */
+        TK_LOG_ERROR(srv->log_name, "cannot add a reply of %zu bytes: peer=%s",
+                     len, ex->peer);
+        coap_pdu_set_code(ex->response, COAP_RESPONSE_CODE(500));
+    }
+}
+
+/* Puts the handler's response into the CoAP reply and keeps a copy for
+ * retransmitted requests. */
 static void send_handler_response(struct exchange *ex, tk_net_response *resp)
 {
     tk_coap_server *srv = ex->srv;
@@ -218,19 +314,35 @@ static void send_handler_response(struct exchange *ex, tk_net_response *resp)
     coap_pdu_set_code(ex->response, code);
     /* Only a success carries a TEEP message; CoAP error payloads are
      * diagnostic text (RFC 7252 section 5.5.2). */
-    if (resp->body_len == 0 || (unsigned)code >> 5 != 2)
+    size_t len = (unsigned)code >> 5 == 2 ? resp->body_len : 0;
+    store_reply(srv, ex->session, coap_pdu_get_mid(ex->request), code,
+                resp->body, len);
+    if (len == 0)
         return;
     uint8_t *body = resp->body;
     resp->body = NULL;
-    if (!coap_add_data_large_response(
-            ex->resource, ex->session, ex->request, ex->response, ex->query,
-            (uint16_t)srv->content_format, -1, 0, resp->body_len, body,
-            release_body, body)) {
-        /* libcoap calls release_body() on failure too. */
-        TK_LOG_ERROR(srv->log_name, "cannot add a reply of %zu bytes: peer=%s",
-                     resp->body_len, ex->peer);
-        coap_pdu_set_code(ex->response, COAP_RESPONSE_CODE(500));
+    add_payload(ex, body, len);
+}
+
+/* Sends the stored reply again for a retransmitted request. */
+static void resend_reply(struct exchange *ex, const struct stored_reply *r)
+{
+    TK_LOG_INFO(ex->srv->log_name,
+                "POST %s repeated (message id %u): resending the reply "
+                "without running the handler: peer=%s",
+                ex->srv->path, (unsigned)r->mid, ex->peer);
+    coap_pdu_set_code(ex->response, r->code);
+    if (r->body_len == 0)
+        return;
+    uint8_t *body = malloc(r->body_len);
+    if (body == NULL) {
+        TK_LOG_ERROR(ex->srv->log_name,
+                     "cannot resend a reply: out of memory: peer=%s", ex->peer);
+        coap_pdu_set_code(ex->response, COAP_RESPONSE_CODE(503));
+        return;
     }
+    memcpy(body, r->body, r->body_len);
+    add_payload(ex, body, r->body_len);
 }
 
 /* Runs the handler on a complete request body and fills the reply. */
@@ -265,6 +377,8 @@ static void handle_request(struct exchange *ex, tk_view body, const char *id,
         TK_LOG_ERROR(srv->log_name, "handler failed: %s (%s): id=%s",
                      tk_errname(err), tk_strerror(err), id);
         coap_pdu_set_code(ex->response, COAP_RESPONSE_CODE(500));
+        store_reply(srv, ex->session, coap_pdu_get_mid(ex->request),
+                    COAP_RESPONSE_CODE(500), NULL, 0);
         out = 0;
     } else {
         send_handler_response(ex, &resp);
@@ -319,6 +433,12 @@ static void receive_block(struct exchange *ex, const coap_block_t *block,
         }
     } else {
         t = find_transfer(srv, ex->session);
+        if (t != NULL && block->m && offset < t->len &&
+            len <= t->len - offset) {
+            /* A retransmitted copy of a block already stored. */
+            coap_pdu_set_code(ex->response, COAP_RESPONSE_CODE(231));
+            return;
+        }
         if (t == NULL || offset != t->len) {
             /* RFC 7959 section 2.9.2: a block out of sequence. */
             reject(ex, 408, "block out of sequence");
@@ -374,6 +494,12 @@ static void on_post(coap_resource_t *resource, coap_session_t *session,
     }
     if (check_request(&ex, len, total) != 0)
         return;
+    const struct stored_reply *stored =
+        find_reply(ex.srv, session, coap_pdu_get_mid(request));
+    if (stored != NULL) {
+        resend_reply(&ex, stored);
+        return;
+    }
     coap_block_t block;
     if (coap_get_block(request, COAP_OPTION_BLOCK1, &block) &&
         (offset > 0 || block.m)) {
@@ -485,6 +611,8 @@ static void free_server(tk_coap_server *srv)
         coap_free_context(srv->ctx);
     for (size_t i = 0; i < TK_NET_MAX_COAP_TRANSFERS; i++)
         drop_transfer(&srv->transfers[i]);
+    for (size_t i = 0; i < TK_NET_MAX_COAP_STORED_REPLIES; i++)
+        drop_reply(&srv->replies[i]);
     pthread_mutex_destroy(&srv->lock);
     free(srv);
 }

@@ -11,6 +11,11 @@
  * requesting and sending the blocks. The server reassembles request blocks
  * itself, so it can stop at max_body (4.13) without buffering more. The
  * handler runs on the server's single I/O thread.
+ *
+ * libcoap 4.3.1 passes a retransmitted copy of a request to the handler
+ * again, so the server keeps the latest replies and sends the stored reply
+ * for a copy (same peer, same message ID) instead, as RFC 7252 section 4.5
+ * asks: a TEEP message is processed once even when its reply was lost.
  */
 #ifndef TK_COAP_SERVER_H
 #define TK_COAP_SERVER_H
@@ -23,6 +28,11 @@
 /* Maximum number of block-wise requests being reassembled at once. */
 #ifndef TK_NET_MAX_COAP_TRANSFERS
 #define TK_NET_MAX_COAP_TRANSFERS 64
+#endif
+
+/* Maximum number of replies kept for retransmitted requests. */
+#ifndef TK_NET_MAX_COAP_STORED_REPLIES
+#define TK_NET_MAX_COAP_STORED_REPLIES 32
 #endif
 
 typedef struct tk_coap_server_config {

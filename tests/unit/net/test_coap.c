@@ -488,6 +488,84 @@ static void unfinished_transfer_expires(void **state)
     tk_coap_server_stop(srv);
 }
 
+/* Sends msg from fd to the server and reads its reply into out. Returns the
+ * reply length, or 0 when none came within 10 s. */
+static size_t udp_send_recv(int fd, uint16_t port, const uint8_t *msg,
+                            size_t len, uint8_t *out, size_t cap)
+{
+    struct sockaddr_in to;
+    memset(&to, 0, sizeof to);
+    to.sin_family = AF_INET;
+    to.sin_port = htons(port);
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(sendto(fd, msg, len, 0, (struct sockaddr *)&to, sizeof to),
+                     (ssize_t)len);
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    ssize_t n = 0;
+    if (poll(&p, 1, 10000) > 0)
+        n = recv(fd, out, cap, 0);
+    return n > 0 ? (size_t)n : 0;
+}
+
+static void repeated_request_handled_once(void **state)
+{
+    (void)state;
+    tk_coap_server *srv = start_server(0, 0);
+    uint16_t port = tk_coap_server_port(srv);
+    int fd = udp_socket();
+    int calls = atomic_load(&handler_calls);
+    /* CON POST, message id 0x4001, token 0x77, Uri-Path "tam",
+     * Content-Format 65000, payload "x": sent twice, as a client does when
+     * the first reply is lost. */
+    static const uint8_t msg[] = {0x41, 0x02, 0x40, 0x01, 0x77, 0xb3, 't',
+                                  'a',  'm',  0x12, 0xfd, 0xe8, 0xff, 'x'};
+    uint8_t first[256];
+    uint8_t second[256];
+    size_t first_len =
+        udp_send_recv(fd, port, msg, sizeof msg, first, sizeof first);
+    size_t second_len =
+        udp_send_recv(fd, port, msg, sizeof msg, second, sizeof second);
+    assert_int_equal(reply_code(first, first_len), CODE(2, 4));
+    assert_int_equal(first[first_len - 1], 'x');
+    assert_int_equal(second_len, first_len);
+    assert_memory_equal(second, first, first_len);
+    assert_int_equal(atomic_load(&handler_calls), calls + 1);
+    /* A new message id is a new request. */
+    uint8_t next[sizeof msg];
+    memcpy(next, msg, sizeof msg);
+    next[3] = 0x02;
+    udp_send_recv(fd, port, next, sizeof next, second, sizeof second);
+    assert_int_equal(atomic_load(&handler_calls), calls + 2);
+    close(fd);
+    tk_coap_server_stop(srv);
+}
+
+static void repeated_block_acknowledged(void **state)
+{
+    (void)state;
+    tk_coap_server *srv = start_server(0, 0);
+    uint16_t port = tk_coap_server_port(srv);
+    int fd = udp_socket();
+    int calls = atomic_load(&handler_calls);
+    uint8_t msg[128];
+    uint8_t reply[512];
+    size_t len = block1_request(msg, 0x5001, 0, 1);
+    size_t n = udp_send_recv(fd, port, msg, len, reply, sizeof reply);
+    assert_int_equal(reply_code(reply, n), CODE(2, 31));
+    /* The same first block again: acknowledged, not stored twice. */
+    n = udp_send_recv(fd, port, msg, len, reply, sizeof reply);
+    assert_int_equal(reply_code(reply, n), CODE(2, 31));
+    len = block1_request(msg, 0x5002, 1, 0);
+    n = udp_send_recv(fd, port, msg, len, reply, sizeof reply);
+    assert_int_equal(reply_code(reply, n), CODE(2, 4));
+    assert_int_equal(atomic_load(&handler_calls), calls + 1);
+    /* The echoed payload is the two 64-byte blocks. */
+    assert_true(n > 128);
+    assert_int_equal(reply[n - 129], 0xff);
+    close(fd);
+    tk_coap_server_stop(srv);
+}
+
 /* A raw server that replies to one request with a piggybacked 2.04 whose
  * payload has Content-Format 60 instead of the TEEP format. */
 struct wrong_format_server {
@@ -641,6 +719,8 @@ int main(void)
         cmocka_unit_test(raw_format_checks),
         cmocka_unit_test(block_out_of_sequence_gets_408),
         cmocka_unit_test(unfinished_transfer_expires),
+        cmocka_unit_test(repeated_request_handled_once),
+        cmocka_unit_test(repeated_block_acknowledged),
         cmocka_unit_test(reply_format_mismatch_rejected),
         cmocka_unit_test(silent_server_times_out),
         cmocka_unit_test(closed_port_refused),
