@@ -69,6 +69,11 @@ extern "C" {
 #define TK_SUIT_BUILD_MAX_SIGNERS 4
 #endif
 
+/* Maximum length of a signer's kid in bytes (default 64). */
+#ifndef TK_SUIT_BUILD_MAX_KID
+#define TK_SUIT_BUILD_MAX_KID 64
+#endif
+
 /* Maximum number of top-level entries of an envelope given to
  * tk_suit_build_sign() (default 32). */
 #ifndef TK_SUIT_BUILD_MAX_ENVELOPE_ENTRIES
@@ -518,8 +523,9 @@ tk_err tk_suit_build_sign(const tk_crypto *crypto, tk_view envelope,
  * suit_digest, the encoded SUIT_Digest of the manifest
  * (draft-ietf-suit-manifest-37 section 8.3). With crypto NULL it writes
  * a zero-filled signature of the algorithm's size, to measure an
- * encoding. Returns TK_OK, TK_ERR_SUIT_BUILD_BAD_SIGNER, a crypto error or
- * the encoder's error.
+ * encoding. Returns TK_OK, TK_ERR_SUIT_BUILD_BAD_SIGNER, TK_ERR_LIMIT for
+ * a kid longer than TK_SUIT_BUILD_MAX_KID, a COSE or crypto error, or the
+ * encoder's error.
  */
 tk_err tk_suit_build_put_sign1(tk_cbor_enc *enc, const tk_crypto *crypto,
                                const tk_suit_build_signer *signer,

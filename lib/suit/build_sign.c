@@ -5,14 +5,11 @@
 #include <string.h>
 
 #include "teepkit/cbor.h"
+#include "teepkit/cose.h"
 #include "teepkit/suit_build.h"
 
 /* Largest encoded SUIT_Digest: array head, algorithm, bstr head, digest. */
 #define DIGEST_ENC_MAX (TK_CRYPTO_MAX_HASH_SIZE + 8)
-
-/* Largest Sig_structure of a SUIT signature: array head, "Signature1",
- * protected bstr of {1: alg}, empty external_aad, payload bstr. */
-#define TBS_MAX (1 + 11 + 8 + 1 + 2 + DIGEST_ENC_MAX)
 
 static bool is_signing_alg(tk_alg alg)
 {
@@ -34,71 +31,25 @@ static size_t digest_size(tk_alg alg)
     }
 }
 
-/* Encodes the protected header {1: alg} into out (capacity cap). */
-static tk_err encode_protected(tk_alg alg, uint8_t *out, size_t cap,
-                               size_t *len)
+/* Largest COSE_Sign1 authentication block: tag, array head, protected
+ * header {1: alg}, unprotected header {4: kid}, nil and the signature. */
+#define SIGN1_MAX (24 + TK_SUIT_BUILD_MAX_KID + TK_CRYPTO_MAX_SIG_SIZE)
+
+/* Writes a block of the size the signer's block will have, with a
+ * zero-filled signature, to measure an encoding. */
+static tk_err put_placeholder(tk_cbor_enc *enc,
+                              const tk_suit_build_signer *signer)
 {
-    tk_cbor_enc enc;
-
-    tk_cbor_enc_init(&enc, out, cap, TK_CBOR_ENC_DETERMINISTIC);
-    tk_cbor_enc_put_map(&enc, 1);
-    tk_cbor_enc_put_uint(&enc, 1);
-    tk_cbor_enc_put_int(&enc, alg);
-    return tk_cbor_enc_finish(&enc, len);
-}
-
-/* Encodes the COSE Sig_structure of a Sign1 with a detached payload
- * (RFC 9052 section 4.4) into out. */
-static tk_err encode_tbs(tk_view protected_hdr, tk_view payload,
-                         uint8_t *out, size_t cap, size_t *len)
-{
-    tk_cbor_enc enc;
-
-    tk_cbor_enc_init(&enc, out, cap, 0);
-    tk_cbor_enc_put_array(&enc, 4);
-    tk_cbor_enc_put_text(&enc, "Signature1");
-    tk_cbor_enc_put_bstr(&enc, protected_hdr.ptr, protected_hdr.len);
-    tk_cbor_enc_put_bstr(&enc, NULL, 0);
-    tk_cbor_enc_put_bstr(&enc, payload.ptr, payload.len);
-    return tk_cbor_enc_finish(&enc, len);
-}
-
-tk_err tk_suit_build_put_sign1(tk_cbor_enc *enc, const tk_crypto *crypto,
-                               const tk_suit_build_signer *signer,
-                               tk_view suit_digest)
-{
-    uint8_t protected_hdr[8], tbs[TBS_MAX];
     uint8_t sig[TK_CRYPTO_MAX_SIG_SIZE];
-    size_t protected_len, tbs_len, sig_len;
-    tk_view tbs_view;
-    tk_err err;
 
-    if (enc == NULL || signer == NULL || !is_signing_alg(signer->alg) ||
-        (crypto != NULL && signer->key == NULL))
-        return TK_ERR_SUIT_BUILD_BAD_SIGNER;
-    if (suit_digest.len > DIGEST_ENC_MAX || suit_digest.ptr == NULL)
-        return TK_ERR_INVALID_ARG;
-    err = encode_protected(signer->alg, protected_hdr, sizeof(protected_hdr),
-                           &protected_len);
-    if (err != TK_OK)
-        return err;
-    if (crypto == NULL) {
-        sig_len = tk_crypto_sig_size(signer->alg);
-        memset(sig, 0, sizeof(sig));
-    } else {
-        err = encode_tbs((tk_view){protected_hdr, protected_len}, suit_digest,
-                         tbs, sizeof(tbs), &tbs_len);
-        if (err != TK_OK)
-            return err;
-        tbs_view = (tk_view){tbs, tbs_len};
-        err = crypto->sign(crypto->ctx, signer->alg, signer->key, &tbs_view,
-                           1, sig, sizeof(sig), &sig_len);
-        if (err != TK_OK)
-            return err;
-    }
+    memset(sig, 0, sizeof(sig));
     tk_cbor_enc_put_tag(enc, 18);
     tk_cbor_enc_put_array(enc, 4);
-    tk_cbor_enc_put_bstr(enc, protected_hdr, protected_len);
+    tk_cbor_enc_bstr_wrap_begin(enc);
+    tk_cbor_enc_put_map(enc, 1);
+    tk_cbor_enc_put_uint(enc, 1);
+    tk_cbor_enc_put_int(enc, signer->alg);
+    tk_cbor_enc_bstr_wrap_end(enc);
     if (signer->kid.len > 0) {
         tk_cbor_enc_put_map(enc, 1);
         tk_cbor_enc_put_uint(enc, 4);
@@ -107,7 +58,37 @@ tk_err tk_suit_build_put_sign1(tk_cbor_enc *enc, const tk_crypto *crypto,
         tk_cbor_enc_put_map(enc, 0);
     }
     tk_cbor_enc_put_null(enc);
-    return tk_cbor_enc_put_bstr(enc, sig, sig_len);
+    return tk_cbor_enc_put_bstr(enc, sig, tk_crypto_sig_size(signer->alg));
+}
+
+tk_err tk_suit_build_put_sign1(tk_cbor_enc *enc, const tk_crypto *crypto,
+                               const tk_suit_build_signer *signer,
+                               tk_view suit_digest)
+{
+    uint8_t block[SIGN1_MAX];
+    size_t len = 0;
+    tk_cose_build build;
+    tk_err err;
+
+    if (enc == NULL || signer == NULL || !is_signing_alg(signer->alg) ||
+        (crypto != NULL && signer->key == NULL))
+        return TK_ERR_SUIT_BUILD_BAD_SIGNER;
+    if (suit_digest.len > DIGEST_ENC_MAX || suit_digest.ptr == NULL)
+        return TK_ERR_INVALID_ARG;
+    if (signer->kid.len > TK_SUIT_BUILD_MAX_KID)
+        return TK_ERR_LIMIT;
+    if (crypto == NULL)
+        return put_placeholder(enc, signer);
+    memset(&build, 0, sizeof(build));
+    build.flags = TK_COSE_BUILD_DETACHED;
+    build.alg = signer->alg;
+    build.key = signer->key;
+    build.kid = signer->kid;
+    err = tk_cose_sign1_sign(crypto, &build, suit_digest, block,
+                             sizeof(block), &len);
+    if (err != TK_OK)
+        return err;
+    return tk_cbor_enc_put_raw(enc, block, len);
 }
 
 /* ---------------------------------------------------------------------- */
