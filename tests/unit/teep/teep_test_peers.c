@@ -312,7 +312,12 @@ bool agent_peer_install(agent_peer *p, const char *name, uint64_t sequence)
     if (p->component_count == PEERS_MAX_COMPONENTS)
         return false;
     peer_component *c = &p->components[p->component_count++];
-    snprintf(c->name, sizeof(c->name), "%s", name);
+    /* Names longer than the field are cut; tests use short ones. */
+    size_t n = strlen(name);
+    if (n >= sizeof(c->name))
+        n = sizeof(c->name) - 1;
+    memcpy(c->name, name, n);
+    c->name[n] = 0;
     c->sequence = sequence;
     c->id_len = peers_component_id(c->name, c->id, sizeof(c->id));
     return true;
