@@ -130,8 +130,9 @@ static tk_err digest_param(tk_suit_exec *ex, uint32_t index,
 }
 
 /*
- * Computes whether the component matches its image digest parameter (and
- * image size, when set). For a dependency the digest covers the
+ * Computes whether the component matches its image digest parameter. The
+ * image size parameter bounds what fetch, copy and write may store; it is
+ * not compared here, as the digest covers the size. For a dependency the digest covers the
  * bstr-wrapped manifest of the envelope that the component holds
  * (draft-ietf-suit-trust-domains-11 section 5.2.2). The measured digest
  * goes into rec.
@@ -174,17 +175,6 @@ static tk_err image_matches(tk_suit_exec *ex, uint32_t index,
     if (*match && tk_suit_is_dependency(m, index))
         p->integrity_checked = 1;
 
-    tk_suit_param_value size;
-    if (*match && !tk_suit_is_dependency(m, index) &&
-        tk_suit_param_get(p, TK_SUIT_P_IMAGE_SIZE, &size)) {
-        const tk_suit_platform *pf = proc->cfg.platform;
-        tk_suit_component c;
-        tk_suit_component_info info;
-        memset(&info, 0, sizeof(info));
-        tk_suit_component_of(ex, index, &c);
-        e = pf->stat(pf->ctx, &c, &info);
-        *match = e == TK_OK && info.present && info.size == size.num;
-    }
     return e;
 }
 

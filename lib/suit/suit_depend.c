@@ -12,6 +12,9 @@
  *   by the same check done by process-dependency itself when the digest
  *   parameter is set. The published TEEP and trust-domains examples rely
  *   on the last two forms; each gives the same binding.
+ * - In the uninstall procedure, a dependency already installed in its
+ *   component may be processed without such a binding (the TEEP
+ *   personalization example does so); every other procedure requires it.
  * - The dependency's signature is always verified, with the key that
  *   find_key returns for its depth and storage component.
  */
@@ -106,6 +109,8 @@ static tk_err dependency_fail(tk_suit_exec *ex, const tk_suit_error *err,
         *pe = *err;
         pe->component = index;
         pe->section = ex->section;
+        pe->command = ex->command;
+        pe->section_offset = tk_suit_offset_in(ex->section_bytes, ex->at);
         memcpy(pe->manifest_id, ex->manifest_id, sizeof(pe->manifest_id));
         pe->manifest_depth = ex->manifest_depth;
         if (pe->manifest_depth < TK_SUIT_MAX_DEPENDENCY_DEPTH)
@@ -226,6 +231,22 @@ tk_err tk_suit_dependency_integrity(tk_suit_exec *ex, uint32_t index,
     return TK_OK;
 }
 
+/*
+ * Returns true when process-dependency may run a dependency without a
+ * digest binding: in the uninstall procedure, for the dependency that is
+ * installed in its component (not written by this procedure). Its
+ * signature is still verified. The published TEEP personalization example
+ * uninstalls its dependency this way.
+ */
+static bool uninstall_installed(tk_suit_exec *ex, uint32_t index)
+{
+    const tk_suit_params *p = tk_suit_params_of(ex, index);
+    tk_suit_param_value v;
+    return ex->proc->op == TK_SUIT_OP_UNINSTALL &&
+           p->image_view.ptr == NULL &&
+           !tk_suit_param_get(p, TK_SUIT_P_IMAGE_DIGEST, &v);
+}
+
 tk_err tk_suit_dependency_process(tk_suit_exec *ex, uint32_t index)
 {
     tk_suit_processor *proc = ex->proc;
@@ -242,7 +263,7 @@ tk_err tk_suit_dependency_process(tk_suit_exec *ex, uint32_t index)
         return TK_ERR_SUIT_COMMAND_NOT_ALLOWED;
     if (ex->manifest_depth >= TK_SUIT_MAX_DEPENDENCY_DEPTH)
         return TK_ERR_SUIT_DEPTH;
-    if (!p->integrity_checked) {
+    if (!p->integrity_checked && !uninstall_installed(ex, index)) {
         memset(&scratch, 0, sizeof(scratch));
         e = tk_suit_dependency_integrity(ex, index, &scratch);
         if (e != TK_OK)

@@ -317,6 +317,8 @@ static tk_err exec_one(tk_suit_exec *ex, int64_t label, uint32_t index,
     tk_err e;
     bool condition = false;
     record_init(ex, &rec, label, index, policy, at);
+    ex->command = label;
+    ex->at = at;
     if (label < 0) {
         e = custom_run(ex, label, index, arg);
         condition = e == TK_ERR_SUIT_CONDITION_FAILED;

@@ -135,6 +135,8 @@ typedef struct tk_suit_exec {
     uint8_t manifest_id[TK_SUIT_MAX_DEPENDENCY_DEPTH];
     uint8_t manifest_depth;
     bool shared;              /* running the shared sequence */
+    int64_t command;          /* label of the running command */
+    const uint8_t *at;        /* its position in the manifest */
 } tk_suit_exec;
 
 /* Result detail of a failed command: a condition failure that the

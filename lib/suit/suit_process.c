@@ -93,14 +93,8 @@ tk_err tk_suit_check_rollback(tk_suit_processor *proc, size_t manifest)
         if (id.len > 0 && !tk_suit_is_dependency(m, i))
             e = rollback_key(proc, m, id);
     }
-    if (e != TK_OK) {
-        if (proc->error.code == TK_OK) {
-            proc->error.code = e;
-            proc->error.offset = tk_suit_offset_in(m->env.raw,
-                                                   m->env.manifest.ptr);
-        }
+    if (e != TK_OK)
         return e;
-    }
     m->rollback_checked = true;
     return TK_OK;
 }
@@ -306,13 +300,21 @@ static tk_err procedure_run(tk_suit_processor *proc, tk_suit_operation op)
 
     if (n == 0)
         return TK_ERR_INVALID_ARG;
+    proc->op = op;
     if (pf->begin != NULL)
         e = pf->begin(pf->ctx, op);
     if (e != TK_OK)
         return e;
     e = procedure_reset(proc);
-    if (e == TK_OK)
+    if (e == TK_OK) {
         e = tk_suit_check_rollback(proc, 0);
+        if (e != TK_OK && proc->error.code == TK_OK) {
+            const tk_suit_loaded *m = &proc->manifests[0];
+            proc->error.code = e;
+            proc->error.offset = tk_suit_offset_in(m->env.raw,
+                                                   m->env.manifest.ptr);
+        }
+    }
     for (size_t i = 0; e == TK_OK && i < n; i++)
         e = tk_suit_run_section(proc, 0, sections[i], NULL, 0);
     if (e == TK_OK && op != TK_SUIT_OP_BOOT && op != TK_SUIT_OP_STAGE &&

@@ -30,6 +30,11 @@ uint8_t *tu_vector(const char *relative, size_t *len)
     return tk_test_read_hex(tk_test_vector(relative), len);
 }
 
+uint8_t *tu_file(const char *relative, size_t *len)
+{
+    return tk_test_read_file(tk_test_vector(relative), len);
+}
+
 void tu_key(const char *relative, tk_key *key)
 {
     /* key->kid points into the COSE_Key bytes, so they are kept in this

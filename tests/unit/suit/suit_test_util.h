@@ -18,6 +18,9 @@ const tk_crypto *tu_crypto(void);
 /* Reads a hex vector under tests/vectors (malloc'd; aborts on error). */
 uint8_t *tu_vector(const char *relative, size_t *len);
 
+/* Reads a binary file under tests/vectors (malloc'd; aborts on error). */
+uint8_t *tu_file(const char *relative, size_t *len);
+
 /* Imports the COSE_Key in a hex vector file into key. Aborts on error. */
 void tu_key(const char *relative, tk_key *key);
 
