@@ -396,6 +396,8 @@ tk_err tk_coap_client_post(tk_coap_client *client, const char *uri,
         return TK_ERR_INVALID_ARG;
     memset(reply, 0, sizeof *reply);
     coap_uri_t parsed;
+    /* NOTE: coaps:// (DTLS) is rejected until the client gets PSK or
+     * certificate settings; TEEP messages stay protected by COSE. */
     if (coap_split_uri((const uint8_t *)uri, strlen(uri), &parsed) != 0 ||
         parsed.scheme != COAP_URI_SCHEME_COAP)
         return TK_ERR_NET_URL;

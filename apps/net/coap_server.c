@@ -515,6 +515,8 @@ static void on_post(coap_resource_t *resource, coap_session_t *session,
 
 /* ---- Start and stop ---- */
 
+/* NOTE: one thread runs libcoap and every handler, because libcoap 4.3.1 is
+ * not thread-safe; a slow handler delays all CoAP peers. */
 static void *io_main(void *arg)
 {
     tk_coap_server *srv = arg;

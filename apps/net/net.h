@@ -34,8 +34,10 @@
  * CoAP Content-Format number that the CoAP transports use for TEEP
  * messages by default. IANA has registered no CoAP Content-Format for
  * application/teep+cbor, so this is the first number of the experimental
- * range (RFC 7252 section 12.3); both ends must use the same number, and
+ * range (RFC 7252 section 12.3). Both ends must use the same number, and
  * both let an operator configure another one.
+ * NOTE: experimental values are not for operational use; switch to the
+ * registered value once IANA assigns one.
  */
 #ifndef TK_NET_COAP_FORMAT_TEEP
 #define TK_NET_COAP_FORMAT_TEEP 65000
