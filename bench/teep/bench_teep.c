@@ -110,8 +110,8 @@ static int case_teep_encode(void)
 static int case_eat_claims(void)
 {
     tk_eat_claims c;
-    if (tk_eat_decode_claims(claims.data, claims.len, TK_EAT_PROFILE_TEEP,
-                             &c, NULL) != TK_OK)
+    if (tk_eat_decode_claims(claims.data, claims.len, TK_EAT_PROFILE_TEEP, &c,
+                             NULL) != TK_OK)
         return -1;
     sink = c.present;
     return 0;
@@ -142,8 +142,8 @@ static int case_session(void)
     tam.policy_manifests[0] = (tk_view){(const uint8_t *)"app:1", 5};
     tam.policy_manifest_count = 1;
 
-    if (tk_teep_tam_start(&tam.tam, (tk_view){NULL, 0}, TK_ALG_NONE,
-                          to_agent, sizeof(to_agent), &tr) != TK_OK)
+    if (tk_teep_tam_start(&tam.tam, (tk_view){NULL, 0}, TK_ALG_NONE, to_agent,
+                          sizeof(to_agent), &tr) != TK_OK)
         return -1;
     for (int step = 0; step < 2; step++) {
         tk_teep_agent_handle(&agent.agent, &agent.state,
@@ -155,8 +155,7 @@ static int case_session(void)
                                to_agent, sizeof(to_agent), &tr) != TK_OK)
             return -1;
     }
-    return tr.outcome == TK_TEEP_TAM_DONE && agent.process_calls == 1 ? 0
-                                                                      : -1;
+    return tr.outcome == TK_TEEP_TAM_DONE && agent.process_calls == 1 ? 0 : -1;
 }
 
 typedef struct bench_case {
@@ -165,10 +164,22 @@ typedef struct bench_case {
     int weight; /* iterations per unit of --iterations */
 } bench_case;
 
-static int run_qresp(void) { return case_teep_decode(&qresp); }
-static int run_update(void) { return case_teep_decode(&update); }
-static int run_libcbor_qresp(void) { return case_libcbor(&qresp); }
-static int run_libcbor_claims(void) { return case_libcbor(&claims); }
+static int run_qresp(void)
+{
+    return case_teep_decode(&qresp);
+}
+static int run_update(void)
+{
+    return case_teep_decode(&update);
+}
+static int run_libcbor_qresp(void)
+{
+    return case_libcbor(&qresp);
+}
+static int run_libcbor_claims(void)
+{
+    return case_libcbor(&claims);
+}
 
 static const bench_case cases[] = {
     {"teep_decode_qresp", run_qresp, 1000},

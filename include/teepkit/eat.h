@@ -145,8 +145,8 @@ typedef enum tk_eat_claim_key {
 
 /* The claims the TEEP EAT profile requires. eat_nonce is required too when
  * the nonce freshness mechanism is used, which the appraisal checks. */
-#define TK_EAT_TEEP_REQUIRED                                               \
-    (TK_EAT_HAS_UEID | TK_EAT_HAS_OEMID | TK_EAT_HAS_HWMODEL |             \
+#define TK_EAT_TEEP_REQUIRED                                                   \
+    (TK_EAT_HAS_UEID | TK_EAT_HAS_OEMID | TK_EAT_HAS_HWMODEL |                 \
      TK_EAT_HAS_HWVERSION | TK_EAT_HAS_MANIFESTS | TK_EAT_HAS_CNF)
 
 /* Debug status values (RFC 9711 section 4.2.9). */
@@ -201,16 +201,16 @@ typedef struct tk_eat_version {
 typedef struct tk_eat_claims {
     uint32_t present;
 
-    tk_view iss;       /* text */
-    tk_view sub;       /* text */
-    tk_view aud_raw;   /* encoded text or array of text */
-    int64_t exp;       /* seconds since the epoch (CWT NumericDate) */
+    tk_view iss;     /* text */
+    tk_view sub;     /* text */
+    tk_view aud_raw; /* encoded text or array of text */
+    int64_t exp;     /* seconds since the epoch (CWT NumericDate) */
     int64_t nbf;
     int64_t iat;
-    tk_view cti;       /* bytes */
+    tk_view cti; /* bytes */
 
     tk_eat_cnf_kind cnf_kind;
-    tk_view cnf;       /* kid bytes, or the encoded COSE_Key/COSE_Encrypt */
+    tk_view cnf; /* kid bytes, or the encoded COSE_Key/COSE_Encrypt */
 
     size_t nonce_count;
     tk_view nonce[TK_EAT_MAX_NONCES];
@@ -219,12 +219,12 @@ typedef struct tk_eat_claims {
     tk_view sueids_raw; /* encoded map of text to ueid */
     bool oemid_is_pen;  /* oemid is an IANA Private Enterprise Number */
     int64_t oemid_pen;
-    tk_view oemid;      /* 3-byte IEEE OUI or 16-byte random OEM id */
-    tk_view hwmodel;    /* 1..32 bytes */
+    tk_view oemid;   /* 3-byte IEEE OUI or 16-byte random OEM id */
+    tk_view hwmodel; /* 1..32 bytes */
     tk_eat_version hwversion;
-    uint64_t uptime;    /* seconds */
+    uint64_t uptime; /* seconds */
     bool oemboot;
-    uint64_t dbgstat;   /* tk_eat_dbgstat */
+    uint64_t dbgstat; /* tk_eat_dbgstat */
     tk_view location_raw;
     bool profile_is_oid; /* profile is a byte string (OID), else a URI */
     tk_view profile;
@@ -288,8 +288,7 @@ tk_err tk_eat_encode_claims(const tk_eat_claims *claims, uint8_t *buf,
  * diagnostics. Never base a decision on claims found this way: use
  * tk_eat_appraise(). Returns TK_OK or TK_ERR_EAT_NOT_COSE.
  */
-tk_err tk_eat_token_payload(const uint8_t *token, size_t len,
-                            tk_view *payload);
+tk_err tk_eat_token_payload(const uint8_t *token, size_t len, tk_view *payload);
 
 /* ---------------------------------------------------------------------- */
 /* Evidence (TEEP Agent side)                                             */
@@ -350,25 +349,25 @@ typedef struct tk_eat_attester {
 typedef struct tk_eat_reference {
     const tk_eat_attester *attesters; /* at least one */
     size_t attester_count;
-    const tk_view *oemids;       /* byte-string oemids */
+    const tk_view *oemids; /* byte-string oemids */
     size_t oemid_count;
     const tk_view *hwmodels;
     size_t hwmodel_count;
-    const tk_view *hwversions;   /* version text of hwversion */
+    const tk_view *hwversions; /* version text of hwversion */
     size_t hwversion_count;
     const tk_eat_format_entry *manifests; /* accepted manifests entries */
     size_t manifest_count;
     const tk_eat_format_entry *measurements;
     size_t measurement_count;
-    tk_view profile;             /* required eat_profile when present, or
-                                    empty to accept any */
+    tk_view profile; /* required eat_profile when present, or
+                        empty to accept any */
 } tk_eat_reference;
 
 /* Inputs of an appraisal. */
 typedef struct tk_eat_appraisal {
     const tk_crypto *crypto;
     const tk_eat_reference *ref;
-    uint32_t flags;      /* TK_EAT_PROFILE_TEEP, TK_EAT_MANIFESTS_AT_273 */
+    uint32_t flags; /* TK_EAT_PROFILE_TEEP, TK_EAT_MANIFESTS_AT_273 */
 
     /* Freshness. nonce is the challenge that the evidence must carry as
      * its eat_nonce (empty when the nonce mechanism is not used). With
@@ -376,8 +375,8 @@ typedef struct tk_eat_appraisal {
      * old. At least one of the two must be set. */
     tk_view nonce;
     uint64_t max_age;
-    int64_t now;         /* the caller's clock, seconds since the epoch */
-    uint64_t skew;       /* tolerated clock difference, seconds */
+    int64_t now;   /* the caller's clock, seconds since the epoch */
+    uint64_t skew; /* tolerated clock difference, seconds */
 
     /* Proof of possession: the RFC 9679 thumbprint of the TEEP Agent's
      * key, which the cnf claim must carry as its kid. Required with
@@ -394,10 +393,10 @@ typedef struct tk_eat_appraisal {
 /* Outcome of an appraisal. */
 typedef struct tk_eat_result {
     tk_eat_status status;
-    tk_err reason;          /* TK_OK when affirming, else the first problem */
-    size_t attester_index;  /* the key that verified, when one did */
-    tk_eat_claims claims;   /* views into the token; complete only when the
-                               signature verified */
+    tk_err reason;         /* TK_OK when affirming, else the first problem */
+    size_t attester_index; /* the key that verified, when one did */
+    tk_eat_claims claims;  /* views into the token; complete only when the
+                              signature verified */
 } tk_eat_result;
 
 /*

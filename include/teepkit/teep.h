@@ -127,8 +127,8 @@ extern "C" {
 #define TK_TEEP_TOKEN_MAX 64
 #define TK_TEEP_CHALLENGE_MIN 8
 #define TK_TEEP_CHALLENGE_MAX 512
-#define TK_TEEP_MSG_MAX 128     /* msg and err-msg, bytes */
-#define TK_TEEP_LANG_MAX 35     /* err-lang, bytes */
+#define TK_TEEP_MSG_MAX 128 /* msg and err-msg, bytes */
+#define TK_TEEP_LANG_MAX 35 /* err-lang, bytes */
 
 /* ---------------------------------------------------------------------- */
 /* Protocol numbers                                                       */
@@ -230,7 +230,7 @@ typedef struct tk_teep_profile {
 typedef struct tk_teep_requested_tc {
     tk_view component_id;
     bool has_sequence;
-    uint64_t sequence;      /* tc-manifest-sequence-number */
+    uint64_t sequence; /* tc-manifest-sequence-number */
     bool has_have_binary;
     bool have_binary;
 } tk_teep_requested_tc;
@@ -251,19 +251,19 @@ typedef struct tk_teep_requested_tc {
  * contents of the byte strings that carry them.
  */
 typedef struct tk_teep_message {
-    uint32_t type;      /* tk_teep_type */
-    uint32_t present;   /* option bits */
+    uint32_t type;    /* tk_teep_type */
+    uint32_t present; /* option bits */
 
     tk_view token;
     tk_view challenge;
     uint32_t selected_version;
-    tk_view attestation_format;  /* text */
+    tk_view attestation_format; /* text */
     tk_view attestation_payload;
-    tk_view msg;                 /* text */
-    tk_view err_msg;             /* text */
-    tk_view err_lang;            /* text */
-    uint32_t err_code;           /* Error field or Update option 23 */
-    uint32_t data_items;         /* data-item-requested bits */
+    tk_view msg;         /* text */
+    tk_view err_msg;     /* text */
+    tk_view err_lang;    /* text */
+    uint32_t err_code;   /* Error field or Update option 23 */
+    uint32_t data_items; /* data-item-requested bits */
 
     size_t version_count;
     uint32_t versions[TK_TEEP_MAX_VERSIONS];
@@ -355,16 +355,16 @@ bool tk_teep_suite_equal(const tk_teep_suite *a, const tk_teep_suite *b);
  * (a SUIT_Digest array, carried bstr-wrapped), plain bytes for the ids.
  */
 typedef struct tk_teep_tc_info {
-    tk_view component_id;   /* system-component-id (0) */
-    tk_view vendor_id;      /* suit-parameter-vendor-identifier (1) */
-    tk_view class_id;       /* suit-parameter-class-identifier (2) */
-    tk_view image_digest;   /* suit-parameter-image-digest (3) */
+    tk_view component_id; /* system-component-id (0) */
+    tk_view vendor_id;    /* suit-parameter-vendor-identifier (1) */
+    tk_view class_id;     /* suit-parameter-class-identifier (2) */
+    tk_view image_digest; /* suit-parameter-image-digest (3) */
     bool has_image_size;
-    uint64_t image_size;    /* suit-parameter-image-size (14) */
+    uint64_t image_size; /* suit-parameter-image-size (14) */
     bool has_sequence;
-    uint64_t sequence;      /* manifest sequence number that installed the
-                               component; sent under key -257 only when
-                               has_sequence, and read back the same way */
+    uint64_t sequence; /* manifest sequence number that installed the
+                          component; sent under key -257 only when
+                          has_sequence, and read back the same way */
 } tk_teep_tc_info;
 
 /*
@@ -402,12 +402,12 @@ typedef tk_err (*tk_teep_key_fn)(void *ctx, tk_alg alg, tk_view kid,
 
 /* A verified COSE structure. */
 typedef struct tk_teep_verified {
-    tk_view payload;       /* the TEEP message bytes */
-    tk_alg alg;            /* algorithm of the signature that verified */
+    tk_view payload; /* the TEEP message bytes */
+    tk_alg alg;      /* algorithm of the signature that verified */
     tk_view kid;
-    tk_view peer_id;       /* from the key callback */
-    const tk_key *key;     /* the key that verified */
-    bool multi;            /* the input was a COSE_Sign */
+    tk_view peer_id;   /* from the key callback */
+    const tk_key *key; /* the key that verified */
+    bool multi;        /* the input was a COSE_Sign */
 } tk_teep_verified;
 
 /*
@@ -421,8 +421,7 @@ typedef struct tk_teep_verified {
  */
 tk_err tk_teep_sign(const tk_crypto *crypto, const tk_teep_signer *signers,
                     size_t signer_count, tk_view payload, uint8_t *scratch,
-                    size_t scratch_cap, uint8_t *out, size_t cap,
-                    size_t *len);
+                    size_t scratch_cap, uint8_t *out, size_t cap, size_t *len);
 
 /*
  * Verifies a COSE_Sign1 or COSE_Sign (tagged or not) whose algorithm is in
@@ -434,10 +433,10 @@ tk_err tk_teep_sign(const tk_crypto *crypto, const tk_teep_signer *signers,
  * TK_ERR_TEEP_UNKNOWN_KEY, TK_ERR_TEEP_SIGNATURE, or the COSE error of a
  * malformed header. scratch is used as by tk_teep_sign() for EdDSA.
  */
-tk_err tk_teep_verify(const tk_crypto *crypto, tk_view in,
-                      const tk_alg *accept, size_t accept_count,
-                      tk_teep_key_fn find_key, void *ctx, uint8_t *scratch,
-                      size_t scratch_cap, tk_teep_verified *out);
+tk_err tk_teep_verify(const tk_crypto *crypto, tk_view in, const tk_alg *accept,
+                      size_t accept_count, tk_teep_key_fn find_key, void *ctx,
+                      uint8_t *scratch, size_t scratch_cap,
+                      tk_teep_verified *out);
 
 /* ---------------------------------------------------------------------- */
 /* Common configuration                                                   */
@@ -465,23 +464,23 @@ tk_err tk_teep_verify(const tk_crypto *crypto, tk_view in,
  * workers share these through a database; a session is used once.
  */
 typedef struct tk_teep_tam_session {
-    uint32_t kind;          /* TK_TEEP_QUERY_REQUEST or TK_TEEP_UPDATE */
+    uint32_t kind; /* TK_TEEP_QUERY_REQUEST or TK_TEEP_UPDATE */
     size_t token_len;
     uint8_t token[TK_TEEP_TOKEN_MAX];
-    size_t challenge_len;   /* 0 when none was sent */
+    size_t challenge_len; /* 0 when none was sent */
     uint8_t challenge[TK_TEEP_CHALLENGE_MAX];
-    uint32_t data_items;    /* what the QueryRequest requested */
-    uint32_t freshness;     /* bit per offered freshness mechanism */
-    tk_alg alg;             /* suite algorithm; TK_ALG_NONE while the
-                               agent's suite is unknown */
-    int64_t created;        /* seconds since the epoch */
+    uint32_t data_items; /* what the QueryRequest requested */
+    uint32_t freshness;  /* bit per offered freshness mechanism */
+    tk_alg alg;          /* suite algorithm; TK_ALG_NONE while the
+                            agent's suite is unknown */
+    int64_t created;     /* seconds since the epoch */
     int64_t expires;
-    size_t device_id_len;   /* 0 when not bound to a device yet */
+    size_t device_id_len; /* 0 when not bound to a device yet */
     uint8_t device_id[TK_TEEP_MAX_DEVICE_ID];
-    size_t manifest_count;  /* manifests sent in the Update */
-    uint32_t retries;       /* QueryRequests sent again after a
-                               negotiation Error, at most
-                               TK_TEEP_TAM_MAX_RETRIES */
+    size_t manifest_count; /* manifests sent in the Update */
+    uint32_t retries;      /* QueryRequests sent again after a
+                              negotiation Error, at most
+                              TK_TEEP_TAM_MAX_RETRIES */
 } tk_teep_tam_session;
 
 /* QueryRequests a TAM sends again in one exchange after the agent's
@@ -492,10 +491,10 @@ typedef struct tk_teep_tam_session {
 
 /* Input of the TAM's appraisal callback. */
 typedef struct tk_teep_evidence {
-    tk_view format;          /* attestation-payload-format, or empty for
-                                the EAT default */
-    tk_view payload;         /* attestation-payload */
-    tk_view challenge;       /* the challenge sent, the expected eat_nonce */
+    tk_view format;    /* attestation-payload-format, or empty for
+                          the EAT default */
+    tk_view payload;   /* attestation-payload */
+    tk_view challenge; /* the challenge sent, the expected eat_nonce */
     tk_view device_id;
     const tk_key *agent_key; /* the key that signed the QueryResponse */
     tk_alg agent_alg;
@@ -518,7 +517,7 @@ typedef struct tk_teep_policy_output {
     size_t manifest_count;
     tk_view manifests[TK_TEEP_MAX_MANIFESTS]; /* SUIT envelopes */
     size_t unneeded_count;
-    tk_view unneeded[TK_TEEP_MAX_UNNEEDED];   /* encoded manifest ids */
+    tk_view unneeded[TK_TEEP_MAX_UNNEEDED]; /* encoded manifest ids */
 } tk_teep_policy_output;
 
 /* What the TAM learned from a Success or Error, for the record callback.
@@ -596,17 +595,17 @@ typedef enum tk_teep_tam_outcome {
  * storage. */
 typedef struct tk_teep_tam_result {
     tk_teep_tam_outcome outcome;
-    tk_err reason;            /* TK_OK, or why the input was rejected or
-                                 attestation failed */
-    uint32_t received_type;   /* type of the input, 0 when not decoded */
+    tk_err reason;          /* TK_OK, or why the input was rejected or
+                               attestation failed */
+    uint32_t received_type; /* type of the input, 0 when not decoded */
     size_t device_id_len;
     uint8_t device_id[TK_TEEP_MAX_DEVICE_ID];
     tk_eat_status attestation; /* TK_EAT_STATUS_NONE without evidence */
-    uint32_t err_code;        /* err-code received in an Error or sent in
-                                 an Update, else 0 */
+    uint32_t err_code;         /* err-code received in an Error or sent in
+                                  an Update, else 0 */
     size_t manifests_sent;
     size_t unneeded_sent;
-    size_t out_len;           /* bytes of out to send, 0 for none */
+    size_t out_len; /* bytes of out to send, 0 for none */
 } tk_teep_tam_result;
 
 /*
@@ -658,16 +657,16 @@ tk_err tk_teep_tam_handle(tk_teep_tam *tam, tk_view in, uint8_t *out,
  * and the Update tokens already processed.
  */
 typedef struct tk_teep_agent_state {
-    uint32_t phase;          /* 0 idle, 1 waiting for an Update */
-    tk_alg alg;              /* suite algorithm agreed with the TAM */
-    int64_t deadline;        /* end of the wait for an Update */
+    uint32_t phase;   /* 0 idle, 1 waiting for an Update */
+    tk_alg alg;       /* suite algorithm agreed with the TAM */
+    int64_t deadline; /* end of the wait for an Update */
     size_t tam_kid_len;
     uint8_t tam_kid[TK_TEEP_MAX_KID]; /* the TAM of the QueryRequest: the
                                          peer_id of its key, or its kid
                                          when the key has no peer_id */
-    size_t seen_count;       /* valid entries of seen: Update tokens, or
-                                the SHA-256 of a token-less Update */
-    size_t seen_next;        /* next entry to overwrite */
+    size_t seen_count; /* valid entries of seen: Update tokens, or
+                          the SHA-256 of a token-less Update */
+    size_t seen_next;  /* next entry to overwrite */
     struct {
         size_t len;
         uint8_t token[TK_TEEP_TOKEN_MAX];
@@ -676,8 +675,8 @@ typedef struct tk_teep_agent_state {
 
 /* Input of the agent's evidence callback. */
 typedef struct tk_teep_evidence_request {
-    tk_view challenge;       /* becomes the eat_nonce; may be empty */
-    uint32_t freshness;      /* the mechanism chosen */
+    tk_view challenge;            /* becomes the eat_nonce; may be empty */
+    uint32_t freshness;           /* the mechanism chosen */
     const tk_teep_signer *signer; /* the agent key of the chosen suite,
                                      for the cnf claim */
 } tk_teep_evidence_request;
@@ -699,8 +698,7 @@ typedef struct tk_teep_agent_ops {
      * for an EAT with the TEEP profile, else set to the media type.
      */
     tk_err (*evidence)(void *ctx, const tk_teep_evidence_request *request,
-                       uint8_t *buf, size_t cap, size_t *len,
-                       tk_view *format);
+                       uint8_t *buf, size_t cap, size_t *len, tk_view *format);
     /* Fills *info with installed component number index (from 0);
      * TK_ERR_NOT_FOUND after the last. */
     tk_err (*component)(void *ctx, size_t index, tk_teep_tc_info *info);
@@ -716,8 +714,7 @@ typedef struct tk_teep_agent_ops {
      * when the manifest was applied, an error otherwise.
      */
     tk_err (*process_manifest)(void *ctx, tk_view envelope, tk_view token,
-                               uint8_t *report, size_t cap,
-                               size_t *report_len);
+                               uint8_t *report, size_t cap, size_t *report_len);
     /* Unlinks the manifest with the encoded id manifest_id. */
     tk_err (*unlink_manifest)(void *ctx, tk_view manifest_id);
 } tk_teep_agent_ops;
@@ -730,31 +727,31 @@ typedef struct tk_teep_agent {
      * suites. */
     const tk_teep_signer *signers;
     size_t signer_count;
-    const tk_teep_profile *profiles;  /* supported SUIT COSE profiles */
+    const tk_teep_profile *profiles; /* supported SUIT COSE profiles */
     size_t profile_count;
-    uint32_t freshness;       /* bit (1 << mechanism) per supported one */
-    int64_t update_wait;      /* seconds an Update is awaited */
-    uint32_t flags;           /* TK_TEEP_STRICT_ALG_IDS, TK_TEEP_AGENT_* */
-    uint8_t *scratch;         /* work buffer for the unsigned message */
+    uint32_t freshness;  /* bit (1 << mechanism) per supported one */
+    int64_t update_wait; /* seconds an Update is awaited */
+    uint32_t flags;      /* TK_TEEP_STRICT_ALG_IDS, TK_TEEP_AGENT_* */
+    uint8_t *scratch;    /* work buffer for the unsigned message */
     size_t scratch_cap;
-    uint8_t *evidence_buf;    /* buffer for the attestation payload */
+    uint8_t *evidence_buf; /* buffer for the attestation payload */
     size_t evidence_cap;
-    uint8_t *report_buf;      /* buffer for the SUIT reports of an Update */
+    uint8_t *report_buf; /* buffer for the SUIT reports of an Update */
     size_t report_cap;
     tk_teep_agent_ops ops;
 } tk_teep_agent;
 
 /* Result of tk_teep_agent_handle(). */
 typedef struct tk_teep_agent_result {
-    uint32_t received_type;   /* type of the input, 0 when not decoded */
-    tk_err reason;            /* TK_OK, or what went wrong */
-    uint32_t sent_type;       /* type of the reply, 0 when none */
-    uint32_t err_code;        /* err-code of the reply Error, else 0 */
-    uint32_t tam_err_code;    /* err-code the TAM sent in an Update */
-    size_t installed;         /* manifests applied */
-    size_t failed;            /* manifests that failed */
-    size_t unlinked;          /* manifests unlinked */
-    size_t out_len;           /* bytes of out to send, 0 for none */
+    uint32_t received_type; /* type of the input, 0 when not decoded */
+    tk_err reason;          /* TK_OK, or what went wrong */
+    uint32_t sent_type;     /* type of the reply, 0 when none */
+    uint32_t err_code;      /* err-code of the reply Error, else 0 */
+    uint32_t tam_err_code;  /* err-code the TAM sent in an Update */
+    size_t installed;       /* manifests applied */
+    size_t failed;          /* manifests that failed */
+    size_t unlinked;        /* manifests unlinked */
+    size_t out_len;         /* bytes of out to send, 0 for none */
 } tk_teep_agent_result;
 
 /*
@@ -803,9 +800,8 @@ tk_err tk_teep_agent_evidence(const tk_crypto *crypto,
                               const tk_eat_signer *attester,
                               const tk_eat_claims *device_claims,
                               const tk_teep_evidence_request *request,
-                              int64_t now, uint8_t *scratch,
-                              size_t scratch_cap, uint8_t *out, size_t cap,
-                              size_t *len);
+                              int64_t now, uint8_t *scratch, size_t scratch_cap,
+                              uint8_t *out, size_t cap, size_t *len);
 
 /*
  * Appraises evidence for an appraise callback with tk_eat_appraise(): the
@@ -813,9 +809,9 @@ tk_err tk_teep_agent_evidence(const tk_crypto *crypto,
  * evidence, and the thumbprint of evidence->agent_key as the expected cnf
  * kid. Without a challenge (timestamp freshness) iat must instead be at
  * most TK_TEEP_EVIDENCE_MAX_AGE seconds old. ref holds the reference
- * values of the device, skew the tolerated clock difference in seconds. scratch (may be NULL for ECDSA attesters)
- * holds the to-be-signed bytes of an EdDSA verification. Fills *result
- * and returns what tk_eat_appraise() returns.
+ * values of the device, skew the tolerated clock difference in seconds. scratch
+ * (may be NULL for ECDSA attesters) holds the to-be-signed bytes of an EdDSA
+ * verification. Fills *result and returns what tk_eat_appraise() returns.
  */
 tk_err tk_teep_tam_appraise(const tk_crypto *crypto,
                             const tk_teep_evidence *evidence,

@@ -41,8 +41,7 @@ static bool view_in_list(tk_view v, const tk_view *list, size_t count)
     return false;
 }
 
-tk_err tk_eat_token_payload(const uint8_t *token, size_t len,
-                            tk_view *payload)
+tk_err tk_eat_token_payload(const uint8_t *token, size_t len, tk_view *payload)
 {
     tk_cbor_dec dec;
     tk_cbor_item item;
@@ -50,8 +49,7 @@ tk_err tk_eat_token_payload(const uint8_t *token, size_t len,
     tk_cbor_dec_init(&dec, token, len, 0);
     /* Skip tags 61 and 18, then read [protected, unprotected, payload,
      * signature]. The decoder's depth limit bounds the loop. */
-    while (tk_cbor_dec_peek(&dec, &item) == TK_OK &&
-           item.type == TK_CBOR_TAG) {
+    while (tk_cbor_dec_peek(&dec, &item) == TK_OK && item.type == TK_CBOR_TAG) {
         if (item.value != CWT_TAG && item.value != TK_COSE_TYPE_SIGN1)
             return TK_ERR_EAT_NOT_COSE;
         tk_cbor_dec_get_tag(&dec, &tag);
@@ -74,8 +72,8 @@ static tk_view strip_cwt_tag(const uint8_t *token, size_t len)
     tk_cbor_dec dec;
     tk_cbor_item item;
     tk_cbor_dec_init(&dec, token, len, 0);
-    if (tk_cbor_dec_peek(&dec, &item) == TK_OK &&
-        item.type == TK_CBOR_TAG && item.value == CWT_TAG) {
+    if (tk_cbor_dec_peek(&dec, &item) == TK_OK && item.type == TK_CBOR_TAG &&
+        item.value == CWT_TAG) {
         uint64_t tag;
         tk_cbor_dec_get_tag(&dec, &tag);
         size_t head = tk_cbor_dec_offset(&dec);
@@ -176,8 +174,7 @@ static tk_err check_cnf(const tk_eat_appraisal *a, const tk_eat_claims *c)
 
 /* Checks the identity claims: ueid binding, oemid, hwmodel, profile. */
 static tk_err check_identity(const tk_eat_reference *ref,
-                             const tk_eat_attester *at,
-                             const tk_eat_claims *c)
+                             const tk_eat_attester *at, const tk_eat_claims *c)
 {
     if (at->ueid.len > 0 && ((c->present & TK_EAT_HAS_UEID) == 0 ||
                              !tk_eat_view_equal(c->ueid, at->ueid)))
@@ -302,8 +299,8 @@ static tk_err verify_token(const tk_eat_appraisal *a, const uint8_t *token,
     err = tk_cose_sign1_verify(a->crypto, inner, &opts, &sign1);
     if (err != TK_OK)
         return cose_reason(err);
-    return tk_eat_decode_claims(sign1.payload.ptr, sign1.payload.len,
-                                a->flags, &res->claims, NULL);
+    return tk_eat_decode_claims(sign1.payload.ptr, sign1.payload.len, a->flags,
+                                &res->claims, NULL);
 }
 
 tk_err tk_eat_appraise(const tk_eat_appraisal *a, const uint8_t *token,

@@ -102,8 +102,7 @@ static tk_err add_key(claims_ctx *ctx, key_table *table, int64_t num,
     for (size_t i = 0; i < table->count; i++) {
         if (text.ptr == NULL) {
             if (table->keys[i].text.ptr == NULL && table->keys[i].num == num)
-                return tk_cbor_dec_fail(ctx->dec,
-                                        TK_ERR_EAT_DUPLICATE_CLAIM);
+                return tk_cbor_dec_fail(ctx->dec, TK_ERR_EAT_DUPLICATE_CLAIM);
         } else if (table->keys[i].text.ptr != NULL &&
                    tk_eat_view_equal(table->keys[i].text, text)) {
             return tk_cbor_dec_fail(ctx->dec, TK_ERR_EAT_DUPLICATE_CLAIM);
@@ -159,8 +158,8 @@ static tk_err check_raw(claims_ctx *ctx, tk_view raw)
     if (major < 4)
         return TK_OK;
     size_t offset = 0;
-    tk_err err = tk_cbor_validate(raw.ptr, raw.len, TK_CBOR_CHECK_DUP_KEYS,
-                                  &offset);
+    tk_err err =
+        tk_cbor_validate(raw.ptr, raw.len, TK_CBOR_CHECK_DUP_KEYS, &offset);
     if (err != TK_OK)
         return tk_cbor_dec_fail(ctx->dec, tk_eat_map_cbor_error(err));
     return TK_OK;
@@ -348,8 +347,7 @@ static tk_err get_format_list(claims_ctx *ctx, tk_eat_format_entry *entries,
 static tk_err skip_number(claims_ctx *ctx)
 {
     tk_cbor_type type = peek_type(ctx);
-    if (type != TK_CBOR_UINT && type != TK_CBOR_NINT &&
-        type != TK_CBOR_FLOAT)
+    if (type != TK_CBOR_UINT && type != TK_CBOR_NINT && type != TK_CBOR_FLOAT)
         return bad_claim(ctx);
     return tk_cbor_dec_skip(ctx->dec, NULL);
 }
@@ -519,8 +517,7 @@ static tk_err get_detached_digest(claims_ctx *ctx)
     tk_view digest;
     tk_cbor_dec_enter_array(dec, NULL);
     tk_cbor_type type = peek_type(ctx);
-    if (type != TK_CBOR_UINT && type != TK_CBOR_NINT &&
-        type != TK_CBOR_TSTR)
+    if (type != TK_CBOR_UINT && type != TK_CBOR_NINT && type != TK_CBOR_TSTR)
         return bad_claim(ctx);
     tk_cbor_dec_skip(dec, NULL);
     tk_cbor_dec_get_bstr(dec, &digest);

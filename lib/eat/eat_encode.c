@@ -12,15 +12,15 @@
 
 /* Claim keys in the order of their presence bits. */
 static const int64_t claim_keys[] = {
-    TK_EAT_KEY_ISS,       TK_EAT_KEY_SUB,          TK_EAT_KEY_AUD,
-    TK_EAT_KEY_EXP,       TK_EAT_KEY_NBF,          TK_EAT_KEY_IAT,
-    TK_EAT_KEY_CTI,       TK_EAT_KEY_CNF,          TK_EAT_KEY_NONCE,
-    TK_EAT_KEY_UEID,      TK_EAT_KEY_SUEIDS,       TK_EAT_KEY_OEMID,
-    TK_EAT_KEY_HWMODEL,   TK_EAT_KEY_HWVERSION,    TK_EAT_KEY_UPTIME,
-    TK_EAT_KEY_OEMBOOT,   TK_EAT_KEY_DBGSTAT,      TK_EAT_KEY_LOCATION,
-    TK_EAT_KEY_PROFILE,   TK_EAT_KEY_SUBMODS,      TK_EAT_KEY_BOOTCOUNT,
-    TK_EAT_KEY_BOOTSEED,  TK_EAT_KEY_DLOAS,        TK_EAT_KEY_SWNAME,
-    TK_EAT_KEY_SWVERSION, TK_EAT_KEY_MANIFESTS,    TK_EAT_KEY_MEASUREMENTS,
+    TK_EAT_KEY_ISS,       TK_EAT_KEY_SUB,       TK_EAT_KEY_AUD,
+    TK_EAT_KEY_EXP,       TK_EAT_KEY_NBF,       TK_EAT_KEY_IAT,
+    TK_EAT_KEY_CTI,       TK_EAT_KEY_CNF,       TK_EAT_KEY_NONCE,
+    TK_EAT_KEY_UEID,      TK_EAT_KEY_SUEIDS,    TK_EAT_KEY_OEMID,
+    TK_EAT_KEY_HWMODEL,   TK_EAT_KEY_HWVERSION, TK_EAT_KEY_UPTIME,
+    TK_EAT_KEY_OEMBOOT,   TK_EAT_KEY_DBGSTAT,   TK_EAT_KEY_LOCATION,
+    TK_EAT_KEY_PROFILE,   TK_EAT_KEY_SUBMODS,   TK_EAT_KEY_BOOTCOUNT,
+    TK_EAT_KEY_BOOTSEED,  TK_EAT_KEY_DLOAS,     TK_EAT_KEY_SWNAME,
+    TK_EAT_KEY_SWVERSION, TK_EAT_KEY_MANIFESTS, TK_EAT_KEY_MEASUREMENTS,
     TK_EAT_KEY_MEASRES,   TK_EAT_KEY_INTUSE,
 };
 
@@ -44,13 +44,13 @@ static tk_err check_claims(const tk_eat_claims *c)
     if ((p & TK_EAT_HAS_UEID) != 0 &&
         !size_in(c->ueid, TK_EAT_UEID_MIN, TK_EAT_UEID_MAX))
         return TK_ERR_EAT_BAD_CLAIM;
-    if ((p & TK_EAT_HAS_OEMID) != 0 && !c->oemid_is_pen &&
-        c->oemid.len != 3 && c->oemid.len != 16)
+    if ((p & TK_EAT_HAS_OEMID) != 0 && !c->oemid_is_pen && c->oemid.len != 3 &&
+        c->oemid.len != 16)
         return TK_ERR_EAT_BAD_CLAIM;
     if ((p & TK_EAT_HAS_HWMODEL) != 0 && !size_in(c->hwmodel, 1, 32))
         return TK_ERR_EAT_BAD_CLAIM;
-    if ((p & TK_EAT_HAS_CNF) != 0 && (c->cnf_kind < TK_EAT_CNF_COSE_KEY ||
-                                      c->cnf_kind > TK_EAT_CNF_KID))
+    if ((p & TK_EAT_HAS_CNF) != 0 &&
+        (c->cnf_kind < TK_EAT_CNF_COSE_KEY || c->cnf_kind > TK_EAT_CNF_KID))
         return TK_ERR_EAT_BAD_CLAIM;
     if ((p & TK_EAT_HAS_MANIFESTS) != 0 &&
         (c->manifest_count == 0 || c->manifest_count > TK_EAT_MAX_MANIFESTS))
@@ -128,56 +128,104 @@ static void put_bytes(tk_cbor_enc *enc, tk_view bytes)
 }
 
 /* Writes the value of the claim with presence bit number index. */
-static void put_claim(tk_cbor_enc *enc, const tk_eat_claims *c,
-                      unsigned index)
+static void put_claim(tk_cbor_enc *enc, const tk_eat_claims *c, unsigned index)
 {
     switch (1u << index) {
-    case TK_EAT_HAS_ISS: put_text(enc, c->iss); break;
-    case TK_EAT_HAS_SUB: put_text(enc, c->sub); break;
-    case TK_EAT_HAS_AUD: put_raw(enc, c->aud_raw); break;
-    case TK_EAT_HAS_EXP: tk_cbor_enc_put_int(enc, c->exp); break;
-    case TK_EAT_HAS_NBF: tk_cbor_enc_put_int(enc, c->nbf); break;
-    case TK_EAT_HAS_IAT: tk_cbor_enc_put_int(enc, c->iat); break;
-    case TK_EAT_HAS_CTI: put_bytes(enc, c->cti); break;
-    case TK_EAT_HAS_CNF: put_cnf(enc, c); break;
-    case TK_EAT_HAS_NONCE: put_nonce(enc, c); break;
-    case TK_EAT_HAS_UEID: put_bytes(enc, c->ueid); break;
-    case TK_EAT_HAS_SUEIDS: put_raw(enc, c->sueids_raw); break;
+    case TK_EAT_HAS_ISS:
+        put_text(enc, c->iss);
+        break;
+    case TK_EAT_HAS_SUB:
+        put_text(enc, c->sub);
+        break;
+    case TK_EAT_HAS_AUD:
+        put_raw(enc, c->aud_raw);
+        break;
+    case TK_EAT_HAS_EXP:
+        tk_cbor_enc_put_int(enc, c->exp);
+        break;
+    case TK_EAT_HAS_NBF:
+        tk_cbor_enc_put_int(enc, c->nbf);
+        break;
+    case TK_EAT_HAS_IAT:
+        tk_cbor_enc_put_int(enc, c->iat);
+        break;
+    case TK_EAT_HAS_CTI:
+        put_bytes(enc, c->cti);
+        break;
+    case TK_EAT_HAS_CNF:
+        put_cnf(enc, c);
+        break;
+    case TK_EAT_HAS_NONCE:
+        put_nonce(enc, c);
+        break;
+    case TK_EAT_HAS_UEID:
+        put_bytes(enc, c->ueid);
+        break;
+    case TK_EAT_HAS_SUEIDS:
+        put_raw(enc, c->sueids_raw);
+        break;
     case TK_EAT_HAS_OEMID:
         if (c->oemid_is_pen)
             tk_cbor_enc_put_int(enc, c->oemid_pen);
         else
             put_bytes(enc, c->oemid);
         break;
-    case TK_EAT_HAS_HWMODEL: put_bytes(enc, c->hwmodel); break;
-    case TK_EAT_HAS_HWVERSION: put_version(enc, &c->hwversion); break;
-    case TK_EAT_HAS_UPTIME: tk_cbor_enc_put_uint(enc, c->uptime); break;
-    case TK_EAT_HAS_OEMBOOT: tk_cbor_enc_put_bool(enc, c->oemboot); break;
-    case TK_EAT_HAS_DBGSTAT: tk_cbor_enc_put_uint(enc, c->dbgstat); break;
-    case TK_EAT_HAS_LOCATION: put_raw(enc, c->location_raw); break;
+    case TK_EAT_HAS_HWMODEL:
+        put_bytes(enc, c->hwmodel);
+        break;
+    case TK_EAT_HAS_HWVERSION:
+        put_version(enc, &c->hwversion);
+        break;
+    case TK_EAT_HAS_UPTIME:
+        tk_cbor_enc_put_uint(enc, c->uptime);
+        break;
+    case TK_EAT_HAS_OEMBOOT:
+        tk_cbor_enc_put_bool(enc, c->oemboot);
+        break;
+    case TK_EAT_HAS_DBGSTAT:
+        tk_cbor_enc_put_uint(enc, c->dbgstat);
+        break;
+    case TK_EAT_HAS_LOCATION:
+        put_raw(enc, c->location_raw);
+        break;
     case TK_EAT_HAS_PROFILE:
         if (c->profile_is_oid)
             put_bytes(enc, c->profile);
         else
             put_text(enc, c->profile);
         break;
-    case TK_EAT_HAS_SUBMODS: put_raw(enc, c->submods_raw); break;
+    case TK_EAT_HAS_SUBMODS:
+        put_raw(enc, c->submods_raw);
+        break;
     case TK_EAT_HAS_BOOTCOUNT:
         tk_cbor_enc_put_uint(enc, c->bootcount);
         break;
-    case TK_EAT_HAS_BOOTSEED: put_bytes(enc, c->bootseed); break;
-    case TK_EAT_HAS_DLOAS: put_raw(enc, c->dloas_raw); break;
-    case TK_EAT_HAS_SWNAME: put_text(enc, c->swname); break;
-    case TK_EAT_HAS_SWVERSION: put_version(enc, &c->swversion); break;
+    case TK_EAT_HAS_BOOTSEED:
+        put_bytes(enc, c->bootseed);
+        break;
+    case TK_EAT_HAS_DLOAS:
+        put_raw(enc, c->dloas_raw);
+        break;
+    case TK_EAT_HAS_SWNAME:
+        put_text(enc, c->swname);
+        break;
+    case TK_EAT_HAS_SWVERSION:
+        put_version(enc, &c->swversion);
+        break;
     case TK_EAT_HAS_MANIFESTS:
         put_format_list(enc, c->manifests, c->manifest_count);
         break;
     case TK_EAT_HAS_MEASUREMENTS:
         put_format_list(enc, c->measurements, c->measurement_count);
         break;
-    case TK_EAT_HAS_MEASRES: put_raw(enc, c->measres_raw); break;
-    case TK_EAT_HAS_INTUSE: tk_cbor_enc_put_uint(enc, c->intuse); break;
-    default: break;
+    case TK_EAT_HAS_MEASRES:
+        put_raw(enc, c->measres_raw);
+        break;
+    case TK_EAT_HAS_INTUSE:
+        tk_cbor_enc_put_uint(enc, c->intuse);
+        break;
+    default:
+        break;
     }
 }
 
@@ -199,8 +247,7 @@ tk_err tk_eat_encode_claims(const tk_eat_claims *claims, uint8_t *buf,
     tk_cbor_enc enc;
     tk_cbor_enc_init(&enc, buf, cap, 0);
     tk_cbor_enc_put_map(&enc, pairs);
-    for (unsigned i = 0; i < sizeof(claim_keys) / sizeof(claim_keys[0]);
-         i++) {
+    for (unsigned i = 0; i < sizeof(claim_keys) / sizeof(claim_keys[0]); i++) {
         if ((present & (1u << i)) == 0)
             continue;
         tk_cbor_enc_put_int(&enc, claim_keys[i]);

@@ -13,8 +13,8 @@ tk_err tk_eat_build_evidence(const tk_crypto *crypto,
     *len = 0;
 
     size_t claims_len = 0;
-    tk_err err = tk_eat_encode_claims(claims, scratch, scratch_cap,
-                                      &claims_len);
+    tk_err err =
+        tk_eat_encode_claims(claims, scratch, scratch_cap, &claims_len);
     if (err != TK_OK)
         return err;
 

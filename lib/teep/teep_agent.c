@@ -52,8 +52,7 @@ static tk_err check_agent(const tk_teep_agent *agent)
 {
     const tk_teep_agent_ops *ops = &agent->ops;
     if (agent->crypto == NULL || agent->signers == NULL ||
-        agent->signer_count == 0 ||
-        agent->signer_count > TK_TEEP_MAX_SUITES ||
+        agent->signer_count == 0 || agent->signer_count > TK_TEEP_MAX_SUITES ||
         agent->scratch == NULL || agent->report_buf == NULL ||
         agent->profile_count > TK_TEEP_MAX_PROFILES ||
         (agent->profile_count > 0 && agent->profiles == NULL))
@@ -75,7 +74,7 @@ typedef struct arena {
 /* Everything one incoming message needs while it is handled. */
 typedef struct agent_call {
     tk_teep_agent *agent;
-    tk_teep_agent_state state;   /* working copy, stored on acceptance */
+    tk_teep_agent_state state; /* working copy, stored on acceptance */
     tk_teep_verified verified;
     bool verified_ok;
     tk_teep_message in;
@@ -122,9 +121,9 @@ static tk_err seal_reply(agent_call *c, const tk_teep_signer *signer)
 {
     size_t len = 0;
     arena *a = &c->scratch;
-    tk_err err = tk_teep_seal(c->agent->crypto, &c->reply, signer, 1,
-                              a->buf + a->used, a->cap - a->used, c->out,
-                              c->cap, &len);
+    tk_err err =
+        tk_teep_seal(c->agent->crypto, &c->reply, signer, 1, a->buf + a->used,
+                     a->cap - a->used, c->out, c->cap, &len);
     if (err != TK_OK)
         return err;
     c->res->sent_type = c->reply.type;
@@ -223,8 +222,8 @@ static tk_err send_negotiation_error(agent_call *c, uint32_t code,
  * algorithm the current id wins, so a legacy id is used only when the TAM
  * offered nothing else. Returns TK_ALG_NONE when there is no common suite.
  */
-static tk_alg choose_suite(const tk_teep_agent *agent,
-                           const tk_teep_message *m, tk_alg preferred)
+static tk_alg choose_suite(const tk_teep_agent *agent, const tk_teep_message *m,
+                           tk_alg preferred)
 {
     bool strict = agent_strict(agent);
     for (size_t k = 0; k <= agent->signer_count; k++) {
@@ -303,8 +302,8 @@ static tk_err list_components(agent_call *c)
             return TK_ERR_TEEP_TOO_MANY;
         arena *a = &c->scratch;
         size_t len = 0;
-        err = tk_teep_tc_info_encode(&info, a->buf + a->used,
-                                     a->cap - a->used, &len);
+        err = tk_teep_tc_info_encode(&info, a->buf + a->used, a->cap - a->used,
+                                     &len);
         if (err != TK_OK)
             return err;
         r->tc_list[r->tc_count++] = (tk_view){a->buf + a->used, len};
@@ -358,16 +357,15 @@ static tk_err add_evidence(agent_call *c, const tk_teep_signer *signer,
     if (agent->ops.evidence == NULL || agent->evidence_buf == NULL)
         return TK_ERR_UNSUPPORTED;
     tk_teep_evidence_request request;
-    request.challenge = TK_TEEP_HAS(in, TK_TEEP_LABEL_CHALLENGE)
-                            ? in->challenge
-                            : in->token;
+    request.challenge =
+        TK_TEEP_HAS(in, TK_TEEP_LABEL_CHALLENGE) ? in->challenge : in->token;
     request.freshness = (uint32_t)freshness;
     request.signer = signer;
     size_t len = 0;
     tk_view format = {NULL, 0};
-    tk_err err = agent->ops.evidence(agent->ops.ctx, &request,
-                                     agent->evidence_buf,
-                                     agent->evidence_cap, &len, &format);
+    tk_err err =
+        agent->ops.evidence(agent->ops.ctx, &request, agent->evidence_buf,
+                            agent->evidence_cap, &len, &format);
     if (err != TK_OK)
         return err;
     if (len > agent->evidence_cap)
@@ -395,10 +393,9 @@ static tk_err handle_query(agent_call *c)
     tk_alg preferred = c->verified.multi ? c->verified.alg : TK_ALG_NONE;
     tk_alg alg = choose_suite(agent, in, preferred);
     if (alg == TK_ALG_NONE)
-        return send_negotiation_error(
-            c, TK_TEEP_ERR_UNSUPPORTED_CIPHER_SUITES,
-            "no offered cipher suite is supported",
-            TK_ERR_TEEP_NO_COMMON_SUITE);
+        return send_negotiation_error(c, TK_TEEP_ERR_UNSUPPORTED_CIPHER_SUITES,
+                                      "no offered cipher suite is supported",
+                                      TK_ERR_TEEP_NO_COMMON_SUITE);
     bool attest = (in->data_items & TK_TEEP_ITEM_ATTESTATION) != 0;
     int freshness = attest ? choose_freshness(agent, in) : -1;
     if (attest && freshness < 0)
@@ -465,8 +462,8 @@ static tk_err update_id(agent_call *c, uint8_t digest[32], tk_view *id)
     }
     const tk_crypto *crypto = c->agent->crypto;
     size_t len = 0;
-    tk_err err = crypto->hash(crypto->ctx, TK_ALG_SHA256,
-                              &c->verified.payload, 1, digest, 32, &len);
+    tk_err err = crypto->hash(crypto->ctx, TK_ALG_SHA256, &c->verified.payload,
+                              1, digest, 32, &len);
     if (err != TK_OK)
         return err;
     *id = (tk_view){digest, len};
@@ -624,8 +621,7 @@ static size_t accepted_algs(const tk_teep_agent *agent, tk_alg *accept)
         if (alg == TK_ALG_ESP256 || alg == TK_ALG_ES256)
             accept[n++] = alg == TK_ALG_ESP256 ? TK_ALG_ES256 : TK_ALG_ESP256;
         else if (alg == TK_ALG_ED25519 || alg == TK_ALG_EDDSA)
-            accept[n++] = alg == TK_ALG_ED25519 ? TK_ALG_EDDSA
-                                                : TK_ALG_ED25519;
+            accept[n++] = alg == TK_ALG_ED25519 ? TK_ALG_EDDSA : TK_ALG_ED25519;
     }
     return n;
 }
@@ -637,10 +633,9 @@ static tk_err open_input(agent_call *c, tk_view in)
     tk_teep_agent *agent = c->agent;
     tk_alg accept[2 * TK_TEEP_MAX_SUITES];
     size_t accept_count = accepted_algs(agent, accept);
-    tk_err err = tk_teep_verify(agent->crypto, in, accept, accept_count,
-                                agent->ops.tam_key, agent->ops.ctx,
-                                agent->scratch, agent->scratch_cap,
-                                &c->verified);
+    tk_err err = tk_teep_verify(
+        agent->crypto, in, accept, accept_count, agent->ops.tam_key,
+        agent->ops.ctx, agent->scratch, agent->scratch_cap, &c->verified);
     if (err == TK_ERR_TEEP_SUITE_MISMATCH)
         return send_negotiation_error(
             c, TK_TEEP_ERR_UNSUPPORTED_CIPHER_SUITES,

@@ -11,9 +11,8 @@ tk_err tk_teep_agent_evidence(const tk_crypto *crypto,
                               const tk_eat_signer *attester,
                               const tk_eat_claims *device_claims,
                               const tk_teep_evidence_request *request,
-                              int64_t now, uint8_t *scratch,
-                              size_t scratch_cap, uint8_t *out, size_t cap,
-                              size_t *len)
+                              int64_t now, uint8_t *scratch, size_t scratch_cap,
+                              uint8_t *out, size_t cap, size_t *len)
 {
     if (crypto == NULL || attester == NULL || device_claims == NULL ||
         request == NULL || request->signer == NULL ||
@@ -24,8 +23,8 @@ tk_err tk_teep_agent_evidence(const tk_crypto *crypto,
     /* The cnf kid binds the evidence to the key that signs the
      * QueryResponse (draft-ietf-teep-protocol section "EAT Profile"). */
     uint8_t thumbprint[TK_COSE_THUMBPRINT_SIZE];
-    tk_err err = tk_cose_key_thumbprint(crypto, request->signer->key,
-                                        thumbprint);
+    tk_err err =
+        tk_cose_key_thumbprint(crypto, request->signer->key, thumbprint);
     if (err != TK_OK)
         return err;
     tk_eat_claims claims = *device_claims;
@@ -40,8 +39,8 @@ tk_err tk_teep_agent_evidence(const tk_crypto *crypto,
         claims.nonce_count = 1;
         claims.nonce[0] = request->challenge;
     }
-    err = tk_eat_build_evidence(crypto, attester, &claims, scratch,
-                                scratch_cap, out, cap, len);
+    err = tk_eat_build_evidence(crypto, attester, &claims, scratch, scratch_cap,
+                                out, cap, len);
     tk_crypto_wipe(thumbprint, sizeof(thumbprint));
     return err;
 }
@@ -62,8 +61,8 @@ tk_err tk_teep_tam_appraise(const tk_crypto *crypto,
         return TK_ERR_INVALID_ARG;
 
     uint8_t thumbprint[TK_COSE_THUMBPRINT_SIZE];
-    tk_err err = tk_cose_key_thumbprint(crypto, evidence->agent_key,
-                                        thumbprint);
+    tk_err err =
+        tk_cose_key_thumbprint(crypto, evidence->agent_key, thumbprint);
     if (err != TK_OK) {
         result->reason = err;
         return err;

@@ -10,8 +10,7 @@
 
 tk_err tk_teep_sign(const tk_crypto *crypto, const tk_teep_signer *signers,
                     size_t signer_count, tk_view payload, uint8_t *scratch,
-                    size_t scratch_cap, uint8_t *out, size_t cap,
-                    size_t *len)
+                    size_t scratch_cap, uint8_t *out, size_t cap, size_t *len)
 {
     if (crypto == NULL || signers == NULL || signer_count == 0 ||
         signer_count > TK_TEEP_MAX_SIGNERS || out == NULL || len == NULL)
@@ -96,8 +95,7 @@ static bool alg_accepted(const lookup_ctx *lc, tk_alg alg)
 }
 
 /* Supplies the key of one signature, skipping algorithms not accepted. */
-static tk_err lookup_key(void *arg, tk_view kid, tk_alg alg,
-                         const tk_key **key)
+static tk_err lookup_key(void *arg, tk_view kid, tk_alg alg, const tk_key **key)
 {
     const lookup_ctx *lc = arg;
     tk_view peer = {NULL, 0};
@@ -202,14 +200,13 @@ static tk_cose_type untagged_type(tk_view msg)
     return TK_COSE_TYPE_SIGN1;
 }
 
-tk_err tk_teep_verify(const tk_crypto *crypto, tk_view in,
-                      const tk_alg *accept, size_t accept_count,
-                      tk_teep_key_fn find_key, void *ctx, uint8_t *scratch,
-                      size_t scratch_cap, tk_teep_verified *out)
+tk_err tk_teep_verify(const tk_crypto *crypto, tk_view in, const tk_alg *accept,
+                      size_t accept_count, tk_teep_key_fn find_key, void *ctx,
+                      uint8_t *scratch, size_t scratch_cap,
+                      tk_teep_verified *out)
 {
     if (crypto == NULL || find_key == NULL || out == NULL ||
-        (accept == NULL && accept_count > 0) ||
-        (in.ptr == NULL && in.len > 0))
+        (accept == NULL && accept_count > 0) || (in.ptr == NULL && in.len > 0))
         return TK_ERR_INVALID_ARG;
     memset(out, 0, sizeof(*out));
     lookup_ctx lc = {find_key, ctx, accept, accept_count};

@@ -126,8 +126,8 @@ static tk_err check_raw(teep_dec *d, tk_view raw)
 {
     if (raw.len == 0 || (raw.ptr[0] >> 5) < 4)
         return tk_cbor_dec_error(d->cbor);
-    tk_err err = tk_cbor_validate(raw.ptr, raw.len, TK_CBOR_CHECK_DUP_KEYS,
-                                  NULL);
+    tk_err err =
+        tk_cbor_validate(raw.ptr, raw.len, TK_CBOR_CHECK_DUP_KEYS, NULL);
     if (err != TK_OK)
         return tk_cbor_dec_fail(d->cbor, map_error(err));
     return TK_OK;
@@ -159,8 +159,7 @@ static tk_err get_label(teep_dec *d, uint64_t *label)
     return TK_OK;
 }
 
-static tk_err get_bstr_sized(teep_dec *d, size_t min, size_t max,
-                             tk_view *out)
+static tk_err get_bstr_sized(teep_dec *d, size_t min, size_t max, tk_view *out)
 {
     tk_err err = tk_cbor_dec_get_bstr(d->cbor, out);
     if (err == TK_OK && (out->len < min || out->len > max))
@@ -168,8 +167,7 @@ static tk_err get_bstr_sized(teep_dec *d, size_t min, size_t max,
     return err;
 }
 
-static tk_err get_tstr_sized(teep_dec *d, size_t min, size_t max,
-                             tk_view *out)
+static tk_err get_tstr_sized(teep_dec *d, size_t min, size_t max, tk_view *out)
 {
     tk_err err = tk_cbor_dec_get_tstr(d->cbor, out);
     if (err == TK_OK && (out->len < min || out->len > max))
@@ -305,8 +303,8 @@ static tk_err get_profile_list(teep_dec *d)
         while (tk_cbor_dec_more(d->cbor)) {
             if (profile->count == TK_TEEP_MAX_PROFILE_ALGS)
                 return too_many(d);
-            if (tk_cbor_dec_get_int(d->cbor,
-                                    &profile->algs[profile->count]) != TK_OK)
+            if (tk_cbor_dec_get_int(d->cbor, &profile->algs[profile->count]) !=
+                TK_OK)
                 return tk_cbor_dec_error(d->cbor);
             profile->count++;
         }
@@ -351,8 +349,7 @@ static tk_err get_requested_tc(teep_dec *d, tk_teep_requested_tc *tc)
             return tk_cbor_dec_error(d->cbor);
         for (size_t i = 0; i < label_count; i++)
             if (labels[i] == label)
-                return tk_cbor_dec_fail(d->cbor,
-                                        TK_ERR_TEEP_DUPLICATE_OPTION);
+                return tk_cbor_dec_fail(d->cbor, TK_ERR_TEEP_DUPLICATE_OPTION);
         if (label_count == TK_TEEP_MAX_OPTIONS)
             return too_many(d);
         labels[label_count++] = label;
@@ -386,8 +383,7 @@ static tk_err get_requested_list(teep_dec *d)
     while (tk_cbor_dec_more(d->cbor)) {
         if (msg->requested_count == TK_TEEP_MAX_REQUESTED_TC)
             return too_many(d);
-        if (get_requested_tc(d, &msg->requested[msg->requested_count]) !=
-            TK_OK)
+        if (get_requested_tc(d, &msg->requested[msg->requested_count]) != TK_OK)
             return tk_cbor_dec_error(d->cbor);
         msg->requested_count++;
     }
@@ -413,8 +409,8 @@ static tk_err get_option(teep_dec *d, uint64_t label)
         return get_bstr_sized(d, TK_TEEP_TOKEN_MIN, TK_TEEP_TOKEN_MAX,
                               &m->token);
     case TK_TEEP_LABEL_CHALLENGE:
-        return get_bstr_sized(d, TK_TEEP_CHALLENGE_MIN,
-                              TK_TEEP_CHALLENGE_MAX, &m->challenge);
+        return get_bstr_sized(d, TK_TEEP_CHALLENGE_MIN, TK_TEEP_CHALLENGE_MAX,
+                              &m->challenge);
     case TK_TEEP_LABEL_VERSIONS:
         return get_u32_list(d, m->versions, TK_TEEP_MAX_VERSIONS,
                             &m->version_count);
@@ -481,8 +477,7 @@ static tk_err get_options(teep_dec *d, uint32_t allowed)
             return tk_cbor_dec_error(d->cbor);
         if (label < 32) {
             if ((seen & (1u << label)) != 0)
-                return tk_cbor_dec_fail(d->cbor,
-                                        TK_ERR_TEEP_DUPLICATE_OPTION);
+                return tk_cbor_dec_fail(d->cbor, TK_ERR_TEEP_DUPLICATE_OPTION);
             seen |= 1u << label;
         } else {
             for (size_t i = 0; i < large_count; i++)

@@ -93,8 +93,8 @@ static tk_err check_message(const tk_teep_message *m)
     if (TK_TEEP_HAS(m, TK_TEEP_LABEL_ERR_LANG) &&
         !size_in(m->err_lang, 1, TK_TEEP_LANG_MAX))
         return TK_ERR_TEEP_BAD_OPTION;
-    bool has_code = m->type == TK_TEEP_ERROR ||
-                    TK_TEEP_HAS(m, TK_TEEP_LABEL_ERR_CODE);
+    bool has_code =
+        m->type == TK_TEEP_ERROR || TK_TEEP_HAS(m, TK_TEEP_LABEL_ERR_CODE);
     if (has_code && m->err_code == 0)
         return TK_ERR_TEEP_BAD_ERR_CODE;
     if (m->version_count > TK_TEEP_MAX_VERSIONS ||
@@ -134,8 +134,7 @@ static void put_raw(tk_cbor_enc *enc, tk_view v)
     tk_cbor_enc_put_raw(enc, v.ptr, v.len);
 }
 
-static void put_u32_list(tk_cbor_enc *enc, const uint32_t *list,
-                         size_t count)
+static void put_u32_list(tk_cbor_enc *enc, const uint32_t *list, size_t count)
 {
     tk_cbor_enc_put_array(enc, count);
     for (size_t i = 0; i < count; i++)
@@ -172,8 +171,8 @@ static void put_requested(tk_cbor_enc *enc, const tk_teep_message *m)
     tk_cbor_enc_put_array(enc, m->requested_count);
     for (size_t i = 0; i < m->requested_count; i++) {
         const tk_teep_requested_tc *tc = &m->requested[i];
-        uint64_t pairs = 1u + (tc->has_sequence ? 1u : 0u) +
-                         (tc->has_have_binary ? 1u : 0u);
+        uint64_t pairs =
+            1u + (tc->has_sequence ? 1u : 0u) + (tc->has_have_binary ? 1u : 0u);
         tk_cbor_enc_put_map(enc, pairs);
         tk_cbor_enc_put_uint(enc, TK_TEEP_LABEL_COMPONENT_ID);
         put_raw(enc, tc->component_id);
@@ -206,8 +205,12 @@ static void put_option(tk_cbor_enc *enc, const tk_teep_message *m,
                        unsigned label)
 {
     switch (label) {
-    case TK_TEEP_LABEL_TOKEN: put_view_bstr(enc, m->token); break;
-    case TK_TEEP_LABEL_CHALLENGE: put_view_bstr(enc, m->challenge); break;
+    case TK_TEEP_LABEL_TOKEN:
+        put_view_bstr(enc, m->token);
+        break;
+    case TK_TEEP_LABEL_CHALLENGE:
+        put_view_bstr(enc, m->challenge);
+        break;
     case TK_TEEP_LABEL_VERSIONS:
         put_u32_list(enc, m->versions, m->version_count);
         break;
@@ -238,14 +241,29 @@ static void put_option(tk_cbor_enc *enc, const tk_teep_message *m,
     case TK_TEEP_LABEL_UNNEEDED_MANIFEST_LIST:
         put_views(enc, m->unneeded, m->unneeded_count, false);
         break;
-    case TK_TEEP_LABEL_REQUESTED_TC_LIST: put_requested(enc, m); break;
-    case TK_TEEP_LABEL_MSG: put_view_tstr(enc, m->msg); break;
-    case TK_TEEP_LABEL_ERR_MSG: put_view_tstr(enc, m->err_msg); break;
-    case TK_TEEP_LABEL_ERR_LANG: put_view_tstr(enc, m->err_lang); break;
-    case TK_TEEP_LABEL_ERR_CODE: tk_cbor_enc_put_uint(enc, m->err_code); break;
-    case TK_TEEP_LABEL_SUPPORTED_SUITES: put_suites(enc, m); break;
-    case TK_TEEP_LABEL_SUPPORTED_PROFILES: put_profiles(enc, m); break;
-    default: break;
+    case TK_TEEP_LABEL_REQUESTED_TC_LIST:
+        put_requested(enc, m);
+        break;
+    case TK_TEEP_LABEL_MSG:
+        put_view_tstr(enc, m->msg);
+        break;
+    case TK_TEEP_LABEL_ERR_MSG:
+        put_view_tstr(enc, m->err_msg);
+        break;
+    case TK_TEEP_LABEL_ERR_LANG:
+        put_view_tstr(enc, m->err_lang);
+        break;
+    case TK_TEEP_LABEL_ERR_CODE:
+        tk_cbor_enc_put_uint(enc, m->err_code);
+        break;
+    case TK_TEEP_LABEL_SUPPORTED_SUITES:
+        put_suites(enc, m);
+        break;
+    case TK_TEEP_LABEL_SUPPORTED_PROFILES:
+        put_profiles(enc, m);
+        break;
+    default:
+        break;
     }
 }
 

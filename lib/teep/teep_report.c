@@ -43,8 +43,7 @@ static tk_err report_map(tk_view entry, tk_view *map)
         return TK_OK;
     }
     if (item.type == TK_CBOR_TAG) {
-        if (item.value != TK_COSE_TYPE_SIGN1 &&
-            item.value != TK_COSE_TYPE_MAC0)
+        if (item.value != TK_COSE_TYPE_SIGN1 && item.value != TK_COSE_TYPE_MAC0)
             return TK_ERR_TEEP_REPORT_MALFORMED;
         uint64_t tag;
         tk_cbor_dec_get_tag(&dec, &tag);

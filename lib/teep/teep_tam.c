@@ -17,7 +17,7 @@
 #define DEFAULT_LIFETIME (24 * 60 * 60)
 
 /* Error messages of the Updates that report a problem to the agent. */
-#define MSG_ATTESTATION \
+#define MSG_ATTESTATION                                                        \
     "attestation failed: evidence missing, stale or not trusted"
 #define MSG_ITEMS "QueryResponse lacks a requested tc-list or ext-list"
 #define MSG_REPORTS "SUIT report nonce does not match the token"
@@ -30,8 +30,8 @@ void tk_teep_tam_init(tk_teep_tam *tam)
     memset(tam, 0, sizeof(*tam));
     tam->profiles = tk_teep_default_profiles;
     tam->profile_count = 4;
-    tam->data_items = TK_TEEP_ITEM_ATTESTATION |
-                      TK_TEEP_ITEM_TRUSTED_COMPONENTS;
+    tam->data_items =
+        TK_TEEP_ITEM_ATTESTATION | TK_TEEP_ITEM_TRUSTED_COMPONENTS;
     tam->freshness = 1u << TK_TEEP_FRESHNESS_NONCE;
     tam->token_len = 16;
     tam->challenge_len = 32;
@@ -46,8 +46,8 @@ static bool tam_strict(const tk_teep_tam *tam)
 static tk_err check_tam(const tk_teep_tam *tam)
 {
     const tk_teep_tam_ops *ops = &tam->ops;
-    if (tam->crypto == NULL || tam->signers == NULL ||
-        tam->signer_count == 0 || tam->scratch == NULL)
+    if (tam->crypto == NULL || tam->signers == NULL || tam->signer_count == 0 ||
+        tam->scratch == NULL)
         return TK_ERR_INVALID_ARG;
     if (tam->signer_count > TK_TEEP_MAX_SIGNERS ||
         tam->signer_count > TK_TEEP_MAX_SUITES ||
@@ -97,8 +97,7 @@ static tk_err set_device(tk_teep_tam_result *res, tk_view device_id)
  * and copies it to *out with alg as given, so that an agent that uses a
  * legacy id gets replies with the same id.
  */
-static bool signer_for(const tk_teep_tam *tam, tk_alg alg,
-                       tk_teep_signer *out)
+static bool signer_for(const tk_teep_tam *tam, tk_alg alg, tk_teep_signer *out)
 {
     bool strict = tam_strict(tam);
     tk_alg wanted = tk_teep_current_alg(alg, strict);
@@ -125,16 +124,14 @@ static size_t accepted_algs(const tk_teep_tam *tam, tk_alg *accept)
         if (alg == TK_ALG_ESP256 || alg == TK_ALG_ES256)
             accept[n++] = alg == TK_ALG_ESP256 ? TK_ALG_ES256 : TK_ALG_ESP256;
         else if (alg == TK_ALG_ED25519 || alg == TK_ALG_EDDSA)
-            accept[n++] = alg == TK_ALG_ED25519 ? TK_ALG_EDDSA
-                                                : TK_ALG_ED25519;
+            accept[n++] = alg == TK_ALG_ED25519 ? TK_ALG_EDDSA : TK_ALG_ED25519;
     }
     return n;
 }
 
 /* Fills session fields shared by every request and draws a fresh token. */
-static tk_err new_session(tk_teep_tam *tam, uint32_t kind,
-                          tk_view device_id, tk_alg alg,
-                          tk_teep_tam_session *s)
+static tk_err new_session(tk_teep_tam *tam, uint32_t kind, tk_view device_id,
+                          tk_alg alg, tk_teep_tam_session *s)
 {
     memset(s, 0, sizeof(*s));
     if (device_id.len > TK_TEEP_MAX_DEVICE_ID)
@@ -142,8 +139,7 @@ static tk_err new_session(tk_teep_tam *tam, uint32_t kind,
     s->kind = kind;
     s->alg = alg;
     s->token_len = tam->token_len;
-    tk_err err = tam->crypto->random(tam->crypto->ctx, s->token,
-                                     s->token_len);
+    tk_err err = tam->crypto->random(tam->crypto->ctx, s->token, s->token_len);
     if (err != TK_OK)
         return err;
     s->created = tam->ops.now(tam->ops.ctx);
@@ -216,8 +212,8 @@ static tk_err send_query(tk_teep_tam *tam, tk_view device_id, tk_alg alg,
         signer_count = 1;
     }
     size_t len = 0;
-    err = tk_teep_seal(tam->crypto, &msg, signers, signer_count,
-                       tam->scratch, tam->scratch_cap, out, cap, &len);
+    err = tk_teep_seal(tam->crypto, &msg, signers, signer_count, tam->scratch,
+                       tam->scratch_cap, out, cap, &len);
     if (err == TK_OK)
         err = tam->ops.session_save(tam->ops.ctx, &s);
     if (err != TK_OK)
@@ -233,8 +229,8 @@ static tk_err send_query(tk_teep_tam *tam, tk_view device_id, tk_alg alg,
  */
 static tk_err send_update(tk_teep_tam *tam, tk_view device_id, tk_alg alg,
                           const tk_teep_policy_output *policy,
-                          uint32_t err_code, const char *err_msg,
-                          uint8_t *out, size_t cap, tk_teep_tam_result *res)
+                          uint32_t err_code, const char *err_msg, uint8_t *out,
+                          size_t cap, tk_teep_tam_result *res)
 {
     tk_teep_tam_session s;
     tk_err err = new_session(tam, TK_TEEP_UPDATE, device_id, alg, &s);
@@ -297,8 +293,7 @@ tk_err tk_teep_tam_start(tk_teep_tam *tam, tk_view device_id, tk_alg alg,
     if (err == TK_OK)
         err = set_device(res, device_id);
     if (err == TK_OK)
-        err = send_query(tam, device_id, alg, tam->freshness, 0, out, cap,
-                         res);
+        err = send_query(tam, device_id, alg, tam->freshness, 0, out, cap, res);
     if (err != TK_OK)
         return reject(res, err);
     res->reason = TK_OK;
@@ -331,8 +326,8 @@ static tk_err attestation_failed(tam_call *c, tk_err reason)
     tk_teep_tam *tam = c->tam;
     tk_err err;
     if ((tam->flags & TK_TEEP_TAM_REQUERY_ON_ATTESTATION_FAILURE) != 0)
-        err = send_query(tam, call_device(c), c->verified.alg,
-                         tam->freshness, 0, c->out, c->cap, c->res);
+        err = send_query(tam, call_device(c), c->verified.alg, tam->freshness,
+                         0, c->out, c->cap, c->res);
     else
         err = send_update(tam, call_device(c), c->verified.alg, NULL,
                           TK_TEEP_ERR_ATTESTATION_REQUIRED, MSG_ATTESTATION,
@@ -454,8 +449,8 @@ static tk_err handle_query_response(tam_call *c)
         c->res->reason = TK_OK;
         return TK_OK;
     }
-    err = send_update(tam, device, c->verified.alg, &decision, 0, "",
-                      c->out, c->cap, c->res);
+    err = send_update(tam, device, c->verified.alg, &decision, 0, "", c->out,
+                      c->cap, c->res);
     if (err != TK_OK)
         return reject(c->res, err);
     c->res->reason = TK_OK;
@@ -567,8 +562,7 @@ static tk_err take_session(tam_call *c)
 {
     tk_teep_tam *tam = c->tam;
     const tk_teep_message *msg = &c->msg;
-    tk_err err = tam->ops.session_take(tam->ops.ctx, msg->token,
-                                       &c->session);
+    tk_err err = tam->ops.session_take(tam->ops.ctx, msg->token, &c->session);
     if (err == TK_ERR_NOT_FOUND)
         return TK_ERR_TEEP_TOKEN_UNKNOWN;
     if (err != TK_OK)
@@ -623,8 +617,8 @@ tk_err tk_teep_tam_handle(tk_teep_tam *tam, tk_view in, uint8_t *out,
     if (err != TK_OK)
         return reject(res, err);
 
-    err = tk_teep_decode(c.verified.payload.ptr, c.verified.payload.len,
-                         &c.msg, NULL);
+    err = tk_teep_decode(c.verified.payload.ptr, c.verified.payload.len, &c.msg,
+                         NULL);
     res->received_type = c.msg.type;
     if (err != TK_OK)
         return reject(res, err);
@@ -636,8 +630,8 @@ tk_err tk_teep_tam_handle(tk_teep_tam *tam, tk_view in, uint8_t *out,
             return reject(res, TK_ERR_TEEP_TOKEN_MISSING);
         /* An unsolicited QueryResponse proves nothing fresh: install
          * nothing and ask the device again with a new challenge. */
-        err = send_query(tam, call_device(&c), c.verified.alg,
-                         tam->freshness, 0, out, cap, res);
+        err = send_query(tam, call_device(&c), c.verified.alg, tam->freshness,
+                         0, out, cap, res);
         if (err != TK_OK)
             return reject(res, err);
         res->reason = TK_ERR_TEEP_TOKEN_MISSING;

@@ -48,19 +48,17 @@ static int setup(void **state)
 {
     (void)state;
     crypto = tk_crypto_openssl();
-    tk_key *all[] = {&keys.attester, &keys.other, &keys.agent,
-                     &keys.stranger};
+    tk_key *all[] = {&keys.attester, &keys.other, &keys.agent, &keys.stranger};
     for (size_t i = 0; i < 4; i++) {
         tk_key_init(all[i]);
         if (crypto->key_generate(crypto->ctx, TK_CRV_P256, all[i]) != TK_OK)
             return -1;
     }
     tk_key_init(&keys.attester_ed);
-    if (crypto->key_generate(crypto->ctx, TK_CRV_ED25519,
-                             &keys.attester_ed) != TK_OK)
+    if (crypto->key_generate(crypto->ctx, TK_CRV_ED25519, &keys.attester_ed) !=
+        TK_OK)
         return -1;
-    if (tk_cose_key_thumbprint(crypto, &keys.agent, keys.agent_kid) !=
-            TK_OK ||
+    if (tk_cose_key_thumbprint(crypto, &keys.agent, keys.agent_kid) != TK_OK ||
         tk_cose_key_thumbprint(crypto, &keys.stranger, keys.stranger_kid) !=
             TK_OK)
         return -1;
@@ -128,12 +126,11 @@ typedef struct inputs {
 static inputs *new_inputs(void)
 {
     inputs *in = calloc(1, sizeof(*in));
-    in->attesters[0] = (tk_eat_attester){view("attest01", 8), TK_ALG_ESP256,
-                                         &keys.attester,
-                                         view(ueid, sizeof(ueid))};
-    in->attesters[1] = (tk_eat_attester){view("attest-ed", 9),
-                                         TK_ALG_ED25519, &keys.attester_ed,
-                                         view(NULL, 0)};
+    in->attesters[0] =
+        (tk_eat_attester){view("attest01", 8), TK_ALG_ESP256, &keys.attester,
+                          view(ueid, sizeof(ueid))};
+    in->attesters[1] = (tk_eat_attester){view("attest-ed", 9), TK_ALG_ED25519,
+                                         &keys.attester_ed, view(NULL, 0)};
     in->hwmodels[0] = view(hwmodel, sizeof(hwmodel));
     in->hwversions[0] = view("1.0", 3);
     in->manifests[0] = (tk_eat_format_entry){60, view("\xa0", 1), false};
@@ -164,8 +161,8 @@ static void expect(inputs *in, const token *t, tk_eat_status status,
     tk_eat_result res;
     tk_err err = tk_eat_appraise(&in->a, t->buf, t->len, &res);
     if (res.status != status || res.reason != reason)
-        fail_msg("expected status %d %s, got %d %s", status,
-                 tk_errname(reason), res.status, tk_errname(res.reason));
+        fail_msg("expected status %d %s, got %d %s", status, tk_errname(reason),
+                 res.status, tk_errname(res.reason));
     assert_int_equal(err, reason);
 }
 
@@ -228,8 +225,7 @@ static void wrong_hardware_contraindicated(void **state)
     good_claims(&c);
     c.hwmodel = view(other_hwmodel, sizeof(other_hwmodel));
     build(&c, TK_ALG_ESP256, &keys.attester, "attest01", &t);
-    expect(in, &t, TK_EAT_STATUS_CONTRAINDICATED,
-           TK_ERR_EAT_HWMODEL_UNKNOWN);
+    expect(in, &t, TK_EAT_STATUS_CONTRAINDICATED, TK_ERR_EAT_HWMODEL_UNKNOWN);
 
     /* Another device's ueid under this device's attestation key. */
     static const uint8_t other_ueid[16] = {0x01, 9, 9, 9, 9, 9, 9, 9,
@@ -383,8 +379,7 @@ static void duplicate_claims_contraindicated(void **state)
                      TK_OK);
     in->a.flags = 0;
     in->a.cnf_kid = view(NULL, 0);
-    expect(in, &t, TK_EAT_STATUS_CONTRAINDICATED,
-           TK_ERR_EAT_DUPLICATE_CLAIM);
+    expect(in, &t, TK_EAT_STATUS_CONTRAINDICATED, TK_ERR_EAT_DUPLICATE_CLAIM);
     free(in);
 }
 

@@ -77,11 +77,10 @@ static void teep_example_manifests_at_273(void **state)
     size_t len;
     uint8_t *buf = tk_edn_read_vector("eat/teep_profile_claims.diag", &len);
     tk_eat_claims c;
-    assert_int_equal(tk_eat_decode_claims(buf, len,
-                                          TK_EAT_PROFILE_TEEP |
-                                              TK_EAT_MANIFESTS_AT_273,
-                                          &c, NULL),
-                     TK_OK);
+    assert_int_equal(
+        tk_eat_decode_claims(
+            buf, len, TK_EAT_PROFILE_TEEP | TK_EAT_MANIFESTS_AT_273, &c, NULL),
+        TK_OK);
     assert_int_equal(c.present & TK_EAT_TEEP_REQUIRED, TK_EAT_TEEP_REQUIRED);
     assert_teep_example(&c);
     assert_int_equal(c.manifest_count, 1);
@@ -98,9 +97,9 @@ static void teep_example_follows_rfc9711(void **state)
     size_t len, offset = 99;
     uint8_t *buf = tk_edn_read_vector("eat/teep_profile_claims.diag", &len);
     tk_eat_claims c;
-    assert_int_equal(tk_eat_decode_claims(buf, len, TK_EAT_PROFILE_TEEP, &c,
-                                          &offset),
-                     TK_ERR_EAT_MISSING_CLAIM);
+    assert_int_equal(
+        tk_eat_decode_claims(buf, len, TK_EAT_PROFILE_TEEP, &c, &offset),
+        TK_ERR_EAT_MISSING_CLAIM);
     assert_int_equal(tk_eat_decode_claims(buf, len, 0, &c, NULL), TK_OK);
     assert_false(c.present & TK_EAT_HAS_MANIFESTS);
     assert_int_equal(c.measurement_count, 1);
@@ -130,9 +129,8 @@ static void bench_claims_decode(void **state)
         tk_test_vector("eat/bench_teep_claims_299B.hex"), &len);
     assert_int_equal(len, 299);
     tk_eat_claims c;
-    assert_int_equal(tk_eat_decode_claims(buf, len, TK_EAT_PROFILE_TEEP, &c,
-                                          NULL),
-                     TK_OK);
+    assert_int_equal(
+        tk_eat_decode_claims(buf, len, TK_EAT_PROFILE_TEEP, &c, NULL), TK_OK);
     assert_teep_example(&c);
     assert_view(c.iss, "Intel SGX TEEP Agent", 20);
     assert_false(c.profile_is_oid);
@@ -203,8 +201,7 @@ static void rfc9711_examples_decode(void **state)
 
     /* This example gives a submodule "swname" under 271, which RFC 9711
      * assigns to swversion (an array), so the claim is rejected. */
-    assert_int_equal(decode_example("submods.diag", &c),
-                     TK_ERR_EAT_BAD_CLAIM);
+    assert_int_equal(decode_example("submods.diag", &c), TK_ERR_EAT_BAD_CLAIM);
 }
 
 static void rfc9711_cwt_token(void **state)
@@ -227,9 +224,8 @@ static void rfc9711_cwt_token(void **state)
     /* The payload of the COSE_Sign1 inside CWT tag 61. */
     assert_int_equal(tk_eat_token_payload(token, len, &payload), TK_OK);
     tk_eat_claims c;
-    assert_int_equal(tk_eat_decode_claims(payload.ptr, payload.len, 0, &c,
-                                          NULL),
-                     TK_OK);
+    assert_int_equal(
+        tk_eat_decode_claims(payload.ptr, payload.len, 0, &c, NULL), TK_OK);
     assert_view(c.nonce[0], nonce, sizeof(nonce));
     assert_view(c.ueid, example_ueid, sizeof(example_ueid));
     assert_int_equal(c.oemid_pen, 64242);
@@ -267,11 +263,10 @@ static void encoder_round_trip(void **state)
     size_t len;
     uint8_t *buf = tk_edn_read_vector("eat/teep_profile_claims.diag", &len);
     tk_eat_claims c, back;
-    assert_int_equal(tk_eat_decode_claims(buf, len,
-                                          TK_EAT_PROFILE_TEEP |
-                                              TK_EAT_MANIFESTS_AT_273,
-                                          &c, NULL),
-                     TK_OK);
+    assert_int_equal(
+        tk_eat_decode_claims(
+            buf, len, TK_EAT_PROFILE_TEEP | TK_EAT_MANIFESTS_AT_273, &c, NULL),
+        TK_OK);
     uint8_t out[512];
     size_t out_len = 0;
     assert_int_equal(tk_eat_encode_claims(&c, out, sizeof(out), &out_len),
@@ -283,18 +278,18 @@ static void encoder_round_trip(void **state)
     assert_int_equal(buf[len - 79], 0x11);
     buf[len - 79] = 0x10;
     assert_memory_equal(out, buf, len);
-    assert_int_equal(tk_eat_decode_claims(out, out_len, TK_EAT_PROFILE_TEEP,
-                                          &back, NULL),
-                     TK_OK);
+    assert_int_equal(
+        tk_eat_decode_claims(out, out_len, TK_EAT_PROFILE_TEEP, &back, NULL),
+        TK_OK);
     assert_teep_example(&back);
     assert_teep_manifest(&back.manifests[0]);
 
     make_teep_claims(&c);
     assert_int_equal(tk_eat_encode_claims(&c, out, sizeof(out), &out_len),
                      TK_OK);
-    assert_int_equal(tk_eat_decode_claims(out, out_len, TK_EAT_PROFILE_TEEP,
-                                          &back, NULL),
-                     TK_OK);
+    assert_int_equal(
+        tk_eat_decode_claims(out, out_len, TK_EAT_PROFILE_TEEP, &back, NULL),
+        TK_OK);
     assert_int_equal(back.present, c.present);
     assert_int_equal(back.iat, 1700000000);
     assert_true(back.manifests[0].wrapped);
@@ -345,9 +340,9 @@ static void duplicate_claims_rejected(void **state)
     assert_int_equal(decode_hex("A20A" NONCE8 "180A" NONCE8, 0),
                      TK_ERR_EAT_DUPLICATE_CLAIM);
     /* With the TEEP profile the second encoding is not preferred. */
-    assert_int_equal(decode_hex("A20A" NONCE8 "180A" NONCE8,
-                                TK_EAT_PROFILE_TEEP),
-                     TK_ERR_EAT_NOT_PREFERRED);
+    assert_int_equal(
+        decode_hex("A20A" NONCE8 "180A" NONCE8, TK_EAT_PROFILE_TEEP),
+        TK_ERR_EAT_NOT_PREFERRED);
     /* A duplicate unknown key, and one inside the cnf map. */
     assert_int_equal(decode_hex("A2190FA001190FA002", 0),
                      TK_ERR_EAT_DUPLICATE_CLAIM);
@@ -394,7 +389,7 @@ static void missing_required_claim(void **state)
     uint8_t out[512];
     size_t len;
     static const uint32_t required[] = {
-        TK_EAT_HAS_UEID,    TK_EAT_HAS_OEMID,     TK_EAT_HAS_HWMODEL,
+        TK_EAT_HAS_UEID,      TK_EAT_HAS_OEMID,     TK_EAT_HAS_HWMODEL,
         TK_EAT_HAS_HWVERSION, TK_EAT_HAS_MANIFESTS, TK_EAT_HAS_CNF,
     };
     for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
@@ -402,9 +397,9 @@ static void missing_required_claim(void **state)
         c.present &= ~required[i];
         assert_int_equal(tk_eat_encode_claims(&c, out, sizeof(out), &len),
                          TK_OK);
-        assert_int_equal(tk_eat_decode_claims(out, len, TK_EAT_PROFILE_TEEP,
-                                              &d, NULL),
-                         TK_ERR_EAT_MISSING_CLAIM);
+        assert_int_equal(
+            tk_eat_decode_claims(out, len, TK_EAT_PROFILE_TEEP, &d, NULL),
+            TK_ERR_EAT_MISSING_CLAIM);
         assert_int_equal(tk_eat_decode_claims(out, len, 0, &d, NULL), TK_OK);
     }
 }
@@ -413,22 +408,22 @@ static void bad_claim_values(void **state)
 {
     (void)state;
     const char *cases[] = {
-        "A10A4701020304050607",       /* nonce of 7 bytes */
-        "A1190100460102030405 06",    /* ueid of 6 bytes */
-        "A11901024401020304",         /* oemid of 4 bytes */
-        "A119010705",                 /* dbgstat 5 */
-        "A119011306",                 /* intuse 6 */
-        "A1190104633131 31",          /* hwversion not an array */
-        "A119010601",                 /* oemboot not a boolean */
-        "A108A203410101A0",           /* cnf with two methods */
-        "A108A0",                     /* cnf with none */
-        "A119011080",                 /* manifests empty */
-        "A1190110818118 3C",          /* manifests entry without content */
-        "A1190103 40",                /* hwmodel empty */
-        "A106 6161",                  /* iat as text */
-        "A119010A A0",                /* submods empty */
-        "A119010AA1016161",           /* submod name not text */
-        "A1190108A10100",             /* location without longitude */
+        "A10A4701020304050607",    /* nonce of 7 bytes */
+        "A1190100460102030405 06", /* ueid of 6 bytes */
+        "A11901024401020304",      /* oemid of 4 bytes */
+        "A119010705",              /* dbgstat 5 */
+        "A119011306",              /* intuse 6 */
+        "A1190104633131 31",       /* hwversion not an array */
+        "A119010601",              /* oemboot not a boolean */
+        "A108A203410101A0",        /* cnf with two methods */
+        "A108A0",                  /* cnf with none */
+        "A119011080",              /* manifests empty */
+        "A1190110818118 3C",       /* manifests entry without content */
+        "A1190103 40",             /* hwmodel empty */
+        "A106 6161",               /* iat as text */
+        "A119010A A0",             /* submods empty */
+        "A119010AA1016161",        /* submod name not text */
+        "A1190108A10100",          /* location without longitude */
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         tk_err err = decode_hex(cases[i], 0);
@@ -470,8 +465,8 @@ static void truncation_fails_cleanly(void **state)
         tk_eat_claims c;
         uint8_t *copy = malloc(n + 1);
         memcpy(copy, buf, n);
-        tk_err err = tk_eat_decode_claims(copy, n, TK_EAT_PROFILE_TEEP, &c,
-                                          NULL);
+        tk_err err =
+            tk_eat_decode_claims(copy, n, TK_EAT_PROFILE_TEEP, &c, NULL);
         if (err == TK_OK)
             fail_msg("claims truncated to %zu bytes decoded", n);
         assert_int_equal(c.present, 0);
@@ -512,8 +507,7 @@ static void mutations_never_crash(void **state)
         if (tk_eat_decode_claims(copy, n, flags, &c, NULL) == TK_OK) {
             uint8_t out[1024];
             size_t out_len = 0;
-            tk_err err = tk_eat_encode_claims(&c, out, sizeof(out),
-                                              &out_len);
+            tk_err err = tk_eat_encode_claims(&c, out, sizeof(out), &out_len);
             assert_true(err == TK_OK || err == TK_ERR_EAT_BAD_CLAIM);
         }
         free(copy);

@@ -260,8 +260,8 @@ static int parse_strings(edn_parser *ps, edn_buf *out)
 
 /* Parses items separated by commas up to the closing character; returns the
  * number of items (map entries count key and value separately). */
-static long parse_sequence(edn_parser *ps, edn_buf *out, char close,
-                           int is_map, int depth)
+static long parse_sequence(edn_parser *ps, edn_buf *out, char close, int is_map,
+                           int depth)
 {
     long count = 0;
     skip_space(ps);
@@ -395,7 +395,10 @@ static int parse_word(edn_parser *ps, edn_buf *out)
         const char *word;
         uint8_t byte;
     } words[] = {
-        {"false", 0xf4}, {"true", 0xf5}, {"null", 0xf6}, {"undefined", 0xf7},
+        {"false", 0xf4},
+        {"true", 0xf5},
+        {"null", 0xf6},
+        {"undefined", 0xf7},
     };
     for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
         size_t n = strlen(words[i].word);
@@ -443,8 +446,7 @@ long tk_edn_to_cbor(const char *text, uint8_t *out, size_t cap, char *err,
         if (*ps.p != 0)
             edn_fail(&ps, "text after the data item");
         else if (buf.len > cap)
-            edn_fail(&ps, "output needs %zu bytes, capacity %zu", buf.len,
-                     cap);
+            edn_fail(&ps, "output needs %zu bytes, capacity %zu", buf.len, cap);
         else {
             memcpy(out, buf.data, buf.len);
             result = (long)buf.len;
@@ -457,8 +459,7 @@ long tk_edn_to_cbor(const char *text, uint8_t *out, size_t cap, char *err,
 uint8_t *tk_edn_read_vector(const char *relative, size_t *len)
 {
     size_t text_len;
-    char *text = (char *)tk_test_read_file(tk_test_vector(relative),
-                                           &text_len);
+    char *text = (char *)tk_test_read_file(tk_test_vector(relative), &text_len);
     size_t cap = text_len + 16;
     uint8_t *out = malloc(cap);
     if (out == NULL)

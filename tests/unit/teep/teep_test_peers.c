@@ -152,8 +152,8 @@ static tk_err tam_appraise(void *ctx, const tk_teep_evidence *ev,
 {
     tam_peer *p = ctx;
     p->appraise_calls++;
-    tk_eat_attester attester = {view_of(g_keys.attester_kid, 8),
-                                TK_ALG_ESP256, &g_keys.attester,
+    tk_eat_attester attester = {view_of(g_keys.attester_kid, 8), TK_ALG_ESP256,
+                                &g_keys.attester,
                                 view_of(device_ueid, sizeof(device_ueid))};
     tk_view hwmodel = view_of(device_hwmodel, sizeof(device_hwmodel));
     tk_eat_reference ref;
@@ -282,8 +282,8 @@ static tk_err agent_evidence(void *ctx, const tk_teep_evidence_request *req,
     tk_eat_signer signer = {TK_ALG_ESP256, &g_keys.attester,
                             view_of(g_keys.attester_kid, 8)};
     tk_err err = tk_teep_agent_evidence(
-        tk_crypto_openssl(), &signer, &c, &request, p->now,
-        p->evidence_scratch, sizeof(p->evidence_scratch), buf, cap, len);
+        tk_crypto_openssl(), &signer, &c, &request, p->now, p->evidence_scratch,
+        sizeof(p->evidence_scratch), buf, cap, len);
     if (p->evidence_format != NULL)
         *format = view_of(p->evidence_format, strlen(p->evidence_format));
     return err;
@@ -336,8 +336,8 @@ static tk_err agent_component(void *ctx, size_t index, tk_teep_tc_info *info)
     agent_peer *p = ctx;
     if (index >= p->component_count)
         return TK_ERR_NOT_FOUND;
-    info->component_id = view_of(p->components[index].id,
-                                 p->components[index].id_len);
+    info->component_id =
+        view_of(p->components[index].id, p->components[index].id_len);
     info->has_sequence = true;
     info->sequence = p->components[index].sequence;
     return TK_OK;
@@ -405,8 +405,8 @@ static tk_err agent_process(void *ctx, tk_view envelope, tk_view token,
     bool ok = sequence > agent_peer_sequence(p, text);
     if (ok)
         ok = agent_peer_install(p, text, sequence);
-    tk_view nonce = p->wrong_report_nonce ? view_of(wrong, sizeof(wrong))
-                                          : token;
+    tk_view nonce =
+        p->wrong_report_nonce ? view_of(wrong, sizeof(wrong)) : token;
     tk_err err = write_report(nonce, text, ok, report, cap, report_len);
     if (err != TK_OK)
         return err;
@@ -478,9 +478,9 @@ size_t peers_sign(const tk_teep_signer *signer, const uint8_t *payload,
 {
     static uint8_t scratch[PEERS_BUF];
     size_t out_len = 0;
-    tk_err err = tk_teep_sign(tk_crypto_openssl(), signer, 1,
-                              view_of(payload, len), scratch,
-                              sizeof(scratch), out, cap, &out_len);
+    tk_err err =
+        tk_teep_sign(tk_crypto_openssl(), signer, 1, view_of(payload, len),
+                     scratch, sizeof(scratch), out, cap, &out_len);
     if (err != TK_OK)
         die("signing failed", err);
     return out_len;
@@ -498,9 +498,8 @@ tk_alg peers_open(const uint8_t *msg, size_t len, tk_teep_message *out)
 {
     static uint8_t scratch[PEERS_BUF];
     tk_teep_verified v;
-    tk_err err = tk_teep_verify(tk_crypto_openssl(), view_of(msg, len), NULL,
-                                0, any_key, NULL, scratch, sizeof(scratch),
-                                &v);
+    tk_err err = tk_teep_verify(tk_crypto_openssl(), view_of(msg, len), NULL, 0,
+                                any_key, NULL, scratch, sizeof(scratch), &v);
     if (err != TK_OK)
         die("cannot verify a message of the test", err);
     err = tk_teep_decode(v.payload.ptr, v.payload.len, out, NULL);

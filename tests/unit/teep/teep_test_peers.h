@@ -21,7 +21,7 @@
 typedef struct peer_component {
     char name[16];
     uint64_t sequence;
-    uint8_t id[32];     /* encoded SUIT_Component_Identifier ['name'] */
+    uint8_t id[32]; /* encoded SUIT_Component_Identifier ['name'] */
     size_t id_len;
 } peer_component;
 
@@ -83,9 +83,9 @@ typedef struct peer_keys {
     tk_key tam_ed25519;
     tk_key agent_p256;
     tk_key agent_ed25519;
-    tk_key other_p256;      /* a second device */
-    tk_key attester;        /* device attestation key */
-    uint8_t agent_kid[32];  /* RFC 9679 thumbprints */
+    tk_key other_p256;     /* a second device */
+    tk_key attester;       /* device attestation key */
+    uint8_t agent_kid[32]; /* RFC 9679 thumbprints */
     uint8_t agent_ed_kid[32];
     uint8_t other_kid[32];
     uint8_t attester_kid[8];

@@ -45,7 +45,8 @@ static vector load_vector(const char *name)
     v.diag = tk_edn_read_vector(path, &v.diag_len);
     if (v.hex_len != v.diag_len || memcmp(v.hex, v.diag, v.hex_len) != 0)
         fail_msg("%s: the hex dump and the diagnostic notation disagree "
-                 "(%zu and %zu bytes)", name, v.hex_len, v.diag_len);
+                 "(%zu and %zu bytes)",
+                 name, v.hex_len, v.diag_len);
     return v;
 }
 
@@ -113,7 +114,7 @@ static void query_request_vector(void **state)
 static void query_response_vector(void **state)
 {
     (void)state;
-    static const uint8_t component[15] = {1, 2, 3, 4, 5, 6, 7, 8,
+    static const uint8_t component[15] = {1, 2,  3,  4,  5,  6,  7, 8,
                                           9, 10, 11, 12, 13, 14, 15};
     static const uint8_t digest_prefix[4] = {0x82, 0x2F, 0x58, 0x20};
     vector v = load_vector("query_response");
@@ -299,9 +300,9 @@ static void unknown_options_ignored(void **state)
     (void)state;
     tk_teep_message msg;
     /* [5, {30: "x", 100: [1, 2], 20: h'0102030405060708'}] */
-    assert_int_equal(decode_hex("8205A3181E6178186482010214480102030405060708",
-                                &msg),
-                     TK_OK);
+    assert_int_equal(
+        decode_hex("8205A3181E6178186482010214480102030405060708", &msg),
+        TK_OK);
     assert_int_equal(msg.unknown_count, 2);
     assert_int_equal(msg.token.len, 8);
     /* manifest-list (10) is not an option of Success: ignored. */
@@ -336,8 +337,7 @@ static void bad_option_values(void **state)
     /* err-code 0 in an Error. */
     assert_int_equal(decode_hex("8306A000", &msg), TK_ERR_TEEP_BAD_ERR_CODE);
     /* An empty err-msg. */
-    assert_int_equal(decode_hex("8306A10C6001", &msg),
-                     TK_ERR_TEEP_BAD_OPTION);
+    assert_int_equal(decode_hex("8306A10C6001", &msg), TK_ERR_TEEP_BAD_OPTION);
     /* requested-tc-info without component-id. */
     assert_int_equal(decode_hex("8202A10E81A11101", &msg),
                      TK_ERR_TEEP_BAD_OPTION);
@@ -381,17 +381,17 @@ static void malformed_frames(void **state)
     (void)state;
     tk_teep_message msg;
     const char *cases[] = {
-        "80",           /* [] */
-        "A0",           /* {} */
-        "8105",         /* [5]: no options */
-        "8205A0FF",     /* trailing break */
-        "8205A000",     /* trailing byte */
-        "82054101",     /* options not a map */
-        "82614105",     /* type not an integer */
-        "83054101A0",   /* Success with an extra element */
-        "8401A08080",   /* QueryRequest without data-item-requested */
-        "8306A0",       /* Error without err-code */
-        "",             /* empty input */
+        "80",         /* [] */
+        "A0",         /* {} */
+        "8105",       /* [5]: no options */
+        "8205A0FF",   /* trailing break */
+        "8205A000",   /* trailing byte */
+        "82054101",   /* options not a map */
+        "82614105",   /* type not an integer */
+        "83054101A0", /* Success with an extra element */
+        "8401A08080", /* QueryRequest without data-item-requested */
+        "8306A0",     /* Error without err-code */
+        "",           /* empty input */
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         tk_err err = decode_hex(cases[i], &msg);
@@ -502,8 +502,7 @@ static void tc_info_round_trip(void **state)
     size_t len = 0;
     assert_int_equal(tk_teep_tc_info_encode(&info, buf, sizeof(buf), &len),
                      TK_OK);
-    assert_int_equal(tk_teep_tc_info_decode((tk_view){buf, len}, &back),
-                     TK_OK);
+    assert_int_equal(tk_teep_tc_info_decode((tk_view){buf, len}, &back), TK_OK);
     assert_view(back.component_id, id, sizeof(id));
     assert_view(back.image_digest, digest, sizeof(digest));
     assert_true(back.has_image_size);
@@ -512,8 +511,7 @@ static void tc_info_round_trip(void **state)
     assert_int_equal(back.sequence, 5);
     /* A duplicate key in the entry. */
     static const uint8_t dup[] = {0xA2, 0x00, 0x80, 0x00, 0x80};
-    assert_int_equal(tk_teep_tc_info_decode((tk_view){dup, sizeof(dup)},
-                                            &back),
+    assert_int_equal(tk_teep_tc_info_decode((tk_view){dup, sizeof(dup)}, &back),
                      TK_ERR_TEEP_DUPLICATE_OPTION);
 }
 

@@ -48,9 +48,9 @@ static tk_view view(const uint8_t *p, size_t len)
 /* The TAM starts a session with an unknown device (COSE_Sign). */
 static void tam_starts(pair *p)
 {
-    assert_int_equal(tk_teep_tam_start(&p->tam.tam, view(NULL, 0),
-                                       TK_ALG_NONE, p->to_agent,
-                                       sizeof(p->to_agent), &p->tam_res),
+    assert_int_equal(tk_teep_tam_start(&p->tam.tam, view(NULL, 0), TK_ALG_NONE,
+                                       p->to_agent, sizeof(p->to_agent),
+                                       &p->tam_res),
                      TK_OK);
     assert_int_equal(p->tam_res.outcome, TK_TEEP_TAM_SEND_QUERY);
     p->to_agent_len = p->tam_res.out_len;
@@ -58,20 +58,18 @@ static void tam_starts(pair *p)
 
 static tk_err agent_handles(pair *p)
 {
-    tk_err err = tk_teep_agent_handle(&p->agent.agent, &p->agent.state,
-                                      view(p->to_agent, p->to_agent_len),
-                                      p->to_tam, sizeof(p->to_tam),
-                                      &p->agent_res);
+    tk_err err = tk_teep_agent_handle(
+        &p->agent.agent, &p->agent.state, view(p->to_agent, p->to_agent_len),
+        p->to_tam, sizeof(p->to_tam), &p->agent_res);
     p->to_tam_len = p->agent_res.out_len;
     return err;
 }
 
 static tk_err tam_handles(pair *p)
 {
-    tk_err err = tk_teep_tam_handle(&p->tam.tam, view(p->to_tam,
-                                                      p->to_tam_len),
-                                    p->to_agent, sizeof(p->to_agent),
-                                    &p->tam_res);
+    tk_err err =
+        tk_teep_tam_handle(&p->tam.tam, view(p->to_tam, p->to_tam_len),
+                           p->to_agent, sizeof(p->to_agent), &p->tam_res);
     p->to_agent_len = p->tam_res.out_len;
     return err;
 }
@@ -255,8 +253,8 @@ static void replayed_responses_rejected(void **state)
     assert_int_equal(p->tam.record_calls, 1);
 
     /* A QueryResponse with a token the TAM never issued. */
-    static const uint8_t forged[] = {0x82, 0x02, 0xA1, 0x14, 0x48, 1, 2, 3,
-                                     4,    5,    6,    7,    8};
+    static const uint8_t forged[] = {0x82, 0x02, 0xA1, 0x14, 0x48, 1, 2,
+                                     3,    4,    5,    6,    7,    8};
     p->to_tam_len = peers_sign(&p->agent.signers[0], forged, sizeof(forged),
                                p->to_tam, sizeof(p->to_tam));
     assert_int_equal(tam_handles(p), TK_ERR_TEEP_TOKEN_UNKNOWN);
@@ -284,8 +282,8 @@ static tk_err agent_gets_signed(pair *p, const char *hex,
 {
     uint8_t payload[256];
     size_t len = tk_test_hex_decode(hex, payload, sizeof(payload));
-    p->to_agent_len = peers_sign(&p->tam.signers[0], payload, len,
-                                 p->to_agent, sizeof(p->to_agent));
+    p->to_agent_len = peers_sign(&p->tam.signers[0], payload, len, p->to_agent,
+                                 sizeof(p->to_agent));
     tk_err err = agent_handles(p);
     memset(reply, 0, sizeof(*reply));
     if (p->to_tam_len > 0)
@@ -348,9 +346,8 @@ static void tam_rejects_wrong_direction(void **state)
     p->to_tam_len = peers_sign(&p->agent.signers[0], update, sizeof(update),
                                p->to_tam, sizeof(p->to_tam));
     assert_int_equal(tam_handles(p), TK_ERR_TEEP_WRONG_DIRECTION);
-    p->to_tam_len = peers_sign(&p->agent.signers[0], reserved,
-                               sizeof(reserved), p->to_tam,
-                               sizeof(p->to_tam));
+    p->to_tam_len = peers_sign(&p->agent.signers[0], reserved, sizeof(reserved),
+                               p->to_tam, sizeof(p->to_tam));
     assert_int_equal(tam_handles(p), TK_ERR_TEEP_UNKNOWN_TYPE);
     assert_int_equal(p->tam.saves, 0);
     free(p);
@@ -358,17 +355,16 @@ static void tam_rejects_wrong_direction(void **state)
 
 /* Builds a QueryRequest payload with the given suites, versions and
  * freshness options (hex fragments) and the mandatory rest. */
-static tk_err agent_gets_query(pair *p, const char *options,
-                               const char *suites, tk_teep_message *reply,
-                               tk_alg *reply_alg)
+static tk_err agent_gets_query(pair *p, const char *options, const char *suites,
+                               tk_teep_message *reply, tk_alg *reply_alg)
 {
     char hex[512];
     snprintf(hex, sizeof(hex), "8501%s%s8184%s03", options, suites,
              "2F28381C39FFFD");
     uint8_t payload[256];
     size_t len = tk_test_hex_decode(hex, payload, sizeof(payload));
-    p->to_agent_len = peers_sign(&p->tam.signers[0], payload, len,
-                                 p->to_agent, sizeof(p->to_agent));
+    p->to_agent_len = peers_sign(&p->tam.signers[0], payload, len, p->to_agent,
+                                 sizeof(p->to_agent));
     tk_err err = agent_handles(p);
     memset(reply, 0, sizeof(*reply));
     *reply_alg = TK_ALG_NONE;
@@ -392,9 +388,9 @@ static void agent_negotiation_errors(void **state)
     tk_alg alg;
 
     /* (a) only [[18, -7]], which a strict agent does not support. */
-    assert_int_equal(agent_gets_query(p, QR_OPTIONS, "81818212 26", &reply,
-                                      &alg),
-                     TK_ERR_TEEP_NO_COMMON_SUITE);
+    assert_int_equal(
+        agent_gets_query(p, QR_OPTIONS, "81818212 26", &reply, &alg),
+        TK_ERR_TEEP_NO_COMMON_SUITE);
     assert_int_equal(reply.type, TK_TEEP_ERROR);
     assert_int_equal(reply.err_code, TK_TEEP_ERR_UNSUPPORTED_CIPHER_SUITES);
     assert_true(TK_TEEP_HAS(&reply, TK_TEEP_LABEL_SUPPORTED_SUITES));
@@ -405,8 +401,9 @@ static void agent_negotiation_errors(void **state)
     assert_int_equal(p->agent.state.phase, 0);
 
     /* (b) versions [99]. */
-    assert_int_equal(agent_gets_query(p, "A3144801020304050607080248010203"
-                                         "0405060708038118 63",
+    assert_int_equal(agent_gets_query(p,
+                                      "A3144801020304050607080248010203"
+                                      "0405060708038118 63",
                                       "818182122 8", &reply, &alg),
                      TK_ERR_TEEP_NO_COMMON_VERSION);
     assert_int_equal(reply.err_code, TK_TEEP_ERR_UNSUPPORTED_MSG_VERSION);
@@ -415,8 +412,9 @@ static void agent_negotiation_errors(void **state)
     assert_true(alg == TK_ALG_ESP256 || alg == TK_ALG_ED25519);
 
     /* (c) supported-freshness-mechanisms [7]. */
-    assert_int_equal(agent_gets_query(p, "A314480102030405060708024801020304"
-                                         "050607081581 07",
+    assert_int_equal(agent_gets_query(p,
+                                      "A314480102030405060708024801020304"
+                                      "050607081581 07",
                                       "8181821228", &reply, &alg),
                      TK_ERR_TEEP_NO_COMMON_FRESHNESS);
     assert_int_equal(reply.err_code,
@@ -435,15 +433,14 @@ static void legacy_ids_accepted(void **state)
     pair *p = new_pair();
     tk_teep_message reply;
     tk_alg alg;
-    assert_int_equal(agent_gets_query(p, QR_OPTIONS, "8181821226", &reply,
-                                      &alg),
-                     TK_OK);
+    assert_int_equal(
+        agent_gets_query(p, QR_OPTIONS, "8181821226", &reply, &alg), TK_OK);
     assert_int_equal(reply.type, TK_TEEP_QUERY_RESPONSE);
     assert_int_equal(alg, TK_ALG_ES256);
     assert_int_equal(p->agent.state.alg, TK_ALG_ES256);
-    assert_int_equal(agent_gets_query(p, QR_OPTIONS, "828182122681821228",
-                                      &reply, &alg),
-                     TK_OK);
+    assert_int_equal(
+        agent_gets_query(p, QR_OPTIONS, "828182122681821228", &reply, &alg),
+        TK_OK);
     assert_int_equal(alg, TK_ALG_ESP256);
     free(p);
 }
@@ -557,9 +554,8 @@ static void unsolicited_response_requeried(void **state)
     pair *p = new_pair();
     policy_sends(p, "app:1", NULL);
     static const uint8_t payload[] = {0x82, 0x02, 0xA1, 0x08, 0x80};
-    p->to_tam_len = peers_sign(&p->agent.signers[0], payload,
-                               sizeof(payload), p->to_tam,
-                               sizeof(p->to_tam));
+    p->to_tam_len = peers_sign(&p->agent.signers[0], payload, sizeof(payload),
+                               p->to_tam, sizeof(p->to_tam));
     assert_int_equal(tam_handles(p), TK_OK);
     assert_int_equal(p->tam_res.outcome, TK_TEEP_TAM_SEND_QUERY);
     assert_int_equal(p->tam_res.reason, TK_ERR_TEEP_TOKEN_MISSING);
@@ -735,8 +731,8 @@ static void device_and_signature_checks(void **state)
     tk_teep_signer stranger = p->agent.signers[0];
     stranger.kid = view((const uint8_t *)"nobody", 6);
     static const uint8_t success[] = {0x82, 0x05, 0xA0};
-    p->to_tam_len = peers_sign(&stranger, success, sizeof(success),
-                               p->to_tam, sizeof(p->to_tam));
+    p->to_tam_len = peers_sign(&stranger, success, sizeof(success), p->to_tam,
+                               sizeof(p->to_tam));
     assert_int_equal(tam_handles(p), TK_ERR_TEEP_UNKNOWN_KEY);
     free(p);
 }
@@ -781,8 +777,7 @@ static void truncated_messages_fail(void **state)
                 memcpy(p->to_agent, msg, n);
                 p->to_agent_len = n;
                 err = agent_handles(p);
-                assert_memory_equal(&p->agent.state, &before,
-                                    sizeof(before));
+                assert_memory_equal(&p->agent.state, &before, sizeof(before));
             } else {
                 size_t sessions = p->tam.session_count;
                 memcpy(p->to_tam, msg, n);
@@ -793,7 +788,8 @@ static void truncated_messages_fail(void **state)
             }
             if (err == TK_OK)
                 fail_msg("step %d: message truncated to %zu of %zu bytes "
-                         "was accepted", step, n, len);
+                         "was accepted",
+                         step, n, len);
         }
         /* Then the whole message moves the session on. */
         if (to_agent) {
@@ -816,9 +812,8 @@ static void output_buffer_too_small(void **state)
     (void)state;
     pair *p = new_pair();
     size_t saves = p->tam.saves;
-    assert_int_equal(tk_teep_tam_start(&p->tam.tam, view(NULL, 0),
-                                       TK_ALG_NONE, p->to_agent, 16,
-                                       &p->tam_res),
+    assert_int_equal(tk_teep_tam_start(&p->tam.tam, view(NULL, 0), TK_ALG_NONE,
+                                       p->to_agent, 16, &p->tam_res),
                      TK_ERR_BUFFER_TOO_SMALL);
     assert_int_equal(p->tam_res.outcome, TK_TEEP_TAM_REJECTED);
     assert_int_equal(p->tam.saves, saves);
@@ -947,9 +942,9 @@ static void evidence_without_challenge(void **state)
     size_t len = 0;
     tk_view format = {NULL, 0};
     const tk_teep_agent_ops *ops = &p->agent.agent.ops;
-    assert_int_equal(ops->evidence(ops->ctx, &request, token, sizeof(token),
-                                   &len, &format),
-                     TK_OK);
+    assert_int_equal(
+        ops->evidence(ops->ctx, &request, token, sizeof(token), &len, &format),
+        TK_OK);
 
     tk_teep_evidence ev;
     memset(&ev, 0, sizeof(ev));
@@ -1102,9 +1097,9 @@ static void signed_mutations_handled(void **state)
     /* Re-encode the decoded QueryResponse to get its payload bytes. */
     uint8_t payload[PEERS_BUF];
     size_t payload_len = 0;
-    assert_int_equal(tk_teep_encode(&response, payload, sizeof(payload),
-                                    &payload_len),
-                     TK_OK);
+    assert_int_equal(
+        tk_teep_encode(&response, payload, sizeof(payload), &payload_len),
+        TK_OK);
     uint32_t seed = 3;
     for (int round = 0; round < 600; round++) {
         uint8_t mutated[PEERS_BUF];
@@ -1117,8 +1112,7 @@ static void signed_mutations_handled(void **state)
         p->tam.session_count = 1;
         tam_handles(p);
         if (p->tam_res.manifests_sent > 0)
-            assert_int_equal(p->tam_res.attestation,
-                             TK_EAT_STATUS_AFFIRMING);
+            assert_int_equal(p->tam_res.attestation, TK_EAT_STATUS_AFFIRMING);
     }
 
     /* A fresh exchange up to the Update, then mutated Updates. */
@@ -1126,9 +1120,8 @@ static void signed_mutations_handled(void **state)
     run_to_update(p);
     tk_teep_message update;
     peers_open(p->to_agent, p->to_agent_len, &update);
-    assert_int_equal(tk_teep_encode(&update, payload, sizeof(payload),
-                                    &payload_len),
-                     TK_OK);
+    assert_int_equal(
+        tk_teep_encode(&update, payload, sizeof(payload), &payload_len), TK_OK);
     tk_teep_agent_state waiting = p->agent.state;
     for (int round = 0; round < 600; round++) {
         uint8_t mutated[PEERS_BUF];
