@@ -230,6 +230,9 @@ static tk_err pg_query(void *conn, const char *sql, const tk_db_val *params,
         if (v->null)
             values[i] = NULL;
     }
+    /* NOTE: unnamed statements are parsed and planned on every call. They
+     * also work behind a pooler in transaction mode, which named prepared
+     * statements would not; a per-connection cache is not written yet. */
     PGresult *res = PQexecParams(c->pg, sql, (int)count, types, values,
                                  lengths, formats, 1);
     if (res == NULL || !result_ok(res)) {

@@ -509,6 +509,8 @@ static tk_err count_rows(tk_store_tx *tx, const char *sql, int64_t *out)
     return tk_db_query_int(tx, sql, params, count, out, &found);
 }
 
+/* NOTE: count(*) reads whole tables in PostgreSQL, so the summary costs
+ * time in proportion to the fleet's size. */
 static tk_err summary_body(tk_store_tx *tx, void *arg)
 {
     tk_store_args *a = arg;

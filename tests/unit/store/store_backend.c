@@ -111,9 +111,13 @@ const char *backend_fresh(void)
                  "DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s",
                  pg_schema, pg_schema);
         pg_exec_on(pg_base, sql);
-        /* libpq URI query parameter: options=-csearch_path=<schema> */
-        snprintf(uri, sizeof uri, "%s%coptions=-csearch_path%%3D%s", pg_base,
-                 strchr(pg_base, '?') != NULL ? '&' : '?', pg_schema);
+        /* libpq URI parameters: options=-csearch_path=<schema>, and the
+         * schema name as application_name to find this program's
+         * connections on the server. */
+        snprintf(uri, sizeof uri,
+                 "%s%coptions=-csearch_path%%3D%s&application_name=%s",
+                 pg_base, strchr(pg_base, '?') != NULL ? '&' : '?', pg_schema,
+                 pg_schema);
     } else {
         snprintf(sqlite_path, sizeof sqlite_path, "%s/db-%u.sqlite", temp_dir,
                  db_counter);
@@ -126,6 +130,18 @@ const char *backend_fresh(void)
 const char *backend_uri(void)
 {
     return uri;
+}
+
+int backend_pg_drop_connections(void)
+{
+    char sql[256];
+    char count[32];
+    snprintf(sql, sizeof sql,
+             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+             "WHERE application_name = '%s' AND pid <> pg_backend_pid()",
+             pg_schema);
+    backend_query_text(sql, count, sizeof count);
+    return atoi(count);
 }
 
 const char *backend_pg_base(void)

@@ -36,6 +36,10 @@ void backend_exec(const char *sql);
 /* Runs a query that returns one text value; writes it to out (cap bytes). */
 void backend_query_text(const char *sql, char *out, unsigned cap);
 
+/* Makes the PostgreSQL server close every connection this program opened
+ * through backend_uri(), as a server restart would. Returns their number. */
+int backend_pg_drop_connections(void);
+
 /* Base PostgreSQL connection string (the server's), or NULL on SQLite. */
 const char *backend_pg_base(void);
 

@@ -309,6 +309,29 @@ static void open_rejects_wrong_password(void **state)
     assert_non_null(strstr(detail.text, "password"));
 }
 
+static void reconnect_after_server_drop(void **state)
+{
+    (void)state;
+    if (!backend_is_pg())
+        skip();
+    tk_store *store = open_store();
+    add_device(store, "ueid-drop", 0);
+    /* Calls ran one at a time, so the pool opened one connection. */
+    assert_int_equal(backend_pg_drop_connections(), 1);
+    /* The dead connection fails at BEGIN, before any work was sent, so the
+     * store retries once on a new connection. */
+    tk_store_mem mem = TK_STORE_MEM_INIT;
+    tk_store_devices list;
+    tk_store_detail detail;
+    assert_int_equal(tk_store_device_list(store, 0, -1, NULL, &mem, &list,
+                                          &detail),
+                     TK_OK);
+    assert_int_equal(list.count, 1);
+    add_device(store, "ueid-drop-2", 0);
+    tk_store_mem_free(&mem);
+    tk_store_close(store);
+}
+
 /* ---- Device classes and devices ----------------------------------------- */
 
 static void class_crud(void **state)
@@ -1679,6 +1702,7 @@ int main(int argc, char **argv)
         STORE_TEST(open_reports_connect_failure),
         STORE_TEST(open_rejects_corrupt_file),
         STORE_TEST(open_rejects_wrong_password),
+        STORE_TEST(reconnect_after_server_drop),
         STORE_TEST(class_crud),
         STORE_TEST(device_crud),
         STORE_TEST(device_list_pages),

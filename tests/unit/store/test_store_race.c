@@ -200,6 +200,70 @@ static void threads_race(void **state)
     free(g);
 }
 
+/* ---- Uploads of one new component -------------------------------------- */
+
+typedef struct upload_race {
+    tk_store *store;
+    pthread_barrier_t start;
+    tk_err result[THREADS];
+    int64_t component[THREADS];
+} upload_race;
+
+typedef struct uploader {
+    upload_race *race;
+    int index;
+} uploader;
+
+static void *run_uploader(void *arg)
+{
+    uploader *u = arg;
+    char digest[16];
+    snprintf(digest, sizeof digest, "digest-%d", u->index);
+    tk_store_version v = {.sequence = (uint64_t)u->index + 1,
+                          .digest = {(const uint8_t *)digest, strlen(digest)},
+                          .envelope = {(const uint8_t *)"envelope", 8}};
+    pthread_barrier_wait(&u->race->start);
+    u->race->result[u->index] = tk_store_version_upload(
+        u->race->store, (tk_view){(const uint8_t *)"tc-race", 7}, "race", &v,
+        NULL, &u->race->component[u->index], NULL, NULL);
+    return NULL;
+}
+
+/* Every uploader of a component that does not exist yet creates it or
+ * finds the one a racing uploader created: one component, all versions. */
+static void uploads_race(void **state)
+{
+    (void)state;
+    backend_fresh();
+    upload_race *g = calloc(1, sizeof *g);
+    assert_non_null(g);
+    g->store = open_store();
+    pthread_barrier_init(&g->start, NULL, THREADS);
+    pthread_t threads[THREADS];
+    uploader uploaders[THREADS];
+    for (int t = 0; t < THREADS; t++) {
+        uploaders[t] = (uploader){g, t};
+        assert_int_equal(pthread_create(&threads[t], NULL, run_uploader,
+                                        &uploaders[t]),
+                         0);
+    }
+    for (int t = 0; t < THREADS; t++)
+        pthread_join(threads[t], NULL);
+    for (int t = 0; t < THREADS; t++) {
+        assert_int_equal(g->result[t], TK_OK);
+        assert_int_equal(g->component[t], g->component[0]);
+    }
+    char count[16];
+    backend_query_text("SELECT count(*) FROM components", count, sizeof count);
+    assert_int_equal(atoi(count), 1);
+    backend_query_text("SELECT count(*) FROM component_versions", count,
+                       sizeof count);
+    assert_int_equal(atoi(count), THREADS);
+    pthread_barrier_destroy(&g->start);
+    tk_store_close(g->store);
+    free(g);
+}
+
 /* ---- Threads of two processes ------------------------------------------- */
 
 typedef struct worker {
@@ -335,6 +399,7 @@ int main(int argc, char **argv)
     backend_init(argc, argv);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(threads_race),
+        cmocka_unit_test(uploads_race),
         cmocka_unit_test(processes_race),
     };
     const char *group = backend_is_pg() ? "store_race_postgresql"
