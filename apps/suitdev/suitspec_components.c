@@ -321,6 +321,13 @@ static tk_err group_images(struct form *f)
                              "vendor-id and class-id, and no download-id or "
                              "load-id");
         }
+        for (size_t v = 0; v < g->count; v++) {
+            if (g->variants[v]->slot == img->slot)
+                return spec_fail(spec, TK_ERR_INVALID_ARG, img->where,
+                                 "another image of this install-id already "
+                                 "uses slot %llu",
+                                 (unsigned long long)img->slot);
+        }
         g->variants[g->count++] = img;
     }
     return TK_OK;

@@ -210,6 +210,11 @@ static void faults_name_their_path(void **state)
         {"{\"manifest-sequence-number\": 1, \"components\": [{\"bootable\": 1}]}",
          TK_ERR_INVALID_ARG, "components[0]: unknown field \"bootable\"|"
                              "components[0]: install-id is missing"},
+        {"{\"manifest-sequence-number\": 1, \"components\": ["
+         " {\"install-id\": [\"00\"], \"slot\": 0},"
+         " {\"install-id\": [\"00\"], \"slot\": 0}]}",
+         TK_ERR_INVALID_ARG, "components[1]: another image of this "
+                             "install-id already uses slot 0"},
         {"[1, 2]", TK_ERR_INVALID_ARG, "expected a JSON object"},
         {"{", TK_ERR_INVALID_ARG, "line 1"},
     };
