@@ -105,6 +105,7 @@ extern "C" {
     X(COMPONENT_ADD, "component_add")                                      \
     X(COMPONENT_GET, "component_get")                                      \
     X(COMPONENT_FIND, "component_find")                                    \
+    X(COMPONENT_UPDATE, "component_update")                                \
     X(COMPONENT_DELETE, "component_delete")                                \
     X(COMPONENT_LIST, "component_list")                                    \
     X(VERSION_ADD, "version_add")                                          \
@@ -118,6 +119,7 @@ extern "C" {
     X(POLICY_DELETE, "policy_delete")                                      \
     X(POLICY_LIST, "policy_list")                                          \
     X(REFVAL_ADD, "refval_add")                                            \
+    X(REFVAL_GET, "refval_get")                                            \
     X(REFVAL_DELETE, "refval_delete")                                      \
     X(REFVAL_LIST, "refval_list")                                          \
     X(REFVAL_FOR_DEVICE, "refval_for_device")                              \
@@ -168,8 +170,9 @@ typedef struct tk_store_options {
     unsigned busy_timeout_ms;
     /* Maximum wait for a free pooled connection, in ms (default 10000). */
     unsigned acquire_timeout_ms;
-    /* Retries of a transaction that failed with SQLITE_BUSY or with a
-     * PostgreSQL serialization failure or deadlock (default 4). */
+    /* Retries of a transaction that failed with SQLITE_BUSY, a lock
+     * timeout, or a PostgreSQL serialization failure or deadlock
+     * (default 4). */
     unsigned max_retries;
     /* Apply migrations only up to this version (default: the newest). For
      * tests of the migration path. */
@@ -274,7 +277,7 @@ const char *tk_store_op_name(tk_store_op op);
 /* A class of devices that share policy and reference values. */
 typedef struct tk_store_class {
     int64_t id;
-    const char *name;        /* unique, 1..128 bytes */
+    const char *name;        /* unique, 1..128 characters */
     const char *description; /* NULL reads as "" */
     tk_view vendor_id;       /* SUIT vendor identifier, may be empty */
     tk_view class_uuid;      /* SUIT class identifier, may be empty */
@@ -413,6 +416,10 @@ tk_err tk_store_component_get(tk_store *store, int64_t id, tk_store_mem *mem,
 tk_err tk_store_component_find(tk_store *store, tk_view component_id,
                                tk_store_mem *mem, tk_store_component *out,
                                tk_store_detail *detail);
+/* Replaces the name of component->id (the identifier is fixed). */
+tk_err tk_store_component_update(tk_store *store,
+                                 const tk_store_component *component,
+                                 const char *actor, tk_store_detail *detail);
 /* Deletes the component and its versions; fails with
  * TK_ERR_STORE_REFERENCE while a policy names it. */
 tk_err tk_store_component_delete(tk_store *store, int64_t id,
@@ -511,6 +518,8 @@ TK_STORE_LIST_TYPE(tk_store_refvals, tk_store_refval);
 tk_err tk_store_refval_add(tk_store *store, const tk_store_refval *refval,
                            const char *actor, int64_t *id,
                            tk_store_detail *detail);
+tk_err tk_store_refval_get(tk_store *store, int64_t id, tk_store_mem *mem,
+                           tk_store_refval *out, tk_store_detail *detail);
 tk_err tk_store_refval_delete(tk_store *store, int64_t id, const char *actor,
                               tk_store_detail *detail);
 /* Lists reference values; device_id 0 and class_id 0 match any. */

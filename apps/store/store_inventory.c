@@ -758,6 +758,34 @@ tk_err tk_store_component_find(tk_store *store, tk_view component_id,
                         component_find_body, &a, mem, detail);
 }
 
+static tk_err component_update_body(tk_store_tx *tx, void *arg)
+{
+    tk_store_args *a = arg;
+    const tk_store_component *c = a->in;
+    const tk_db_val params[] = {tk_db_int(c->id), tk_db_text_or_empty(c->name)};
+    int64_t changes = 0;
+    tk_err err = tk_db_exec(tx, "UPDATE components SET name = $2 WHERE id = $1",
+                            params, 2, &changes);
+    if (err != TK_OK)
+        return tk_store_annotate(tx, err, "component %" PRId64, c->id);
+    if (changes == 0)
+        return tk_store_fail(tx, TK_ERR_STORE_NOT_FOUND,
+                             "component %" PRId64 " not found", c->id);
+    return audit_change(tx, a->actor, "component", "update", c->id, c->name);
+}
+
+tk_err tk_store_component_update(tk_store *store,
+                                 const tk_store_component *component,
+                                 const char *actor, tk_store_detail *detail)
+{
+    if (store == NULL || component == NULL)
+        return tk_store_invalid(store, TK_STORE_OP_COMPONENT_UPDATE, detail,
+                                "store or component is NULL");
+    tk_store_args a = {.in = component, .actor = actor};
+    return tk_store_run(store, TK_STORE_OP_COMPONENT_UPDATE, TK_DB_WRITE,
+                        component_update_body, &a, NULL, detail);
+}
+
 static tk_err component_delete_body(tk_store_tx *tx, void *arg)
 {
     tk_store_args *a = arg;
@@ -1237,6 +1265,24 @@ tk_err tk_store_refval_add(tk_store *store, const tk_store_refval *refval,
     tk_store_args a = {.in = refval, .actor = actor, .out_id = id};
     return tk_store_run(store, TK_STORE_OP_REFVAL_ADD, TK_DB_WRITE,
                         refval_add_body, &a, NULL, detail);
+}
+
+static tk_err refval_get_body(tk_store_tx *tx, void *arg)
+{
+    tk_store_args *a = arg;
+    return get_row(tx, REFVAL_SELECT " WHERE id = $1", a->id, read_refval,
+                   a->out, "reference value");
+}
+
+tk_err tk_store_refval_get(tk_store *store, int64_t id, tk_store_mem *mem,
+                           tk_store_refval *out, tk_store_detail *detail)
+{
+    if (store == NULL || mem == NULL || out == NULL)
+        return tk_store_invalid(store, TK_STORE_OP_REFVAL_GET, detail,
+                                "store, mem or out is NULL");
+    tk_store_args a = {.id = id, .out = out};
+    return tk_store_run(store, TK_STORE_OP_REFVAL_GET, TK_DB_READ,
+                        refval_get_body, &a, mem, detail);
 }
 
 static tk_err refval_delete_body(tk_store_tx *tx, void *arg)

@@ -647,6 +647,16 @@ static void component_versions(void **state)
                                              &mem, &found, NULL),
                      TK_OK);
     assert_int_equal(found.id, comp);
+    found.name = "SecureFS";
+    assert_int_equal(tk_store_component_update(store, &found, "admin", NULL),
+                     TK_OK);
+    assert_int_equal(tk_store_component_get(store, comp, &mem, &found, NULL),
+                     TK_OK);
+    assert_string_equal(found.name, "SecureFS");
+    assert_true(view_equals(found.component_id, "['TEEP-Device','SecureFS']"));
+    found.id = comp + 100;
+    assert_int_equal(tk_store_component_update(store, &found, NULL, &detail),
+                     TK_ERR_STORE_NOT_FOUND);
     assert_int_equal(tk_store_component_delete(store, comp, NULL, NULL),
                      TK_OK);
     assert_int_equal(tk_store_version_list(store, comp, NULL, &mem, &list,
@@ -920,8 +930,18 @@ static void refvals_for_device(void **state)
                                           NULL),
                      TK_OK);
     assert_int_equal(list.count, 1);
+    tk_store_refval one;
+    assert_int_equal(tk_store_refval_get(store, class_ref, &mem, &one, NULL),
+                     TK_OK);
+    assert_int_equal(one.class_id, cls);
+    assert_int_equal(one.device_id, 0);
+    assert_int_equal(one.kind, TK_STORE_REF_HWMODEL);
+    assert_int_equal(one.label.len, 0);
     assert_int_equal(tk_store_refval_delete(store, class_ref, NULL, NULL),
                      TK_OK);
+    assert_int_equal(tk_store_refval_get(store, class_ref, &mem, &one,
+                                         &detail),
+                     TK_ERR_STORE_NOT_FOUND);
     assert_int_equal(tk_store_refval_for_device(store, device, &mem, &list,
                                                 NULL),
                      TK_OK);
