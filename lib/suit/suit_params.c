@@ -423,7 +423,7 @@ tk_err tk_suit_params_apply(tk_suit_exec *ex, tk_view map, uint32_t component,
                             soft_failure);
     }
     if (e != TK_OK)
-        return e;
+        return tk_suit_cbor_err(e);
     tk_cbor_dec_exit(&dec);
     e = tk_suit_cbor_err(tk_cbor_dec_finish(&dec));
     if (e == TK_OK && pairs == 0)
@@ -482,7 +482,7 @@ tk_err tk_suit_params_copy(tk_suit_exec *ex, tk_view map, uint32_t component)
         tk_cbor_dec_exit(&dec);
     }
     if (e != TK_OK)
-        return e;
+        return tk_suit_cbor_err(e);
     tk_cbor_dec_exit(&dec);
     return tk_suit_cbor_err(tk_cbor_dec_finish(&dec));
 }
