@@ -111,7 +111,7 @@ static void clear_staged(tk_suitdev_session *s)
 static struct staged *entry_of(tk_suitdev_session *s, tk_view id,
                                tk_err *err)
 {
-    struct staged *e;
+    struct staged *e = NULL;
 
     for (size_t i = 0; i < s->count; i++) {
         e = &s->entries[i];
@@ -175,6 +175,7 @@ static tk_err component(tk_suitdev_session *s, const tk_suit_component *c,
     tk_err err = TK_OK;
     struct staged *e = entry_of(s, c->id, &err);
 
+    *out = e;
     if (e == NULL)
         return err;
     err = load_image(s, e);
@@ -289,7 +290,7 @@ static tk_err cb_stat(void *ctx, const tk_suit_component *c,
                       tk_suit_component_info *info)
 {
     tk_suitdev_session *s = ctx;
-    struct staged *e;
+    struct staged *e = NULL;
     tk_err err = component(s, c, &e);
 
     if (err != TK_OK)
@@ -304,7 +305,7 @@ static tk_err cb_stat(void *ctx, const tk_suit_component *c,
 static tk_err cb_read(void *ctx, const tk_suit_component *c, uint64_t offset,
                       uint8_t *buf, size_t len, size_t *out_len)
 {
-    struct staged *e;
+    struct staged *e = NULL;
     tk_err err = component(ctx, c, &e);
 
     *out_len = 0;
@@ -321,7 +322,7 @@ static tk_err cb_read(void *ctx, const tk_suit_component *c, uint64_t offset,
 
 static tk_err cb_map(void *ctx, const tk_suit_component *c, tk_view *bytes)
 {
-    struct staged *e;
+    struct staged *e = NULL;
     tk_err err = component(ctx, c, &e);
 
     if (err != TK_OK)
@@ -336,7 +337,7 @@ static tk_err cb_write_begin(void *ctx, const tk_suit_component *c,
                              uint64_t size)
 {
     tk_suitdev_session *s = ctx;
-    struct staged *e;
+    struct staged *e = NULL;
     tk_err err = component(s, c, &e);
 
     if (err != TK_OK)
@@ -358,7 +359,7 @@ static tk_err cb_write(void *ctx, const tk_suit_component *c,
                        uint64_t offset, const uint8_t *data, size_t len)
 {
     tk_suitdev_session *s = ctx;
-    struct staged *e;
+    struct staged *e = NULL;
     tk_err err = component(s, c, &e);
 
     if (err != TK_OK)
@@ -391,7 +392,7 @@ static tk_err cb_write_end(void *ctx, const tk_suit_component *c,
                            tk_err status)
 {
     tk_suitdev_session *s = ctx;
-    struct staged *e;
+    struct staged *e = NULL;
     tk_err err = component(s, c, &e);
 
     if (err != TK_OK)
@@ -449,7 +450,7 @@ static tk_err cb_swap(void *ctx, const tk_suit_component *a,
                       const tk_suit_component *b)
 {
     tk_suitdev_session *s = ctx;
-    struct staged *ea, *eb, tmp;
+    struct staged *ea = NULL, *eb = NULL, tmp;
     tk_err err = component(s, a, &ea);
 
     if (err == TK_OK)
@@ -475,7 +476,7 @@ static tk_err cb_swap(void *ctx, const tk_suit_component *a,
 static tk_err cb_invoke(void *ctx, const tk_suit_component *c, tk_view args)
 {
     tk_suitdev_session *s = ctx;
-    struct staged *e;
+    struct staged *e = NULL;
     tk_err err = component(s, c, &e);
 
     if (err != TK_OK)

@@ -853,7 +853,7 @@ static tk_err spec_text_language(tk_suitspec *spec, const char *where,
         return TK_ERR_INTERNAL;
     for (size_t i = 0; i < json_array_size(comps); i++) {
         const json_t *c = json_array_get(comps, i);
-        uint64_t index;
+        uint64_t index = 0;
 
         spec_where(at, sizeof(at), "%s.components[%zu]", where, i);
         err = spec_uint(spec, at, json_object_get(c, "component-index"),
@@ -1091,7 +1091,7 @@ static tk_err spec_member(tk_suitspec *spec, const char *key,
 {
     tk_suit_build_manifest *m = &spec->manifest;
     tk_suit_build_sequence *seq = sequence_member(spec, key);
-    uint64_t version;
+    uint64_t version = 0;
     tk_err err;
 
     if (seq != NULL)
