@@ -794,7 +794,7 @@ TK_STORE_LIST_TYPE(tk_store_counters, tk_store_counter);
  * *value receives the new total when value is not NULL. */
 tk_err tk_store_counter_add(tk_store *store, const char *name, int64_t delta,
                             int64_t *value, tk_store_detail *detail);
-/* Returns every counter in name order; next is always 0. */
+/* Returns every counter in byte order of the names; next is always 0. */
 tk_err tk_store_counter_list(tk_store *store, tk_store_mem *mem,
                              tk_store_counters *out, tk_store_detail *detail);
 

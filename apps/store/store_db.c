@@ -46,10 +46,61 @@ tk_db_val tk_db_blob_or_null(tk_view v)
 
 /* ---- Statements --------------------------------------------------------- */
 
+/* True when s[0..len) is well-formed UTF-8 (RFC 3629): no overlong forms,
+ * no surrogates, nothing above U+10FFFF. */
+static bool valid_utf8(const uint8_t *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        uint8_t c = s[i];
+        size_t extra;
+        uint32_t min;
+        uint32_t cp;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if ((c & 0xe0) == 0xc0) {
+            extra = 1;
+            min = 0x80;
+            cp = c & 0x1fu;
+        } else if ((c & 0xf0) == 0xe0) {
+            extra = 2;
+            min = 0x800;
+            cp = c & 0x0fu;
+        } else if ((c & 0xf8) == 0xf0) {
+            extra = 3;
+            min = 0x10000;
+            cp = c & 0x07u;
+        } else {
+            return false;
+        }
+        if (len - i <= extra)
+            return false;
+        for (size_t k = 1; k <= extra; k++) {
+            if ((s[i + k] & 0xc0) != 0x80)
+                return false;
+            cp = (cp << 6) | (s[i + k] & 0x3fu);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return false;
+        i += extra + 1;
+    }
+    return true;
+}
+
 tk_err tk_db_query(tk_store_tx *tx, const char *sql, const tk_db_val *params,
                    size_t count, tk_db_rows *rows)
 {
     memset(rows, 0, sizeof *rows);
+    /* PostgreSQL rejects text that is not UTF-8 and SQLite stores it, so
+     * the check happens here, once for both. */
+    for (size_t i = 0; i < count; i++) {
+        const tk_db_val *v = &params[i];
+        if (v->type == TK_DB_TEXT && !v->null && !valid_utf8(v->ptr, v->len))
+            return tk_store_fail(tx, TK_ERR_STORE_CONSTRAINT,
+                                 "text parameter %zu is not valid UTF-8",
+                                 i + 1);
+    }
     return tx->driver->query(tx->conn, sql, params, count, rows, tx->detail);
 }
 

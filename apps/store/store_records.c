@@ -4,6 +4,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "store_internal.h"
@@ -449,17 +450,27 @@ static tk_err read_counter(tk_store_tx *tx, const tk_db_rows *rows,
     return tk_db_col_text(tx, rows, 0, &c->name);
 }
 
+static int compare_counters(const void *a, const void *b)
+{
+    return strcmp(((const tk_store_counter *)a)->name,
+                  ((const tk_store_counter *)b)->name);
+}
+
 static tk_err counter_list_body(tk_store_tx *tx, void *arg)
 {
     tk_store_args *a = arg;
     tk_store_counters *out = a->out;
     const void *items;
-    tk_err err = tk_db_read_all(tx,
-                                "SELECT name, value FROM counters "
-                                "ORDER BY name",
-                                NULL, 0, sizeof(tk_store_counter),
-                                read_counter, TK_STORE_MAX_COUNTERS,
-                                "counters", &items, &out->count);
+    tk_err err = tk_db_read_all(tx, "SELECT name, value FROM counters", NULL,
+                                0, sizeof(tk_store_counter), read_counter,
+                                TK_STORE_MAX_COUNTERS, "counters", &items,
+                                &out->count);
+    /* Sorted here in byte order: a PostgreSQL ORDER BY would follow the
+     * database's collation, which differs between installations. The
+     * array lives in tx->mem. */
+    if (err == TK_OK && out->count > 1)
+        qsort((void *)items, out->count, sizeof(tk_store_counter),
+              compare_counters);
     out->items = items;
     return err;
 }

@@ -1406,14 +1406,18 @@ static void audit_and_counters(void **state)
     assert_int_equal(tk_store_counter_add(store, "attestations_failed", 3,
                                           NULL, NULL),
                      TK_OK);
+    /* Byte order puts upper case first, whatever the collation. */
+    assert_int_equal(tk_store_counter_add(store, "Zeta", 1, NULL, NULL),
+                     TK_OK);
     tk_store_counters counters;
     assert_int_equal(tk_store_counter_list(store, &mem, &counters, NULL),
                      TK_OK);
-    assert_int_equal(counters.count, 2);
-    assert_string_equal(counters.items[0].name, "attestations_failed");
-    assert_int_equal(counters.items[0].value, 3);
-    assert_string_equal(counters.items[1].name, "sessions_started");
-    assert_int_equal(counters.items[1].value, 42);
+    assert_int_equal(counters.count, 3);
+    assert_string_equal(counters.items[0].name, "Zeta");
+    assert_string_equal(counters.items[1].name, "attestations_failed");
+    assert_int_equal(counters.items[1].value, 3);
+    assert_string_equal(counters.items[2].name, "sessions_started");
+    assert_int_equal(counters.items[2].value, 42);
     tk_store_mem_free(&mem);
     tk_store_close(store);
 }
@@ -1500,6 +1504,25 @@ static void constraint_codes(void **state)
                       .cose_key = bytes("key")};
     assert_int_equal(tk_store_key_add(store, &k, NULL, NULL, &detail),
                      TK_ERR_STORE_CONSTRAINT);
+    /* Text must be UTF-8 on both backends. */
+    tk_store_device bad_name = {.ueid = bytes("ueid-utf8"),
+                                .name = "caf\xc3"};
+    assert_int_equal(tk_store_device_add(store, &bad_name, NULL, NULL,
+                                         &detail),
+                     TK_ERR_STORE_CONSTRAINT);
+    assert_non_null(strstr(detail.text, "UTF-8"));
+    bad_name.name = "surrogate \xed\xa0\x80";
+    assert_int_equal(tk_store_device_add(store, &bad_name, NULL, NULL,
+                                         &detail),
+                     TK_ERR_STORE_CONSTRAINT);
+    bad_name.name = "overlong \xc0\xaf";
+    assert_int_equal(tk_store_device_add(store, &bad_name, NULL, NULL,
+                                         &detail),
+                     TK_ERR_STORE_CONSTRAINT);
+    bad_name.name = "caf\xc3\xa9 \xf0\x9f\x94\x92";
+    assert_int_equal(tk_store_device_add(store, &bad_name, NULL, NULL,
+                                         &detail),
+                     TK_OK);
     assert_int_equal(tk_store_device_add(store, NULL, NULL, NULL, &detail),
                      TK_ERR_INVALID_ARG);
     assert_non_null(strstr(detail.text, "device_add: invalid argument"));
