@@ -3,8 +3,8 @@
  * callbacks of tk_suit_platform over the component store.
  *
  * A procedure's writes are staged in memory: each component touched gets an
- * entry with its image as the procedure sees it. Reads see the staged
- * image; end(TK_OK) installs every changed component through
+ * entry with its image as the procedure last wrote or read it. Reads return
+ * the staged image, and end(TK_OK) installs every changed component through
  * tk_suitdev_install() (atomic per component) with its rollback record, and
  * end() with an error drops the entries, so a failed procedure leaves the
  * store as it was.
@@ -21,7 +21,7 @@
 /* Size of the chunks a fetched payload is pushed to the processor in. */
 #define FETCH_CHUNK 4096
 
-/* One component as the current procedure sees it. */
+/* One component in the state the current procedure left it. */
 struct staged {
     uint8_t *id_bytes;       /* encoded identifier (owned copy) */
     size_t id_len;

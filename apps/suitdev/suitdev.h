@@ -10,9 +10,9 @@
  * the SHA-256 digest and size of the image.
  *
  * Installs are atomic. The image and its metadata are written to ".new"
- * files, fsync'ed and verified, then renamed over the old files and the
- * folder is fsync'ed; tk_suitdev_open() completes or discards an install
- * that a crash interrupted, so a reader sees either the old component or
+ * files, fsync'ed and verified, then renamed over the old files, and the
+ * folder is fsync'ed. tk_suitdev_open() completes or discards an install
+ * that a crash interrupted, so a reader gets either the old component or
  * the new one, never a mix.
  *
  * Fetches accept file: URIs that resolve inside one of the configured
@@ -93,7 +93,7 @@ typedef struct tk_suitdev_entry {
 
 /* Settings of tk_suitdev_open(). Strings are copied. */
 typedef struct tk_suitdev_config {
-    /* Existing folder that holds the components. */
+    /* Existing folder that contains the components. */
     const char *store_dir;
     /* Folders whose files file: URIs may name; none means no file: URI is
      * accepted. */
@@ -127,11 +127,12 @@ const char *tk_suitdev_last_error(const tk_suitdev *device);
 
 /*
  * Writes the file name stem of a component into name (capacity
- * TK_SUITDEV_NAME_SIZE): "c" followed by "_s" TEXT for a segment made only
- * of ASCII letters, digits and '-', or "_h" HEX for any other segment, so
- * [h'00'] gives "c_h00" and ['TEEP-Device','SecureFS'] gives
- * "c_sTEEP-Device_sSecureFS". A stem longer than 128 characters is replaced
- * by "c~" and the SHA-256 of the segments. Returns TK_OK or
+ * TK_SUITDEV_NAME_SIZE). The stem is "c" followed by "_s" TEXT for each
+ * segment made only of ASCII letters, digits and '-', and by "_h" HEX for
+ * any other segment. So [h'00'] gives "c_h00", and
+ * ['TEEP-Device','SecureFS'] gives "c_sTEEP-Device_sSecureFS". A stem
+ * longer than 128 characters is replaced by "c~" and the SHA-256 of the
+ * segments. Returns TK_OK or
  * TK_ERR_SUIT_DEVICE_BAD_COMPONENT_ID for more than
  * TK_SUITDEV_MAX_SEGMENTS segments.
  */
