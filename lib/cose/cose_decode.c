@@ -32,6 +32,15 @@ static tk_err fail(tk_cbor_dec *dec, tk_err err)
     return tk_cbor_dec_fail(dec, err);
 }
 
+tk_err tk_cose_next_member(tk_cbor_dec *dec, tk_cbor_item *item)
+{
+    if (!tk_cbor_dec_more(dec)) {
+        /* The array ends early, or an error is already kept. */
+        return fail(dec, TK_ERR_COSE_MALFORMED);
+    }
+    return tk_cose_map_err(tk_cbor_dec_next(dec, item));
+}
+
 tk_err tk_cose_open(tk_cbor_dec *dec, tk_view msg, const tk_cose_opts *opts,
                     tk_cose_type expected, uint64_t min_count,
                     uint64_t max_count, uint64_t *count)
@@ -43,10 +52,9 @@ tk_err tk_cose_open(tk_cbor_dec *dec, tk_view msg, const tk_cose_opts *opts,
         return TK_ERR_INVALID_ARG;
     }
     err = tk_cbor_dec_init(dec, msg.ptr, msg.len, 0);
-    if (err != TK_OK) {
-        return err;
+    if (err == TK_OK) {
+        err = tk_cbor_dec_next(dec, &item);
     }
-    err = tk_cbor_dec_peek(dec, &item);
     if (err != TK_OK) {
         return tk_cose_map_err(err);
     }
@@ -54,17 +62,18 @@ tk_err tk_cose_open(tk_cbor_dec *dec, tk_view msg, const tk_cose_opts *opts,
         if (item.value != (uint64_t)expected) {
             return fail(dec, TK_ERR_COSE_WRONG_TAG);
         }
-        err = tk_cbor_dec_get_tag(dec, NULL);
+        err = tk_cbor_dec_next(dec, &item);
         if (err != TK_OK) {
             return tk_cose_map_err(err);
         }
     } else if ((opts->flags & TK_COSE_OPT_UNTAGGED_OK) == 0) {
         return fail(dec, TK_ERR_COSE_TAG_MISSING);
     }
-    err = tk_cbor_dec_enter_array(dec, count);
-    if (err != TK_OK) {
-        return tk_cose_map_err(err);
+    /* next() has entered the array. */
+    if (item.type != TK_CBOR_ARRAY) {
+        return fail(dec, TK_ERR_COSE_MALFORMED);
     }
+    *count = item.value;
     if (*count == TK_CBOR_INDEFINITE) {
         *count = max_count;
     } else if (*count < min_count || *count > max_count) {
@@ -86,16 +95,17 @@ tk_err tk_cose_close(tk_cbor_dec *dec)
 tk_err tk_cose_read_bstr(tk_cbor_dec *dec, tk_view *v)
 {
     tk_cbor_item item;
-    tk_err err = tk_cbor_dec_peek(dec, &item);
+    tk_err err = tk_cose_next_member(dec, &item);
 
     if (err != TK_OK) {
-        return tk_cose_map_err(err);
+        return err;
     }
     if (item.type != TK_CBOR_BSTR ||
         (item.flags & TK_CBOR_ITEM_INDEFINITE) != 0) {
         return fail(dec, TK_ERR_COSE_MALFORMED);
     }
-    return tk_cose_map_err(tk_cbor_dec_get_bstr(dec, v));
+    *v = item.str;
+    return TK_OK;
 }
 
 tk_err tk_cose_read_payload(tk_cbor_dec *dec, const tk_cose_opts *opts,
@@ -103,16 +113,12 @@ tk_err tk_cose_read_payload(tk_cbor_dec *dec, const tk_cose_opts *opts,
                             tk_view *payload, bool *detached)
 {
     tk_cbor_item item;
-    tk_err err = tk_cbor_dec_peek(dec, &item);
+    tk_err err = tk_cose_next_member(dec, &item);
 
     if (err != TK_OK) {
-        return tk_cose_map_err(err);
+        return err;
     }
     if (item.type == TK_CBOR_NULL) {
-        err = tk_cbor_dec_get_null(dec);
-        if (err != TK_OK) {
-            return tk_cose_map_err(err);
-        }
         *detached = true;
         if (opts->detached != NULL) {
             *payload = *opts->detached;
@@ -125,10 +131,11 @@ tk_err tk_cose_read_payload(tk_cbor_dec *dec, const tk_cose_opts *opts,
         return fail(dec, TK_ERR_COSE_PAYLOAD_MISSING);
     }
     *detached = false;
-    err = tk_cose_read_bstr(dec, payload);
-    if (err != TK_OK) {
-        return err;
+    if (item.type != TK_CBOR_BSTR ||
+        (item.flags & TK_CBOR_ITEM_INDEFINITE) != 0) {
+        return fail(dec, TK_ERR_COSE_MALFORMED);
     }
+    *payload = item.str;
     if (opts->detached != NULL) {
         return fail(dec, TK_ERR_COSE_PAYLOAD_CONFLICT);
     }
@@ -205,16 +212,16 @@ tk_err tk_cose_resolve_key(const tk_cose_opts *opts,
 tk_err tk_cose_enter_array(tk_cbor_dec *dec, uint64_t count)
 {
     tk_cbor_item item;
-    tk_err err = tk_cbor_dec_peek(dec, &item);
+    tk_err err = tk_cose_next_member(dec, &item);
 
     if (err != TK_OK) {
-        return tk_cose_map_err(err);
+        return err;
     }
     if (item.type != TK_CBOR_ARRAY ||
         (item.value != TK_CBOR_INDEFINITE && item.value != count)) {
         return fail(dec, TK_ERR_COSE_MALFORMED);
     }
-    return tk_cose_map_err(tk_cbor_dec_enter_array(dec, NULL));
+    return TK_OK;
 }
 
 tk_err tk_cose_leave_array(tk_cbor_dec *dec)

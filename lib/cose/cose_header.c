@@ -46,63 +46,62 @@ static bool set_contains(const label_set *set, const tk_cose_label *label)
     return false;
 }
 
+/* Converts an integer item within int64_t to its value. */
+static int64_t item_int(const tk_cbor_item *item)
+{
+    return item->type == TK_CBOR_UINT ? (int64_t)item->value
+                                      : -1 - (int64_t)item->value;
+}
+
+/* Tells whether item is an integer within int64_t. */
+static bool is_int64(const tk_cbor_item *item)
+{
+    return (item->type == TK_CBOR_UINT || item->type == TK_CBOR_NINT) &&
+           item->value <= (uint64_t)INT64_MAX;
+}
+
 /*
  * Reads a map key as a header label: an integer within int64_t or a
  * definite-length text string. Other keys give TK_ERR_COSE_HEADER_LABEL.
+ * Call it only in key position, where the map has an entry left.
  */
 static tk_err read_label(tk_cbor_dec *dec, tk_cose_label *label)
 {
     tk_cbor_item item;
-    tk_err err = tk_cbor_dec_peek(dec, &item);
+    tk_err err = tk_cbor_dec_next(dec, &item);
 
     if (err != TK_OK) {
         return err;
     }
     memset(label, 0, sizeof(*label));
-    switch (item.type) {
-    case TK_CBOR_UINT:
-    case TK_CBOR_NINT:
-        if (item.value > (uint64_t)INT64_MAX) {
-            return tk_cbor_dec_fail(dec, TK_ERR_COSE_HEADER_LABEL);
-        }
-        return tk_cbor_dec_get_int(dec, &label->num);
-    case TK_CBOR_TSTR:
-        if ((item.flags & TK_CBOR_ITEM_INDEFINITE) != 0) {
-            return tk_cbor_dec_fail(dec, TK_ERR_COSE_HEADER_LABEL);
-        }
+    if (is_int64(&item)) {
+        label->num = item_int(&item);
+        return TK_OK;
+    }
+    if (item.type == TK_CBOR_TSTR &&
+        (item.flags & TK_CBOR_ITEM_INDEFINITE) == 0) {
         label->is_text = true;
-        return tk_cbor_dec_get_tstr(dec, &label->text);
-    default:
-        return tk_cbor_dec_fail(dec, TK_ERR_COSE_HEADER_LABEL);
+        label->text = item.str;
+        return TK_OK;
     }
-}
-
-/* Peeks at the next item and checks that it has type want and, for a
- * string, a definite length; otherwise keeps TK_ERR_COSE_HEADER_VALUE. */
-static tk_err expect_type(tk_cbor_dec *dec, tk_cbor_type want,
-                          tk_cbor_item *item)
-{
-    tk_err err = tk_cbor_dec_peek(dec, item);
-
-    if (err != TK_OK) {
-        return err;
-    }
-    if (item->type != want || (item->flags & TK_CBOR_ITEM_INDEFINITE) != 0) {
-        return tk_cbor_dec_fail(dec, TK_ERR_COSE_HEADER_VALUE);
-    }
-    return TK_OK;
+    return tk_cbor_dec_fail(dec, TK_ERR_COSE_HEADER_LABEL);
 }
 
 /* Reads a definite-length byte string value into *v. */
 static tk_err read_bstr_value(tk_cbor_dec *dec, tk_view *v)
 {
     tk_cbor_item item;
-    tk_err err = expect_type(dec, TK_CBOR_BSTR, &item);
+    tk_err err = tk_cbor_dec_next(dec, &item);
 
     if (err != TK_OK) {
         return err;
     }
-    return tk_cbor_dec_get_bstr(dec, v);
+    if (item.type != TK_CBOR_BSTR ||
+        (item.flags & TK_CBOR_ITEM_INDEFINITE) != 0) {
+        return tk_cbor_dec_fail(dec, TK_ERR_COSE_HEADER_VALUE);
+    }
+    *v = item.str;
+    return TK_OK;
 }
 
 /* Reads the alg value: an integer. A text alg names no algorithm this
@@ -110,7 +109,7 @@ static tk_err read_bstr_value(tk_cbor_dec *dec, tk_view *v)
 static tk_err read_alg(tk_cbor_dec *dec, int64_t *alg)
 {
     tk_cbor_item item;
-    tk_err err = tk_cbor_dec_peek(dec, &item);
+    tk_err err = tk_cbor_dec_next(dec, &item);
 
     if (err != TK_OK) {
         return err;
@@ -118,45 +117,67 @@ static tk_err read_alg(tk_cbor_dec *dec, int64_t *alg)
     if (item.type == TK_CBOR_TSTR) {
         return tk_cbor_dec_fail(dec, TK_ERR_COSE_ALG_UNSUPPORTED);
     }
-    if ((item.type != TK_CBOR_UINT && item.type != TK_CBOR_NINT) ||
-        item.value > (uint64_t)INT64_MAX) {
+    if (!is_int64(&item)) {
         return tk_cbor_dec_fail(dec, TK_ERR_COSE_HEADER_VALUE);
     }
-    return tk_cbor_dec_get_int(dec, alg);
+    *alg = item_int(&item);
+    return TK_OK;
+}
+
+/* Reads the content type: a uint content format or a media type. */
+static tk_err read_content_type(tk_cbor_dec *dec, tk_cose_headers *h)
+{
+    tk_cbor_item item;
+    tk_err err = tk_cbor_dec_next(dec, &item);
+
+    if (err != TK_OK) {
+        return err;
+    }
+    if (item.type == TK_CBOR_UINT) {
+        h->content_type_is_text = false;
+        h->content_type = item.value;
+        return TK_OK;
+    }
+    if (item.type == TK_CBOR_TSTR &&
+        (item.flags & TK_CBOR_ITEM_INDEFINITE) == 0) {
+        h->content_type_is_text = true;
+        h->content_type_text = item.str;
+        return TK_OK;
+    }
+    return tk_cbor_dec_fail(dec, TK_ERR_COSE_HEADER_VALUE);
 }
 
 /* Reads the crit array (protected bucket only): at least one label. */
 static tk_err read_crit(tk_cbor_dec *dec, header_reader *r, bool protected)
 {
     tk_cbor_item item;
-    tk_err err = tk_cbor_dec_peek(dec, &item);
+    tk_err err = tk_cbor_dec_next(dec, &item);
 
     if (err != TK_OK) {
         return err;
     }
+    /* next() has entered an array; any other type fails here. */
     if (!protected || item.type != TK_CBOR_ARRAY || item.value == 0) {
         return tk_cbor_dec_fail(dec, TK_ERR_COSE_CRIT_INVALID);
     }
-    tk_cbor_dec_enter_array(dec, NULL);
     while (tk_cbor_dec_more(dec)) {
-        tk_cose_label label;
-
         if (r->crit_count == TK_COSE_MAX_CRIT) {
             return tk_cbor_dec_fail(dec, TK_ERR_COSE_TOO_MANY_LABELS);
         }
-        err = tk_cbor_dec_peek(dec, &item);
+        err = tk_cbor_dec_next(dec, &item);
         if (err != TK_OK) {
             return err;
         }
-        if (item.type != TK_CBOR_UINT && item.type != TK_CBOR_NINT &&
-            item.type != TK_CBOR_TSTR) {
+        if (is_int64(&item)) {
+            r->crit[r->crit_count] = (tk_cose_label){false, item_int(&item),
+                                                     {NULL, 0}};
+        } else if (item.type == TK_CBOR_TSTR &&
+                   (item.flags & TK_CBOR_ITEM_INDEFINITE) == 0) {
+            r->crit[r->crit_count] = (tk_cose_label){true, 0, item.str};
+        } else {
             return tk_cbor_dec_fail(dec, TK_ERR_COSE_CRIT_INVALID);
         }
-        err = read_label(dec, &label);
-        if (err != TK_OK) {
-            return err;
-        }
-        r->crit[r->crit_count++] = label;
+        r->crit_count++;
     }
     if (r->crit_count == 0) {
         /* An empty indefinite-length array. */
@@ -169,18 +190,23 @@ static tk_err read_crit(tk_cbor_dec *dec, header_reader *r, bool protected)
 static tk_err read_nonce(tk_cbor_dec *dec, tk_cose_party *party)
 {
     tk_cbor_item item;
-    tk_err err = tk_cbor_dec_peek(dec, &item);
+    tk_err err = tk_cbor_dec_next(dec, &item);
 
     if (err != TK_OK) {
         return err;
     }
-    if ((item.type == TK_CBOR_UINT || item.type == TK_CBOR_NINT) &&
-        item.value <= (uint64_t)INT64_MAX) {
+    if (is_int64(&item)) {
         party->nonce_is_int = true;
-        return tk_cbor_dec_get_int(dec, &party->nonce_int);
+        party->nonce_int = item_int(&item);
+        return TK_OK;
+    }
+    if (item.type != TK_CBOR_BSTR ||
+        (item.flags & TK_CBOR_ITEM_INDEFINITE) != 0) {
+        return tk_cbor_dec_fail(dec, TK_ERR_COSE_HEADER_VALUE);
     }
     party->nonce_is_int = false;
-    return read_bstr_value(dec, &party->nonce);
+    party->nonce = item.str;
+    return TK_OK;
 }
 
 /* Reads a COSE_Key value (labels -1 and -2) as its encoded bytes. */
@@ -205,7 +231,6 @@ static tk_err read_value(tk_cbor_dec *dec, header_reader *r, int64_t label,
                          bool protected, uint32_t *bit)
 {
     tk_cose_headers *h = r->h;
-    tk_cbor_item item;
 
     *bit = 0;
     switch (label) {
@@ -217,18 +242,7 @@ static tk_err read_value(tk_cbor_dec *dec, header_reader *r, int64_t label,
         return read_crit(dec, r, protected);
     case TK_COSE_HDR_CONTENT_TYPE:
         *bit = TK_COSE_HAS_CONTENT_TYPE;
-        if (tk_cbor_dec_peek(dec, &item) != TK_OK) {
-            return tk_cbor_dec_error(dec);
-        }
-        if (item.type == TK_CBOR_UINT) {
-            h->content_type_is_text = false;
-            return tk_cbor_dec_get_uint(dec, &h->content_type);
-        }
-        h->content_type_is_text = true;
-        if (expect_type(dec, TK_CBOR_TSTR, &item) != TK_OK) {
-            return tk_cbor_dec_error(dec);
-        }
-        return tk_cbor_dec_get_tstr(dec, &h->content_type_text);
+        return read_content_type(dec, h);
     case TK_COSE_HDR_KID:
         *bit = TK_COSE_HAS_KID;
         return read_bstr_value(dec, &h->kid);
@@ -328,12 +342,11 @@ static tk_err read_protected(header_reader *r, tk_view prot)
         return TK_OK;
     }
     tk_cbor_dec_init(&inner, prot.ptr, prot.len, 0);
-    err = tk_cbor_dec_peek(&inner, &item);
+    err = tk_cbor_dec_next(&inner, &item);
     if (err == TK_OK && item.type != TK_CBOR_MAP) {
         err = TK_ERR_COSE_HEADER_DECODE;
     }
     if (err == TK_OK) {
-        tk_cbor_dec_enter_map(&inner, NULL);
         err = read_map(&inner, r, true);
     }
     if (err == TK_OK) {
@@ -397,31 +410,30 @@ tk_err tk_cose_headers_read(tk_cbor_dec *dec, const uint8_t *base,
     }
 
     /* Protected bucket: a bstr holding a map, or an empty bstr. */
-    err = tk_cbor_dec_peek(dec, &item);
+    err = tk_cose_next_member(dec, &item);
     if (err != TK_OK) {
-        return tk_cose_map_err(err);
+        return err;
     }
     if (item.type != TK_CBOR_BSTR ||
         (item.flags & TK_CBOR_ITEM_INDEFINITE) != 0) {
         return tk_cbor_dec_fail(dec, TK_ERR_COSE_MALFORMED);
     }
-    tk_cbor_dec_get_bstr(dec, &h->protected_bytes);
+    h->protected_bytes = item.str;
     err = read_protected(&r, h->protected_bytes);
     if (err != TK_OK) {
         return tk_cbor_dec_fail(dec, err);
     }
     h->protected_labels = r.prot.count;
 
-    /* Unprotected bucket: a map. */
-    err = tk_cbor_dec_peek(dec, &item);
+    /* Unprotected bucket: a map, which next() enters. */
+    err = tk_cose_next_member(dec, &item);
     if (err != TK_OK) {
-        return tk_cose_map_err(err);
+        return err;
     }
     if (item.type != TK_CBOR_MAP) {
         return tk_cbor_dec_fail(dec, TK_ERR_COSE_MALFORMED);
     }
     start = item.offset;
-    tk_cbor_dec_enter_map(dec, NULL);
     err = read_map(dec, &r, false);
     if (err != TK_OK) {
         return tk_cose_map_err(err);

@@ -209,6 +209,10 @@ tk_err tk_cose_open(tk_cbor_dec *dec, tk_view msg, const tk_cose_opts *opts,
                     tk_cose_type expected, uint64_t min_count,
                     uint64_t max_count, uint64_t *count);
 
+/* Reads the next member of the current array or map with next(), which
+ * enters a container member. No member left is TK_ERR_COSE_MALFORMED. */
+tk_err tk_cose_next_member(tk_cbor_dec *dec, tk_cbor_item *item);
+
 /* Leaves the array and finishes dec. Returns the mapped first error. */
 tk_err tk_cose_close(tk_cbor_dec *dec);
 
