@@ -188,6 +188,25 @@ static tk_err put_component_id(tk_cbor_enc *enc,
     return tk_cbor_enc_error(enc);
 }
 
+/*
+ * Returns the component identifier of index, or NULL when index names no
+ * component. An index past suit-components names a dependency that has a
+ * suit-dependency-prefix, which is then its identifier: the published
+ * draft-ietf-suit-trust-domains-11 examples number dependencies that way.
+ */
+static const tk_suit_build_component_id *
+component_at(const tk_suit_build_manifest *m, uint64_t index)
+{
+    if (index < m->component_count)
+        return &m->components[index];
+    for (size_t i = 0; i < m->dependency_count && m->dependencies != NULL;
+         i++) {
+        if (m->dependencies[i].index == index)
+            return m->dependencies[i].prefix;
+    }
+    return NULL;
+}
+
 /* Bit of a value type in the accepted-types masks below. */
 #define TYPE_BIT(t) (1u << (unsigned)(t))
 
@@ -278,7 +297,7 @@ static tk_err check_param(const struct build *b, const tk_suit_build_param *p)
         break;
     }
     if (p->label == TK_SUIT_BUILD_PARAM_SOURCE_COMPONENT &&
-        p->uint_value >= b->manifest->component_count)
+        component_at(b->manifest, p->uint_value) == NULL)
         return TK_ERR_SUIT_BUILD_BAD_INDEX;
     return TK_OK;
 }
@@ -338,11 +357,11 @@ static tk_err put_params(struct build *b, const tk_suit_build_command *cmd)
 
 static tk_err put_index(struct build *b, const tk_suit_build_command *cmd)
 {
-    size_t count = b->manifest->component_count;
+    const tk_suit_build_manifest *m = b->manifest;
 
     switch (cmd->index_type) {
     case TK_SUIT_BUILD_INDEX_ONE:
-        if (cmd->index >= count)
+        if (component_at(m, cmd->index) == NULL)
             return fail(b, TK_ERR_SUIT_BUILD_BAD_INDEX, cmd->label);
         return tk_cbor_enc_put_uint(&b->enc, cmd->index);
     case TK_SUIT_BUILD_INDEX_ALL:
@@ -351,7 +370,7 @@ static tk_err put_index(struct build *b, const tk_suit_build_command *cmd)
         if (cmd->index_count == 0 || cmd->index_list == NULL)
             return fail(b, TK_ERR_SUIT_BUILD_BAD_INDEX, cmd->label);
         for (size_t i = 0; i < cmd->index_count; i++) {
-            if (cmd->index_list[i] >= count)
+            if (component_at(m, cmd->index_list[i]) == NULL)
                 return fail(b, TK_ERR_SUIT_BUILD_BAD_INDEX, cmd->label);
         }
         tk_cbor_enc_put_array(&b->enc, cmd->index_count);
@@ -551,14 +570,14 @@ static tk_err put_text_language(struct build *b,
     for (size_t i = 0; i < lang->component_count; i++) {
         const tk_suit_build_text_component *c = &lang->components[i];
 
-        if (c->component_index >= m->component_count ||
+        if (component_at(m, c->component_index) == NULL ||
             (c->count > 0 && c->entries == NULL))
             return fail(b, TK_ERR_SUIT_BUILD_BAD_TEXT, 0);
         for (size_t j = 0; j < i; j++) {
             if (lang->components[j].component_index == c->component_index)
                 return fail(b, TK_ERR_SUIT_BUILD_DUPLICATE_LABEL, 0);
         }
-        put_component_id(&b->enc, &m->components[c->component_index]);
+        put_component_id(&b->enc, component_at(m, c->component_index));
         tk_cbor_enc_put_map(&b->enc, c->count);
         err = put_text_entries(b, c->entries, c->count,
                                TK_SUIT_BUILD_TEXT_CURRENT_VERSION);
@@ -654,7 +673,9 @@ static tk_err put_dependencies(struct build *b)
     for (size_t i = 0; i < m->dependency_count; i++) {
         const tk_suit_build_dependency *dep = &m->dependencies[i];
 
-        if (dep->index >= m->component_count)
+        /* Past the component list, the prefix identifies the
+         * dependency. */
+        if (dep->index >= m->component_count && dep->prefix == NULL)
             return fail(b, TK_ERR_SUIT_BUILD_BAD_INDEX, 0);
         for (size_t j = 0; j < i; j++) {
             if (m->dependencies[j].index == dep->index)

@@ -329,9 +329,10 @@ static tk_err exec_one(tk_suit_exec *ex, int64_t label, uint32_t index,
         e = tk_suit_directive(ex, label, index, &rec);
     }
     rec.result = e;
+    /* The record goes first, so that a failure keeps its measurements. */
+    tk_err r = record_push(ex, &rec);
     if (e != TK_OK)
         tk_suit_exec_fail(ex, e, at, label, index);
-    tk_err r = record_push(ex, &rec);
     if (e != TK_OK) {
         out->condition = condition;
         return e;
