@@ -360,7 +360,10 @@ typedef struct tk_suit_build_component_id {
 } tk_suit_build_component_id;
 
 /* One entry of suit-dependencies: the component at index contains the
- * envelope of a dependency, optionally with a prefix. */
+ * envelope of a dependency, optionally with a prefix. An index past the
+ * component list is allowed when a prefix is given: the prefix is then the
+ * dependency's component identifier, and commands may select that index,
+ * as the draft-ietf-suit-trust-domains-11 examples do. */
 typedef struct tk_suit_build_dependency {
     uint64_t index;
     const tk_suit_build_component_id *prefix;  /* NULL for none */

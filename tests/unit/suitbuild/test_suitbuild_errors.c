@@ -154,6 +154,14 @@ static void dependency_index_out_of_range(void **state)
     assert_int_equal(encode_manifest(), TK_ERR_SUIT_BUILD_DUPLICATE_LABEL);
     deps[1].index = 4;
     assert_int_equal(encode_manifest(), TK_ERR_SUIT_BUILD_BAD_INDEX);
+    /* Past the component list, a dependency with a prefix is identified
+     * by it, and commands may select its index. */
+    deps[1].prefix = &fx.component;
+    fx.install[0].index = 4;
+    assert_int_equal(encode_manifest(), TK_OK);
+    fx.install[0].index = 3;
+    assert_int_equal(encode_manifest(), TK_ERR_SUIT_BUILD_BAD_INDEX);
+    fx.install[0].index = 0;
     fx.manifest.dependency_count = 1;
     assert_int_equal(encode_manifest(), TK_OK);
 }

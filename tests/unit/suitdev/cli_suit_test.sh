@@ -286,6 +286,23 @@ expect "create example 0" 0 "" -- \
 check "example 0 byte-identical" \
   cmp -s example0.suit <(xxd -r -p "$vectors/suitbuild/manifest/example0-unsigned.hex")
 
+# --- a dependency integrated in its dependent ---------------------------
+# The trust-domains example signed with the published example key: the
+# device processes the integrated dependency and installs three components.
+td=$vectors/suitbuild/trust-domains
+mkdir tdstore
+expect "create integrated dependency" 0 "" -- \
+  create "$td/example2_integrated.json" -o integrated.suit \
+  --key "$vectors/suitbuild/manifest/example-es256-private-key.pem" \
+  --alg ESP256
+expect "process integrated dependency" 0 "invoked component c_s10" -- \
+  process --key "$vectors/suitbuild/manifest/example-es256-public-key.pem" \
+  --store tdstore --operation update-and-boot integrated.suit
+check "dependency wrote its component" \
+  grep -q "hello world" tdstore/c_s00.img
+check "dependent wrote its component" \
+  grep -q "in multiple trust domains" tdstore/c_s10.img
+
 # --- usage errors --------------------------------------------------------
 expect "no command" 2 "" --
 expect "unknown command" 2 "unknown command" -- frobnicate
