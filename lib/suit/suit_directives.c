@@ -248,11 +248,15 @@ static tk_err sink_open(tk_suit_sink *s, tk_suit_exec *ex, uint32_t index,
             return e;
         size = UINT64_MAX;
     }
-    e = crypto->hash_start(crypto->ctx, &s->hash, (tk_alg)s->hash_alg);
-    if (e == TK_OK) {
-        s->hashing = true;
-        e = pf->write_begin(pf->ctx, &s->comp, size);
+    /* The digest of the written image is kept for a later image match,
+     * unless the platform computes digests itself. */
+    e = TK_OK;
+    if (pf->digest == NULL) {
+        e = crypto->hash_start(crypto->ctx, &s->hash, (tk_alg)s->hash_alg);
+        s->hashing = e == TK_OK;
     }
+    if (e == TK_OK)
+        e = pf->write_begin(pf->ctx, &s->comp, size);
     if (e != TK_OK) {
         if (s->hashing)
             crypto->hash_abort(crypto->ctx, &s->hash);
@@ -311,8 +315,7 @@ static tk_err sink_close(tk_suit_sink *s, tk_err status)
     tk_err e = pf->write_end(pf->ctx, &s->comp, status);
     if (status == TK_OK)
         status = e;
-    if (status == TK_OK && pf->digest == NULL &&
-        len <= sizeof(p->cached_digest)) {
+    if (status == TK_OK && len > 0 && len <= sizeof(p->cached_digest)) {
         memcpy(p->cached_digest, digest, len);
         p->cached_len = (uint8_t)len;
         p->cached_alg = s->hash_alg;

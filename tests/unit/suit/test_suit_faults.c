@@ -232,7 +232,7 @@ static void crypto_faults(void **state)
         assert_int_equal(world_run(w, s), TK_OK);
         unsigned long calls = w->fault.calls;
         print_message("%s: %lu crypto calls\n", s->name, calls);
-        assert_true(calls > 2);
+        assert_true(calls >= 2); /* at least a digest and a verify */
         for (unsigned long n = 1; n <= calls; n++) {
             tp_free(&w->tp);
             world_setup(w, s);
