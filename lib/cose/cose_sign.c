@@ -644,9 +644,11 @@ tk_err tk_cose_verify(const tk_crypto *crypto, tk_view msg,
 {
     tk_cose_verified local;
     tk_cose_verified *v = out != NULL ? out : &local;
-    tk_cose_sign1 sign1;
-    tk_cose_mac0 mac0;
-    tk_cose_mac mac;
+    union {
+        tk_cose_sign1 sign1;
+        tk_cose_mac0 mac0;
+        tk_cose_mac mac;
+    } u;
     tk_err err;
 
     memset(v, 0, sizeof(*v));
@@ -657,27 +659,27 @@ tk_err tk_cose_verify(const tk_crypto *crypto, tk_view msg,
     v->type = tk_cose_type_of(msg);
     switch (v->type) {
     case TK_COSE_TYPE_SIGN1:
-        err = tk_cose_sign1_verify(crypto, msg, opts, &sign1);
-        v->hdr = sign1.hdr;
-        v->payload = sign1.payload;
-        v->detached = sign1.detached;
-        v->error_offset = sign1.error_offset;
+        err = tk_cose_sign1_verify(crypto, msg, opts, &u.sign1);
+        v->hdr = u.sign1.hdr;
+        v->payload = u.sign1.payload;
+        v->detached = u.sign1.detached;
+        v->error_offset = u.sign1.error_offset;
         break;
     case TK_COSE_TYPE_SIGN:
         return verify_sign_any(crypto, msg, opts, v);
     case TK_COSE_TYPE_MAC0:
-        err = tk_cose_mac0_verify(crypto, msg, opts, &mac0);
-        v->hdr = mac0.hdr;
-        v->payload = mac0.payload;
-        v->detached = mac0.detached;
-        v->error_offset = mac0.error_offset;
+        err = tk_cose_mac0_verify(crypto, msg, opts, &u.mac0);
+        v->hdr = u.mac0.hdr;
+        v->payload = u.mac0.payload;
+        v->detached = u.mac0.detached;
+        v->error_offset = u.mac0.error_offset;
         break;
     case TK_COSE_TYPE_MAC:
-        err = tk_cose_mac_verify(crypto, msg, opts, &mac);
-        v->hdr = mac.hdr;
-        v->payload = mac.payload;
-        v->detached = mac.detached;
-        v->error_offset = mac.error_offset;
+        err = tk_cose_mac_verify(crypto, msg, opts, &u.mac);
+        v->hdr = u.mac.hdr;
+        v->payload = u.mac.payload;
+        v->detached = u.mac.detached;
+        v->error_offset = u.mac.error_offset;
         break;
     default:
         /* An encryption structure, another tag, or no tag at all. */
