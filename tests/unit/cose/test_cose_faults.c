@@ -1,8 +1,8 @@
 /*
- * Every crypto call that a COSE operation makes is checked: the crypto
+ * Every crypto call that a COSE operation makes is checked. The crypto
  * fault wrapper fails the operation's first call, then its second, and so
- * on, and the operation must return an error each time, never TK_OK, and
- * must not leave plaintext or a content key behind.
+ * on. Each time the operation must return an error, never TK_OK, and must
+ * not leave plaintext or a content key behind.
  */
 #define _POSIX_C_SOURCE 200809L
 

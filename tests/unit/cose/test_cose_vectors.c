@@ -1,7 +1,7 @@
 /*
- * The COSE working group examples (tests/vectors/cose, JSON): every
- * example whose algorithms teepkit supports is verified or decrypted,
- * failing examples must fail, and deterministic outputs (MAC, EdDSA,
+ * The COSE working group examples (tests/vectors/cose, JSON). Every
+ * example whose algorithms teepkit supports is verified or decrypted, and
+ * the "fail" examples must fail. Deterministic outputs (MAC, EdDSA,
  * encryption with a fixed IV and content key) are rebuilt and compared
  * byte for byte. The counts of run and skipped examples are asserted, and
  * each skip is printed with its reason.
@@ -56,7 +56,7 @@ static const struct {
 };
 #define MAX_SKIP_REASONS 16
 
-/* A key of an example, as the lookup sees it. */
+/* A key of an example, as the key lookup returns it. */
 typedef struct example_key {
     tk_key key;
     uint8_t *kid;
@@ -413,7 +413,7 @@ static uint8_t *rng(example *ex, size_t i, size_t *len)
  * Imports the sender's ephemeral key of an ECDH-ES example from its random
  * stream into eph and sets rp->ephemeral. The stream gives the ephemeral
  * key first for direct agreement, and after the content key (and the IV
- * of an encryption) for key wrap. Returns false when it holds no such key.
+ * of an encryption) for key wrap. Returns false when it has no such key.
  */
 static bool ephemeral_from_rng(example *ex, int64_t ralg, tk_key *eph,
                                tk_cose_recipient_params *rp)
