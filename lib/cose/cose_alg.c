@@ -4,6 +4,8 @@
  */
 #include "cose_internal.h"
 
+/* NOTE: ECDH-SS (-27, -28, -32 to -34), direct + HKDF (-10, -11),
+ * AES-CCM and AES-MAC are not implemented and classify as unknown. */
 tk_cose_alg_class tk_cose_alg_class_of(int64_t alg)
 {
     switch (alg) {

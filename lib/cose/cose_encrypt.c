@@ -446,7 +446,8 @@ typedef struct enc_build {
     tk_view prot;      /* protected map bytes in the output */
 } enc_build;
 
-/* Checks the arguments of an encryption builder and picks the IV. */
+/* Checks the arguments of an encryption builder and picks the IV.
+ * NOTE: builders send a full IV only; none writes a Partial IV. */
 static tk_err check_enc_build(const tk_crypto *crypto,
                               const tk_cose_build *build, tk_view plain,
                               size_t *out_len, enc_build *eb)
