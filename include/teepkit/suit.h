@@ -123,6 +123,12 @@ extern "C" {
 #define TK_SUIT_MAX_COMPONENT_ID_PARTS 8
 #endif
 
+/* Labels outside -64..63 in one SUIT map, such as custom parameters below
+ * -64 (default 8). Exceeding it gives TK_ERR_LIMIT. */
+#ifndef TK_SUIT_MAX_WIDE_LABELS
+#define TK_SUIT_MAX_WIDE_LABELS 8
+#endif
+
 /* Custom (negative-key) parameters kept per component (default 2). */
 #ifndef TK_SUIT_MAX_CUSTOM_PARAMS
 #define TK_SUIT_MAX_CUSTOM_PARAMS 2

@@ -74,7 +74,7 @@ static tk_err cnf_key_import(const tk_crypto *crypto, tk_view claims,
 {
     tk_cbor_dec dec;
     tk_view cose_key = {NULL, 0};
-    tk_cbor_dec_init(&dec, claims.ptr, claims.len, TK_SUIT_DEC_FLAGS);
+    tk_cbor_dec_init(&dec, claims.ptr, claims.len, TK_SUIT_DEC_CHECKED);
     tk_cbor_dec_enter_map(&dec, NULL);
     while (tk_cbor_dec_more(&dec)) {
         int64_t label;

@@ -253,9 +253,11 @@ tk_err tk_suit_envelope_decode(tk_view input, tk_suit_envelope *env,
 {
     tk_cbor_dec dec;
     tk_cbor_item item;
+    tk_suit_labels labels;
     unsigned seen = 0;
 
     error_reset(err);
+    memset(&labels, 0, sizeof(labels));
     if (env == NULL || (input.ptr == NULL && input.len > 0))
         return tk_suit_fail(err, TK_ERR_INVALID_ARG, 0);
     memset(env, 0, sizeof(*env));
@@ -278,12 +280,17 @@ tk_err tk_suit_envelope_decode(tk_view input, tk_suit_envelope *env,
                 tk_cbor_dec_fail(&dec, TK_ERR_LIMIT);
                 break;
             }
-            in = &env->integrated[env->integrated_count++];
-            tk_cbor_dec_get_tstr(&dec, &in->key);
+            in = &env->integrated[env->integrated_count];
+            if (tk_cbor_dec_get_tstr(&dec, &in->key) != TK_OK)
+                break;
+            for (size_t i = 0; i < env->integrated_count; i++)
+                if (tk_suit_view_eq(env->integrated[i].key, in->key))
+                    tk_cbor_dec_fail(&dec, TK_ERR_SUIT_DUPLICATE_KEY);
+            env->integrated_count++;
             tk_cbor_dec_get_bstr(&dec, &in->bytes);
             continue;
         }
-        if (tk_cbor_dec_get_label(&dec, &key) != TK_OK)
+        if (tk_suit_get_label(&dec, &labels, &key) != TK_OK)
             break;
         if (envelope_member(&dec, key, env, &seen) != TK_OK)
             break;
@@ -399,13 +406,18 @@ static tk_err dependencies_read(manifest_ctx *mc, tk_cbor_dec *dec,
                                 size_t base)
 {
     tk_suit_manifest *m = mc->m;
+    tk_suit_labels indices;
+    memset(&indices, 0, sizeof(indices));
     if (tk_cbor_dec_enter_map(dec, NULL) != TK_OK)
         return tk_cbor_dec_error(dec);
     while (tk_cbor_dec_more(dec)) {
         uint64_t index;
         tk_suit_dependency *dep;
+        tk_suit_labels labels;
         if (tk_cbor_dec_get_uint(dec, &index) != TK_OK)
             return tk_cbor_dec_error(dec);
+        if (index < 64 && tk_suit_label_add(&indices, (int64_t)index) != TK_OK)
+            return tk_cbor_dec_fail(dec, TK_ERR_SUIT_DUPLICATE_KEY);
         if (m->dependency_count >= TK_SUIT_MAX_DEPENDENCIES)
             return mfail(mc, dec, TK_ERR_LIMIT, base);
         if (index >= TK_SUIT_MAX_COMPONENTS)
@@ -415,9 +427,10 @@ static tk_err dependencies_read(manifest_ctx *mc, tk_cbor_dec *dec,
         if (tk_cbor_dec_enter_map(dec, NULL) != TK_OK ||
             tk_cbor_dec_container_raw(dec, &dep->metadata) != TK_OK)
             return tk_cbor_dec_error(dec);
+        memset(&labels, 0, sizeof(labels));
         while (tk_cbor_dec_more(dec)) {
             int64_t label;
-            if (tk_cbor_dec_get_label(dec, &label) != TK_OK)
+            if (tk_suit_get_label(dec, &labels, &label) != TK_OK)
                 return tk_cbor_dec_error(dec);
             if (label == TK_SUIT_DEPENDENCY_PREFIX) {
                 if (component_id_read(dec, &dep->prefix) != TK_OK)
@@ -484,12 +497,14 @@ static tk_err common_decode(manifest_ctx *mc)
     tk_cbor_dec dec;
     size_t base = tk_suit_offset_in(mc->env->raw, m->common.ptr);
     bool have_components = false;
+    tk_suit_labels labels;
 
+    memset(&labels, 0, sizeof(labels));
     tk_cbor_dec_init(&dec, m->common.ptr, m->common.len, TK_SUIT_DEC_FLAGS);
     tk_cbor_dec_enter_map(&dec, NULL);
     while (tk_cbor_dec_more(&dec)) {
         int64_t key;
-        if (tk_cbor_dec_get_label(&dec, &key) != TK_OK)
+        if (tk_suit_get_label(&dec, &labels, &key) != TK_OK)
             break;
         if (key == TK_SUIT_COMMON_DEPENDENCIES) {
             if (dependencies_read(mc, &dec, base) != TK_OK)
@@ -579,7 +594,7 @@ static tk_err text_check(manifest_ctx *mc, tk_view text)
     tk_cbor_dec dec;
     size_t base = tk_suit_offset_in(mc->env->raw, text.ptr);
     tk_cbor_dec_init(&dec, text.ptr, text.len,
-                     TK_SUIT_DEC_FLAGS | TK_CBOR_CHECK_UTF8);
+                     TK_SUIT_DEC_CHECKED | TK_CBOR_CHECK_UTF8);
     tk_cbor_dec_enter_map(&dec, NULL);
     while (tk_cbor_dec_more(&dec)) {
         tk_view lang;
@@ -688,9 +703,11 @@ tk_err tk_suit_manifest_decode(const tk_suit_envelope *env,
 {
     tk_cbor_dec dec;
     manifest_ctx mc;
+    tk_suit_labels labels;
     unsigned seen = 0;
 
     error_reset(err);
+    memset(&labels, 0, sizeof(labels));
     if (env == NULL || m == NULL || crypto == NULL)
         return tk_suit_fail(err, TK_ERR_INVALID_ARG, 0);
     memset(m, 0, sizeof(*m));
@@ -709,7 +726,7 @@ tk_err tk_suit_manifest_decode(const tk_suit_envelope *env,
     tk_cbor_dec_enter_map(&dec, NULL);
     while (tk_cbor_dec_more(&dec)) {
         int64_t key;
-        if (tk_cbor_dec_get_label(&dec, &key) != TK_OK)
+        if (tk_suit_get_label(&dec, &labels, &key) != TK_OK)
             break;
         if (manifest_member(&mc, &dec, key, &seen) != TK_OK)
             break;
@@ -792,7 +809,7 @@ tk_err tk_suit_text_get(const tk_suit_manifest *m, tk_view lang,
     if (m->text.presence != TK_SUIT_PRESENT)
         return TK_ERR_NOT_FOUND;
     tk_cbor_dec_init(&dec, m->text.bytes.ptr, m->text.bytes.len,
-                     TK_SUIT_DEC_FLAGS);
+                     TK_SUIT_DEC_CHECKED);
     tk_cbor_dec_enter_map(&dec, NULL);
     while (tk_cbor_dec_more(&dec)) {
         tk_view tag;

@@ -430,6 +430,8 @@ static tk_err override_multiple(tk_suit_exec *ex, tk_view arg,
     uint64_t last = 0;
     bool any = false;
     tk_err e = TK_OK;
+    tk_suit_labels labels;
+    memset(&labels, 0, sizeof(labels));
     tk_cbor_dec_init(&dec, arg.ptr, arg.len, TK_SUIT_DEC_FLAGS);
     tk_cbor_dec_enter_map(&dec, NULL);
     while (e == TK_OK && tk_cbor_dec_more(&dec)) {
@@ -438,6 +440,8 @@ static tk_err override_multiple(tk_suit_exec *ex, tk_view arg,
         if (tk_cbor_dec_get_uint(&dec, &index) != TK_OK ||
             tk_cbor_dec_skip(&dec, &map) != TK_OK)
             break;
+        if (index < 64 && tk_suit_label_add(&labels, (int64_t)index) != TK_OK)
+            return TK_ERR_SUIT_DUPLICATE_KEY;
         if (!index_valid(ex, index))
             return TK_ERR_SUIT_COMPONENT_INDEX;
         e = tk_suit_params_apply(ex, map, (uint32_t)index, true, allow_soft,

@@ -14,8 +14,54 @@
 #include "teepkit/crypto.h"
 #include "teepkit/suit.h"
 
-/* Decoder checks of every SUIT map: a key given twice is an error. */
-#define TK_SUIT_DEC_FLAGS TK_CBOR_CHECK_DUP_KEYS
+/*
+ * Decoder flags. Integer-keyed SUIT maps find duplicate keys with a
+ * tk_suit_labels set, which costs a bit test per key instead of the
+ * decoder's comparison with every earlier key; maps with other keys (text
+ * maps, CWT claims, reports) use the decoder's check.
+ */
+#define TK_SUIT_DEC_FLAGS 0u
+#define TK_SUIT_DEC_CHECKED TK_CBOR_CHECK_DUP_KEYS
+
+/* The labels seen in one map: a bit per label in -64..63, and a list of
+ * up to TK_SUIT_MAX_WIDE_LABELS others. */
+typedef struct tk_suit_labels {
+    uint64_t bits[2];
+    int64_t wide[TK_SUIT_MAX_WIDE_LABELS];
+    uint8_t wide_count;
+} tk_suit_labels;
+
+/* Adds label to set. Returns TK_OK, TK_ERR_SUIT_DUPLICATE_KEY when it was
+ * already there, or TK_ERR_LIMIT when the wide list is full. */
+static inline tk_err tk_suit_label_add(tk_suit_labels *set, int64_t label)
+{
+    if (label >= -64 && label < 64) {
+        uint64_t bit = (uint64_t)1 << ((uint64_t)(label + 64) & 63u);
+        uint64_t *word = &set->bits[label < 0 ? 0 : 1];
+        if ((*word & bit) != 0)
+            return TK_ERR_SUIT_DUPLICATE_KEY;
+        *word |= bit;
+        return TK_OK;
+    }
+    for (size_t i = 0; i < set->wide_count; i++)
+        if (set->wide[i] == label)
+            return TK_ERR_SUIT_DUPLICATE_KEY;
+    if (set->wide_count >= TK_SUIT_MAX_WIDE_LABELS)
+        return TK_ERR_LIMIT;
+    set->wide[set->wide_count++] = label;
+    return TK_OK;
+}
+
+/* Reads a map label and adds it to set; a duplicate or an overflow is
+ * kept as the decoder's error. */
+static inline tk_err tk_suit_get_label(tk_cbor_dec *dec, tk_suit_labels *set,
+                                       int64_t *label)
+{
+    tk_err e = tk_cbor_dec_get_label(dec, label);
+    if (e == TK_OK)
+        e = tk_suit_label_add(set, *label);
+    return e != TK_OK ? tk_cbor_dec_fail(dec, e) : TK_OK;
+}
 
 /* Text that the KDF context of ECDH recipients carries in
  * SuppPubInfo.other (draft-ietf-suit-firmware-encryption-24 section

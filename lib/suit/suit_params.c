@@ -242,7 +242,7 @@ static bool version_match_valid(tk_view bytes)
 static bool cbor_map_valid(tk_view bytes)
 {
     tk_cbor_dec dec;
-    tk_cbor_dec_init(&dec, bytes.ptr, bytes.len, TK_SUIT_DEC_FLAGS);
+    tk_cbor_dec_init(&dec, bytes.ptr, bytes.len, TK_SUIT_DEC_CHECKED);
     tk_cbor_dec_enter_map(&dec, NULL);
     tk_cbor_dec_exit(&dec);
     return tk_cbor_dec_finish(&dec) == TK_OK;
@@ -412,12 +412,14 @@ tk_err tk_suit_params_apply(tk_suit_exec *ex, tk_view map, uint32_t component,
     uint64_t pairs = 0;
     const tk_suit_loaded *m = &ex->proc->manifests[ex->manifest];
     uint8_t entry = m->params_of[component];
+    tk_suit_labels labels;
 
+    memset(&labels, 0, sizeof(labels));
     tk_cbor_dec_init(&dec, map.ptr, map.len, TK_SUIT_DEC_FLAGS);
     tk_cbor_dec_enter_map(&dec, &pairs);
     while (e == TK_OK && tk_cbor_dec_more(&dec)) {
         int64_t key;
-        if (tk_cbor_dec_get_label(&dec, &key) != TK_OK)
+        if (tk_suit_get_label(&dec, &labels, &key) != TK_OK)
             break;
         e = param_apply_one(ex, &dec, key, entry, override, allow_soft,
                             soft_failure);
@@ -458,13 +460,19 @@ tk_err tk_suit_params_copy(tk_suit_exec *ex, tk_view map, uint32_t component)
     tk_err e = TK_OK;
     const tk_suit_loaded *m = &ex->proc->manifests[ex->manifest];
     uint8_t dst = m->params_of[component];
+    tk_suit_labels labels;
 
+    memset(&labels, 0, sizeof(labels));
     tk_cbor_dec_init(&dec, map.ptr, map.len, TK_SUIT_DEC_FLAGS);
     tk_cbor_dec_enter_map(&dec, NULL);
     while (e == TK_OK && tk_cbor_dec_more(&dec)) {
         uint64_t index;
         if (tk_cbor_dec_get_uint(&dec, &index) != TK_OK)
             break;
+        if (index < 64 && tk_suit_label_add(&labels, (int64_t)index) != TK_OK) {
+            e = TK_ERR_SUIT_DUPLICATE_KEY;
+            break;
+        }
         if (index >= m->manifest.component_count ||
             m->manifest.components[index].len == 0) {
             e = TK_ERR_SUIT_COMPONENT_INDEX;

@@ -382,7 +382,7 @@ static tk_err report_body(tk_view body, tk_suit_report *report,
 {
     tk_cbor_dec dec;
     unsigned seen = 0;
-    tk_cbor_dec_init(&dec, body.ptr, body.len, TK_SUIT_DEC_FLAGS);
+    tk_cbor_dec_init(&dec, body.ptr, body.len, TK_SUIT_DEC_CHECKED);
     tk_cbor_dec_enter_map(&dec, NULL);
     while (tk_cbor_dec_more(&dec)) {
         int64_t key;

@@ -292,6 +292,28 @@ static void duplicate_keys(void **state)
          " 20: << [20, {18: 'a', 18: 'b'}, 18, 15] >>}",
          NULL);
     assert_rejected(f, TK_ERR_SUIT_DUPLICATE_KEY);
+    /* In override-multiple, copy-params and suit-dependencies, and a
+     * custom parameter outside -64..63. */
+    sign(f,
+         "{1: 1, 2: 2, 3: << {2: [[h'00']]} >>,"
+         " 20: << [34, {0: {18: 'a'}, 0: {18: 'b'}}] >>}",
+         NULL);
+    assert_rejected(f, TK_ERR_SUIT_DUPLICATE_KEY);
+    sign(f,
+         "{1: 1, 2: 2, 3: << {2: [[h'00']]} >>,"
+         " 20: << [35, {0: [18], 0: [19]}] >>}",
+         NULL);
+    assert_rejected(f, TK_ERR_SUIT_DUPLICATE_KEY);
+    sign(f,
+         "{1: 1, 2: 2, 3: << {1: {1: {1: ['d']}, 1: {1: ['e']}},"
+         " 2: [[h'00']]} >>}",
+         NULL);
+    assert_rejected(f, TK_ERR_SUIT_DUPLICATE_KEY);
+    sign(f,
+         "{1: 1, 2: 2, 3: << {2: [[h'00']]} >>,"
+         " 20: << [20, {-300: 1, -300: 2}] >>}",
+         NULL);
+    assert_rejected(f, TK_ERR_SUIT_DUPLICATE_KEY);
     /* In the envelope (two integrated payloads with one key): rejected
      * before any procedure starts. */
     f->tp.begins = 0;
