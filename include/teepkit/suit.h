@@ -106,7 +106,7 @@ extern "C" {
  * over the whole manifest tree. Parameters are kept per
  * component identifier, so a dependent and its dependency that name the
  * same component share its parameters (draft-ietf-suit-trust-domains-11
- * section 5.3: parameters set by a dependency persist in the dependent).
+ * section 5.4: parameters set by a dependency persist in the dependent).
  * Default 8. */
 #ifndef TK_SUIT_MAX_PARAM_COMPONENTS
 #define TK_SUIT_MAX_PARAM_COMPONENTS 8
@@ -168,8 +168,8 @@ extern "C" {
 #define TK_SUIT_ENVELOPE_TAG 107
 #define TK_SUIT_MANIFEST_TAG 1070
 
-/* Envelope members (draft-ietf-suit-manifest-37 section 11.1 and its
- * extensions). Severable members use the manifest key. */
+/* Envelope members (the SUIT Envelope Elements registry of
+ * draft-ietf-suit-manifest-37 and its extensions). Severable members use the manifest key. */
 enum {
     TK_SUIT_ENV_DELEGATION = 1,
     TK_SUIT_ENV_AUTHENTICATION = 2,
@@ -383,10 +383,10 @@ typedef enum tk_suit_section {
  * A decoded SUIT_Manifest: views into the envelope's bytes. Component
  * identifiers are views of their encoded arrays.
  *
- * A dependency whose index lies past suit-components has no entry there;
- * its component identifier is its suit-dependency-prefix, as in the
- * published trust-domains, encryption and TEEP examples (the CDDL text
- * alone would make those indices out of range).
+ * A dependency whose index lies past suit-components has no entry there.
+ * Its component identifier is its suit-dependency-prefix, as in the
+ * published trust-domains, encryption and TEEP examples, although the
+ * CDDL text alone would make those indices out of range.
  */
 typedef struct tk_suit_manifest {
     uint64_t version;          /* always 1 after a successful decode */
@@ -644,11 +644,11 @@ typedef enum tk_suit_operation {
  * callback fails with TK_ERR_SUIT_COMMAND_UNSUPPORTED.
  *
  * Writes are transactional. The processor calls begin() when a procedure
- * starts and end() when it stops. Every write, swap, unlink and
- * set_installed() in between must be staged by the platform, visible to
- * later reads of the same procedure, and applied only when end() gets
- * TK_OK; end() with an error must discard them, so a failed procedure
- * leaves every component unchanged. A callback returning an error aborts
+ * starts and end() when it stops. The platform stages every write, swap,
+ * unlink and set_installed() in between, shows them to later reads of the
+ * same procedure, and applies them only when end() gets TK_OK. end() with
+ * an error discards them, so a failed procedure leaves every component
+ * unchanged. A callback returning an error aborts
  * the procedure with that error (fail closed).
  */
 typedef struct tk_suit_platform {
@@ -713,7 +713,7 @@ typedef struct tk_suit_platform {
     tk_err (*invoke)(void *ctx, const tk_suit_component *c, tk_view args);
 
     /* Optional. Decrements c's reference count
-     * (draft-ietf-suit-trust-domains-11 section 6.6). */
+     * (draft-ietf-suit-trust-domains-11 section 5.6.5). */
     tk_err (*unlink)(void *ctx, const tk_suit_component *c);
 
     /* Required. Sets *match for an identifier condition: whether this

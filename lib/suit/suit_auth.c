@@ -107,7 +107,8 @@ static tk_err cnf_key_import(const tk_crypto *crypto, tk_view claims,
 /*
  * Verifies one delegation chain: the first CWT with a trust anchor from
  * find_key (use TK_SUIT_KEY_DELEGATION), each later one with the previous
- * CWT's confirmation key. On success out holds the last confirmation key.
+ * CWT's confirmation key. On success out contains the last confirmation
+ * key.
  * *budget counts the CWTs left under TK_SUIT_MAX_DELEGATION.
  */
 static tk_err chain_verify(const tk_crypto *crypto, tk_cbor_dec *dec,

@@ -1,7 +1,7 @@
 /*
  * Conditions (draft-ietf-suit-manifest-37 section 8.4.9,
  * draft-ietf-suit-update-management-14 section 5,
- * draft-ietf-suit-trust-domains-11 section 6). A condition only tests:
+ * draft-ietf-suit-trust-domains-11 section 5.6). A condition only tests:
  * it never changes a component. A condition whose parameter is not set
  * fails with TK_ERR_SUIT_PARAMETER_MISSING (section 8.4.9: "it MUST report
  * a failure").
@@ -133,7 +133,7 @@ static tk_err digest_param(tk_suit_exec *ex, uint32_t index,
  * Computes whether the component matches its image digest parameter. The
  * image size parameter bounds what fetch, copy and write may store; it is
  * not compared here, as the digest covers the size. For a dependency the digest covers the
- * bstr-wrapped manifest of the envelope that the component holds
+ * bstr-wrapped manifest of the envelope stored in the component
  * (draft-ietf-suit-trust-domains-11 section 5.2.2). The measured digest
  * goes into rec.
  */

@@ -1,5 +1,6 @@
 /*
- * Dependencies (draft-ietf-suit-trust-domains-11 sections 5 and 6):
+ * Dependencies (draft-ietf-suit-trust-domains-11 section 5 and the
+ * uninstall sequence of its section 6):
  * loading a dependency envelope from its component, its integrity check,
  * process-dependency, and the rollback check every manifest of the tree
  * passes before it runs.

@@ -1,6 +1,6 @@
 /*
  * Directives with effects on components (draft-ietf-suit-manifest-37
- * section 8.4.10, draft-ietf-suit-trust-domains-11 section 6,
+ * section 8.4.10, draft-ietf-suit-trust-domains-11 section 5.6,
  * draft-ietf-suit-update-management-14 section 5): fetch, copy, write,
  * swap, invoke, unlink, wait and process-dependency.
  *
@@ -8,9 +8,8 @@
  * them when suit-parameter-encryption-info is set
  * (draft-ietf-suit-firmware-encryption-24), enforces
  * suit-parameter-image-size, digests what it writes and hands it to the
- * platform. An AES-GCM tag is checked at the end, before the platform is
- * told that the image is complete, so an image whose tag fails is
- * dropped.
+ * platform. An AES-GCM tag is checked at the end, before write_end()
+ * completes the image, so an image whose tag fails is dropped.
  */
 #include "suit_internal.h"
 
@@ -208,8 +207,8 @@ static tk_err cipher_open(tk_suit_sink *s, tk_view info)
 }
 
 /*
- * Opens a sink that writes component index: invalidates what the
- * processor knows about the component, starts the digest and the cipher
+ * Opens a sink that writes component index: invalidates the
+ * processor's cached state of the component, starts the digest and the cipher
  * and calls write_begin(). size is the expected plaintext size or
  * UINT64_MAX.
  */
@@ -433,8 +432,8 @@ static tk_err source_of(tk_suit_exec *ex, uint32_t index, uint8_t *entry,
     return TK_OK;
 }
 
-/* Checks access to a source component named by an identifier: the access
- * callback sees it by its index in the manifest that set the parameter. */
+/* Checks access to a source component named by an identifier, through
+ * its index in the running manifest. */
 static tk_err source_access(tk_suit_exec *ex, const tk_suit_component *src,
                             tk_suit_access access)
 {

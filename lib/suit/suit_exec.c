@@ -22,7 +22,7 @@
  */
 #include "suit_internal.h"
 
-/* Returns true for the condition labels this processor knows. */
+/* Returns true for the condition labels this processor implements. */
 static bool is_condition(int64_t label)
 {
     switch (label) {

@@ -65,7 +65,7 @@ static inline tk_err tk_suit_get_label(tk_cbor_dec *dec, tk_suit_labels *set,
 
 /* Text that the KDF context of ECDH recipients carries in
  * SuppPubInfo.other (draft-ietf-suit-firmware-encryption-24 section
- * 4.2.3). */
+ * 5.2.4). */
 #define TK_SUIT_KDF_OTHER "SUIT Payload Encryption"
 
 /* Slots of the per-component parameter table (tk_suit_params.value). */
@@ -106,14 +106,14 @@ _Static_assert(TK_SUIT_P_COUNT == TK_SUIT_PARAM_SLOTS,
  * missing item TK_ERR_SUIT_MALFORMED); other codes pass unchanged. */
 tk_err tk_suit_cbor_err(tk_err err);
 
-/* Stores code and offset in err unless err is NULL or already holds an
- * error. Returns code. */
+/* Stores code and offset in err unless err is NULL or already contains
+ * an error. Returns code. */
 tk_err tk_suit_fail(tk_suit_error *err, tk_err code, size_t offset);
 
 /* Returns the offset of p inside base, or 0 when p lies outside it. */
 size_t tk_suit_offset_in(tk_view base, const uint8_t *p);
 
-/* Returns true when a and b hold the same bytes. */
+/* Returns true when a and b contain the same bytes. */
 bool tk_suit_view_eq(tk_view a, tk_view b);
 
 /* Returns true for a digest algorithm this library computes. */

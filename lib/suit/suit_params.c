@@ -5,7 +5,7 @@
  * Parameters are kept per component identifier for the whole manifest
  * tree of one procedure, so that a dependent that sets a parameter of a
  * component before processing a dependency that names the same component
- * reaches it (draft-ietf-suit-trust-domains-11 sections 5.3 and 6.2).
+ * reaches it (draft-ietf-suit-trust-domains-11 sections 5.4 and 5.6.1).
  *
  * Changes made inside try-each and run-sequence go to an undo log, so a
  * sequence that ends in a soft condition failure leaves no parameter

@@ -179,7 +179,7 @@ void tp_fingerprint(tp_platform *tp, uint8_t out[32])
         abort();
 }
 
-/* The image a procedure sees: staged while a transaction is open. */
+/* The image that a procedure reads and writes: the staged copy. */
 static tp_image *visible(tp_component *c)
 {
     return &c->staged;

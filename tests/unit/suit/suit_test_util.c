@@ -322,7 +322,7 @@ size_t tu_envelope_raw(const uint8_t *manifest, size_t manifest_len,
     tk_cbor_enc_bstr_wrap_end(&enc);
     tk_cbor_enc_put_uint(&enc, 3);
     tk_cbor_enc_put_bstr(&enc, manifest, manifest_len);
-    /* extra holds the key and value items of the further members, one
+    /* extra contains the key and value items of the further members, one
      * after the other. */
     size_t pos = 0;
     for (size_t i = 0; i < 2 * extra_pairs; i++) {

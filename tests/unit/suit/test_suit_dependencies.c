@@ -85,9 +85,8 @@ static tk_err run(fixture *f, tk_suit_operation op)
                            op);
 }
 
-/* Encodes a component identifier whose parts are text given as bytes;
- * a part of exactly 16 bytes given as "uuid" is the Trusted Component
- * UUID. */
+/* Encodes ['TEEP-Device', 'SecureFS', <Trusted Component UUID>, last], or
+ * the first three parts only when last is NULL. */
 static tk_view teep_id(uint8_t *out, const char *last)
 {
     static const char uuid[16] = {
