@@ -1,0 +1,399 @@
+/*
+ * The TEEP endpoint of the TAM: one request of an agent in, one reply out.
+ *
+ * An empty POST starts a session (tk_teep_tam_start with every TAM key,
+ * because the agent is not known yet). Any other body goes to
+ * tk_teep_tam_handle. Whatever the state machine decides, the reply is
+ * 200 with its message, 204 when it has nothing to send, or the status of
+ * tk_tam_status_for() when it drops the message. Every request is logged
+ * with the device and the short session id, never with the token.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tam_internal.h"
+
+/* Room beside the manifests for the rest of an Update. */
+#define MESSAGE_OVERHEAD (16u * 1024u)
+
+/* Bytes of the buffers of a request that starts a session. */
+#define START_BUFFER (8u * 1024u)
+
+unsigned tk_tam_status_for(tk_err reason)
+{
+    switch (reason) {
+    case TK_ERR_TEEP_UNKNOWN_KEY:
+    case TK_ERR_TEEP_SIGNATURE:
+    case TK_ERR_TEEP_DEVICE_MISMATCH:
+    case TK_ERR_TAM_DEVICE_BLOCKED:
+        return 403;
+    case TK_ERR_TEEP_TOKEN_UNKNOWN:
+    case TK_ERR_TEEP_TOKEN_EXPIRED:
+        return 409;
+    case TK_ERR_STORE_BUSY:
+    case TK_ERR_STORE_TIMEOUT:
+    case TK_ERR_STORE_CONNECT:
+        return 503;
+    default:
+        break;
+    }
+    int code = (int)reason;
+    /* The ranges of teepkit/error.h: a message that does not decode as
+     * CBOR (20..59), COSE (80..119) or TEEP (240..299) is the agent's
+     * fault; so is a value beyond a table limit. */
+    if ((code >= 20 && code < 60) || (code >= 80 && code < 120) ||
+        (code >= 240 && code < 300) || reason == TK_ERR_LIMIT)
+        return 400;
+    return 500;
+}
+
+static void copy_string(char **dst, const char *src, bool *ok)
+{
+    *dst = NULL;
+    if (src != NULL && (*dst = strdup(src)) == NULL)
+        *ok = false;
+}
+
+/* Deep copy of a configuration. */
+static bool config_copy(tk_tam_config *dst, const tk_tam_config *src)
+{
+    bool ok = true;
+    *dst = *src;
+    copy_string(&dst->db, src->db, &ok);
+    copy_string(&dst->listen, src->listen, &ok);
+    copy_string(&dst->coap, src->coap, &ok);
+    copy_string(&dst->key_dir, src->key_dir, &ok);
+    copy_string(&dst->key_esp256, src->key_esp256, &ok);
+    copy_string(&dst->key_ed25519, src->key_ed25519, &ok);
+    for (size_t i = 0; i < src->signer_count; i++)
+        copy_string(&dst->signers[i], src->signers[i], &ok);
+    return ok;
+}
+
+tk_err tk_tam_open(const tk_tam_config *cfg, const tk_tam_options *options,
+                   tk_tam **out, char *msg, size_t msg_size)
+{
+    if (cfg == NULL || out == NULL)
+        return TK_ERR_INVALID_ARG;
+    *out = NULL;
+    if (cfg->db == NULL) {
+        snprintf(msg, msg_size, "no database: give --db FILE|URL or set db");
+        return TK_ERR_TAM_CONFIG;
+    }
+    tk_tam *tam = calloc(1, sizeof(*tam));
+    if (tam == NULL || !config_copy(&tam->cfg, cfg)) {
+        snprintf(msg, msg_size, "out of memory");
+        if (tam != NULL)
+            tk_tam_config_free(&tam->cfg);
+        free(tam);
+        return TK_ERR_STORE_NOMEM;
+    }
+    tk_tam_options none;
+    memset(&none, 0, sizeof(none));
+    if (options == NULL)
+        options = &none;
+    tam->crypto = options->crypto != NULL ? options->crypto
+                                          : tk_crypto_openssl();
+    tam->clock = options->clock;
+    tam->clock_ctx = options->clock_ctx;
+
+    tk_store_options so;
+    memset(&so, 0, sizeof(so));
+    so.pool_size = cfg->store_pool;
+    so.clock = options->clock;
+    so.clock_ctx = options->clock_ctx;
+    so.observe = options->observe;
+    so.observe_ctx = options->observe_ctx;
+    tk_store_detail detail = {{0}};
+    tk_err err = tam->crypto == NULL ? TK_ERR_UNSUPPORTED : TK_OK;
+    if (err == TK_OK)
+        err = tk_store_open(cfg->db, &so, &tam->store, &detail);
+    if (err != TK_OK)
+        snprintf(msg, msg_size, "cannot open the store: %s",
+                 detail.text[0] != '\0' ? detail.text : tk_strerror(err));
+    if (err == TK_OK)
+        err = tam_keys_load(tam, msg, msg_size);
+    if (err != TK_OK) {
+        tk_tam_close(tam);
+        return err;
+    }
+    *out = tam;
+    return TK_OK;
+}
+
+void tk_tam_close(tk_tam *tam)
+{
+    if (tam == NULL)
+        return;
+    tam_keys_release(tam);
+    tk_store_close(tam->store);
+    tk_tam_config_free(&tam->cfg);
+    free(tam);
+}
+
+tk_store *tk_tam_store(tk_tam *tam)
+{
+    return tam == NULL ? NULL : tam->store;
+}
+
+void tk_tam_stats_get(const tk_tam *tam, tk_tam_stats *stats)
+{
+    memset(stats, 0, sizeof(*stats));
+    if (tam == NULL)
+        return;
+    stats->requests = atomic_load(&tam->requests);
+    stats->sessions_started = atomic_load(&tam->sessions_started);
+    stats->queries_sent = atomic_load(&tam->queries_sent);
+    stats->updates_sent = atomic_load(&tam->updates_sent);
+    stats->done = atomic_load(&tam->done);
+    stats->rejected = atomic_load(&tam->rejected);
+    stats->attestation_failed = atomic_load(&tam->attestation_failed);
+    stats->internal_errors = atomic_load(&tam->internal_errors);
+}
+
+static int64_t request_now(void *ctx)
+{
+    const tam_request *r = ctx;
+    return tam_now(r->tam);
+}
+
+/* Sets up the state machine for one request, with r as callback context. */
+static void setup_machine(tk_tam *tam, tam_request *r, tk_teep_tam *teep,
+                          uint8_t *scratch, size_t scratch_cap)
+{
+    tk_teep_tam_init(teep);
+    teep->crypto = tam->crypto;
+    teep->signers = tam->signers;
+    teep->signer_count = tam->signer_count;
+    if (!tam->cfg.require_attestation)
+        teep->data_items = TK_TEEP_ITEM_TRUSTED_COMPONENTS;
+    teep->session_lifetime = tam->cfg.session_lifetime;
+    if (tam->cfg.accept_warning)
+        teep->flags |= TK_TEEP_TAM_ACCEPT_WARNING;
+    if (tam->cfg.requery_on_failure)
+        teep->flags |= TK_TEEP_TAM_REQUERY_ON_ATTESTATION_FAILURE;
+    teep->scratch = scratch;
+    teep->scratch_cap = scratch_cap;
+    tk_teep_tam_ops *ops = &teep->ops;
+    ops->ctx = r;
+    ops->now = request_now;
+    ops->session_save = tam_session_save;
+    ops->session_take = tam_session_take;
+    ops->agent_key = tam_agent_key;
+    ops->appraise = tam_appraise;
+    ops->policy = tam_policy;
+    ops->record = tam_record;
+}
+
+static const char *type_name(uint32_t type)
+{
+    switch (type) {
+    case TK_TEEP_QUERY_REQUEST:
+        return "QueryRequest";
+    case TK_TEEP_QUERY_RESPONSE:
+        return "QueryResponse";
+    case TK_TEEP_UPDATE:
+        return "Update";
+    case TK_TEEP_SUCCESS:
+        return "Success";
+    case TK_TEEP_ERROR:
+        return "Error";
+    case 0:
+        return "none";
+    default:
+        return "unknown";
+    }
+}
+
+static const char *status_name(tk_eat_status status)
+{
+    switch (status) {
+    case TK_EAT_STATUS_AFFIRMING:
+        return "affirming";
+    case TK_EAT_STATUS_WARNING:
+        return "warning";
+    case TK_EAT_STATUS_CONTRAINDICATED:
+        return "contraindicated";
+    default:
+        return "none";
+    }
+}
+
+/* Writes the device of the request for logs: its UEID in hex, or "-". */
+static void device_text(const tam_request *r, char *out, size_t cap)
+{
+    if (!r->has_device) {
+        snprintf(out, cap, "-");
+        return;
+    }
+    tam_hex(r->device.ueid.ptr, r->device.ueid.len, out, cap);
+}
+
+/* Logs a request that the state machine handled. */
+static void log_handled(const tam_request *r, const tk_net_request *req,
+                        const tk_teep_tam_result *res)
+{
+    char device[2 * TK_TEEP_MAX_DEVICE_ID + 1];
+    device_text(r, device, sizeof(device));
+    if (res->outcome == TK_TEEP_TAM_DONE) {
+        TK_LOG_INFO(TAM_LOG,
+                    "session finished: %s received, nothing more to send "
+                    "device=%s session=%lld sid=%s err_code=%u reason=%s "
+                    "id=%s",
+                    type_name(res->received_type), device,
+                    (long long)r->session_id, r->sid_in,
+                    (unsigned)res->err_code, tk_errname(res->reason),
+                    req->request_id);
+        return;
+    }
+    const char *sent = res->outcome == TK_TEEP_TAM_SEND_UPDATE
+                           ? "Update"
+                           : "QueryRequest";
+    if (req->body.len == 0) {
+        TK_LOG_INFO(TAM_LOG,
+                    "session started: QueryRequest sent session=%lld "
+                    "next_sid=%s id=%s peer=%s",
+                    (long long)r->saved_session_id, r->sid_out,
+                    req->request_id, req->peer != NULL ? req->peer : "-");
+        return;
+    }
+    TK_LOG_INFO(TAM_LOG,
+                "%s received, %s sent device=%s session=%lld sid=%s "
+                "next_sid=%s attestation=%s manifests=%zu unneeded=%zu "
+                "err_code=%u reason=%s id=%s",
+                type_name(res->received_type), sent, device,
+                (long long)r->saved_session_id, r->sid_in, r->sid_out,
+                status_name(res->attestation), res->manifests_sent,
+                res->unneeded_sent, (unsigned)res->err_code,
+                tk_errname(res->reason), req->request_id);
+    if (res->attestation != TK_EAT_STATUS_NONE && res->reason != TK_OK)
+        TK_LOG_WARN(TAM_LOG,
+                    "attestation failed, no component sent device=%s "
+                    "reason=%s (%s) detail=%s id=%s",
+                    device, tk_errname(res->reason),
+                    tk_strerror(res->reason),
+                    r->detail[0] != '\0' ? r->detail : "-", req->request_id);
+}
+
+/* Logs a dropped message with its reason. */
+static void log_rejected(const tam_request *r, const tk_net_request *req,
+                         const tk_teep_tam_result *res, tk_err reason,
+                         unsigned status)
+{
+    char device[2 * TK_TEEP_MAX_DEVICE_ID + 1];
+    device_text(r, device, sizeof(device));
+    tk_log_level level = status >= 500 ? TK_LOG_ERROR : TK_LOG_WARN;
+    tk_log(level, TAM_LOG,
+           "message rejected: %s (%s) type=%s device=%s sid=%s status=%u "
+           "detail=%s id=%s peer=%s",
+           tk_errname(reason), tk_strerror(reason),
+           type_name(res->received_type), device, r->sid_in, status,
+           r->detail[0] != '\0' ? r->detail : "-", req->request_id,
+           req->peer != NULL ? req->peer : "-");
+}
+
+/* Counts the outcome of one request. */
+static void count_outcome(tk_tam *tam, const tk_teep_tam_result *res,
+                          unsigned status, bool start)
+{
+    if (start && res->outcome == TK_TEEP_TAM_SEND_QUERY)
+        atomic_fetch_add(&tam->sessions_started, 1);
+    if (res->outcome == TK_TEEP_TAM_SEND_QUERY)
+        atomic_fetch_add(&tam->queries_sent, 1);
+    else if (res->outcome == TK_TEEP_TAM_SEND_UPDATE)
+        atomic_fetch_add(&tam->updates_sent, 1);
+    else if (res->outcome == TK_TEEP_TAM_DONE)
+        atomic_fetch_add(&tam->done, 1);
+    if (res->outcome == TK_TEEP_TAM_REJECTED)
+        atomic_fetch_add(status >= 500 ? &tam->internal_errors
+                                       : &tam->rejected,
+                         1);
+    if (res->attestation != TK_EAT_STATUS_NONE && res->reason != TK_OK &&
+        res->outcome != TK_TEEP_TAM_REJECTED)
+        atomic_fetch_add(&tam->attestation_failed, 1);
+}
+
+/* Runs the state machine on the request body into a new reply buffer. */
+static tk_err run_machine(tam_request *r, const tk_net_request *req,
+                          uint8_t **out, size_t *out_cap,
+                          tk_teep_tam_result *res)
+{
+    tk_tam *tam = r->tam;
+    bool start = req->body.len == 0;
+    size_t message_cap = start ? START_BUFFER
+                               : tam->cfg.max_update + MESSAGE_OVERHEAD;
+    size_t scratch_cap = 2 * message_cap + req->body.len + 1024;
+    uint8_t *scratch = malloc(scratch_cap);
+    *out = malloc(message_cap);
+    *out_cap = message_cap;
+    if (scratch == NULL || *out == NULL) {
+        free(scratch);
+        memset(res, 0, sizeof(*res));
+        return TK_ERR_STORE_NOMEM;
+    }
+    tk_teep_tam teep;
+    setup_machine(tam, r, &teep, scratch, scratch_cap);
+    tk_err err;
+    if (start)
+        err = tk_teep_tam_start(&teep, (tk_view){NULL, 0}, TK_ALG_NONE,
+                                *out, message_cap, res);
+    else
+        err = tk_teep_tam_handle(&teep, req->body, *out, message_cap, res);
+    free(scratch);
+    if (res->attestation != TK_EAT_STATUS_NONE)
+        tam_record_attestation(r, res);
+    return err;
+}
+
+tk_err tk_tam_handle(void *ctx, const tk_net_request *req,
+                     tk_net_response *resp)
+{
+    tk_tam *tam = ctx;
+    atomic_fetch_add(&tam->requests, 1);
+    if (req->body.len > 0 &&
+        !tk_net_media_type_is(req->content_type, TK_NET_MEDIA_TEEP)) {
+        atomic_fetch_add(&tam->rejected, 1);
+        TK_LOG_WARN(TAM_LOG, "message rejected: media type is not %s "
+                             "status=415 id=%s",
+                    TK_NET_MEDIA_TEEP, req->request_id);
+        resp->status = 415;
+        return TK_OK;
+    }
+    tam_request *r = calloc(1, sizeof(*r));
+    if (r == NULL) {
+        atomic_fetch_add(&tam->internal_errors, 1);
+        resp->status = 500;
+        return TK_OK;
+    }
+    r->tam = tam;
+    r->request_id = req->request_id != NULL ? req->request_id : "-";
+    snprintf(r->sid_in, sizeof(r->sid_in), "-");
+    snprintf(r->sid_out, sizeof(r->sid_out), "-");
+
+    uint8_t *out = NULL;
+    size_t out_cap = 0;
+    tk_teep_tam_result res;
+    tk_err err = run_machine(r, req, &out, &out_cap, &res);
+    unsigned status = err == TK_OK ? (res.out_len > 0 ? 200 : 204)
+                                   : tk_tam_status_for(err);
+    count_outcome(tam, &res, status, req->body.len == 0);
+    if (err != TK_OK) {
+        log_rejected(r, req, &res, err, status);
+    } else {
+        log_handled(r, req, &res);
+        if (res.out_len > 0) {
+            err = tk_net_response_take_body(resp, TK_NET_MEDIA_TEEP, out,
+                                            res.out_len);
+            out = NULL;
+            if (err != TK_OK)
+                status = 500;
+        }
+    }
+    resp->status = status;
+    free(out);
+    tam_request_keys_release(r);
+    tk_store_mem_free(&r->mem);
+    free(r);
+    return TK_OK;
+}

@@ -1,0 +1,178 @@
+/*
+ * Declarations shared by the files of the TAM service. Not installed.
+ *
+ * One request of an agent runs through tk_tam_handle() (tam_handler.c),
+ * which fills a tam_request and calls lib/teep's state machine. The state
+ * machine's callbacks (tam_verifier.c for keys and appraisal,
+ * tam_policy.c for the policy and the records, tam_session.c for session
+ * storage) all receive that tam_request.
+ */
+#ifndef TK_TAM_INTERNAL_H
+#define TK_TAM_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+#include "tam.h"
+#include "teepkit/eat.h"
+#include "teepkit/teep.h"
+
+/* Log component of the service. */
+#define TAM_LOG "tam"
+
+/* Actor of the audit entries the service writes. */
+#define TAM_ACTOR "tam"
+
+/* Longest encoded component identifier kept in a session. */
+#define TAM_MAX_COMPONENT_ID 1024
+
+/* Longest manifest digest kept (SHA-512). */
+#define TAM_MAX_DIGEST 64
+
+/* Agent keys imported during one request (a COSE_Sign may name several). */
+#define TAM_MAX_REQUEST_KEYS 4
+
+/* Attestation keys of one device used in one appraisal. */
+#define TAM_MAX_ATTESTERS 8
+
+/* Hex digits of the short session id in logs: a hash of the token. */
+#define TAM_SID_HEX 12
+
+struct tk_tam {
+    tk_tam_config cfg;
+    const tk_crypto *crypto;
+    tk_store *store;
+    int64_t (*clock)(void *ctx);
+    void *clock_ctx;
+
+    /* TAM keys, in the order of the cipher suites offered. */
+    tk_key keys[2];
+    uint8_t kids[2][TK_COSE_THUMBPRINT_SIZE];
+    tk_teep_signer signers[2];
+    size_t signer_count;
+
+    _Atomic uint64_t requests;
+    _Atomic uint64_t sessions_started;
+    _Atomic uint64_t queries_sent;
+    _Atomic uint64_t updates_sent;
+    _Atomic uint64_t done;
+    _Atomic uint64_t rejected;
+    _Atomic uint64_t attestation_failed;
+    _Atomic uint64_t internal_errors;
+};
+
+/* One manifest sent in an Update, as the session remembers it. */
+typedef struct tam_sent_manifest {
+    int64_t component;      /* store id of the component */
+    int64_t version;        /* store id of the version */
+    uint64_t sequence;
+    size_t digest_len;
+    uint8_t digest[TAM_MAX_DIGEST];
+    size_t id_len;          /* encoded component identifier */
+    uint8_t id[TAM_MAX_COMPONENT_ID];
+} tam_sent_manifest;
+
+/* One id sent in an Update's unneeded-manifest-list, with the component
+ * identifier whose installed entry it removes. */
+typedef struct tam_sent_unneeded {
+    size_t manifest_id_len;
+    uint8_t manifest_id[TAM_MAX_COMPONENT_ID];
+    size_t id_len;
+    uint8_t id[TAM_MAX_COMPONENT_ID];
+} tam_sent_unneeded;
+
+/*
+ * What the store keeps of a session besides its token: the state
+ * machine's session and what the TAM put in the message it sent.
+ */
+typedef struct tam_context {
+    tk_teep_tam_session teep;
+    size_t manifest_count;
+    tam_sent_manifest manifests[TK_TEEP_MAX_MANIFESTS];
+    size_t unneeded_count;
+    tam_sent_unneeded unneeded[TK_TEEP_MAX_UNNEEDED];
+} tam_context;
+
+/* An agent key imported for the request. */
+typedef struct tam_request_key {
+    tk_alg alg;
+    size_t kid_len;
+    uint8_t kid[TK_TEEP_MAX_KID];
+    tk_key key;
+} tam_request_key;
+
+/* Everything one request needs while the state machine runs. */
+typedef struct tam_request {
+    tk_tam *tam;
+    tk_store_mem mem;          /* owns every store result of the request */
+    const char *request_id;
+
+    /* The device whose agent key verified the message. */
+    bool has_device;
+    tk_store_device device;
+    size_t key_count;
+    tam_request_key keys[TAM_MAX_REQUEST_KEYS];
+
+    /* The store session whose token the message answered. */
+    int64_t session_id;
+    bool has_taken;
+    tam_context taken;
+    char sid_in[TAM_SID_HEX + 1];
+
+    /* What the policy put into the Update being built. */
+    tam_context pending;
+    char sid_out[TAM_SID_HEX + 1];
+    int64_t saved_session_id;
+
+    /* The appraisal, when one ran. */
+    bool appraised;
+    tk_eat_result appraisal;
+    bool attestation_recorded;
+
+    /* The state machine's error of a callback, with a sentence for the
+     * log (no secrets). */
+    char detail[TK_STORE_DETAIL_MAX];
+} tam_request;
+
+/* tam_util.c */
+int64_t tam_now(const tk_tam *tam);
+void tam_hex(const uint8_t *data, size_t len, char *out, size_t cap);
+void tam_short_id(const tk_crypto *crypto, tk_view token,
+                  char out[TAM_SID_HEX + 1]);
+bool tam_view_equal(tk_view a, tk_view b);
+void tam_set_detail(tam_request *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+tk_err tam_component_diag(tk_view id, char *out, size_t cap);
+
+/* tam_session.c */
+tk_err tam_context_encode(const tam_context *ctx, uint8_t *buf, size_t cap,
+                          size_t *len);
+tk_err tam_context_decode(tk_view in, tam_context *ctx);
+tk_err tam_session_save(void *ctx, const tk_teep_tam_session *session);
+tk_err tam_session_take(void *ctx, tk_view token,
+                        tk_teep_tam_session *session);
+
+/* tam_verifier.c */
+tk_err tam_agent_key(void *ctx, tk_alg alg, tk_view kid, const tk_key **key,
+                     tk_view *peer_id);
+tk_err tam_appraise(void *ctx, const tk_teep_evidence *evidence,
+                    tk_eat_result *result);
+void tam_request_keys_release(tam_request *r);
+tk_err tam_record_attestation(tam_request *r, const tk_teep_tam_result *res);
+
+/* tam_keys.c */
+tk_err tam_keys_load(tk_tam *tam, char *msg, size_t msg_size);
+void tam_keys_release(tk_tam *tam);
+
+/* tam_policy.c */
+tk_err tam_policy(void *ctx, const tk_teep_policy_input *input,
+                  tk_teep_policy_output *output);
+tk_err tam_record(void *ctx, const tk_teep_record *record);
+
+/* tam_manifest.c */
+tk_err tam_manifest_component_id(tk_view envelope, tk_view *manifest_id);
+
+#endif /* TK_TAM_INTERNAL_H */

@@ -1,0 +1,459 @@
+/*
+ * The TAM's view of devices: agent keys for the signature of every
+ * message, and the verifier that appraises EAT evidence against the
+ * reference values in the store (tk_eat_appraise with the TEEP profile).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "tam_internal.h"
+#include "teepkit/cbor.h"
+#include "teepkit/cose.h"
+
+/* ESP256 and ES256, Ed25519 and EdDSA are the same computations. */
+static tk_alg canonical_alg(tk_alg alg)
+{
+    if (alg == TK_ALG_ES256)
+        return TK_ALG_ESP256;
+    if (alg == TK_ALG_EDDSA)
+        return TK_ALG_ED25519;
+    return alg;
+}
+
+/* Tells whether a stored key (alg as registered, 0 when unknown) may
+ * verify a signature with alg. */
+static bool key_allows(int64_t stored_alg, const tk_key *key, tk_alg alg)
+{
+    if (tk_crypto_sig_curve(alg) != key->crv)
+        return false;
+    return stored_alg == 0 ||
+           canonical_alg((tk_alg)stored_alg) == canonical_alg(alg);
+}
+
+/* Finds a key already imported during this request. */
+static const tam_request_key *cached_key(const tam_request *r, tk_alg alg,
+                                         tk_view kid)
+{
+    for (size_t i = 0; i < r->key_count; i++) {
+        const tam_request_key *k = &r->keys[i];
+        if (canonical_alg(k->alg) == canonical_alg(alg) &&
+            tam_view_equal((tk_view){k->kid, k->kid_len}, kid))
+            return k;
+    }
+    return NULL;
+}
+
+/* Loads the device that owns an agent key, once per request, and refuses
+ * a device that must not be served. */
+static tk_err load_device(tam_request *r, int64_t device_id)
+{
+    if (r->has_device)
+        return r->device.id == device_id ? TK_OK : TK_ERR_NOT_FOUND;
+    tk_store_detail detail = {{0}};
+    tk_err err = tk_store_device_get(r->tam->store, device_id, &r->mem,
+                                     &r->device, &detail);
+    if (err == TK_ERR_STORE_NOT_FOUND)
+        return TK_ERR_NOT_FOUND;
+    if (err != TK_OK) {
+        tam_set_detail(r, "%s", detail.text);
+        return err;
+    }
+    if (r->device.state == TK_STORE_DEVICE_BLOCKED ||
+        r->device.state == TK_STORE_DEVICE_RETIRED) {
+        tam_set_detail(r, "device %lld is %s", (long long)device_id,
+                       r->device.state == TK_STORE_DEVICE_BLOCKED
+                           ? "blocked"
+                           : "retired");
+        return TK_ERR_TAM_DEVICE_BLOCKED;
+    }
+    r->has_device = true;
+    return TK_OK;
+}
+
+/*
+ * agent_key callback: finds the agent key with this kid in the store,
+ * checks that it may verify alg and that its device is served, and
+ * returns the key with the device's UEID as peer id.
+ */
+tk_err tam_agent_key(void *ctx, tk_alg alg, tk_view kid, const tk_key **key,
+                     tk_view *peer_id)
+{
+    tam_request *r = ctx;
+    tk_tam *tam = r->tam;
+    const tam_request_key *known = cached_key(r, alg, kid);
+    if (known != NULL) {
+        *key = &known->key;
+        *peer_id = r->device.ueid;
+        return TK_OK;
+    }
+    if (kid.len == 0 || kid.len > TK_TEEP_MAX_KID)
+        return TK_ERR_NOT_FOUND;
+    if (r->key_count == TAM_MAX_REQUEST_KEYS)
+        return TK_ERR_NOT_FOUND;
+
+    tk_store_key stored;
+    tk_store_detail detail = {{0}};
+    tk_err err = tk_store_key_find(tam->store, TK_STORE_KEY_AGENT, kid,
+                                   &r->mem, &stored, &detail);
+    if (err == TK_ERR_STORE_NOT_FOUND)
+        return TK_ERR_NOT_FOUND;
+    if (err != TK_OK) {
+        tam_set_detail(r, "%s", detail.text);
+        return err;
+    }
+    tam_request_key *k = &r->keys[r->key_count];
+    tk_key_init(&k->key);
+    err = tk_cose_key_import(tam->crypto, stored.cose_key, &k->key, NULL);
+    if (err != TK_OK) {
+        tam_set_detail(r, "agent key %lld of device %lld cannot be read",
+                       (long long)stored.id, (long long)stored.device_id);
+        return err;
+    }
+    if (!key_allows(stored.alg, &k->key, alg)) {
+        tk_key_release(&k->key);
+        return TK_ERR_NOT_FOUND;
+    }
+    err = load_device(r, stored.device_id);
+    if (err != TK_OK) {
+        tk_key_release(&k->key);
+        return err;
+    }
+    k->alg = alg;
+    k->kid_len = kid.len;
+    memcpy(k->kid, kid.ptr, kid.len);
+    r->key_count++;
+    *key = &k->key;
+    *peer_id = r->device.ueid;
+    return TK_OK;
+}
+
+void tam_request_keys_release(tam_request *r)
+{
+    for (size_t i = 0; i < r->key_count; i++)
+        tk_key_release(&r->keys[i].key);
+    r->key_count = 0;
+}
+
+/* Reference values of one device, and the keys they own. */
+typedef struct tam_reference {
+    tk_eat_reference ref;
+    size_t attester_count;
+    tk_eat_attester attesters[2 * TAM_MAX_ATTESTERS];
+    size_t key_count;
+    tk_key keys[TAM_MAX_ATTESTERS];
+    tk_view hwmodels[TK_STORE_MAX_REFVALS];
+    tk_view hwversions[TK_STORE_MAX_REFVALS];
+    tk_view oemids[TK_STORE_MAX_REFVALS];
+    tk_eat_format_entry measurements[TK_STORE_MAX_REFVALS];
+} tam_reference;
+
+/*
+ * Adds an attestation key twice: under its kid, and without a kid for
+ * evidence whose header carries none. Both entries are bound to the
+ * device's UEID, so the key vouches for this device only.
+ */
+static tk_err add_attester(tam_request *r, tam_reference *ref, tk_view kid,
+                           int64_t stored_alg, tk_view cose_key)
+{
+    if (ref->key_count == TAM_MAX_ATTESTERS)
+        return TK_OK;
+    tk_key *key = &ref->keys[ref->key_count];
+    tk_cose_key info;
+    tk_key_init(key);
+    tk_err err = tk_cose_key_import(r->tam->crypto, cose_key, key, &info);
+    if (err != TK_OK) {
+        tam_set_detail(r, "an attestation key of device %lld cannot be read",
+                       (long long)r->device.id);
+        return TK_OK;
+    }
+    ref->key_count++;
+    tk_alg alg = (tk_alg)stored_alg;
+    if (alg == TK_ALG_NONE && info.has_alg)
+        alg = info.alg;
+    if (alg == TK_ALG_NONE)
+        alg = key->crv == TK_CRV_ED25519 ? TK_ALG_ED25519 : TK_ALG_ESP256;
+    tk_eat_attester a = {kid, alg, key, r->device.ueid};
+    ref->attesters[ref->attester_count++] = a;
+    a.kid = (tk_view){NULL, 0};
+    ref->attesters[ref->attester_count++] = a;
+    return TK_OK;
+}
+
+/* Reads a measurement reference value: an encoded [content-type,
+ * content] entry of the measurements claim. */
+static bool read_measurement(tk_view value, tk_eat_format_entry *entry)
+{
+    tk_cbor_dec dec;
+    tk_cbor_item item;
+    uint64_t count = 0;
+    tk_cbor_dec_init(&dec, value.ptr, value.len, 0);
+    tk_cbor_dec_enter_array(&dec, &count);
+    tk_cbor_dec_get_uint(&dec, &entry->content_type);
+    entry->wrapped = tk_cbor_dec_peek(&dec, &item) == TK_OK &&
+                     item.type == TK_CBOR_BSTR;
+    if (entry->wrapped)
+        tk_cbor_dec_get_bstr(&dec, &entry->content);
+    else
+        tk_cbor_dec_skip(&dec, &entry->content);
+    tk_cbor_dec_exit(&dec);
+    return count == 2 && tk_cbor_dec_finish(&dec) == TK_OK;
+}
+
+/* Sorts one reference value of the store into ref. */
+static tk_err add_refval(tam_request *r, tam_reference *ref,
+                         const tk_store_refval *v)
+{
+    tk_eat_reference *e = &ref->ref;
+    switch (v->kind) {
+    case TK_STORE_REF_HWMODEL:
+        ref->hwmodels[e->hwmodel_count++] = v->value;
+        break;
+    case TK_STORE_REF_HWVERSION:
+        ref->hwversions[e->hwversion_count++] = v->value;
+        break;
+    case TK_STORE_REF_OEMID:
+        ref->oemids[e->oemid_count++] = v->value;
+        break;
+    case TK_STORE_REF_MEASUREMENT:
+        if (read_measurement(v->value,
+                             &ref->measurements[e->measurement_count]))
+            e->measurement_count++;
+        else
+            tam_set_detail(r, "reference value %lld is not a measurement "
+                              "entry",
+                           (long long)v->id);
+        break;
+    case TK_STORE_REF_ATTEST_KEY:
+        return add_attester(r, ref, v->label, 0, v->value);
+    }
+    return TK_OK;
+}
+
+/* Loads the device's attestation keys and reference values. */
+static tk_err load_reference(tam_request *r, tam_reference *ref)
+{
+    tk_store *store = r->tam->store;
+    tk_store_detail detail = {{0}};
+    tk_store_keys keys;
+    tk_store_page page = {0, TK_STORE_MAX_PAGE, false};
+    tk_err err = tk_store_key_list(store, r->device.id, &page, &r->mem,
+                                   &keys, &detail);
+    for (size_t i = 0; err == TK_OK && i < keys.count; i++) {
+        const tk_store_key *k = &keys.items[i];
+        if (k->use == TK_STORE_KEY_ATTESTATION)
+            err = add_attester(r, ref, k->kid, k->alg, k->cose_key);
+    }
+    tk_store_refvals values;
+    if (err == TK_OK)
+        err = tk_store_refval_for_device(store, r->device.id, &r->mem,
+                                         &values, &detail);
+    for (size_t i = 0; err == TK_OK && i < values.count; i++)
+        err = add_refval(r, ref, &values.items[i]);
+    if (err != TK_OK && detail.text[0] != '\0')
+        tam_set_detail(r, "%s", detail.text);
+    tk_eat_reference *e = &ref->ref;
+    e->attesters = ref->attesters;
+    e->attester_count = ref->attester_count;
+    e->hwmodels = ref->hwmodels;
+    e->hwversions = ref->hwversions;
+    e->oemids = ref->oemids;
+    e->measurements = ref->measurements;
+    return err;
+}
+
+static void release_reference(tam_reference *ref)
+{
+    for (size_t i = 0; i < ref->key_count; i++)
+        tk_key_release(&ref->keys[i]);
+}
+
+/* Runs tk_eat_appraise with the TEEP profile and the bindings of the
+ * exchange: the challenge (or, without one, the maximum evidence age) and
+ * the thumbprint of the agent key as the expected cnf kid. */
+static tk_err run_appraisal(tam_request *r, const tk_teep_evidence *ev,
+                            const tam_reference *ref, tk_eat_result *result)
+{
+    tk_tam *tam = r->tam;
+    uint8_t thumbprint[TK_COSE_THUMBPRINT_SIZE];
+    tk_err err = tk_cose_key_thumbprint(tam->crypto, ev->agent_key,
+                                        thumbprint);
+    if (err != TK_OK)
+        return err;
+    size_t scratch_cap = ev->payload.len + 256;
+    uint8_t *scratch = malloc(scratch_cap);
+    if (scratch == NULL)
+        return TK_ERR_STORE_NOMEM;
+    tk_eat_appraisal a;
+    memset(&a, 0, sizeof(a));
+    a.crypto = tam->crypto;
+    a.ref = &ref->ref;
+    a.flags = TK_EAT_PROFILE_TEEP;
+    a.nonce = ev->challenge;
+    if (ev->challenge.len == 0)
+        a.max_age = tam->cfg.evidence_max_age;
+    a.now = ev->now;
+    a.skew = tam->cfg.clock_skew;
+    a.cnf_kid = (tk_view){thumbprint, sizeof(thumbprint)};
+    a.scratch = scratch;
+    a.scratch_cap = scratch_cap;
+    tk_eat_appraise(&a, ev->payload.ptr, ev->payload.len, result);
+    free(scratch);
+    return TK_OK;
+}
+
+/*
+ * appraise callback. The result (status and reason) goes to the state
+ * machine, which lets only an affirming result (or a warning, with
+ * accept_warning) through to the policy. Returns an error only when the
+ * appraisal could not run at all.
+ */
+tk_err tam_appraise(void *ctx, const tk_teep_evidence *evidence,
+                    tk_eat_result *result)
+{
+    tam_request *r = ctx;
+    if (!r->has_device)
+        return TK_ERR_TEEP_ATTESTATION_FAILED;
+    tam_reference *ref = calloc(1, sizeof(*ref));
+    if (ref == NULL)
+        return TK_ERR_STORE_NOMEM;
+    tk_err err = load_reference(r, ref);
+    if (err == TK_OK && ref->attester_count == 0) {
+        tam_set_detail(r, "device %lld has no attestation key",
+                       (long long)r->device.id);
+        result->status = TK_EAT_STATUS_CONTRAINDICATED;
+        result->reason = TK_ERR_EAT_UNKNOWN_KEY;
+    } else if (err == TK_OK) {
+        err = run_appraisal(r, evidence, ref, result);
+    }
+    release_reference(ref);
+    free(ref);
+    if (err != TK_OK)
+        return err;
+    r->appraised = true;
+    r->appraisal = *result;
+    return TK_OK;
+}
+
+/* Maps an appraisal outcome to the verdict column of the store. */
+static tk_store_verdict verdict_of(const tam_request *r,
+                                   const tk_teep_tam_result *res)
+{
+    if (!r->appraised)
+        return TK_STORE_VERDICT_FAILED;
+    switch (r->appraisal.status) {
+    case TK_EAT_STATUS_AFFIRMING:
+        return TK_STORE_VERDICT_AFFIRMING;
+    case TK_EAT_STATUS_WARNING:
+        return TK_STORE_VERDICT_WARNING;
+    default:
+        (void)res;
+        return TK_STORE_VERDICT_CONTRAINDICATED;
+    }
+}
+
+static void json_put_hex(json_t *obj, const char *key, tk_view v)
+{
+    char hex[2 * 64 + 1];
+    tam_hex(v.ptr, v.len, hex, sizeof(hex));
+    json_object_set_new(obj, key, json_string(hex));
+}
+
+/* Summarizes the claims of a verified token as JSON (no secrets: the
+ * nonce and cnf are left out). Returns a malloc'd string or NULL. */
+static char *claims_summary(const tk_eat_result *res)
+{
+    const tk_eat_claims *c = &res->claims;
+    if (c->present == 0)
+        return NULL;
+    json_t *obj = json_object();
+    if (obj == NULL)
+        return NULL;
+    if (c->present & TK_EAT_HAS_UEID)
+        json_put_hex(obj, "ueid", c->ueid);
+    if ((c->present & TK_EAT_HAS_OEMID) && !c->oemid_is_pen)
+        json_put_hex(obj, "oemid", c->oemid);
+    if (c->present & TK_EAT_HAS_HWMODEL)
+        json_put_hex(obj, "hwmodel", c->hwmodel);
+    if (c->present & TK_EAT_HAS_HWVERSION)
+        json_object_set_new(obj, "hwversion",
+                            json_stringn((const char *)c->hwversion.version.ptr,
+                                         c->hwversion.version.len));
+    if (c->present & TK_EAT_HAS_IAT)
+        json_object_set_new(obj, "iat", json_integer(c->iat));
+    json_object_set_new(obj, "manifests",
+                        json_integer((json_int_t)c->manifest_count));
+    json_object_set_new(obj, "measurements",
+                        json_integer((json_int_t)c->measurement_count));
+    char *text = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(obj);
+    return text;
+}
+
+/* Marks a pending device active after its first affirming appraisal. */
+static void activate_device(tam_request *r)
+{
+    if (r->device.state != TK_STORE_DEVICE_PENDING)
+        return;
+    tk_store_device d = r->device;
+    d.state = TK_STORE_DEVICE_ACTIVE;
+    tk_store_detail detail = {{0}};
+    if (tk_store_device_update(r->tam->store, &d, TAM_ACTOR, &detail) ==
+        TK_OK)
+        r->device.state = TK_STORE_DEVICE_ACTIVE;
+    else
+        TK_LOG_WARN(TAM_LOG, "cannot mark device %lld active: %s",
+                    (long long)r->device.id, detail.text);
+}
+
+/*
+ * Stores the attestation result of this request (one row per appraisal
+ * or per QueryResponse that lacked usable evidence) in the same
+ * transaction as an audit entry when the device was not affirmed.
+ */
+tk_err tam_record_attestation(tam_request *r, const tk_teep_tam_result *res)
+{
+    if (!r->has_device || r->attestation_recorded)
+        return TK_OK;
+    r->attestation_recorded = true;
+    tk_store_verdict verdict = verdict_of(r, res);
+    tk_err reason = r->appraised ? r->appraisal.reason : res->reason;
+    if (verdict == TK_STORE_VERDICT_AFFIRMING)
+        reason = TK_OK;
+    char *claims = r->appraised ? claims_summary(&r->appraisal) : NULL;
+    char object[64];
+    snprintf(object, sizeof(object), "device/%lld", (long long)r->device.id);
+    char text[512];
+    snprintf(text, sizeof(text), "%s: %s", tk_errname(reason),
+             tk_strerror(reason));
+
+    tk_store_attestation row;
+    memset(&row, 0, sizeof(row));
+    row.device_id = r->device.id;
+    row.session_id = r->session_id;
+    row.verdict = verdict;
+    row.reason_code = (int32_t)reason;
+    row.reason = reason == TK_OK ? "" : text;
+    row.claims = claims;
+    tk_store_audit audit = {0, 0, TAM_ACTOR, "attestation.failed", object,
+                            text};
+    if (verdict == TK_STORE_VERDICT_WARNING)
+        audit.action = "attestation.warning";
+    tk_store_detail detail = {{0}};
+    int64_t id = 0;
+    tk_err err = tk_store_attestation_record(
+        r->tam->store, &row,
+        verdict == TK_STORE_VERDICT_AFFIRMING ? NULL : &audit, &id, &detail);
+    free(claims);
+    if (err != TK_OK) {
+        TK_LOG_ERROR(TAM_LOG, "cannot store the attestation result: %s "
+                              "device=%lld id=%s",
+                     detail.text, (long long)r->device.id, r->request_id);
+        return err;
+    }
+    if (verdict == TK_STORE_VERDICT_AFFIRMING)
+        activate_device(r);
+    return TK_OK;
+}
