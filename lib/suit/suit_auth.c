@@ -340,6 +340,18 @@ tk_err tk_suit_envelope_verify(tk_suit_envelope *env,
                                unsigned depth, tk_view storage_id,
                                tk_suit_error *err)
 {
+    tk_suit_key_request base;
+    memset(&base, 0, sizeof(base));
+    base.depth = depth;
+    base.storage_id = storage_id;
+    return tk_suit_verify_request(env, crypto, find_key, key_ctx, &base, err);
+}
+
+tk_err tk_suit_verify_request(tk_suit_envelope *env, const tk_crypto *crypto,
+                              tk_suit_find_key_fn find_key, void *key_ctx,
+                              const tk_suit_key_request *base,
+                              tk_suit_error *err)
+{
     tk_suit_key_ctx kc;
     delegation del;
     size_t offset = 0;
@@ -358,9 +370,8 @@ tk_err tk_suit_envelope_verify(tk_suit_envelope *env,
     memset(&kc, 0, sizeof(kc));
     kc.find_key = find_key;
     kc.ctx = key_ctx;
+    kc.req = *base;
     kc.req.use = TK_SUIT_KEY_MANIFEST;
-    kc.req.depth = depth;
-    kc.req.storage_id = storage_id;
     del.count = 0;
 
     if (env->delegation.len > 0) {

@@ -141,10 +141,14 @@ static tk_err dependency_verify(tk_suit_exec *ex, size_t di, uint32_t index)
     tk_suit_processor *proc = ex->proc;
     const tk_suit_platform *pf = proc->cfg.platform;
     tk_suit_loaded *d = &proc->manifests[di];
+    tk_suit_key_request base;
     tk_suit_error err;
-    tk_err e = tk_suit_envelope_verify(&d->env, proc->cfg.crypto,
-                                       pf->find_key, pf->ctx, d->depth,
-                                       d->storage_id, &err);
+    memset(&base, 0, sizeof(base));
+    base.depth = d->depth;
+    base.storage_id = d->storage_id;
+    base.dependent_signer = proc->manifests[d->parent].env.signer;
+    tk_err e = tk_suit_verify_request(&d->env, proc->cfg.crypto, pf->find_key,
+                                      pf->ctx, &base, &err);
     if (e == TK_OK)
         e = tk_suit_manifest_decode(&d->env, proc->cfg.crypto,
                                     proc->cfg.flags, &d->manifest, &err);

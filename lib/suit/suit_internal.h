@@ -157,6 +157,13 @@ typedef struct tk_suit_key_ctx {
     bool found;                /* some lookup found a key */
 } tk_suit_key_ctx;
 
+/* tk_suit_envelope_verify() with every field of the key request given:
+ * base supplies depth, storage_id and dependent_signer. */
+tk_err tk_suit_verify_request(tk_suit_envelope *env, const tk_crypto *crypto,
+                              tk_suit_find_key_fn find_key, void *key_ctx,
+                              const tk_suit_key_request *base,
+                              tk_suit_error *err);
+
 /* tk_cose_key_lookup_fn that forwards to the platform's find_key with the
  * request in arg (a tk_suit_key_ctx). */
 tk_err tk_suit_key_lookup(void *arg, tk_view kid, tk_alg alg,

@@ -201,6 +201,7 @@ static tk_err cb_find_key(void *ctx, const tk_suit_key_request *req,
         return tp->fail_err;
     tp->key_requests++;
     tp->last_key_depth = req->depth;
+    tp->last_dependent_signer = req->dependent_signer;
     for (size_t i = 0; i < tp->nkeys; i++) {
         const tp_key *k = &tp->keys[i];
         if (k->use != req->use)

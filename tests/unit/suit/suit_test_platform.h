@@ -106,6 +106,7 @@ typedef struct tp_platform {
     size_t discards;
     size_t key_requests;
     unsigned last_key_depth;
+    const tk_key *last_dependent_signer;
 
     /* Knobs. */
     size_t fetch_chunk;      /* bytes per tk_suit_sink_write, default 7 */

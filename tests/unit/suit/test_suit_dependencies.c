@@ -148,8 +148,10 @@ static void dependency_fetched(void **state)
     assert_image(f, text_id(id, "10"), " in multiple trust domains", 26);
     assert_image(f, text_id(id, "dependent.suit"), f->other, f->other_len);
     assert_int_equal(f->tp.nfetches, 1);
-    /* The dependency's key was requested at depth 1. */
+    /* The dependency's key was requested at depth 1, naming the key that
+     * verified its dependent. */
     assert_int_equal(f->tp.last_key_depth, 1);
+    assert_ptr_equal(f->tp.last_dependent_signer, tu_example_public());
 
     /* Both manifests recorded their sequence numbers. */
     tp_component *c = tp_component_get(&f->tp, text_id(id, "depending.suit"),
