@@ -815,7 +815,9 @@ typedef struct tk_suit_config {
     size_t record_cap;
     uint8_t *work;                      /* optional buffer for dependency
                                            envelopes read from components
-                                           when the platform has no map() */
+                                           when the platform has no map(),
+                                           and for ChaCha20/Poly1305
+                                           ciphertexts */
     size_t work_len;
 } tk_suit_config;
 

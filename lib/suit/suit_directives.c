@@ -32,6 +32,19 @@ struct tk_suit_sink {
     tk_crypto_cipher_state cipher;
     uint8_t hold[TK_CRYPTO_AEAD_TAG_SIZE]; /* possible tag bytes */
     size_t hold_len;
+    /* One-shot AEAD (ChaCha20/Poly1305, which tk_crypto cannot stream):
+     * the ciphertext is collected in the work buffer and decrypted, then
+     * written, when the sink closes. */
+    bool oneshot;
+    tk_alg oneshot_alg;
+    tk_key cek;
+    uint8_t iv[TK_COSE_MAX_IV_SIZE];
+    size_t iv_len;
+    uint8_t aad[AAD_BUFFER_SIZE];
+    size_t aad_len;
+    uint8_t *buf;
+    size_t cap;
+    size_t len;
     tk_err err;              /* first error, sticky */
 };
 
@@ -116,7 +129,15 @@ tk_err tk_suit_sink_write(tk_suit_sink *sink, const uint8_t *data,
     if (sink->err != TK_OK)
         return sink->err;
     tk_err e;
-    if (!sink->decrypting)
+    if (sink->oneshot) {
+        e = TK_OK;
+        if (len > sink->cap - sink->len)
+            e = TK_ERR_SUIT_WORK_BUFFER;
+        else if (len > 0)
+            memcpy(sink->buf + sink->len, data, len);
+        if (e == TK_OK)
+            sink->len += len;
+    } else if (!sink->decrypting)
         e = sink_emit(sink, data, len);
     else if (sink->aead)
         e = sink_aead(sink, data, len);
@@ -142,6 +163,64 @@ static tk_err decrypt_err(tk_err e)
     default:
         return TK_ERR_SUIT_ENCRYPTION_INFO;
     }
+}
+
+/*
+ * Prepares one-shot decryption with the content key ck (moved into the
+ * sink): the free part of the processor's work buffer collects the
+ * ciphertext.
+ */
+static tk_err oneshot_open(tk_suit_sink *s, tk_cose_content_key *ck)
+{
+    tk_suit_processor *proc = s->ex->proc;
+    if (proc->cfg.work == NULL || proc->work_used >= proc->cfg.work_len ||
+        ck->aad.len > sizeof(s->aad) || ck->iv_len > sizeof(s->iv)) {
+        tk_key_release(&ck->cek);
+        return ck->aad.len > sizeof(s->aad) ? TK_ERR_SUIT_ENCRYPTION_INFO
+                                            : TK_ERR_SUIT_WORK_BUFFER;
+    }
+    s->cek = ck->cek; /* the sink owns the key from here */
+    memcpy(s->iv, ck->iv, ck->iv_len);
+    s->iv_len = ck->iv_len;
+    if (ck->aad.len > 0)
+        memcpy(s->aad, ck->aad.ptr, ck->aad.len);
+    s->aad_len = ck->aad.len;
+    s->oneshot_alg = ck->alg;
+    s->buf = proc->cfg.work + proc->work_used;
+    s->cap = proc->cfg.work_len - proc->work_used;
+    s->len = 0;
+    s->oneshot = true;
+    return TK_OK;
+}
+
+/* Decrypts the collected ciphertext in place and writes the plaintext;
+ * releases the key and wipes the buffer whatever the result. */
+static tk_err oneshot_close(tk_suit_sink *s, tk_err status)
+{
+    const tk_crypto *crypto = s->ex->proc->cfg.crypto;
+    size_t plain_len = 0;
+    if (status == TK_OK) {
+        tk_view iv = {s->iv, s->iv_len};
+        tk_view aad = {s->aad, s->aad_len};
+        tk_view in = {s->buf, s->len};
+        tk_err e = s->len < TK_CRYPTO_AEAD_TAG_SIZE
+                       ? TK_ERR_CRYPTO_TAG_INVALID
+                       : crypto->aead_decrypt(crypto->ctx, s->oneshot_alg,
+                                              &s->cek, iv, aad, in, s->buf,
+                                              s->cap, &plain_len);
+        if (e == TK_ERR_CRYPTO_TAG_INVALID || e == TK_ERR_CRYPTO_INPUT_LENGTH)
+            status = TK_ERR_SUIT_DECRYPT;
+        else if (e != TK_OK)
+            status = e;
+        else
+            status = sink_emit(s, s->buf, plain_len);
+    }
+    if (s->buf != NULL)
+        tk_crypto_wipe(s->buf, s->len);
+    tk_key_release(&s->cek);
+    tk_crypto_wipe(s->aad, sizeof(s->aad));
+    s->oneshot = false;
+    return status;
 }
 
 /* Starts the content cipher of an encryption info. */
@@ -189,9 +268,9 @@ static tk_err cipher_open(tk_suit_sink *s, tk_view info)
     case TK_ALG_A256CTR:
         s->aead = false;
         break;
+    case TK_ALG_CHACHA20_POLY1305:
+        return oneshot_open(s, &ck);
     default:
-        /* NOTE: ChaCha20/Poly1305 content needs a streaming cipher that
-         * tk_crypto does not offer yet. */
         tk_key_release(&ck.cek);
         return TK_ERR_SUIT_ENCRYPTION_INFO;
     }
@@ -261,6 +340,8 @@ static tk_err sink_open(tk_suit_sink *s, tk_suit_exec *ex, uint32_t index,
             crypto->hash_abort(crypto->ctx, &s->hash);
         if (s->decrypting)
             crypto->cipher_abort(crypto->ctx, &s->cipher);
+        if (s->oneshot)
+            oneshot_close(s, e);
         return e;
     }
     return TK_OK;
@@ -282,6 +363,8 @@ static tk_err sink_close(tk_suit_sink *s, tk_err status)
 
     if (status == TK_OK)
         status = s->err;
+    if (s->oneshot)
+        status = oneshot_close(s, status);
     if (s->decrypting) {
         if (status == TK_OK) {
             tk_view tag = {s->hold, s->aead ? s->hold_len : 0};
@@ -383,7 +466,7 @@ static tk_err fetch(tk_suit_exec *ex, uint32_t index, tk_suit_record *rec)
         req.size = sink.limit;
         e = pf->fetch(pf->ctx, &req, &sink);
     }
-    bool plain = !sink.decrypting;
+    bool plain = !sink.decrypting && !sink.oneshot;
     e = sink_close(&sink, e);
     if (e == TK_OK && integrated && plain)
         p->image_view = data;
@@ -497,7 +580,7 @@ static tk_err write_content(tk_suit_exec *ex, uint32_t index,
     e = sink_open(&sink, ex, index, content.bytes.len);
     if (e != TK_OK)
         return e;
-    bool plain = !sink.decrypting;
+    bool plain = !sink.decrypting && !sink.oneshot;
     e = tk_suit_sink_write(&sink, content.bytes.ptr, content.bytes.len);
     e = sink_close(&sink, e);
     if (e == TK_OK && plain)

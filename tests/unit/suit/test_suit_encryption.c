@@ -18,6 +18,7 @@
 
 #include "suit_test_platform.h"
 #include "suit_test_util.h"
+#include "teepkit/cose.h"
 #include "teepkit/suit.h"
 
 static const char plaintext[] = "This is a real firmware image.";
@@ -352,6 +353,76 @@ static void tampered_ciphertext(void **state)
     free(payload);
 }
 
+/* ChaCha20/Poly1305 content (suit-sha256-ed25519-ecdh-chacha-poly) is
+ * decrypted in one piece in the work buffer, for write and fetch. */
+static void chacha20_poly1305(void **state)
+{
+    fixture *f = *state;
+    const tk_crypto *c = tu_crypto();
+    uint8_t id[64];
+    uint8_t info[256];
+    uint8_t aad[128];
+    uint8_t cipher[128];
+    uint8_t work[256];
+    size_t info_len = 0;
+    size_t cipher_len = 0;
+    tk_cose_build build;
+    tk_cose_recipient_params recipient;
+    tk_cose_content_key ck;
+
+    memset(&build, 0, sizeof(build));
+    memset(&recipient, 0, sizeof(recipient));
+    recipient.alg = TK_ALG_A128KW;
+    recipient.key = &f->kek;
+    recipient.kid = TK_VIEW_STR("kid-1");
+    build.alg = TK_ALG_CHACHA20_POLY1305;
+    build.recipients = &recipient;
+    build.recipient_count = 1;
+    assert_int_equal(tk_cose_encrypt_prepare(c, &build, info, sizeof(info),
+                                             &info_len, aad, sizeof(aad),
+                                             &ck),
+                     TK_OK);
+    assert_int_equal(c->aead_encrypt(c->ctx, ck.alg, &ck.cek,
+                                     (tk_view){ck.iv, ck.iv_len}, ck.aad,
+                                     (tk_view){(const uint8_t *)plaintext,
+                                               PLAIN_LEN},
+                                     cipher, sizeof(cipher), &cipher_len),
+                     TK_OK);
+    tk_key_release(&ck.cek);
+    tp_add_key(&f->tp, TK_SUIT_KEY_MANIFEST, 0, NULL, -1,
+               tu_example_public());
+
+    /* Without a work buffer there is nowhere to collect the ciphertext. */
+    build_write(f, info, info_len, cipher, cipher_len, NULL, true);
+    assert_int_equal(run(f, TK_SUIT_OP_UPDATE), TK_ERR_SUIT_WORK_BUFFER);
+    assert_null(tp_image_of(&f->tp, text_id(id, "plain")));
+
+    tk_suit_config cfg = f->proc.cfg;
+    cfg.work = work;
+    cfg.work_len = sizeof(work);
+    assert_int_equal(tk_suit_processor_init(&f->proc, &cfg), TK_OK);
+    assert_int_equal(run(f, TK_SUIT_OP_UPDATE), TK_OK);
+    assert_plaintext(f, text_id(id, "plain"));
+
+    /* The same through fetch, in small chunks. */
+    tp_free(&f->tp);
+    f->tp.ncomps = 0;
+    f->tp.fetch_chunk = 5;
+    tp_add_uri(&f->tp, "https://example.com/enc", cipher, cipher_len);
+    build_write(f, info, info_len, cipher, cipher_len,
+                "https://example.com/enc", true);
+    assert_int_equal(run(f, TK_SUIT_OP_UPDATE), TK_OK);
+    assert_plaintext(f, text_id(id, "plain"));
+
+    /* A changed byte fails the tag: nothing is written. */
+    tp_free(&f->tp);
+    f->tp.ncomps = 0;
+    cipher[2] ^= 0x01;
+    build_write(f, info, info_len, cipher, cipher_len, NULL, false);
+    assert_int_equal(run(f, TK_SUIT_OP_UPDATE), TK_ERR_SUIT_DECRYPT);
+    assert_null(tp_image_of(&f->tp, text_id(id, "plain")));
+}
+
 /* No key-encryption key for the recipient: decryption fails closed. */
 static void unknown_kek(void **state)
 {
@@ -420,6 +491,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(encryption_infos, setup, teardown),
         cmocka_unit_test_setup_teardown(tampered_ciphertext, setup, teardown),
+        cmocka_unit_test_setup_teardown(chacha20_poly1305, setup, teardown),
         cmocka_unit_test_setup_teardown(unknown_kek, setup, teardown),
         cmocka_unit_test_setup_teardown(wrong_kek, setup, teardown),
         cmocka_unit_test_setup_teardown(wrong_mac_key, setup, teardown),
