@@ -604,10 +604,12 @@ typedef struct tk_suit_sink tk_suit_sink;
 
 /*
  * Pushes the next len bytes of a fetched payload. The processor decrypts
- * them when suit-parameter-encryption-info is set, digests them, enforces
- * suit-parameter-image-size and writes them to the component through the
- * platform's write callback. A fetch callback stops and returns the error
- * when this returns one.
+ * them when suit-parameter-encryption-info is set, enforces
+ * suit-parameter-image-size, digests them when the platform has no digest
+ * callback, and writes them to the component through the platform's write
+ * callback. A fetch callback stops and returns the error when this
+ * returns one; the processor also keeps it, so a fetch that ignores it
+ * still fails.
  */
 tk_err tk_suit_sink_write(tk_suit_sink *sink, const uint8_t *data,
                           size_t len);
