@@ -1,0 +1,518 @@
+/*
+ * The agent: opening its store, the callbacks of lib/teep's state
+ * machine, message handling with state persistence, and the session
+ * loop of the Broker.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "agent_internal.h"
+#include "log.h"
+#include "util.h"
+
+/* Peer id of every trusted TAM key: the keys of one TAM are
+ * interchangeable, so its Update is accepted whichever key signed the
+ * QueryRequest. */
+static const char tam_peer_id[] = "tam";
+
+/*
+ * Environment variable of a test hook: hex bytes that replace the
+ * challenge in the agent's evidence, so a test can send evidence with a
+ * stale eat_nonce. The agent logs a warning whenever it is used.
+ */
+#define AGENT_TEST_NONCE_ENV "TK_TEST_EVIDENCE_NONCE"
+
+const char *tk_agent_exit_text(tk_agent_exit code)
+{
+    switch (code) {
+    case TK_AGENT_EXIT_OK:
+        return "the session succeeded";
+    case TK_AGENT_EXIT_INTERNAL:
+        return "internal error";
+    case TK_AGENT_EXIT_USAGE:
+        return "invalid command line";
+    case TK_AGENT_EXIT_STORE:
+        return "the store folder, a key file or the state file is unusable";
+    case TK_AGENT_EXIT_TRANSPORT:
+        return "the TAM could not be reached or replied with an error status";
+    case TK_AGENT_EXIT_REJECTED:
+        return "a message of the TAM was rejected";
+    case TK_AGENT_EXIT_NEGOTIATION:
+        return "no common protocol version, cipher suite or freshness "
+               "mechanism with the TAM";
+    case TK_AGENT_EXIT_MANIFEST:
+        return "a manifest or a deletion failed";
+    case TK_AGENT_EXIT_TAM_ERROR:
+        return "the TAM reported an error, for example a failed attestation";
+    case TK_AGENT_EXIT_PROTOCOL:
+        return "the TAM did not end the session properly";
+    }
+    return "unknown exit status";
+}
+
+/* Returns the name of a TEEP message type for logs. */
+static const char *type_name(uint32_t type)
+{
+    switch (type) {
+    case TK_TEEP_QUERY_REQUEST:
+        return "QueryRequest";
+    case TK_TEEP_QUERY_RESPONSE:
+        return "QueryResponse";
+    case TK_TEEP_UPDATE:
+        return "Update";
+    case TK_TEEP_SUCCESS:
+        return "Success";
+    case TK_TEEP_ERROR:
+        return "Error";
+    case 0:
+        return "undecodable message";
+    default:
+        return "message of unknown type";
+    }
+}
+
+/* ---------------------------------------------------------------------- */
+/* Callbacks                                                              */
+/* ---------------------------------------------------------------------- */
+
+static int64_t cb_now(void *ctx)
+{
+    (void)ctx;
+    return (int64_t)time(NULL);
+}
+
+/* Returns true when key verifies signatures of alg. */
+static bool tam_key_fits(const tk_key *key, tk_alg alg)
+{
+    if (alg == TK_ALG_ES256 || alg == TK_ALG_ESP256)
+        return key->kty == TK_KTY_EC2 && key->crv == TK_CRV_P256;
+    if (alg == TK_ALG_EDDSA || alg == TK_ALG_ED25519)
+        return key->kty == TK_KTY_OKP && key->crv == TK_CRV_ED25519;
+    return false;
+}
+
+/*
+ * Finds a trusted TAM key: the one whose COSE_Key kid or RFC 9679
+ * thumbprint is kid. A message without a kid may use the first key of
+ * the right type.
+ */
+static tk_err cb_tam_key(void *ctx, tk_alg alg, tk_view kid,
+                         const tk_key **key, tk_view *peer_id)
+{
+    tk_agent *agent = ctx;
+
+    for (size_t i = 0; i < agent->tam_key_count; i++) {
+        const agent_key *k = &agent->tam_keys[i];
+        bool named = kid.len > 0 &&
+                     ((kid.len == k->info.kid_len &&
+                       memcmp(kid.ptr, k->info.kid, kid.len) == 0) ||
+                      (kid.len == sizeof(k->thumbprint) &&
+                       memcmp(kid.ptr, k->thumbprint, kid.len) == 0));
+
+        if (tam_key_fits(&k->key, alg) && (named || kid.len == 0)) {
+            *key = &k->key;
+            *peer_id = (tk_view){(const uint8_t *)tam_peer_id,
+                                 sizeof(tam_peer_id) - 1};
+            return TK_OK;
+        }
+    }
+    TK_LOG_WARN(AGENT_LOG, "no trusted TAM key for a %s signature with a "
+                "kid of %zu bytes", agent_alg_name(alg), kid.len);
+    return TK_ERR_NOT_FOUND;
+}
+
+/* Applies the stale-nonce test hook to request. */
+static void apply_test_nonce(tk_teep_evidence_request *request,
+                             uint8_t *buf, size_t cap)
+{
+    const char *hex = getenv(AGENT_TEST_NONCE_ENV);
+    long n;
+
+    if (hex == NULL || hex[0] == '\0')
+        return;
+    n = tk_util_hex_decode(hex, strlen(hex), buf, cap);
+    if (n <= 0) {
+        TK_LOG_WARN(AGENT_LOG, "%s is not hex; ignored", AGENT_TEST_NONCE_ENV);
+        return;
+    }
+    TK_LOG_WARN(AGENT_LOG, "test hook %s: the evidence carries a replaced "
+                "eat_nonce", AGENT_TEST_NONCE_ENV);
+    request->challenge = (tk_view){buf, (size_t)n};
+}
+
+static tk_err cb_evidence(void *ctx, const tk_teep_evidence_request *req,
+                          uint8_t *buf, size_t cap, size_t *len,
+                          tk_view *format)
+{
+    tk_agent *agent = ctx;
+    tk_teep_evidence_request request = *req;
+    uint8_t nonce[TK_TEEP_CHALLENGE_MAX];
+    tk_eat_claims claims;
+    tk_err err = agent_device_claims(agent, &claims);
+
+    (void)format;
+    apply_test_nonce(&request, nonce, sizeof(nonce));
+    if (err == TK_OK)
+        err = tk_teep_agent_evidence(agent->crypto, &agent->attest_signer,
+                                     &claims, &request, cb_now(agent),
+                                     agent->evidence_scratch,
+                                     AGENT_EVIDENCE_SIZE, buf, cap, len);
+    if (err != TK_OK) {
+        agent->callback_error = err;
+        TK_LOG_ERROR(AGENT_LOG, "cannot build the attestation evidence: %s",
+                     tk_strerror(err));
+        return err;
+    }
+    TK_LOG_INFO(AGENT_LOG, "attestation evidence: %zu bytes, %zu manifests "
+                "entries, eat_nonce of %zu bytes", *len,
+                claims.manifest_count, request.challenge.len);
+    return TK_OK;
+}
+
+/* Fills the state machine's configuration of agent. */
+static void machine_init(tk_agent *agent, int64_t update_wait)
+{
+    tk_teep_agent *m = &agent->machine;
+    tk_teep_agent_ops *ops = &m->ops;
+
+    tk_teep_agent_init(m);
+    m->crypto = agent->crypto;
+    m->signers = agent->signers;
+    m->signer_count = agent->key_count;
+    if (update_wait > 0)
+        m->update_wait = update_wait;
+    m->scratch = agent->scratch;
+    m->scratch_cap = AGENT_SCRATCH_SIZE;
+    m->evidence_buf = agent->evidence;
+    m->evidence_cap = AGENT_EVIDENCE_SIZE;
+    m->report_buf = agent->reports;
+    m->report_cap = AGENT_REPORT_SIZE;
+    ops->ctx = agent;
+    ops->now = cb_now;
+    ops->tam_key = cb_tam_key;
+    ops->evidence = cb_evidence;
+    ops->component = agent_cb_component;
+    ops->requested = agent_cb_requested;
+    ops->unneeded = agent_cb_unneeded;
+    ops->process_manifest = agent_cb_process_manifest;
+    ops->unlink_manifest = agent_cb_unlink_manifest;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Opening and closing                                                    */
+/* ---------------------------------------------------------------------- */
+
+/* Loads the trust anchors of opts. */
+static tk_err load_trust(tk_agent *agent, const tk_agent_options *opts,
+                         char *msg, size_t msg_size)
+{
+    tk_err err = TK_OK;
+
+    if (opts->tam_key_count > TK_AGENT_MAX_TRUSTED ||
+        opts->signer_key_count > TK_AGENT_MAX_TRUSTED) {
+        agent_set_msg(msg, msg_size, "at most %d TAM keys and %d signer "
+                      "keys", TK_AGENT_MAX_TRUSTED, TK_AGENT_MAX_TRUSTED);
+        return TK_ERR_LIMIT;
+    }
+    for (size_t i = 0; err == TK_OK && i < opts->tam_key_count; i++) {
+        err = agent_trust_load(agent, opts->tam_keys[i], &agent->tam_keys[i],
+                               msg, msg_size);
+        agent->tam_key_count = i + 1;
+    }
+    for (size_t i = 0; err == TK_OK && i < opts->signer_key_count; i++) {
+        err = agent_trust_load(agent, opts->signer_keys[i],
+                               &agent->signer_keys[i], msg, msg_size);
+        agent->signer_key_count = i + 1;
+    }
+    return err;
+}
+
+/* Opens the component store with the fetch folders of opts. */
+static tk_err open_components(tk_agent *agent, const tk_agent_options *opts,
+                              char *msg, size_t msg_size)
+{
+    tk_suitdev_config config;
+    char *dir = agent_path(agent->store_dir, TK_AGENT_COMPONENT_DIR);
+    tk_err err;
+
+    if (opts->fetch_dir_count > TK_AGENT_MAX_FETCH_DIRS) {
+        free(dir);
+        agent_set_msg(msg, msg_size, "at most %d fetch folders",
+                      TK_AGENT_MAX_FETCH_DIRS);
+        return TK_ERR_LIMIT;
+    }
+    for (size_t i = 0; i < opts->fetch_dir_count; i++) {
+        agent->fetch_dirs[i] = strdup(opts->fetch_dirs[i]);
+        if (agent->fetch_dirs[i] == NULL) {
+            free(dir);
+            return TK_ERR_INTERNAL;
+        }
+        agent->fetch_dir_count = i + 1;
+    }
+    if (dir == NULL)
+        return TK_ERR_INTERNAL;
+    memset(&config, 0, sizeof(config));
+    config.store_dir = dir;
+    config.fetch_dirs = (const char *const *)agent->fetch_dirs;
+    config.fetch_dir_count = agent->fetch_dir_count;
+    config.allow_http = 1;
+    err = tk_suitdev_open(&config, &agent->device);
+    if (err != TK_OK)
+        agent_set_msg(msg, msg_size, "cannot open the component store %s: "
+                      "%s", dir, tk_strerror(err));
+    free(dir);
+    return err;
+}
+
+/* Allocates the work buffers. */
+static tk_err alloc_buffers(tk_agent *agent)
+{
+    agent->scratch = malloc(AGENT_SCRATCH_SIZE);
+    agent->evidence = malloc(AGENT_EVIDENCE_SIZE);
+    agent->evidence_scratch = malloc(AGENT_EVIDENCE_SIZE);
+    agent->reports = malloc(AGENT_REPORT_SIZE);
+    agent->out = malloc(AGENT_OUT_SIZE);
+    if (agent->scratch == NULL || agent->evidence == NULL ||
+        agent->evidence_scratch == NULL || agent->reports == NULL ||
+        agent->out == NULL)
+        return TK_ERR_INTERNAL;
+    return TK_OK;
+}
+
+tk_err tk_agent_open(const tk_agent_options *opts, tk_agent **out, char *msg,
+                     size_t msg_size)
+{
+    tk_agent *agent;
+    tk_err err;
+
+    if (opts == NULL || opts->store_dir == NULL || out == NULL) {
+        agent_set_msg(msg, msg_size, "missing store folder");
+        return TK_ERR_INVALID_ARG;
+    }
+    *out = NULL;
+    agent = calloc(1, sizeof(*agent));
+    if (agent == NULL)
+        return TK_ERR_INTERNAL;
+    agent->crypto = opts->crypto != NULL ? opts->crypto : tk_crypto_openssl();
+    agent->store_dir = strdup(opts->store_dir);
+    agent->state_path = agent_path(opts->store_dir, TK_AGENT_STATE_FILE);
+    err = agent->store_dir != NULL && agent->state_path != NULL
+              ? alloc_buffers(agent)
+              : TK_ERR_INTERNAL;
+    if (err == TK_OK)
+        err = agent_identity_load(agent, msg, msg_size);
+    if (err == TK_OK)
+        err = load_trust(agent, opts, msg, msg_size);
+    if (err == TK_OK)
+        err = open_components(agent, opts, msg, msg_size);
+    if (err == TK_OK)
+        err = agent_state_load(agent, msg, msg_size);
+    if (err == TK_OK)
+        err = agent_inventory_refresh(agent);
+    if (err != TK_OK) {
+        if (err == TK_ERR_INTERNAL)
+            agent_set_msg(msg, msg_size, "out of memory opening the agent");
+        tk_agent_close(agent);
+        return err;
+    }
+    agent_self_reference(agent);
+    machine_init(agent, opts->update_wait);
+    *out = agent;
+    return TK_OK;
+}
+
+void tk_agent_close(tk_agent *agent)
+{
+    if (agent == NULL)
+        return;
+    for (size_t i = 0; i < TK_AGENT_MAX_KEYS; i++)
+        agent_key_release(&agent->keys[i]);
+    agent_key_release(&agent->attester);
+    for (size_t i = 0; i < TK_AGENT_MAX_TRUSTED; i++) {
+        agent_key_release(&agent->tam_keys[i]);
+        agent_key_release(&agent->signer_keys[i]);
+    }
+    tk_suitdev_close(agent->device);
+    for (size_t i = 0; i < agent->fetch_dir_count; i++)
+        free(agent->fetch_dirs[i]);
+    free(agent->components);
+    free(agent->scratch);
+    free(agent->evidence);
+    free(agent->evidence_scratch);
+    free(agent->reports);
+    free(agent->out);
+    free(agent->store_dir);
+    free(agent->state_path);
+    free(agent);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Messages and sessions                                                  */
+/* ---------------------------------------------------------------------- */
+
+/* Returns true when a and b encode to the same state file. */
+static bool state_equal(const tk_teep_agent_state *a,
+                        const tk_teep_agent_state *b)
+{
+    uint8_t ea[512 + TK_TEEP_MAX_SEEN_TOKENS * TK_TEEP_TOKEN_MAX];
+    uint8_t eb[sizeof(ea)];
+    size_t la = 0;
+    size_t lb = 0;
+
+    if (agent_state_encode(a, ea, sizeof(ea), &la) != TK_OK ||
+        agent_state_encode(b, eb, sizeof(eb), &lb) != TK_OK)
+        return false;
+    return la == lb && memcmp(ea, eb, la) == 0;
+}
+
+/* Logs what one message did. */
+static void log_result(tk_err err, const tk_teep_agent_result *res,
+                       size_t in_len)
+{
+    TK_LOG_INFO(AGENT_LOG, "received %s (%zu bytes)",
+                type_name(res->received_type), in_len);
+    if (err != TK_OK)
+        TK_LOG_WARN(AGENT_LOG, "message rejected: %s (%s)", tk_strerror(err),
+                    tk_errname(err));
+    if (res->tam_err_code != 0)
+        TK_LOG_WARN(AGENT_LOG, "the TAM sent err-code %u",
+                    (unsigned)res->tam_err_code);
+    if (res->installed + res->failed + res->unlinked > 0)
+        TK_LOG_INFO(AGENT_LOG, "update result: %zu manifests applied, %zu "
+                    "failed, %zu components deleted", res->installed,
+                    res->failed, res->unlinked);
+    if (res->out_len > 0 && res->sent_type == TK_TEEP_ERROR)
+        TK_LOG_INFO(AGENT_LOG, "sending Error with err-code %u (%zu bytes)",
+                    (unsigned)res->err_code, res->out_len);
+    else if (res->out_len > 0)
+        TK_LOG_INFO(AGENT_LOG, "sending %s (%zu bytes)",
+                    type_name(res->sent_type), res->out_len);
+}
+
+tk_err tk_agent_handle(tk_agent *agent, const uint8_t *in, size_t len,
+                       const uint8_t **out, size_t *out_len,
+                       tk_teep_agent_result *res)
+{
+    tk_teep_agent_state before = agent->state;
+    tk_err err = agent_inventory_refresh(agent);
+    tk_err save;
+
+    memset(res, 0, sizeof(*res));
+    *out = agent->out;
+    *out_len = 0;
+    if (err != TK_OK)
+        return err;
+    agent->callback_error = TK_OK;
+    err = tk_teep_agent_handle(&agent->machine, &agent->state,
+                               (tk_view){in, len}, agent->out,
+                               AGENT_OUT_SIZE, res);
+    log_result(err, res, len);
+    /* The state is saved before the reply leaves, so an Update that was
+     * processed is never accepted again after a restart. */
+    if (!state_equal(&before, &agent->state)) {
+        save = agent_state_save(agent);
+        if (save != TK_OK)
+            return save;
+    }
+    *out_len = res->out_len;
+    return err;
+}
+
+/* Records the first failure of a session. */
+static void session_fail(tk_agent_session *s, tk_agent_exit exit,
+                         tk_err reason)
+{
+    if (s->exit != TK_AGENT_EXIT_OK)
+        return;
+    s->exit = exit;
+    s->reason = reason != TK_OK ? reason : TK_ERR_INTERNAL;
+}
+
+/* Classifies the outcome of one handled message into s. */
+static void session_account(tk_agent *agent, tk_agent_session *s, tk_err err,
+                            const tk_teep_agent_result *res)
+{
+    s->messages++;
+    s->installed += res->installed;
+    s->failed += res->failed;
+    s->unlinked += res->unlinked;
+    if (res->sent_type == TK_TEEP_ERROR)
+        s->err_code_sent = res->err_code;
+    if (res->tam_err_code != 0)
+        s->tam_err_code = res->tam_err_code;
+    if (res->err_code == TK_TEEP_ERR_UNSUPPORTED_MSG_VERSION ||
+        res->err_code == TK_TEEP_ERR_UNSUPPORTED_CIPHER_SUITES ||
+        res->err_code == TK_TEEP_ERR_UNSUPPORTED_FRESHNESS_MECHANISMS)
+        session_fail(s, TK_AGENT_EXIT_NEGOTIATION, err);
+    else if (err != TK_OK && agent->callback_error != TK_OK)
+        session_fail(s, TK_AGENT_EXIT_STORE, agent->callback_error);
+    else if (err == TK_ERR_SUIT_DEVICE_IO || err == TK_ERR_AGENT_STATE_FILE)
+        session_fail(s, TK_AGENT_EXIT_STORE, err);
+    else if (err != TK_OK)
+        session_fail(s, TK_AGENT_EXIT_REJECTED, err);
+    if (res->failed > 0)
+        session_fail(s, TK_AGENT_EXIT_MANIFEST, res->reason);
+    if (res->tam_err_code != 0)
+        session_fail(s, TK_AGENT_EXIT_TAM_ERROR, TK_ERR_TEEP_PEER_ERROR);
+}
+
+/* POSTs body and records a transport failure in s. */
+static tk_err session_post(tk_agent_post_fn post, void *post_ctx,
+                           const uint8_t *body, size_t len,
+                           tk_net_reply *reply, tk_agent_session *s)
+{
+    tk_err err;
+
+    memset(reply, 0, sizeof(*reply));
+    err = post(post_ctx, body, len, reply);
+    if (err != TK_OK) {
+        s->status = reply->status;
+        TK_LOG_ERROR(AGENT_LOG, "POST to the TAM failed: %s (%s), status %u",
+                     tk_strerror(err), tk_errname(err), reply->status);
+        session_fail(s, TK_AGENT_EXIT_TRANSPORT, err);
+    }
+    return err;
+}
+
+tk_err tk_agent_run_session(tk_agent *agent, tk_agent_post_fn post,
+                            void *post_ctx, tk_agent_session *s)
+{
+    tk_net_reply reply;
+    tk_err err;
+
+    memset(s, 0, sizeof(*s));
+    TK_LOG_INFO(AGENT_LOG, "session started: %zu components installed, %zu "
+                "requests pending", agent->component_count,
+                tk_agent_pending(agent));
+    err = session_post(post, post_ctx, NULL, 0, &reply, s);
+    while (err == TK_OK && !reply.done) {
+        tk_teep_agent_result res;
+        const uint8_t *out;
+        size_t out_len;
+
+        if (s->messages == TK_AGENT_MAX_SESSION_MESSAGES) {
+            TK_LOG_ERROR(AGENT_LOG, "the TAM sent %d messages without ending "
+                         "the session", TK_AGENT_MAX_SESSION_MESSAGES);
+            session_fail(s, TK_AGENT_EXIT_PROTOCOL,
+                         TK_ERR_AGENT_SESSION_LIMIT);
+            break;
+        }
+        err = tk_agent_handle(agent, reply.body.ptr, reply.body.len, &out,
+                              &out_len, &res);
+        session_account(agent, s, err, &res);
+        if (out_len == 0)
+            break;
+        err = session_post(post, post_ctx, out, out_len, &reply, s);
+    }
+    if (err == TK_OK && reply.done)
+        TK_LOG_INFO(AGENT_LOG, "the TAM ended the session");
+    TK_LOG_INFO(AGENT_LOG, "session finished: %s; %zu messages, %zu "
+                "manifests applied, %zu failed, %zu components deleted",
+                tk_agent_exit_text(s->exit), s->messages, s->installed,
+                s->failed, s->unlinked);
+    return s->reason;
+}

@@ -1,0 +1,669 @@
+#!/usr/bin/env python3
+"""End-to-end tests of teep-agent against `teepkit tam serve`.
+
+Usage: test_agent_tam.py CASE (CTest runs one process per case). The
+environment names the binaries: TK_CLI (teepkit), TK_AGENT (teep-agent),
+and TK_E2E_WORK, the folder for the work folders of the cases.
+
+Every case starts its own TAM on 127.0.0.1 with an ephemeral port and a
+temporary SQLite file. It registers devices, components and policy with
+the CLI and runs teep-agent processes. Then it checks both sides: the
+agent's store folder, and the TAM's store through `teepkit tam device
+show`, `reports` and `audit`.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from e2e import (  # noqa: E402
+    Agent, COMPONENT_ID_JSON, COMPONENT_NAME, ERR_ATTESTATION_REQUIRED,
+    ERR_MANIFEST_PROCESSING_FAILED, ERR_PERMANENT_ERROR,
+    CLASS_ID, ERR_UNSUPPORTED_CIPHER_SUITES, ERROR, EXIT_MANIFEST, EXIT_NEGOTIATION,
+    EXIT_OK, EXIT_REJECTED, EXIT_TAM_ERROR, EXIT_TRANSPORT, Failure,
+    LABEL_CHALLENGE, LABEL_MANIFEST_LIST, LABEL_SUIT_REPORTS, LABEL_SUITES,
+    LABEL_TOKEN, MockTam, Proxy, QUERY_REQUEST, QUERY_RESPONSE,
+    REASON_CONDITION_FAILED, REASON_UNAUTHORISED, REPORT_NONCE,
+    REPORT_RESULT, RESULT_CODE, RESULT_REASON, SUCCESS, Tam, Tag, UPDATE,
+    VENDOR_ID, cbor_decode, cbor_encode, check, check_equal,
+    make_component, make_signer, run_case, sha256_hex, teep_open)
+
+PAYLOAD_V1 = b"trusted component, version 1\n"
+PAYLOAD_V2 = b"trusted component, version 2 with more bytes\n"
+
+# tk_err values reported in SUIT reports (include/teepkit/error/suit.def).
+TK_ERR_SUIT_ROLLBACK = 143
+TK_ERR_SUIT_ROLLBACK_DIGEST = 144
+
+
+class Setup:
+    """A TAM, a registered device and a signer, ready for a session."""
+
+    def __init__(self, h, policy=True):
+        self.h = h
+        self.tam = Tam(h).start()
+        self.agent = Agent(h)
+        self.agent.register(self.tam)
+        self.signer, self.signer_pub = make_signer(h, "author")
+        self.v1 = make_component(h, "app-v1", 1, PAYLOAD_V1, self.signer)
+        self.tam.cmd("component", "add", self.v1, "--signer", self.signer_pub,
+                     "--name", "app")
+        if policy:
+            self.tam.cmd("policy", "set", "--device", self.agent.ueid,
+                         "--component", "app")
+
+    def run(self, agent=None, url=None, expect=EXIT_OK, env=None, extra=()):
+        agent = agent or self.agent
+        return agent.run(url or self.tam.url, self.tam.keys,
+                         [self.signer_pub], extra=extra, env=env,
+                         expect=expect)
+
+    def add_version(self, name, sequence, payload):
+        envelope = make_component(self.h, name, sequence, payload,
+                                  self.signer)
+        self.tam.cmd("component", "add", envelope, "--signer",
+                     self.signer_pub, "--name", "app")
+        return envelope
+
+
+# ---------------------------------------------------------------------------
+# Reading the TAM's state from the CLI
+# ---------------------------------------------------------------------------
+
+def section(text, title):
+    """Returns the lines under a heading of `tam device show`, up to the
+    next blank line, without the column header."""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if line.strip() == title:
+            body = []
+            for row in lines[i + 1:]:
+                if not row.strip():
+                    break
+                body.append(row)
+            return body
+    return []
+
+
+def tam_installed(tam, ueid):
+    """Returns [(sequence, component text)] that the TAM records."""
+    rows = section(tam.cmd("device", "show", ueid), "installed components")
+    result = []
+    for row in rows:
+        fields = row.split(None, 2)
+        if fields and fields[0].isdigit():
+            result.append((int(fields[0]), fields[2] if len(fields) > 2
+                           else ""))
+    return result
+
+
+def tam_attestation(tam, ueid):
+    """Returns {"verdict": ..., "reason": ...} of the latest attestation."""
+    rows = section(tam.cmd("device", "show", ueid), "latest attestation")
+    result = {}
+    for row in rows:
+        fields = row.split(None, 1)
+        if len(fields) == 2:
+            result[fields[0]] = fields[1].strip()
+    return result
+
+
+def tam_reports(tam, ueid):
+    """Returns the rows of `tam reports --device` as lists of fields."""
+    out = tam.cmd("reports", "--device", ueid)
+    return [row.split() for row in out.splitlines()[1:] if row.strip()]
+
+
+def tam_audit_actions(tam):
+    """Returns the action column of every audit entry."""
+    rows = []
+    for row in tam.cmd("audit").splitlines():
+        fields = row.split()
+        if len(fields) >= 4 and fields[0].isdigit():
+            rows.append(fields[3])
+    return rows
+
+
+def check_installed(s, sequence, payload, agent=None):
+    """Checks that both sides record component version sequence."""
+    agent = agent or s.agent
+    found = agent.component()
+    check(found is not None, f"{COMPONENT_NAME} is not in the agent store")
+    image, meta = found
+    check_equal(image, payload, "installed image")
+    check_equal(meta["sequence-number"], sequence, "stored sequence number")
+    check_equal(meta["image-digest"], sha256_hex(payload), "image digest")
+    shown = agent.show()["components"]
+    check_equal(len(shown), 1, "components listed by teep-agent show")
+    check_equal(shown[0]["sequence"], sequence, "sequence shown")
+    installed = tam_installed(s.tam, agent.ueid)
+    check_equal([seq for seq, _ in installed], [sequence],
+                "sequences the TAM records as installed")
+
+
+def check_nothing_installed(s, agent=None):
+    agent = agent or s.agent
+    check_equal(agent.component_files(), [], "files in the component store")
+    check_equal(tam_installed(s.tam, agent.ueid), [],
+                "components the TAM records as installed")
+
+
+# ---------------------------------------------------------------------------
+# Install, update, delete
+# ---------------------------------------------------------------------------
+
+def case_install(h):
+    s = Setup(h)
+    proc = s.run()
+    check("manifest processed: component " + COMPONENT_NAME + " sequence 1"
+          in proc.stderr, "the agent log names the installed component")
+    check_installed(s, 1, PAYLOAD_V1)
+    check(os.path.exists(os.path.join(s.agent.store, "state.cbor")),
+          "the agent saved its state")
+    check_equal(tam_attestation(s.tam, s.agent.ueid).get("verdict"),
+                "affirming", "attestation verdict")
+    reports = tam_reports(s.tam, s.agent.ueid)
+    check_equal(len(reports), 1, "SUIT reports stored by the TAM")
+    check_equal(reports[0][4], "ok", "result of the stored report")
+    check("update.success" in tam_audit_actions(s.tam),
+          "the TAM audit log records the successful update")
+    # A second session finds nothing to do and changes nothing.
+    proc = s.run()
+    check("processing a manifest" not in proc.stderr,
+          "no manifest is sent for an installed component")
+    check_installed(s, 1, PAYLOAD_V1)
+
+
+def case_update(h):
+    s = Setup(h)
+    s.run()
+    check_installed(s, 1, PAYLOAD_V1)
+    s.add_version("app-v2", 2, PAYLOAD_V2)
+    proc = s.run()
+    check("sequence 2 installed" in proc.stderr,
+          "the agent log names sequence 2")
+    check_installed(s, 2, PAYLOAD_V2)
+    check_equal(len(tam_reports(s.tam, s.agent.ueid)), 2,
+                "SUIT reports stored by the TAM")
+
+
+def case_delete(h):
+    s = Setup(h)
+    s.run()
+    check_installed(s, 1, PAYLOAD_V1)
+    s.tam.cmd("policy", "set", "--device", s.agent.ueid, "--component",
+              "app", "--absent")
+    proc = s.run()
+    check("deleted" in proc.stderr, "the agent log records the deletion")
+    check_nothing_installed(s)
+    check_equal(s.agent.show()["components"], [], "components shown")
+
+
+def case_request(h):
+    """RequestTA and UnrequestTA: with no policy rule for the component,
+    the TAM installs it on request and deletes it when it is no longer
+    needed (open_requests, the TAM's default)."""
+    s = Setup(h, policy=False)
+    s.run()
+    check_nothing_installed(s)
+    proc = s.run(extra=["--request", COMPONENT_NAME])
+    check("1 requests pending" in proc.stderr, "the request is sent")
+    check_installed(s, 1, PAYLOAD_V1)
+    proc = s.run(extra=["--unrequest", json.dumps(COMPONENT_ID_JSON)])
+    check("deleted" in proc.stderr, "the agent deletes the component")
+    check_nothing_installed(s)
+    # The hex form of the identifier names the same component.
+    encoded = cbor_encode([b"TEEP-Device", b"SecureFS",
+                           bytes.fromhex("8d82573a926d4754935332dc29997f74")])
+    s.run(extra=["--request", "hex:" + encoded.hex()])
+    check_installed(s, 1, PAYLOAD_V1)
+
+
+# ---------------------------------------------------------------------------
+# Attestation failures
+# ---------------------------------------------------------------------------
+
+def check_attestation_failed(s, proc, reason_part):
+    check_equal(proc.returncode, EXIT_TAM_ERROR, "agent exit status")
+    check(f"err-code {ERR_ATTESTATION_REQUIRED}" in proc.stderr,
+          "the agent log records err-code 7 from the TAM")
+    check_nothing_installed(s)
+    verdict = tam_attestation(s.tam, s.agent.ueid)
+    check(verdict.get("verdict") not in (None, "affirming"),
+          f"attestation verdict is not affirming: {verdict}")
+    check(reason_part in verdict.get("reason", ""),
+          f"attestation reason contains {reason_part}: {verdict}")
+
+
+def case_attest_wrong_key(h):
+    s = Setup(h)
+    other = h.path("other-attest.pem")
+    h.teepkit("key", "generate", "--alg", "ES256", "-o", other)
+    shutil.copyfile(other, os.path.join(s.agent.store, "attest.key"))
+    proc = s.run(expect=None)
+    check_attestation_failed(s, proc, "TK_ERR_EAT_UNKNOWN_KEY")
+
+
+def case_attest_wrong_hwmodel(h):
+    s = Setup(h)
+    config = os.path.join(s.agent.store, "agent.json")
+    with open(config) as f:
+        text = f.read()
+    text = text.replace(s.agent.identity["hwmodel"],
+                        b"another-model".hex())
+    with open(config, "w") as f:
+        f.write(text)
+    proc = s.run(expect=None)
+    check_attestation_failed(s, proc, "TK_ERR_EAT_HWMODEL_UNKNOWN")
+
+
+def case_attest_stale_nonce(h):
+    s = Setup(h, policy=False)
+    proxy = Proxy(h, s.tam.url)
+    s.run(url=proxy.url)
+    query = teep_open(proxy.exchanges[0][2])
+    check_equal(query[0], QUERY_REQUEST, "first message of the TAM")
+    stale = query[1][LABEL_CHALLENGE]
+    s.tam.cmd("policy", "set", "--device", s.agent.ueid, "--component",
+              "app")
+    proc = s.run(expect=None, env={"TK_TEST_EVIDENCE_NONCE": stale.hex()})
+    check_attestation_failed(s, proc, "TK_ERR_EAT_NONCE_MISMATCH")
+
+
+# ---------------------------------------------------------------------------
+# Replays and tokens
+# ---------------------------------------------------------------------------
+
+def curl_post(h, url, body_file):
+    """POSTs a file with curl; returns (HTTP status, body length)."""
+    out = h.path("curl.out")
+    proc = h.run(["curl", "-sS", "-o", out, "-w", "%{http_code}", "-X",
+                  "POST", "-H", "Content-Type: application/teep+cbor", "-H",
+                  "Accept: application/teep+cbor", "--data-binary",
+                  "@" + body_file, url])
+    return int(proc.stdout.strip()), os.path.getsize(out)
+
+
+def case_replay_to_tam(h):
+    s = Setup(h)
+    proxy = Proxy(h, s.tam.url)
+    s.run(url=proxy.url)
+    check_installed(s, 1, PAYLOAD_V1)
+    check_equal([status for _, status, _ in proxy.exchanges],
+                [200, 200, 204], "HTTP statuses of the session")
+    actions = tam_audit_actions(s.tam)
+    for index, kind in ((1, QUERY_RESPONSE), (2, SUCCESS)):
+        body = proxy.exchanges[index][0]
+        check_equal(teep_open(body)[0], kind, "captured message type")
+        path = h.write(f"captured-{index}.cose", body)
+        status, length = curl_post(h, s.tam.url, path)
+        check_equal(status, 409, f"status of the replayed type {kind}")
+        check_equal(length, 0, "body of the rejected replay")
+    check_equal(tam_audit_actions(s.tam), actions,
+                "audit entries after the replays")
+    check_equal(len(tam_reports(s.tam, s.agent.ueid)), 1,
+                "SUIT reports after the replays")
+    check("TK_ERR_TEEP_TOKEN_UNKNOWN" in s.tam.log(),
+          "the TAM logs the token rejection")
+    # The TAM keeps serving.
+    s.run()
+
+
+def case_replay_to_agent(h):
+    """An Update captured from a real session and sent again, after a fresh
+    QueryRequest signed by the same TAM, is rejected as a replay."""
+    s = Setup(h)
+    proxy = Proxy(h, s.tam.url)
+    s.run(url=proxy.url)
+    update = proxy.exchanges[1][2]
+    check_equal(teep_open(update)[0], UPDATE, "captured TAM message")
+    image_before = s.agent.component()
+    mock = MockTam(h, os.path.join(s.tam.key_dir, "tam-esp256.pem"))
+    mock.update = lambda response: update
+    proc = s.run(url=mock.url, expect=EXIT_REJECTED)
+    check("TK_ERR_TEEP_UNEXPECTED_UPDATE" in proc.stderr,
+          "the agent logs the replayed Update as unexpected")
+    check_equal(len(mock.received), 2, "messages the agent sent the mock")
+    error = teep_open(mock.received[1])
+    check_equal(error[0], ERROR, "reply to the replayed Update")
+    check_equal(error[2], ERR_PERMANENT_ERROR, "err-code of the Error")
+    check_equal(s.agent.component(), image_before, "component after replay")
+
+
+def case_wrong_token(h):
+    """A QueryResponse whose token was issued by another TAM is
+    rejected: the proxy sends the empty POST to TAM B and the agent's
+    QueryResponse to TAM A."""
+    s = Setup(h)
+    other = Tam(h, "tam-b").start()
+    s.agent.register(other)
+    proxy = Proxy(h, s.tam.url,
+                  route=lambda index, body: other.url if index == 0 else None)
+    proc = s.agent.run(proxy.url, s.tam.keys + other.keys, [s.signer_pub],
+                       expect=EXIT_TRANSPORT)
+    check("status 409" in proc.stderr, "the agent logs HTTP 409")
+    check_equal([status for _, status, _ in proxy.exchanges], [200, 409],
+                "HTTP statuses seen by the proxy")
+    check_nothing_installed(s)
+    check_equal(tam_attestation(s.tam, s.agent.ueid), {},
+                "attestations recorded by TAM A")
+    check("TOKEN_UNKNOWN" in s.tam.log(), "TAM A logs the unknown token")
+
+
+# ---------------------------------------------------------------------------
+# Negotiation and message types
+# ---------------------------------------------------------------------------
+
+def protected_alg(message):
+    """Returns the alg of a COSE_Sign1's protected header."""
+    item = cbor_decode(message)
+    item = item.value if isinstance(item, Tag) else item
+    return cbor_decode(item[0])[1]
+
+
+def case_unsupported_suite(h):
+    s = Setup(h)
+    mock = MockTam(h, os.path.join(s.tam.key_dir, "tam-esp256.pem"))
+    mock.query = lambda: [QUERY_REQUEST, {LABEL_TOKEN: b"\x11" * 16},
+                          [[[18, -35]]], [[-16, -9, -29, -65534]], 3]
+    proc = s.run(url=mock.url, expect=EXIT_NEGOTIATION)
+    check_equal(len(mock.received), 1, "messages the agent sent")
+    error = teep_open(mock.received[0])
+    check_equal(error[0], ERROR, "reply to the QueryRequest")
+    check_equal(error[2], ERR_UNSUPPORTED_CIPHER_SUITES, "err-code")
+    check_equal(error[1].get(LABEL_SUITES), [[[18, -9]], [[18, -19]]],
+                "the agent's suites in the Error")
+    check(protected_alg(mock.received[0]) in (-9, -19),
+          "the Error is signed with a mandatory suite")
+    check("err-code 5" in proc.stderr, "the agent logs err-code 5")
+    # The TAM offers both mandatory suites, so the same agent succeeds.
+    s.run()
+    check_installed(s, 1, PAYLOAD_V1)
+
+
+def case_unknown_type_agent(h):
+    s = Setup(h)
+    mock = MockTam(h, os.path.join(s.tam.key_dir, "tam-esp256.pem"))
+    token = bytes(range(1, 9))
+    cases = [
+        ("type 4", [4, {LABEL_TOKEN: token}], token),
+        ("type 99", [99, {}], None),
+        ("QueryResponse", [QUERY_RESPONSE, {LABEL_TOKEN: token}], token),
+        ("bare array", [], None),
+    ]
+    for name, message, echoed in cases:
+        mock.received.clear()
+        mock.query = lambda message=message: message
+        s.run(url=mock.url, expect=EXIT_REJECTED)
+        check_equal(len(mock.received), 1, f"replies to {name}")
+        error = teep_open(mock.received[0])
+        check_equal(error[0], ERROR, f"reply type to {name}")
+        check_equal(error[2], ERR_PERMANENT_ERROR, f"err-code for {name}")
+        check_equal(error[1].get(LABEL_TOKEN), echoed,
+                    f"token echoed for {name}")
+    check_nothing_installed(s)
+    s.run()
+    check_installed(s, 1, PAYLOAD_V1)
+
+
+def case_unknown_type_tam(h):
+    """The TAM rejects a signed message of unknown type or direction and
+    keeps serving."""
+    s = Setup(h)
+    test_key = h.path("test-agent.cose")
+    h.teepkit("key", "generate", "--alg", "ES256", "-o",
+              h.path("test-agent.pem"), "--cose", test_key, "--kid",
+              "e2e-test-key")
+    h.teepkit("key", "public", test_key, "-o", h.path("test-agent.pub"),
+              "--cose", h.path("test-agent.pub.cose"))
+    other = Agent(h, "device-2")
+    s.tam.cmd("device", "add", "--id", other.ueid, "--agent-key",
+              h.path("test-agent.pub.cose"))
+    token = bytes(range(1, 17))
+    for name, message in (
+            ("type 4", [4, {LABEL_TOKEN: token}]),
+            ("QueryRequest", [QUERY_REQUEST, {LABEL_TOKEN: token},
+                              [[[18, -9]]], [[-16, -9, -29, -65534]], 3])):
+        payload = h.write("payload.cbor", cbor_encode(message))
+        signed = h.path("signed.cose")
+        h.teepkit("cose", "sign1", "--key", test_key, "--alg", "ESP256",
+                  "--payload", payload, "-o", signed)
+        status, length = curl_post(h, s.tam.url, signed)
+        check_equal(status, 400, f"status for a {name}")
+        check_equal(length, 0, f"body for a {name}")
+    s.run()
+    check_installed(s, 1, PAYLOAD_V1)
+
+
+# ---------------------------------------------------------------------------
+# Manifests
+# ---------------------------------------------------------------------------
+
+def check_error_report(message, token, reason, code=None):
+    """Checks an agent Error with err-code 17 and one SUIT report."""
+    error = teep_open(message)
+    check_equal(error[0], ERROR, "agent reply type")
+    check_equal(error[2], ERR_MANIFEST_PROCESSING_FAILED, "err-code")
+    reports = error[1].get(LABEL_SUIT_REPORTS, [])
+    check_equal(len(reports), 1, "SUIT reports in the Error")
+    report = cbor_decode(reports[0])
+    check_equal(report.get(REPORT_NONCE), token, "report nonce")
+    result = report.get(REPORT_RESULT)
+    check(isinstance(result, dict), f"report result is a failure: {result}")
+    check_equal(result.get(RESULT_REASON), reason, "report reason")
+    if code is not None:
+        check_equal(result.get(RESULT_CODE), code, "report result code")
+
+
+def case_bad_signature(h):
+    s = Setup(h, policy=False)
+    evil, evil_pub = make_signer(h, "evil")
+    forged = make_component(h, "forged", 7, b"forged image\n", evil,
+                            component_id=["TEEP-Device", "Forged"])
+    s.tam.cmd("component", "add", forged, "--signer", evil_pub, "--name",
+              "forged")
+    s.tam.cmd("policy", "set", "--device", s.agent.ueid, "--component",
+              "forged")
+    proxy = Proxy(h, s.tam.url)
+    proc = s.run(url=proxy.url, expect=EXIT_MANIFEST)
+    check("manifest rejected" in proc.stderr, "the agent logs the rejection")
+    update = teep_open(proxy.exchanges[1][2])
+    check_error_report(proxy.exchanges[2][0], update[1][LABEL_TOKEN],
+                       REASON_UNAUTHORISED)
+    check_nothing_installed(s)
+    reports = tam_reports(s.tam, s.agent.ueid)
+    check_equal(len(reports), 1, "SUIT reports stored by the TAM")
+    check(reports[0][4] != "ok", f"stored report is a failure: {reports}")
+
+
+def mock_update(manifests):
+    """Returns an update() for MockTam that sends manifests."""
+    def update(response):
+        return [UPDATE, {LABEL_TOKEN: os.urandom(16),
+                         LABEL_MANIFEST_LIST: manifests}]
+    return update
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def rollback_setup(h):
+    """Installs sequence 5 through the real TAM; returns the setup, the
+    mock TAM and the sequence-4 envelope."""
+    s = Setup(h, policy=False)
+    v5 = s.add_version("app-v5", 5, PAYLOAD_V2)
+    s.tam.cmd("policy", "set", "--device", s.agent.ueid, "--component",
+              "app")
+    s.run()
+    check_installed(s, 5, PAYLOAD_V2)
+    v4 = make_component(h, "app-v4", 4, b"older version 4\n", s.signer)
+    mock = MockTam(h, os.path.join(s.tam.key_dir, "tam-esp256.pem"))
+    return s, mock, v4, v5
+
+
+def expect_rollback_rejected(s, mock, envelope, code):
+    """Sends envelope through the mock and checks the rejection."""
+    mock.received.clear()
+    mock.replies.clear()
+    mock.update = mock_update([read(envelope)])
+    s.run(url=mock.url, expect=EXIT_MANIFEST)
+    token = teep_open(mock.replies[1])[1][LABEL_TOKEN]
+    check_error_report(mock.received[1], token, REASON_CONDITION_FAILED, code)
+    image, meta = s.agent.component()
+    check_equal(meta["sequence-number"], 5, "stored sequence number")
+    check_equal(image, PAYLOAD_V2, "component bytes")
+
+
+def case_rollback_direct(h):
+    s, mock, v4, v5 = rollback_setup(h)
+    expect_rollback_rejected(s, mock, v4, TK_ERR_SUIT_ROLLBACK)
+    # Equal sequence number, different manifest.
+    other5 = make_component(h, "app-other5", 5, b"another 5\n", s.signer)
+    expect_rollback_rejected(s, mock, other5, TK_ERR_SUIT_ROLLBACK_DIGEST)
+    # The same manifest again is not a rollback.
+    mock.update = mock_update([read(v5)])
+    s.run(url=mock.url)
+    check_installed(s, 5, PAYLOAD_V2)
+
+
+def manifest_digest(envelope_path):
+    """Returns the SUIT_Digest bytes in an envelope's authentication
+    wrapper: what condition-image-match checks for a dependency
+    (draft-ietf-suit-trust-domains-11)."""
+    envelope = cbor_decode(read(envelope_path))
+    envelope = envelope.value if isinstance(envelope, Tag) else envelope
+    wrapper = cbor_decode(envelope[2])
+    return cbor_decode(wrapper[0])[1]
+
+
+def case_rollback_dependency(h):
+    s, mock, v4, _ = rollback_setup(h)
+    spec = {
+        "manifest-sequence-number": 10,
+        "components": [["e2e-parent"]],
+        "dependencies": [{"component-index": 1, "prefix": ["dep.suit"]}],
+        "shared-sequence": [
+            {"directive-set-component-index": 0},
+            {"directive-override-parameters": {
+                "vendor-id": VENDOR_ID, "class-id": CLASS_ID}},
+            {"condition-vendor-identifier": 15},
+            {"condition-class-identifier": 15}],
+        "dependency-resolution": [
+            {"directive-set-component-index": 1},
+            {"directive-override-parameters": {
+                "image-digest": {"algorithm-id": "sha256",
+                                 "digest-bytes": manifest_digest(v4).hex()},
+                "image-size": {"file": os.path.basename(v4)},
+                "uri": "#dep.suit"}},
+            {"directive-fetch": 2},
+            {"condition-image-match": 15}],
+        "install": [
+            {"directive-set-component-index": 1},
+            {"directive-process-dependency": 0},
+            {"directive-set-component-index": 0},
+            {"directive-override-parameters": {"content": "parent"}},
+            {"directive-write": 15}],
+        "integrated-dependencies": {
+            "#dep.suit": {"file": os.path.basename(v4)}},
+    }
+    spec_file = h.write("parent.json", json.dumps(spec, indent=2))
+    parent = h.path("parent.suit")
+    h.teepkit("suit", "create", spec_file, "-o", parent, "--key", s.signer)
+    mock.update = mock_update([read(parent)])
+    s.run(url=mock.url, expect=EXIT_MANIFEST)
+    token = teep_open(mock.replies[1])[1][LABEL_TOKEN]
+    check_error_report(mock.received[1], token, REASON_CONDITION_FAILED,
+                       TK_ERR_SUIT_ROLLBACK)
+    image, meta = s.agent.component()
+    check_equal(meta["sequence-number"], 5, "stored sequence number")
+    check_equal(image, PAYLOAD_V2, "component bytes")
+    check_equal(s.agent.component_files(),
+                [COMPONENT_NAME + ".img", COMPONENT_NAME + ".meta"],
+                "nothing of the parent was installed")
+
+
+def case_rollback_after_failure(h):
+    s, mock, v4, _ = rollback_setup(h)
+    v6 = s.add_version("app-v6", 6, b"version 6\n")
+    proc = s.run(expect=None, env={"TK_TEST_CRASH_AT": "after-write"})
+    check_equal(proc.returncode, -9, "agent killed during the install")
+    image, meta = s.agent.component()
+    check_equal(meta["sequence-number"], 5, "sequence after the crash")
+    check(os.path.exists(v6), "the version 6 envelope exists")
+    expect_rollback_rejected(s, mock, v4, TK_ERR_SUIT_ROLLBACK)
+
+
+# ---------------------------------------------------------------------------
+# Crash safety
+# ---------------------------------------------------------------------------
+
+CRASH_STEPS = ["after-write", "after-fsync", "before-rename", "after-rename",
+               "after-metadata"]
+
+
+def case_crash_install(h):
+    """The agent is killed at each step of installing version 2 over
+    version 1. Each store then contains one whole version, and the next
+    session installs version 2."""
+    s = Setup(h)
+    devices = []
+    for step in CRASH_STEPS:
+        agent = Agent(h, "device-" + step)
+        agent.register(s.tam)
+        s.tam.cmd("policy", "set", "--device", agent.ueid, "--component",
+                  "app")
+        s.run(agent=agent)
+        devices.append((step, agent))
+    s.add_version("app-v2", 2, PAYLOAD_V2)
+    for step, agent in devices:
+        proc = s.run(agent=agent, expect=None,
+                     env={"TK_TEST_CRASH_AT": step})
+        check_equal(proc.returncode, -9, f"agent killed at {step}")
+        # Opening the store completes or discards the interrupted install.
+        shown = agent.show()["components"]
+        check_equal(len(shown), 1, f"components after a crash at {step}")
+        image, meta = agent.component()
+        versions = {1: PAYLOAD_V1, 2: PAYLOAD_V2}
+        sequence = meta["sequence-number"]
+        check(sequence in versions, f"sequence {sequence} after {step}")
+        check_equal(image, versions[sequence], f"image after {step}")
+        check_equal(meta["image-digest"], sha256_hex(image),
+                    f"metadata digest after {step}")
+        if step in ("after-write", "after-fsync", "before-rename"):
+            check_equal(sequence, 1, f"old version kept at {step}")
+        leftovers = [f for f in agent.component_files()
+                     if f.endswith(".new")]
+        check_equal(leftovers, [], f"temporary files after {step}")
+        s.run(agent=agent)
+        check_installed(s, 2, PAYLOAD_V2, agent=agent)
+
+
+CASES = {
+    "install": case_install,
+    "update": case_update,
+    "delete": case_delete,
+    "request": case_request,
+    "attest_wrong_key": case_attest_wrong_key,
+    "attest_wrong_hwmodel": case_attest_wrong_hwmodel,
+    "attest_stale_nonce": case_attest_stale_nonce,
+    "replay_to_tam": case_replay_to_tam,
+    "replay_to_agent": case_replay_to_agent,
+    "wrong_token": case_wrong_token,
+    "unsupported_suite": case_unsupported_suite,
+    "unknown_type_agent": case_unknown_type_agent,
+    "unknown_type_tam": case_unknown_type_tam,
+    "bad_signature": case_bad_signature,
+    "rollback_direct": case_rollback_direct,
+    "rollback_dependency": case_rollback_dependency,
+    "rollback_after_failure": case_rollback_after_failure,
+    "crash_install": case_crash_install,
+}
+
+if __name__ == "__main__":
+    run_case(CASES, sys.argv)
