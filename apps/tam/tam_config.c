@@ -327,8 +327,8 @@ static bool json_text(const json_t *value, char *out, size_t cap)
     return false;
 }
 
-/* Reads a JSON object of keys; an array value sets its key once per
- * element (for component_signers). */
+/* Reads a JSON object of keys. component_signers may be a list, which
+ * adds each of its elements. */
 static tk_err load_json(tk_tam_config *cfg, const char *path,
                         const char *text, char *msg, size_t msg_size)
 {
@@ -346,10 +346,19 @@ static tk_err load_json(tk_tam_config *cfg, const char *path,
     json_object_foreach(root, key, value) {
         if (err != TK_OK)
             break;
-        size_t n = json_is_array(value) ? json_array_size(value) : 1;
+        bool list = json_is_array(value) &&
+                    (strcmp(key, "component_signers") == 0 ||
+                     strcmp(key, "component_signer") == 0);
+        if (json_is_array(value) && !list) {
+            err = config_fail(msg, msg_size,
+                              "%s: key '%s' needs a string, number or "
+                              "boolean, not a list",
+                              path, key);
+            break;
+        }
+        size_t n = list ? json_array_size(value) : 1;
         for (size_t i = 0; i < n && err == TK_OK; i++) {
-            const json_t *item =
-                json_is_array(value) ? json_array_get(value, i) : value;
+            const json_t *item = list ? json_array_get(value, i) : value;
             char text_value[4096];
             char sub[256];
             if (!json_text(item, text_value, sizeof(text_value))) {

@@ -570,6 +570,12 @@ tk_err tam_record(void *ctx, const tk_teep_record *rec)
         err = update_installed(r, success, applied);
     if (err != TK_OK)
         return err;
+    /* An Update without manifests or deletions only reported a problem
+     * (ERR_ATTESTATION_REQUIRED, for example), and the attestation result
+     * already records it. */
+    if (rec->session->kind == TK_TEEP_UPDATE &&
+        r->taken.manifest_count == 0 && r->taken.unneeded_count == 0)
+        return TK_OK;
 
     char object[64];
     char detail_text[256];
