@@ -6,9 +6,11 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "agent_internal.h"
 #include "log.h"
@@ -25,6 +27,9 @@ static const char tam_peer_id[] = "tam";
  * stale eat_nonce. The agent logs a warning whenever it is used.
  */
 #define AGENT_TEST_NONCE_ENV "TK_TEST_EVIDENCE_NONCE"
+
+/* Seconds a process waits for another one to release the store folder. */
+#define AGENT_LOCK_WAIT 30
 
 const char *tk_agent_exit_text(tk_agent_exit code)
 {
@@ -231,30 +236,39 @@ static tk_err load_trust(tk_agent *agent, const tk_agent_options *opts,
     return err;
 }
 
-/* Opens the component store with the fetch folders of opts. */
-static tk_err open_components(tk_agent *agent, const tk_agent_options *opts,
+/* Copies the fetch folders of opts into agent. */
+static tk_err copy_fetch_dirs(tk_agent *agent, const tk_agent_options *opts,
                               char *msg, size_t msg_size)
 {
-    tk_suitdev_config config;
-    char *dir = agent_path(agent->store_dir, TK_AGENT_COMPONENT_DIR);
-    tk_err err;
-
     if (opts->fetch_dir_count > TK_AGENT_MAX_FETCH_DIRS) {
-        free(dir);
         agent_set_msg(msg, msg_size, "at most %d fetch folders",
                       TK_AGENT_MAX_FETCH_DIRS);
         return TK_ERR_LIMIT;
     }
     for (size_t i = 0; i < opts->fetch_dir_count; i++) {
         agent->fetch_dirs[i] = strdup(opts->fetch_dirs[i]);
-        if (agent->fetch_dirs[i] == NULL) {
-            free(dir);
+        if (agent->fetch_dirs[i] == NULL)
             return TK_ERR_INTERNAL;
-        }
         agent->fetch_dir_count = i + 1;
     }
+    return TK_OK;
+}
+
+/*
+ * Opens the component store, closing a handle opened before. Opening
+ * completes or discards an install that a crash interrupted, so it runs
+ * with the store lock held.
+ */
+static tk_err open_components(tk_agent *agent, char *msg, size_t msg_size)
+{
+    tk_suitdev_config config;
+    char *dir = agent_path(agent->store_dir, TK_AGENT_COMPONENT_DIR);
+    tk_err err;
+
     if (dir == NULL)
         return TK_ERR_INTERNAL;
+    tk_suitdev_close(agent->device);
+    agent->device = NULL;
     memset(&config, 0, sizeof(config));
     config.store_dir = dir;
     config.fetch_dirs = (const char *const *)agent->fetch_dirs;
@@ -265,6 +279,68 @@ static tk_err open_components(tk_agent *agent, const tk_agent_options *opts,
         agent_set_msg(msg, msg_size, "cannot open the component store %s: "
                       "%s", dir, tk_strerror(err));
     free(dir);
+    return err;
+}
+
+/*
+ * Takes the lock of the store folder (a POSIX record lock on agent.lock),
+ * waiting up to AGENT_LOCK_WAIT seconds for another teep-agent process
+ * to release it. Returns TK_OK, TK_ERR_AGENT_STORE_BUSY or
+ * TK_ERR_SUIT_DEVICE_IO.
+ */
+static tk_err store_lock(tk_agent *agent, char *msg, size_t msg_size)
+{
+    struct flock lock;
+    int fd = open(agent->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+    if (fd < 0) {
+        agent_set_msg(msg, msg_size, "cannot open %s: %s", agent->lock_path,
+                      strerror(errno));
+        return TK_ERR_SUIT_DEVICE_IO;
+    }
+    memset(&lock, 0, sizeof(lock));
+    lock.l_type = F_WRLCK;
+    lock.l_whence = SEEK_SET;
+    for (int i = 0; i < AGENT_LOCK_WAIT * 10; i++) {
+        struct timespec pause = {0, 100 * 1000 * 1000};
+
+        if (fcntl(fd, F_SETLK, &lock) == 0) {
+            agent->lock_fd = fd;
+            return TK_OK;
+        }
+        if (errno != EACCES && errno != EAGAIN)
+            break;
+        if (i == 0)
+            TK_LOG_INFO(AGENT_LOG, "waiting for another teep-agent process "
+                        "to release %s", agent->store_dir);
+        nanosleep(&pause, NULL);
+    }
+    agent_set_msg(msg, msg_size, "%s: %s", agent->store_dir,
+                  tk_strerror(TK_ERR_AGENT_STORE_BUSY));
+    close(fd);
+    return TK_ERR_AGENT_STORE_BUSY;
+}
+
+/* Releases the lock of the store folder. */
+static void store_unlock(tk_agent *agent)
+{
+    if (agent->lock_fd >= 0)
+        close(agent->lock_fd);
+    agent->lock_fd = -1;
+}
+
+/*
+ * Reads the state that other processes may have changed since this agent
+ * last held the lock: the state file and the component store.
+ */
+static tk_err store_reload(tk_agent *agent, char *msg, size_t msg_size)
+{
+    tk_err err = agent_state_load(agent, msg, msg_size);
+
+    if (err == TK_OK)
+        err = open_components(agent, msg, msg_size);
+    if (err == TK_OK)
+        err = agent_inventory_refresh(agent);
     return err;
 }
 
@@ -297,10 +373,13 @@ tk_err tk_agent_open(const tk_agent_options *opts, tk_agent **out, char *msg,
     agent = calloc(1, sizeof(*agent));
     if (agent == NULL)
         return TK_ERR_INTERNAL;
+    agent->lock_fd = -1;
     agent->crypto = opts->crypto != NULL ? opts->crypto : tk_crypto_openssl();
     agent->store_dir = strdup(opts->store_dir);
     agent->state_path = agent_path(opts->store_dir, TK_AGENT_STATE_FILE);
-    err = agent->store_dir != NULL && agent->state_path != NULL
+    agent->lock_path = agent_path(opts->store_dir, TK_AGENT_LOCK_FILE);
+    err = agent->store_dir != NULL && agent->state_path != NULL &&
+                  agent->lock_path != NULL
               ? alloc_buffers(agent)
               : TK_ERR_INTERNAL;
     if (err == TK_OK)
@@ -308,11 +387,12 @@ tk_err tk_agent_open(const tk_agent_options *opts, tk_agent **out, char *msg,
     if (err == TK_OK)
         err = load_trust(agent, opts, msg, msg_size);
     if (err == TK_OK)
-        err = open_components(agent, opts, msg, msg_size);
+        err = copy_fetch_dirs(agent, opts, msg, msg_size);
     if (err == TK_OK)
-        err = agent_state_load(agent, msg, msg_size);
+        err = store_lock(agent, msg, msg_size);
     if (err == TK_OK)
-        err = agent_inventory_refresh(agent);
+        err = store_reload(agent, msg, msg_size);
+    store_unlock(agent);
     if (err != TK_OK) {
         if (err == TK_ERR_INTERNAL)
             agent_set_msg(msg, msg_size, "out of memory opening the agent");
@@ -347,6 +427,8 @@ void tk_agent_close(tk_agent *agent)
     free(agent->out);
     free(agent->store_dir);
     free(agent->state_path);
+    free(agent->lock_path);
+    store_unlock(agent);
     free(agent);
 }
 
@@ -484,7 +566,18 @@ tk_err tk_agent_run_session(tk_agent *agent, tk_agent_post_fn post,
     tk_net_reply reply;
     tk_err err;
 
+    char msg[512] = "";
+
     memset(s, 0, sizeof(*s));
+    err = store_lock(agent, msg, sizeof(msg));
+    if (err == TK_OK)
+        err = store_reload(agent, msg, sizeof(msg));
+    if (err != TK_OK) {
+        TK_LOG_ERROR(AGENT_LOG, "cannot start a session: %s", msg);
+        store_unlock(agent);
+        session_fail(s, TK_AGENT_EXIT_STORE, err);
+        return s->reason;
+    }
     TK_LOG_INFO(AGENT_LOG, "session started: %zu components installed, %zu "
                 "requests pending", agent->component_count,
                 tk_agent_pending(agent));
@@ -510,6 +603,7 @@ tk_err tk_agent_run_session(tk_agent *agent, tk_agent_post_fn post,
     }
     if (err == TK_OK && reply.done)
         TK_LOG_INFO(AGENT_LOG, "the TAM ended the session");
+    store_unlock(agent);
     TK_LOG_INFO(AGENT_LOG, "session finished: %s; %zu messages, %zu "
                 "manifests applied, %zu failed, %zu components deleted",
                 tk_agent_exit_text(s->exit), s->messages, s->installed,

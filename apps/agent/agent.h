@@ -43,6 +43,7 @@ extern "C" {
 /* Files and folders inside the store folder. */
 #define TK_AGENT_CONFIG_FILE "agent.json"
 #define TK_AGENT_STATE_FILE "state.cbor"
+#define TK_AGENT_LOCK_FILE "agent.lock"
 #define TK_AGENT_COMPONENT_DIR "components"
 #define TK_AGENT_ATTEST_KEY "attest.key"
 #define TK_AGENT_ATTEST_PUB "attest.pub"
@@ -162,9 +163,12 @@ typedef struct tk_agent tk_agent;
  * Opens the agent of opts->store_dir: reads agent.json, the keys and the
  * state file, loads the trust anchors and opens the component store
  * (which completes or discards an install that a crash interrupted).
+ * The state file and the component store are read with the store lock
+ * held (agent.lock), which one process at a time may hold.
  * Returns TK_OK and *agent, or an error with a sentence in msg:
  * TK_ERR_NOT_FOUND (no agent.json: run init first), TK_ERR_AGENT_CONFIG,
- * TK_ERR_AGENT_STATE_FILE, a key file error, TK_ERR_SUIT_DEVICE_IO.
+ * TK_ERR_AGENT_STATE_FILE, TK_ERR_AGENT_STORE_BUSY, a key file error,
+ * TK_ERR_SUIT_DEVICE_IO.
  */
 tk_err tk_agent_open(const tk_agent_options *opts, tk_agent **agent,
                      char *msg, size_t msg_size);
@@ -229,18 +233,21 @@ typedef struct tk_agent_session {
 } tk_agent_session;
 
 /*
- * Runs one session: POSTs the empty message, passes every TAM message to
- * the state machine, saves the state and POSTs the reply, until the TAM
- * answers without a body, the agent has nothing to send, or
- * TK_AGENT_MAX_SESSION_MESSAGES messages were handled. Fills *session
- * and returns session->reason.
+ * Runs one session: takes the store lock and reads the state file and the
+ * component store again (another process may have changed them), POSTs
+ * the empty message, passes every TAM message to the state machine,
+ * saves the state and POSTs the reply. It stops when the TAM replies
+ * without a body, the agent has nothing to send, or
+ * TK_AGENT_MAX_SESSION_MESSAGES messages were handled, and releases the
+ * lock. Fills *session and returns session->reason.
  */
 tk_err tk_agent_run_session(tk_agent *agent, tk_agent_post_fn post,
                             void *post_ctx, tk_agent_session *session);
 
 /*
  * Handles one TAM message in[0..len) as a session step does, saving the
- * state when the state machine accepted the message. *out (owned by
+ * state when the state machine accepted the message. It takes no lock:
+ * the caller makes sure no other process uses the store. *out (owned by
  * agent, valid until the next call) and *out_len receive the reply, with
  * *out_len 0 for none. Fills *res. Returns what tk_teep_agent_handle()
  * returns, or the error of saving the state.

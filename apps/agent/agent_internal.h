@@ -82,6 +82,8 @@ struct tk_agent {
     const tk_crypto *crypto;
     char *store_dir;
     char *state_path;
+    char *lock_path;
+    int lock_fd;            /* open while the store lock is held, else -1 */
 
     /* Claims of the device, from agent.json. */
     size_t ueid_len;

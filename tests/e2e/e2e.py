@@ -39,6 +39,8 @@ EXIT_TAM_ERROR = 8
 # TEEP message types and err-codes.
 QUERY_REQUEST, QUERY_RESPONSE, UPDATE, SUCCESS, ERROR = 1, 2, 3, 5, 6
 ERR_PERMANENT_ERROR = 1
+ERR_UNSUPPORTED_FRESHNESS_MECHANISMS = 3
+ERR_UNSUPPORTED_MSG_VERSION = 4
 ERR_UNSUPPORTED_CIPHER_SUITES = 5
 ERR_ATTESTATION_REQUIRED = 7
 ERR_MANIFEST_PROCESSING_FAILED = 17
@@ -46,12 +48,14 @@ ERR_MANIFEST_PROCESSING_FAILED = 17
 # TEEP option labels used by the tests.
 LABEL_SUITES = 1
 LABEL_CHALLENGE = 2
+LABEL_VERSIONS = 3
 LABEL_TC_LIST = 8
 LABEL_MANIFEST_LIST = 10
 LABEL_REQUESTED_TC_LIST = 14
 LABEL_UNNEEDED_LIST = 15
 LABEL_SUIT_REPORTS = 19
 LABEL_TOKEN = 20
+LABEL_FRESHNESS = 21
 
 # SUIT report labels and reasons (draft-ietf-suit-report-18).
 REPORT_NONCE, REPORT_RESULT = 2, 4
@@ -333,6 +337,11 @@ class Tam:
     @property
     def url(self):
         return f"http://{LOOPBACK}:{self.port}/tam"
+
+    def stop(self):
+        """Stops the TAM process with SIGTERM and waits for it."""
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
 
     def cmd(self, *args, expect=0):
         """Runs `teepkit tam ARGS --db DB` and returns its stdout."""

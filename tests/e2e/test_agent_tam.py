@@ -14,19 +14,23 @@ show`, `reports` and `audit`.
 
 import json
 import os
+import re
 import shutil
-import subprocess
+import signal
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from e2e import (  # noqa: E402
-    Agent, COMPONENT_ID_JSON, COMPONENT_NAME, ERR_ATTESTATION_REQUIRED,
-    ERR_MANIFEST_PROCESSING_FAILED, ERR_PERMANENT_ERROR,
-    CLASS_ID, ERR_UNSUPPORTED_CIPHER_SUITES, ERROR, EXIT_MANIFEST, EXIT_NEGOTIATION,
-    EXIT_OK, EXIT_REJECTED, EXIT_TAM_ERROR, EXIT_TRANSPORT, Failure,
-    LABEL_CHALLENGE, LABEL_MANIFEST_LIST, LABEL_SUIT_REPORTS, LABEL_SUITES,
-    LABEL_TOKEN, MockTam, Proxy, QUERY_REQUEST, QUERY_RESPONSE,
+    Agent, CLASS_ID, COMPONENT_ID_JSON, COMPONENT_NAME,
+    ERR_ATTESTATION_REQUIRED, ERR_MANIFEST_PROCESSING_FAILED,
+    ERR_PERMANENT_ERROR, ERR_UNSUPPORTED_CIPHER_SUITES,
+    ERR_UNSUPPORTED_FRESHNESS_MECHANISMS, ERR_UNSUPPORTED_MSG_VERSION, ERROR,
+    EXIT_MANIFEST, EXIT_NEGOTIATION, EXIT_OK, EXIT_REJECTED, EXIT_TAM_ERROR,
+    EXIT_TRANSPORT, Failure, LABEL_CHALLENGE, LABEL_FRESHNESS,
+    LABEL_MANIFEST_LIST, LABEL_SUIT_REPORTS, LABEL_SUITES, LABEL_TOKEN,
+    LABEL_VERSIONS, LOOPBACK, MockTam, Proxy, QUERY_REQUEST, QUERY_RESPONSE,
     REASON_CONDITION_FAILED, REASON_UNAUTHORISED, REPORT_NONCE,
     REPORT_RESULT, RESULT_CODE, RESULT_REASON, SUCCESS, Tam, Tag, UPDATE,
     VENDOR_ID, cbor_decode, cbor_encode, check, check_equal,
@@ -385,6 +389,41 @@ def case_unsupported_suite(h):
     check_installed(s, 1, PAYLOAD_V1)
 
 
+def case_negotiation(h):
+    """QueryRequests with no common version or freshness mechanism get the
+    agent's Error with its supported values, signed with a mandatory
+    suite; the agent's state stays usable for a real session."""
+    s = Setup(h)
+    mock = MockTam(h, os.path.join(s.tam.key_dir, "tam-esp256.pem"))
+    suites = [[[18, -9]], [[18, -19]]]
+    profiles = [[-16, -9, -29, -65534]]
+    cases = [
+        ("version 99", {LABEL_VERSIONS: [99]}, ERR_UNSUPPORTED_MSG_VERSION,
+         LABEL_VERSIONS, [0]),
+        ("freshness 7", {LABEL_FRESHNESS: [7]},
+         ERR_UNSUPPORTED_FRESHNESS_MECHANISMS, LABEL_FRESHNESS, [0]),
+    ]
+    for name, options, err_code, label, supported in cases:
+        mock.received.clear()
+        message = [QUERY_REQUEST, {LABEL_TOKEN: b"\x22" * 16, **options},
+                   suites, profiles, 3]
+        mock.query = lambda message=message: message
+        proc = s.run(url=mock.url, expect=EXIT_NEGOTIATION)
+        check_equal(len(mock.received), 1, f"replies to {name}")
+        error = teep_open(mock.received[0])
+        check_equal(error[0], ERROR, f"reply type to {name}")
+        check_equal(error[2], err_code, f"err-code for {name}")
+        check_equal(error[1].get(label), supported,
+                    f"supported values in the Error for {name}")
+        check(protected_alg(mock.received[0]) in (-9, -19),
+              f"the Error for {name} is signed with a mandatory suite")
+        check(f"err-code {err_code}" in proc.stderr,
+              f"the agent logs err-code {err_code}")
+    check_nothing_installed(s)
+    s.run()
+    check_installed(s, 1, PAYLOAD_V1)
+
+
 def case_unknown_type_agent(h):
     s = Setup(h)
     mock = MockTam(h, os.path.join(s.tam.key_dir, "tam-esp256.pem"))
@@ -603,6 +642,67 @@ def case_rollback_after_failure(h):
 # Crash safety
 # ---------------------------------------------------------------------------
 
+# ---------------------------------------------------------------------------
+# Transports and long-running agents
+# ---------------------------------------------------------------------------
+
+def case_coap(h):
+    """A whole session over CoAP (UDP on 127.0.0.1)."""
+    s = Setup(h)
+    s.tam.stop()
+    s.tam.start("--coap", f"{LOOPBACK}:0")
+    match = re.search(r"coap=127\.0\.0\.1:(\d+)", s.tam.log())
+    check(match is not None, "the TAM logs its CoAP port")
+    url = f"coap://{LOOPBACK}:{match.group(1)}/tam"
+    proc = s.run(url=url)
+    check("the TAM ended the session" in proc.stderr,
+          "the session ends with an empty CoAP reply")
+    check_installed(s, 1, PAYLOAD_V1)
+
+
+def wait_for(what, condition, timeout=60):
+    """Polls condition() every 0.2 s until it is true."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise Failure(f"timed out after {timeout} s waiting for {what}")
+
+
+def installed_sequence(agent):
+    found = agent.component()
+    return found[1]["sequence-number"] if found else None
+
+
+def case_daemon(h):
+    """--daemon runs a session every interval, so policy changes reach the
+    device without a restart; SIGTERM stops it with status 0. A one-off
+    run on the same store waits for the daemon's lock."""
+    s = Setup(h)
+    args = [h.agent_bin, "--tam", s.tam.url, "--store", s.agent.store,
+            "--daemon", "--interval", "1"]
+    for key in s.tam.keys:
+        args += ["--tam-key", key]
+    args += ["--signer-key", s.signer_pub]
+    daemon = h.start(args, "daemon.log")
+    wait_for("version 1", lambda: installed_sequence(s.agent) == 1)
+    s.add_version("app-v2", 2, PAYLOAD_V2)
+    wait_for("version 2", lambda: installed_sequence(s.agent) == 2)
+    s.run()
+    s.tam.cmd("policy", "set", "--device", s.agent.ueid, "--component",
+              "app", "--absent")
+    wait_for("the deletion", lambda: s.agent.component() is None)
+    check(daemon.poll() is None, "the daemon is still running")
+    daemon.send_signal(signal.SIGTERM)
+    check_equal(daemon.wait(timeout=60), 0, "daemon exit status")
+    check("stopped by a signal" in h.read_log("daemon.log"),
+          "the daemon logs its stop")
+    check_nothing_installed(s)
+    successes = tam_audit_actions(s.tam).count("update.success")
+    check(successes >= 3, f"updates recorded by the TAM: {successes}")
+
+
 CRASH_STEPS = ["after-write", "after-fsync", "before-rename", "after-rename",
                "after-metadata"]
 
@@ -656,6 +756,7 @@ CASES = {
     "replay_to_agent": case_replay_to_agent,
     "wrong_token": case_wrong_token,
     "unsupported_suite": case_unsupported_suite,
+    "negotiation": case_negotiation,
     "unknown_type_agent": case_unknown_type_agent,
     "unknown_type_tam": case_unknown_type_tam,
     "bad_signature": case_bad_signature,
@@ -663,6 +764,8 @@ CASES = {
     "rollback_dependency": case_rollback_dependency,
     "rollback_after_failure": case_rollback_after_failure,
     "crash_install": case_crash_install,
+    "coap": case_coap,
+    "daemon": case_daemon,
 }
 
 if __name__ == "__main__":
