@@ -4,10 +4,10 @@
  *
  * A procedure's writes are staged in memory: each component touched gets an
  * entry with its image as the procedure last wrote or read it. Reads return
- * the staged image, and end(TK_OK) installs every changed component through
- * tk_suitdev_install() (atomic per component) with its rollback record, and
- * end() with an error drops the entries, so a failed procedure leaves the
- * store as it was.
+ * the staged image, and end(TK_OK) commits every changed component with
+ * its rollback record in one tk_suitdev_commit(), which is atomic over all
+ * of them, and end() with an error drops the entries, so a failed
+ * procedure leaves the store as it was.
  */
 #define _XOPEN_SOURCE 700
 
@@ -239,49 +239,80 @@ static tk_err cb_begin(void *ctx, tk_suit_operation op)
     return TK_OK;
 }
 
-/* Applies one staged entry to the store: its image when it changed, and
- * its rollback record, keeping the stored metadata otherwise. */
-static tk_err commit_entry(tk_suitdev_session *s, struct staged *e)
+/*
+ * Describes the commit of one staged entry in *c: its new image, its
+ * rollback record on the stored image, or its deletion. Sets *skip when
+ * the entry changes nothing in the store (a record for a component that
+ * has no image: there is nothing installed to protect).
+ */
+static tk_err change_of(tk_suitdev_session *s, struct staged *e,
+                        tk_suitdev_change *c, bool *skip)
 {
-    tk_suitdev_meta meta;
     tk_err err;
 
-    memset(&meta, 0, sizeof(meta));
-    err = tk_suitdev_get_meta(s->device, &e->id, &meta);
-    if (err != TK_OK && err != TK_ERR_NOT_FOUND)
+    memset(c, 0, sizeof(*c));
+    *skip = false;
+    c->id = &e->id;
+    err = tk_suitdev_get_meta(s->device, &e->id, &c->meta);
+    if (err == TK_ERR_NOT_FOUND) {
+        memset(&c->meta, 0, sizeof(c->meta));
+        if (!e->dirty || !e->present) {
+            *skip = true;
+            return TK_OK;
+        }
+    } else if (err != TK_OK) {
         return err;
+    }
     if (e->has_record) {
-        meta.sequence_number = e->record.sequence_number;
-        meta.manifest_digest_alg = e->record.digest_alg;
-        meta.manifest_digest_len = e->record.digest_len;
-        memcpy(meta.manifest_digest, e->record.digest, e->record.digest_len);
+        c->meta.sequence_number = e->record.sequence_number;
+        c->meta.manifest_digest_alg = e->record.digest_alg;
+        c->meta.manifest_digest_len = e->record.digest_len;
+        memcpy(c->meta.manifest_digest, e->record.digest,
+               e->record.digest_len);
     }
     if (!e->dirty) {
-        /* A record for a component that has no image in the store: there
-         * is nothing installed to protect. */
-        err = load_image(s, e);
-        if (err != TK_OK || !e->present)
-            return err;
+        c->kind = TK_SUITDEV_CHANGE_METADATA;
+    } else if (!e->present) {
+        c->kind = TK_SUITDEV_CHANGE_DELETE;
+    } else {
+        c->kind = TK_SUITDEV_CHANGE_INSTALL;
+        c->data = e->image;
+        c->len = e->len;
     }
-    if (!e->present)
-        return tk_suitdev_delete(s->device, &e->id);
-    return tk_suitdev_install(s->device, &e->id, e->image, e->len, &meta);
+    return TK_OK;
 }
 
-/* NOTE: each component is installed atomically, but a crash between two
- * components of one procedure leaves the first installed and the second
- * not. */
+/* Commits every changed component and rollback record of the procedure in
+ * one store transaction: after a crash, all of them are old or all new. */
+static tk_err commit_all(tk_suitdev_session *s)
+{
+    tk_suitdev_change *changes = calloc(s->count + 1, sizeof(*changes));
+    size_t n = 0;
+    tk_err err = TK_OK;
+
+    if (changes == NULL)
+        return TK_ERR_INTERNAL;
+    for (size_t i = 0; err == TK_OK && i < s->count; i++) {
+        struct staged *e = &s->entries[i];
+        bool skip = false;
+
+        if (!e->dirty && !e->has_record)
+            continue;
+        err = change_of(s, e, &changes[n], &skip);
+        if (err == TK_OK && !skip)
+            n++;
+    }
+    if (err == TK_OK)
+        err = tk_suitdev_commit(s->device, changes, n);
+    free(changes);
+    return err;
+}
+
 static tk_err cb_end(void *ctx, tk_err result)
 {
     tk_suitdev_session *s = ctx;
-    tk_err err = TK_OK;
+    tk_err err = result == TK_OK ? commit_all(s) : TK_OK;
 
-    for (size_t i = 0; result == TK_OK && err == TK_OK && i < s->count; i++) {
-        struct staged *e = &s->entries[i];
-
-        if (e->dirty || e->has_record)
-            err = commit_entry(s, e);
-    }
     clear_staged(s);
     return err;
 }

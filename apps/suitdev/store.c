@@ -1,15 +1,16 @@
 /*
  * The component store of the simulated SUIT device: one image file and one
- * metadata file per component in a single folder, atomic installs, and
- * recovery of installs that a crash interrupted.
+ * metadata file per component in a single folder, atomic commits over
+ * several components, and recovery of commits that a crash interrupted.
  *
  * Files of component STEM (see tk_suitdev_component_name()):
  *   STEM.img       the image
  *   STEM.meta      JSON metadata: component id, manifest sequence number
  *                  and digest, image digest and size
- *   STEM.img.new   an image being installed
- *   STEM.meta.new  the metadata of that install, written before the image
- *                  is renamed, so recovery can tell how far it got
+ *   STEM.img.new   an image staged by a commit
+ *   STEM.meta.new  the metadata staged by a commit
+ * and, while a commit applies its changes, commit.journal: the components
+ * it changes, so that recovery can finish it.
  * Every file is reached through openat() on the store folder with
  * O_NOFOLLOW, and stems never contain '/', so no name leaves the folder.
  */
@@ -476,39 +477,6 @@ static int strip_suffix(const char *name, const char *suffix, char *stem)
     return 0;
 }
 
-/*
- * Finishes or undoes the install of STEM that left STEM.meta.new behind.
- * When STEM.img.new still exists the image was never renamed, so both new
- * files go and the old component stays. Otherwise the rename happened, and
- * the new metadata is kept when STEM.img has the digest it records.
- */
-static void recover_install(tk_suitdev *device, const char *stem)
-{
-    char img_new[TK_SUITDEV_NAME_SIZE + 16];
-    char meta_new[TK_SUITDEV_NAME_SIZE + 16];
-    char img[TK_SUITDEV_NAME_SIZE + 16], meta[TK_SUITDEV_NAME_SIZE + 16];
-    tk_suitdev_id id;
-    uint8_t *id_bytes = NULL;
-    tk_suitdev_meta pending;
-
-    file_name(img_new, stem, ".img.new");
-    file_name(meta_new, stem, ".meta.new");
-    file_name(img, stem, ".img");
-    file_name(meta, stem, ".meta");
-    if (file_exists_at(device, img_new)) {
-        unlinkat(device->dir_fd, img_new, 0);
-        unlinkat(device->dir_fd, meta_new, 0);
-        return;
-    }
-    if (load_meta(device, meta_new, &id, &id_bytes, &pending) == TK_OK &&
-        image_matches(device, img, pending.image_digest)) {
-        renameat(device->dir_fd, meta_new, device->dir_fd, meta);
-    } else {
-        unlinkat(device->dir_fd, meta_new, 0);
-    }
-    free(id_bytes);
-}
-
 /* Collects the names of the store folder into a malloc'd, sorted array.
  * Returns the count, or -1 with errno set. */
 static long list_names(tk_suitdev *device, char ***names)
@@ -572,33 +540,453 @@ static void free_names(char **names, long count)
     free(names);
 }
 
+/* Writes the metadata JSON of an install to NAME. */
+static int write_meta_at(tk_suitdev *device, const char *name,
+                         const tk_suitdev_id *id, const tk_suitdev_meta *meta)
+{
+    char *text = meta_to_json(id, meta);
+    int rc;
+
+    if (text == NULL) {
+        errno = ENOMEM;
+        return -1;
+    }
+    rc = write_file_at(device, name, (const uint8_t *)text, strlen(text), 0);
+    free(text);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Commits of several components                                          */
+/* ---------------------------------------------------------------------- */
+
 /*
- * Brings the folder back to a consistent state after a crash: completes or
- * undoes interrupted installs, removes images left without metadata by an
- * interrupted delete, and metadata whose image is gone.
+ * A commit stages every component first (STEM.img.new, STEM.meta.new),
+ * then writes the journal: the list of components it changes, written to
+ * JOURNAL_NEW, fsync'ed and renamed to JOURNAL_NAME. That rename is the
+ * commit point. Then the staged files are renamed over the old ones (or a
+ * deleted component's files removed) and the journal is removed. Opening
+ * the store finishes a journal it finds and discards every staged file
+ * without one, so a crash leaves all components old or all new.
+ */
+#define JOURNAL_NAME "commit.journal"
+#define JOURNAL_NEW "commit.journal.new"
+#define JOURNAL_HEADER "teepkit-suitdev-journal 1"
+#define JOURNAL_END "end"
+
+/* One line of the journal: what happens to one component. */
+struct journal_op {
+    tk_suitdev_change_kind kind;
+    char stem[TK_SUITDEV_NAME_SIZE];
+};
+
+static const char *kind_word(tk_suitdev_change_kind kind)
+{
+    switch (kind) {
+    case TK_SUITDEV_CHANGE_INSTALL:
+        return "install";
+    case TK_SUITDEV_CHANGE_METADATA:
+        return "metadata";
+    default:
+        return "delete";
+    }
+}
+
+/* Returns 1 when text[0..len) can be a stem of tk_suitdev_component_name:
+ * "c" followed by letters, digits, '_', '-' and '~'. */
+static int stem_valid(const char *text, size_t len)
+{
+    if (len == 0 || len >= TK_SUITDEV_NAME_SIZE || text[0] != 'c')
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        char c = text[i];
+        int ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                 (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '~';
+        if (!ok)
+            return 0;
+    }
+    return 1;
+}
+
+/* Parses one "KIND STEM" line into op. Returns 0, or -1 when malformed. */
+static int journal_line(const char *line, size_t len, struct journal_op *op)
+{
+    static const tk_suitdev_change_kind kinds[] = {
+        TK_SUITDEV_CHANGE_INSTALL, TK_SUITDEV_CHANGE_METADATA,
+        TK_SUITDEV_CHANGE_DELETE};
+
+    for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+        const char *word = kind_word(kinds[k]);
+        size_t n = strlen(word);
+
+        if (len > n + 1 && memcmp(line, word, n) == 0 && line[n] == ' ' &&
+            stem_valid(line + n + 1, len - n - 1)) {
+            op->kind = kinds[k];
+            memcpy(op->stem, line + n + 1, len - n - 1);
+            op->stem[len - n - 1] = '\0';
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/*
+ * Parses a journal: the header line, one line per component, and the end
+ * line. Fills a malloc'd array that the caller frees. Returns 0, or -1
+ * when the text is not a complete journal.
+ */
+static int journal_parse(const char *text, size_t len,
+                         struct journal_op **ops, size_t *count)
+{
+    struct journal_op *list = calloc(len / 8 + 1, sizeof(*list));
+    size_t n = 0, pos = 0, line_no = 0;
+    int ended = 0;
+
+    if (list == NULL)
+        return -1;
+    while (pos < len && !ended) {
+        const char *nl = memchr(text + pos, '\n', len - pos);
+        size_t line_len;
+
+        if (nl == NULL)
+            break;
+        line_len = (size_t)(nl - (text + pos));
+        if (line_no == 0) {
+            if (line_len != strlen(JOURNAL_HEADER) ||
+                memcmp(text + pos, JOURNAL_HEADER, line_len) != 0)
+                break;
+        } else if (line_len == strlen(JOURNAL_END) &&
+                   memcmp(text + pos, JOURNAL_END, line_len) == 0) {
+            ended = 1;
+        } else if (n > len / 8 ||
+                   journal_line(text + pos, line_len, &list[n++]) != 0) {
+            break;
+        }
+        line_no++;
+        pos += line_len + 1;
+    }
+    if (!ended || pos != len) {
+        free(list);
+        return -1;
+    }
+    *ops = list;
+    *count = n;
+    return 0;
+}
+
+/*
+ * Makes op final: renames its staged files over the component's files, or
+ * removes a deleted component (metadata first). A step already done finds
+ * no file and is skipped, so running op again after a crash is harmless.
+ * Returns 0, or -1 with errno set.
+ */
+static int journal_apply(tk_suitdev *device, const struct journal_op *op,
+                         int crash_points)
+{
+    char img[TK_SUITDEV_NAME_SIZE + 16], img_new[TK_SUITDEV_NAME_SIZE + 16];
+    char meta[TK_SUITDEV_NAME_SIZE + 16], meta_new[TK_SUITDEV_NAME_SIZE + 16];
+    int fd = device->dir_fd;
+
+    file_name(img, op->stem, ".img");
+    file_name(img_new, op->stem, ".img.new");
+    file_name(meta, op->stem, ".meta");
+    file_name(meta_new, op->stem, ".meta.new");
+    if (op->kind == TK_SUITDEV_CHANGE_DELETE) {
+        if (unlinkat(fd, meta, 0) != 0 && errno != ENOENT)
+            return -1;
+        if (unlinkat(fd, img, 0) != 0 && errno != ENOENT)
+            return -1;
+        return 0;
+    }
+    if (op->kind == TK_SUITDEV_CHANGE_INSTALL) {
+        if (renameat(fd, img_new, fd, img) != 0 && errno != ENOENT)
+            return -1;
+        if (crash_points)
+            suitdev_crash_point("after-rename");
+    }
+    if (renameat(fd, meta_new, fd, meta) != 0 && errno != ENOENT)
+        return -1;
+    if (crash_points)
+        suitdev_crash_point("after-metadata");
+    return 0;
+}
+
+/*
+ * Finishes the commit whose journal is in the store, if any: applies every
+ * line again, then removes the journal. A damaged journal is an error,
+ * since the store cannot tell which components the commit changed.
+ */
+static tk_err journal_finish(tk_suitdev *device)
+{
+    uint8_t *text;
+    size_t len, count = 0;
+    struct journal_op *ops = NULL;
+
+    if (read_file_at(device, JOURNAL_NAME, 1u << 20, &text, &len) != 0) {
+        if (errno == ENOENT)
+            return TK_OK;
+        return suitdev_fail(device, TK_ERR_SUIT_DEVICE_IO,
+                            "cannot read %s/%s: %s", device->store_dir,
+                            JOURNAL_NAME, strerror(errno));
+    }
+    if (journal_parse((const char *)text, len, &ops, &count) != 0) {
+        free(text);
+        return suitdev_fail(device, TK_ERR_SUIT_DEVICE_IO,
+                            "commit journal %s/%s is damaged, so the store "
+                            "cannot tell which components an interrupted "
+                            "procedure changed; check them and remove the "
+                            "journal", device->store_dir, JOURNAL_NAME);
+    }
+    free(text);
+    for (size_t i = 0; i < count; i++) {
+        if (journal_apply(device, &ops[i], 0) != 0) {
+            suitdev_fail(device, TK_ERR_SUIT_DEVICE_IO,
+                         "completing the commit of %s/%s failed: %s",
+                         device->store_dir, ops[i].stem, strerror(errno));
+            free(ops);
+            return TK_ERR_SUIT_DEVICE_IO;
+        }
+    }
+    free(ops);
+    if (fsync_dir(device) != 0 ||
+        unlinkat(device->dir_fd, JOURNAL_NAME, 0) != 0 ||
+        fsync_dir(device) != 0)
+        return suitdev_fail(device, TK_ERR_SUIT_DEVICE_IO,
+                            "cannot remove %s/%s: %s", device->store_dir,
+                            JOURNAL_NAME, strerror(errno));
+    return TK_OK;
+}
+
+/* Removes the staged files of ops[0..count) and a journal being written. */
+static void discard_staged(tk_suitdev *device, const struct journal_op *ops,
+                           size_t count)
+{
+    char name[TK_SUITDEV_NAME_SIZE + 16];
+
+    for (size_t i = 0; i < count; i++) {
+        file_name(name, ops[i].stem, ".img.new");
+        unlinkat(device->dir_fd, name, 0);
+        file_name(name, ops[i].stem, ".meta.new");
+        unlinkat(device->dir_fd, name, 0);
+    }
+    unlinkat(device->dir_fd, JOURNAL_NEW, 0);
+}
+
+/*
+ * Writes the staged files of one change: the image, read back to check it,
+ * and the metadata with the image's digest and size (for a metadata
+ * change, those of the stored image).
+ */
+static tk_err stage_change(tk_suitdev *device, const tk_suitdev_change *c,
+                           const char *stem)
+{
+    char img_new[TK_SUITDEV_NAME_SIZE + 16];
+    char meta[TK_SUITDEV_NAME_SIZE + 16], meta_new[TK_SUITDEV_NAME_SIZE + 16];
+    tk_suitdev_meta record = c->meta;
+
+    file_name(img_new, stem, ".img.new");
+    file_name(meta, stem, ".meta");
+    file_name(meta_new, stem, ".meta.new");
+    if (c->kind == TK_SUITDEV_CHANGE_DELETE)
+        return TK_OK;
+    if (c->kind == TK_SUITDEV_CHANGE_METADATA) {
+        tk_suitdev_id stored;
+        uint8_t *id_bytes = NULL;
+        tk_suitdev_meta current;
+        tk_err err = load_meta(device, meta, &stored, &id_bytes, &current);
+
+        free(id_bytes);
+        if (err == TK_ERR_NOT_FOUND)
+            return suitdev_fail(device, err, "cannot record a manifest for "
+                                "%s/%s: the component is not installed",
+                                device->store_dir, stem);
+        if (err != TK_OK)
+            return err;
+        memcpy(record.image_digest, current.image_digest,
+               sizeof(record.image_digest));
+        record.image_size = current.image_size;
+    } else {
+        record.image_size = c->len;
+        if (suitdev_sha256(c->data, c->len, record.image_digest) != 0)
+            return suitdev_fail(device, TK_ERR_INTERNAL, "SHA-256 failed");
+        if (write_file_at(device, img_new, c->data, c->len, 1) != 0)
+            return suitdev_fail(device, TK_ERR_SUIT_DEVICE_IO,
+                                "cannot write %s/%s: %s", device->store_dir,
+                                img_new, strerror(errno));
+        if (!image_matches(device, img_new, record.image_digest))
+            return suitdev_fail(device, TK_ERR_SUIT_DEVICE_IO,
+                                "%s/%s does not read back as written",
+                                device->store_dir, img_new);
+    }
+    if (write_meta_at(device, meta_new, c->id, &record) != 0)
+        return suitdev_fail(device, TK_ERR_SUIT_DEVICE_IO,
+                            "cannot write %s/%s: %s", device->store_dir,
+                            meta_new, strerror(errno));
+    return TK_OK;
+}
+
+/* Writes the journal of ops and renames it into place: the commit point. */
+static int journal_write(tk_suitdev *device, const struct journal_op *ops,
+                         size_t count)
+{
+    size_t cap = strlen(JOURNAL_HEADER) + strlen(JOURNAL_END) + 2 +
+                 count * (TK_SUITDEV_NAME_SIZE + 16);
+    char *text = malloc(cap);
+    size_t len = 0;
+    int rc;
+
+    if (text == NULL) {
+        errno = ENOMEM;
+        return -1;
+    }
+    len += (size_t)snprintf(text + len, cap - len, "%s\n", JOURNAL_HEADER);
+    for (size_t i = 0; i < count; i++)
+        len += (size_t)snprintf(text + len, cap - len, "%s %s\n",
+                                kind_word(ops[i].kind), ops[i].stem);
+    len += (size_t)snprintf(text + len, cap - len, "%s\n", JOURNAL_END);
+    rc = write_file_at(device, JOURNAL_NEW, (const uint8_t *)text, len, 0);
+    free(text);
+    if (rc != 0)
+        return -1;
+    if (renameat(device->dir_fd, JOURNAL_NEW, device->dir_fd,
+                 JOURNAL_NAME) != 0 ||
+        fsync_dir(device) != 0)
+        return -1;
+    return 0;
+}
+
+/* Checks one change and names its files. */
+static tk_err change_check(tk_suitdev *device, const tk_suitdev_change *c,
+                           struct journal_op *op)
+{
+    tk_err err;
+
+    if (c->id == NULL ||
+        (c->kind != TK_SUITDEV_CHANGE_INSTALL &&
+         c->kind != TK_SUITDEV_CHANGE_METADATA &&
+         c->kind != TK_SUITDEV_CHANGE_DELETE) ||
+        (c->kind == TK_SUITDEV_CHANGE_INSTALL && c->data == NULL &&
+         c->len > 0))
+        return TK_ERR_INVALID_ARG;
+    err = tk_suitdev_component_name(c->id, op->stem);
+    if (err != TK_OK)
+        return suitdev_fail(device, err, "component identifier has %zu "
+                            "segments, more than %d", c->id->count,
+                            TK_SUITDEV_MAX_SEGMENTS);
+    if (c->kind == TK_SUITDEV_CHANGE_INSTALL &&
+        c->len > device->max_image_size)
+        return suitdev_fail(device, TK_ERR_LIMIT,
+                            "image of %zu bytes is larger than the limit of "
+                            "%zu bytes", c->len, device->max_image_size);
+    op->kind = c->kind;
+    return TK_OK;
+}
+
+tk_err tk_suitdev_commit(tk_suitdev *device, const tk_suitdev_change *changes,
+                         size_t count)
+{
+    struct journal_op *ops;
+    size_t staged = 0;
+    int journal_tried = 0;
+    tk_err err = TK_OK;
+
+    if (device == NULL || (changes == NULL && count > 0))
+        return TK_ERR_INVALID_ARG;
+    if (count == 0)
+        return TK_OK;
+    ops = calloc(count, sizeof(*ops));
+    if (ops == NULL)
+        return TK_ERR_INTERNAL;
+    for (size_t i = 0; err == TK_OK && i < count; i++) {
+        err = change_check(device, &changes[i], &ops[i]);
+        for (size_t j = 0; err == TK_OK && j < i; j++)
+            if (strcmp(ops[i].stem, ops[j].stem) == 0)
+                err = suitdev_fail(device, TK_ERR_INVALID_ARG,
+                                   "component %s is changed twice in one "
+                                   "commit", ops[i].stem);
+    }
+    /* A commit that an earlier I/O error interrupted is finished first, so
+     * its journal is never overwritten. */
+    if (err == TK_OK)
+        err = journal_finish(device);
+    for (; err == TK_OK && staged < count; staged++)
+        err = stage_change(device, &changes[staged], ops[staged].stem);
+    if (err == TK_OK) {
+        suitdev_crash_point("before-rename");
+        journal_tried = 1;
+        if (fsync_dir(device) != 0 || journal_write(device, ops, count) != 0)
+            err = suitdev_fail(device, TK_ERR_SUIT_DEVICE_IO,
+                               "cannot write the commit journal %s/%s: %s",
+                               device->store_dir, JOURNAL_NAME,
+                               strerror(errno));
+    }
+    if (err != TK_OK) {
+        /* Nothing was applied: removing the staged files and a journal
+         * this call wrote keeps the old components. */
+        discard_staged(device, ops, staged);
+        if (journal_tried)
+            unlinkat(device->dir_fd, JOURNAL_NAME, 0);
+        fsync_dir(device);
+        free(ops);
+        return err;
+    }
+    suitdev_crash_point("after-journal");
+    for (size_t i = 0; i < count; i++) {
+        if (journal_apply(device, &ops[i], 1) != 0) {
+            err = suitdev_fail(device, TK_ERR_SUIT_DEVICE_IO,
+                               "committing %s/%s failed: %s; the store "
+                               "completes the commit when it is opened again",
+                               device->store_dir, ops[i].stem,
+                               strerror(errno));
+            break;
+        }
+        if (i + 1 < count)
+            suitdev_crash_point("between-renames");
+    }
+    free(ops);
+    if (err != TK_OK)
+        return err;
+    if (fsync_dir(device) != 0)
+        return suitdev_fail(device, TK_ERR_SUIT_DEVICE_IO,
+                            "cannot sync %s: %s", device->store_dir,
+                            strerror(errno));
+    suitdev_crash_point("after-apply");
+    if (unlinkat(device->dir_fd, JOURNAL_NAME, 0) != 0 ||
+        fsync_dir(device) != 0)
+        return suitdev_fail(device, TK_ERR_SUIT_DEVICE_IO,
+                            "cannot remove %s/%s: %s", device->store_dir,
+                            JOURNAL_NAME, strerror(errno));
+    return TK_OK;
+}
+
+/*
+ * Brings the folder back to a consistent state after a crash: finishes a
+ * committed procedure from its journal, discards the staged files of a
+ * procedure that did not reach its commit point, and removes images
+ * without metadata and metadata without an image.
  */
 static tk_err recover_store(tk_suitdev *device)
 {
     char **names;
-    long count = list_names(device, &names);
+    long count;
     char stem[TK_SUITDEV_NAME_SIZE], other[TK_SUITDEV_NAME_SIZE + 16];
+    tk_err err = journal_finish(device);
 
+    if (err != TK_OK)
+        return err;
+    count = list_names(device, &names);
     if (count < 0)
         return suitdev_fail(device, TK_ERR_SUIT_DEVICE_IO,
                             "cannot list %s: %s", device->store_dir,
                             strerror(errno));
     for (long i = 0; i < count; i++) {
-        if (has_suffix(names[i], ".meta.new") &&
-            strip_suffix(names[i], ".meta.new", stem) == 0)
-            recover_install(device, stem);
-    }
-    for (long i = 0; i < count; i++) {
         const char *suffix = NULL, *partner = NULL;
 
-        if (has_suffix(names[i], ".img.new")) {
-            suffix = ".img.new";
-            partner = ".meta.new";
-        } else if (has_suffix(names[i], ".img")) {
+        if (has_suffix(names[i], ".new")) {
+            unlinkat(device->dir_fd, names[i], 0);
+            continue;
+        }
+        if (has_suffix(names[i], ".img")) {
             suffix = ".img";
             partner = ".meta";
         } else if (has_suffix(names[i], ".meta")) {
@@ -682,88 +1070,22 @@ const char *tk_suitdev_last_error(const tk_suitdev *device)
     return device != NULL ? device->message : "";
 }
 
-/* Writes the metadata JSON of an install to NAME. */
-static int write_meta_at(tk_suitdev *device, const char *name,
-                         const tk_suitdev_id *id, const tk_suitdev_meta *meta)
-{
-    char *text = meta_to_json(id, meta);
-    int rc;
-
-    if (text == NULL) {
-        errno = ENOMEM;
-        return -1;
-    }
-    rc = write_file_at(device, name, (const uint8_t *)text, strlen(text), 0);
-    free(text);
-    return rc;
-}
-
 tk_err tk_suitdev_install(tk_suitdev *device, const tk_suitdev_id *id,
                           const uint8_t *data, size_t len,
                           const tk_suitdev_meta *meta)
 {
-    char stem[TK_SUITDEV_NAME_SIZE];
-    char img[TK_SUITDEV_NAME_SIZE + 16], img_new[TK_SUITDEV_NAME_SIZE + 16];
-    char meta_name[TK_SUITDEV_NAME_SIZE + 16];
-    char meta_new[TK_SUITDEV_NAME_SIZE + 16];
-    tk_suitdev_meta record;
-    tk_err err;
+    tk_suitdev_change change;
 
     if (device == NULL || id == NULL || meta == NULL ||
         (data == NULL && len > 0))
         return TK_ERR_INVALID_ARG;
-    err = tk_suitdev_component_name(id, stem);
-    if (err != TK_OK)
-        return suitdev_fail(device, err, "component identifier has %zu "
-                            "segments, more than %d", id->count,
-                            TK_SUITDEV_MAX_SEGMENTS);
-    if (len > device->max_image_size)
-        return suitdev_fail(device, TK_ERR_LIMIT,
-                            "image of %zu bytes is larger than the limit of "
-                            "%zu bytes", len, device->max_image_size);
-    record = *meta;
-    record.image_size = len;
-    if (suitdev_sha256(data, len, record.image_digest) != 0)
-        return suitdev_fail(device, TK_ERR_INTERNAL, "SHA-256 failed");
-    file_name(img, stem, ".img");
-    file_name(img_new, stem, ".img.new");
-    file_name(meta_name, stem, ".meta");
-    file_name(meta_new, stem, ".meta.new");
-
-    if (write_file_at(device, img_new, data, len, 1) != 0)
-        goto io_fail;
-    if (!image_matches(device, img_new, record.image_digest)) {
-        unlinkat(device->dir_fd, img_new, 0);
-        return suitdev_fail(device, TK_ERR_SUIT_DEVICE_IO,
-                            "%s/%s does not read back as written",
-                            device->store_dir, img_new);
-    }
-    if (write_meta_at(device, meta_new, id, &record) != 0)
-        goto io_fail;
-    suitdev_crash_point("before-rename");
-    if (renameat(device->dir_fd, img_new, device->dir_fd, img) != 0 ||
-        fsync_dir(device) != 0)
-        goto io_fail;
-    suitdev_crash_point("after-rename");
-    if (renameat(device->dir_fd, meta_new, device->dir_fd, meta_name) != 0 ||
-        fsync_dir(device) != 0)
-        goto io_fail;
-    suitdev_crash_point("after-metadata");
-    return TK_OK;
-
-io_fail: {
-    int saved = errno;
-
-    /* Undo what can be undone; a failure after the image rename is left
-     * for recover_store(), which keeps the new image and its metadata. */
-    if (file_exists_at(device, img_new)) {
-        unlinkat(device->dir_fd, img_new, 0);
-        unlinkat(device->dir_fd, meta_new, 0);
-    }
-    return suitdev_fail(device, TK_ERR_SUIT_DEVICE_IO,
-                        "installing %s/%s failed: %s", device->store_dir, img,
-                        strerror(saved));
-}
+    memset(&change, 0, sizeof(change));
+    change.kind = TK_SUITDEV_CHANGE_INSTALL;
+    change.id = id;
+    change.data = data;
+    change.len = len;
+    change.meta = *meta;
+    return tk_suitdev_commit(device, &change, 1);
 }
 
 tk_err tk_suitdev_read(tk_suitdev *device, const tk_suitdev_id *id,
@@ -813,8 +1135,8 @@ tk_err tk_suitdev_get_meta(tk_suitdev *device, const tk_suitdev_id *id,
 
 tk_err tk_suitdev_delete(tk_suitdev *device, const tk_suitdev_id *id)
 {
-    char stem[TK_SUITDEV_NAME_SIZE], img[TK_SUITDEV_NAME_SIZE + 16];
-    char meta[TK_SUITDEV_NAME_SIZE + 16];
+    char stem[TK_SUITDEV_NAME_SIZE], meta[TK_SUITDEV_NAME_SIZE + 16];
+    tk_suitdev_change change;
     tk_err err;
 
     if (device == NULL || id == NULL)
@@ -822,23 +1144,13 @@ tk_err tk_suitdev_delete(tk_suitdev *device, const tk_suitdev_id *id)
     err = tk_suitdev_component_name(id, stem);
     if (err != TK_OK)
         return err;
-    file_name(img, stem, ".img");
     file_name(meta, stem, ".meta");
-    /* The metadata goes first: without it the component is not listed, and
-     * recover_store() removes an image left alone by a crash here. */
-    if (unlinkat(device->dir_fd, meta, 0) != 0) {
-        if (errno == ENOENT)
-            return TK_ERR_NOT_FOUND;
-        return suitdev_fail(device, TK_ERR_SUIT_DEVICE_IO,
-                            "cannot delete %s/%s: %s", device->store_dir,
-                            meta, strerror(errno));
-    }
-    if (unlinkat(device->dir_fd, img, 0) != 0 && errno != ENOENT)
-        return suitdev_fail(device, TK_ERR_SUIT_DEVICE_IO,
-                            "cannot delete %s/%s: %s", device->store_dir, img,
-                            strerror(errno));
-    fsync_dir(device);
-    return TK_OK;
+    if (!file_exists_at(device, meta))
+        return TK_ERR_NOT_FOUND;
+    memset(&change, 0, sizeof(change));
+    change.kind = TK_SUITDEV_CHANGE_DELETE;
+    change.id = id;
+    return tk_suitdev_commit(device, &change, 1);
 }
 
 tk_err tk_suitdev_list(tk_suitdev *device, tk_suitdev_entry **entries,

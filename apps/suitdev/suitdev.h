@@ -9,11 +9,13 @@
  * installed it (for rollback checks and for the EAT manifests claim) and
  * the SHA-256 digest and size of the image.
  *
- * Installs are atomic. The image and its metadata are written to ".new"
- * files, fsync'ed and verified, then renamed over the old files, and the
- * folder is fsync'ed. tk_suitdev_open() completes or discards an install
- * that a crash interrupted, so a reader gets either the old component or
- * the new one, never a mix.
+ * Commits are atomic, also over several components. Every image and its
+ * metadata are written to ".new" files, fsync'ed and verified; then a
+ * commit journal listing the components is written and fsync'ed, the
+ * ".new" files are renamed over the old ones, and the journal is removed.
+ * tk_suitdev_open() finishes a commit whose journal it finds and discards
+ * staged files without one, so after a crash every component of a
+ * procedure is old or every one is new, never a mix.
  *
  * Fetches accept file: URIs that resolve inside one of the configured
  * folders and http URIs whose host is exactly 127.0.0.1; every other URI is
@@ -54,9 +56,17 @@ extern "C" {
 
 /*
  * Environment variable of the crash test hook. When it names one of the
- * install steps "after-write", "after-fsync", "before-rename",
- * "after-rename" or "after-metadata", the process sends itself SIGKILL at
- * that step of every install.
+ * commit steps, the process sends itself SIGKILL at that step of every
+ * commit (tk_suitdev_commit(), and so every install and delete):
+ *   "after-write"     an image's ".new" file is written, not fsync'ed
+ *   "after-fsync"     it is fsync'ed
+ *   "before-rename"   every change is staged; no journal yet
+ *   "after-journal"   the journal is in place; nothing renamed yet
+ *   "after-rename"    a component's image is renamed, not its metadata
+ *   "after-metadata"  a component's metadata is renamed
+ *   "between-renames" one component is complete, the next is not begun
+ *   "after-apply"     every component is complete; the journal remains
+ * The first three leave the old components, the others the new ones.
  */
 #define TK_SUITDEV_CRASH_ENV "TK_TEST_CRASH_AT"
 
@@ -140,13 +150,48 @@ tk_err tk_suitdev_component_name(const tk_suitdev_id *id, char *name);
 
 /*
  * Installs data as the component id, atomically, with meta's manifest
- * fields (the store computes image_digest and image_size). Returns TK_OK,
- * TK_ERR_LIMIT for an image over the size limit, TK_ERR_SUIT_DEVICE_IO
- * when a write, fsync or rename fails (the old component is then intact).
+ * fields (the store computes image_digest and image_size): a commit of one
+ * change. Returns TK_OK, TK_ERR_LIMIT for an image over the size limit,
+ * TK_ERR_SUIT_DEVICE_IO when a write, fsync or rename fails (the old
+ * component is then intact).
  */
 tk_err tk_suitdev_install(tk_suitdev *device, const tk_suitdev_id *id,
                           const uint8_t *data, size_t len,
                           const tk_suitdev_meta *meta);
+
+/* Kinds of change in one commit. */
+typedef enum tk_suitdev_change_kind {
+    TK_SUITDEV_CHANGE_INSTALL = 1, /* a new image and its metadata */
+    TK_SUITDEV_CHANGE_METADATA,    /* new manifest fields for the stored
+                                      image */
+    TK_SUITDEV_CHANGE_DELETE       /* remove the image and metadata */
+} tk_suitdev_change_kind;
+
+/* One component of tk_suitdev_commit(). Pointers must stay valid during
+ * the call. */
+typedef struct tk_suitdev_change {
+    tk_suitdev_change_kind kind;
+    const tk_suitdev_id *id;
+    const uint8_t *data;   /* INSTALL: the image */
+    size_t len;
+    tk_suitdev_meta meta;  /* INSTALL and METADATA: the manifest fields;
+                              the store fills the image digest and size */
+} tk_suitdev_change;
+
+/*
+ * Applies changes[0..count) to the store as one transaction: after a crash
+ * at any point, and after a failure, either every change is in the store
+ * or none is (see the commit steps of TK_SUITDEV_CRASH_ENV). A component
+ * may appear once. Deleting a component that is not installed does
+ * nothing; recording metadata for one fails with TK_ERR_NOT_FOUND.
+ * Returns TK_OK, TK_ERR_INVALID_ARG, TK_ERR_LIMIT for an image over the
+ * size limit, TK_ERR_SUIT_DEVICE_BAD_COMPONENT_ID, or
+ * TK_ERR_SUIT_DEVICE_IO when a write, fsync or rename fails. An I/O error
+ * after the commit point leaves the journal, and the next commit or
+ * tk_suitdev_open() completes it.
+ */
+tk_err tk_suitdev_commit(tk_suitdev *device, const tk_suitdev_change *changes,
+                         size_t count);
 
 /*
  * Reads the image of a component into a malloc'd buffer that the caller
@@ -160,8 +205,8 @@ tk_err tk_suitdev_read(tk_suitdev *device, const tk_suitdev_id *id,
 tk_err tk_suitdev_get_meta(tk_suitdev *device, const tk_suitdev_id *id,
                            tk_suitdev_meta *meta);
 
-/* Deletes a component and its metadata. Returns TK_OK, TK_ERR_NOT_FOUND
- * or TK_ERR_SUIT_DEVICE_IO. */
+/* Deletes a component and its metadata, atomically. Returns TK_OK,
+ * TK_ERR_NOT_FOUND or TK_ERR_SUIT_DEVICE_IO. */
 tk_err tk_suitdev_delete(tk_suitdev *device, const tk_suitdev_id *id);
 
 /*
@@ -236,9 +281,10 @@ typedef struct tk_suitdev_session tk_suitdev_session;
 
 /*
  * Starts a session of device with policy: its platform callbacks
- * (tk_suitdev_session_platform()) stage every write, swap and rollback
- * record in memory and apply them to the store, each component atomically,
- * only when the processor ends a procedure successfully. Returns TK_OK or
+ * (tk_suitdev_session_platform()) stage every write, swap, unlink and
+ * rollback record in memory and commit them to the store in one
+ * tk_suitdev_commit(), atomic over every component, only when the
+ * processor ends a procedure successfully. Returns TK_OK or
  * TK_ERR_INVALID_ARG.
  */
 tk_err tk_suitdev_session_open(tk_suitdev *device,

@@ -275,34 +275,44 @@ static void untrusted_signer_rejected(void **state)
     tk_key_release(&other);
 }
 
-/* A process killed while it commits leaves the old or the new component,
- * with matching metadata, at every crash point. */
+/* A process killed while it commits a procedure that writes two
+ * components leaves both old or both new, with matching metadata, at
+ * every crash point. */
 static void crash_during_commit(void **state)
 {
-    static const char *const points[] = {
-        "after-write", "after-fsync", "before-rename", "after-rename",
-        "after-metadata",
+    static const struct {
+        const char *point;
+        int new;
+    } points[] = {
+        {"after-write", 0},     {"after-fsync", 0},    {"before-rename", 0},
+        {"after-journal", 1},   {"after-rename", 1},   {"after-metadata", 1},
+        {"between-renames", 1}, {"after-apply", 1},
+    };
+    static const tk_view lib_segment = {(const uint8_t *)"lib", 3};
+    static const tk_suit_build_component_id two[2] = {
+        {&app_segment, 1},
+        {&lib_segment, 1},
     };
     struct fixture *f = *state;
     uint8_t old_env[ENVELOPE_MAX], new_env[ENVELOPE_MAX];
-    size_t old_len = build_writer(f, 1, &app_id, 1, "old image", 0, old_env);
-    size_t new_len = build_writer(f, 2, &app_id, 1, "new image!", 0, new_env);
-    tk_suitdev_id id = device_id(&app_id);
+    size_t old_len = build_writer(f, 1, two, 2, "old image", 0, old_env);
+    size_t new_len = build_writer(f, 2, two, 2, "new image!", 0, new_env);
 
     for (size_t p = 0; p < sizeof(points) / sizeof(points[0]); p++) {
         pid_t pid;
         int status;
-        uint8_t *data;
-        size_t len;
-        tk_suitdev_meta meta;
 
-        tk_suitdev_delete(f->dev, &id);
+        for (size_t c = 0; c < 2; c++) {
+            tk_suitdev_id id = device_id(&two[c]);
+
+            tk_suitdev_delete(f->dev, &id);
+        }
         assert_int_equal(run(f, old_env, old_len, TK_SUIT_OP_UPDATE, 0, NULL),
                          TK_OK);
         pid = fork();
         assert_true(pid >= 0);
         if (pid == 0) {
-            setenv(TK_SUITDEV_CRASH_ENV, points[p], 1);
+            setenv(TK_SUITDEV_CRASH_ENV, points[p].point, 1);
             run(f, new_env, new_len, TK_SUIT_OP_UPDATE, 0, NULL);
             _exit(3);
         }
@@ -310,19 +320,22 @@ static void crash_during_commit(void **state)
         assert_true(WIFSIGNALED(status));
         tk_suitdev_close(f->dev);
         f->dev = suitdev_test_open(f->dir, NULL);
-        assert_int_equal(tk_suitdev_read(f->dev, &id, &data, &len), TK_OK);
-        assert_int_equal(tk_suitdev_get_meta(f->dev, &id, &meta), TK_OK);
-        if (p < 3) {
-            assert_int_equal(len, 9);
-            assert_memory_equal(data, "old image", 9);
-            assert_int_equal(meta.sequence_number, 1);
-        } else {
-            assert_int_equal(len, 10);
-            assert_memory_equal(data, "new image!", 10);
-            assert_int_equal(meta.sequence_number, 2);
+        for (size_t c = 0; c < 2; c++) {
+            tk_suitdev_id id = device_id(&two[c]);
+            const char *want = points[p].new ? "new image!" : "old image";
+            uint8_t *data;
+            size_t len;
+            tk_suitdev_meta meta;
+
+            assert_int_equal(tk_suitdev_read(f->dev, &id, &data, &len),
+                             TK_OK);
+            assert_int_equal(tk_suitdev_get_meta(f->dev, &id, &meta), TK_OK);
+            assert_int_equal(len, strlen(want));
+            assert_memory_equal(data, want, len);
+            assert_int_equal(meta.sequence_number, points[p].new ? 2 : 1);
+            free(data);
         }
-        assert_int_equal(suitdev_test_count_files(f->dir), 2);
-        free(data);
+        assert_int_equal(suitdev_test_count_files(f->dir), 4);
     }
 }
 
