@@ -149,6 +149,11 @@ typedef struct tk_agent_options {
     /* Public key files of the Trusted Component signers. */
     const char *const *signer_keys;
     size_t signer_key_count;
+    /* Key files that unwrap the content keys of encrypted payloads
+     * (draft-ietf-suit-firmware-encryption-24): symmetric AES-KW keys
+     * (COSE_Key), or private P-256 or X25519 keys for ECDH-ES. */
+    const char *const *decrypt_keys;
+    size_t decrypt_key_count;
     /* Folders that file: URIs in manifests may name (none: no file:
      * URI is fetched). http://127.0.0.1 URIs are always allowed. */
     const char *const *fetch_dirs;

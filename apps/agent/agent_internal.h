@@ -108,6 +108,8 @@ struct tk_agent {
     size_t tam_key_count;
     agent_key signer_keys[TK_AGENT_MAX_TRUSTED];
     size_t signer_key_count;
+    agent_key decrypt_keys[TK_AGENT_MAX_TRUSTED];
+    size_t decrypt_key_count;
 
     /* The TEEP state machine and what it keeps between messages. */
     tk_teep_agent machine;
@@ -161,6 +163,10 @@ tk_err agent_identity_load(tk_agent *agent, char *msg, size_t msg_size);
 /* Loads one public key file as a trust anchor into *out. */
 tk_err agent_trust_load(tk_agent *agent, const char *path, agent_key *out,
                         char *msg, size_t msg_size);
+
+/* Loads one key file that unwraps content keys into *out. */
+tk_err agent_decrypt_key_load(tk_agent *agent, const char *path,
+                              agent_key *out, char *msg, size_t msg_size);
 
 /* Releases a key and its path. */
 void agent_key_release(agent_key *key);

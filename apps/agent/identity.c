@@ -637,6 +637,60 @@ tk_err agent_trust_load(tk_agent *agent, const char *path, agent_key *out,
     return tk_cose_key_thumbprint(agent->crypto, &out->key, out->thumbprint);
 }
 
+/*
+ * Reads a raw symmetric key file as `teepkit suit` writes them: 16, 24 or
+ * 32 bytes, as the bytes themselves or as hex text. Returns TK_OK or
+ * TK_ERR_NOT_FOUND when the file is not such a key.
+ */
+static tk_err load_raw_symmetric(const char *path, tk_key *key)
+{
+    uint8_t *data = NULL;
+    size_t len = 0;
+    uint8_t bytes[32];
+    long n = -1;
+    tk_err err = TK_ERR_NOT_FOUND;
+
+    if (tk_util_read_file(path, AGENT_MAX_FILE, &data, &len) != 0)
+        return TK_ERR_NOT_FOUND;
+    if (len == 16 || len == 24 || len == 32) {
+        memcpy(bytes, data, len);
+        n = (long)len;
+    } else {
+        n = tk_util_hex_decode((const char *)data, len, bytes,
+                               sizeof(bytes));
+    }
+    if (n == 16 || n == 24 || n == 32)
+        err = tk_key_init_symmetric(key, (tk_view){bytes, (size_t)n});
+    tk_crypto_wipe(bytes, sizeof(bytes));
+    tk_crypto_wipe(data, len);
+    free(data);
+    return err == TK_OK ? TK_OK : TK_ERR_NOT_FOUND;
+}
+
+tk_err agent_decrypt_key_load(tk_agent *agent, const char *path,
+                              agent_key *out, char *msg, size_t msg_size)
+{
+    tk_err err;
+
+    memset(out, 0, sizeof(*out));
+    out->path = strdup(path);
+    if (out->path == NULL)
+        return TK_ERR_INTERNAL;
+    err = tk_keyfile_load(agent->crypto, path, &out->key, &out->info, msg,
+                          msg_size);
+    if (err != TK_OK && load_raw_symmetric(path, &out->key) == TK_OK)
+        err = TK_OK;
+    if (err != TK_OK)
+        return err;
+    if (out->key.kty != TK_KTY_SYMMETRIC && !out->key.has_private) {
+        agent_set_msg(msg, msg_size, "%s is a public key: a decryption key "
+                      "must be symmetric or private", path);
+        return TK_ERR_CRYPTO_KEY_INVALID;
+    }
+    out->alg = out->info.alg;
+    return TK_OK;
+}
+
 /* ---------------------------------------------------------------------- */
 /* Description                                                            */
 /* ---------------------------------------------------------------------- */

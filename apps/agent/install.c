@@ -466,6 +466,7 @@ static tk_err run_update(tk_agent *agent, tk_suit_processor *proc,
                          tk_suit_record *records, tk_view envelope, bool *ran)
 {
     const tk_key *trusted[TK_AGENT_MAX_TRUSTED];
+    const tk_key *decrypt[TK_AGENT_MAX_TRUSTED];
     tk_suitdev_policy policy;
     tk_suitdev_session *session = NULL;
     agent_platform platform;
@@ -477,6 +478,10 @@ static tk_err run_update(tk_agent *agent, tk_suit_processor *proc,
         trusted[i] = &agent->signer_keys[i].key;
     policy.manifest_keys = trusted;
     policy.manifest_key_count = agent->signer_key_count;
+    for (size_t i = 0; i < agent->decrypt_key_count; i++)
+        decrypt[i] = &agent->decrypt_keys[i].key;
+    policy.decryption_keys = decrypt;
+    policy.decryption_key_count = agent->decrypt_key_count;
     policy.vendor_id = agent->has_vendor_id ? agent->vendor_id : NULL;
     policy.class_id = agent->has_class_id ? agent->class_id : NULL;
     policy.on_invoke = log_invoke;

@@ -45,7 +45,8 @@ static void print_usage(FILE *out)
         "                       [--class-id UUID] [--json]\n"
         "       teep-agent show --store DIR [--json]\n"
         "       teep-agent --tam URL --store DIR [--tam-key PUB]...\n"
-        "                  [--signer-key PUB]... [--fetch-dir DIR]...\n"
+        "                  [--signer-key PUB]... [--decrypt-key KEY]...\n"
+        "                  [--fetch-dir DIR]...\n"
         "                  [--request ID]... [--unrequest ID]...\n"
         "                  [--daemon [--interval S]] [--timeout S]\n"
         "                  [--accept-teep-cose] [--log-level LEVEL]\n"
@@ -66,6 +67,8 @@ static void print_usage(FILE *out)
         "  --class-id UUID   class id that manifests must check\n"
         "  --tam-key PUB     public key (PEM or COSE_Key) of the TAM\n"
         "  --signer-key PUB  public key of a Trusted Component signer\n"
+        "  --decrypt-key KEY key that unwraps encrypted payloads: AES-KW\n"
+        "                    (COSE_Key), or a private P-256 or X25519 key\n"
         "  --fetch-dir DIR   folder that file: URIs of manifests may name\n"
         "  --request ID      ask the TAM to install component ID\n"
         "  --unrequest ID    tell the TAM that component ID is not needed\n"
@@ -94,6 +97,8 @@ struct options {
     size_t tam_key_count;
     const char *signer_keys[TK_AGENT_MAX_TRUSTED];
     size_t signer_key_count;
+    const char *decrypt_keys[TK_AGENT_MAX_TRUSTED];
+    size_t decrypt_key_count;
     const char *fetch_dirs[TK_AGENT_MAX_FETCH_DIRS];
     size_t fetch_dir_count;
     const char *requests[TK_AGENT_MAX_REQUESTS];
@@ -195,6 +200,9 @@ static int run_option(struct options *o, int opt, const char *arg)
     case 'K':
         return add_value(o->signer_keys, &o->signer_key_count,
                          TK_AGENT_MAX_TRUSTED, "--signer-key", arg);
+    case 'D':
+        return add_value(o->decrypt_keys, &o->decrypt_key_count,
+                         TK_AGENT_MAX_TRUSTED, "--decrypt-key", arg);
     case 'f':
         return add_value(o->fetch_dirs, &o->fetch_dir_count,
                          TK_AGENT_MAX_FETCH_DIRS, "--fetch-dir", arg);
@@ -236,6 +244,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"tam", required_argument, NULL, 't'},
         {"tam-key", required_argument, NULL, 'k'},
         {"signer-key", required_argument, NULL, 'K'},
+        {"decrypt-key", required_argument, NULL, 'D'},
         {"fetch-dir", required_argument, NULL, 'f'},
         {"request", required_argument, NULL, 'r'},
         {"unrequest", required_argument, NULL, 'R'},
@@ -441,6 +450,8 @@ static int open_run(const struct options *o, tk_agent **agent)
     opts.tam_key_count = o->tam_key_count;
     opts.signer_keys = o->signer_keys;
     opts.signer_key_count = o->signer_key_count;
+    opts.decrypt_keys = o->decrypt_keys;
+    opts.decrypt_key_count = o->decrypt_key_count;
     opts.fetch_dirs = o->fetch_dirs;
     opts.fetch_dir_count = o->fetch_dir_count;
     err = tk_agent_open(&opts, agent, msg, sizeof(msg));

@@ -642,6 +642,58 @@ def case_rollback_after_failure(h):
 # Crash safety
 # ---------------------------------------------------------------------------
 
+def case_encrypted(h):
+    """A payload encrypted with A128GCM whose content key is wrapped with
+    an AES-KW key of the device (draft-ietf-suit-firmware-encryption-24):
+    the agent with --decrypt-key installs the plaintext, the agent without
+    it rejects the manifest and installs nothing."""
+    s = Setup(h, policy=False)
+    kek = h.write("kek.hex", os.urandom(16).hex() + "\n")
+    plain = h.write("secret.bin", b"confidential trusted component\n")
+    h.teepkit("suit", "encrypt", "--recipient", kek, "--payload", plain,
+              "-o", h.path("secret.enc"), "--info", h.path("secret.info"))
+    spec = {
+        "manifest-sequence-number": 3,
+        "components": [["TEEP-Device", "Secret"], ["e2e-staging"]],
+        "shared-sequence": [
+            {"directive-set-component-index": 0},
+            {"directive-override-parameters": {
+                "vendor-id": VENDOR_ID, "class-id": CLASS_ID}},
+            {"condition-vendor-identifier": 15},
+            {"condition-class-identifier": 15}],
+        "install": [
+            {"directive-set-component-index": 1},
+            {"directive-override-parameters": {"uri": "#secret"}},
+            {"directive-fetch": 15},
+            {"directive-set-component-index": 0},
+            {"directive-override-parameters": {
+                "encryption-info": {"file": "secret.info"},
+                "source-component": 1,
+                "image-digest": {"file": "secret.bin"},
+                "image-size": {"file": "secret.bin"}}},
+            {"directive-copy": 15},
+            {"condition-image-match": 15}],
+        "integrated-payloads": {"#secret": {"file": "secret.enc"}},
+    }
+    spec_file = h.write("secret.json", json.dumps(spec, indent=2))
+    envelope = h.path("secret.suit")
+    h.teepkit("suit", "create", spec_file, "-o", envelope, "--key", s.signer)
+    s.tam.cmd("component", "add", envelope, "--signer", s.signer_pub,
+              "--name", "secret")
+    s.tam.cmd("policy", "set", "--device", s.agent.ueid, "--component",
+              "secret")
+    proc = s.run(expect=EXIT_MANIFEST)
+    check("TK_ERR_SUIT_DECRYPT" in proc.stderr,
+          "without the key the agent cannot unwrap the content key")
+    check_equal(s.agent.component_files(), [], "store without the key")
+    s.run(extra=["--decrypt-key", kek])
+    image, meta = s.agent.component("c_sTEEP-Device_sSecret")
+    check_equal(image, read(plain), "decrypted image")
+    check_equal(meta["sequence-number"], 3, "stored sequence number")
+    check_equal([seq for seq, _ in tam_installed(s.tam, s.agent.ueid)],
+                [3], "sequences the TAM records")
+
+
 # ---------------------------------------------------------------------------
 # Transports and long-running agents
 # ---------------------------------------------------------------------------
@@ -764,6 +816,7 @@ CASES = {
     "rollback_dependency": case_rollback_dependency,
     "rollback_after_failure": case_rollback_after_failure,
     "crash_install": case_crash_install,
+    "encrypted": case_encrypted,
     "coap": case_coap,
     "daemon": case_daemon,
 }
