@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "coap_server.h"
 #include "http_server.h"
 #include "store.h"
 #include "tam.h"
@@ -34,6 +35,7 @@ typedef struct tam_env {
     uint8_t tam_kids[2][64];
     size_t tam_kid_len[2];
     tk_http_server *http;        /* started by env_start_http() */
+    tk_coap_server *coap;        /* started by env_start_coap() */
     char url[64];
 } tam_env;
 
@@ -101,9 +103,15 @@ typedef struct exchange {
 void env_open(tam_env *env, const char *const *config);
 void env_close(tam_env *env);
 
+/* The test clock, for tk_tam_options of more TAM workers (ctx: env). */
+int64_t env_clock(void *ctx);
+
 /* Serves the TAM over HTTP on 127.0.0.1 (ephemeral port) for the rest of
  * the test; later exchanges go through libcurl. */
 void env_start_http(tam_env *env);
+
+/* Serves the TAM over CoAP on 127.0.0.1 instead (ephemeral UDP port). */
+void env_start_coap(tam_env *env);
 
 /* Builds a signed envelope for component ['tc', name] with the manifest
  * id ['tc', name, 'suit'] and adds it to the store. Returns the

@@ -1,7 +1,7 @@
 /*
  * The TAM over real HTTP on 127.0.0.1: whole sessions through libcurl,
- * a replay, media types and methods the transport rejects, and
- * tk_tam_serve() started and stopped in a thread.
+ * a replay, media types and methods the transport rejects, a session over
+ * CoAP, and tk_tam_serve() started and stopped in a thread.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -143,6 +143,32 @@ static void test_http_two_devices(void **state)
     free(other);
 }
 
+/* The same session over CoAP, and a replay answered with 4.09. */
+static void test_coap_install_session(void **state)
+{
+    (void)state;
+    tk_http_server_stop(env.http);
+    env.http = NULL;
+    env_start_coap(&env);
+    int64_t app = env_add_component(&env, "app", 3);
+    env_policy(&env, &agent, app, false);
+    int64_t device = agent_device_id(&env, &agent);
+    assert_int_equal(run_exchange(&env, &agent, &ex), 3);
+    assert_int_equal(ex.reply_type[0], TK_TEEP_QUERY_REQUEST);
+    assert_int_equal(ex.reply_type[1], TK_TEEP_UPDATE);
+    assert_int_equal(ex.status[2], 204);
+    assert_int_equal(agent_sequence(&agent, "app"), 3);
+    assert_int_equal(count_installed(&env, device, "app", NULL), 1);
+
+    unsigned status = 0;
+    uint8_t reply[64];
+    size_t reply_len = 0;
+    env_post(&env, ex.sent[1], ex.sent_len[1], &status, reply, sizeof(reply),
+             &reply_len);
+    assert_int_equal(status, 409);
+    assert_int_equal(count_attestations(&env, device, NULL), 1);
+}
+
 /* tk_tam_serve() in a thread: port file, one request, clean stop. */
 struct serve_run {
     tk_tam_config cfg;
@@ -244,6 +270,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_http_transport_checks, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_http_two_devices, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_coap_install_session, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_http_serve_and_stop, setup,
                                         teardown),
