@@ -755,45 +755,108 @@ def case_daemon(h):
     check(successes >= 3, f"updates recorded by the TAM: {successes}")
 
 
-CRASH_STEPS = ["after-write", "after-fsync", "before-rename", "after-rename",
-               "after-metadata"]
+# Commit steps of the component store (docs/suit.md): a crash at one of
+# the first three leaves every component old, at the others every one new.
+CRASH_STEPS_OLD = ["after-write", "after-fsync", "before-rename"]
+CRASH_STEPS_NEW = ["after-journal", "after-rename", "after-metadata",
+                   "between-renames", "after-apply"]
+HELPER_ID = ["TEEP-Device", "Helper"]
+HELPER_NAME = "c_sTEEP-Device_sHelper"
+HELPER_PAYLOAD = b"helper component of version 2\n"
+
+
+def make_two_components(h, signer):
+    """Writes a sequence-2 manifest that updates the test component to
+    PAYLOAD_V2 and installs a second component, HELPER_ID, in one
+    procedure."""
+    h.write("v2.bin", PAYLOAD_V2)
+    h.write("helper.bin", HELPER_PAYLOAD)
+    install = []
+    for index, payload in ((0, "v2.bin"), (1, "helper.bin")):
+        install += [
+            {"directive-set-component-index": index},
+            {"directive-override-parameters": {
+                "image-digest": {"file": payload},
+                "image-size": {"file": payload},
+                "content": {"file": payload}}},
+            {"directive-write": 15},
+            {"condition-image-match": 15}]
+    spec = {
+        "manifest-sequence-number": 2,
+        "components": [COMPONENT_ID_JSON, HELPER_ID],
+        "shared-sequence": [
+            {"directive-set-component-index": True},
+            {"directive-override-parameters": {
+                "vendor-id": VENDOR_ID, "class-id": CLASS_ID}},
+            {"condition-vendor-identifier": 15},
+            {"condition-class-identifier": 15}],
+        "install": install,
+    }
+    spec_file = h.write("two.json", json.dumps(spec, indent=2))
+    envelope = h.path("two.suit")
+    h.teepkit("suit", "create", spec_file, "-o", envelope, "--key", signer)
+    return envelope
+
+
+def check_crash_state(agent, step):
+    """Checks that a store killed at step contains one whole version of
+    the procedure: every component old or every component new."""
+    shown = agent.show()["components"]
+    image, meta = agent.component()
+    helper = agent.component(HELPER_NAME)
+    if step in CRASH_STEPS_OLD:
+        check_equal(len(shown), 1, f"components after a crash at {step}")
+        check_equal(image, PAYLOAD_V1, f"image after {step}")
+        check_equal(meta["sequence-number"], 1, f"sequence after {step}")
+        check_equal(helper, None, f"helper component after {step}")
+    else:
+        check_equal(len(shown), 2, f"components after a crash at {step}")
+        check_equal(image, PAYLOAD_V2, f"image after {step}")
+        check_equal(meta["sequence-number"], 2, f"sequence after {step}")
+        check(helper is not None, f"helper component after {step}")
+        check_equal(helper[0], HELPER_PAYLOAD, f"helper image after {step}")
+    check_equal(meta["image-digest"], sha256_hex(image),
+                f"metadata digest after {step}")
+    leftovers = [f for f in agent.component_files()
+                 if f.endswith(".new") or f.endswith(".journal")]
+    check_equal(leftovers, [], f"temporary files after {step}")
 
 
 def case_crash_install(h):
-    """The agent is killed at each step of installing version 2 over
-    version 1. Each store then contains one whole version, and the next
-    session installs version 2."""
+    """The agent is killed at each commit step of a procedure that updates
+    one component and installs another. Each store then contains every
+    component old or every one new, and the next session ends with the
+    new version on both sides."""
     s = Setup(h)
     devices = []
-    for step in CRASH_STEPS:
+    for step in CRASH_STEPS_OLD + CRASH_STEPS_NEW:
         agent = Agent(h, "device-" + step)
         agent.register(s.tam)
         s.tam.cmd("policy", "set", "--device", agent.ueid, "--component",
                   "app")
         s.run(agent=agent)
         devices.append((step, agent))
-    s.add_version("app-v2", 2, PAYLOAD_V2)
+    envelope = make_two_components(h, s.signer)
+    s.tam.cmd("component", "add", envelope, "--signer", s.signer_pub,
+              "--name", "app")
     for step, agent in devices:
         proc = s.run(agent=agent, expect=None,
                      env={"TK_TEST_CRASH_AT": step})
         check_equal(proc.returncode, -9, f"agent killed at {step}")
-        # Opening the store completes or discards the interrupted install.
-        shown = agent.show()["components"]
-        check_equal(len(shown), 1, f"components after a crash at {step}")
-        image, meta = agent.component()
-        versions = {1: PAYLOAD_V1, 2: PAYLOAD_V2}
-        sequence = meta["sequence-number"]
-        check(sequence in versions, f"sequence {sequence} after {step}")
-        check_equal(image, versions[sequence], f"image after {step}")
-        check_equal(meta["image-digest"], sha256_hex(image),
-                    f"metadata digest after {step}")
-        if step in ("after-write", "after-fsync", "before-rename"):
-            check_equal(sequence, 1, f"old version kept at {step}")
-        leftovers = [f for f in agent.component_files()
-                     if f.endswith(".new")]
-        check_equal(leftovers, [], f"temporary files after {step}")
+        # Opening the store completes or discards the interrupted commit.
+        check_crash_state(agent, step)
         s.run(agent=agent)
-        check_installed(s, 2, PAYLOAD_V2, agent=agent)
+        image, meta = agent.component()
+        check_equal((image, meta["sequence-number"]), (PAYLOAD_V2, 2),
+                    f"component after the session that follows {step}")
+        check_equal(agent.component(HELPER_NAME)[0], HELPER_PAYLOAD,
+                    f"helper after the session that follows {step}")
+        # The TAM records what the reports or the tc-list name: the test
+        # component, and also the helper when the tc-list listed it.
+        recorded = tam_installed(s.tam, agent.ueid)
+        check(len(recorded) in (1, 2), f"TAM records after {step}")
+        check_equal({seq for seq, _ in recorded}, {2},
+                    f"sequences the TAM records after {step}")
 
 
 CASES = {
