@@ -195,6 +195,42 @@ def case_update(h):
                 "SUIT reports stored by the TAM")
 
 
+def case_legacy_algs(h):
+    """An agent whose keys use the identifiers deployed before the
+    algorithm registry changed (ES256 -7, EdDSA -8) works with the TAM,
+    whichever of its keys the TAM registered."""
+    s = Setup(h)
+    for algs in (["ES256", "EdDSA"], ["EdDSA"]):
+        name = "device-" + "-".join(algs).lower()
+        init_args = []
+        for alg in algs:
+            init_args += ["--alg", alg]
+        agent = Agent(h, name, init_args=init_args)
+        check_equal([k["alg"] for k in agent.identity["agent-keys"]], algs,
+                    "agent key algorithms")
+        agent.register(s.tam)
+        s.tam.cmd("policy", "set", "--device", agent.ueid, "--component",
+                  "app")
+        s.run(agent=agent)
+        check_installed(s, 1, PAYLOAD_V1, agent=agent)
+
+
+def case_no_attestation(h):
+    """A TAM configured without attestation sends a QueryRequest without
+    a challenge; the agent answers without evidence and still gets the
+    component."""
+    s = Setup(h)
+    s.tam.stop()
+    config = h.write("tam.conf", "require_attestation = false\n")
+    s.tam.start("--config", config)
+    proc = s.run()
+    check("attestation evidence" not in proc.stderr,
+          "the agent builds no evidence")
+    check_installed(s, 1, PAYLOAD_V1)
+    check_equal(tam_attestation(s.tam, s.agent.ueid), {},
+                "attestations recorded by the TAM")
+
+
 def case_delete(h):
     s = Setup(h)
     s.run()
@@ -863,6 +899,8 @@ CASES = {
     "install": case_install,
     "update": case_update,
     "delete": case_delete,
+    "legacy_algs": case_legacy_algs,
+    "no_attestation": case_no_attestation,
     "request": case_request,
     "attest_wrong_key": case_attest_wrong_key,
     "attest_wrong_hwmodel": case_attest_wrong_hwmodel,
