@@ -557,6 +557,8 @@ tk_err agent_cb_unlink_manifest(void *ctx, tk_view manifest_id)
     }
     if (tk_suitdev_get_meta(agent->device, &id, &meta) != TK_OK)
         meta.sequence_number = 0;
+    /* NOTE: the metadata goes with the component, so a later install of
+     * an older version of a deleted component is not seen as a rollback. */
     err = tk_suitdev_delete(agent->device, &id);
     if (err == TK_ERR_NOT_FOUND) {
         TK_LOG_INFO(AGENT_LOG, "unlink: component %s is not installed", name);

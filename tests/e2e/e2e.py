@@ -17,6 +17,7 @@ import http.server
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -610,6 +611,10 @@ class MockTam:
         return signed
 
 
+def _terminated(signum, frame):
+    raise SystemExit(f"terminated by signal {signum}")
+
+
 def run_case(cases, argv):
     """Runs the case named by argv[1] from the dict cases and exits with
     0 on success, 1 on a failed check."""
@@ -617,6 +622,9 @@ def run_case(cases, argv):
         print(f"usage: {argv[0]} CASE\ncases: {' '.join(sorted(cases))}")
         sys.exit(2)
     name = argv[1]
+    # CTest ends a test that runs too long with SIGTERM: turn it into an
+    # exception, so the processes of the case are stopped below.
+    signal.signal(signal.SIGTERM, _terminated)
     harness = Harness(name)
     try:
         cases[name](harness)
