@@ -441,7 +441,7 @@ static void log_installed(const tk_suit_processor *proc)
     }
 }
 
-/* Logs why a run failed, where, and what the store said. */
+/* Logs why a run failed, where, and the last error of the store. */
 static void log_failure(const tk_agent *agent, const tk_suit_processor *proc,
                         tk_err err)
 {

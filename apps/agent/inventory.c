@@ -1,5 +1,5 @@
 /*
- * What the agent tells the TAM about its components: the tc-list of a
+ * What the agent sends the TAM about its components: the tc-list of a
  * QueryResponse, the manifests claim of its evidence, and its pending
  * RequestTA and UnrequestTA entries. Also the component identifier forms
  * that users type.
