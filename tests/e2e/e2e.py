@@ -544,6 +544,7 @@ class MockTam:
         self.query = self.default_query
         self.update = None
         self.count = 0
+        self.content_type = "application/teep+cbor"
         mock = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -557,7 +558,7 @@ class MockTam:
                     self.end_headers()
                     return
                 self.send_response(200)
-                self.send_header("Content-Type", "application/teep+cbor")
+                self.send_header("Content-Type", mock.content_type)
                 self.send_header("Content-Length", str(len(reply)))
                 self.end_headers()
                 self.wfile.write(reply)

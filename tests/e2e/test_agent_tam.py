@@ -460,6 +460,29 @@ def case_negotiation(h):
     check_installed(s, 1, PAYLOAD_V1)
 
 
+def case_tamproto_quirks(h):
+    """What tamproto does (docs/teep.md): replies typed
+    application/teep+cose, which the agent accepts only with
+    --accept-teep-cose, and a QueryRequest without a token, which the agent
+    answers without one."""
+    s = Setup(h)
+    mock = MockTam(h, os.path.join(s.tam.key_dir, "tam-esp256.pem"))
+    mock.content_type = "application/teep+cose"
+    mock.query = lambda: [QUERY_REQUEST, {LABEL_CHALLENGE: b"\x33" * 32},
+                          [[[18, -7]]], [[-16, -7]], 3]
+    proc = s.run(url=mock.url, expect=EXIT_TRANSPORT)
+    check("TK_ERR_NET_CONTENT_TYPE" in proc.stderr,
+          "the agent rejects the content type without the option")
+    check_equal(mock.received, [], "messages sent without the option")
+    s.run(url=mock.url, extra=["--accept-teep-cose"])
+    check_equal(len(mock.received), 1, "messages sent with the option")
+    response = teep_open(mock.received[0])
+    check_equal(response[0], QUERY_RESPONSE, "reply to the QueryRequest")
+    check(LABEL_TOKEN not in response[1], "the reply carries no token")
+    check_equal(protected_alg(mock.received[0]), -7,
+                "the reply uses the only suite offered, ES256")
+
+
 def case_unknown_type_agent(h):
     s = Setup(h)
     mock = MockTam(h, os.path.join(s.tam.key_dir, "tam-esp256.pem"))
@@ -910,6 +933,7 @@ CASES = {
     "wrong_token": case_wrong_token,
     "unsupported_suite": case_unsupported_suite,
     "negotiation": case_negotiation,
+    "tamproto_quirks": case_tamproto_quirks,
     "unknown_type_agent": case_unknown_type_agent,
     "unknown_type_tam": case_unknown_type_tam,
     "bad_signature": case_bad_signature,
