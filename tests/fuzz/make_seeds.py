@@ -382,26 +382,22 @@ def eat_seeds():
         256: bytes.fromhex("0198f50a4ff6c05861c8860d13a638ea")}))
 
 
-# ---- HTTP ----------------------------------------------------------------
+# ---- TAM -----------------------------------------------------------------
 
-def http_seeds():
-    body = vector("teep/query_response.hex.txt")
-    base = ("POST /tam HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-            "Accept: application/teep+cbor\r\n")
-    seed("http", "teep_post", (base + "Content-Type: application/teep+cbor\r\n"
-                               "Content-Length: %d\r\n\r\n" % len(body)).encode()
-         + body)
-    seed("http", "teep_empty", (base + "Content-Length: 0\r\n\r\n").encode())
-    seed("http", "teep_chunked", (base + "Content-Type: application/teep+cbor\r\n"
-                                  "Transfer-Encoding: chunked\r\n\r\n"
-                                  "%x\r\n" % len(body)).encode() + body +
-         b"\r\n0\r\n\r\n")
-    seed("http", "teep_wrong_type", (base + "Content-Type: text/plain\r\n"
-                                     "Content-Length: 3\r\n\r\nabc").encode())
-    seed("http", "teep_get", b"GET /tam HTTP/1.1\r\nHost: x\r\n\r\n")
-    seed("http", "api_get", b"GET /api/x?q=hello HTTP/1.1\r\nHost: x\r\n"
-                            b"X-Test: 1\r\n\r\n")
-    seed("http", "not_found", b"HEAD /nope HTTP/1.0\r\n\r\n")
+def tam_seeds():
+    seed("tam", "empty_post", b"\x00")
+    for name in ("query_response", "teep_success", "teep_error"):
+        data = vector("teep/%s.hex.txt" % name)
+        seed("tam", name + "_raw", b"\x00" + data)
+        seed("tam", name + "_p256", b"\x01" + data)
+        seed("tam", name + "_ed25519", b"\x02" + data)
+        # Mode 3: in a live session; bit 2 adds valid evidence.
+        seed("tam", name + "_session", b"\x03" + data)
+    token = bytes(8)
+    response = enc([2, {20: token, 6: 0, 8: [{0: TC_ID}]}])
+    seed("tam", "query_response_session_evidence", b"\x07" + response)
+    requested = enc([2, {20: token, 6: 0, 14: [{16: Raw(enc(TC_ID))}]}])
+    seed("tam", "query_response_requested", b"\x07" + requested)
 
 
 def main():
@@ -412,7 +408,7 @@ def main():
     envelope, integrated = suit_seeds()
     teep_seeds(envelope, integrated)
     eat_seeds()
-    http_seeds()
+    tam_seeds()
     for target in sorted(written):
         print("%-14s %3d seeds" % (target, written[target]))
 

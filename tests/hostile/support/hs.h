@@ -97,6 +97,31 @@ tk_err hs_suit_envelope(tk_view manifest, tk_view extra, size_t extra_pairs,
 tk_err hs_suit_resign(tk_view input, const tk_key *key, tk_alg alg,
                       uint8_t *out, size_t cap, size_t *len);
 
+/*
+ * The Trusted Component of the published TEEP examples:
+ * ['TEEP-Device', 'SecureFS', h'8D82573A...', 'ta'], whose payload is
+ * hs_tc_payload, served at hs_tc_uri.
+ */
+extern const uint8_t hs_tc_id[42];
+extern const uint8_t hs_tc_payload[20];
+extern const char hs_tc_uri[];
+
+/*
+ * Writes the manifest of the Trusted Component with sequence number
+ * sequence: the shared sequence checks vendor and class, install fetches
+ * the payload from hs_tc_uri (or the integrated "#tc" when integrated is
+ * set) and checks its digest, validate checks the image, uninstall
+ * unlinks it. Returns the length, 0 when cap is too small.
+ */
+size_t hs_tc_manifest(uint64_t sequence, bool integrated, uint8_t *out,
+                      size_t cap);
+
+/* The same manifest in an envelope signed with the SUIT P-256 key (and the
+ * integrated payload when integrated is set). Returns the length, 0 when
+ * cap is too small. */
+size_t hs_tc_envelope(uint64_t sequence, bool integrated, uint8_t *out,
+                      size_t cap);
+
 /* ---------------------------------------------------------------------- */
 /* In-memory SUIT device                                                  */
 /* ---------------------------------------------------------------------- */
@@ -295,6 +320,11 @@ extern const uint8_t hs_class_id[16];
 /* ---------------------------------------------------------------------- */
 /* EAT                                                                    */
 /* ---------------------------------------------------------------------- */
+
+/* Identity of the simulated device: its ueid (type RAND and 16 bytes)
+ * and hardware model. */
+extern const uint8_t hs_device_ueid[17];
+extern const uint8_t hs_device_hwmodel[4];
 
 /* Claims of the simulated device, valid for the reference values of
  * hs_eat_reference(): ueid, oemid, hwmodel, hwversion, manifests, and the

@@ -191,3 +191,131 @@ tk_err hs_suit_resign(tk_view input, const tk_key *key, tk_alg alg,
     }
     return finish(&w, len);
 }
+
+/* ---- The Trusted Component of the published TEEP examples ------------ */
+
+const uint8_t hs_tc_id[42] = {
+    0x84, 0x4b, 'T',  'E',  'E',  'P',  '-',  'D',  'e',  'v',  'i',
+    'c',  'e',  0x48, 'S',  'e',  'c',  'u',  'r',  'e',  'F',  'S',
+    0x50, 0x8d, 0x82, 0x57, 0x3a, 0x92, 0x6d, 0x47, 0x54, 0x93, 0x53,
+    0x32, 0xdc, 0x29, 0x99, 0x7f, 0x74, 0x42, 't',  'a'};
+const uint8_t hs_tc_payload[20] = {'H', 'e', 'l', 'l', 'o', ',', ' ',
+                                   'S', 'e', 'c', 'u', 'r', 'e', ' ',
+                                   'W', 'o', 'r', 'l', 'd', '!'};
+const char hs_tc_uri[] =
+    "https://example.org/8d82573a-926d-4754-9353-32dc29997f74.ta";
+
+/* Writes a command sequence as a bstr-wrapped array of its commands. */
+static void put_sequence(tk_cbor_enc *enc, const uint8_t *commands, size_t len)
+{
+    tk_cbor_enc_put_bstr(enc, commands, len);
+}
+
+size_t hs_tc_manifest(uint64_t sequence, bool integrated, uint8_t *out,
+                      size_t cap)
+{
+    uint8_t digest[32];
+    hs_sha256(hs_tc_payload, sizeof hs_tc_payload, digest);
+
+    /* suit-shared-sequence: override vendor, class, digest and size, then
+     * check vendor and class. */
+    uint8_t shared[160];
+    tk_cbor_enc enc;
+    tk_cbor_enc_init(&enc, shared, sizeof shared, 0);
+    tk_cbor_enc_put_array(&enc, 6);
+    tk_cbor_enc_put_uint(&enc, TK_SUIT_DIR_OVERRIDE_PARAMETERS);
+    tk_cbor_enc_put_map(&enc, 4);
+    tk_cbor_enc_put_uint(&enc, TK_SUIT_PARAM_VENDOR_ID);
+    tk_cbor_enc_put_bstr(&enc, hs_vendor_id, 16);
+    tk_cbor_enc_put_uint(&enc, TK_SUIT_PARAM_CLASS_ID);
+    tk_cbor_enc_put_bstr(&enc, hs_class_id, 16);
+    tk_cbor_enc_put_uint(&enc, TK_SUIT_PARAM_IMAGE_DIGEST);
+    tk_cbor_enc_bstr_wrap_begin(&enc);
+    tk_cbor_enc_put_array(&enc, 2);
+    tk_cbor_enc_put_int(&enc, TK_ALG_SHA256);
+    tk_cbor_enc_put_bstr(&enc, digest, sizeof digest);
+    tk_cbor_enc_bstr_wrap_end(&enc);
+    tk_cbor_enc_put_uint(&enc, TK_SUIT_PARAM_IMAGE_SIZE);
+    tk_cbor_enc_put_uint(&enc, sizeof hs_tc_payload);
+    tk_cbor_enc_put_uint(&enc, TK_SUIT_COND_VENDOR_IDENTIFIER);
+    tk_cbor_enc_put_uint(&enc, 15);
+    tk_cbor_enc_put_uint(&enc, TK_SUIT_COND_CLASS_IDENTIFIER);
+    tk_cbor_enc_put_uint(&enc, 15);
+    size_t shared_len = 0;
+    if (tk_cbor_enc_finish(&enc, &shared_len) != TK_OK)
+        return 0;
+
+    /* suit-install: set the URI, fetch, check the image. */
+    uint8_t install[128];
+    tk_cbor_enc_init(&enc, install, sizeof install, 0);
+    tk_cbor_enc_put_array(&enc, 6);
+    tk_cbor_enc_put_uint(&enc, TK_SUIT_DIR_OVERRIDE_PARAMETERS);
+    tk_cbor_enc_put_map(&enc, 1);
+    tk_cbor_enc_put_uint(&enc, TK_SUIT_PARAM_URI);
+    tk_cbor_enc_put_text(&enc, integrated ? "#tc" : hs_tc_uri);
+    tk_cbor_enc_put_uint(&enc, TK_SUIT_DIR_FETCH);
+    tk_cbor_enc_put_uint(&enc, 15);
+    tk_cbor_enc_put_uint(&enc, TK_SUIT_COND_IMAGE_MATCH);
+    tk_cbor_enc_put_uint(&enc, 15);
+    size_t install_len = 0;
+    if (tk_cbor_enc_finish(&enc, &install_len) != TK_OK)
+        return 0;
+
+    static const uint8_t validate[] = {0x82, 0x03, 0x0f}; /* image-match */
+    static const uint8_t uninstall[] = {0x82, 0x18, 0x21, 0x0f}; /* unlink */
+
+    tk_cbor_enc_init(&enc, out, cap, 0);
+    tk_cbor_enc_put_map(&enc, 6);
+    tk_cbor_enc_put_uint(&enc, TK_SUIT_MANIFEST_VERSION);
+    tk_cbor_enc_put_uint(&enc, 1);
+    tk_cbor_enc_put_uint(&enc, TK_SUIT_MANIFEST_SEQUENCE_NUMBER);
+    tk_cbor_enc_put_uint(&enc, sequence);
+    tk_cbor_enc_put_uint(&enc, TK_SUIT_MANIFEST_COMMON);
+    tk_cbor_enc_bstr_wrap_begin(&enc);
+    tk_cbor_enc_put_map(&enc, 2);
+    tk_cbor_enc_put_uint(&enc, TK_SUIT_COMMON_COMPONENTS);
+    tk_cbor_enc_put_array(&enc, 1);
+    tk_cbor_enc_put_raw(&enc, hs_tc_id, sizeof hs_tc_id);
+    tk_cbor_enc_put_uint(&enc, TK_SUIT_COMMON_SHARED_SEQUENCE);
+    put_sequence(&enc, shared, shared_len);
+    tk_cbor_enc_bstr_wrap_end(&enc);
+    tk_cbor_enc_put_uint(&enc, TK_SUIT_MANIFEST_VALIDATE);
+    put_sequence(&enc, validate, sizeof validate);
+    tk_cbor_enc_put_uint(&enc, TK_SUIT_MANIFEST_INSTALL);
+    put_sequence(&enc, install, install_len);
+    tk_cbor_enc_put_uint(&enc, TK_SUIT_MANIFEST_UNINSTALL);
+    put_sequence(&enc, uninstall, sizeof uninstall);
+    size_t len = 0;
+    if (tk_cbor_enc_finish(&enc, &len) != TK_OK)
+        return 0;
+    return len;
+}
+
+size_t hs_tc_envelope(uint64_t sequence, bool integrated, uint8_t *out,
+                      size_t cap)
+{
+    uint8_t manifest[1024];
+    size_t mlen =
+        hs_tc_manifest(sequence, integrated, manifest, sizeof manifest);
+    if (mlen == 0)
+        return 0;
+    /* The integrated payload: "#tc" => bstr. */
+    uint8_t extra[64];
+    size_t extra_len = 0;
+    if (integrated) {
+        tk_cbor_enc enc;
+        tk_cbor_enc_init(&enc, extra, sizeof extra, 0);
+        tk_cbor_enc_put_array(&enc, 2); /* a wrapper, dropped below */
+        tk_cbor_enc_put_text(&enc, "#tc");
+        tk_cbor_enc_put_bstr(&enc, hs_tc_payload, sizeof hs_tc_payload);
+        if (tk_cbor_enc_finish(&enc, &extra_len) != TK_OK)
+            return 0;
+    }
+    size_t len = 0;
+    tk_err err = hs_suit_envelope(hs_view(manifest, mlen),
+                                  integrated ? hs_view(extra + 1, extra_len - 1)
+                                             : hs_view(NULL, 0),
+                                  integrated ? 1 : 0, &hs_keys_get()->suit_p256,
+                                  TK_ALG_ESP256, out, cap, &len);
+    return err == TK_OK ? len : 0;
+}

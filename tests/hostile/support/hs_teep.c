@@ -5,11 +5,11 @@
 
 #define HS_NOW 1767225600 /* 2026-01-01, the clock of both peers */
 
-static const uint8_t device_ueid[17] = {0x01, 0x98, 0xf5, 0x0a, 0x4f, 0xf6,
-                                        0xc0, 0x58, 0x61, 0xc8, 0x86, 0x0d,
-                                        0x13, 0xa6, 0x38, 0xea, 0x4f};
+const uint8_t hs_device_ueid[17] = {0x01, 0x98, 0xf5, 0x0a, 0x4f, 0xf6,
+                                    0xc0, 0x58, 0x61, 0xc8, 0x86, 0x0d,
+                                    0x13, 0xa6, 0x38, 0xea, 0x4f};
 static const uint8_t device_oemid[3] = {0x89, 0x48, 0x23};
-static const uint8_t device_hwmodel[4] = {0x54, 0x9d, 0xce, 0xcc};
+const uint8_t hs_device_hwmodel[4] = {0x54, 0x9d, 0xce, 0xcc};
 
 static bool view_is(tk_view v, const void *p, size_t len)
 {
@@ -35,9 +35,9 @@ void hs_eat_claims(tk_eat_claims *c, tk_view nonce, int64_t iat)
     c->present = TK_EAT_HAS_UEID | TK_EAT_HAS_OEMID | TK_EAT_HAS_HWMODEL |
                  TK_EAT_HAS_HWVERSION | TK_EAT_HAS_MANIFESTS | TK_EAT_HAS_CNF |
                  TK_EAT_HAS_IAT;
-    c->ueid = hs_view(device_ueid, sizeof device_ueid);
+    c->ueid = hs_view(hs_device_ueid, sizeof hs_device_ueid);
     c->oemid = hs_view(device_oemid, sizeof device_oemid);
-    c->hwmodel = hs_view(device_hwmodel, sizeof device_hwmodel);
+    c->hwmodel = hs_view(hs_device_hwmodel, sizeof hs_device_hwmodel);
     c->hwversion.version = hs_str("1.0");
     c->manifest_count = 1;
     c->manifests[0].content_type = 60;
@@ -61,8 +61,8 @@ const tk_eat_reference *hs_eat_reference(void)
     attester.kid = hs_str(HS_ATTESTER_KID);
     attester.alg = TK_ALG_ESP256;
     attester.key = &k->attester;
-    attester.ueid = hs_view(device_ueid, sizeof device_ueid);
-    hwmodel = hs_view(device_hwmodel, sizeof device_hwmodel);
+    attester.ueid = hs_view(hs_device_ueid, sizeof hs_device_ueid);
+    hwmodel = hs_view(hs_device_hwmodel, sizeof hs_device_hwmodel);
     memset(&ref, 0, sizeof ref);
     ref.attesters = &attester;
     ref.attester_count = 1;
