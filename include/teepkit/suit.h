@@ -151,6 +151,36 @@ extern "C" {
 #define TK_SUIT_MAX_VERSION_PARTS 8
 #endif
 
+/* Commands of the root manifest's command sequences whose positions the
+ * processor remembers during one tk_suit_process(), so that a sequence
+ * that runs again (the shared sequence runs before every section) is not
+ * decoded again (default 48; 0 turns the cache off). A sequence that does
+ * not fit is decoded each time it runs. */
+#ifndef TK_SUIT_MAX_CACHED_COMMANDS
+#define TK_SUIT_MAX_CACHED_COMMANDS 48
+#endif
+
+/* Command sequences of the root manifest whose commands the processor
+ * remembers (default 12; see TK_SUIT_MAX_CACHED_COMMANDS). */
+#ifndef TK_SUIT_MAX_CACHED_SEQUENCES
+#define TK_SUIT_MAX_CACHED_SEQUENCES 12
+#endif
+
+/* Parameters of the root manifest's parameter maps (override-parameters,
+ * set-parameters, override-multiple) that the processor keeps decoded
+ * during one tk_suit_process(), so that a map applied again is not decoded
+ * again (default 16; 0 turns the cache off). A map that does not fit is
+ * decoded each time it is applied. */
+#ifndef TK_SUIT_MAX_CACHED_PARAMS
+#define TK_SUIT_MAX_CACHED_PARAMS 16
+#endif
+
+/* Parameter maps that the processor keeps decoded (default 8; see
+ * TK_SUIT_MAX_CACHED_PARAMS). */
+#ifndef TK_SUIT_MAX_CACHED_MAPS
+#define TK_SUIT_MAX_CACHED_MAPS 8
+#endif
+
 /* Bytes of the stack buffer used to stream a component through a digest
  * or a cipher during copy, swap-free reads and checks (default 256). */
 #ifndef TK_SUIT_CHUNK_SIZE
@@ -858,6 +888,39 @@ typedef struct tk_suit_undo {
     tk_suit_param_value old;
 } tk_suit_undo;
 
+/* One remembered command of a sequence: offsets from the start of the
+ * sequence's bytes. Private. */
+typedef struct tk_suit_cached_command {
+    int32_t label;
+    uint32_t at;        /* the command's label */
+    uint32_t arg;       /* its argument */
+    uint32_t arg_len;
+} tk_suit_cached_command;
+
+/* A sequence whose commands are remembered. Private. */
+typedef struct tk_suit_cached_sequence {
+    const uint8_t *bytes;  /* content of the sequence's bstr */
+    size_t len;
+    uint16_t first;        /* index of its first command */
+    uint16_t count;
+} tk_suit_cached_sequence;
+
+/* One decoded parameter of a remembered parameter map. Private. */
+typedef struct tk_suit_cached_param {
+    tk_suit_param_value value;
+    int32_t key;
+    uint8_t slot;          /* parameter slot, or a mark for a custom
+                              parameter or soft failure */
+} tk_suit_cached_param;
+
+/* A parameter map whose parameters are kept decoded. Private. */
+typedef struct tk_suit_cached_map {
+    const uint8_t *bytes;  /* the encoded map */
+    size_t len;
+    uint16_t first;        /* index of its first parameter */
+    uint16_t count;
+} tk_suit_cached_map;
+
 /* A loaded manifest of the tree. Private. */
 typedef struct tk_suit_loaded {
     tk_suit_envelope env;
@@ -877,9 +940,9 @@ typedef struct tk_suit_loaded {
 
 /*
  * A manifest processor, owned by the caller. Private fields: use the
- * functions. It is large (about 12 KB on a 64-bit host with the default
- * limits, mostly the loaded manifests and the parameter table), so a
- * device keeps it in static memory, not on a small stack.
+ * functions. It is large (about 14 KB on a 64-bit host with the default
+ * limits, mostly the loaded manifests, the parameter table and the decode
+ * caches), so a device keeps it in static memory, not on a small stack.
  */
 typedef struct tk_suit_processor {
     tk_suit_config cfg;
@@ -895,6 +958,19 @@ typedef struct tk_suit_processor {
     tk_suit_record failure;            /* record of the failing command */
     bool have_failure;
     tk_suit_record invoke;             /* record of the last invoke */
+#if TK_SUIT_MAX_CACHED_COMMANDS > 0
+    tk_suit_cached_command commands[TK_SUIT_MAX_CACHED_COMMANDS];
+    tk_suit_cached_sequence sequences[TK_SUIT_MAX_CACHED_SEQUENCES];
+#endif
+    size_t command_count;
+    size_t sequence_count;
+    bool recording;                    /* a sequence is being remembered */
+#if TK_SUIT_MAX_CACHED_PARAMS > 0
+    tk_suit_cached_param cached_params[TK_SUIT_MAX_CACHED_PARAMS];
+    tk_suit_cached_map cached_maps[TK_SUIT_MAX_CACHED_MAPS];
+#endif
+    size_t cached_param_count;
+    size_t cached_map_count;
     size_t work_used;
     tk_suit_operation op;
     tk_err result;

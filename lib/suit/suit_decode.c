@@ -96,10 +96,41 @@ tk_err tk_suit_digest_read(tk_cbor_dec *dec, tk_suit_digest *d)
     return tk_cbor_dec_exit(dec);
 }
 
+/* Decodes the usual encoding of a SUIT_Digest without the CBOR decoder:
+ * 0x82, the algorithm (-16, -43 or -44) and a bstr of its digest size,
+ * nothing after. Returns false for any other bytes, which the decoder then
+ * reads. */
+static bool digest_decode_short(tk_view b, tk_suit_digest *d)
+{
+    size_t pos;
+    int64_t alg;
+    if (b.len < 4 || b.ptr[0] != 0x82)
+        return false;
+    if (b.ptr[1] == 0x2f) { /* -16 */
+        alg = TK_ALG_SHA256;
+        pos = 2;
+    } else if (b.ptr[1] == 0x38 && (b.ptr[2] == 0x2a || b.ptr[2] == 0x2b)) {
+        alg = -1 - (int64_t)b.ptr[2]; /* -43 or -44 */
+        pos = 3;
+    } else {
+        return false;
+    }
+    size_t size = tk_crypto_hash_size((tk_alg)alg);
+    if (size == 0 || b.len != pos + 2 + size || b.ptr[pos] != 0x58 ||
+        b.ptr[pos + 1] != size)
+        return false;
+    d->alg = alg;
+    d->bytes.ptr = b.ptr + pos + 2;
+    d->bytes.len = size;
+    return true;
+}
+
 tk_err tk_suit_digest_decode(tk_view bytes, tk_suit_digest *d)
 {
     tk_cbor_dec dec;
     memset(d, 0, sizeof(*d));
+    if (digest_decode_short(bytes, d))
+        return TK_OK;
     tk_cbor_dec_init(&dec, bytes.ptr, bytes.len, TK_SUIT_DEC_FLAGS);
     tk_suit_digest_read(&dec, d);
     tk_err e = tk_cbor_dec_finish(&dec);

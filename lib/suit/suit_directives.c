@@ -26,26 +26,28 @@ struct tk_suit_sink {
     uint64_t limit;
     bool hashing;
     int64_t hash_alg;
-    tk_crypto_hash_state hash;
     bool decrypting;
     bool aead;
-    tk_crypto_cipher_state cipher;
-    uint8_t hold[TK_CRYPTO_AEAD_TAG_SIZE]; /* possible tag bytes */
     size_t hold_len;
     /* One-shot AEAD (ChaCha20/Poly1305, which tk_crypto cannot stream):
      * the ciphertext is collected in the work buffer and decrypted, then
      * written, when the sink closes. */
     bool oneshot;
     tk_alg oneshot_alg;
-    tk_key cek;
-    uint8_t iv[TK_COSE_MAX_IV_SIZE];
     size_t iv_len;
-    uint8_t aad[AAD_BUFFER_SIZE];
     size_t aad_len;
     uint8_t *buf;
     size_t cap;
     size_t len;
     tk_err err;              /* first error, sticky */
+    /* The members from here on are set before they are read, so
+     * sink_open() does not clear them. */
+    tk_crypto_hash_state hash;
+    tk_crypto_cipher_state cipher;
+    uint8_t hold[TK_CRYPTO_AEAD_TAG_SIZE]; /* possible tag bytes */
+    tk_key cek;
+    uint8_t iv[TK_COSE_MAX_IV_SIZE];
+    uint8_t aad[AAD_BUFFER_SIZE];
 };
 
 /* Writes plaintext to the destination: size limit, digest, platform. */
@@ -302,7 +304,7 @@ static tk_err sink_open(tk_suit_sink *s, tk_suit_exec *ex, uint32_t index,
     tk_suit_param_value v;
     tk_err e;
 
-    memset(s, 0, sizeof(*s));
+    memset(s, 0, offsetof(tk_suit_sink, hash));
     s->ex = ex;
     s->entry = m->params_of[index];
     tk_suit_component_of(ex, index, &s->comp);

@@ -224,6 +224,15 @@ static tk_err selection_parse(tk_suit_exec *ex, tk_view arg,
     uint64_t index = 0;
     tk_suit_selection s;
     memset(&s, 0, sizeof(s));
+    if (arg.len == 1 && arg.ptr[0] < 24) {
+        /* A small index: one byte, read without the decoder. */
+        if (!index_valid(ex, arg.ptr[0]))
+            return TK_ERR_SUIT_COMPONENT_INDEX;
+        s.count = 1;
+        s.list[0] = arg.ptr[0];
+        *sel = s;
+        return TK_OK;
+    }
     tk_cbor_dec_init(&dec, arg.ptr, arg.len, TK_SUIT_DEC_FLAGS);
     if (tk_cbor_dec_peek(&dec, &item) != TK_OK)
         return tk_suit_cbor_err(tk_cbor_dec_error(&dec));
@@ -281,6 +290,11 @@ static tk_err policy_parse(tk_view arg, uint8_t *policy)
 {
     tk_cbor_dec dec;
     uint64_t value = 0;
+    if (arg.len == 1 && arg.ptr[0] < 24) {
+        /* The usual policy: one byte, read without the decoder. */
+        *policy = arg.ptr[0];
+        return TK_OK;
+    }
     tk_cbor_dec_init(&dec, arg.ptr, arg.len, 0);
     tk_cbor_dec_get_uint(&dec, &value);
     tk_err e = tk_cbor_dec_finish(&dec);
@@ -540,14 +554,122 @@ static tk_err command_run(tk_suit_exec *ex, frame *f, int64_t label,
     return e;
 }
 
+/* Checks the position rules of one command of a sequence: the first
+ * command of a top-level sequence of a multi-component manifest selects
+ * components, and the shared sequence has no effects outside the
+ * parameters. */
+static tk_err command_allowed(tk_suit_exec *ex, size_t index, int64_t label,
+                              int32_t fixed_component, const uint8_t *at)
+{
+    const tk_suit_manifest *m = &ex->proc->manifests[ex->manifest].manifest;
+    if (index == 0 && fixed_component < 0 && m->component_count > 1 &&
+        label != TK_SUIT_DIR_SET_COMPONENT_INDEX &&
+        label != TK_SUIT_DIR_OVERRIDE_MULTIPLE)
+        return tk_suit_exec_fail(ex, TK_ERR_SUIT_SET_INDEX_REQUIRED, at,
+                                 label, TK_SUIT_NO_COMPONENT);
+    if (ex->shared && !shared_allowed(label))
+        return tk_suit_exec_fail(ex, TK_ERR_SUIT_COMMAND_NOT_ALLOWED, at,
+                                 label, TK_SUIT_NO_COMPONENT);
+    return TK_OK;
+}
+
+#if TK_SUIT_MAX_CACHED_COMMANDS > 0
+/* Returns the remembered commands of seq, or NULL. Only the root
+ * manifest's sequences are remembered: its bytes are the caller's input,
+ * which stays unchanged during tk_suit_process(), while a dependency's
+ * envelope may be read again into the same memory. */
+static const tk_suit_cached_sequence *cache_find(tk_suit_exec *ex,
+                                                 tk_view seq)
+{
+    tk_suit_processor *proc = ex->proc;
+    if (ex->manifest != 0)
+        return NULL;
+    for (size_t i = 0; i < proc->sequence_count; i++)
+        if (proc->sequences[i].bytes == seq.ptr &&
+            proc->sequences[i].len == seq.len)
+            return &proc->sequences[i];
+    return NULL;
+}
+
+/* Starts remembering the commands of seq while it is decoded, unless
+ * another sequence is being remembered or the tables are full. */
+static bool cache_start(tk_suit_exec *ex, tk_view seq)
+{
+    tk_suit_processor *proc = ex->proc;
+    if (ex->manifest != 0 || proc->recording || seq.len > UINT32_MAX ||
+        proc->sequence_count >= TK_SUIT_MAX_CACHED_SEQUENCES ||
+        proc->command_count >= TK_SUIT_MAX_CACHED_COMMANDS)
+        return false;
+    proc->recording = true;
+    proc->sequences[proc->sequence_count].first =
+        (uint16_t)proc->command_count;
+    return true;
+}
+
+/* Remembers one command; returns false when it cannot be kept. */
+static bool cache_add(tk_suit_exec *ex, tk_view seq, int64_t label,
+                      const uint8_t *at, tk_view arg)
+{
+    tk_suit_processor *proc = ex->proc;
+    if (proc->command_count >= TK_SUIT_MAX_CACHED_COMMANDS ||
+        label < INT32_MIN || label > INT32_MAX)
+        return false;
+    tk_suit_cached_command *c = &proc->commands[proc->command_count++];
+    c->label = (int32_t)label;
+    c->at = (uint32_t)(at - seq.ptr);
+    c->arg = (uint32_t)(arg.ptr - seq.ptr);
+    c->arg_len = (uint32_t)arg.len;
+    return true;
+}
+
+/* Ends remembering: keeps the commands when the whole sequence was
+ * decoded and ran (keep), drops them otherwise. */
+static void cache_end(tk_suit_exec *ex, tk_view seq, bool keep)
+{
+    tk_suit_processor *proc = ex->proc;
+    tk_suit_cached_sequence *s = &proc->sequences[proc->sequence_count];
+    proc->recording = false;
+    if (!keep) {
+        proc->command_count = s->first;
+        return;
+    }
+    s->bytes = seq.ptr;
+    s->len = seq.len;
+    s->count = (uint16_t)(proc->command_count - s->first);
+    proc->sequence_count++;
+}
+
+/* Runs a sequence from its remembered commands. */
+static tk_err run_cached(tk_suit_exec *ex, const tk_suit_cached_sequence *c,
+                         frame *f, int32_t fixed_component,
+                         tk_suit_outcome *out)
+{
+    for (size_t i = 0; i < c->count; i++) {
+        const tk_suit_cached_command *cmd =
+            &ex->proc->commands[c->first + i];
+        const uint8_t *at = c->bytes + cmd->at;
+        tk_view arg = {c->bytes + cmd->arg, cmd->arg_len};
+        tk_err e = command_allowed(ex, i, cmd->label, fixed_component, at);
+        if (e == TK_OK)
+            e = command_run(ex, f, cmd->label, arg, at, out);
+        if (e != TK_OK) {
+            out->soft = f->soft;
+            return e;
+        }
+    }
+    return TK_OK;
+}
+#endif
+
 tk_err tk_suit_run_sequence(tk_suit_exec *ex, tk_view seq, unsigned depth,
                             bool soft_default, int32_t fixed_component,
                             tk_suit_outcome *out)
 {
-    const tk_suit_manifest *m = &ex->proc->manifests[ex->manifest].manifest;
     tk_cbor_dec dec;
     frame f;
     size_t commands = 0;
+    bool record = false;
+    tk_err e = TK_OK;
 
     out->condition = false;
     out->soft = false;
@@ -560,35 +682,60 @@ tk_err tk_suit_run_sequence(tk_suit_exec *ex, tk_view seq, unsigned depth,
     f.sel.count = 1;
     f.sel.list[0] = (uint8_t)(fixed_component >= 0 ? fixed_component : 0);
 
+#if TK_SUIT_MAX_CACHED_COMMANDS > 0
+    const tk_suit_cached_sequence *cached = cache_find(ex, seq);
+    if (cached != NULL)
+        return run_cached(ex, cached, &f, fixed_component, out);
+    record = cache_start(ex, seq);
+#endif
+    uint64_t items = 0;
     tk_cbor_dec_init(&dec, seq.ptr, seq.len, TK_SUIT_DEC_FLAGS);
-    tk_cbor_dec_enter_array(&dec, NULL);
-    while (tk_cbor_dec_more(&dec)) {
+    tk_cbor_dec_enter_array(&dec, &items);
+    /* A definite array (the usual encoding) is walked by its count, which
+     * saves asking the decoder for more items at every command. */
+    bool definite = items != TK_CBOR_INDEFINITE;
+    while (e == TK_OK && (definite ? items > 0 : tk_cbor_dec_more(&dec))) {
         const uint8_t *at = seq.ptr + tk_cbor_dec_offset(&dec);
         int64_t label;
         tk_view arg;
-        if (tk_cbor_dec_get_int(&dec, &label) != TK_OK ||
-            tk_cbor_dec_skip(&dec, &arg) != TK_OK)
+        items = items >= 2 ? items - 2 : 0;
+        if (tk_cbor_dec_get_int(&dec, &label) != TK_OK)
             break;
-        if (commands++ == 0 && fixed_component < 0 &&
-            m->component_count > 1 &&
-            label != TK_SUIT_DIR_SET_COMPONENT_INDEX &&
-            label != TK_SUIT_DIR_OVERRIDE_MULTIPLE)
-            return tk_suit_exec_fail(ex, TK_ERR_SUIT_SET_INDEX_REQUIRED, at,
-                                     label, TK_SUIT_NO_COMPONENT);
-        if (ex->shared && !shared_allowed(label))
-            return tk_suit_exec_fail(ex, TK_ERR_SUIT_COMMAND_NOT_ALLOWED, at,
-                                     label, TK_SUIT_NO_COMPONENT);
-        tk_err e = command_run(ex, &f, label, arg, at, out);
-        if (e != TK_OK) {
-            out->soft = f.soft;
-            return e;
+        arg.ptr = seq.ptr + tk_cbor_dec_offset(&dec);
+        arg.len = 1;
+        if (arg.ptr < seq.ptr + seq.len && arg.ptr[0] < 24) {
+            /* A reporting policy or a small index: one byte. */
+            uint64_t small;
+            if (tk_cbor_dec_get_uint(&dec, &small) != TK_OK)
+                break;
+        } else if (tk_cbor_dec_skip(&dec, &arg) != TK_OK) {
+            break;
         }
+#if TK_SUIT_MAX_CACHED_COMMANDS > 0
+        if (record && !cache_add(ex, seq, label, at, arg)) {
+            cache_end(ex, seq, false);
+            record = false;
+        }
+#endif
+        e = command_allowed(ex, commands++, label, fixed_component, at);
+        if (e == TK_OK)
+            e = command_run(ex, &f, label, arg, at, out);
+        if (e != TK_OK)
+            out->soft = f.soft;
     }
-    tk_cbor_dec_exit(&dec);
-    tk_err e = tk_cbor_dec_finish(&dec);
-    if (e != TK_OK)
-        return tk_suit_exec_fail(ex, tk_suit_cbor_err(e),
-                                 seq.ptr + tk_cbor_dec_error_offset(&dec), 0,
-                                 TK_SUIT_NO_COMPONENT);
-    return TK_OK;
+    if (e == TK_OK) {
+        tk_cbor_dec_exit(&dec);
+        e = tk_cbor_dec_finish(&dec);
+        if (e != TK_OK)
+            e = tk_suit_exec_fail(ex, tk_suit_cbor_err(e),
+                                  seq.ptr + tk_cbor_dec_error_offset(&dec),
+                                  0, TK_SUIT_NO_COMPONENT);
+    }
+#if TK_SUIT_MAX_CACHED_COMMANDS > 0
+    if (record)
+        cache_end(ex, seq, e == TK_OK);
+#else
+    (void)record;
+#endif
+    return e;
 }

@@ -369,67 +369,150 @@ static tk_err custom_read(tk_cbor_dec *dec, tk_view *raw)
     }
 }
 
-/* Applies one parameter (key and value at the decoder) to entry. */
-static tk_err param_apply_one(tk_suit_exec *ex, tk_cbor_dec *dec,
-                              int64_t key, uint8_t entry, bool override,
-                              bool allow_soft, bool *soft_failure)
+/* Marks of tk_suit_cached_param.slot for the parameters without a slot. */
+#define SLOT_CUSTOM 0xffu
+#define SLOT_SOFT_FAILURE 0xfeu
+
+/* Decodes one parameter (key and value at the decoder) into p. */
+static tk_err param_read(tk_suit_exec *ex, tk_cbor_dec *dec, int64_t key,
+                         tk_suit_cached_param *p)
 {
-    tk_suit_param_value v;
-    tk_err e;
+    memset(p, 0, sizeof(*p));
+    p->key = key >= INT32_MIN && key <= INT32_MAX ? (int32_t)key : 0;
     if (key == TK_SUIT_PARAM_SOFT_FAILURE) {
         bool b = false;
         if (tk_cbor_dec_get_bool(dec, &b) != TK_OK)
             return tk_cbor_dec_error(dec);
+        p->slot = SLOT_SOFT_FAILURE;
+        p->value.num = b ? 1u : 0u;
+        return TK_OK;
+    }
+    if (key < 0) {
+        p->slot = SLOT_CUSTOM;
+        return custom_read(dec, &p->value.bytes);
+    }
+    int slot = tk_suit_param_slot(key);
+    if (slot < 0)
+        return TK_ERR_SUIT_PARAMETER_UNSUPPORTED;
+    p->slot = (uint8_t)slot;
+    return value_read(ex, dec, slot, &p->value);
+}
+
+/* Applies one decoded parameter to entry. */
+static tk_err param_put(tk_suit_exec *ex, const tk_suit_cached_param *p,
+                        int64_t key, uint8_t entry, bool override,
+                        bool allow_soft, bool *soft_failure)
+{
+    if (p->slot == SLOT_SOFT_FAILURE) {
         if (!allow_soft)
             return TK_ERR_SUIT_SOFT_FAILURE_SCOPE;
         /* Soft failure belongs to the enclosing sequence and always has a
          * value, so set-parameters changes it like override does. */
         if (soft_failure != NULL)
-            *soft_failure = b;
+            *soft_failure = p->value.num != 0;
         return TK_OK;
     }
-    if (key < 0) {
-        tk_view raw;
-        e = custom_read(dec, &raw);
-        return e != TK_OK ? e
-                          : custom_store(ex->proc, entry, key, raw, override);
-    }
-    int slot = tk_suit_param_slot(key);
-    if (slot < 0)
-        return TK_ERR_SUIT_PARAMETER_UNSUPPORTED;
-    e = value_read(ex, dec, slot, &v);
-    if (e != TK_OK)
-        return e;
-    return param_store(ex->proc, entry, slot, &v, override);
+    if (p->slot == SLOT_CUSTOM)
+        return custom_store(ex->proc, entry, key, p->value.bytes, override);
+    return param_store(ex->proc, entry, p->slot, &p->value, override);
 }
+
+#if TK_SUIT_MAX_CACHED_PARAMS > 0
+/* Returns the decoded parameters of map, or NULL. Only maps of the root
+ * manifest are kept, for the reason given at the command cache in
+ * suit_exec.c. */
+static const tk_suit_cached_map *map_find(tk_suit_exec *ex, tk_view map)
+{
+    tk_suit_processor *proc = ex->proc;
+    if (ex->manifest != 0)
+        return NULL;
+    for (size_t i = 0; i < proc->cached_map_count; i++)
+        if (proc->cached_maps[i].bytes == map.ptr &&
+            proc->cached_maps[i].len == map.len)
+            return &proc->cached_maps[i];
+    return NULL;
+}
+
+/* Applies the decoded parameters of a kept map, in the map's order. */
+static tk_err map_replay(tk_suit_exec *ex, const tk_suit_cached_map *c,
+                         uint8_t entry, bool override, bool allow_soft,
+                         bool *soft_failure)
+{
+    for (size_t i = 0; i < c->count; i++) {
+        const tk_suit_cached_param *p =
+            &ex->proc->cached_params[c->first + i];
+        tk_err e = param_put(ex, p, p->key, entry, override, allow_soft,
+                             soft_failure);
+        if (e != TK_OK)
+            return e;
+    }
+    return TK_OK;
+}
+#endif
 
 tk_err tk_suit_params_apply(tk_suit_exec *ex, tk_view map, uint32_t component,
                             bool override, bool allow_soft,
                             bool *soft_failure)
 {
+    tk_suit_processor *proc = ex->proc;
     tk_cbor_dec dec;
     tk_err e = TK_OK;
     uint64_t pairs = 0;
-    const tk_suit_loaded *m = &ex->proc->manifests[ex->manifest];
+    const tk_suit_loaded *m = &proc->manifests[ex->manifest];
     uint8_t entry = m->params_of[component];
     tk_suit_labels labels;
+    size_t first = proc->cached_param_count;
+    bool record = false;
 
+#if TK_SUIT_MAX_CACHED_PARAMS > 0
+    const tk_suit_cached_map *cached = map_find(ex, map);
+    if (cached != NULL)
+        return map_replay(ex, cached, entry, override, allow_soft,
+                          soft_failure);
+    record = ex->manifest == 0 &&
+             proc->cached_map_count < TK_SUIT_MAX_CACHED_MAPS;
+#endif
     memset(&labels, 0, sizeof(labels));
     tk_cbor_dec_init(&dec, map.ptr, map.len, TK_SUIT_DEC_FLAGS);
     tk_cbor_dec_enter_map(&dec, &pairs);
     while (e == TK_OK && tk_cbor_dec_more(&dec)) {
         int64_t key;
+        tk_suit_cached_param p;
         if (tk_suit_get_label(&dec, &labels, &key) != TK_OK)
             break;
-        e = param_apply_one(ex, &dec, key, entry, override, allow_soft,
-                            soft_failure);
+        e = param_read(ex, &dec, key, &p);
+        if (e == TK_OK)
+            e = param_put(ex, &p, key, entry, override, allow_soft,
+                          soft_failure);
+#if TK_SUIT_MAX_CACHED_PARAMS > 0
+        if (record && (proc->cached_param_count >= TK_SUIT_MAX_CACHED_PARAMS ||
+                       key < INT32_MIN || key > INT32_MAX))
+            record = false;
+        if (record)
+            proc->cached_params[proc->cached_param_count++] = p;
+#endif
     }
-    if (e != TK_OK)
-        return tk_suit_cbor_err(e);
-    tk_cbor_dec_exit(&dec);
-    e = tk_suit_cbor_err(tk_cbor_dec_finish(&dec));
+    if (e == TK_OK) {
+        tk_cbor_dec_exit(&dec);
+        e = tk_cbor_dec_finish(&dec);
+    }
+    e = tk_suit_cbor_err(e);
     if (e == TK_OK && pairs == 0)
         e = TK_ERR_SUIT_MALFORMED;
+#if TK_SUIT_MAX_CACHED_PARAMS > 0
+    if (record && e == TK_OK) {
+        tk_suit_cached_map *c = &proc->cached_maps[proc->cached_map_count++];
+        c->bytes = map.ptr;
+        c->len = map.len;
+        c->first = (uint16_t)first;
+        c->count = (uint16_t)(proc->cached_param_count - first);
+    } else {
+        proc->cached_param_count = first;
+    }
+#else
+    (void)record;
+    (void)first;
+#endif
     return e;
 }
 

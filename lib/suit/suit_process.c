@@ -371,6 +371,11 @@ tk_err tk_suit_process(tk_suit_processor *proc, tk_view input,
     proc->have_failure = false;
     proc->record_count = 0;
     proc->manifest_count = 0;
+    proc->command_count = 0;
+    proc->sequence_count = 0;
+    proc->recording = false;
+    proc->cached_param_count = 0;
+    proc->cached_map_count = 0;
     proc->invoked = false;
     proc->ran = true;
     proc->op = op;

@@ -316,6 +316,17 @@ static void example4_load(void **state)
     assert_image(f, f->id1, image_p, IMAGE_P_SIZE);  /* loaded to RAM */
     assert_int_equal(f->tp.ninvoked, 1);
     assert_memory_equal(f->tp.invoked[0].id, f->id1, 3);
+#if TK_SUIT_MAX_CACHED_COMMANDS >= 20 && TK_SUIT_MAX_CACHED_SEQUENCES >= 6 && \
+    TK_SUIT_MAX_CACHED_PARAMS >= 10 && TK_SUIT_MAX_CACHED_MAPS >= 4
+    /* Each sequence and parameter map was decoded once, although the
+     * shared sequence ran six times and validate twice: the shared, fetch,
+     * install, validate, load and invoke sequences (20 commands) and the
+     * parameter maps of shared, fetch, install and load (10 parameters). */
+    assert_int_equal(f->proc.sequence_count, 6);
+    assert_int_equal(f->proc.command_count, 20);
+    assert_int_equal(f->proc.cached_map_count, 4);
+    assert_int_equal(f->proc.cached_param_count, 10);
+#endif
 }
 
 /* Example 5: two images, one component index per sequence. */
