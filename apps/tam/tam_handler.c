@@ -108,12 +108,21 @@ tk_err tk_tam_open(const tk_tam_config *cfg, const tk_tam_options *options,
     tk_store_detail detail = {{0}};
     tk_err err = tam->crypto == NULL ? TK_ERR_UNSUPPORTED : TK_OK;
     if (err == TK_OK)
+        err = tam_keycache_init(&tam->key_cache);
+    if (err == TK_OK && pthread_mutex_init(&tam->write_lock, NULL) != 0)
+        err = TK_ERR_INTERNAL;
+    else if (err == TK_OK)
+        tam->write_lock_ready = true;
+    if (err == TK_OK)
         err = tk_store_open(cfg->db, &so, &tam->store, &detail);
     if (err != TK_OK)
         snprintf(msg, msg_size, "cannot open the store: %s",
                  detail.text[0] != '\0' ? detail.text : tk_strerror(err));
-    if (err == TK_OK)
+    if (err == TK_OK) {
+        tam->serialize_writes = strcmp(tk_store_backend(tam->store),
+                                       "sqlite") == 0;
         err = tam_keys_load(tam, msg, msg_size);
+    }
     if (err != TK_OK) {
         tk_tam_close(tam);
         return err;
@@ -127,6 +136,9 @@ void tk_tam_close(tk_tam *tam)
     if (tam == NULL)
         return;
     tam_keys_release(tam);
+    tam_keycache_free(&tam->key_cache);
+    if (tam->write_lock_ready)
+        pthread_mutex_destroy(&tam->write_lock);
     tk_store_close(tam->store);
     tk_tam_config_free(&tam->cfg);
     free(tam);

@@ -10,6 +10,7 @@
 #ifndef TK_TAM_INTERNAL_H
 #define TK_TAM_INTERNAL_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -41,6 +42,25 @@
 /* Hex digits of the short session id in logs: a hash of the token. */
 #define TAM_SID_HEX 12
 
+/* Entries of the parsed-key cache, and the largest COSE_Key it keeps. */
+#define TAM_KEY_CACHE_SIZE 4096
+#define TAM_KEY_CACHE_BYTES 256
+
+/* One parsed public key, keyed by its COSE_Key bytes. */
+typedef struct tam_cached_key {
+    bool used;
+    uint64_t hash;
+    size_t len;
+    uint8_t bytes[TAM_KEY_CACHE_BYTES];
+    tk_key key;
+} tam_cached_key;
+
+/* Parsed public keys shared by the threads (tam_keycache.c). */
+typedef struct tam_keycache {
+    pthread_mutex_t lock;
+    tam_cached_key *entries;
+} tam_keycache;
+
 struct tk_tam {
     tk_tam_config cfg;
     const tk_crypto *crypto;
@@ -53,6 +73,12 @@ struct tk_tam {
     uint8_t kids[2][TK_COSE_THUMBPRINT_SIZE];
     tk_teep_signer signers[2];
     size_t signer_count;
+    tam_keycache key_cache;
+    /* Held around each store write when the store is SQLite (see
+     * tam_write_lock()). */
+    bool serialize_writes;
+    bool write_lock_ready;
+    pthread_mutex_t write_lock;
 
     _Atomic uint64_t requests;
     _Atomic uint64_t sessions_started;
@@ -96,12 +122,15 @@ typedef struct tam_context {
     tam_sent_unneeded unneeded[TK_TEEP_MAX_UNNEEDED];
 } tam_context;
 
-/* An agent key imported for the request. */
+/* An agent key found for the request: in the cache, or imported for the
+ * request alone (owned) when the cache is full. */
 typedef struct tam_request_key {
     tk_alg alg;
     size_t kid_len;
     uint8_t kid[TK_TEEP_MAX_KID];
-    tk_key key;
+    const tk_key *key;
+    bool owned;
+    tk_key own;
 } tam_request_key;
 
 /* Everything one request needs while the state machine runs. */
@@ -147,6 +176,9 @@ void tam_set_detail(tam_request *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 tk_err tam_component_diag(tk_view id, char *out, size_t cap);
 
+void tam_write_lock(tk_tam *tam);
+void tam_write_unlock(tk_tam *tam);
+
 /* tam_session.c */
 tk_err tam_context_encode(const tam_context *ctx, uint8_t *buf, size_t cap,
                           size_t *len);
@@ -162,6 +194,14 @@ tk_err tam_appraise(void *ctx, const tk_teep_evidence *evidence,
                     tk_eat_result *result);
 void tam_request_keys_release(tam_request *r);
 tk_err tam_record_attestation(tam_request *r, const tk_teep_tam_result *res);
+
+/* tam_keycache.c */
+tk_err tam_keycache_init(tam_keycache *cache);
+void tam_keycache_free(tam_keycache *cache);
+tk_err tam_keycache_get(tam_keycache *cache, const tk_crypto *crypto,
+                        tk_view cose_key, const tk_key **key);
+tk_err tam_key_get(tk_tam *tam, tk_view cose_key, tk_key *own, bool *owned,
+                   const tk_key **key);
 
 /* tam_keys.c */
 tk_err tam_keys_load(tk_tam *tam, char *msg, size_t msg_size);

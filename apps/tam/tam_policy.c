@@ -47,7 +47,7 @@ static tk_store_installed *find_installed(tk_store_installed *items,
  * the TAM installed), else 0, which any version updates.
  */
 static tk_err read_tc_list(policy_run *p, tk_store_installed *items,
-                           size_t *count)
+                           size_t *count, bool *changed)
 {
     tam_request *r = p->r;
     tk_store_installeds before;
@@ -95,19 +95,35 @@ static tk_err read_tc_list(policy_run *p, tk_store_installed *items,
         if (old != NULL && old->sequence == sequence)
             it->digest = old->digest;
     }
+    /* Every reported entry is distinct, so equal counts and every entry
+     * found unchanged mean the same state. */
+    *changed = *count != before.count;
+    for (size_t i = 0; i < *count && !*changed; i++) {
+        const tk_store_installed *it = &items[i];
+        bool same = false;
+        for (size_t j = 0; j < before.count && !same; j++)
+            same = tam_view_equal(before.items[j].component_id,
+                                  it->component_id) &&
+                   before.items[j].sequence == it->sequence;
+        *changed = !same;
+    }
     return TK_OK;
 }
 
-/* Replaces the device's installed state with the reported tc-list. */
+/* Replaces the device's installed state with the reported tc-list,
+ * unless it is what the store already has. */
 static tk_err store_tc_list(policy_run *p, tk_store_installed *items,
                             size_t *count)
 {
-    tk_err err = read_tc_list(p, items, count);
-    if (err != TK_OK)
+    bool changed = true;
+    tk_err err = read_tc_list(p, items, count, &changed);
+    if (err != TK_OK || !changed)
         return err;
     tk_store_detail detail = {{0}};
+    tam_write_lock(p->r->tam);
     err = tk_store_installed_replace(p->r->tam->store, p->r->device.id,
                                      items, *count, &detail);
+    tam_write_unlock(p->r->tam);
     if (err != TK_OK)
         tam_set_detail(p->r, "%s", detail.text);
     return err;
@@ -454,7 +470,7 @@ tk_err tam_policy(void *ctx, const tk_teep_policy_input *input,
 static bool read_report(tam_request *r, tk_view bytes, tk_suit_report *rep)
 {
     tk_suit_record records[16];
-    const tk_key *key = r->key_count > 0 ? &r->keys[0].key : NULL;
+    const tk_key *key = r->key_count > 0 ? r->keys[0].key : NULL;
     return tk_suit_report_decode(bytes, r->tam->crypto, key, rep, records,
                                  16) == TK_OK;
 }
@@ -480,7 +496,9 @@ static tk_err set_installed(tam_request *r, const tam_sent_manifest *m)
     item.sequence = m->sequence;
     item.digest = (tk_view){m->digest, m->digest_len};
     tk_store_detail detail = {{0}};
+    tam_write_lock(r->tam);
     tk_err err = tk_store_installed_set(r->tam->store, &item, &detail);
+    tam_write_unlock(r->tam);
     if (err != TK_OK)
         tam_set_detail(r, "%s", detail.text);
     return err;
@@ -508,8 +526,10 @@ static tk_err store_reports(tam_request *r, const tk_teep_record *rec,
         int64_t id = 0;
         bool inserted = false;
         tk_store_detail detail = {{0}};
+        tam_write_lock(r->tam);
         tk_err err = tk_store_report_insert(r->tam->store, &row, &id,
                                             &inserted, &detail);
+        tam_write_unlock(r->tam);
         if (err != TK_OK) {
             tam_set_detail(r, "%s", detail.text);
             return err;
@@ -538,9 +558,11 @@ static tk_err update_installed(tam_request *r, bool success,
     }
     for (size_t i = 0; success && i < t->unneeded_count; i++) {
         tk_store_detail detail = {{0}};
+        tam_write_lock(r->tam);
         tk_err err = tk_store_installed_remove(
             r->tam->store, r->device.id,
             (tk_view){t->unneeded[i].id, t->unneeded[i].id_len}, &detail);
+        tam_write_unlock(r->tam);
         if (err != TK_OK && err != TK_ERR_STORE_NOT_FOUND) {
             tam_set_detail(r, "%s", detail.text);
             return err;
@@ -596,7 +618,9 @@ tk_err tam_record(void *ctx, const tk_teep_record *rec)
         action = success ? "update.success" : "update.error";
     tk_store_audit audit = {0, 0, TAM_ACTOR, action, object, detail_text};
     tk_store_detail detail = {{0}};
+    tam_write_lock(r->tam);
     err = tk_store_audit_add(r->tam->store, &audit, NULL, &detail);
+    tam_write_unlock(r->tam);
     if (err != TK_OK)
         tam_set_detail(r, "%s", detail.text);
     return err;

@@ -225,18 +225,24 @@ tk_err tam_session_save(void *ctx, const tk_teep_tam_session *session)
         change.context = context;
         change.expires = session->expires;
         change.next_token = token;
+        tam_write_lock(tam);
         err = tk_store_session_update(tam->store, &change, &detail);
+        tam_write_unlock(tam);
         r->saved_session_id = r->session_id;
     } else {
         tk_store_session s;
         memset(&s, 0, sizeof(s));
+        /* The challenge stays in the context only: the token is what
+         * must be used once, and registering the challenge as a second
+         * single-use value would cost one more write per session. */
         s.device_id = device;
         s.state = (int32_t)session->kind;
-        s.challenge = (tk_view){session->challenge, session->challenge_len};
         s.context = context;
         s.expires = session->expires;
+        tam_write_lock(tam);
         err = tk_store_session_create(tam->store, &s, token,
                                       &r->saved_session_id, &detail);
+        tam_write_unlock(tam);
     }
     free(buf);
     if (err != TK_OK) {
@@ -260,8 +266,10 @@ tk_err tam_session_take(void *ctx, tk_view token,
     tam_short_id(tam->crypto, token, r->sid_in);
     tk_store_session stored;
     tk_store_detail detail = {{0}};
+    tam_write_lock(tam);
     tk_err err = tk_store_token_consume(tam->store, TK_STORE_TOKEN, token,
                                         &r->mem, &stored, &detail);
+    tam_write_unlock(tam);
     if (err == TK_ERR_STORE_TOKEN_UNKNOWN || err == TK_ERR_STORE_TOKEN_USED) {
         tam_set_detail(r, "%s", detail.text);
         return TK_ERR_NOT_FOUND;

@@ -77,3 +77,22 @@ tk_err tam_component_diag(tk_view id, char *out, size_t cap)
     tam_hex(id.ptr, id.len, out, cap);
     return err;
 }
+
+/*
+ * Serializes the store writes of this process when the store is SQLite.
+ * SQLite runs one write transaction at a time, and a writer that finds
+ * the database locked sleeps in its busy handler for a millisecond or
+ * more; queueing the TAM's own threads on a mutex instead costs
+ * microseconds. Writers of other processes still meet the busy handler.
+ */
+void tam_write_lock(tk_tam *tam)
+{
+    if (tam->serialize_writes)
+        pthread_mutex_lock(&tam->write_lock);
+}
+
+void tam_write_unlock(tk_tam *tam)
+{
+    if (tam->serialize_writes)
+        pthread_mutex_unlock(&tam->write_lock);
+}

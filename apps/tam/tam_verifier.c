@@ -85,7 +85,7 @@ tk_err tam_agent_key(void *ctx, tk_alg alg, tk_view kid, const tk_key **key,
     tk_tam *tam = r->tam;
     const tam_request_key *known = cached_key(r, alg, kid);
     if (known != NULL) {
-        *key = &known->key;
+        *key = known->key;
         *peer_id = r->device.ueid;
         return TK_OK;
     }
@@ -105,27 +105,26 @@ tk_err tam_agent_key(void *ctx, tk_alg alg, tk_view kid, const tk_key **key,
         return err;
     }
     tam_request_key *k = &r->keys[r->key_count];
-    tk_key_init(&k->key);
-    err = tk_cose_key_import(tam->crypto, stored.cose_key, &k->key, NULL);
+    err = tam_key_get(tam, stored.cose_key, &k->own, &k->owned, &k->key);
     if (err != TK_OK) {
         tam_set_detail(r, "agent key %lld of device %lld cannot be read",
                        (long long)stored.id, (long long)stored.device_id);
         return err;
     }
-    if (!key_allows(stored.alg, &k->key, alg)) {
-        tk_key_release(&k->key);
-        return TK_ERR_NOT_FOUND;
-    }
-    err = load_device(r, stored.device_id);
+    if (key_allows(stored.alg, k->key, alg))
+        err = load_device(r, stored.device_id);
+    else
+        err = TK_ERR_NOT_FOUND;
     if (err != TK_OK) {
-        tk_key_release(&k->key);
+        if (k->owned)
+            tk_key_release(&k->own);
         return err;
     }
     k->alg = alg;
     k->kid_len = kid.len;
     memcpy(k->kid, kid.ptr, kid.len);
     r->key_count++;
-    *key = &k->key;
+    *key = k->key;
     *peer_id = r->device.ueid;
     return TK_OK;
 }
@@ -133,7 +132,8 @@ tk_err tam_agent_key(void *ctx, tk_alg alg, tk_view kid, const tk_key **key,
 void tam_request_keys_release(tam_request *r)
 {
     for (size_t i = 0; i < r->key_count; i++)
-        tk_key_release(&r->keys[i].key);
+        if (r->keys[i].owned)
+            tk_key_release(&r->keys[i].own);
     r->key_count = 0;
 }
 
@@ -143,7 +143,8 @@ typedef struct tam_reference {
     size_t attester_count;
     tk_eat_attester attesters[2 * TAM_MAX_ATTESTERS];
     size_t key_count;
-    tk_key keys[TAM_MAX_ATTESTERS];
+    tk_key keys[TAM_MAX_ATTESTERS];     /* imported when the cache is full */
+    bool owned[TAM_MAX_ATTESTERS];
     tk_view hwmodels[TK_STORE_MAX_REFVALS];
     tk_view hwversions[TK_STORE_MAX_REFVALS];
     tk_view oemids[TK_STORE_MAX_REFVALS];
@@ -160,10 +161,13 @@ static tk_err add_attester(tam_request *r, tam_reference *ref, tk_view kid,
 {
     if (ref->key_count == TAM_MAX_ATTESTERS)
         return TK_OK;
-    tk_key *key = &ref->keys[ref->key_count];
+    size_t n = ref->key_count;
+    const tk_key *key = NULL;
     tk_cose_key info;
-    tk_key_init(key);
-    tk_err err = tk_cose_key_import(r->tam->crypto, cose_key, key, &info);
+    tk_err err = tk_cose_key_decode(cose_key, &info);
+    if (err == TK_OK)
+        err = tam_key_get(r->tam, cose_key, &ref->keys[n], &ref->owned[n],
+                          &key);
     if (err != TK_OK) {
         tam_set_detail(r, "an attestation key of device %lld cannot be read",
                        (long long)r->device.id);
@@ -267,7 +271,8 @@ static tk_err load_reference(tam_request *r, tam_reference *ref)
 static void release_reference(tam_reference *ref)
 {
     for (size_t i = 0; i < ref->key_count; i++)
-        tk_key_release(&ref->keys[i]);
+        if (ref->owned[i])
+            tk_key_release(&ref->keys[i]);
 }
 
 /* Runs tk_eat_appraise with the TEEP profile and the bindings of the
@@ -400,8 +405,10 @@ static void activate_device(tam_request *r)
     tk_store_device d = r->device;
     d.state = TK_STORE_DEVICE_ACTIVE;
     tk_store_detail detail = {{0}};
-    if (tk_store_device_update(r->tam->store, &d, TAM_ACTOR, &detail) ==
-        TK_OK)
+    tam_write_lock(r->tam);
+    tk_err err = tk_store_device_update(r->tam->store, &d, TAM_ACTOR, &detail);
+    tam_write_unlock(r->tam);
+    if (err == TK_OK)
         r->device.state = TK_STORE_DEVICE_ACTIVE;
     else
         TK_LOG_WARN(TAM_LOG, "cannot mark device %lld active: %s",
@@ -443,9 +450,11 @@ tk_err tam_record_attestation(tam_request *r, const tk_teep_tam_result *res)
         audit.action = "attestation.warning";
     tk_store_detail detail = {{0}};
     int64_t id = 0;
+    tam_write_lock(r->tam);
     tk_err err = tk_store_attestation_record(
         r->tam->store, &row,
         verdict == TK_STORE_VERDICT_AFFIRMING ? NULL : &audit, &id, &detail);
+    tam_write_unlock(r->tam);
     free(claims);
     if (err != TK_OK) {
         TK_LOG_ERROR(TAM_LOG, "cannot store the attestation result: %s "

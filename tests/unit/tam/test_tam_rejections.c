@@ -414,6 +414,33 @@ static void test_other_device_success(void **state)
     free(other);
 }
 
+/* An agent key removed from the store stops working at once, although
+ * the TAM keeps the parsed key. */
+static void test_removed_key_refused(void **state)
+{
+    (void)state;
+    exchange *ex = malloc(sizeof(*ex));
+    assert_non_null(ex);
+    assert_int_equal(run_exchange(&env, &agent, ex), 3);
+    assert_int_equal(post(NULL, 0), 200);
+    size_t len = agent_answer();
+    assert_true(len > 0);
+    tk_store_mem mem = TK_STORE_MEM_INIT;
+    tk_store_key key;
+    assert_int_equal(tk_store_key_find(env.store, TK_STORE_KEY_AGENT,
+                                       (tk_view){agent.kid, 32}, &mem, &key,
+                                       NULL),
+                     TK_OK);
+    assert_int_equal(tk_store_key_delete(env.store, key.id, NULL, NULL),
+                     TK_OK);
+    tk_store_mem_free(&mem);
+    snapshot before;
+    take_snapshot(&before);
+    assert_int_equal(post(msg, len), 403);
+    assert_unchanged(&before);
+    free(ex);
+}
+
 /* The status of each rejection reason. */
 static void test_status_mapping(void **state)
 {
@@ -455,6 +482,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_bad_media_type, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_device_success, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_removed_key_refused, setup,
                                         teardown),
         cmocka_unit_test(test_status_mapping),
     };

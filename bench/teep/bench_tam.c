@@ -1,0 +1,813 @@
+/*
+ * TEEP sessions per second against one TAM (apps/tam) on loopback.
+ *
+ *   bench_tam [--agents N] [--sessions N] [--threads N] [--payload BYTES]
+ *             [--dir DIR]
+ *       serves the TAM over HTTP on 127.0.0.1 and runs N agent threads,
+ *       each an in-process lib/teep agent state machine with its own
+ *       libcurl client, through full install sessions: empty POST,
+ *       QueryRequest, QueryResponse with EAT evidence, Update with one
+ *       SUIT manifest, Success, 204. Prints sessions/s, session latency
+ *       p50/p99, and the TAM's CPU time per session split into signature
+ *       work, other crypto, store, TEEP/CBOR/policy and HTTP. The SQLite
+ *       store goes in a new folder under DIR (default /tmp); /dev/shm
+ *       leaves out the disk's fsync time.
+ *   bench_tam --once N
+ *       runs N sessions in-process (no HTTP) in one thread inside
+ *       run_once(), for callgrind --toggle-collect=tk_tam_handle.
+ *
+ * The agents forget what they installed after each session, so every
+ * session is an install. The agents' own crypto runs on the same cores
+ * but outside the TAM's accounts: the TAM's CPU time is the process's
+ * minus the agent threads'.
+ *
+ * bench/teep/run_sessions.sh runs both modes and prints the table of
+ * docs/benchmarks.md.
+ */
+#define _GNU_SOURCE
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "http_client.h"
+#include "http_server.h"
+#include "keyfile.h"
+#include "store.h"
+#include "tam.h"
+#include "teepkit/cbor.h"
+#include "teepkit/cose.h"
+#include "teepkit/suit.h"
+#include "teepkit/suit_build.h"
+#include "teepkit/teep.h"
+
+#define MAX_AGENTS 64
+#define MESSAGE_MAX (64 * 1024)
+#define MAX_SAMPLES 200000
+
+static void die(const char *what)
+{
+    fprintf(stderr, "bench_tam: %s\n", what);
+    exit(1);
+}
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t process_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- Timed crypto of the TAM --------------------------------------------- */
+
+/* Wall time of the TAM's crypto calls by kind, in ns. */
+static _Atomic uint64_t t_sign;
+static _Atomic uint64_t t_verify;
+static _Atomic uint64_t t_other;
+static _Atomic uint64_t n_sign;
+static _Atomic uint64_t n_verify;
+static const tk_crypto *real;
+static tk_crypto timed;
+
+static tk_err bench_crypto_sign(void *ctx, tk_alg alg, const tk_key *key,
+                                const tk_view *parts, size_t nparts,
+                                uint8_t *sig, size_t cap, size_t *len)
+{
+    uint64_t t0 = mono_ns();
+    tk_err err = real->sign(ctx, alg, key, parts, nparts, sig, cap, len);
+    atomic_fetch_add(&t_sign, mono_ns() - t0);
+    atomic_fetch_add(&n_sign, 1);
+    return err;
+}
+
+static tk_err bench_crypto_verify(void *ctx, tk_alg alg, const tk_key *key,
+                                  const tk_view *parts, size_t nparts,
+                                  tk_view sig)
+{
+    uint64_t t0 = mono_ns();
+    tk_err err = real->verify(ctx, alg, key, parts, nparts, sig);
+    atomic_fetch_add(&t_verify, mono_ns() - t0);
+    atomic_fetch_add(&n_verify, 1);
+    return err;
+}
+
+static tk_err bench_crypto_hash(void *ctx, tk_alg alg, const tk_view *parts,
+                                size_t nparts, uint8_t *digest, size_t cap,
+                                size_t *len)
+{
+    uint64_t t0 = mono_ns();
+    tk_err err = real->hash(ctx, alg, parts, nparts, digest, cap, len);
+    atomic_fetch_add(&t_other, mono_ns() - t0);
+    return err;
+}
+
+static tk_err bench_crypto_random(void *ctx, uint8_t *out, size_t len)
+{
+    uint64_t t0 = mono_ns();
+    tk_err err = real->random(ctx, out, len);
+    atomic_fetch_add(&t_other, mono_ns() - t0);
+    return err;
+}
+
+static tk_err bench_crypto_key_import(void *ctx, const tk_key_params *params,
+                                      tk_key *key)
+{
+    uint64_t t0 = mono_ns();
+    tk_err err = real->key_import(ctx, params, key);
+    atomic_fetch_add(&t_other, mono_ns() - t0);
+    return err;
+}
+
+static void timed_crypto_init(void)
+{
+    real = tk_crypto_openssl();
+    if (real == NULL)
+        die("the OpenSSL backend failed to start");
+    timed = *real;
+    timed.sign = bench_crypto_sign;
+    timed.verify = bench_crypto_verify;
+    timed.hash = bench_crypto_hash;
+    timed.random = bench_crypto_random;
+    timed.key_import = bench_crypto_key_import;
+}
+
+/* ---- Store and handler accounts ----------------------------------------- */
+
+static _Atomic uint64_t t_store;
+static _Atomic uint64_t n_store;
+static _Atomic uint64_t t_handler_cpu;
+static _Atomic uint64_t n_requests;
+static _Atomic uint64_t n_errors;
+
+static void observe_store(void *ctx, tk_store_op op, tk_err err,
+                          uint64_t elapsed_ns)
+{
+    (void)ctx;
+    (void)op;
+    (void)err;
+    atomic_fetch_add(&t_store, elapsed_ns);
+    atomic_fetch_add(&n_store, 1);
+}
+
+static tk_tam *tam;
+
+/* The TEEP route: tk_tam_handle() with its thread CPU time counted. */
+static tk_err timed_handle(void *ctx, const tk_net_request *req,
+                           tk_net_response *resp)
+{
+    uint64_t t0 = thread_cpu_ns();
+    tk_err err = tk_tam_handle(ctx, req, resp);
+    atomic_fetch_add(&t_handler_cpu, thread_cpu_ns() - t0);
+    atomic_fetch_add(&n_requests, 1);
+    if (resp->status >= 300)
+        atomic_fetch_add(&n_errors, 1);
+    return err;
+}
+
+/* ---- The TAM ------------------------------------------------------------ */
+
+static char work_dir[256];
+static const char *db_parent = "/tmp";
+static char key_dir[320];
+static tk_key author;
+static tk_key tam_pub[2];
+static uint8_t tam_kid[2][64];
+static size_t tam_kid_len[2];
+
+static void load_tam_key(size_t i, const char *name)
+{
+    char path[400];
+    char msg[256];
+    tk_keyfile_info info;
+    snprintf(path, sizeof(path), "%s/%s", key_dir, name);
+    tk_key_init(&tam_pub[i]);
+    if (tk_keyfile_load(real, path, &tam_pub[i], &info, msg, sizeof(msg)) !=
+        TK_OK)
+        die(msg);
+    memcpy(tam_kid[i], info.kid, info.kid_len);
+    tam_kid_len[i] = info.kid_len;
+    tam_pub[i].kid = (tk_view){tam_kid[i], info.kid_len};
+}
+
+static void open_tam(unsigned threads)
+{
+    snprintf(work_dir, sizeof(work_dir), "%s/tk-bench-tam.XXXXXX", db_parent);
+    if (mkdtemp(work_dir) == NULL)
+        die("cannot create a work folder");
+    snprintf(key_dir, sizeof(key_dir), "%s/keys", work_dir);
+    char msg[512];
+    bool created;
+    if (tk_tam_keys_create(real, key_dir, &created, msg, sizeof(msg)) !=
+        TK_OK)
+        die(msg);
+    char db[320];
+    char text[32];
+    snprintf(db, sizeof(db), "%s/tam.db", work_dir);
+    snprintf(text, sizeof(text), "%u", threads + 1);
+    tk_tam_config cfg;
+    tk_tam_config_init(&cfg);
+    tk_tam_config_set(&cfg, "db", db, msg, sizeof(msg));
+    tk_tam_config_set(&cfg, "key_dir", key_dir, msg, sizeof(msg));
+    tk_tam_config_set(&cfg, "store_pool", text, msg, sizeof(msg));
+    tk_log_set_level(TK_LOG_ERROR);
+    tk_tam_options opt;
+    memset(&opt, 0, sizeof(opt));
+    opt.crypto = &timed;
+    opt.observe = observe_store;
+    if (tk_tam_open(&cfg, &opt, &tam, msg, sizeof(msg)) != TK_OK)
+        die(msg);
+    tk_tam_config_free(&cfg);
+    load_tam_key(0, TK_TAM_COSE_ESP256);
+    load_tam_key(1, TK_TAM_COSE_ED25519);
+}
+
+/* Adds the component every agent installs: ['bench', 'app'] with an
+ * integrated payload of payload_size bytes. */
+static void add_component(size_t payload_size)
+{
+    tk_key_init(&author);
+    if (real->key_generate(real->ctx, TK_CRV_P256, &author) != TK_OK)
+        die("key generation failed");
+    tk_view parts[2] = {{(const uint8_t *)"bench", 5},
+                        {(const uint8_t *)"app", 3}};
+    tk_suit_build_component_id id = {parts, 2};
+    tk_suit_build_manifest m;
+    memset(&m, 0, sizeof(m));
+    m.sequence_number = 1;
+    m.components = &id;
+    m.component_count = 1;
+    uint8_t *payload = calloc(1, payload_size + 1);
+    tk_suit_build_integrated member = {{(const uint8_t *)"#app", 4},
+                                       {payload, payload_size}};
+    tk_suit_build_envelope e;
+    memset(&e, 0, sizeof(e));
+    e.manifest = &m;
+    e.payloads = &member;
+    e.payload_count = payload_size > 0 ? 1 : 0;
+    tk_suit_build_signer signer = {TK_ALG_ESP256, &author, {NULL, 0}};
+    size_t cap = payload_size + 4096;
+    uint8_t *buf = malloc(cap);
+    size_t len = 0;
+    if (payload == NULL || buf == NULL ||
+        tk_suit_build_encode_envelope(&e, real, &signer, 1, buf, cap, &len,
+                                      NULL) != TK_OK)
+        die("cannot build the SUIT envelope");
+    const tk_key *signers[1] = {&author};
+    tk_tam_envelope_info info;
+    char msg[256];
+    if (tk_tam_envelope_inspect(real, (tk_view){buf, len}, signers, 1, &info,
+                                msg, sizeof(msg)) != TK_OK)
+        die(msg);
+    tk_store_version v;
+    memset(&v, 0, sizeof(v));
+    v.sequence = info.sequence;
+    v.digest = info.digest;
+    v.envelope = (tk_view){buf, len};
+    v.size = len;
+    int64_t component = 0;
+    int64_t version = 0;
+    tk_store *store = tk_tam_store(tam);
+    if (tk_store_version_upload(store, info.component_id, "app", &v, NULL,
+                                &component, &version, NULL) != TK_OK)
+        die("cannot store the component");
+    tk_store_class cls;
+    memset(&cls, 0, sizeof(cls));
+    cls.name = "bench";
+    int64_t class_id = 0;
+    tk_store_policy rule;
+    memset(&rule, 0, sizeof(rule));
+    if (tk_store_class_add(store, &cls, NULL, &class_id, NULL) != TK_OK)
+        die("cannot add the class");
+    rule.class_id = class_id;
+    rule.component = component;
+    rule.action = TK_STORE_POLICY_INSTALL;
+    if (tk_store_policy_set(store, &rule, NULL, NULL, NULL) != TK_OK)
+        die("cannot set the policy");
+    free(payload);
+    free(buf);
+}
+
+/* ---- Agents ------------------------------------------------------------- */
+
+typedef struct agent {
+    unsigned index;
+    tk_teep_agent machine;
+    tk_teep_agent_state state;
+    tk_key key;
+    uint8_t kid[32];
+    tk_teep_signer signer;
+    tk_key attester;
+    uint8_t attester_kid[32];
+    uint8_t ueid[17];
+    bool installed;
+    uint8_t installed_id[64];
+    size_t installed_id_len;
+    uint64_t installed_sequence;
+    uint8_t scratch[MESSAGE_MAX];
+    uint8_t evidence[2048];
+    uint8_t evidence_scratch[2048];
+    uint8_t reports[2048];
+    uint8_t out[MESSAGE_MAX];
+    tk_http_client *client;
+    uint64_t cpu_ns;
+    size_t sessions;
+    uint64_t *latency;  /* ns of each session */
+    size_t failures;
+} agent;
+
+static const uint8_t hwmodel[2] = {0x01, 0x02};
+static const uint8_t oemid[3] = {0x0a, 0x0b, 0x0c};
+
+static int64_t agent_now(void *ctx)
+{
+    (void)ctx;
+    return (int64_t)time(NULL);
+}
+
+static tk_err agent_tam_key(void *ctx, tk_alg alg, tk_view kid,
+                            const tk_key **key, tk_view *peer_id)
+{
+    (void)ctx;
+    for (size_t i = 0; i < 2; i++) {
+        if (kid.len == tam_kid_len[i] &&
+            memcmp(kid.ptr, tam_kid[i], kid.len) == 0 &&
+            tk_crypto_sig_curve(alg) == tam_pub[i].crv) {
+            *key = &tam_pub[i];
+            *peer_id = (tk_view){(const uint8_t *)"tam", 3};
+            return TK_OK;
+        }
+    }
+    return TK_ERR_NOT_FOUND;
+}
+
+static tk_err agent_evidence(void *ctx, const tk_teep_evidence_request *req,
+                             uint8_t *buf, size_t cap, size_t *len,
+                             tk_view *format)
+{
+    agent *a = ctx;
+    (void)format;
+    tk_eat_claims c;
+    memset(&c, 0, sizeof(c));
+    c.present = TK_EAT_HAS_UEID | TK_EAT_HAS_OEMID | TK_EAT_HAS_HWMODEL |
+                TK_EAT_HAS_HWVERSION | TK_EAT_HAS_MANIFESTS;
+    c.ueid = (tk_view){a->ueid, sizeof(a->ueid)};
+    c.oemid = (tk_view){oemid, sizeof(oemid)};
+    c.hwmodel = (tk_view){hwmodel, sizeof(hwmodel)};
+    c.hwversion.version = (tk_view){(const uint8_t *)"1.0", 3};
+    c.manifest_count = 1;
+    c.manifests[0].content_type = 60;
+    c.manifests[0].content = (tk_view){(const uint8_t *)"\xa0", 1};
+    tk_eat_signer signer = {TK_ALG_ESP256, &a->attester,
+                            {a->attester_kid, sizeof(a->attester_kid)}};
+    return tk_teep_agent_evidence(real, &signer, &c, req, agent_now(a),
+                                  a->evidence_scratch,
+                                  sizeof(a->evidence_scratch), buf, cap, len);
+}
+
+static tk_err agent_component(void *ctx, size_t index, tk_teep_tc_info *info)
+{
+    agent *a = ctx;
+    if (!a->installed || index > 0)
+        return TK_ERR_NOT_FOUND;
+    memset(info, 0, sizeof(*info));
+    info->component_id = (tk_view){a->installed_id, a->installed_id_len};
+    info->has_sequence = true;
+    info->sequence = a->installed_sequence;
+    return TK_OK;
+}
+
+/* Records the manifest's component without verifying it (the agent's
+ * crypto is not what this benchmark measures) and reports success. */
+static tk_err agent_process(void *ctx, tk_view envelope, tk_view token,
+                            uint8_t *report, size_t cap, size_t *report_len)
+{
+    agent *a = ctx;
+    tk_suit_envelope env;
+    tk_err err = tk_suit_envelope_decode(envelope, &env, NULL);
+    if (err != TK_OK)
+        return err;
+    static const uint8_t id[] = {0x82, 0x45, 'b', 'e', 'n', 'c', 'h',
+                                 0x43, 'a',  'p', 'p'};
+    memcpy(a->installed_id, id, sizeof(id));
+    a->installed_id_len = sizeof(id);
+    a->installed_sequence = 1;
+    a->installed = true;
+    tk_cbor_enc enc;
+    tk_cbor_enc_init(&enc, report, cap, 0);
+    tk_cbor_enc_put_map(&enc, 4);
+    tk_cbor_enc_put_uint(&enc, 2);
+    tk_cbor_enc_put_bstr(&enc, token.ptr, token.len);
+    tk_cbor_enc_put_uint(&enc, 3);
+    tk_cbor_enc_put_array(&enc, 0);
+    tk_cbor_enc_put_uint(&enc, 4);
+    tk_cbor_enc_put_bool(&enc, true);
+    tk_cbor_enc_put_uint(&enc, 99);
+    tk_cbor_enc_put_array(&enc, 2);
+    tk_cbor_enc_put_text(&enc, "");
+    tk_cbor_enc_put_array(&enc, 2);
+    tk_cbor_enc_put_int(&enc, env.digest.alg);
+    tk_cbor_enc_put_bstr(&enc, env.digest.bytes.ptr, env.digest.bytes.len);
+    return tk_cbor_enc_finish(&enc, report_len);
+}
+
+static void new_key(tk_key *key, uint8_t kid[32])
+{
+    tk_key_init(key);
+    if (real->key_generate(real->ctx, TK_CRV_P256, key) != TK_OK ||
+        tk_cose_key_thumbprint(real, key, kid) != TK_OK)
+        die("key generation failed");
+}
+
+static void register_key(int64_t device, tk_store_key_use use,
+                         const tk_key *key, const uint8_t kid[32])
+{
+    uint8_t cose[256];
+    size_t len = 0;
+    tk_key pub = *key;
+    pub.kid = (tk_view){NULL, 0};
+    tk_store_key row;
+    memset(&row, 0, sizeof(row));
+    if (tk_cose_key_encode(&pub, TK_ALG_ESP256, false, cose, sizeof(cose),
+                           &len) != TK_OK)
+        die("cannot encode a key");
+    row.device_id = device;
+    row.use = use;
+    row.kid = (tk_view){kid, 32};
+    row.alg = TK_ALG_ESP256;
+    row.cose_key = (tk_view){cose, len};
+    if (tk_store_key_add(tk_tam_store(tam), &row, NULL, NULL, NULL) != TK_OK)
+        die("cannot store a key");
+}
+
+static void agent_setup(agent *a, unsigned index, size_t max_sessions)
+{
+    memset(a, 0, sizeof(*a));
+    a->index = index;
+    new_key(&a->key, a->kid);
+    new_key(&a->attester, a->attester_kid);
+    a->ueid[0] = 0x01;
+    for (size_t i = 1; i < sizeof(a->ueid); i++)
+        a->ueid[i] = (uint8_t)(index * 31 + i);
+    tk_store *store = tk_tam_store(tam);
+    tk_store_mem mem = TK_STORE_MEM_INIT;
+    tk_store_class cls;
+    if (tk_store_class_find(store, "bench", &mem, &cls, NULL) != TK_OK)
+        die("no bench class");
+    tk_store_device d;
+    memset(&d, 0, sizeof(d));
+    d.ueid = (tk_view){a->ueid, sizeof(a->ueid)};
+    d.class_id = cls.id;
+    tk_store_mem_free(&mem);
+    int64_t id = 0;
+    if (tk_store_device_add(store, &d, NULL, &id, NULL) != TK_OK)
+        die("cannot add a device");
+    register_key(id, TK_STORE_KEY_AGENT, &a->key, a->kid);
+    register_key(id, TK_STORE_KEY_ATTESTATION, &a->attester, a->attester_kid);
+    tk_store_refval v;
+    memset(&v, 0, sizeof(v));
+    v.device_id = id;
+    v.kind = TK_STORE_REF_HWMODEL;
+    v.value = (tk_view){hwmodel, sizeof(hwmodel)};
+    if (tk_store_refval_add(store, &v, NULL, NULL, NULL) != TK_OK)
+        die("cannot add a reference value");
+
+    a->signer = (tk_teep_signer){TK_ALG_ESP256, &a->key, {a->kid, 32}};
+    tk_teep_agent_init(&a->machine);
+    tk_teep_agent_state_init(&a->state);
+    a->machine.crypto = real;
+    a->machine.signers = &a->signer;
+    a->machine.signer_count = 1;
+    a->machine.scratch = a->scratch;
+    a->machine.scratch_cap = sizeof(a->scratch);
+    a->machine.evidence_buf = a->evidence;
+    a->machine.evidence_cap = sizeof(a->evidence);
+    a->machine.report_buf = a->reports;
+    a->machine.report_cap = sizeof(a->reports);
+    a->machine.ops.ctx = a;
+    a->machine.ops.now = agent_now;
+    a->machine.ops.tam_key = agent_tam_key;
+    a->machine.ops.evidence = agent_evidence;
+    a->machine.ops.component = agent_component;
+    a->machine.ops.process_manifest = agent_process;
+    a->latency = calloc(max_sessions + 1, sizeof(uint64_t));
+    if (a->latency == NULL)
+        die("out of memory");
+}
+
+/* One exchange through post(); returns true when it ended with 204 after
+ * a Success. */
+typedef bool (*post_fn)(agent *a, const uint8_t *body, size_t len,
+                        tk_view *reply, bool *done);
+
+static bool run_session(agent *a, post_fn post)
+{
+    tk_view reply;
+    bool done = false;
+    a->installed = false;
+    if (!post(a, NULL, 0, &reply, &done))
+        return false;
+    uint32_t last_sent = 0;
+    for (int step = 0; step < 8 && !done; step++) {
+        tk_teep_agent_result res;
+        tk_teep_agent_handle(&a->machine, &a->state, reply, a->out,
+                             sizeof(a->out), &res);
+        if (res.out_len == 0)
+            return false;
+        last_sent = res.sent_type;
+        if (!post(a, a->out, res.out_len, &reply, &done))
+            return false;
+    }
+    return done && last_sent == TK_TEEP_SUCCESS && a->installed;
+}
+
+static char bench_url[64];
+static _Atomic size_t sessions_left;
+
+static bool post_http(agent *a, const uint8_t *body, size_t len,
+                      tk_view *reply, bool *done)
+{
+    tk_net_reply r;
+    if (tk_http_client_post(a->client, bench_url, body, len, &r) != TK_OK)
+        return false;
+    *reply = r.body;
+    *done = r.done != 0;
+    return true;
+}
+
+/* Takes one session from the shared budget; false when none is left. */
+static bool take_session(void)
+{
+    size_t left = atomic_load(&sessions_left);
+    while (left > 0 &&
+           !atomic_compare_exchange_weak(&sessions_left, &left, left - 1))
+        continue;
+    return left > 0;
+}
+
+static void *agent_thread(void *arg)
+{
+    agent *a = arg;
+    tk_http_client_config cfg;
+    tk_http_client_config_init(&cfg);
+    if (tk_http_client_new(&cfg, &a->client) != TK_OK)
+        die("cannot create an HTTP client");
+    uint64_t cpu0 = thread_cpu_ns();
+    while (take_session()) {
+        uint64_t t0 = mono_ns();
+        if (run_session(a, post_http))
+            a->latency[a->sessions++] = mono_ns() - t0;
+        else
+            a->failures++;
+    }
+    a->cpu_ns = thread_cpu_ns() - cpu0;
+    tk_http_client_free(a->client);
+    return NULL;
+}
+
+/* ---- Reports ------------------------------------------------------------ */
+
+static int compare_u64(const void *x, const void *y)
+{
+    uint64_t a = *(const uint64_t *)x;
+    uint64_t b = *(const uint64_t *)y;
+    return a < b ? -1 : a > b;
+}
+
+static void reset_accounts(void)
+{
+    atomic_store(&t_sign, 0);
+    atomic_store(&t_verify, 0);
+    atomic_store(&t_other, 0);
+    atomic_store(&n_sign, 0);
+    atomic_store(&n_verify, 0);
+    atomic_store(&t_store, 0);
+    atomic_store(&n_store, 0);
+    atomic_store(&t_handler_cpu, 0);
+    atomic_store(&n_requests, 0);
+    atomic_store(&n_errors, 0);
+}
+
+/* Prints the calls per session and mean wall time of every store
+ * operation since the TAM opened its store. */
+static void print_store_ops(double sessions)
+{
+    for (int op = 0; op < TK_STORE_OP_COUNT; op++) {
+        tk_store_op_stats st;
+        tk_store_op_stats_get(tk_tam_store(tam), (tk_store_op)op, &st);
+        if (st.calls == 0)
+            continue;
+        printf("store_op %s %.2f %.1f\n", tk_store_op_name((tk_store_op)op),
+               (double)st.calls / sessions,
+               (double)st.total_ns / (double)st.calls / 1e3);
+    }
+}
+
+/* Runs sessions with the given agents over HTTP; prints the results as
+ * "key value" lines unless quiet (a warm-up). */
+static void run_http(agent *agents, unsigned count, size_t sessions,
+                     bool quiet)
+{
+    pthread_t threads[MAX_AGENTS];
+    atomic_store(&sessions_left, sessions);
+    reset_accounts();
+    uint64_t cpu0 = process_cpu_ns();
+    uint64_t t0 = mono_ns();
+    for (unsigned i = 0; i < count; i++)
+        if (pthread_create(&threads[i], NULL, agent_thread, &agents[i]) != 0)
+            die("cannot start an agent thread");
+    for (unsigned i = 0; i < count; i++)
+        pthread_join(threads[i], NULL);
+    uint64_t wall = mono_ns() - t0;
+    uint64_t cpu = process_cpu_ns() - cpu0;
+
+    uint64_t agent_cpu = 0;
+    size_t done = 0;
+    size_t failures = 0;
+    uint64_t *all = calloc(sessions + 1, sizeof(uint64_t));
+    for (unsigned i = 0; i < count; i++) {
+        agent_cpu += agents[i].cpu_ns;
+        failures += agents[i].failures;
+        memcpy(all + done, agents[i].latency,
+               agents[i].sessions * sizeof(uint64_t));
+        done += agents[i].sessions;
+        agents[i].sessions = 0;
+        agents[i].failures = 0;
+    }
+    if (done == 0)
+        die("no session completed");
+    if (quiet) {
+        free(all);
+        return;
+    }
+    qsort(all, done, sizeof(uint64_t), compare_u64);
+    double per = (double)done;
+    uint64_t tam_cpu = cpu > agent_cpu ? cpu - agent_cpu : 0;
+    uint64_t handler = atomic_load(&t_handler_cpu);
+    uint64_t sign = atomic_load(&t_sign);
+    uint64_t verify = atomic_load(&t_verify);
+    uint64_t other = atomic_load(&t_other);
+    uint64_t store = atomic_load(&t_store);
+    uint64_t rest = handler > sign + verify + other + store
+                        ? handler - sign - verify - other - store
+                        : 0;
+    uint64_t http = tam_cpu > handler ? tam_cpu - handler : 0;
+    printf("agents %u\n", count);
+    printf("sessions %zu\n", done);
+    printf("failures %zu\n", failures);
+    printf("error_replies %llu\n",
+           (unsigned long long)atomic_load(&n_errors));
+    printf("seconds %.3f\n", (double)wall / 1e9);
+    printf("sessions_per_s %.0f\n", per / ((double)wall / 1e9));
+    printf("p50_ms %.3f\n", (double)all[done / 2] / 1e6);
+    printf("p99_ms %.3f\n", (double)all[(done * 99) / 100] / 1e6);
+    printf("tam_cpu_us %.1f\n", (double)tam_cpu / per / 1e3);
+    printf("agents_cpu_us %.1f\n", (double)agent_cpu / per / 1e3);
+    printf("sign_us %.1f\n", (double)sign / per / 1e3);
+    printf("verify_us %.1f\n", (double)verify / per / 1e3);
+    printf("signatures_per_session %.1f\n",
+           (double)atomic_load(&n_sign) / per);
+    printf("verifications_per_session %.1f\n",
+           (double)atomic_load(&n_verify) / per);
+    printf("other_crypto_us %.1f\n", (double)other / per / 1e3);
+    printf("store_us %.1f\n", (double)store / per / 1e3);
+    printf("store_ops_per_session %.1f\n",
+           (double)atomic_load(&n_store) / per);
+    printf("teep_cbor_policy_us %.1f\n", (double)rest / per / 1e3);
+    printf("http_us %.1f\n", (double)http / per / 1e3);
+    printf("non_crypto_vs_signatures %.2f\n",
+           (double)(store + rest + http + other) /
+               (double)(sign + verify));
+    printf("tam_capacity_2_cores %.0f\n", 2e9 / ((double)tam_cpu / per));
+    if (getenv("BENCH_TAM_STORE_OPS") != NULL)
+        print_store_ops(per);
+    free(all);
+}
+
+/* ---- In-process mode for callgrind -------------------------------------- */
+
+static bool post_direct(agent *a, const uint8_t *body, size_t len,
+                        tk_view *reply, bool *done)
+{
+    static uint8_t buf[MESSAGE_MAX];
+    tk_net_request req;
+    memset(&req, 0, sizeof(req));
+    req.method = TK_NET_POST;
+    req.method_name = "POST";
+    req.path = "/tam";
+    req.content_type = len > 0 ? TK_NET_MEDIA_TEEP : NULL;
+    req.body = (tk_view){body, len};
+    req.request_id = "bench";
+    tk_net_response resp;
+    memset(&resp, 0, sizeof(resp));
+    tk_tam_handle(tam, &req, &resp);
+    (void)a;
+    if (resp.status >= 300 || resp.body_len > sizeof(buf)) {
+        tk_net_response_clear(&resp);
+        return false;
+    }
+    memcpy(buf, resp.body, resp.body_len);
+    *reply = (tk_view){buf, resp.body_len};
+    *done = resp.body_len == 0;
+    tk_net_response_clear(&resp);
+    return true;
+}
+
+/* Runs n sessions in this thread; callgrind measures inside it. */
+__attribute__((noinline)) static size_t run_once(agent *a, size_t n)
+{
+    size_t ok = 0;
+    for (size_t i = 0; i < n; i++)
+        ok += run_session(a, post_direct) ? 1 : 0;
+    return ok;
+}
+
+int main(int argc, char **argv)
+{
+    unsigned agents_count = 8;
+    size_t sessions = 2000;
+    unsigned threads = 2;
+    size_t payload = 2048;
+    size_t once = 0;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (strcmp(argv[i], "--agents") == 0)
+            agents_count = (unsigned)atoi(argv[i + 1]);
+        else if (strcmp(argv[i], "--sessions") == 0)
+            sessions = (size_t)atol(argv[i + 1]);
+        else if (strcmp(argv[i], "--threads") == 0)
+            threads = (unsigned)atoi(argv[i + 1]);
+        else if (strcmp(argv[i], "--payload") == 0)
+            payload = (size_t)atol(argv[i + 1]);
+        else if (strcmp(argv[i], "--dir") == 0)
+            db_parent = argv[i + 1];
+        else if (strcmp(argv[i], "--once") == 0)
+            once = (size_t)atol(argv[i + 1]);
+        else
+            die("usage: bench_tam [--agents N] [--sessions N] [--threads N] "
+                "[--payload BYTES] [--dir DIR] | --once N");
+    }
+    if (agents_count == 0 || agents_count > MAX_AGENTS || threads == 0)
+        die("--agents must be 1 to 64 and --threads at least 1");
+    timed_crypto_init();
+    open_tam(threads);
+    add_component(payload);
+    unsigned count = once > 0 ? 1 : agents_count;
+    agent *agents = calloc(count, sizeof(agent));
+    if (agents == NULL)
+        die("out of memory");
+    for (unsigned i = 0; i < count; i++)
+        agent_setup(&agents[i], i, once > 0 ? once + 2 : sessions + 2);
+
+    if (once > 0) {
+        run_session(&agents[0], post_direct);  /* warm the caches */
+        size_t ok = run_once(&agents[0], once);
+        printf("sessions %zu of %zu\n", ok, once);
+        return ok == once ? 0 : 1;
+    }
+    tk_http_route route;
+    memset(&route, 0, sizeof(route));
+    route.path = "/tam";
+    route.methods = TK_NET_POST;
+    route.kind = TK_HTTP_ROUTE_TEEP;
+    route.handler = timed_handle;
+    route.ctx = tam;
+    tk_http_server_config hc;
+    tk_http_server_config_init(&hc);
+    hc.address = "127.0.0.1";
+    hc.port = 0;
+    hc.threads = threads;
+    hc.routes = &route;
+    hc.route_count = 1;
+    tk_http_server *srv = NULL;
+    if (tk_http_server_start(&hc, &srv) != TK_OK)
+        die("cannot start the HTTP server");
+    snprintf(bench_url, sizeof(bench_url), "http://127.0.0.1:%u/tam",
+             (unsigned)tk_http_server_port(srv));
+    run_http(agents, count, count * 5 < 50 ? 50 : count * 5, true);
+    run_http(agents, count, sessions, false);
+    tk_http_server_stop(srv);
+    tk_tam_close(tam);
+    char cmd[320];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", work_dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "bench_tam: cannot remove %s\n", work_dir);
+    return 0;
+}
