@@ -42,6 +42,9 @@ const char tk_cli_suit_summary[] =
 /* SUIT records kept for the report of `process`. */
 #define MAX_RECORDS 128
 
+/* --component-version options of one command line. */
+#define MAX_VERSION_OPTIONS TK_SUITDEV_MAX_VERSIONS
+
 static const char usage_text[] =
     "usage: teepkit suit COMMAND [OPTIONS]\n"
     "\n"
@@ -66,6 +69,8 @@ static const char usage_text[] =
     "          [--fetch-dir DIR]... [--decrypt-key KEY]...\n"
     "          [--vendor-id UUID] [--class-id UUID] [--device-id UUID]\n"
     "          [--slot N] [--operation OP] [--nonce HEX] [--json]\n"
+    "          [--device-settings FILE] [--battery MWH]\n"
+    "          [--authorize yes|no|PRIORITY] [--component-version NAME=V]...\n"
     "      process the envelope on the simulated device whose components\n"
     "      are the files of DIR, and print the SUIT report\n"
     "\n"
@@ -76,7 +81,10 @@ static const char usage_text[] =
     "\n"
     "process operations: update (default), boot, update-and-boot, stage,\n"
     "install, uninstall. file: URIs are fetched only from the folder of IN\n"
-    "and the --fetch-dir folders; http URIs only from 127.0.0.1.\n"
+    "and the --fetch-dir folders; http URIs only from 127.0.0.1. The device\n"
+    "settings file (docs/suit.md) gives the battery level, authorization,\n"
+    "network state, clock, component versions and custom commands; the\n"
+    "options after it override it.\n"
     "\n"
     "Exits 0 on success, 1 when the input is rejected or the operation\n"
     "fails, 2 on a usage error or an unreadable file.\n";
@@ -109,6 +117,11 @@ struct options {
     const char *device_id;
     const char *slot;
     const char *kid;
+    const char *device_settings;
+    const char *battery;
+    const char *authorize;
+    const char *versions[MAX_VERSION_OPTIONS];
+    size_t version_count;
     struct key_arg keys[MAX_KEYS];
     size_t key_count;
     struct key_arg decrypt_keys[MAX_KEYS];
@@ -205,12 +218,14 @@ static const char **string_option(struct options *o, const char *arg)
     static const char *const names[] = {
         "-o", "--output", "--info", "--payload", "--store", "--recipient",
         "--content", "--operation", "--nonce", "--vendor-id", "--class-id",
-        "--device-id", "--slot",
+        "--device-id", "--slot", "--device-settings", "--battery",
+        "--authorize",
     };
     const char **slots[] = {
         &o->output, &o->output, &o->info, &o->payload, &o->store,
         &o->recipient, &o->content, &o->operation, &o->nonce, &o->vendor_id,
-        &o->class_id, &o->device_id, &o->slot,
+        &o->class_id, &o->device_id, &o->slot, &o->device_settings,
+        &o->battery, &o->authorize,
     };
 
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -270,6 +285,17 @@ static int list_option(struct options *o, int argc, char **argv, int *i)
             return usage_error(o, "--kid applies to the --key before it");
         else
             last->kid = value;
+        return 1;
+    }
+    if (is_option(arg, "--component-version")) {
+        value = option_value(argc, argv, i, "--component-version");
+        if (value == NULL)
+            return usage_error(o, "--component-version is missing its "
+                               "NAME=VERSION");
+        if (o->version_count == MAX_VERSION_OPTIONS)
+            return usage_error(o, "more than %d --component-version options",
+                               MAX_VERSION_OPTIONS);
+        o->versions[o->version_count++] = value;
         return 1;
     }
     if (is_option(arg, "--fetch-dir")) {
@@ -784,16 +810,76 @@ static void print_invoke(void *arg, const tk_suitdev_id *id, tk_view args)
     fputc('\n', stderr);
 }
 
+/* Prints a custom command that the simulated device ran. */
+static void print_custom(void *arg, int64_t label, const tk_suitdev_id *id,
+                         tk_view argument, bool result)
+{
+    char name[TK_SUITDEV_NAME_SIZE];
+
+    (void)arg;
+    (void)argument;
+    if (tk_suitdev_component_name(id, name) != TK_OK)
+        strcpy(name, "?");
+    fprintf(stderr, "teepkit suit process: custom command %lld on component "
+            "%s: %s\n", (long long)label, name, result ? "true" : "false");
+}
+
 /* Identity and policy of the device from the options. */
 struct device_options {
     uint8_t vendor[16], class_id[16], device[16];
     tk_suitdev_policy policy;
+    tk_suitdev_state state;
     const tk_key *trusted[MAX_KEYS];
     const tk_key *decrypt[MAX_KEYS];
     uint8_t nonce[64];
     size_t nonce_len;
     tk_suit_operation op;
 };
+
+/* Reads the device settings file, then --battery, --authorize and
+ * --component-version over it. Returns 0 or 2. */
+static int device_state_options(struct options *o, struct device_options *d)
+{
+    char msg[512];
+    char *end;
+
+    d->policy.state = &d->state;
+    if (o->device_settings != NULL &&
+        tk_suitdev_state_load(o->device_settings, &d->state, msg,
+                              sizeof(msg)) != TK_OK) {
+        fprintf(stderr, "teepkit suit %s: %s\n", o->command, msg);
+        return 2;
+    }
+    if (o->battery != NULL) {
+        errno = 0;
+        d->state.battery_mwh = strtoull(o->battery, &end, 10);
+        if (errno != 0 || *end != '\0' || end == o->battery ||
+            o->battery[0] == '-')
+            return usage_error(o, "--battery '%s' is not a number of mWh",
+                               o->battery);
+        d->state.has_battery = true;
+    }
+    if (o->authorize != NULL) {
+        if (strcmp(o->authorize, "yes") == 0) {
+            d->state.authorization = TK_SUITDEV_AUTHORIZE_ALL;
+        } else if (strcmp(o->authorize, "no") == 0) {
+            d->state.authorization = TK_SUITDEV_AUTHORIZE_NONE;
+        } else {
+            errno = 0;
+            d->state.max_priority = strtoll(o->authorize, &end, 10);
+            if (errno != 0 || *end != '\0' || end == o->authorize)
+                return usage_error(o, "--authorize '%s' is not yes, no or "
+                                   "a priority", o->authorize);
+            d->state.authorization = TK_SUITDEV_AUTHORIZE_PRIORITY;
+        }
+    }
+    for (size_t i = 0; i < o->version_count; i++) {
+        if (tk_suitdev_state_set_version(&d->state, o->versions[i], msg,
+                                         sizeof(msg)) != TK_OK)
+            return usage_error(o, "--component-version: %s", msg);
+    }
+    return 0;
+}
 
 static int device_options(struct options *o, struct device_options *d)
 {
@@ -842,7 +928,8 @@ static int device_options(struct options *o, struct device_options *d)
     d->policy.decryption_keys = d->decrypt;
     d->policy.decryption_key_count = o->decrypt_key_count;
     d->policy.on_invoke = print_invoke;
-    return 0;
+    d->policy.on_custom = print_custom;
+    return device_state_options(o, d);
 }
 
 /* Describes where a procedure failed, on standard error. */

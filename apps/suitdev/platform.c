@@ -3,11 +3,11 @@
  * callbacks of tk_suit_platform over the component store.
  *
  * A procedure's writes are staged in memory: each component touched gets an
- * entry with its image as the procedure last wrote or read it. Reads return
- * the staged image, and end(TK_OK) commits every changed component with
+ * entry with its image as the procedure last wrote or read it, and reads
+ * return the staged image. end(TK_OK) commits every changed component with
  * its rollback record in one tk_suitdev_commit(), which is atomic over all
- * of them, and end() with an error drops the entries, so a failed
- * procedure leaves the store as it was.
+ * of them. end() with an error drops the entries, so a failed procedure
+ * leaves the store as it was.
  */
 #define _XOPEN_SOURCE 700
 
@@ -535,12 +535,229 @@ static tk_err cb_match_identifier(void *ctx, const tk_suit_component *c,
 
 static tk_err cb_now(void *ctx, uint64_t *seconds)
 {
-    time_t now = time(NULL);
+    tk_suitdev_session *s = ctx;
+    time_t now;
 
-    (void)ctx;
+    if (s->policy.state != NULL && s->policy.state->has_time) {
+        *seconds = s->policy.state->time;
+        return TK_OK;
+    }
+    now = time(NULL);
     if (now < 0)
         return TK_ERR_INTERNAL;
     *seconds = (uint64_t)now;
+    return TK_OK;
+}
+
+/* suit-directive-unlink: stages the removal of the component, which the
+ * commit applies to its image and metadata together. The simulated device
+ * keeps no reference counts, so the first unlink removes it. */
+static tk_err cb_unlink(void *ctx, const tk_suit_component *c)
+{
+    tk_suitdev_session *s = ctx;
+    struct staged *e = NULL;
+    tk_err err = component(s, c, &e);
+
+    if (err != TK_OK)
+        return err;
+    if (!e->present)
+        return suitdev_fail(s->device, TK_ERR_SUIT_COMPONENT_ABSENT,
+                            "cannot unlink a component that is not "
+                            "installed");
+    retire(s, e->image);
+    e->image = NULL;
+    e->len = 0;
+    e->present = false;
+    e->dirty = true;
+    return TK_OK;
+}
+
+static tk_err cb_battery(void *ctx, uint64_t *mwh)
+{
+    tk_suitdev_session *s = ctx;
+    const tk_suitdev_state *st = s->policy.state;
+
+    if (st == NULL || !st->has_battery)
+        return suitdev_fail(s->device, TK_ERR_SUIT_COMMAND_UNSUPPORTED,
+                            "the device has no battery level; set "
+                            "battery-mwh in its settings");
+    *mwh = st->battery_mwh;
+    return TK_OK;
+}
+
+/* Applies the authorization setting to an update of priority. */
+static tk_err authorized(tk_suitdev_session *s, int64_t priority, bool *ok)
+{
+    const tk_suitdev_state *st = s->policy.state;
+
+    if (st == NULL || st->authorization == TK_SUITDEV_AUTHORIZE_UNSET)
+        return suitdev_fail(s->device, TK_ERR_SUIT_COMMAND_UNSUPPORTED,
+                            "the device has no authorization answer; set "
+                            "authorize in its settings");
+    *ok = st->authorization == TK_SUITDEV_AUTHORIZE_ALL ||
+          (st->authorization == TK_SUITDEV_AUTHORIZE_PRIORITY &&
+           priority <= st->max_priority);
+    return TK_OK;
+}
+
+static tk_err cb_authorize(void *ctx, int64_t priority, bool *ok)
+{
+    return authorized(ctx, priority, ok);
+}
+
+static tk_err cb_version(void *ctx, const tk_suit_component *c,
+                         int64_t *parts, size_t *count)
+{
+    tk_suitdev_session *s = ctx;
+    const tk_suitdev_state *st = s->policy.state;
+    tk_suitdev_id id;
+    char name[TK_SUITDEV_NAME_SIZE];
+    tk_err err = tk_suitdev_id_decode(c->id, &id);
+
+    if (err == TK_OK)
+        err = tk_suitdev_component_name(&id, name);
+    if (err != TK_OK)
+        return err;
+    for (size_t i = 0; st != NULL && i < st->version_count; i++) {
+        if (strcmp(st->versions[i].name, name) == 0) {
+            memcpy(parts, st->versions[i].parts,
+                   st->versions[i].count * sizeof(parts[0]));
+            *count = st->versions[i].count;
+            return TK_OK;
+        }
+    }
+    return suitdev_fail(s->device, TK_ERR_SUIT_COMMAND_UNSUPPORTED,
+                        "no version is known for component %s; add it to "
+                        "versions in the device settings", name);
+}
+
+static tk_err cb_custom(void *ctx, int64_t label, const tk_suit_component *c,
+                        tk_view argument, bool *ok)
+{
+    tk_suitdev_session *s = ctx;
+    const tk_suitdev_state *st = s->policy.state;
+    tk_suitdev_id id;
+    tk_err err;
+
+    for (size_t i = 0; st != NULL && i < st->custom_count; i++) {
+        if (st->custom[i].label != label)
+            continue;
+        err = tk_suitdev_id_decode(c->id, &id);
+        if (err != TK_OK)
+            return err;
+        *ok = st->custom[i].result;
+        if (s->policy.on_custom != NULL)
+            s->policy.on_custom(s->policy.custom_arg, label, &id, argument,
+                                *ok);
+        return TK_OK;
+    }
+    return suitdev_fail(s->device, TK_ERR_SUIT_COMMAND_UNSUPPORTED,
+                        "custom command %lld is unknown to the device; add "
+                        "it to custom in the device settings",
+                        (long long)label);
+}
+
+/* Wait events of SUIT_Wait_Event (draft-ietf-suit-update-management-14
+ * section 4.6). */
+enum {
+    WAIT_AUTHORIZATION = 1,
+    WAIT_POWER = 2,
+    WAIT_NETWORK = 3,
+    WAIT_OTHER_DEVICE_VERSION = 4,
+    WAIT_TIME = 5,
+    WAIT_TIME_OF_DAY = 6,
+    WAIT_DAY_OF_WEEK = 7,
+    WAIT_TIME_OF_DAY_UTC = 8,
+    WAIT_DAY_OF_WEEK_UTC = 9
+};
+
+/* Tells whether one wait event holds now; the simulated device does not
+ * wait, so an event that does not hold fails the directive. */
+static tk_err wait_event_holds(tk_suitdev_session *s, int64_t event,
+                               int64_t value, bool *holds)
+{
+    const tk_suitdev_state *st = s->policy.state;
+    uint64_t mwh = 0, now = 0;
+    tk_err err;
+
+    switch (event) {
+    case WAIT_AUTHORIZATION:
+        return authorized(s, value, holds);
+    case WAIT_POWER:
+        err = cb_battery(s, &mwh);
+        *holds = value <= 0 || mwh >= (uint64_t)value;
+        return err;
+    case WAIT_NETWORK:
+        if (st == NULL || !st->has_network)
+            return suitdev_fail(s->device, TK_ERR_SUIT_COMMAND_UNSUPPORTED,
+                                "the device has no network state; set "
+                                "network in its settings");
+        *holds = st->network == value;
+        return TK_OK;
+    case WAIT_TIME:
+    case WAIT_TIME_OF_DAY_UTC:
+    case WAIT_DAY_OF_WEEK_UTC:
+        err = cb_now(s, &now);
+        if (err != TK_OK)
+            return err;
+        if (value < 0)
+            return suitdev_fail(s->device, TK_ERR_SUIT_MALFORMED,
+                                "wait event %lld has a negative value",
+                                (long long)event);
+        if (event == WAIT_TIME)
+            *holds = now >= (uint64_t)value;
+        else if (event == WAIT_TIME_OF_DAY_UTC)
+            *holds = now % 86400u >= (uint64_t)value;
+        else /* 1970-01-01 was a Thursday: day 4 counted from Sunday. */
+            *holds = (now / 86400u + 4u) % 7u == (uint64_t)value;
+        return TK_OK;
+    default:
+        /* Local time needs a time zone and other devices a deployment
+         * profile, which the simulated device has neither of. */
+        return suitdev_fail(s->device, TK_ERR_SUIT_COMMAND_UNSUPPORTED,
+                            "wait event %lld is not supported by the "
+                            "simulated device", (long long)event);
+    }
+}
+
+/* suit-directive-wait: every event of wait_info must hold now. */
+static tk_err cb_wait(void *ctx, tk_view wait_info)
+{
+    tk_suitdev_session *s = ctx;
+    tk_cbor_dec dec;
+    tk_err err = TK_OK;
+
+    tk_cbor_dec_init(&dec, wait_info.ptr, wait_info.len,
+                     TK_CBOR_CHECK_DUP_KEYS);
+    tk_cbor_dec_enter_map(&dec, NULL);
+    while (err == TK_OK && tk_cbor_dec_more(&dec)) {
+        int64_t event = 0, value = 0;
+        bool holds = false;
+
+        if (tk_cbor_dec_get_label(&dec, &event) != TK_OK)
+            break;
+        if (event == WAIT_OTHER_DEVICE_VERSION ||
+            event == WAIT_TIME_OF_DAY || event == WAIT_DAY_OF_WEEK ||
+            event < WAIT_AUTHORIZATION || event > WAIT_DAY_OF_WEEK_UTC) {
+            err = wait_event_holds(s, event, 0, &holds);
+            break;
+        }
+        if (tk_cbor_dec_get_int(&dec, &value) != TK_OK)
+            break;
+        err = wait_event_holds(s, event, value, &holds);
+        if (err == TK_OK && !holds)
+            err = suitdev_fail(s->device, TK_ERR_SUIT_WAIT,
+                               "wait event %lld with value %lld does not "
+                               "hold, and the simulated device does not "
+                               "wait", (long long)event, (long long)value);
+    }
+    if (err != TK_OK)
+        return err;
+    tk_cbor_dec_exit(&dec);
+    if (tk_cbor_dec_finish(&dec) != TK_OK)
+        return suitdev_fail(s->device, TK_ERR_SUIT_MALFORMED,
+                            "suit-parameter-wait-info is not a map of wait "
+                            "events to integers");
     return TK_OK;
 }
 
@@ -612,6 +829,12 @@ tk_err tk_suitdev_session_open(tk_suitdev *device,
     s->platform.invoke = cb_invoke;
     s->platform.match_identifier = cb_match_identifier;
     s->platform.now = cb_now;
+    s->platform.unlink = cb_unlink;
+    s->platform.battery = cb_battery;
+    s->platform.authorize = cb_authorize;
+    s->platform.version = cb_version;
+    s->platform.custom = cb_custom;
+    s->platform.wait = cb_wait;
     s->platform.get_installed = cb_get_installed;
     s->platform.set_installed = cb_set_installed;
     *session = s;

@@ -251,6 +251,94 @@ tk_err tk_suitdev_fetch(tk_suitdev *device, const char *uri, uint8_t **data,
 typedef void (*tk_suitdev_invoke_fn)(void *arg, const tk_suitdev_id *id,
                                      tk_view args);
 
+/* Called for each custom command (a negative label) that the device
+ * settings list, with its argument (the encoded item) and its result. */
+typedef void (*tk_suitdev_custom_fn)(void *arg, int64_t label,
+                                     const tk_suitdev_id *id,
+                                     tk_view argument, bool result);
+
+/* Component versions and custom commands one tk_suitdev_state lists. */
+#define TK_SUITDEV_MAX_VERSIONS 16
+#define TK_SUITDEV_MAX_CUSTOM 16
+
+/* How the device answers suit-condition-update-authorized. */
+typedef enum tk_suitdev_authorization {
+    TK_SUITDEV_AUTHORIZE_UNSET = 0, /* the condition is unsupported */
+    TK_SUITDEV_AUTHORIZE_NONE,      /* every update is declined */
+    TK_SUITDEV_AUTHORIZE_ALL,       /* every update is authorized */
+    TK_SUITDEV_AUTHORIZE_PRIORITY   /* updates whose priority is at most
+                                       max_priority (smaller is more
+                                       urgent) */
+} tk_suitdev_authorization;
+
+/* The current version of one component. */
+typedef struct tk_suitdev_version {
+    char name[TK_SUITDEV_NAME_SIZE]; /* store name of the component, see
+                                        tk_suitdev_component_name() */
+    int64_t parts[TK_SUIT_MAX_VERSION_PARTS];
+    size_t count;
+} tk_suitdev_version;
+
+/* The result of one custom command. */
+typedef struct tk_suitdev_custom {
+    int64_t label;   /* negative */
+    bool result;     /* condition result */
+} tk_suitdev_custom;
+
+/*
+ * Device state that the update-management conditions and directives read
+ * (draft-ietf-suit-update-management-14): what a real device measures or
+ * asks its user. Each part that is not set makes the commands that need
+ * it fail with TK_ERR_SUIT_COMMAND_UNSUPPORTED.
+ */
+typedef struct tk_suitdev_state {
+    /* Battery energy left, for suit-condition-minimum-battery and the
+     * power wait event. */
+    bool has_battery;
+    uint64_t battery_mwh;
+    /* The answer to suit-condition-update-authorized and the
+     * authorization wait event. */
+    tk_suitdev_authorization authorization;
+    int64_t max_priority;
+    /* Network state, which the network wait event compares. */
+    bool has_network;
+    int64_t network;
+    /* A fixed clock in seconds since 1970-01-01 UTC, for use-before, the
+     * time wait events and delegation CWTs; the host clock when unset. */
+    bool has_time;
+    uint64_t time;
+    /* Current component versions, for suit-condition-version. */
+    tk_suitdev_version versions[TK_SUITDEV_MAX_VERSIONS];
+    size_t version_count;
+    /* Custom commands the device runs; others are unsupported. */
+    tk_suitdev_custom custom[TK_SUITDEV_MAX_CUSTOM];
+    size_t custom_count;
+} tk_suitdev_state;
+
+/*
+ * Reads device settings from the JSON file path into state, over what
+ * state already contains (start from a zeroed state):
+ *   {"battery-mwh": 4200, "authorize": true | false | {"max-priority": N},
+ *    "network": 1, "time": 1767225600,
+ *    "versions": [{"component": ["app", {"hex": "00"}],
+ *                  "version": [1, 2, 0]}],
+ *    "custom": [{"label": -257, "result": true}]}
+ * Every member is optional; an unknown one is an error. Returns TK_OK,
+ * TK_ERR_INVALID_ARG or TK_ERR_LIMIT with a sentence in msg (capacity
+ * msg_size) that names the file and the member.
+ */
+tk_err tk_suitdev_state_load(const char *path, tk_suitdev_state *state,
+                             char *msg, size_t msg_size);
+
+/*
+ * Sets the version of one component from "NAME=VERSION": NAME is the
+ * component's store name (c_sapp for ['app']), VERSION integers separated
+ * by dots (1.2.0). Returns TK_OK, TK_ERR_INVALID_ARG or TK_ERR_LIMIT with
+ * a sentence in msg.
+ */
+tk_err tk_suitdev_state_set_version(tk_suitdev_state *state, const char *spec,
+                                    char *msg, size_t msg_size);
+
 /* What the device trusts and how it identifies itself. Pointers are kept,
  * so they must outlive the session. */
 typedef struct tk_suitdev_policy {
@@ -275,6 +363,11 @@ typedef struct tk_suitdev_policy {
     uint64_t slot;
     tk_suitdev_invoke_fn on_invoke;  /* may be NULL */
     void *invoke_arg;
+    /* Battery, authorization, network, clock, versions and custom
+     * commands; NULL when the device has none of them. */
+    const tk_suitdev_state *state;
+    tk_suitdev_custom_fn on_custom;  /* may be NULL */
+    void *custom_arg;
 } tk_suitdev_policy;
 
 typedef struct tk_suitdev_session tk_suitdev_session;

@@ -2,7 +2,8 @@
 # Runs `teepkit suit` on real files: create -> sign -> verify -> process
 # round trips, encrypted payloads, payloads served over HTTP on 127.0.0.1,
 # tampered payloads and envelopes (which must leave the device store
-# unchanged), rollback, URI confinement and usage errors.
+# unchanged), rollback, URI confinement, device settings, unlink and usage
+# errors.
 # Usage: cli_suit_test.sh PATH_TO_TEEPKIT VECTOR_DIR
 set -uo pipefail
 teepkit=$(realpath "${1:?usage: cli_suit_test.sh TEEPKIT VECTOR_DIR}")
@@ -302,6 +303,77 @@ check "dependency wrote its component" \
   grep -q "hello world" tdstore/c_s00.img
 check "dependent wrote its component" \
   grep -q "in multiple trust domains" tdstore/c_s10.img
+
+# --- device settings and update-management commands ---------------------
+cat >device.json <<EOF
+{
+  "manifest-sequence-number": 30,
+  "components": [["app"]],
+  "install": [
+    {"directive-override-parameters": {
+      "minimum-battery": 1000,
+      "update-priority": 3,
+      "version": {"comparison": "greater-equal", "value": [1, 2]},
+      "content": "written under device settings"}},
+    {"condition-minimum-battery": 15},
+    {"condition-update-authorized": 15},
+    {"condition-version": 15},
+    {"custom": {"label": -257, "value": null}},
+    {"directive-write": 15}
+  ]
+}
+EOF
+cat >settings.json <<EOF
+{
+  "battery-mwh": 5000,
+  "authorize": {"max-priority": 5},
+  "versions": [{"component": ["app"], "version": [1, 2, 1]}],
+  "custom": [{"label": -257, "result": true}]
+}
+EOF
+mkdir devstore
+expect "create update-management manifest" 0 "" -- \
+  create device.json -o device.suit --key p256.pem
+expect "no battery level" 1 "battery-mwh" -- \
+  process --key p256.pub --store devstore device.suit
+check "no battery level: store unchanged" test -z "$(ls devstore)"
+expect "battery too low" 1 "SUIT_BATTERY" -- \
+  process --key p256.pub --store devstore --device-settings settings.json \
+  --battery 999 device.suit
+expect "update declined" 1 "UPDATE_UNAUTHORIZED" -- \
+  process --key p256.pub --store devstore --device-settings settings.json \
+  --authorize no device.suit
+expect "priority above the limit" 1 "UPDATE_UNAUTHORIZED" -- \
+  process --key p256.pub --store devstore --device-settings settings.json \
+  --authorize 2 device.suit
+expect "version too old" 1 "COMPONENT_VERSION" -- \
+  process --key p256.pub --store devstore --device-settings settings.json \
+  --component-version c_sapp=1.1.9 device.suit
+check "failed conditions: store unchanged" test -z "$(ls devstore)"
+expect "device settings satisfy every condition" 0 \
+  "custom command -257 on component c_sapp: true" -- \
+  process --key p256.pub --store devstore --device-settings settings.json \
+  device.suit
+check "device settings: component written" \
+  grep -q "written under device settings" devstore/c_sapp.img
+printf '{"batery-mwh": 1}' >typo.json
+expect "unknown settings member" 2 'unknown member "batery-mwh"' -- \
+  process --key p256.pub --store devstore --device-settings typo.json \
+  device.suit
+expect "bad --authorize" 2 "--authorize 'maybe'" -- \
+  process --key p256.pub --store devstore --authorize maybe device.suit
+cat >unlink.json <<EOF
+{
+  "manifest-sequence-number": 31,
+  "components": [["app"]],
+  "install": [{"directive-unlink": 15}]
+}
+EOF
+expect "create unlink manifest" 0 "" -- \
+  create unlink.json -o unlink.suit --key p256.pem
+expect "unlink removes the component" 0 "" -- \
+  process --key p256.pub --store devstore unlink.suit
+check "unlink: image and metadata gone" test -z "$(ls devstore)"
 
 # --- usage errors --------------------------------------------------------
 expect "no command" 2 "" --
