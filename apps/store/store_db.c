@@ -207,7 +207,7 @@ tk_err tk_db_col_view(tk_store_tx *tx, const tk_db_rows *rows, int column,
     if (tx->driver->column_null(rows, column))
         return TK_OK;
     tk_view v = tx->driver->column_bytes(rows, column);
-    uint8_t *p;
+    uint8_t *p = NULL;
     tk_err err = copy_bytes(tx, v, &p);
     if (err == TK_OK)
         *out = (tk_view){p, v.len};
@@ -220,7 +220,7 @@ tk_err tk_db_col_text(tk_store_tx *tx, const tk_db_rows *rows, int column,
     tk_view v = {NULL, 0};
     if (!tx->driver->column_null(rows, column))
         v = tx->driver->column_bytes(rows, column);
-    uint8_t *p;
+    uint8_t *p = NULL;
     tk_err err = copy_bytes(tx, v, &p);
     *out = err == TK_OK ? (const char *)p : "";
     return err;
