@@ -96,10 +96,10 @@ tk_err tk_tam_config_load(tk_tam_config *cfg, const char *path, char *msg,
 
 /*
  * Creates the TAM's signing keys in key_dir (made with mode 0700 when
- * absent) unless they exist: an ESP256 (P-256) and an Ed25519 private key
- * (PEM, mode 0600), their public keys as PEM and as COSE_Key with the
- * RFC 9679 thumbprint as kid. *created tells whether any key was new.
- * Returns TK_OK or an error with a sentence in msg.
+ * absent) unless they exist. They are an ESP256 (P-256) and an Ed25519
+ * private key (PEM, mode 0600), with their public keys as PEM and as
+ * COSE_Key whose kid is the RFC 9679 thumbprint. *created tells whether
+ * any key was new. Returns TK_OK or an error with a sentence in msg.
  */
 tk_err tk_tam_keys_create(const tk_crypto *crypto, const char *key_dir,
                           bool *created, char *msg, size_t msg_size);
@@ -128,7 +128,7 @@ typedef struct tk_tam_options {
 /* Counters of one TAM since tk_tam_open(). */
 typedef struct tk_tam_stats {
     uint64_t requests;        /* TEEP requests handled */
-    uint64_t sessions_started; /* empty POSTs answered with a QueryRequest */
+    uint64_t sessions_started; /* empty POSTs that started a session */
     uint64_t queries_sent;    /* every QueryRequest, first or repeated */
     uint64_t updates_sent;
     uint64_t done;            /* replies without a message (204) */
@@ -170,10 +170,10 @@ tk_err tk_tam_handle(void *ctx, const tk_net_request *req,
                      tk_net_response *resp);
 
 /*
- * Returns the HTTP status that a rejection reason maps to: 400 for a
- * message that is malformed or not allowed here, 403 for a signer that
- * is unknown, blocked or does not verify, 409 for a token that matches no
- * outstanding request, 503 when the store is busy, 500 otherwise.
+ * Returns the HTTP status that a rejection reason maps to. A message that
+ * is malformed or not allowed here gets 400, a signer that is unknown,
+ * blocked or does not verify 403, and a token that matches no outstanding
+ * request 409. A busy store gives 503, any other failure 500.
  */
 unsigned tk_tam_status_for(tk_err reason);
 

@@ -15,7 +15,7 @@
 #include "tam.h"
 #include "util.h"
 
-/* Largest configuration file read. */
+/* Maximum size of a configuration file, in bytes. */
 #define CONFIG_MAX_FILE (256u * 1024u)
 
 /* Bounds of the numeric keys. */
@@ -154,49 +154,55 @@ static bool *bool_field(tk_tam_config *cfg, const char *key)
     return NULL;
 }
 
+/* A numeric key, its bounds and its field (one of the four pointers). */
+typedef struct number_key {
+    const char *key;
+    uint64_t min;
+    uint64_t max;
+    int64_t *as_i64;
+    size_t *as_size;
+    unsigned *as_unsigned;
+    uint64_t *as_u64;
+} number_key;
+
 /* Sets a numeric key; returns false for a key that is not numeric. */
 static bool set_number(tk_tam_config *cfg, const char *key,
                        const char *value, tk_err *err, char *msg,
                        size_t msg_size)
 {
-    static const struct {
-        const char *key;
-        uint64_t min;
-        uint64_t max;
-    } limits[] = {
-        {"session_lifetime", LIFETIME_MIN, LIFETIME_MAX},
-        {"max_body", BODY_MIN, BODY_MAX},
-        {"max_update", BODY_MIN, BODY_MAX},
-        {"threads", 1, THREADS_MAX},
-        {"store_pool", 1, TK_STORE_MAX_POOL},
-        {"clock_skew", 0, SKEW_MAX},
-        {"evidence_max_age", 1, AGE_MAX},
+    const number_key keys[] = {
+        {"session_lifetime", LIFETIME_MIN, LIFETIME_MAX,
+         &cfg->session_lifetime, NULL, NULL, NULL},
+        {"max_body", BODY_MIN, BODY_MAX, NULL, &cfg->max_body, NULL, NULL},
+        {"max_update", BODY_MIN, BODY_MAX, NULL, &cfg->max_update, NULL,
+         NULL},
+        {"threads", 1, THREADS_MAX, NULL, NULL, &cfg->threads, NULL},
+        {"store_pool", 1, TK_STORE_MAX_POOL, NULL, NULL, &cfg->store_pool,
+         NULL},
+        {"clock_skew", 0, SKEW_MAX, NULL, NULL, NULL, &cfg->clock_skew},
+        {"evidence_max_age", 1, AGE_MAX, NULL, NULL, NULL,
+         &cfg->evidence_max_age},
     };
-    for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
-        if (strcmp(key, limits[i].key) != 0)
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        const number_key *k = &keys[i];
+        if (strcmp(key, k->key) != 0)
             continue;
         uint64_t v;
-        if (!parse_uint(value, limits[i].min, limits[i].max, &v)) {
+        if (!parse_uint(value, k->min, k->max, &v)) {
             *err = config_fail(msg, msg_size,
                                "%s must be a whole number from %" PRIu64
                                " to %" PRIu64 ", not '%s'",
-                               key, limits[i].min, limits[i].max, value);
+                               key, k->min, k->max, value);
             return true;
         }
-        if (i == 0)
-            cfg->session_lifetime = (int64_t)v;
-        else if (i == 1)
-            cfg->max_body = (size_t)v;
-        else if (i == 2)
-            cfg->max_update = (size_t)v;
-        else if (i == 3)
-            cfg->threads = (unsigned)v;
-        else if (i == 4)
-            cfg->store_pool = (unsigned)v;
-        else if (i == 5)
-            cfg->clock_skew = v;
+        if (k->as_i64 != NULL)
+            *k->as_i64 = (int64_t)v;
+        else if (k->as_size != NULL)
+            *k->as_size = (size_t)v;
+        else if (k->as_unsigned != NULL)
+            *k->as_unsigned = (unsigned)v;
         else
-            cfg->evidence_max_age = v;
+            *k->as_u64 = v;
         *err = TK_OK;
         return true;
     }

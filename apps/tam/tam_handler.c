@@ -39,9 +39,9 @@ unsigned tk_tam_status_for(tk_err reason)
         break;
     }
     int code = (int)reason;
-    /* The ranges of teepkit/error.h: a message that does not decode as
-     * CBOR (20..59), COSE (80..119) or TEEP (240..299) is the agent's
-     * fault; so is a value beyond a table limit. */
+    /* A message that does not decode as CBOR (20..59), COSE (80..119) or
+     * TEEP (240..299), the ranges of teepkit/error.h, is the agent's
+     * fault. So is a value beyond a table limit. */
     if ((code >= 20 && code < 60) || (code >= 80 && code < 120) ||
         (code >= 240 && code < 300) || reason == TK_ERR_LIMIT)
         return 400;

@@ -30,7 +30,7 @@
 /* Longest encoded component identifier kept in a session. */
 #define TAM_MAX_COMPONENT_ID 1024
 
-/* Longest manifest digest kept (SHA-512). */
+/* Maximum size of a manifest digest kept (SHA-512). */
 #define TAM_MAX_DIGEST 64
 
 /* Agent keys imported during one request (a COSE_Sign may name several). */
@@ -145,13 +145,13 @@ typedef struct tam_request {
     size_t key_count;
     tam_request_key keys[TAM_MAX_REQUEST_KEYS];
 
-    /* The store session whose token the message answered. */
+    /* The store session whose token the message carried. */
     int64_t session_id;
     bool has_taken;
     tam_context taken;
     char sid_in[TAM_SID_HEX + 1];
 
-    /* What the policy put into the Update being built. */
+    /* Manifests and deletions of the Update being built. */
     tam_context pending;
     char sid_out[TAM_SID_HEX + 1];
     int64_t saved_session_id;
@@ -161,8 +161,8 @@ typedef struct tam_request {
     tk_eat_result appraisal;
     bool attestation_recorded;
 
-    /* The state machine's error of a callback, with a sentence for the
-     * log (no secrets). */
+    /* The first problem a callback met, as a sentence for the log (no
+     * keys, tokens or message bytes). */
     char detail[TK_STORE_DETAIL_MAX];
 } tam_request;
 

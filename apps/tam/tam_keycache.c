@@ -5,9 +5,9 @@
  * form) costs about as much as half a signature check, and every message
  * of an agent needs its agent key, every QueryResponse its attestation
  * keys. The cache is keyed by the COSE_Key bytes themselves, so a hit can
- * never return another key than the store holds: the store is still asked
- * for the key on every message (a removed key stops working at once), and
- * only the parsing is saved.
+ * never return another key than the store contains. The store is still
+ * asked for the key on every message, so a removed key stops working at
+ * once. Only the parsing is saved.
  *
  * Entries live until tk_tam_close(). A full table is not an error: the
  * caller then imports the key for the request alone.

@@ -90,7 +90,7 @@ tk_err tk_tam_envelope_inspect(const tk_crypto *crypto, tk_view envelope,
 }
 
 /*
- * Reads suit-manifest-component-id from an envelope that the store holds
+ * Reads suit-manifest-component-id from an envelope that the store keeps
  * (verified when it was uploaded). Returns TK_OK with the encoded id,
  * TK_ERR_NOT_FOUND when the manifest has none, or a decode error.
  */

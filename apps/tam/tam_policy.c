@@ -3,12 +3,12 @@
  *
  * Policy (draft-ietf-teep-protocol, "Handling a QueryResponse Message"):
  * the tc-list of an attested agent replaces the device's installed state
- * in the store, then the store's plan names what the device's rules (its
- * own, else its class's) require: install a component it lacks, update
- * one it reported with a lower sequence number, delete one that a rule
- * forbids. The agent's requested-tc-list adds components that no rule
- * forbids, and its unneeded-manifest-list removes components that no rule
- * requires. Nothing else is ever sent.
+ * in the store. Then the store's plan names what the device's rules (its
+ * own, else its class's) require. A component the device lacks is
+ * installed, one it reported with a lower sequence number is updated, and
+ * one that a rule forbids is deleted. The agent's requested-tc-list adds
+ * components that no rule forbids, and its unneeded-manifest-list removes
+ * components that no rule requires. Nothing else is ever sent.
  *
  * Records: the SUIT reports of a Success or Error are stored once, and
  * the installed state follows what the reports and the message say.
@@ -170,10 +170,20 @@ static tk_err add_manifest(policy_run *p, int64_t component, tk_view id,
         tam_set_detail(r, "%s", detail.text);
         return err;
     }
+    if (v.envelope.len > r->tam->cfg.max_update) {
+        TK_LOG_ERROR(TAM_LOG, "component %lld version %lld is never sent: "
+                              "%s (%zu bytes, max_update %zu) device=%lld "
+                              "id=%s",
+                     (long long)component, (long long)version_id,
+                     tk_strerror(TK_ERR_TAM_UPDATE_TOO_LARGE),
+                     v.envelope.len, r->tam->cfg.max_update,
+                     (long long)r->device.id, r->request_id);
+        return TK_OK;
+    }
     if (v.envelope.len > p->budget) {
-        TK_LOG_WARN(TAM_LOG, "component %lld version %lld waits: %zu bytes "
-                             "exceed what max_update leaves (%zu) "
-                             "device=%lld id=%s",
+        TK_LOG_WARN(TAM_LOG, "component %lld version %lld waits for the "
+                             "next session: %zu bytes exceed what "
+                             "max_update leaves (%zu) device=%lld id=%s",
                     (long long)component, (long long)version_id,
                     v.envelope.len, p->budget, (long long)r->device.id,
                     r->request_id);
@@ -423,8 +433,8 @@ static void fill_unneeded(policy_run *p)
 
 /*
  * policy callback: decides the Update of an attested device. Returns an
- * error only when the store fails; the state machine then rejects the
- * message (the HTTP status says the TAM failed).
+ * error only when the store fails. The state machine then rejects the
+ * message, and the reply's HTTP status reports a failure of the TAM.
  */
 tk_err tam_policy(void *ctx, const tk_teep_policy_input *input,
                   tk_teep_policy_output *output)
@@ -519,9 +529,13 @@ static tk_err store_reports(tam_request *r, const tk_teep_record *rec,
         row.session_id = r->session_id;
         row.token = (tk_view){rec->session->token, rec->session->token_len};
         row.item = (uint32_t)i;
-        row.result = !ok ? -1 : rep.success ? 0 : (int32_t)rep.result_code;
-        if (ok && !rep.success && row.result == 0)
-            row.result = -1;
+        /* 0 is success, so an unreadable report or a failure without a
+         * code is stored as -1. */
+        row.result = -1;
+        if (ok && rep.success)
+            row.result = 0;
+        else if (ok && rep.result_code != 0)
+            row.result = (int32_t)rep.result_code;
         row.report = msg->suit_reports[i];
         int64_t id = 0;
         bool inserted = false;
@@ -575,9 +589,9 @@ static tk_err update_installed(tam_request *r, bool success,
  * record callback: stores the reports, the installed state and an audit
  * entry for a Success or an Error.
  *
- * NOTE: these are separate store transactions; a TAM that stops between
- * them leaves the reports stored and the installed state of the previous
- * QueryResponse, which the device's next tc-list corrects.
+ * NOTE: these are separate store transactions. A TAM that stops between
+ * them keeps the reports but the installed state of the last tc-list,
+ * until the device's next QueryResponse corrects it.
  */
 tk_err tam_record(void *ctx, const tk_teep_record *rec)
 {

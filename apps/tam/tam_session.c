@@ -3,9 +3,9 @@
  * session_take callbacks over the store's sessions and single-use tokens.
  *
  * One store session row follows one exchange with an agent, from the
- * QueryRequest to the last Success or Error: every message the TAM sends
- * adds a token to it, and its context holds the state machine's session
- * plus what the TAM sent (tam_context), encoded as CBOR so that workers of
+ * QueryRequest to the last Success or Error. Every message the TAM sends
+ * adds a token to it. Its context contains the state machine's session
+ * and what the TAM sent (tam_context), encoded as CBOR so that workers of
  * other builds and machines read it the same way. The token is consumed
  * in one atomic store operation, so of two workers that receive the same
  * response only one gets the session.

@@ -34,7 +34,7 @@ void tam_hex(const uint8_t *data, size_t len, char *out, size_t cap)
 /*
  * Writes the short session id of a token: the first TAM_SID_HEX hex
  * digits of its SHA-256. Logs name sessions this way, never by the token
- * itself, which would let a reader of the log answer in the agent's place.
+ * itself, which would let a reader of the log reply in the agent's place.
  */
 void tam_short_id(const tk_crypto *crypto, tk_view token,
                   char out[TAM_SID_HEX + 1])
@@ -80,10 +80,10 @@ tk_err tam_component_diag(tk_view id, char *out, size_t cap)
 
 /*
  * Serializes the store writes of this process when the store is SQLite.
- * SQLite runs one write transaction at a time, and a writer that finds
- * the database locked sleeps in its busy handler for a millisecond or
- * more; queueing the TAM's own threads on a mutex instead costs
- * microseconds. Writers of other processes still meet the busy handler.
+ * SQLite runs one write transaction at a time. A writer that finds the
+ * database locked sleeps in its busy handler for a millisecond or more,
+ * while queueing the TAM's own threads on a mutex costs microseconds.
+ * Writers of other processes still meet the busy handler.
  */
 void tam_write_lock(tk_tam *tam)
 {

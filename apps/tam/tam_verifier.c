@@ -46,7 +46,7 @@ static const tam_request_key *cached_key(const tam_request *r, tk_alg alg,
     return NULL;
 }
 
-/* Loads the device that owns an agent key, once per request, and refuses
+/* Loads the device that owns an agent key, once per request, and rejects
  * a device that must not be served. */
 static tk_err load_device(tam_request *r, int64_t device_id)
 {

@@ -3,9 +3,9 @@
  *
  *   bench_tam [--agents N] [--sessions N] [--threads N] [--payload BYTES]
  *             [--dir DIR]
- *       serves the TAM over HTTP on 127.0.0.1 and runs N agent threads,
- *       each an in-process lib/teep agent state machine with its own
- *       libcurl client, through full install sessions: empty POST,
+ *       serves the TAM over HTTP on 127.0.0.1 and runs N agent threads.
+ *       Each is an in-process lib/teep agent state machine with its own
+ *       libcurl client, and runs full install sessions: empty POST,
  *       QueryRequest, QueryResponse with EAT evidence, Update with one
  *       SUIT manifest, Success, 204. Prints sessions/s, session latency
  *       p50/p99, and the TAM's CPU time per session split into signature

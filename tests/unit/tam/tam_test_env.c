@@ -607,8 +607,8 @@ static void post_http(tam_env *env, const uint8_t *body, size_t len,
     tk_http_client_free(client);
 }
 
-/* CoAP replies 2.04 with or without payload; the TAM's 200 and 204 are
- * told apart by the payload. */
+/* CoAP replies 2.04 with or without payload, so the payload tells the
+ * TAM's 200 from its 204. */
 static void post_coap(tam_env *env, const uint8_t *body, size_t len,
                       unsigned *status, uint8_t *reply, size_t cap,
                       size_t *reply_len)
@@ -621,7 +621,9 @@ static void post_coap(tam_env *env, const uint8_t *body, size_t len,
     memset(&r, 0, sizeof(r));
     tk_err err = tk_coap_client_post(client, env->url, body, len, &r);
     assert_true(err == TK_OK || err == TK_ERR_NET_STATUS);
-    *status = err == TK_OK ? (r.done ? 204 : 200) : r.status;
+    *status = r.status;
+    if (err == TK_OK)
+        *status = r.done ? 204 : 200;
     *reply_len = 0;
     if (err == TK_OK && r.body.len > 0) {
         assert_true(r.body.len <= cap);

@@ -1,9 +1,10 @@
 /*
  * Test bed of the TAM service: a TAM on a temporary SQLite store with a
- * test clock, and TEEP agents built on lib/teep's agent state machine
- * with stub callbacks (an in-memory component inventory, real EAT
- * evidence, real SUIT envelopes and reports). Messages travel through
- * tk_tam_handle() in-process or through a real HTTP server on 127.0.0.1.
+ * test clock, and TEEP agents built on lib/teep's agent state machine.
+ * The agents' stub callbacks keep an in-memory component inventory and
+ * make real EAT evidence and real SUIT reports. Messages travel through
+ * tk_tam_handle() in-process, or through real HTTP or CoAP servers on
+ * 127.0.0.1.
  */
 #ifndef TAM_TEST_ENV_H
 #define TAM_TEST_ENV_H
@@ -144,8 +145,8 @@ void env_post(tam_env *env, const uint8_t *body, size_t len,
               unsigned *status, uint8_t *reply, size_t cap,
               size_t *reply_len);
 
-/* Runs a whole exchange, from the empty POST until the TAM answers 204
- * or an error status. Returns the number of requests posted. */
+/* Runs a whole exchange, from the empty POST until the TAM replies with
+ * 204 or an error status. Returns the number of requests posted. */
 size_t run_exchange(tam_env *env, test_agent *agent, exchange *ex);
 
 /* Store queries for assertions. */

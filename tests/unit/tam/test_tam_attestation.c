@@ -55,8 +55,8 @@ static void latest_reason(char *out, size_t cap)
     tk_store_mem_free(&mem);
 }
 
-/* Runs an exchange that must fail attestation with reason: the TAM
- * answers with an Update carrying ERR_ATTESTATION_REQUIRED, to which the
+/* Runs an exchange that must fail attestation with reason. The TAM
+ * replies with an Update carrying ERR_ATTESTATION_REQUIRED, to which the
  * agent has nothing to reply, and nothing is installed or reported. */
 static void expect_refused(tk_err reason, tk_store_verdict verdict)
 {
@@ -152,7 +152,8 @@ static void test_attestation_no_key(void **state)
     expect_refused(TK_ERR_EAT_UNKNOWN_KEY, TK_STORE_VERDICT_CONTRAINDICATED);
 }
 
-/* With requery_on_attestation_failure the TAM asks again instead. */
+/* With requery_on_attestation_failure the TAM sends a new QueryRequest
+ * instead. */
 static void test_attestation_requery(void **state)
 {
     (void)state;
@@ -248,7 +249,7 @@ static void test_attestation_blocked_device(void **state)
     assert_int_equal(stats.rejected, 1);
 }
 
-/* Without require_attestation the TAM asks for no evidence. */
+/* Without require_attestation the TAM requests no evidence. */
 static void test_attestation_not_required(void **state)
 {
     (void)state;

@@ -101,9 +101,8 @@ static void test_http_install_session(void **state)
     assert_int_equal(count_reports(&env, device), 1);
 }
 
-/* The transport's checks before the TAM: 415 for another media type and
- * 405 for another method; then the TAM's 400 for a body that is not
- * COSE. */
+/* The transport rejects another media type (415) and another method
+ * (405) before the TAM, which rejects a body that is not COSE (400). */
 static void test_http_transport_checks(void **state)
 {
     (void)state;
@@ -143,7 +142,7 @@ static void test_http_two_devices(void **state)
     free(other);
 }
 
-/* The same session over CoAP, and a replay answered with 4.09. */
+/* The same session over CoAP, and a replay that gets 4.09. */
 static void test_coap_install_session(void **state)
 {
     (void)state;

@@ -1,7 +1,7 @@
 /*
  * Two TAM workers on one PostgreSQL database (label pg): consecutive
  * messages of one agent go to different workers, and two workers that
- * receive the same QueryResponse at once answer it exactly once.
+ * receive the same QueryResponse at once reply to it exactly once.
  *
  * Usage: test_tam_pg CONNINFO_FILE (written by tools/pg-test-server.sh)
  */
@@ -54,7 +54,7 @@ static void post_to(tk_tam *tam, const uint8_t *body, size_t len,
     tk_net_response_clear(&resp);
 }
 
-/* Passes a reply to the agent; its answer goes to msg. */
+/* Passes a TAM reply to the agent; the agent's reply goes to msg. */
 static size_t answer(const reply *in, uint8_t *msg, size_t cap)
 {
     tk_teep_agent_result res;

@@ -79,7 +79,7 @@ static unsigned post(const uint8_t *body, size_t len)
     return status;
 }
 
-/* Passes the last reply to the agent; returns the length of its answer,
+/* Passes the last reply to the agent; returns the length of its reply,
  * which is left in msg. */
 static size_t agent_answer(void)
 {

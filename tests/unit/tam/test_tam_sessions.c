@@ -213,7 +213,7 @@ static void test_session_unrequest(void **state)
     assert_int_equal(count_installed(&env, device, NULL, NULL), 0);
 }
 
-/* A component that a rule requires stays, whatever the agent says. */
+/* A component that a rule requires stays, whatever the agent requests. */
 static void test_session_unrequest_required(void **state)
 {
     (void)state;
