@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "suitdev.h"
 #include "suitkey.h"
@@ -570,6 +571,18 @@ static tk_err trust_find_key(void *ctx, const tk_suit_key_request *req,
     return TK_ERR_NOT_FOUND;
 }
 
+/* The host clock, for the validity of delegation CWTs. */
+static tk_err host_now(void *ctx, uint64_t *seconds)
+{
+    time_t now = time(NULL);
+
+    (void)ctx;
+    if (now < 0)
+        return TK_ERR_INTERNAL;
+    *seconds = (uint64_t)now;
+    return TK_OK;
+}
+
 static void print_hex_line(FILE *out, tk_view bytes)
 {
     for (size_t i = 0; i < bytes.len; i++)
@@ -600,8 +613,9 @@ static int suit_verify(struct options *o, const tk_crypto *crypto)
     memset(&where, 0, sizeof(where));
     err = tk_suit_envelope_decode((tk_view){in, in_len}, &env, &where);
     if (err == TK_OK)
-        err = tk_suit_envelope_verify(&env, crypto, trust_find_key, &trust,
-                                      0, (tk_view){NULL, 0}, &where);
+        err = tk_suit_envelope_verify_clock(&env, crypto, trust_find_key,
+                                            &trust, 0, (tk_view){NULL, 0},
+                                            host_now, NULL, &where);
     if (err == TK_OK)
         err = tk_suit_manifest_decode(&env, crypto, 0, &manifest, &where);
     if (err != TK_OK) {

@@ -523,18 +523,43 @@ typedef tk_err (*tk_suit_find_key_fn)(void *ctx,
  * depth and storage_id are passed to find_key (0 and an empty view for a
  * root manifest).
  *
+ * A delegation CWT with an exp or nbf claim needs a clock: here it fails
+ * with TK_ERR_SUIT_DELEGATION_NO_CLOCK, and
+ * tk_suit_envelope_verify_clock() checks it.
+ *
  * Returns TK_OK, TK_ERR_SUIT_MALFORMED, TK_ERR_SUIT_DIGEST_ALG,
  * TK_ERR_SUIT_MANIFEST_DIGEST, TK_ERR_SUIT_NO_SIGNATURE,
  * TK_ERR_SUIT_AUTH_PAYLOAD, TK_ERR_SUIT_SIGNATURE,
  * TK_ERR_SUIT_ALG_UNSUPPORTED, TK_ERR_SUIT_KEY_NOT_FOUND,
- * TK_ERR_SUIT_DELEGATION, TK_ERR_LIMIT (TK_SUIT_MAX_SIGNATURES), a
- * TK_ERR_CBOR_* or TK_ERR_CRYPTO_* error.
+ * TK_ERR_SUIT_DELEGATION, TK_ERR_SUIT_DELEGATION_NO_CLOCK, TK_ERR_LIMIT
+ * (TK_SUIT_MAX_SIGNATURES), a TK_ERR_CBOR_* or TK_ERR_CRYPTO_* error.
  */
 tk_err tk_suit_envelope_verify(tk_suit_envelope *env,
                                const tk_crypto *crypto,
                                tk_suit_find_key_fn find_key, void *key_ctx,
                                unsigned depth, tk_view storage_id,
                                tk_suit_error *err);
+
+/* Callback that sets *seconds to the current time since 1970-01-01 UTC
+ * (the form of tk_suit_platform.now). */
+typedef tk_err (*tk_suit_now_fn)(void *ctx, uint64_t *seconds);
+
+/*
+ * tk_suit_envelope_verify() with a clock for the validity period of
+ * delegation CWTs (RFC 8392 sections 3.1.4 and 3.1.5): a CWT is rejected
+ * on or after its exp claim (TK_ERR_SUIT_DELEGATION_EXPIRED) and before
+ * its nbf claim (TK_ERR_SUIT_DELEGATION_NOT_YET_VALID). The clock is read
+ * at most once, and only for a CWT with either claim. With now NULL such a
+ * CWT fails with TK_ERR_SUIT_DELEGATION_NO_CLOCK, which is what
+ * tk_suit_envelope_verify() does; tk_suit_process() passes the platform's
+ * now callback. An error of now fails the verification with that error.
+ */
+tk_err tk_suit_envelope_verify_clock(tk_suit_envelope *env,
+                                     const tk_crypto *crypto,
+                                     tk_suit_find_key_fn find_key,
+                                     void *key_ctx, unsigned depth,
+                                     tk_view storage_id, tk_suit_now_fn now,
+                                     void *now_ctx, tk_suit_error *err);
 
 /*
  * Decodes the manifest of a verified envelope into m: version (must be 1),
@@ -767,7 +792,8 @@ typedef struct tk_suit_platform {
      * (suit-parameter-update-priority; smaller is more urgent). */
     tk_err (*authorize)(void *ctx, int64_t priority, bool *authorized);
 
-    /* Optional. Sets *seconds to the current time since 1970-01-01 UTC. */
+    /* Optional. Sets *seconds to the current time since 1970-01-01 UTC,
+     * for use-before and the validity of delegation CWTs. */
     tk_err (*now)(void *ctx, uint64_t *seconds);
 
     /* Optional. Waits for the events of suit-parameter-wait-info (the

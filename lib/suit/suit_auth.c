@@ -6,7 +6,9 @@
  */
 #include "suit_internal.h"
 
-/* CWT claim labels (RFC 8392, RFC 8747). */
+/* CWT claim labels (RFC 8392 section 3.1, RFC 8747). */
+#define CWT_CLAIM_EXP 4
+#define CWT_CLAIM_NBF 5
 #define CWT_CLAIM_CNF 8
 #define CWT_CNF_COSE_KEY 1
 /* CBOR tag of a CWT (RFC 8392 section 6). */
@@ -65,21 +67,61 @@ tk_err tk_suit_key_lookup(void *arg, tk_view kid, tk_alg alg,
     return TK_ERR_NOT_FOUND;
 }
 
+/* The claims of a CWT that a delegation uses. */
+typedef struct cwt_claims {
+    tk_view cose_key;   /* cnf / COSE_Key, encoded */
+    bool has_exp;
+    int64_t exp;        /* NumericDate, rounded up to a whole second */
+    bool has_nbf;
+    int64_t nbf;
+} cwt_claims;
+
 /*
- * Reads the confirmation key (cnf / COSE_Key) of a verified CWT's claims
- * into key.
+ * Reads a NumericDate (RFC 8392 section 2): an integer or a finite float
+ * of seconds since 1970-01-01 UTC. A fraction is rounded up, which gives
+ * the same decisions against a clock of whole seconds.
  */
-static tk_err cnf_key_import(const tk_crypto *crypto, tk_view claims,
-                             tk_key *key)
+static tk_err numeric_date_read(tk_cbor_dec *dec, int64_t *out)
+{
+    tk_cbor_item item;
+    double v = 0;
+    if (tk_cbor_dec_peek(dec, &item) != TK_OK)
+        return TK_ERR_SUIT_DELEGATION;
+    if (item.type == TK_CBOR_UINT || item.type == TK_CBOR_NINT)
+        return tk_cbor_dec_get_int(dec, out) == TK_OK ? TK_OK
+                                                      : TK_ERR_SUIT_DELEGATION;
+    if (tk_cbor_dec_get_float(dec, &v) != TK_OK ||
+        !(v > -9.0e18 && v < 9.0e18)) /* also false for NaN */
+        return TK_ERR_SUIT_DELEGATION;
+    *out = (int64_t)v;
+    if ((double)*out < v)
+        (*out)++;
+    return TK_OK;
+}
+
+/* Reads the claims of a verified CWT: its confirmation key (cnf /
+ * COSE_Key) and its validity period. */
+static tk_err claims_read(tk_view claims, cwt_claims *out)
 {
     tk_cbor_dec dec;
-    tk_view cose_key = {NULL, 0};
+    tk_err e = TK_OK;
+    memset(out, 0, sizeof(*out));
     tk_cbor_dec_init(&dec, claims.ptr, claims.len, TK_SUIT_DEC_CHECKED);
     tk_cbor_dec_enter_map(&dec, NULL);
-    while (tk_cbor_dec_more(&dec)) {
+    while (e == TK_OK && tk_cbor_dec_more(&dec)) {
         int64_t label;
         if (tk_cbor_dec_get_label(&dec, &label) != TK_OK)
             break;
+        if (label == CWT_CLAIM_EXP) {
+            out->has_exp = true;
+            e = numeric_date_read(&dec, &out->exp);
+            continue;
+        }
+        if (label == CWT_CLAIM_NBF) {
+            out->has_nbf = true;
+            e = numeric_date_read(&dec, &out->nbf);
+            continue;
+        }
         if (label != CWT_CLAIM_CNF) {
             tk_cbor_dec_skip(&dec, NULL);
             continue;
@@ -90,17 +132,42 @@ static tk_err cnf_key_import(const tk_crypto *crypto, tk_view claims,
             if (tk_cbor_dec_get_label(&dec, &method) != TK_OK)
                 break;
             if (method == CWT_CNF_COSE_KEY)
-                tk_cbor_dec_skip(&dec, &cose_key);
+                tk_cbor_dec_skip(&dec, &out->cose_key);
             else
                 tk_cbor_dec_skip(&dec, NULL);
         }
         tk_cbor_dec_exit(&dec);
     }
+    if (e != TK_OK)
+        return e;
     tk_cbor_dec_exit(&dec);
-    if (tk_cbor_dec_finish(&dec) != TK_OK || cose_key.len == 0)
+    if (tk_cbor_dec_finish(&dec) != TK_OK || out->cose_key.len == 0)
         return TK_ERR_SUIT_DELEGATION;
-    if (tk_cose_key_import(crypto, cose_key, key, NULL) != TK_OK)
-        return TK_ERR_SUIT_DELEGATION;
+    return TK_OK;
+}
+
+/*
+ * Checks the validity period of a CWT against the platform clock, read
+ * once per verification (RFC 8392 sections 3.1.4 and 3.1.5: not on or
+ * after exp, not before nbf). A CWT with neither claim needs no clock.
+ */
+static tk_err validity_check(tk_suit_key_ctx *kc, const cwt_claims *c)
+{
+    if (!c->has_exp && !c->has_nbf)
+        return TK_OK;
+    if (!kc->have_now) {
+        if (kc->now == NULL)
+            return TK_ERR_SUIT_DELEGATION_NO_CLOCK;
+        tk_err e = kc->now(kc->now_ctx, &kc->now_seconds);
+        if (e != TK_OK)
+            return e;
+        kc->have_now = true;
+    }
+    /* A negative date lies before any clock reading. */
+    if (c->has_exp && (c->exp <= 0 || kc->now_seconds >= (uint64_t)c->exp))
+        return TK_ERR_SUIT_DELEGATION_EXPIRED;
+    if (c->has_nbf && c->nbf > 0 && kc->now_seconds < (uint64_t)c->nbf)
+        return TK_ERR_SUIT_DELEGATION_NOT_YET_VALID;
     return TK_OK;
 }
 
@@ -156,8 +223,16 @@ static tk_err chain_verify(const tk_crypto *crypto, tk_cbor_dec *dec,
                 result = kc->callback_err;
             goto done;
         }
+        cwt_claims claims;
+        e = claims_read(sign1.payload, &claims);
+        if (e == TK_OK)
+            e = validity_check(kc, &claims);
+        if (e != TK_OK) {
+            result = e;
+            goto done;
+        }
         tk_key_init(&next);
-        if (cnf_key_import(crypto, sign1.payload, &next) != TK_OK)
+        if (tk_cose_key_import(crypto, claims.cose_key, &next, NULL) != TK_OK)
             goto done;
         tk_key_release(&prev);
         prev = next;
@@ -340,16 +415,29 @@ tk_err tk_suit_envelope_verify(tk_suit_envelope *env,
                                unsigned depth, tk_view storage_id,
                                tk_suit_error *err)
 {
+    return tk_suit_envelope_verify_clock(env, crypto, find_key, key_ctx,
+                                         depth, storage_id, NULL, NULL, err);
+}
+
+tk_err tk_suit_envelope_verify_clock(tk_suit_envelope *env,
+                                     const tk_crypto *crypto,
+                                     tk_suit_find_key_fn find_key,
+                                     void *key_ctx, unsigned depth,
+                                     tk_view storage_id, tk_suit_now_fn now,
+                                     void *now_ctx, tk_suit_error *err)
+{
     tk_suit_key_request base;
     memset(&base, 0, sizeof(base));
     base.depth = depth;
     base.storage_id = storage_id;
-    return tk_suit_verify_request(env, crypto, find_key, key_ctx, &base, err);
+    return tk_suit_verify_request(env, crypto, find_key, key_ctx, &base, now,
+                                  now_ctx, err);
 }
 
 tk_err tk_suit_verify_request(tk_suit_envelope *env, const tk_crypto *crypto,
                               tk_suit_find_key_fn find_key, void *key_ctx,
                               const tk_suit_key_request *base,
+                              tk_suit_now_fn now, void *now_ctx,
                               tk_suit_error *err)
 {
     tk_suit_key_ctx kc;
@@ -372,6 +460,8 @@ tk_err tk_suit_verify_request(tk_suit_envelope *env, const tk_crypto *crypto,
     kc.ctx = key_ctx;
     kc.req = *base;
     kc.req.use = TK_SUIT_KEY_MANIFEST;
+    kc.now = now;
+    kc.now_ctx = now_ctx;
     del.count = 0;
 
     if (env->delegation.len > 0) {

@@ -148,7 +148,7 @@ static tk_err dependency_verify(tk_suit_exec *ex, size_t di, uint32_t index)
     base.storage_id = d->storage_id;
     base.dependent_signer = proc->manifests[d->parent].env.signer;
     tk_err e = tk_suit_verify_request(&d->env, proc->cfg.crypto, pf->find_key,
-                                      pf->ctx, &base, &err);
+                                      pf->ctx, &base, pf->now, pf->ctx, &err);
     if (e == TK_OK)
         e = tk_suit_manifest_decode(&d->env, proc->cfg.crypto,
                                     proc->cfg.flags, &d->manifest, &err);

@@ -155,13 +155,18 @@ typedef struct tk_suit_key_ctx {
     const tk_key *signer;      /* key of the first verified block */
     tk_err callback_err;       /* first error other than TK_ERR_NOT_FOUND */
     bool found;                /* some lookup found a key */
+    tk_suit_now_fn now;        /* clock for delegation CWTs, or NULL */
+    void *now_ctx;
+    bool have_now;             /* now_seconds was read */
+    uint64_t now_seconds;
 } tk_suit_key_ctx;
 
-/* tk_suit_envelope_verify() with every field of the key request given:
- * base supplies depth, storage_id and dependent_signer. */
+/* tk_suit_envelope_verify_clock() with every field of the key request
+ * given: base supplies depth, storage_id and dependent_signer. */
 tk_err tk_suit_verify_request(tk_suit_envelope *env, const tk_crypto *crypto,
                               tk_suit_find_key_fn find_key, void *key_ctx,
                               const tk_suit_key_request *base,
+                              tk_suit_now_fn now, void *now_ctx,
                               tk_suit_error *err);
 
 /* tk_cose_key_lookup_fn that forwards to the platform's find_key with the

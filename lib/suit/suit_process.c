@@ -340,8 +340,9 @@ static tk_err root_load(tk_suit_processor *proc, tk_view input)
     proc->manifest_count = 1;
     e = tk_suit_envelope_decode(input, &m->env, &proc->error);
     if (e == TK_OK)
-        e = tk_suit_envelope_verify(&m->env, proc->cfg.crypto, pf->find_key,
-                                    pf->ctx, 0, none, &proc->error);
+        e = tk_suit_envelope_verify_clock(&m->env, proc->cfg.crypto,
+                                          pf->find_key, pf->ctx, 0, none,
+                                          pf->now, pf->ctx, &proc->error);
     if (e == TK_OK)
         e = tk_suit_manifest_decode(&m->env, proc->cfg.crypto,
                                     proc->cfg.flags, &m->manifest,

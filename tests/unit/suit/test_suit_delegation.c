@@ -1,8 +1,9 @@
 /*
  * Delegation chains (suit-delegation, envelope key 1): a trust anchor
  * signs a CWT whose confirmation key (cnf, RFC 8747) may sign manifests;
- * chains of CWTs delegate further. A chain not rooted in a trusted key, or
- * whose links do not verify, is rejected.
+ * chains of CWTs delegate further. A chain not rooted in a trusted key,
+ * whose links do not verify, or whose CWTs are outside their exp and nbf
+ * claims (RFC 8392) at the platform's time, is rejected.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -64,8 +65,20 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Writes the hex of a CWT, signed by signer, that confirms subject. */
-static void cwt_hex(const tk_key *signer, const tk_key *subject, char *out)
+/* A claim value in CBOR, or none. */
+typedef struct claim {
+    const uint8_t *bytes;
+    size_t len;
+} claim;
+
+#define NO_CLAIM ((claim){NULL, 0})
+
+/*
+ * Writes the hex of a CWT, signed by signer, that confirms subject, with
+ * the exp (4) and nbf (5) claims given in CBOR when present.
+ */
+static void cwt_hex_timed(const tk_key *signer, const tk_key *subject,
+                          claim exp, claim nbf, char *out)
 {
     uint8_t cose_key[160];
     uint8_t claims[256];
@@ -76,14 +89,30 @@ static void cwt_hex(const tk_key *signer, const tk_key *subject, char *out)
     assert_int_equal(tk_cose_key_encode(subject, 0, false, cose_key,
                                         sizeof(cose_key), &key_len),
                      TK_OK);
-    /* Claims {1 (iss): "suit-author", 8 (cnf): {1 (COSE_Key): key}}
-     * (RFC 8392, RFC 8747 section 3.2), built around the encoded key. */
-    static const uint8_t head[] = {0xa2, 0x01, 0x6b, 's', 'u', 'i', 't',
-                                   '-',  'a',  'u',  't', 'h', 'o', 'r',
-                                   0x08, 0xa1, 0x01};
-    memcpy(claims, head, sizeof(head));
-    memcpy(claims + sizeof(head), cose_key, key_len);
-    claims_len = sizeof(head) + key_len;
+    /* Claims {1 (iss): "suit-author", 4 (exp), 5 (nbf), 8 (cnf):
+     * {1 (COSE_Key): key}} (RFC 8392, RFC 8747 section 3.2), built around
+     * the encoded key. */
+    static const uint8_t iss[] = {0x01, 0x6b, 's', 'u', 'i', 't', '-',
+                                  'a',  'u',  't', 'h', 'o', 'r'};
+    claims[0] = (uint8_t)(0xa2 + (exp.len > 0) + (nbf.len > 0));
+    claims_len = 1;
+    memcpy(claims + claims_len, iss, sizeof(iss));
+    claims_len += sizeof(iss);
+    if (exp.len > 0) {
+        claims[claims_len++] = 0x04;
+        memcpy(claims + claims_len, exp.bytes, exp.len);
+        claims_len += exp.len;
+    }
+    if (nbf.len > 0) {
+        claims[claims_len++] = 0x05;
+        memcpy(claims + claims_len, nbf.bytes, nbf.len);
+        claims_len += nbf.len;
+    }
+    claims[claims_len++] = 0x08;
+    claims[claims_len++] = 0xa1;
+    claims[claims_len++] = 0x01;
+    memcpy(claims + claims_len, cose_key, key_len);
+    claims_len += key_len;
     tk_cose_build build;
     memset(&build, 0, sizeof(build));
     build.alg = TK_ALG_ES256;
@@ -94,6 +123,12 @@ static void cwt_hex(const tk_key *signer, const tk_key *subject, char *out)
                      TK_OK);
     for (size_t i = 0; i < cwt_len; i++)
         sprintf(out + 2 * i, "%02x", cwt[i]);
+}
+
+/* Writes the hex of a CWT without a validity period. */
+static void cwt_hex(const tk_key *signer, const tk_key *subject, char *out)
+{
+    cwt_hex_timed(signer, subject, NO_CLAIM, NO_CLAIM, out);
 }
 
 static tk_err run(fixture *f, const char *delegation, const tk_key *signer)
@@ -159,12 +194,175 @@ static void broken_links(void **state)
     assert_null(tp_image_of(&f->tp, tp_id_byte(id, 0)));
 }
 
+/* Runs a one-link chain whose CWT has the given validity claims. */
+static tk_err run_timed(fixture *f, claim exp, claim nbf)
+{
+    char cwt[1100];
+    char chain[1200];
+    cwt_hex_timed(tu_example_private(), &f->middle, exp, nbf, cwt);
+    snprintf(chain, sizeof(chain), "[[h'%s']]", cwt);
+    return run(f, chain, &f->middle);
+}
+
+/* exp 1000 and nbf 500 as CBOR integers, and as floats 999.5 and 499.5. */
+static const uint8_t exp_1000[] = {0x19, 0x03, 0xe8};
+static const uint8_t nbf_500[] = {0x19, 0x01, 0xf4};
+static const uint8_t exp_999_5[] = {0xfb, 0x40, 0x8f, 0x3c,
+                                    0x00, 0x00, 0x00, 0x00, 0x00};
+static const uint8_t nbf_499_5[] = {0xfb, 0x40, 0x7f, 0x38,
+                                    0x00, 0x00, 0x00, 0x00, 0x00};
+
+/* RFC 8392 section 3.1.4: a CWT must not be accepted on or after exp. */
+static void expired_delegation(void **state)
+{
+    fixture *f = *state;
+    claim exp = {exp_1000, sizeof(exp_1000)};
+    f->tp.now = 999;
+    assert_int_equal(run_timed(f, exp, NO_CLAIM), TK_OK);
+    f->tp.now = 1000;
+    assert_int_equal(run_timed(f, exp, NO_CLAIM),
+                     TK_ERR_SUIT_DELEGATION_EXPIRED);
+    assert_int_equal(tk_suit_processor_error(&f->proc)->code,
+                     TK_ERR_SUIT_DELEGATION_EXPIRED);
+    assert_int_equal(tk_suit_error_reason(TK_ERR_SUIT_DELEGATION_EXPIRED),
+                     TK_SUIT_REASON_UNAUTHORISED);
+    f->tp.now = 5000;
+    assert_int_equal(run_timed(f, exp, NO_CLAIM),
+                     TK_ERR_SUIT_DELEGATION_EXPIRED);
+}
+
+/* RFC 8392 section 3.1.5: a CWT must not be accepted before nbf. */
+static void not_yet_valid_delegation(void **state)
+{
+    fixture *f = *state;
+    claim exp = {exp_1000, sizeof(exp_1000)};
+    claim nbf = {nbf_500, sizeof(nbf_500)};
+    f->tp.now = 499;
+    assert_int_equal(run_timed(f, NO_CLAIM, nbf),
+                     TK_ERR_SUIT_DELEGATION_NOT_YET_VALID);
+    assert_int_equal(run_timed(f, exp, nbf),
+                     TK_ERR_SUIT_DELEGATION_NOT_YET_VALID);
+    f->tp.now = 500;
+    assert_int_equal(run_timed(f, NO_CLAIM, nbf), TK_OK);
+    assert_int_equal(run_timed(f, exp, nbf), TK_OK);
+}
+
+/* A NumericDate may be a float; fractions count up to the next second. */
+static void float_validity_claims(void **state)
+{
+    fixture *f = *state;
+    claim exp = {exp_999_5, sizeof(exp_999_5)};
+    claim nbf = {nbf_499_5, sizeof(nbf_499_5)};
+    f->tp.now = 499;
+    assert_int_equal(run_timed(f, exp, nbf),
+                     TK_ERR_SUIT_DELEGATION_NOT_YET_VALID);
+    f->tp.now = 500;
+    assert_int_equal(run_timed(f, exp, nbf), TK_OK);
+    f->tp.now = 999;
+    assert_int_equal(run_timed(f, exp, nbf), TK_OK);
+    f->tp.now = 1000;
+    assert_int_equal(run_timed(f, exp, nbf),
+                     TK_ERR_SUIT_DELEGATION_EXPIRED);
+}
+
+/* A malformed date, a second link that expired, and a platform without a
+ * clock all reject the chain; without time claims no clock is needed. */
+static void validity_edge_cases(void **state)
+{
+    fixture *f = *state;
+    static const uint8_t text_date[] = {0x61, '1'};
+    static const uint8_t nan_date[] = {0xf9, 0x7e, 0x00};
+    static const uint8_t negative_exp[] = {0x20};
+    claim exp = {exp_1000, sizeof(exp_1000)};
+    char first[1100];
+    char second[1100];
+    char chain[2400];
+    f->tp.now = 700;
+    assert_int_equal(run_timed(f, (claim){text_date, sizeof(text_date)},
+                               NO_CLAIM),
+                     TK_ERR_SUIT_DELEGATION);
+    assert_int_equal(run_timed(f, (claim){nan_date, sizeof(nan_date)},
+                               NO_CLAIM),
+                     TK_ERR_SUIT_DELEGATION);
+    assert_int_equal(run_timed(f, (claim){negative_exp,
+                                          sizeof(negative_exp)},
+                               NO_CLAIM),
+                     TK_ERR_SUIT_DELEGATION_EXPIRED);
+    /* Every link is checked: here the second one has expired. */
+    cwt_hex(tu_example_private(), &f->middle, first);
+    cwt_hex_timed(&f->middle, &f->leaf,
+                  (claim){negative_exp, sizeof(negative_exp)}, NO_CLAIM,
+                  second);
+    snprintf(chain, sizeof(chain), "[[h'%s', h'%s']]", first, second);
+    assert_int_equal(run(f, chain, &f->leaf),
+                     TK_ERR_SUIT_DELEGATION_EXPIRED);
+    /* No clock: a CWT with exp cannot be checked, one without can. */
+    f->tp.pf.now = NULL;
+    assert_int_equal(run_timed(f, exp, NO_CLAIM),
+                     TK_ERR_SUIT_DELEGATION_NO_CLOCK);
+    assert_int_equal(run_timed(f, NO_CLAIM, NO_CLAIM), TK_OK);
+}
+
+/* The public verifier without a clock rejects a CWT with time claims; the
+ * one with a clock checks them. */
+static tk_err clock_at_700(void *ctx, uint64_t *seconds)
+{
+    (void)ctx;
+    *seconds = 700;
+    return TK_OK;
+}
+
+static tk_err broken_clock(void *ctx, uint64_t *seconds)
+{
+    (void)ctx;
+    (void)seconds;
+    return TK_ERR_CALLBACK;
+}
+
+static void verify_with_clock(void **state)
+{
+    fixture *f = *state;
+    claim exp = {exp_1000, sizeof(exp_1000)};
+    tk_suit_envelope env;
+    tk_suit_error err;
+    tk_view none = {NULL, 0};
+    f->tp.now = 700;
+    assert_int_equal(run_timed(f, exp, NO_CLAIM), TK_OK);
+    tk_view in = {f->env, f->env_len};
+    assert_int_equal(tk_suit_envelope_decode(in, &env, &err), TK_OK);
+    assert_int_equal(tk_suit_envelope_verify(&env, tu_crypto(),
+                                             f->tp.pf.find_key, &f->tp, 0,
+                                             none, &err),
+                     TK_ERR_SUIT_DELEGATION_NO_CLOCK);
+    assert_false(env.verified);
+    assert_int_equal(tk_suit_envelope_verify_clock(&env, tu_crypto(),
+                                                   f->tp.pf.find_key, &f->tp,
+                                                   0, none, clock_at_700,
+                                                   NULL, &err),
+                     TK_OK);
+    assert_true(env.verified);
+    assert_int_equal(tk_suit_envelope_verify_clock(&env, tu_crypto(),
+                                                   f->tp.pf.find_key, &f->tp,
+                                                   0, none, broken_clock,
+                                                   NULL, &err),
+                     TK_ERR_CALLBACK);
+    assert_false(env.verified);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(one_link, setup, teardown),
         cmocka_unit_test_setup_teardown(two_links, setup, teardown),
         cmocka_unit_test_setup_teardown(broken_links, setup, teardown),
+        cmocka_unit_test_setup_teardown(expired_delegation, setup, teardown),
+        cmocka_unit_test_setup_teardown(not_yet_valid_delegation, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(float_validity_claims, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(validity_edge_cases, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(verify_with_clock, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
