@@ -441,6 +441,125 @@ static void test_removed_key_refused(void **state)
     free(ex);
 }
 
+/* Signs a QueryResponse with the agent key: an empty tc-list, the token
+ * (when token_len > 0) and an attestation payload with format (when
+ * payload is not NULL). */
+static size_t query_response(const uint8_t *token, size_t token_len,
+                             const char *format, const char *payload)
+{
+    tk_teep_message m;
+    memset(&m, 0, sizeof(m));
+    m.type = TK_TEEP_QUERY_RESPONSE;
+    if (token_len > 0) {
+        m.token = (tk_view){token, token_len};
+        TK_TEEP_SET(&m, TK_TEEP_LABEL_TOKEN);
+    }
+    TK_TEEP_SET(&m, TK_TEEP_LABEL_TC_LIST);
+    if (payload != NULL) {
+        m.attestation_payload = (tk_view){(const uint8_t *)payload,
+                                          strlen(payload)};
+        TK_TEEP_SET(&m, TK_TEEP_LABEL_ATTESTATION_PAYLOAD);
+    }
+    if (format != NULL) {
+        m.attestation_format = (tk_view){(const uint8_t *)format,
+                                         strlen(format)};
+        TK_TEEP_SET(&m, TK_TEEP_LABEL_ATTESTATION_FORMAT);
+    }
+    uint8_t payload_buf[512];
+    size_t len = 0;
+    assert_int_equal(tk_teep_encode(&m, payload_buf, sizeof(payload_buf),
+                                    &len),
+                     TK_OK);
+    return sign(&agent.signer, payload_buf, len, msg, sizeof(msg));
+}
+
+/* Reads the err-code of the Update in the last reply (0 when none). */
+static uint32_t reply_err_code(size_t *manifests)
+{
+    tk_view p = payload_of(reply, reply_len);
+    tk_teep_message m;
+    assert_int_equal(tk_teep_decode(p.ptr, p.len, &m, NULL), TK_OK);
+    assert_int_equal(m.type, TK_TEEP_UPDATE);
+    *manifests = m.manifest_count;
+    return TK_TEEP_HAS(&m, TK_TEEP_LABEL_ERR_CODE) ? m.err_code : 0;
+}
+
+/* Checks the newest attestation result: failed, with reason. */
+static void assert_failed_attestation(tk_err reason)
+{
+    tk_store_attestation at;
+    assert_int_equal(count_attestations(&env, device, &at), 1);
+    assert_int_equal(at.verdict, TK_STORE_VERDICT_FAILED);
+    assert_int_equal(at.reason_code, reason);
+    assert_int_equal(count_audit(&env, "attestation.failed"), 1);
+}
+
+/* A QueryResponse without the evidence that was requested installs
+ * nothing: the Update carries ERR_ATTESTATION_REQUIRED. */
+static void test_attestation_missing(void **state)
+{
+    (void)state;
+    assert_int_equal(post(NULL, 0), 200);
+    uint8_t token[64];
+    size_t token_len = reply_token(token);
+    size_t len = query_response(token, token_len, NULL, NULL);
+    assert_int_equal(post(msg, len), 200);
+    size_t manifests = 99;
+    assert_int_equal(reply_err_code(&manifests),
+                     TK_TEEP_ERR_ATTESTATION_REQUIRED);
+    assert_int_equal(manifests, 0);
+    assert_failed_attestation(TK_ERR_TEEP_ATTESTATION_MISSING);
+    assert_int_equal(count_installed(&env, device, NULL, NULL), 0);
+}
+
+/* Evidence in an unknown format never reaches the verifier. */
+static void test_attestation_unknown_format(void **state)
+{
+    (void)state;
+    assert_int_equal(post(NULL, 0), 200);
+    uint8_t token[64];
+    size_t token_len = reply_token(token);
+    size_t len = query_response(token, token_len, "application/unknown",
+                                "not evidence");
+    assert_int_equal(post(msg, len), 200);
+    size_t manifests = 99;
+    assert_int_equal(reply_err_code(&manifests),
+                     TK_TEEP_ERR_ATTESTATION_REQUIRED);
+    assert_int_equal(manifests, 0);
+    assert_failed_attestation(TK_ERR_TEEP_ATTESTATION_FORMAT);
+}
+
+/* An unsolicited QueryResponse (no token) gets a fresh QueryRequest and
+ * installs nothing. */
+static void test_unsolicited_query_response(void **state)
+{
+    (void)state;
+    size_t len = query_response(NULL, 0, NULL, NULL);
+    assert_int_equal(post(msg, len), 200);
+    tk_view p = payload_of(reply, reply_len);
+    tk_teep_message m;
+    assert_int_equal(tk_teep_decode(p.ptr, p.len, &m, NULL), TK_OK);
+    assert_int_equal(m.type, TK_TEEP_QUERY_REQUEST);
+    assert_true(TK_TEEP_HAS(&m, TK_TEEP_LABEL_CHALLENGE));
+    assert_int_equal(count_installed(&env, device, NULL, NULL), 0);
+    assert_int_equal(count_attestations(&env, device, NULL), 0);
+}
+
+/* A bare [] and [99, {}], correctly signed, get 400. */
+static void test_malformed_payloads(void **state)
+{
+    (void)state;
+    static const uint8_t empty[] = {0x80};
+    static const uint8_t type99[] = {0x82, 0x18, 0x63, 0xa0};
+    snapshot before;
+    take_snapshot(&before);
+    size_t len = sign(&agent.signer, empty, sizeof(empty), msg, sizeof(msg));
+    assert_int_equal(post(msg, len), 400);
+    len = sign(&agent.signer, type99, sizeof(type99), msg, sizeof(msg));
+    assert_int_equal(post(msg, len), 400);
+    assert_unchanged(&before);
+}
+
 /* The status of each rejection reason. */
 static void test_status_mapping(void **state)
 {
@@ -484,6 +603,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_other_device_success, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_removed_key_refused, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_attestation_missing, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_attestation_unknown_format,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unsolicited_query_response,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_malformed_payloads, setup,
                                         teardown),
         cmocka_unit_test(test_status_mapping),
     };
