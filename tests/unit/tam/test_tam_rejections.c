@@ -416,7 +416,7 @@ static void test_other_device_success(void **state)
 
 /* An agent key removed from the store stops working at once, although
  * the TAM keeps the parsed key. */
-static void test_removed_key_refused(void **state)
+static void test_removed_key_rejected(void **state)
 {
     (void)state;
     exchange *ex = malloc(sizeof(*ex));
@@ -602,7 +602,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_media_type, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_device_success, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_removed_key_refused, setup,
+        cmocka_unit_test_setup_teardown(test_removed_key_rejected, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_attestation_missing, setup,
                                         teardown),
