@@ -18,8 +18,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include "keyfile.h"
 #include "suitdev.h"
-#include "suitkey.h"
 #include "suitnames.h"
 #include "suitshow.h"
 #include "suitspec.h"
@@ -77,8 +77,9 @@ static const char usage_text[] =
     "\n"
     "Signature algorithms (--alg of create and sign): ES256, ESP256, EdDSA,\n"
     "Ed25519; the default is ESP256 for a P-256 key, Ed25519 for an Ed25519\n"
-    "key. Keys are PEM files (P-256, Ed25519, X25519) or symmetric keys of\n"
-    "16, 24 or 32 bytes, raw or as hex text.\n"
+    "key, or the alg of a COSE_Key. Keys are PEM files (P-256, Ed25519,\n"
+    "X25519), COSE_Key files, or symmetric keys of 16, 24 or 32 bytes, raw\n"
+    "or as hex text.\n"
     "\n"
     "process operations: update (default), boot, update-and-boot, stage,\n"
     "install, uninstall. file: URIs are fetched only from the folder of IN\n"
@@ -96,8 +97,12 @@ struct key_arg {
     tk_alg alg;        /* TK_ALG_NONE: chosen from the key type */
     const char *kid;
     tk_key key;
+    tk_keyfile_info info; /* key.kid points into it */
     bool loaded;
 };
+
+/* Largest key file read. */
+#define KEY_FILE_MAX 65536
 
 /* Every option of every subcommand; each subcommand checks which it
  * takes. */
@@ -364,6 +369,85 @@ static int parse_options(int argc, char **argv, struct options *o)
     return 0;
 }
 
+/* Returns the signature algorithm `create` and `sign` give a key by
+ * default: ESP256 for P-256, Ed25519 for Ed25519, or the alg of a
+ * COSE_Key when it is one of the four that the builder signs with. */
+static tk_alg default_signature_alg(const struct key_arg *k)
+{
+    switch (k->info.alg) {
+    case TK_ALG_ES256:
+    case TK_ALG_ESP256:
+    case TK_ALG_EDDSA:
+    case TK_ALG_ED25519:
+        return k->info.alg;
+    default:
+        break;
+    }
+    if (k->key.kty == TK_KTY_EC2 && k->key.crv == TK_CRV_P256)
+        return TK_ALG_ESP256;
+    if (k->key.kty == TK_KTY_OKP && k->key.crv == TK_CRV_ED25519)
+        return TK_ALG_ED25519;
+    return TK_ALG_NONE;
+}
+
+/* Reads a symmetric key of 16, 24 or 32 bytes given as raw bytes or as
+ * hex text into key. Returns false for any other content. */
+static bool symmetric_key_read(const uint8_t *data, size_t len, tk_key *key)
+{
+    uint8_t raw[32];
+    long n = -1;
+    bool ok;
+
+    if (len == 16 || len == 24 || len == 32) {
+        memcpy(raw, data, len);
+        n = (long)len;
+    }
+    if (n < 0 || len >= 32) {
+        long hex = tk_util_hex_decode((const char *)data, len, raw,
+                                      sizeof(raw));
+
+        if (hex == 16 || hex == 24 || hex == 32)
+            n = hex;
+    }
+    ok = (n == 16 || n == 24 || n == 32) &&
+         tk_key_init_symmetric(key, (tk_view){raw, (size_t)n}) == TK_OK;
+    tk_crypto_wipe(raw, sizeof(raw));
+    return ok;
+}
+
+/*
+ * Reads one key file: PEM or COSE_Key (apps/common/keyfile.h), or else a
+ * symmetric key of 16, 24 or 32 bytes, raw or as hex text. Returns TK_OK
+ * or an error with a sentence in msg.
+ */
+static tk_err key_file_load(const tk_crypto *crypto, struct key_arg *k,
+                            char *msg, size_t msg_size)
+{
+    uint8_t *data;
+    size_t len;
+    tk_err err;
+
+    if (tk_util_read_file(k->path, KEY_FILE_MAX, &data, &len) != 0) {
+        snprintf(msg, msg_size, "cannot read key file %s: %s", k->path,
+                 strerror(errno));
+        return TK_ERR_NOT_FOUND;
+    }
+    err = tk_keyfile_load_mem(crypto, k->path, data, len, &k->key, &k->info,
+                              msg, msg_size);
+    if (err != TK_OK && k->info.format == 0 &&
+        symmetric_key_read(data, len, &k->key)) {
+        err = TK_OK;
+    } else if (err != TK_OK && strstr(msg, "not a PEM key") != NULL) {
+        size_t used = strlen(msg);
+
+        snprintf(msg + used, msg_size - used, "; nor a symmetric key of 16, "
+                 "24 or 32 bytes, raw or as hex text");
+    }
+    tk_crypto_wipe(data, len);
+    free(data);
+    return err;
+}
+
 /* Loads the key files of list with crypto. Returns 0 or 2. */
 static int load_keys(const struct options *o, const tk_crypto *crypto,
                      struct key_arg *list, size_t count)
@@ -371,9 +455,7 @@ static int load_keys(const struct options *o, const tk_crypto *crypto,
     char msg[512];
 
     for (size_t i = 0; i < count; i++) {
-        tk_alg fits = TK_ALG_NONE;
-        tk_err err = tk_suitkey_load(crypto, list[i].path, &list[i].key,
-                                     &fits, msg, sizeof(msg));
+        tk_err err = key_file_load(crypto, &list[i], msg, sizeof(msg));
 
         if (err != TK_OK) {
             fprintf(stderr, "teepkit suit %s: %s\n", o->command, msg);
@@ -381,7 +463,7 @@ static int load_keys(const struct options *o, const tk_crypto *crypto,
         }
         list[i].loaded = true;
         if (list[i].alg == TK_ALG_NONE)
-            list[i].alg = fits;
+            list[i].alg = default_signature_alg(&list[i]);
     }
     return 0;
 }
@@ -405,9 +487,10 @@ static int make_signers(const struct options *o, tk_suit_build_signer *out)
                                "Ed25519 private key", k->path);
         out[i].alg = k->alg;
         out[i].key = &k->key;
+        /* Without --kid, a COSE_Key's own kid names the signer. */
         out[i].kid = k->kid != NULL
                          ? (tk_view){(const uint8_t *)k->kid, strlen(k->kid)}
-                         : (tk_view){NULL, 0};
+                         : (tk_view){k->info.kid, k->info.kid_len};
     }
     return 0;
 }
@@ -763,6 +846,8 @@ static int suit_encrypt(struct options *o, const tk_crypto *crypto)
     params.recipient = &recipient.key;
     if (o->kid != NULL)
         params.kid = (tk_view){(const uint8_t *)o->kid, strlen(o->kid)};
+    else if (recipient.info.kid_len > 0)
+        params.kid = (tk_view){recipient.info.kid, recipient.info.kid_len};
     if (status == 0)
         status = encrypt_payload(o, crypto, &params);
     release_keys(&recipient, 1);

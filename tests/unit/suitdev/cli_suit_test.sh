@@ -2,8 +2,8 @@
 # Runs `teepkit suit` on real files: create -> sign -> verify -> process
 # round trips, encrypted payloads, payloads served over HTTP on 127.0.0.1,
 # tampered payloads and envelopes (which must leave the device store
-# unchanged), rollback, URI confinement, device settings, unlink and usage
-# errors.
+# unchanged), rollback, URI confinement, COSE_Key files, device settings,
+# unlink and usage errors.
 # Usage: cli_suit_test.sh PATH_TO_TEEPKIT VECTOR_DIR
 set -uo pipefail
 teepkit=$(realpath "${1:?usage: cli_suit_test.sh TEEPKIT VECTOR_DIR}")
@@ -280,6 +280,35 @@ expect "process decrypts ECDH-ES" 0 "" -- \
   process --key p256.pub --decrypt-key device.pem --store store ecdh.suit
 check "ECDH-ES payload installed" \
   cmp -s store/c_splaintext-firmware.img payload.bin
+
+# --- COSE_Key files ------------------------------------------------------
+"$teepkit" key generate --alg ES256 -o ck.pem --cose ck.cose \
+  --kid author-1 >/dev/null 2>&1
+"$teepkit" key public ck.cose -o ck.pub --cose ck.pub.cose >/dev/null 2>&1
+"$teepkit" key generate --alg A128KW -o kek.cose >/dev/null 2>&1
+expect "create signed with a COSE_Key" 0 "" -- \
+  create app.json -o cose.suit --key ck.cose
+expect "verify with a public COSE_Key" 0 "" -- \
+  verify --key ck.pub.cose cose.suit
+expect "show a COSE_Key signature" 0 "" -- show cose.suit
+check "the COSE_Key kid names the signer" \
+  grep -qE "617574686f722d31|author-1" out
+expect "verify with the PEM of the same key" 0 "" -- \
+  verify --key ck.pub cose.suit
+expect "COSE_Key key-encryption key" 0 "" -- encrypt --recipient kek.cose \
+  --payload payload.bin -o cose.enc
+encrypted cose-enc.json 22 cose.enc.info "file://$work/cose.enc"
+expect "create with COSE_Key encryption" 0 "" -- \
+  create cose-enc.json -o cose-enc.suit --key ck.cose
+rm -f store/*
+expect "process with COSE_Key keys" 0 "" -- \
+  process --key ck.pub.cose --decrypt-key kek.cose --store store \
+  cose-enc.suit
+check "COSE_Key decryption installed the payload" \
+  cmp -s store/c_splaintext-firmware.img payload.bin
+printf 'not a key' >junk.key
+expect "unreadable key content" 2 "nor a symmetric key" -- \
+  verify --key junk.key cose.suit
 
 # --- the manifest draft's examples ---------------------------------------
 expect "create example 0" 0 "" -- \
