@@ -138,12 +138,12 @@ static tk_err cb_begin(void *ctx, tk_suit_operation op)
 {
     hs_device *dev = ctx;
     (void)op;
+    if (hit(dev, "begin"))
+        return dev->fail_err; /* the procedure does not start */
     for (size_t i = 0; i < dev->ncomps; i++)
         drop_staged(&dev->comps[i]);
     dev->in_procedure = true;
     dev->begins++;
-    if (hit(dev, "begin"))
-        return dev->fail_err;
     return TK_OK;
 }
 

@@ -362,7 +362,9 @@ static tk_err agent_process(void *ctx, tk_view envelope, tk_view token,
     a->processed++;
     tk_suit_config cfg;
     memset(&cfg, 0, sizeof cfg);
-    cfg.crypto = hs_crypto();
+    /* The agent's crypto, so that a fault wrapper there reaches the
+     * processor too. */
+    cfg.crypto = a->agent.crypto;
     cfg.platform = &a->dev->pf;
     cfg.records = a->records;
     cfg.record_cap = sizeof a->records / sizeof a->records[0];
