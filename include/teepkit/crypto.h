@@ -159,7 +159,8 @@ typedef enum tk_crypto_dir {
 #ifndef TK_CRYPTO_HASH_STATE_SIZE
 #define TK_CRYPTO_HASH_STATE_SIZE 256
 #endif
-/* Caller-owned storage of a streaming cipher (AES-CTR, AES-GCM). */
+/* Caller-owned storage of a streaming cipher (AES-CTR, AES-GCM,
+ * ChaCha20/Poly1305). */
 #ifndef TK_CRYPTO_CIPHER_STATE_SIZE
 #define TK_CRYPTO_CIPHER_STATE_SIZE 1024
 #endif
@@ -421,15 +422,17 @@ struct tk_crypto {
                            tk_view iv, tk_view aad, tk_view in,
                            uint8_t *out, size_t out_cap, size_t *out_len);
 
-    /* --- Streaming cipher (AES-CTR, AES-GCM) --------------------------- */
+    /* --- Streaming cipher (AES-CTR, AES-GCM, ChaCha20/Poly1305) -------- */
 
     /*
      * Starts a streaming cipher in the caller's state. alg is A128CTR,
      * A192CTR, A256CTR (iv is the 16-byte initial counter block, aad must
-     * be empty) or A128GCM, A192GCM, A256GCM (12-byte iv, aad given here).
-     * The state copies what it needs from key, iv and aad. It may hold
-     * backend resources, so every started state must end with
-     * cipher_finish or cipher_abort.
+     * be empty), A128GCM, A192GCM, A256GCM or ChaCha20/Poly1305 (12-byte
+     * iv, aad given here). The state copies what it needs from key, iv and
+     * aad. It may hold backend resources, so every started state must end
+     * with cipher_finish or cipher_abort. A backend that cannot stream
+     * ChaCha20/Poly1305 returns TK_ERR_CRYPTO_UNSUPPORTED_ALG for it;
+     * both shipped backends can.
      */
     tk_err (*cipher_start)(void *ctx, tk_crypto_cipher_state *state,
                            tk_alg alg, const tk_key *key, tk_view iv,
@@ -438,19 +441,20 @@ struct tk_crypto {
     /*
      * Processes len bytes of in into exactly len bytes of out, in chunks
      * of any size. out may equal in (no other overlap). When decrypting
-     * GCM, the plaintext is unauthenticated until cipher_finish returns
-     * TK_OK: the caller must not act on it before. On error the state is
-     * released as by cipher_abort.
+     * GCM or ChaCha20/Poly1305, the plaintext is unauthenticated until
+     * cipher_finish returns TK_OK: the caller must not act on it before.
+     * On error the state is released as by cipher_abort.
      */
     tk_err (*cipher_update)(void *ctx, tk_crypto_cipher_state *state,
                             const uint8_t *in, size_t len, uint8_t *out);
 
     /*
      * Ends the operation and releases the state, whatever the result.
-     * GCM encryption writes the 16-byte tag to tag_out (tag_out_len must
-     * be 16); GCM decryption compares expected_tag (16 bytes) in constant
-     * time and returns TK_ERR_CRYPTO_TAG_INVALID on mismatch. CTR takes no
-     * tag: pass an empty expected_tag and tag_out NULL.
+     * AEAD (GCM, ChaCha20/Poly1305) encryption writes the 16-byte tag to
+     * tag_out (tag_out_len must be 16); AEAD decryption compares
+     * expected_tag (16 bytes) in constant time and returns
+     * TK_ERR_CRYPTO_TAG_INVALID on mismatch. CTR takes no tag: pass an
+     * empty expected_tag and tag_out NULL.
      */
     tk_err (*cipher_finish)(void *ctx, tk_crypto_cipher_state *state,
                             tk_view expected_tag, uint8_t *tag_out,

@@ -875,7 +875,8 @@ typedef struct tk_suit_config {
                                            envelopes read from components
                                            when the platform has no map(),
                                            and for ChaCha20/Poly1305
-                                           ciphertexts */
+                                           ciphertexts on a backend that
+                                           cannot stream them */
     size_t work_len;
 } tk_suit_config;
 

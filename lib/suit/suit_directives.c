@@ -8,8 +8,9 @@
  * them when suit-parameter-encryption-info is set
  * (draft-ietf-suit-firmware-encryption-24), enforces
  * suit-parameter-image-size, digests what it writes and hands it to the
- * platform. An AES-GCM tag is checked at the end, before write_end()
- * completes the image, so an image whose tag fails is dropped.
+ * platform. An AES-GCM or ChaCha20/Poly1305 tag is checked at the end,
+ * before write_end() completes the image, so an image whose tag fails is
+ * dropped.
  */
 #include "suit_internal.h"
 
@@ -29,9 +30,9 @@ struct tk_suit_sink {
     bool decrypting;
     bool aead;
     size_t hold_len;
-    /* One-shot AEAD (ChaCha20/Poly1305, which tk_crypto cannot stream):
-     * the ciphertext is collected in the work buffer and decrypted, then
-     * written, when the sink closes. */
+    /* One-shot AEAD (ChaCha20/Poly1305 on a backend that cannot stream
+     * it): the ciphertext is collected in the work buffer and decrypted,
+     * then written, when the sink closes. */
     bool oneshot;
     tk_alg oneshot_alg;
     size_t iv_len;
@@ -271,7 +272,8 @@ static tk_err cipher_open(tk_suit_sink *s, tk_view info)
         s->aead = false;
         break;
     case TK_ALG_CHACHA20_POLY1305:
-        return oneshot_open(s, &ck);
+        s->aead = true;
+        break;
     default:
         tk_key_release(&ck.cek);
         return TK_ERR_SUIT_ENCRYPTION_INFO;
@@ -279,6 +281,15 @@ static tk_err cipher_open(tk_suit_sink *s, tk_view info)
     tk_view iv = {ck.iv, ck.iv_len};
     e = crypto->cipher_start(crypto->ctx, &s->cipher, ck.alg, &ck.cek, iv,
                              ck.aad, TK_CRYPTO_DECRYPT);
+    if (e == TK_ERR_CRYPTO_UNSUPPORTED_ALG &&
+        ck.alg == TK_ALG_CHACHA20_POLY1305) {
+        /* A backend that cannot stream ChaCha20/Poly1305 decrypts it in
+         * one piece in the work buffer. */
+        s->aead = false;
+        e = oneshot_open(s, &ck);
+        tk_crypto_wipe(aad, sizeof(aad));
+        return e;
+    }
     tk_key_release(&ck.cek);
     tk_crypto_wipe(aad, sizeof(aad));
     if (e != TK_OK)

@@ -1,6 +1,13 @@
 /*
  * Symmetric ciphers for the Mbed TLS backend: one-shot AEAD (AES-GCM,
- * ChaCha20/Poly1305) and the streaming AES-CTR / AES-GCM cipher.
+ * ChaCha20/Poly1305) and the streaming AES-CTR / AES-GCM /
+ * ChaCha20-Poly1305 cipher.
+ *
+ * Streaming ChaCha20/Poly1305 uses the chachapoly context directly: its
+ * update takes chunks of any size and, when decrypting, authenticates the
+ * ciphertext before it overwrites it, so in-place decryption works. A
+ * configuration without MBEDTLS_CHACHAPOLY_C streams no ChaCha20/Poly1305
+ * (TK_ERR_CRYPTO_UNSUPPORTED_ALG), so it needs none of those functions.
  *
  * Mbed TLS 2.28's GCM update takes a partial block only as the last call,
  * but the streaming interface promises chunks of any size with exactly as
@@ -182,11 +189,8 @@ tk_err tk_mbed_aead_decrypt(void *ctx, tk_alg alg, const tk_key *key,
     return TK_OK;
 }
 
-/* Layout of tk_crypto_cipher_state for this backend. */
-typedef struct tk_mbed_cipher_state {
-    uint32_t magic;
-    tk_alg alg;
-    tk_crypto_dir dir;
+/* Streaming state of AES-CTR and AES-GCM. */
+typedef struct tk_mbed_aes_stream {
     mbedtls_aes_context aes; /* CTR keystream, for both algorithms */
     uint8_t counter[16];
     uint8_t stream_block[16];
@@ -195,6 +199,17 @@ typedef struct tk_mbed_cipher_state {
     mbedtls_gcm_context gcm; /* GCM only: computes the tag */
     uint8_t pending[16];     /* GCM ciphertext not yet given to gcm */
     size_t pending_len;
+} tk_mbed_aes_stream;
+
+/* Layout of tk_crypto_cipher_state for this backend. */
+typedef struct tk_mbed_cipher_state {
+    uint32_t magic;
+    tk_alg alg;
+    tk_crypto_dir dir;
+    union {
+        tk_mbed_aes_stream aes;                /* CTR and GCM */
+        mbedtls_chachapoly_context chachapoly; /* ChaCha20/Poly1305 */
+    } u;
 } tk_mbed_cipher_state;
 
 _Static_assert(sizeof(tk_mbed_cipher_state) <= TK_CRYPTO_CIPHER_STATE_SIZE,
@@ -205,23 +220,79 @@ static tk_mbed_cipher_state *cipher_state(tk_crypto_cipher_state *state)
     return (tk_mbed_cipher_state *)state->opaque.bytes;
 }
 
-/* Sets up the GCM part of st: tag computation and the counter. */
-static int gcm_start(tk_mbed_cipher_state *st, const tk_key *key, tk_view iv,
+/* Sets up the GCM part of a: tag computation and the counter. */
+static int gcm_start(tk_mbed_aes_stream *a, const tk_key *key, tk_view iv,
                      tk_view aad)
 {
-    int rc = mbedtls_gcm_setkey(&st->gcm, MBEDTLS_CIPHER_ID_AES, key->k,
+    int rc = mbedtls_gcm_setkey(&a->gcm, MBEDTLS_CIPHER_ID_AES, key->k,
                                 (unsigned int)(key->k_len * 8));
     if (rc == 0) {
-        rc = mbedtls_gcm_starts(&st->gcm, MBEDTLS_GCM_DECRYPT, iv.ptr, iv.len,
+        rc = mbedtls_gcm_starts(&a->gcm, MBEDTLS_GCM_DECRYPT, iv.ptr, iv.len,
                                 aad.ptr, aad.len);
     }
     /* First data counter block: IV || 00000002. */
-    memcpy(st->counter, iv.ptr, 12);
-    st->counter[12] = 0;
-    st->counter[13] = 0;
-    st->counter[14] = 0;
-    st->counter[15] = 2;
+    memcpy(a->counter, iv.ptr, 12);
+    a->counter[12] = 0;
+    a->counter[13] = 0;
+    a->counter[14] = 0;
+    a->counter[15] = 2;
     return rc;
+}
+
+/* Starts AES-CTR or AES-GCM in a. */
+static int aes_start(tk_mbed_aes_stream *a, bool ctr, const tk_key *key,
+                     tk_view iv, tk_view aad)
+{
+    mbedtls_aes_init(&a->aes);
+    mbedtls_gcm_init(&a->gcm);
+    int rc = mbedtls_aes_setkey_enc(&a->aes, key->k,
+                                    (unsigned int)(key->k_len * 8));
+    if (rc == 0 && ctr) {
+        memcpy(a->counter, iv.ptr, 16);
+    } else if (rc == 0) {
+        rc = gcm_start(a, key, iv, aad);
+    }
+    if (rc != 0) {
+        mbedtls_aes_free(&a->aes);
+        mbedtls_gcm_free(&a->gcm);
+    }
+    return rc;
+}
+
+#if defined(MBEDTLS_CHACHAPOLY_C)
+#define STREAM_CHACHAPOLY 1
+#else
+#define STREAM_CHACHAPOLY 0
+#endif
+
+/* Starts ChaCha20/Poly1305 in cp (RFC 8439 section 2.8). */
+static int chachapoly_start(mbedtls_chachapoly_context *cp, const tk_key *key,
+                            tk_view iv, tk_view aad, tk_crypto_dir dir)
+{
+#if !STREAM_CHACHAPOLY
+    (void)cp;
+    (void)key;
+    (void)iv;
+    (void)aad;
+    (void)dir;
+    return MBEDTLS_ERR_CHACHAPOLY_BAD_STATE;
+#else
+    mbedtls_chachapoly_init(cp);
+    int rc = mbedtls_chachapoly_setkey(cp, key->k);
+    if (rc == 0) {
+        rc = mbedtls_chachapoly_starts(cp, iv.ptr,
+                                       dir == TK_CRYPTO_ENCRYPT
+                                           ? MBEDTLS_CHACHAPOLY_ENCRYPT
+                                           : MBEDTLS_CHACHAPOLY_DECRYPT);
+    }
+    if (rc == 0 && aad.len > 0) {
+        rc = mbedtls_chachapoly_update_aad(cp, aad.ptr, aad.len);
+    }
+    if (rc != 0) {
+        mbedtls_chachapoly_free(cp);
+    }
+    return rc;
+#endif
 }
 
 tk_err tk_mbed_cipher_start(void *ctx, tk_crypto_cipher_state *state,
@@ -238,7 +309,9 @@ tk_err tk_mbed_cipher_start(void *ctx, tk_crypto_cipher_state *state,
         return TK_ERR_INVALID_ARG;
     }
     bool ctr = tk_crypto_alg_is_ctr(alg);
-    if (!ctr && !tk_crypto_alg_is_gcm(alg)) {
+    bool chacha = alg == TK_ALG_CHACHA20_POLY1305;
+    if ((!ctr && !chacha && !tk_crypto_alg_is_gcm(alg)) ||
+        (chacha && !STREAM_CHACHAPOLY)) {
         return TK_ERR_CRYPTO_UNSUPPORTED_ALG;
     }
     tk_err err = tk_crypto_check_symmetric(key, alg);
@@ -253,18 +326,9 @@ tk_err tk_mbed_cipher_start(void *ctx, tk_crypto_cipher_state *state,
     }
 
     tk_mbed_cipher_state *st = cipher_state(state);
-    mbedtls_aes_init(&st->aes);
-    mbedtls_gcm_init(&st->gcm);
-    int rc = mbedtls_aes_setkey_enc(&st->aes, key->k,
-                                    (unsigned int)(key->k_len * 8));
-    if (rc == 0 && ctr) {
-        memcpy(st->counter, iv.ptr, 16);
-    } else if (rc == 0) {
-        rc = gcm_start(st, key, iv, aad);
-    }
+    int rc = chacha ? chachapoly_start(&st->u.chachapoly, key, iv, aad, dir)
+                    : aes_start(&st->u.aes, ctr, key, iv, aad);
     if (rc != 0) {
-        mbedtls_aes_free(&st->aes);
-        mbedtls_gcm_free(&st->gcm);
         tk_crypto_wipe(state, sizeof(*state));
         return TK_ERR_CRYPTO_BACKEND;
     }
@@ -275,32 +339,56 @@ tk_err tk_mbed_cipher_start(void *ctx, tk_crypto_cipher_state *state,
 }
 
 /* Feeds len bytes of ciphertext to the GCM tag computation, in whole
- * blocks; a partial block waits in st->pending. */
-static int gcm_absorb(tk_mbed_cipher_state *st, const uint8_t *ct, size_t len)
+ * blocks; a partial block waits in a->pending. */
+static int gcm_absorb(tk_mbed_aes_stream *a, const uint8_t *ct, size_t len)
 {
     uint8_t discard[16];
     int rc = 0;
 
     while (rc == 0 && len > 0) {
-        size_t take = 16 - st->pending_len;
+        size_t take = 16 - a->pending_len;
         if (take > len) {
             take = len;
         }
-        if (st->pending_len == 0 && len >= 16) {
-            rc = mbedtls_gcm_update(&st->gcm, 16, ct, discard);
+        if (a->pending_len == 0 && len >= 16) {
+            rc = mbedtls_gcm_update(&a->gcm, 16, ct, discard);
             take = 16;
         } else {
-            memcpy(st->pending + st->pending_len, ct, take);
-            st->pending_len += take;
-            if (st->pending_len == 16) {
-                rc = mbedtls_gcm_update(&st->gcm, 16, st->pending, discard);
-                st->pending_len = 0;
+            memcpy(a->pending + a->pending_len, ct, take);
+            a->pending_len += take;
+            if (a->pending_len == 16) {
+                rc = mbedtls_gcm_update(&a->gcm, 16, a->pending, discard);
+                a->pending_len = 0;
             }
         }
         ct += take;
         len -= take;
     }
     tk_crypto_wipe(discard, sizeof(discard));
+    return rc;
+}
+
+/* Processes len bytes with AES-CTR or AES-GCM. Returns 0, an Mbed TLS
+ * error, or 1 when GCM would exceed its length limit. */
+static int aes_update(tk_mbed_aes_stream *a, bool gcm, tk_crypto_dir dir,
+                      const uint8_t *in, size_t len, uint8_t *out)
+{
+    if (gcm && gcm_too_long(a->total, len)) {
+        return 1;
+    }
+    a->total += len;
+
+    int rc = 0;
+    if (gcm && dir == TK_CRYPTO_DECRYPT) {
+        rc = gcm_absorb(a, in, len); /* before out overwrites in */
+    }
+    if (rc == 0 && len > 0) {
+        rc = mbedtls_aes_crypt_ctr(&a->aes, len, &a->stream_offset,
+                                   a->counter, a->stream_block, in, out);
+    }
+    if (rc == 0 && gcm && dir == TK_CRYPTO_ENCRYPT) {
+        rc = gcm_absorb(a, out, len);
+    }
     return rc;
 }
 
@@ -318,43 +406,45 @@ tk_err tk_mbed_cipher_update(void *ctx, tk_crypto_cipher_state *state,
         tk_mbed_cipher_abort(ctx, state);
         return TK_ERR_INVALID_ARG;
     }
-    bool gcm = tk_crypto_alg_is_gcm(st->alg);
-    if (gcm && gcm_too_long(st->total, len)) {
-        tk_mbed_cipher_abort(ctx, state);
-        return TK_ERR_CRYPTO_INPUT_LENGTH;
-    }
-    st->total += len;
-
     int rc = 0;
-    if (gcm && st->dir == TK_CRYPTO_DECRYPT) {
-        rc = gcm_absorb(st, in, len); /* before out overwrites in */
-    }
-    if (rc == 0 && len > 0) {
-        rc = mbedtls_aes_crypt_ctr(&st->aes, len, &st->stream_offset,
-                                   st->counter, st->stream_block, in, out);
-    }
-    if (rc == 0 && gcm && st->dir == TK_CRYPTO_ENCRYPT) {
-        rc = gcm_absorb(st, out, len);
+    if (st->alg == TK_ALG_CHACHA20_POLY1305) {
+#if STREAM_CHACHAPOLY
+        if (len > 0) {
+            rc = mbedtls_chachapoly_update(&st->u.chachapoly, len, in, out);
+        }
+#endif
+    } else {
+        rc = aes_update(&st->u.aes, tk_crypto_alg_is_gcm(st->alg), st->dir,
+                        in, len, out);
     }
     if (rc != 0) {
         tk_mbed_cipher_abort(ctx, state);
-        return TK_ERR_CRYPTO_BACKEND;
+        return rc == 1 ? TK_ERR_CRYPTO_INPUT_LENGTH : TK_ERR_CRYPTO_BACKEND;
     }
     return TK_OK;
 }
 
-/* Finishes the GCM tag of st into tag. */
-static int gcm_tag(tk_mbed_cipher_state *st, uint8_t *tag)
+/* Computes the tag of an AEAD state into tag: the GCM tag over the
+ * ciphertext and the pending partial block, or the Poly1305 tag. */
+static int aead_tag(tk_mbed_cipher_state *st, uint8_t *tag)
 {
     uint8_t discard[16];
     int rc = 0;
 
-    if (st->pending_len > 0) {
-        rc = mbedtls_gcm_update(&st->gcm, st->pending_len, st->pending,
+    if (st->alg == TK_ALG_CHACHA20_POLY1305) {
+#if STREAM_CHACHAPOLY
+        return mbedtls_chachapoly_finish(&st->u.chachapoly, tag);
+#else
+        return MBEDTLS_ERR_CHACHAPOLY_BAD_STATE;
+#endif
+    }
+    tk_mbed_aes_stream *a = &st->u.aes;
+    if (a->pending_len > 0) {
+        rc = mbedtls_gcm_update(&a->gcm, a->pending_len, a->pending,
                                 discard);
     }
     if (rc == 0) {
-        rc = mbedtls_gcm_finish(&st->gcm, tag, TK_CRYPTO_AEAD_TAG_SIZE);
+        rc = mbedtls_gcm_finish(&a->gcm, tag, TK_CRYPTO_AEAD_TAG_SIZE);
     }
     tk_crypto_wipe(discard, sizeof(discard));
     return rc;
@@ -375,21 +465,21 @@ tk_err tk_mbed_cipher_finish(void *ctx, tk_crypto_cipher_state *state,
 
     tk_err err = TK_OK;
     uint8_t tag[TK_CRYPTO_AEAD_TAG_SIZE];
-    if (!tk_crypto_alg_is_gcm(st->alg)) {
+    if (tk_crypto_alg_is_ctr(st->alg)) {
         if (expected_tag.len > 0 || tag_out_len > 0) {
             err = TK_ERR_INVALID_ARG;
         }
     } else if (st->dir == TK_CRYPTO_ENCRYPT) {
         if (tag_out == NULL || tag_out_len != TK_CRYPTO_AEAD_TAG_SIZE) {
             err = TK_ERR_INVALID_ARG;
-        } else if (gcm_tag(st, tag_out) != 0) {
+        } else if (aead_tag(st, tag_out) != 0) {
             err = TK_ERR_CRYPTO_BACKEND;
         }
     } else if (!tk_crypto_view_ok(expected_tag)) {
         err = TK_ERR_INVALID_ARG;
     } else if (expected_tag.len != TK_CRYPTO_AEAD_TAG_SIZE) {
         err = TK_ERR_CRYPTO_INPUT_LENGTH;
-    } else if (gcm_tag(st, tag) != 0) {
+    } else if (aead_tag(st, tag) != 0) {
         err = TK_ERR_CRYPTO_BACKEND;
     } else if (!tk_crypto_ct_equal(tag, expected_tag.ptr, sizeof(tag))) {
         err = TK_ERR_CRYPTO_TAG_INVALID;
@@ -407,8 +497,14 @@ void tk_mbed_cipher_abort(void *ctx, tk_crypto_cipher_state *state)
     }
     tk_mbed_cipher_state *st = cipher_state(state);
     if (st->magic == TK_CRYPTO_CIPHER_MAGIC) {
-        mbedtls_aes_free(&st->aes);
-        mbedtls_gcm_free(&st->gcm);
+        if (st->alg == TK_ALG_CHACHA20_POLY1305) {
+#if STREAM_CHACHAPOLY
+            mbedtls_chachapoly_free(&st->u.chachapoly);
+#endif
+        } else {
+            mbedtls_aes_free(&st->u.aes.aes);
+            mbedtls_gcm_free(&st->u.aes.gcm);
+        }
     }
     tk_crypto_wipe(state, sizeof(*state));
 }

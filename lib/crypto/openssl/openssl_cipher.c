@@ -1,7 +1,7 @@
 /*
  * Symmetric primitives for the OpenSSL backend: HMAC, HKDF, AES key wrap,
- * one-shot AEAD and the streaming AES-CTR / AES-GCM cipher, all through
- * EVP.
+ * one-shot AEAD and the streaming AES-CTR / AES-GCM / ChaCha20-Poly1305
+ * cipher, all through EVP.
  */
 #include <limits.h>
 #include <string.h>
@@ -422,6 +422,13 @@ static tk_ossl_cipher_state *cipher_state(tk_crypto_cipher_state *state)
     return (tk_ossl_cipher_state *)state->opaque.bytes;
 }
 
+/* Tells whether alg is an AEAD that the streaming cipher supports: the
+ * tag is written or checked by cipher_finish. */
+static bool stream_aead(tk_alg alg)
+{
+    return tk_crypto_alg_is_gcm(alg) || alg == TK_ALG_CHACHA20_POLY1305;
+}
+
 tk_err tk_ossl_cipher_start(void *ctx, tk_crypto_cipher_state *state,
                             tk_alg alg, const tk_key *key, tk_view iv,
                             tk_view aad, tk_crypto_dir dir)
@@ -436,7 +443,7 @@ tk_err tk_ossl_cipher_start(void *ctx, tk_crypto_cipher_state *state,
         return TK_ERR_INVALID_ARG;
     }
     bool ctr = tk_crypto_alg_is_ctr(alg);
-    if (!ctr && !tk_crypto_alg_is_gcm(alg)) {
+    if (!ctr && !stream_aead(alg)) {
         return TK_ERR_CRYPTO_UNSUPPORTED_ALG;
     }
     tk_err err = tk_crypto_check_symmetric(key, alg);
@@ -490,8 +497,9 @@ tk_err tk_ossl_cipher_update(void *ctx, tk_crypto_cipher_state *state,
     return TK_OK;
 }
 
-/* Finishes GCM in st: writes or checks the tag. */
-static tk_err gcm_finish(tk_ossl_cipher_state *st, tk_view expected_tag,
+/* Finishes AES-GCM or ChaCha20/Poly1305 in st: writes or checks the
+ * tag. */
+static tk_err aead_finish(tk_ossl_cipher_state *st, tk_view expected_tag,
                          uint8_t *tag_out, size_t tag_out_len)
 {
     uint8_t tail[16];
@@ -537,8 +545,8 @@ tk_err tk_ossl_cipher_finish(void *ctx, tk_crypto_cipher_state *state,
         return TK_ERR_STATE;
     }
     tk_err err;
-    if (tk_crypto_alg_is_gcm(st->alg)) {
-        err = gcm_finish(st, expected_tag, tag_out, tag_out_len);
+    if (stream_aead(st->alg)) {
+        err = aead_finish(st, expected_tag, tag_out, tag_out_len);
     } else if (expected_tag.len > 0 || tag_out_len > 0) {
         err = TK_ERR_INVALID_ARG;
     } else {

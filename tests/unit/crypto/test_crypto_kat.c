@@ -504,9 +504,110 @@ static void test_aes_ctr_sp800_38a(void **state)
     assert_tk_err(c->cipher_start(c->ctx, &st, TK_ALG_A128CTR, &key, iv, iv,
                                   TK_CRYPTO_ENCRYPT),
                   TK_ERR_INVALID_ARG);
+    /* ChaCha20/Poly1305 streams too, but needs a 32-byte key. */
     assert_tk_err(c->cipher_start(c->ctx, &st, TK_ALG_CHACHA20_POLY1305,
-                                  &key, iv, none, TK_CRYPTO_ENCRYPT),
+                                  &key, (tk_view){iv.ptr, 12}, none,
+                                  TK_CRYPTO_ENCRYPT),
+                  TK_ERR_CRYPTO_KEY_INVALID);
+    assert_tk_err(c->cipher_start(c->ctx, &st, TK_ALG_A128KW, &key, iv, none,
+                                  TK_CRYPTO_ENCRYPT),
                   TK_ERR_CRYPTO_UNSUPPORTED_ALG);
+    tk_key_release(&key);
+}
+
+/* The RFC 8439 section 2.8.2 vector streamed in uneven chunks, in both
+ * directions, then in place with a wrong tag and a wrong IV length. */
+static void test_chacha20_poly1305_streaming(void **state)
+{
+    (void)state;
+    const tk_crypto *c = tk_test_crypto();
+    tk_key key;
+    tk_view iv = tk_test_hex("070000004041424344454647");
+    tk_view aad = tk_test_hex("50515253c0c1c2c3c4c5c6c7");
+    tk_view plain = {(const uint8_t *)sunscreen, sizeof(sunscreen) - 1};
+    tk_view cipher = tk_test_hex(
+        "d31a8d34648e60db7b86afbc53ef7ec2a4aded51296e08fea9e2b5a736ee62d6"
+        "3dbea45e8ca9671282fafb69da92728b1a71de0a9e060b2905d6a5b67ecd3b36"
+        "92ddbd7f2d778b8c9803aee328091b58fab324e4fad675945585808b4831d7bc"
+        "3ff4def08e4b7a9de576d26586cec64b6116");
+    tk_view tag = tk_test_hex("1ae10b594f09e26a7e902ecbd0600691");
+    /* Chunks across the 64-byte ChaCha20 block and 16-byte Poly1305
+     * block boundaries, with an empty one: 114 bytes. */
+    static const size_t chunks[] = {1, 15, 0, 17, 31, 2, 48};
+    uint8_t out[114];
+    uint8_t tag_out[16];
+    tk_crypto_cipher_state st;
+    tk_view none = {NULL, 0};
+
+    assert_int_equal(plain.len, sizeof(out));
+    tk_test_symmetric(&key, "808182838485868788898a8b8c8d8e8f"
+                            "909192939495969798999a9b9c9d9e9f");
+    for (int dir = TK_CRYPTO_ENCRYPT; dir <= TK_CRYPTO_DECRYPT; dir++) {
+        tk_view in = dir == TK_CRYPTO_ENCRYPT ? plain : cipher;
+        tk_view expected = dir == TK_CRYPTO_ENCRYPT ? cipher : plain;
+        size_t pos = 0;
+
+        assert_tk_err(c->cipher_start(c->ctx, &st, TK_ALG_CHACHA20_POLY1305,
+                                      &key, iv, aad, (tk_crypto_dir)dir),
+                      TK_OK);
+        for (size_t i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
+            assert_tk_err(c->cipher_update(c->ctx, &st, in.ptr + pos,
+                                           chunks[i], out + pos),
+                          TK_OK);
+            pos += chunks[i];
+        }
+        assert_int_equal(pos, sizeof(out));
+        if (dir == TK_CRYPTO_ENCRYPT) {
+            assert_tk_err(c->cipher_finish(c->ctx, &st, none, tag_out, 16),
+                          TK_OK);
+            tk_test_assert_bytes(tag_out, 16, tag);
+        } else {
+            assert_tk_err(c->cipher_finish(c->ctx, &st, tag, NULL, 0), TK_OK);
+        }
+        tk_test_assert_bytes(out, pos, expected);
+    }
+
+    /* In place, all at once: a wrong tag is caught at finish. */
+    uint8_t bad_tag[16];
+    memcpy(bad_tag, tag.ptr, 16);
+    bad_tag[15] ^= 0x01;
+    memcpy(out, cipher.ptr, cipher.len);
+    assert_tk_err(c->cipher_start(c->ctx, &st, TK_ALG_CHACHA20_POLY1305, &key,
+                                  iv, aad, TK_CRYPTO_DECRYPT),
+                  TK_OK);
+    assert_tk_err(c->cipher_update(c->ctx, &st, out, sizeof(out), out),
+                  TK_OK);
+    tk_test_assert_bytes(out, sizeof(out), plain);
+    assert_tk_err(c->cipher_finish(c->ctx, &st, (tk_view){bad_tag, 16}, NULL,
+                                   0),
+                  TK_ERR_CRYPTO_TAG_INVALID);
+    assert_tk_err(c->cipher_finish(c->ctx, &st, tag, NULL, 0), TK_ERR_STATE);
+
+    /* Other AAD gives another tag; a short tag is rejected. */
+    assert_tk_err(c->cipher_start(c->ctx, &st, TK_ALG_CHACHA20_POLY1305, &key,
+                                  iv, none, TK_CRYPTO_DECRYPT),
+                  TK_OK);
+    assert_tk_err(c->cipher_update(c->ctx, &st, cipher.ptr, cipher.len, out),
+                  TK_OK);
+    assert_tk_err(c->cipher_finish(c->ctx, &st, tag, NULL, 0),
+                  TK_ERR_CRYPTO_TAG_INVALID);
+    assert_tk_err(c->cipher_start(c->ctx, &st, TK_ALG_CHACHA20_POLY1305, &key,
+                                  iv, aad, TK_CRYPTO_DECRYPT),
+                  TK_OK);
+    assert_tk_err(c->cipher_finish(c->ctx, &st, (tk_view){tag.ptr, 15}, NULL,
+                                   0),
+                  TK_ERR_CRYPTO_INPUT_LENGTH);
+
+    /* The nonce is 96 bits; abort releases a started state. */
+    assert_tk_err(c->cipher_start(c->ctx, &st, TK_ALG_CHACHA20_POLY1305, &key,
+                                  (tk_view){iv.ptr, 8}, aad,
+                                  TK_CRYPTO_ENCRYPT),
+                  TK_ERR_CRYPTO_IV_LENGTH);
+    assert_tk_err(c->cipher_start(c->ctx, &st, TK_ALG_CHACHA20_POLY1305, &key,
+                                  iv, aad, TK_CRYPTO_ENCRYPT),
+                  TK_OK);
+    c->cipher_abort(c->ctx, &st);
+    assert_tk_err(c->cipher_update(c->ctx, &st, out, 1, out), TK_ERR_STATE);
     tk_key_release(&key);
 }
 
@@ -841,6 +942,7 @@ int main(void)
         cmocka_unit_test(test_aead_errors),
         cmocka_unit_test(test_aes_ctr_sp800_38a),
         cmocka_unit_test(test_aes_gcm_streaming),
+        cmocka_unit_test(test_chacha20_poly1305_streaming),
         cmocka_unit_test(test_ed25519_rfc8032),
         cmocka_unit_test(test_ecdsa_p256_rfc6979),
         cmocka_unit_test(test_x25519_rfc7748),

@@ -353,19 +353,29 @@ static void tampered_ciphertext(void **state)
     free(payload);
 }
 
-/* ChaCha20/Poly1305 content (suit-sha256-ed25519-ecdh-chacha-poly) is
- * decrypted in one piece in the work buffer, for write and fetch. */
-static void chacha20_poly1305(void **state)
+/* The test crypto table without streaming ChaCha20/Poly1305, as on a
+ * backend that cannot stream it. */
+static tk_crypto no_stream;
+
+static tk_err no_stream_cipher_start(void *ctx, tk_crypto_cipher_state *st,
+                                     tk_alg alg, const tk_key *key,
+                                     tk_view iv, tk_view aad,
+                                     tk_crypto_dir dir)
 {
-    fixture *f = *state;
     const tk_crypto *c = tu_crypto();
-    uint8_t id[64];
-    uint8_t info[256];
+    (void)ctx;
+    if (alg == TK_ALG_CHACHA20_POLY1305)
+        return TK_ERR_CRYPTO_UNSUPPORTED_ALG;
+    return c->cipher_start(c->ctx, st, alg, key, iv, aad, dir);
+}
+
+/* Encrypts the test plaintext with ChaCha20/Poly1305 under a fresh
+ * content key wrapped for the fixture's key-encryption key. */
+static void chacha_encrypt(fixture *f, uint8_t *info, size_t *info_len,
+                           uint8_t *cipher, size_t cap, size_t *cipher_len)
+{
+    const tk_crypto *c = tu_crypto();
     uint8_t aad[128];
-    uint8_t cipher[128];
-    uint8_t work[256];
-    size_t info_len = 0;
-    size_t cipher_len = 0;
     tk_cose_build build;
     tk_cose_recipient_params recipient;
     tk_cose_content_key ck;
@@ -378,33 +388,39 @@ static void chacha20_poly1305(void **state)
     build.alg = TK_ALG_CHACHA20_POLY1305;
     build.recipients = &recipient;
     build.recipient_count = 1;
-    assert_int_equal(tk_cose_encrypt_prepare(c, &build, info, sizeof(info),
-                                             &info_len, aad, sizeof(aad),
-                                             &ck),
+    assert_int_equal(tk_cose_encrypt_prepare(c, &build, info, 256, info_len,
+                                             aad, sizeof(aad), &ck),
                      TK_OK);
     assert_int_equal(c->aead_encrypt(c->ctx, ck.alg, &ck.cek,
                                      (tk_view){ck.iv, ck.iv_len}, ck.aad,
                                      (tk_view){(const uint8_t *)plaintext,
                                                PLAIN_LEN},
-                                     cipher, sizeof(cipher), &cipher_len),
+                                     cipher, cap, cipher_len),
                      TK_OK);
     tk_key_release(&ck.cek);
+}
+
+/* ChaCha20/Poly1305 content (suit-sha256-ed25519-ecdh-chacha-poly) is
+ * streamed like AES-GCM, without a work buffer, for write and fetch in
+ * chunks smaller than the tag. */
+static void chacha20_poly1305(void **state)
+{
+    fixture *f = *state;
+    uint8_t id[64];
+    uint8_t info[256];
+    uint8_t cipher[128];
+    size_t info_len = 0;
+    size_t cipher_len = 0;
+
+    chacha_encrypt(f, info, &info_len, cipher, sizeof(cipher), &cipher_len);
     tp_add_key(&f->tp, TK_SUIT_KEY_MANIFEST, 0, NULL, -1,
                tu_example_public());
-
-    /* Without a work buffer there is nowhere to collect the ciphertext. */
+    assert_null(f->proc.cfg.work);
     build_write(f, info, info_len, cipher, cipher_len, NULL, true);
-    assert_int_equal(run(f, TK_SUIT_OP_UPDATE), TK_ERR_SUIT_WORK_BUFFER);
-    assert_null(tp_image_of(&f->tp, text_id(id, "plain")));
-
-    tk_suit_config cfg = f->proc.cfg;
-    cfg.work = work;
-    cfg.work_len = sizeof(work);
-    assert_int_equal(tk_suit_processor_init(&f->proc, &cfg), TK_OK);
     assert_int_equal(run(f, TK_SUIT_OP_UPDATE), TK_OK);
     assert_plaintext(f, text_id(id, "plain"));
 
-    /* The same through fetch, in small chunks. */
+    /* The same through fetch, in chunks of 5 bytes. */
     tp_free(&f->tp);
     f->tp.ncomps = 0;
     f->tp.fetch_chunk = 5;
@@ -420,6 +436,52 @@ static void chacha20_poly1305(void **state)
     cipher[2] ^= 0x01;
     build_write(f, info, info_len, cipher, cipher_len, NULL, false);
     assert_int_equal(run(f, TK_SUIT_OP_UPDATE), TK_ERR_SUIT_DECRYPT);
+    assert_null(tp_image_of(&f->tp, text_id(id, "plain")));
+    /* So does a ciphertext shorter than the tag. */
+    cipher[2] ^= 0x01;
+    build_write(f, info, info_len, cipher, 15, NULL, false);
+    assert_int_equal(run(f, TK_SUIT_OP_UPDATE), TK_ERR_SUIT_DECRYPT);
+    assert_null(tp_image_of(&f->tp, text_id(id, "plain")));
+}
+
+/* On a backend that cannot stream ChaCha20/Poly1305, the ciphertext is
+ * collected in the work buffer and decrypted in one piece. */
+static void chacha20_poly1305_work_buffer(void **state)
+{
+    fixture *f = *state;
+    uint8_t id[64];
+    uint8_t info[256];
+    uint8_t cipher[128];
+    uint8_t work[256];
+    size_t info_len = 0;
+    size_t cipher_len = 0;
+    tk_suit_config cfg = f->proc.cfg;
+
+    chacha_encrypt(f, info, &info_len, cipher, sizeof(cipher), &cipher_len);
+    tp_add_key(&f->tp, TK_SUIT_KEY_MANIFEST, 0, NULL, -1,
+               tu_example_public());
+    no_stream = *tu_crypto();
+    no_stream.cipher_start = no_stream_cipher_start;
+    cfg.crypto = &no_stream;
+    assert_int_equal(tk_suit_processor_init(&f->proc, &cfg), TK_OK);
+
+    /* Without a work buffer there is nowhere to collect the ciphertext. */
+    build_write(f, info, info_len, cipher, cipher_len, NULL, true);
+    assert_int_equal(run(f, TK_SUIT_OP_UPDATE), TK_ERR_SUIT_WORK_BUFFER);
+    assert_null(tp_image_of(&f->tp, text_id(id, "plain")));
+
+    cfg.work = work;
+    cfg.work_len = sizeof(work);
+    assert_int_equal(tk_suit_processor_init(&f->proc, &cfg), TK_OK);
+    assert_int_equal(run(f, TK_SUIT_OP_UPDATE), TK_OK);
+    assert_plaintext(f, text_id(id, "plain"));
+
+    /* A ciphertext larger than the buffer. */
+    cfg.work_len = cipher_len - 1;
+    assert_int_equal(tk_suit_processor_init(&f->proc, &cfg), TK_OK);
+    tp_free(&f->tp);
+    f->tp.ncomps = 0;
+    assert_int_equal(run(f, TK_SUIT_OP_UPDATE), TK_ERR_SUIT_WORK_BUFFER);
     assert_null(tp_image_of(&f->tp, text_id(id, "plain")));
 }
 
@@ -492,6 +554,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(encryption_infos, setup, teardown),
         cmocka_unit_test_setup_teardown(tampered_ciphertext, setup, teardown),
         cmocka_unit_test_setup_teardown(chacha20_poly1305, setup, teardown),
+        cmocka_unit_test_setup_teardown(chacha20_poly1305_work_buffer, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(unknown_kek, setup, teardown),
         cmocka_unit_test_setup_teardown(wrong_kek, setup, teardown),
         cmocka_unit_test_setup_teardown(wrong_mac_key, setup, teardown),
