@@ -499,7 +499,7 @@ static int cmd_serve(struct args *a)
     int status = load_config(a, &cfg);
     if (status != 0)
         return status;
-    tk_tam_serve_options opt = {a->port_file, -1};
+    tk_tam_serve_options opt = {.port_file = a->port_file, .stop_fd = -1};
     status = tk_tam_serve(&cfg, &opt);
     tk_tam_config_free(&cfg);
     return status;

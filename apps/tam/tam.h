@@ -18,10 +18,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "http_server.h"
 #include "log.h"
 #include "net.h"
 #include "store.h"
 #include "teepkit/crypto.h"
+#include "teepkit/eat.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -67,6 +69,14 @@ typedef struct tk_tam_config {
     bool open_requests;       /* key open_requests */
     uint64_t clock_skew;      /* key clock_skew, seconds */
     uint64_t evidence_max_age; /* key evidence_max_age, seconds */
+    char *admin;              /* key admin: admin API "ADDRESS:PORT", or
+                                 NULL for none */
+    char *admin_token;        /* key admin_token: bearer token of the
+                                 admin API (a secret, never logged) */
+    char *admin_token_file;   /* key admin_token_file: file whose first
+                                 line is the token */
+    size_t admin_max_upload;  /* key admin_max_upload, bytes of one
+                                 component upload */
 } tk_tam_config;
 
 /* Fills cfg with the defaults of docs/tam.md (db and key_dir unset). */
@@ -111,7 +121,25 @@ tk_err tk_tam_keys_create(const tk_crypto *crypto, const char *key_dir,
  */
 char *tk_tam_default_key_dir(const char *db);
 
-/* Hooks for tests and benchmarks; a zeroed struct gives the defaults. */
+/* What one TEEP request did, for metrics (tk_tam_options.on_request). */
+typedef struct tk_tam_request_info {
+    uint32_t received_type; /* TEEP type received; 0 for the empty POST
+                               that starts a session, or when the body did
+                               not decode */
+    uint32_t sent_type;     /* TEEP type of the reply; 0 when none */
+    unsigned status;        /* HTTP status of the reply */
+    tk_err reason;          /* why the message was rejected or attestation
+                               failed, else TK_OK */
+    tk_eat_status attestation; /* verdict of appraised evidence, else
+                                  TK_EAT_STATUS_NONE */
+    bool session_end;       /* the TAM has nothing more to send (204) */
+    uint32_t err_code;      /* err-code received in an Error or sent in an
+                               Update, else 0 */
+    uint64_t elapsed_ns;    /* wall time inside tk_tam_handle() */
+} tk_tam_request_info;
+
+/* Hooks for tests, benchmarks and metrics; a zeroed struct gives the
+ * defaults. */
 typedef struct tk_tam_options {
     /* Clock of the TAM and its store, seconds since the epoch (default:
      * time()). */
@@ -123,6 +151,10 @@ typedef struct tk_tam_options {
     void (*observe)(void *ctx, tk_store_op op, tk_err err,
                     uint64_t elapsed_ns);
     void *observe_ctx;
+    /* Called at the end of every TEEP request, on the server thread that
+     * handled it, for metrics. Must not call back into the TAM. */
+    void (*on_request)(void *ctx, const tk_tam_request_info *info);
+    void *on_request_ctx;
 } tk_tam_options;
 
 /* Counters of one TAM since tk_tam_open(). */
@@ -219,6 +251,17 @@ typedef struct tk_tam_serve_options {
     /* Stop after the first signal; 0 waits for SIGINT or SIGTERM. For
      * tests, a pipe whose read end becomes readable also stops it. */
     int stop_fd;            /* -1 when unused */
+    /* Hooks of the TAM, or NULL for the defaults. */
+    const tk_tam_options *tam_options;
+    /* Called once the TEEP listeners accept requests, before "listening
+     * on" is printed, to start more listeners such as the admin API
+     * (http is the TEEP listener, for its counters). An error stops the
+     * TAM, which then returns 1. NULL when unused. */
+    tk_err (*started)(void *ctx, tk_tam *tam, tk_http_server *http);
+    /* Called once a stop is requested, before the TEEP listeners stop,
+     * when started succeeded. NULL when unused. */
+    void (*stopping)(void *ctx);
+    void *hooks_ctx;
 } tk_tam_serve_options;
 
 /*

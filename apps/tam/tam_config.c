@@ -26,6 +26,8 @@
 #define THREADS_MAX 64u
 #define SKEW_MAX 3600u
 #define AGE_MAX (7u * 24u * 3600u)
+/* The store keeps envelopes of up to 16 MiB. */
+#define UPLOAD_MAX (16u * 1024u * 1024u)
 
 void tk_tam_config_init(tk_tam_config *cfg)
 {
@@ -40,6 +42,17 @@ void tk_tam_config_init(tk_tam_config *cfg)
     cfg->open_requests = true;
     cfg->clock_skew = 60;
     cfg->evidence_max_age = 300;
+    cfg->admin_max_upload = UPLOAD_MAX;
+}
+
+/* Overwrites a secret before its memory is freed. */
+static void wipe_string(char *s)
+{
+    if (s == NULL)
+        return;
+    volatile char *p = s;
+    while (*p != '\0')
+        *p++ = '\0';
 }
 
 void tk_tam_config_free(tk_tam_config *cfg)
@@ -54,6 +67,10 @@ void tk_tam_config_free(tk_tam_config *cfg)
     free(cfg->key_ed25519);
     for (size_t i = 0; i < cfg->signer_count; i++)
         free(cfg->signers[i]);
+    free(cfg->admin);
+    wipe_string(cfg->admin_token);
+    free(cfg->admin_token);
+    free(cfg->admin_token_file);
     tk_tam_config_init(cfg);
 }
 
@@ -137,6 +154,8 @@ static char **string_field(tk_tam_config *cfg, const char *key)
         return &cfg->key_esp256;
     if (strcmp(key, "key_ed25519") == 0)
         return &cfg->key_ed25519;
+    if (strcmp(key, "admin_token_file") == 0)
+        return &cfg->admin_token_file;
     return NULL;
 }
 
@@ -182,6 +201,8 @@ static bool set_number(tk_tam_config *cfg, const char *key,
         {"clock_skew", 0, SKEW_MAX, NULL, NULL, NULL, &cfg->clock_skew},
         {"evidence_max_age", 1, AGE_MAX, NULL, NULL, NULL,
          &cfg->evidence_max_age},
+        {"admin_max_upload", BODY_MIN, UPLOAD_MAX, NULL,
+         &cfg->admin_max_upload, NULL, NULL},
     };
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         const number_key *k = &keys[i];
@@ -235,6 +256,12 @@ tk_err tk_tam_config_set(tk_tam_config *cfg, const char *key,
         return set_endpoint(&cfg->listen, key, value, false, msg, msg_size);
     if (strcmp(key, "coap") == 0)
         return set_endpoint(&cfg->coap, key, value, true, msg, msg_size);
+    if (strcmp(key, "admin") == 0)
+        return set_endpoint(&cfg->admin, key, value, true, msg, msg_size);
+    if (strcmp(key, "admin_token") == 0) {
+        wipe_string(cfg->admin_token);
+        return set_string(&cfg->admin_token, value);
+    }
     bool *flag = bool_field(cfg, key);
     if (flag != NULL) {
         if (!parse_bool(value, flag))

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "tam_internal.h"
 
@@ -68,6 +69,9 @@ static bool config_copy(tk_tam_config *dst, const tk_tam_config *src)
     copy_string(&dst->key_ed25519, src->key_ed25519, &ok);
     for (size_t i = 0; i < src->signer_count; i++)
         copy_string(&dst->signers[i], src->signers[i], &ok);
+    copy_string(&dst->admin, src->admin, &ok);
+    copy_string(&dst->admin_token, src->admin_token, &ok);
+    copy_string(&dst->admin_token_file, src->admin_token_file, &ok);
     return ok;
 }
 
@@ -97,6 +101,8 @@ tk_err tk_tam_open(const tk_tam_config *cfg, const tk_tam_options *options,
                                           : tk_crypto_openssl();
     tam->clock = options->clock;
     tam->clock_ctx = options->clock_ctx;
+    tam->on_request = options->on_request;
+    tam->on_request_ctx = options->on_request_ctx;
 
     tk_store_options so;
     memset(&so, 0, sizeof(so));
@@ -358,10 +364,45 @@ static tk_err run_machine(tam_request *r, const tk_net_request *req,
     return err;
 }
 
+static uint64_t monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Passes what a request did to the on_request hook, when there is one.
+ * reason is the rejection reason, or TK_OK to take the result's. */
+static void report_request(const tk_tam *tam, const tk_teep_tam_result *res,
+                           tk_err reason, unsigned status, uint64_t start_ns)
+{
+    if (tam->on_request == NULL)
+        return;
+    tk_tam_request_info info;
+    memset(&info, 0, sizeof(info));
+    info.status = status;
+    if (res != NULL) {
+        info.received_type = res->received_type;
+        if (status == 200)
+            info.sent_type = res->outcome == TK_TEEP_TAM_SEND_UPDATE
+                                 ? TK_TEEP_UPDATE
+                                 : TK_TEEP_QUERY_REQUEST;
+        info.reason = reason != TK_OK ? reason : res->reason;
+        info.attestation = res->attestation;
+        info.err_code = res->err_code;
+    }
+    if (res == NULL)
+        info.reason = reason;
+    info.session_end = status == 204;
+    info.elapsed_ns = monotonic_ns() - start_ns;
+    tam->on_request(tam->on_request_ctx, &info);
+}
+
 tk_err tk_tam_handle(void *ctx, const tk_net_request *req,
                      tk_net_response *resp)
 {
     tk_tam *tam = ctx;
+    uint64_t start_ns = monotonic_ns();
     atomic_fetch_add(&tam->requests, 1);
     if (req->body.len > 0 &&
         !tk_net_media_type_is(req->content_type, TK_NET_MEDIA_TEEP)) {
@@ -370,12 +411,14 @@ tk_err tk_tam_handle(void *ctx, const tk_net_request *req,
                              "status=415 id=%s",
                     TK_NET_MEDIA_TEEP, req->request_id);
         resp->status = 415;
+        report_request(tam, NULL, TK_ERR_NET_CONTENT_TYPE, 415, start_ns);
         return TK_OK;
     }
     tam_request *r = calloc(1, sizeof(*r));
     if (r == NULL) {
         atomic_fetch_add(&tam->internal_errors, 1);
         resp->status = 500;
+        report_request(tam, NULL, TK_ERR_STORE_NOMEM, 500, start_ns);
         return TK_OK;
     }
     r->tam = tam;
@@ -387,6 +430,7 @@ tk_err tk_tam_handle(void *ctx, const tk_net_request *req,
     size_t out_cap = 0;
     tk_teep_tam_result res;
     tk_err err = run_machine(r, req, &out, &out_cap, &res);
+    tk_err rejection = err;
     unsigned status = err == TK_OK ? (res.out_len > 0 ? 200 : 204)
                                    : tk_tam_status_for(err);
     count_outcome(tam, &res, status, req->body.len == 0);
@@ -403,6 +447,7 @@ tk_err tk_tam_handle(void *ctx, const tk_net_request *req,
         }
     }
     resp->status = status;
+    report_request(tam, &res, rejection, status, start_ns);
     free(out);
     tam_request_keys_release(r);
     tk_store_mem_free(&r->mem);

@@ -67,6 +67,8 @@ struct tk_tam {
     tk_store *store;
     int64_t (*clock)(void *ctx);
     void *clock_ctx;
+    void (*on_request)(void *ctx, const tk_tam_request_info *info);
+    void *on_request_ctx;
 
     /* TAM keys, in the order of the cipher suites offered. */
     tk_key keys[2];

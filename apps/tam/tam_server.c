@@ -208,7 +208,9 @@ int tk_tam_serve(const tk_tam_config *cfg, const tk_tam_serve_options *opt)
     char http_bound[160] = "";
     char coap_bound[160] = "";
     int status = 1;
-    tk_err err = signal_fd >= 0 ? tk_tam_open(cfg, NULL, &tam, msg,
+    const tk_tam_options *tam_options = opt != NULL ? opt->tam_options
+                                                    : NULL;
+    tk_err err = signal_fd >= 0 ? tk_tam_open(cfg, tam_options, &tam, msg,
                                               sizeof(msg))
                                 : TK_ERR_INTERNAL;
     if (err != TK_OK)
@@ -221,6 +223,11 @@ int tk_tam_serve(const tk_tam_config *cfg, const tk_tam_serve_options *opt)
     if (err == TK_OK && opt != NULL && opt->port_file != NULL &&
         !write_port_file(opt->port_file, tk_http_server_port(http)))
         err = TK_ERR_INTERNAL;
+    bool hooks_started = false;
+    if (err == TK_OK && opt != NULL && opt->started != NULL) {
+        err = opt->started(opt->hooks_ctx, tam, http);
+        hooks_started = err == TK_OK;
+    }
     if (err == TK_OK) {
         log_start(tam, http_bound, coap != NULL ? coap_bound : NULL);
         printf("listening on %s\n", http_bound);
@@ -230,6 +237,8 @@ int tk_tam_serve(const tk_tam_config *cfg, const tk_tam_serve_options *opt)
         wait_for_stop(signal_fd, opt != NULL ? opt->stop_fd : -1);
         status = 0;
     }
+    if (hooks_started && opt->stopping != NULL)
+        opt->stopping(opt->hooks_ctx);
     tk_coap_server_stop(coap);
     tk_http_server_stop(http);
     if (tam != NULL && status == 0) {
