@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# Measures the Cortex-M4 build of the device side and checks it against
+# its targets (docs/embedded.md explains each number):
+#   1. SUIT processor with CBOR and COSE verify, crypto excluded:
+#      under 12 KiB of flash, under 2 KiB of stack, no heap
+#   2. the whole agent with crypto: under 100 KiB of flash and
+#      16 KiB of RAM
+# Prints the size of every library in both images (from the link maps),
+# the stack measured in QEMU by stack painting, the worst case from the
+# call graph (stack.py), the largest functions and frames, and a table of
+# the targets. Exits with status 1 when a target is missed, 2 when the
+# build or a run fails.
+#
+# Usage: bench/embedded/run.sh [BUILD_DIR] [PROFILE]
+#   BUILD_DIR  cross build folder (default build-embedded, or
+#              build-embedded-PROFILE), configured and built here
+#   PROFILE    limits profile of embedded/profiles/ (default: the library
+#              defaults)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+profile=${2:-}
+build=${1:-$root/build-embedded${profile:+-$profile}}
+here=$root/bench/embedded
+
+for tool in arm-none-eabi-gcc qemu-system-arm python3; do
+  if ! command -v "$tool" >/dev/null; then
+    echo "run.sh: $tool is not installed (see tools/packages.txt)" >&2
+    exit 2
+  fi
+done
+
+cmake -S "$root/embedded" -B "$build" -G Ninja \
+  -DCMAKE_TOOLCHAIN_FILE="$root/embedded/toolchain-cortex-m4.cmake" \
+  -DTK_EMBEDDED_PROFILE="$profile" >/dev/null
+cmake --build "$build" -j2 >/dev/null
+
+# Runs an image and keeps its "metric NAME KEY VALUE" lines.
+run_image() {
+  local out
+  if ! out=$("$root/embedded/run-qemu.sh" "$build/$1.elf" 300); then
+    echo "$out" >&2
+    echo "run.sh: $1 failed under QEMU" >&2
+    exit 2
+  fi
+  echo "$out" | awk '$1 == "metric" {print $2, $3, $4}'
+}
+suit_metrics=$(run_image tk_image_suit)
+agent_metrics=$(run_image tk_image_agent)
+
+# Prints the value of metric $2 $3 in the metric lines $1.
+metric() {
+  echo "$1" | awk -v n="$2" -v k="$3" '$1 == n && $2 == k {print $3}'
+}
+# Prints the largest value of key $2 over every name in the lines $1.
+metric_max() {
+  echo "$1" | awk -v k="$2" '$2 == k && $3 > m {m = $3} END {print m + 0}'
+}
+
+core='^tk_(common|cbor|crypto|cose|suit|eat|teep)$'
+crypto='^tk_(crypto_mbedtls|mbedtls_device)$'
+runtime='^(c_nano|gcc)$'
+groups=(--group "teepkit core=$core" --group "crypto backend and Mbed TLS=$crypto"
+        --group "newlib-nano and libgcc=$runtime")
+
+# Prints the flash or RAM column ($3: 5 flash, 6 ram) of library $2 in
+# map $1, as size.py reports it.
+size_of() {
+  python3 "$here/size.py" "$1" "${@:4}" | awk -v lib="$2" -v col="$3" '
+    { name = $1; for (i = 2; i <= NF - 5; i++) name = name " " $i;
+      if (name == lib) print $(NF - 6 + col) }'
+}
+
+echo "# Cortex-M4 build of the device side"
+echo
+echo "arm-none-eabi-gcc $(arm-none-eabi-gcc -dumpversion)," \
+  "-mcpu=cortex-m4 -mthumb -mfloat-abi=soft -Os -ffunction-sections" \
+  "-fdata-sections, --gc-sections, newlib-nano; Mbed TLS 2.28.3;" \
+  "profile: ${profile:-library defaults}; commit" \
+  "$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+for image in tk_image_suit tk_image_agent; do
+  echo
+  echo "## $image: bytes per library (linked sections only)"
+  echo
+  python3 "$here/size.py" --markdown "$build/$image.map"
+done
+
+echo
+echo "## Largest functions and constants of the core libraries (nm --size-sort)"
+echo
+# lib/common (the tk_strerror tables) is left out: no image links it.
+for lib in tk_suit tk_cose tk_cbor tk_teep tk_eat tk_crypto; do
+  arm-none-eabi-nm --size-sort -S -t d "$build/lib$lib.a" 2>/dev/null |
+    awk -v lib="$lib" 'NF == 4 && $3 ~ /^[tTrR]$/ {print $2 + 0, lib, $4}'
+done | sort -rn | head -n 15 | awk '{printf "%7d  %s  (%s)\n", $1, $3, $2}'
+
+echo
+echo "## Largest stack frames of the core (.su files)"
+echo
+find "$build" -name '*.su' \
+  -regex '.*/CMakeFiles/tk_\(common\|cbor\|crypto\|cose\|suit\|eat\|teep\)\.dir/.*' \
+  -exec cat {} + | sort -t$'\t' -k2 -rn | head -n 12 |
+  awk -F'\t' '{n = split($1, p, ":"); printf "%7d  %s (%s)\n", $2, p[n], p[1]}' |
+  sed "s|$root/||"
+
+echo
+echo "## Stack"
+echo
+echo "Measured in QEMU by painting (bytes below main's frame; core = the"
+echo "libraries and the platform callbacks, crypto = inside one crypto call):"
+echo
+echo "| run | core | crypto | total |"
+echo "|---|---:|---:|---:|"
+for run in $(echo "$suit_metrics" | awk '$2 == "stack_core" {print $1}'); do
+  echo "| suit $run | $(metric "$suit_metrics" "$run" stack_core) |" \
+    "$(metric "$suit_metrics" "$run" stack_crypto) |" \
+    "$(metric "$suit_metrics" "$run" stack_total) |"
+done
+for run in query update; do
+  echo "| agent $run | $(metric "$agent_metrics" "$run" stack_core) |" \
+    "$(metric "$agent_metrics" "$run" stack_crypto) |" \
+    "$(metric "$agent_metrics" "$run" stack_total) |"
+done
+echo
+static_suit=$(python3 "$here/stack.py" "$build" tk_suit_process --quiet |
+              awk '{print $2}')
+static_agent=$(python3 "$here/stack.py" "$build" tk_teep_agent_handle --quiet |
+               awk '{print $2}')
+echo "Worst case from the call graph (stack.py; calls through function"
+echo "pointers, that is crypto and callbacks, not followed; every recursive"
+echo "cycle once): tk_suit_process $static_suit bytes, tk_teep_agent_handle"
+echo "$static_agent bytes."
+echo
+python3 "$here/stack.py" "$build" tk_suit_process | sed 's/^/    /'
+
+# ---- Targets ---------------------------------------------------------------
+suit_map=$build/tk_image_suit.map
+agent_map=$build/tk_image_agent.map
+suit_flash=$(size_of "$suit_map" "teepkit core" 5 "${groups[@]}")
+suit_stack=$(metric_max "$suit_metrics" stack_core)
+agent_flash=0
+for lib in "teepkit core" "crypto backend and Mbed TLS" "newlib-nano and libgcc"; do
+  agent_flash=$((agent_flash + $(size_of "$agent_map" "$lib" 5 "${groups[@]}")))
+done
+agent_static=0
+for lib in "teepkit core" "crypto backend and Mbed TLS"; do
+  agent_static=$((agent_static + $(size_of "$agent_map" "$lib" 6 "${groups[@]}")))
+done
+contexts=$(metric "$agent_metrics" image sizeof_agent_contexts)
+arena=$(metric "$agent_metrics" image heap_arena)
+arena_used=$(metric "$agent_metrics" image heap_high_water)
+agent_stack=$(metric_max "$agent_metrics" stack_total)
+agent_ram=$((contexts + agent_static + arena + agent_stack))
+
+heap_symbols=""
+for image in tk_image_suit tk_image_agent; do
+  found=$(arm-none-eabi-nm "$build/$image.elf" |
+          awk '$3 ~ /^(malloc|_malloc_r|calloc|_calloc_r|realloc|free|_free_r|_sbrk|_sbrk_r)$/ {print $3}' |
+          tr '\n' ' ')
+  heap_symbols+=$found
+done
+
+missed=0
+# Prints one row of the targets table; $4 is 1 when the target is met.
+row() {
+  local verdict=met
+  if [[ $4 -ne 1 ]]; then
+    verdict=MISSED
+    missed=1
+  fi
+  echo "| $1 | $2 | $3 | $verdict |"
+}
+echo
+echo "## Targets"
+echo
+echo "| target | measured | limit | result |"
+echo "|---|---:|---:|---|"
+row "SUIT + CBOR + COSE flash (crypto excluded)" "$suit_flash" 12288 \
+  "$((suit_flash < 12288))"
+row "SUIT + CBOR + COSE stack (crypto excluded, measured)" "$suit_stack" 2048 \
+  "$((suit_stack < 2048))"
+row "heap symbols in either image (malloc, free, _sbrk, ...)" \
+  "${heap_symbols:-none}" none "$([[ -z $heap_symbols ]] && echo 1 || echo 0)"
+row "agent with crypto, flash" "$agent_flash" 102400 "$((agent_flash < 102400))"
+row "agent with crypto, RAM" "$agent_ram" 16384 "$((agent_ram < 16384))"
+echo
+echo "Agent RAM = contexts the caller provides ($contexts: agent, state, keys," \
+  "buffers, SUIT processor) + library static data ($agent_static) + Mbed TLS" \
+  "arena ($arena, of which $arena_used used at most) + deepest stack" \
+  "($agent_stack)."
+echo "RFC 7228: class 1 about 10 KiB RAM and 100 KiB flash; class 2 about" \
+  "50 KiB RAM and 250 KiB flash."
+exit "$missed"
