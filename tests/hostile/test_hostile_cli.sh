@@ -242,7 +242,7 @@ for cut in 1 10 $((size / 2)) $((size - 1)); do
   expect "process cut to $cut bytes" 1 "" -- \
     suit process --key p256.pub --store store --fetch-dir src cut.suit
 done
-# One byte of the signature flipped.
+# One byte inside the authentication wrapper flipped.
 python3 -c "
 import sys
 data = bytearray(open('app.suit', 'rb').read())
