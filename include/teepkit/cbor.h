@@ -307,7 +307,8 @@ typedef struct tk_cbor_dec_level {
     size_t end;      /* end of input for this level's items */
     size_t key;      /* offset of the current map key */
     size_t prev_key; /* offset of the previous complete map key, or the
-                        tag number of a tag level */
+                        tag number of a tag level; under the duplicate-key
+                        check alone the offset of the first key */
     size_t prev_len; /* its encoded length */
     uint8_t kind;    /* level kind (cbor_internal.h) */
 } tk_cbor_dec_level;

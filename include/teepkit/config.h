@@ -17,9 +17,6 @@
 
 /* ---- CBOR (lib/cbor) ------------------------------------------------- */
 
-/* NOTE: encode + decode take 8,374 bytes of Cortex-M4 text with every
- * switch on, above the 6 KiB target (docs/benchmarks.md). */
-
 /*
  * Maximum nesting depth of arrays, maps and tags, counted per tag head and
  * per container, for both the encoder and the decoder (default 16). Each
@@ -36,7 +33,7 @@
  * fixed-width variants, and the double value of decoded floats. With 0,
  * decoded floats still come out with their raw IEEE 754 bits in
  * tk_cbor_item.value, and the encoder's float calls return
- * TK_ERR_UNSUPPORTED. Saves 268 bytes of Cortex-M4 text (-Os).
+ * TK_ERR_UNSUPPORTED. Saves 206 bytes of Cortex-M4 text (-Os).
  */
 #ifndef TK_CBOR_WITH_FLOAT
 #define TK_CBOR_WITH_FLOAT 1
@@ -47,7 +44,7 @@
  * TK_CBOR_CHECK_UTF8, TK_CBOR_CHECK_PREFERRED, TK_CBOR_CHECK_DETERMINISTIC
  * and TK_CBOR_CHECK_TAG_CONTENT. With 0, tk_cbor_dec_init() rejects these
  * flags with TK_ERR_UNSUPPORTED. Well-formedness is always checked. Saves
- * 1,160 bytes of Cortex-M4 text (-Os).
+ * 860 bytes of Cortex-M4 text (-Os).
  */
 #ifndef TK_CBOR_WITH_CHECKS
 #define TK_CBOR_WITH_CHECKS 1
@@ -56,10 +53,27 @@
 /*
  * Deterministic encoding (default 1): TK_CBOR_ENC_DETERMINISTIC, which
  * sorts map entries in place. With 0, tk_cbor_enc_init() rejects the flag
- * with TK_ERR_UNSUPPORTED. Saves 482 bytes of Cortex-M4 text (-Os).
+ * with TK_ERR_UNSUPPORTED. Saves 394 bytes of Cortex-M4 text (-Os).
  */
 #ifndef TK_CBOR_WITH_SORT
 #define TK_CBOR_WITH_SORT 1
+#endif
+
+/*
+ * Fast path of the pull decoder (default 1, and 0 in builds for size such
+ * as -Os). With 1, a decoder without check flags reads integers, definite
+ * strings, arrays and maps, tags and one-byte simple values with an inline
+ * reader. tk_cbor_validate() without flags then uses a walker of its own.
+ * Both give the same items, errors and offsets as the general reader,
+ * which does all of it with 0: Cortex-M4 text at -Os is then 1,050 bytes
+ * smaller.
+ */
+#ifndef TK_CBOR_FAST_PATH
+#if defined(__OPTIMIZE_SIZE__)
+#define TK_CBOR_FAST_PATH 0
+#else
+#define TK_CBOR_FAST_PATH 1
+#endif
 #endif
 
 /* ---- other core libraries: add a section per library here ------------ */

@@ -105,18 +105,6 @@ tk_err tk_cbor_dec_fail(tk_cbor_dec *dec, tk_err err)
 /* ---- map key checks --------------------------------------------------- */
 
 #if TK_CBOR_WITH_CHECKS
-/* Orders two encoded keys bytewise (RFC 8949 section 4.2.1). Two complete
- * items never have one as a proper prefix of the other, so equal leading
- * bytes mean equal keys. */
-static int compare_keys(const uint8_t *a, size_t a_len, const uint8_t *b,
-                        size_t b_len)
-{
-    int c = memcmp(a, b, a_len < b_len ? a_len : b_len);
-    if (c != 0)
-        return c;
-    return (a_len > b_len) - (a_len < b_len);
-}
-
 /*
  * Checks the map key that just ended at dec->off against the earlier keys
  * of its map: the previous key only in deterministic mode (strict order
@@ -124,69 +112,82 @@ static int compare_keys(const uint8_t *a, size_t a_len, const uint8_t *b,
  */
 static tk_err check_key(tk_cbor_dec *dec, tk_cbor_dec_level *map)
 {
-    const uint8_t *key = dec->buf + map->key;
+    const uint8_t *buf = dec->buf;
     size_t key_len = dec->off - map->key;
+    tk_err err = TK_OK;
 
     if (dec->flags & TK_CBOR_CHECK_DETERMINISTIC) {
         if (map->prev_len > 0) {
-            int c = compare_keys(dec->buf + map->prev_key, map->prev_len, key,
-                                 key_len);
+            int c = tk_cbor_compare_keys(buf + map->prev_key, map->prev_len,
+                                         buf + map->key, key_len);
             if (c == 0)
-                return fail_at(dec, TK_ERR_CBOR_DUP_KEY, map->key);
-            if (c > 0)
-                return fail_at(dec, TK_ERR_CBOR_UNSORTED, map->key);
+                err = TK_ERR_CBOR_DUP_KEY;
+            else if (c > 0)
+                err = TK_ERR_CBOR_UNSORTED;
         }
         map->prev_key = map->key;
         map->prev_len = key_len;
-        return TK_OK;
+    } else {
+        /* The first key marks where the entries start, so each later key
+         * walks the (count - 1) / 2 earlier entries from there. They were
+         * checked when read, so a failure to skip one is internal. */
+        if (map->count == 1)
+            map->prev_key = map->key;
+        size_t p = map->prev_key;
+        for (size_t i = 1; i < map->count && err == TK_OK; i += 2) {
+            size_t key_end;
+            if (tk_cbor_skip_item(buf, dec->len, p, TK_CBOR_MAX_DEPTH,
+                                  &key_end) != TK_OK)
+                err = TK_ERR_INTERNAL;
+            else if (tk_cbor_items_equal(buf + p, key_end - p, buf + map->key,
+                                         key_len))
+                err = TK_ERR_CBOR_DUP_KEY;
+            else if (tk_cbor_skip_item(buf, dec->len, key_end,
+                                       TK_CBOR_MAX_DEPTH, &p) != TK_OK)
+                err = TK_ERR_INTERNAL;
+        }
     }
-
-    /* Walk the earlier entries from the first one: pairs before this key
-     * number (count - 1) / 2. They were checked when read, so a failure
-     * here is an internal error. */
-    tk_cbor_head head;
-    if (tk_cbor_read_head(dec->buf, dec->len, map->head, &head) != TK_OK)
-        return fail_at(dec, TK_ERR_INTERNAL, map->key);
-    size_t p = map->head + head.len;
-    for (size_t i = 1; i < map->count; i += 2) {
-        size_t key_end, value_end;
-        if (tk_cbor_skip_item(dec->buf, dec->len, p, TK_CBOR_MAX_DEPTH,
-                              &key_end) != TK_OK ||
-            tk_cbor_skip_item(dec->buf, dec->len, key_end, TK_CBOR_MAX_DEPTH,
-                              &value_end) != TK_OK)
-            return fail_at(dec, TK_ERR_INTERNAL, map->key);
-        if (tk_cbor_items_equal(dec->buf + p, key_end - p, key, key_len))
-            return fail_at(dec, TK_ERR_CBOR_DUP_KEY, map->key);
-        p = value_end;
-    }
-    return TK_OK;
+    return err == TK_OK ? TK_OK : fail_at(dec, err, map->key);
 }
 
-/* Checks the type of the content of a standard tag (RFC 8949 section 3.4
- * and RFC 8746 for the typed arrays 64..87). */
+/* Content that a standard tag requires (tag_content_valid()): a byte or
+ * text string has the value of its major type. */
+enum {
+    NEED_ANY = 0,
+    NEED_NUMBER = 1,
+    NEED_BYTES = TK_CBOR_MT_BSTR,
+    NEED_TEXT = TK_CBOR_MT_TSTR,
+};
+
+/*
+ * The NEED_* value of tags 0 to 47, two bits per tag and 16 tags per word
+ * (RFC 8949 section 3.4). Tags 0 (date/time string), 32 (URI), 33
+ * (base64url), 34 (base64) and 36 (MIME message) need text. Tag 1
+ * (epoch-based date/time) needs an integer or float. Tags 2 and 3
+ * (bignums) and 24 (encoded CBOR data item) need a byte string.
+ */
+static const uint32_t tag_needs[3] = {
+    NEED_TEXT | NEED_NUMBER << 2 | NEED_BYTES << 4 | NEED_BYTES << 6,
+    (uint32_t)NEED_BYTES << 16,
+    NEED_TEXT | NEED_TEXT << 2 | NEED_TEXT << 4 | NEED_TEXT << 8,
+};
+
+/* Checks the type of the content of a standard tag (RFC 8949 section 3.4,
+ * and RFC 8746 for the typed arrays 64..87, which need a byte string). */
 static bool tag_content_valid(size_t tag, uint8_t major, uint8_t ai)
 {
-    bool is_float = major == TK_CBOR_MT_SIMPLE && ai >= TK_CBOR_AI_2BYTES &&
-                    ai <= TK_CBOR_AI_8BYTES;
-    switch (tag) {
-    case 0:  /* standard date/time string */
-    case 32: /* URI */
-    case 33: /* base64url text */
-    case 34: /* base64 text */
-    case 36: /* MIME message */
-        return major == TK_CBOR_MT_TSTR;
-    case 1: /* epoch-based date/time */
-        return major == TK_CBOR_MT_UINT || major == TK_CBOR_MT_NINT ||
-               is_float;
-    case 2:  /* unsigned bignum */
-    case 3:  /* negative bignum */
-    case 24: /* encoded CBOR data item */
-        return major == TK_CBOR_MT_BSTR;
-    default:
-        if (tag >= 64 && tag <= 87)
-            return major == TK_CBOR_MT_BSTR;
+    unsigned need = NEED_ANY;
+    if (tag < 48)
+        need = (tag_needs[tag / 16] >> (tag % 16 * 2)) & 3u;
+    else if (tag >= 64 && tag <= 87)
+        need = NEED_BYTES;
+    if (need == NEED_ANY)
         return true;
-    }
+    if (need == NEED_NUMBER)
+        return major <= TK_CBOR_MT_NINT ||
+               (major == TK_CBOR_MT_SIMPLE && ai >= TK_CBOR_AI_2BYTES &&
+                ai <= TK_CBOR_AI_8BYTES);
+    return major == need;
 }
 
 /* Returns true when a float of width bytes with raw bits has a shorter
@@ -224,7 +225,7 @@ static tk_err push_level(tk_cbor_dec *dec, uint8_t kind, size_t off,
  * complete as well, so it closes and counts as an item of its own parent.
  * A completed map key is checked here.
  */
-static tk_err item_done_slow(tk_cbor_dec *dec)
+static tk_err item_done(tk_cbor_dec *dec)
 {
     while (dec->depth > 0) {
         tk_cbor_dec_level *level = &dec->level[dec->depth - 1];
@@ -243,23 +244,6 @@ static tk_err item_done_slow(tk_cbor_dec *dec)
         dec->depth--;
     }
     return TK_OK;
-}
-
-/* The common case of item_done_slow(), inline: an item of an array or map
- * with no key checks to run. depth is dec->depth, checks is false when
- * dec->flags is 0. */
-static inline tk_err item_done(tk_cbor_dec *dec, uint8_t depth, bool checks)
-{
-    if (depth == 0)
-        return TK_OK;
-    tk_cbor_dec_level *level = &dec->level[depth - 1];
-    if (TK_CBOR_LIKELY(level_kind(level) != TK_CBOR_LVL_TAG &&
-                       !(checks && (dec->flags & (TK_CBOR_CHECK_DUP_KEYS |
-                                                  TK_CBOR_CHECK_DETERMINISTIC))))) {
-        level->count++;
-        return TK_OK;
-    }
-    return item_done_slow(dec);
 }
 
 /* Tells whether the innermost level (depth > 0) has items left. An
@@ -282,7 +266,7 @@ TK_CBOR_HOT int level_state(tk_cbor_dec *dec)
 /* Closes the innermost level, which level_state() found done: consumes
  * the break of an indefinite level and counts the container as an item of
  * its parent. */
-TK_CBOR_HOT tk_err close_level(tk_cbor_dec *dec)
+static tk_err close_level(tk_cbor_dec *dec)
 {
     tk_cbor_dec_level *level = &dec->level[dec->depth - 1];
     if (level->kind & TK_CBOR_LVL_INDEF) {
@@ -293,7 +277,7 @@ TK_CBOR_HOT tk_err close_level(tk_cbor_dec *dec)
         dec->len = level->end;
     }
     dec->depth--;
-    return item_done(dec, dec->depth, true);
+    return item_done(dec);
 }
 
 /*
@@ -318,96 +302,22 @@ static tk_err close_done_levels(tk_cbor_dec *dec)
 
 /* ---- items ------------------------------------------------------------ */
 
-/*
- * Reads the chunks of an indefinite-length string whose head (major type
- * major) ended at pos, up to and including the break. Each chunk must be a
- * definite string of the same major type (RFC 8949 section 3.2.3).
- */
-static tk_err read_chunks(tk_cbor_dec *dec, tk_cbor_item *item, uint8_t major,
-                          size_t pos)
+/* Returns the item type of simple value value (major type 7, below 256). */
+static tk_cbor_type simple_type(uint64_t value)
 {
-    size_t start = pos;
-    uint64_t total = 0;
-
-    if (dec->flags & TK_CBOR_CHECK_DETERMINISTIC)
-        return fail_at(dec, TK_ERR_CBOR_INDEFINITE, item->offset);
-    for (;;) {
-        tk_cbor_head chunk;
-        tk_err err = tk_cbor_read_head(dec->buf, dec->len, pos, &chunk);
-        if (err != TK_OK)
-            return fail_at(dec, err, pos);
-        if (chunk.major == TK_CBOR_MT_SIMPLE && chunk.ai == TK_CBOR_AI_INDEF)
-            break;
-        if (chunk.major != major || chunk.ai == TK_CBOR_AI_INDEF)
-            return fail_at(dec, TK_ERR_CBOR_BAD_CHUNK, pos);
-        if (chunk.arg > dec->len - pos - chunk.len)
-            return fail_at(dec, TK_ERR_CBOR_TRUNCATED, pos);
-#if TK_CBOR_WITH_CHECKS
-        if ((dec->flags & TK_CBOR_CHECK_PREFERRED) &&
-            tk_cbor_head_size(chunk.arg) != chunk.len)
-            return fail_at(dec, TK_ERR_CBOR_NOT_PREFERRED, pos);
-        if (major == TK_CBOR_MT_TSTR && (dec->flags & TK_CBOR_CHECK_UTF8) &&
-            !tk_cbor_utf8_valid(dec->buf + pos + chunk.len,
-                                (size_t)chunk.arg))
-            return fail_at(dec, TK_ERR_CBOR_BAD_UTF8, pos);
-#endif
-        total += chunk.arg;
-        pos += chunk.len + (size_t)chunk.arg;
-    }
-    item->str.ptr = dec->buf + start;
-    item->str.len = pos - start;
-    item->value = total;
-    item->flags = TK_CBOR_ITEM_INDEFINITE;
-    dec->off = pos + 1;
-    return item_done(dec, dec->depth, true);
-}
-
-/* Fills in a major type 7 item: simple value or float. */
-static tk_err read_simple(tk_cbor_dec *dec, tk_cbor_item *item,
-                          tk_cbor_head head)
-{
-    if (head.ai >= TK_CBOR_AI_2BYTES) {
-        unsigned width = (unsigned)head.len - 1;
-        uint64_t bits = tk_cbor_float_bits_to_double(head.arg, width);
-        item->type = TK_CBOR_FLOAT;
-        item->float_width = (uint8_t)width;
-#if TK_CBOR_WITH_FLOAT
-        memcpy(&item->f, &bits, sizeof item->f);
-#else
-        (void)bits;
-#endif
-#if TK_CBOR_WITH_CHECKS
-        if ((dec->flags & TK_CBOR_CHECK_PREFERRED) &&
-            float_has_shorter_form(head.arg, width))
-            return fail_at(dec, TK_ERR_CBOR_NOT_PREFERRED, item->offset);
-#endif
-        return TK_OK;
-    }
-    switch (head.arg) {
-    case 20:
-        item->type = TK_CBOR_FALSE;
-        break;
-    case 21:
-        item->type = TK_CBOR_TRUE;
-        break;
-    case 22:
-        item->type = TK_CBOR_NULL;
-        break;
-    case 23:
-        item->type = TK_CBOR_UNDEFINED;
-        break;
-    default:
-        item->type = TK_CBOR_SIMPLE;
-        break;
-    }
-    (void)dec;
-    return TK_OK;
+    /* false, true, null and undefined are 20 to 23, in the order of their
+     * item types. */
+    if (value >= 20 && value <= 23)
+        return (tk_cbor_type)(TK_CBOR_FALSE + (int)(value - 20));
+    return TK_CBOR_SIMPLE;
 }
 
 #if TK_CBOR_WITH_CHECKS
 /* Runs the optional checks that the head at off alone decides, and notes
- * where a map key starts for the key checks. */
-static tk_err check_head(tk_cbor_dec *dec, tk_cbor_head head, size_t off)
+ * where a map key starts for the key checks. Returns the error, which
+ * belongs at off. */
+TK_CBOR_OUTLINE_FOR_SIZE static tk_err
+check_head(tk_cbor_dec *dec, const tk_cbor_head *head, size_t off)
 {
     tk_cbor_dec_level *parent =
         dec->depth > 0 ? &dec->level[dec->depth - 1] : NULL;
@@ -416,47 +326,47 @@ static tk_err check_head(tk_cbor_dec *dec, tk_cbor_head head, size_t off)
         parent->key = off; /* a key when parent is a map, else unused */
 
     if ((dec->flags & TK_CBOR_CHECK_PREFERRED) &&
-        head.ai >= TK_CBOR_AI_1BYTE && head.ai <= TK_CBOR_AI_8BYTES &&
-        head.major != TK_CBOR_MT_SIMPLE &&
-        tk_cbor_head_size(head.arg) != head.len)
-        return fail_at(dec, TK_ERR_CBOR_NOT_PREFERRED, off);
+        head->ai >= TK_CBOR_AI_1BYTE && head->ai <= TK_CBOR_AI_8BYTES &&
+        head->major != TK_CBOR_MT_SIMPLE &&
+        tk_cbor_head_size(head->arg) != head->len)
+        return TK_ERR_CBOR_NOT_PREFERRED;
     if ((dec->flags & TK_CBOR_CHECK_TAG_CONTENT) && parent != NULL &&
         level_kind(parent) == TK_CBOR_LVL_TAG &&
-        !tag_content_valid(parent->prev_key, head.major, head.ai))
-        return fail_at(dec, TK_ERR_CBOR_BAD_TAG_CONTENT, off);
+        !tag_content_valid(parent->prev_key, head->major, head->ai))
+        return TK_ERR_CBOR_BAD_TAG_CONTENT;
     return TK_OK;
 }
 #endif
 
 /*
- * Reads the item whose head is at dec->off. Scalars and strings are
+ * Reads the item whose head is at dec->off: the general reader, which
+ * handles every item and every check flag. Scalars and strings are
  * complete on return; arrays, maps and tags push a level. With wrap set, a
  * definite byte string pushes a WRAP level over its content instead.
- * checks is false only when dec->flags is 0, which lets the decode loop
- * drop every optional check.
  */
-TK_CBOR_HOT tk_err read_item(tk_cbor_dec *dec, tk_cbor_item *item, bool wrap,
-                             bool checks)
+static tk_err read_item(tk_cbor_dec *dec, tk_cbor_item *item, bool wrap)
 {
     /* Locals, read before the first store to *item, because the compiler
      * must assume that its uint8_t fields may alias the decoder. */
     const uint8_t *buf = dec->buf;
     size_t len = dec->len;
     size_t off = dec->off;
+    size_t at = off; /* head that an error belongs to */
     uint8_t depth = dec->depth;
     tk_cbor_head head;
     tk_err err = tk_cbor_read_head(buf, len, off, &head);
     if (err != TK_OK)
-        return fail_at(dec, err, off);
-
+        goto fail;
 #if TK_CBOR_WITH_CHECKS
-    if (checks && dec->flags != 0) {
-        err = check_head(dec, head, off);
+    if (dec->flags != 0) {
+        err = check_head(dec, &head, off);
         if (err != TK_OK)
-            return err;
+            goto fail;
     }
 #endif
     size_t pos = off + head.len;
+    uint8_t major = head.major;
+    bool indef = head.ai == TK_CBOR_AI_INDEF;
     dec->started = 1;
     item->offset = off;
     item->depth = depth;
@@ -466,59 +376,99 @@ TK_CBOR_HOT tk_err read_item(tk_cbor_dec *dec, tk_cbor_item *item, bool wrap,
     item->f = 0;
     item->str.ptr = NULL;
     item->str.len = 0;
+    /* The item types of major types 0 to 3 have the same values. */
+    item->type = (tk_cbor_type)major;
 
-    switch (head.major) {
-    case TK_CBOR_MT_UINT:
-    case TK_CBOR_MT_NINT:
-        /* The item types of major types 0 to 3 have the same values. */
-        item->type = (tk_cbor_type)head.major;
-        dec->off = pos;
-        return item_done(dec, depth, checks);
+    switch (major) {
     case TK_CBOR_MT_BSTR:
-    case TK_CBOR_MT_TSTR:
-        item->type = (tk_cbor_type)head.major;
-        if (head.ai == TK_CBOR_AI_INDEF)
-            return read_chunks(dec, item, head.major, pos);
-        if (head.arg > len - pos)
-            return fail_at(dec, TK_ERR_CBOR_TRUNCATED, off);
-        item->str.ptr = buf + pos;
-        item->str.len = (size_t)head.arg;
+    case TK_CBOR_MT_TSTR: {
+        /* A definite string is one piece. An indefinite one is a series
+         * of chunks up to a break, each a definite string of the same
+         * major type (RFC 8949 section 3.2.3), checked in order like a
+         * definite string, with each error at the chunk's head. */
+        size_t start = pos;
+        size_t arg = head.size; /* length of the current piece */
+        size_t chunk_len = 0;   /* head size of the current chunk */
+        size_t total = 0;       /* below len: each piece was checked */
+        if (indef && (dec->flags & TK_CBOR_CHECK_DETERMINISTIC)) {
+            err = TK_ERR_CBOR_INDEFINITE;
+            goto fail;
+        }
+        for (;;) {
+            if (indef) {
+                tk_cbor_head chunk;
+                at = pos;
+                err = tk_cbor_read_head(buf, len, pos, &chunk);
+                if (err != TK_OK)
+                    goto fail;
+                if (chunk.major == TK_CBOR_MT_SIMPLE &&
+                    chunk.ai == TK_CBOR_AI_INDEF)
+                    break;
+                err = TK_ERR_CBOR_BAD_CHUNK;
+                if (chunk.major != major || chunk.ai == TK_CBOR_AI_INDEF)
+                    goto fail;
+                arg = chunk.size;
+                chunk_len = chunk.len;
+                pos += chunk.len;
+            }
+            err = TK_ERR_CBOR_TRUNCATED;
+            if (arg > len - pos)
+                goto fail;
 #if TK_CBOR_WITH_CHECKS
-        if (checks && head.major == TK_CBOR_MT_TSTR &&
-            (dec->flags & TK_CBOR_CHECK_UTF8) &&
-            !tk_cbor_utf8_valid(buf + pos, (size_t)head.arg))
-            return fail_at(dec, TK_ERR_CBOR_BAD_UTF8, off);
+            /* check_head() has checked the head of a definite string. */
+            err = TK_ERR_CBOR_NOT_PREFERRED;
+            if (indef && (dec->flags & TK_CBOR_CHECK_PREFERRED) &&
+                tk_cbor_head_size(arg) != chunk_len)
+                goto fail;
+            err = TK_ERR_CBOR_BAD_UTF8;
+            if (major == TK_CBOR_MT_TSTR && (dec->flags & TK_CBOR_CHECK_UTF8) &&
+                !tk_cbor_utf8_valid(buf + pos, arg))
+                goto fail;
+#else
+            (void)chunk_len;
 #endif
-        if (wrap && head.major == TK_CBOR_MT_BSTR) {
+            total += arg;
+            pos += arg;
+            if (!indef)
+                break;
+        }
+        item->str.ptr = buf + start;
+        item->str.len = pos - start;
+        if (indef) {
+            item->value = total;
+            item->flags = TK_CBOR_ITEM_INDEFINITE;
+            pos++; /* the break */
+        } else if (wrap && major == TK_CBOR_MT_BSTR) {
             err = push_level(dec, TK_CBOR_LVL_WRAP, off, 0);
             if (err != TK_OK)
                 return err;
-            dec->off = pos;
-            dec->len = pos + (size_t)head.arg;
+            dec->off = start;
+            dec->len = pos;
             return TK_OK;
         }
-        dec->off = pos + (size_t)head.arg;
-        return item_done(dec, depth, checks);
+        break;
+    }
     case TK_CBOR_MT_ARRAY:
     case TK_CBOR_MT_MAP: {
-        bool is_map = head.major == TK_CBOR_MT_MAP;
+        bool is_map = major == TK_CBOR_MT_MAP;
         uint8_t kind = is_map ? TK_CBOR_LVL_MAP : TK_CBOR_LVL_ARRAY;
-        size_t total;
+        size_t total = SIZE_MAX;
         item->type = is_map ? TK_CBOR_MAP : TK_CBOR_ARRAY;
-        if (head.ai == TK_CBOR_AI_INDEF) {
-            if (checks && (dec->flags & TK_CBOR_CHECK_DETERMINISTIC))
-                return fail_at(dec, TK_ERR_CBOR_INDEFINITE, off);
+        if (indef) {
+            err = TK_ERR_CBOR_INDEFINITE;
+            if (dec->flags & TK_CBOR_CHECK_DETERMINISTIC)
+                goto fail;
             kind |= TK_CBOR_LVL_INDEF;
             item->flags = TK_CBOR_ITEM_INDEFINITE;
             item->value = TK_CBOR_INDEFINITE;
-            total = SIZE_MAX;
         } else {
             /* Every item takes at least one byte, so a count beyond the
              * remaining input is wrong before any item is read. */
             size_t room = len - pos;
-            if (head.arg > (is_map ? room / 2 : room))
-                return fail_at(dec, TK_ERR_CBOR_COUNT_TOO_LARGE, off);
-            total = is_map ? (size_t)head.arg * 2 : (size_t)head.arg;
+            err = TK_ERR_CBOR_COUNT_TOO_LARGE;
+            if (head.size > (is_map ? room / 2 : room))
+                goto fail;
+            total = is_map ? head.size * 2 : head.size;
         }
         dec->off = pos;
         return push_level(dec, kind, off, total);
@@ -530,26 +480,209 @@ TK_CBOR_HOT tk_err read_item(tk_cbor_dec *dec, tk_cbor_item *item, bool wrap,
             return err;
         /* The tag number is kept for the content check; none of the
          * checked tags is above SIZE_MAX. */
-        dec->level[depth].prev_key =
-            head.arg <= SIZE_MAX ? (size_t)head.arg : SIZE_MAX;
+        dec->level[depth].prev_key = head.size;
         dec->off = pos;
         return TK_OK;
+    case TK_CBOR_MT_SIMPLE:
+        err = TK_ERR_CBOR_UNEXPECTED_BREAK;
+        if (indef)
+            goto fail;
+        item->type = simple_type(head.arg);
+        if (head.ai >= TK_CBOR_AI_2BYTES) {
+            unsigned width = (unsigned)head.len - 1;
+            item->type = TK_CBOR_FLOAT;
+            item->float_width = (uint8_t)width;
+#if TK_CBOR_WITH_FLOAT
+            uint64_t bits = tk_cbor_float_bits_to_double(head.arg, width);
+            memcpy(&item->f, &bits, sizeof item->f);
+#endif
+#if TK_CBOR_WITH_CHECKS
+            err = TK_ERR_CBOR_NOT_PREFERRED;
+            if ((dec->flags & TK_CBOR_CHECK_PREFERRED) &&
+                float_has_shorter_form(head.arg, width))
+                goto fail;
+#endif
+        }
+        break;
     default:
-        if (head.ai == TK_CBOR_AI_INDEF)
-            return fail_at(dec, TK_ERR_CBOR_UNEXPECTED_BREAK, off);
-        err = read_simple(dec, item, head);
-        if (err != TK_OK)
-            return err;
-        dec->off = pos;
-        return item_done(dec, depth, checks);
+        break; /* integers */
     }
+    dec->off = pos;
+    return item_done(dec);
+
+fail:
+    return fail_at(dec, err, at);
 }
 
-/* read_item() for the callers outside the decode loop, so that the loop
- * keeps the only inlined copy. */
-static tk_err read_item_call(tk_cbor_dec *dec, tk_cbor_item *item, bool wrap)
+#if TK_CBOR_FAST_PATH
+/*
+ * Pushes the level of the definite array or map, or the tag, that the fast
+ * path read: item has its offset and argument, the content starts at pos
+ * and left bytes of input follow it. A count that the input cannot hold,
+ * or a level beyond the depth limit, goes to read_item(), which reports
+ * it.
+ */
+TK_CBOR_NOINLINE static tk_err push_fast(tk_cbor_dec *dec, tk_cbor_item *item,
+                                         unsigned major, size_t pos,
+                                         size_t left)
 {
-    return read_item(dec, item, wrap, true);
+    uint64_t arg = item->value;
+    size_t total = 1;
+    uint8_t kind = TK_CBOR_LVL_TAG;
+    tk_cbor_type type = TK_CBOR_TAG;
+    if (major == TK_CBOR_MT_ARRAY) {
+        if (arg > left)
+            return read_item(dec, item, false);
+        kind = TK_CBOR_LVL_ARRAY;
+        type = TK_CBOR_ARRAY;
+        total = (size_t)arg;
+    } else if (major == TK_CBOR_MT_MAP) {
+        if (arg > left / 2)
+            return read_item(dec, item, false);
+        kind = TK_CBOR_LVL_MAP;
+        type = TK_CBOR_MAP;
+        total = (size_t)arg * 2;
+    }
+    if (dec->depth >= dec->max_depth)
+        return read_item(dec, item, false);
+    item->type = type;
+    tk_cbor_dec_level *level = &dec->level[dec->depth++];
+    level->kind = kind;
+    level->head = item->offset;
+    level->total = total;
+    level->count = 0;
+    level->end = dec->len;
+    level->prev_len = 0;
+    if (kind == TK_CBOR_LVL_TAG)
+        level->prev_key = arg <= SIZE_MAX ? (size_t)arg : SIZE_MAX;
+    dec->off = pos;
+    return TK_OK;
+}
+
+/*
+ * The fast path of the decoder, for decoders without a kept error or
+ * check flags: reads the next item when it is an integer, a definite
+ * string, a definite array or map, a tag or a one-byte simple value,
+ * inside a level that has items left. Every other case, errors included,
+ * goes unchanged to the general reader: tk_cbor_dec_read() when called
+ * from next() (in_next), which may have levels to close first, else
+ * read_item(). Both readers produce the same items and levels. Every
+ * call here is a tail call, so the fast path needs few registers.
+ */
+TK_CBOR_HOT tk_err read_fast(tk_cbor_dec *dec, tk_cbor_item *item, bool in_next)
+{
+    unsigned depth = dec->depth;
+    size_t off = dec->off;
+    if (dec->err != TK_OK || dec->flags != 0 || depth == 0 || off >= dec->len)
+        goto general;
+    tk_cbor_dec_level *top = &dec->level[depth - 1];
+    while (top->count >= top->total) {
+        /* In next(), close the counted arrays and maps whose items have
+         * all been read while their parent is an array or a map, as
+         * close_done_levels() would. A WRAP level has total 0, so it
+         * always goes to the general path. */
+        if (!in_next || depth == 1 ||
+            (top->kind != TK_CBOR_LVL_ARRAY && top->kind != TK_CBOR_LVL_MAP) ||
+            level_kind(top - 1) == TK_CBOR_LVL_TAG)
+            goto general;
+        top--;
+        top->count++;
+        dec->depth = (uint8_t)--depth;
+    }
+    /* The item fields that do not depend on the head are stored first,
+     * so that few values stay live. */
+    unsigned ib = dec->buf[off];
+    item->offset = off;
+    item->depth = (uint8_t)depth;
+    item->flags = 0;
+    item->float_width = 0;
+    item->f = 0;
+    item->str.ptr = NULL;
+    item->str.len = 0;
+    size_t pos = off + 1;
+    unsigned ai = ib & 0x1fu;
+    uint64_t arg = ai;
+    if (ai >= TK_CBOR_AI_1BYTE) {
+        /* Floats, two-byte simple values, indefinite lengths, breaks and
+         * reserved values go to the general reader. */
+        if (ai > TK_CBOR_AI_8BYTES || ib >= TK_CBOR_MT_SIMPLE << 5)
+            goto general;
+        size_t n = (size_t)1 << (ai - TK_CBOR_AI_1BYTE);
+        if (dec->len - pos < n)
+            goto general;
+        arg = tk_cbor_load_arg(dec->buf + pos, ai);
+        pos += n;
+    }
+    item->value = arg;
+    unsigned major = ib >> 5;
+    /* The item types of major types 0 to 3 have the same values. */
+    item->type = (tk_cbor_type)major;
+
+    switch (major) {
+    case TK_CBOR_MT_UINT:
+    case TK_CBOR_MT_NINT:
+        break;
+    case TK_CBOR_MT_BSTR:
+    case TK_CBOR_MT_TSTR:
+        if (arg > dec->len - pos)
+            goto general;
+        item->str.ptr = dec->buf + pos;
+        item->str.len = (size_t)arg;
+        pos += (size_t)arg;
+        break;
+    case TK_CBOR_MT_ARRAY:
+    case TK_CBOR_MT_MAP:
+    case TK_CBOR_MT_TAG:
+        return push_fast(dec, item, major, pos, dec->len - pos);
+    default:
+        item->type = simple_type(arg);
+        break;
+    }
+    dec->off = pos;
+    if (TK_CBOR_UNLIKELY(top->kind == TK_CBOR_LVL_TAG))
+        return item_done(dec);
+    top->count++;
+    return TK_OK;
+
+general:
+    if (in_next)
+        return tk_cbor_dec_read(dec, item, false);
+    return read_item(dec, item, false);
+}
+
+#endif /* TK_CBOR_FAST_PATH */
+
+/* Reads the next item, which the caller knows to be there or to be an
+ * error: levels are not closed here. */
+static tk_err read_one(tk_cbor_dec *dec, tk_cbor_item *item)
+{
+#if TK_CBOR_FAST_PATH
+    return read_fast(dec, item, false);
+#else
+    return read_item(dec, item, false);
+#endif
+}
+
+/* tk_cbor_dec_next() when its fast path does not apply. Kept out of line,
+ * so that the fast path needs few registers. */
+TK_CBOR_NOINLINE tk_err tk_cbor_dec_read(tk_cbor_dec *dec, tk_cbor_item *item,
+                                         bool wrap)
+{
+    if (dec->err != TK_OK)
+        return dec->err;
+#if TK_CBOR_FAST_PATH
+    /* Most items follow another in a counted array or map: no level can
+     * close before them. */
+    const tk_cbor_dec_level *top =
+        dec->depth > 0 ? &dec->level[dec->depth - 1] : NULL;
+    if (top != NULL && top->count < top->total &&
+        !(top->kind & TK_CBOR_LVL_INDEF))
+        return read_item(dec, item, wrap);
+#endif
+    tk_err err = close_done_levels(dec);
+    if (err != TK_OK)
+        return err;
+    return read_item(dec, item, wrap);
 }
 
 /* Returns the error of a next() call that cannot start. */
@@ -563,40 +696,15 @@ TK_CBOR_COLD static tk_err next_refused(tk_cbor_dec *dec,
     return dec->err;
 }
 
-/* NOTE: a next() loop over the 299-byte TEEP claims set costs 5,607
- * instructions at -O2, above the 5,000 target that validate() meets. */
 tk_err tk_cbor_dec_next(tk_cbor_dec *dec, tk_cbor_item *item)
 {
-    if (dec == NULL || item == NULL || dec->err != TK_OK)
+    if (TK_CBOR_UNLIKELY(dec == NULL || item == NULL))
         return next_refused(dec, item);
-    /* Most items follow another in a counted container: skip the search
-     * for levels to close then. */
-    const tk_cbor_dec_level *top =
-        dec->depth > 0 ? &dec->level[dec->depth - 1] : NULL;
-    if (top == NULL || top->count >= top->total ||
-        (top->kind & TK_CBOR_LVL_INDEF)) {
-        tk_err err = close_done_levels(dec);
-        if (err != TK_OK)
-            return err;
-    }
-    if (TK_CBOR_LIKELY(dec->flags == 0))
-        return read_item(dec, item, false, false);
-    return read_item_call(dec, item, false);
-}
-
-tk_err tk_cbor_dec_enter_wrap(tk_cbor_dec *dec)
-{
-    tk_cbor_item item;
-    if (dec->err != TK_OK)
-        return dec->err;
-    tk_err err = close_done_levels(dec);
-    if (err != TK_OK)
-        return err;
-    err = read_item_call(dec, &item, true);
-    if (err == TK_OK && (item.type != TK_CBOR_BSTR ||
-                         (item.flags & TK_CBOR_ITEM_INDEFINITE)))
-        err = fail_at(dec, TK_ERR_CBOR_TYPE, item.offset);
-    return err;
+#if TK_CBOR_FAST_PATH
+    return read_fast(dec, item, true);
+#else
+    return tk_cbor_dec_read(dec, item, false);
+#endif
 }
 
 tk_err tk_cbor_dec_peek(tk_cbor_dec *dec, tk_cbor_item *item)
@@ -627,39 +735,45 @@ static tk_err read_member(tk_cbor_dec *dec, tk_cbor_item *item)
         if (state == LEVEL_DONE)
             return fail_at(dec, TK_ERR_CBOR_NO_MORE, dec->off);
     }
-    return read_item_call(dec, item, false);
+    return read_one(dec, item);
 }
 
-/* Reads the next member and checks that it has type type. */
-static tk_err read_typed(tk_cbor_dec *dec, tk_cbor_item *item,
-                         tk_cbor_type type)
+/* Bit of an item type in a set of types for read_typed(). */
+#define TYPE_BIT(type) (1u << (type))
+
+/* Reads the next member and checks that its type is in types (a set of
+ * TYPE_BIT() values). */
+static tk_err read_typed(tk_cbor_dec *dec, tk_cbor_item *item, unsigned types)
 {
     if (dec == NULL)
         return TK_ERR_INVALID_ARG;
     tk_err err = read_member(dec, item);
     if (err != TK_OK)
         return err;
-    if (item->type != type)
+    if (!(types & TYPE_BIT(item->type)))
         return fail_at(dec, TK_ERR_CBOR_TYPE, item->offset);
     return TK_OK;
 }
 
-tk_err tk_cbor_dec_enter_array(tk_cbor_dec *dec, uint64_t *count)
+/* Reads the next member, which must have type type, and sets *value (may
+ * be NULL) to its value field. */
+static tk_err read_value(tk_cbor_dec *dec, tk_cbor_type type, uint64_t *value)
 {
     tk_cbor_item item;
-    tk_err err = read_typed(dec, &item, TK_CBOR_ARRAY);
-    if (err == TK_OK && count != NULL)
-        *count = item.value;
+    tk_err err = read_typed(dec, &item, TYPE_BIT(type));
+    if (err == TK_OK && value != NULL)
+        *value = item.value;
     return err;
+}
+
+tk_err tk_cbor_dec_enter_array(tk_cbor_dec *dec, uint64_t *count)
+{
+    return read_value(dec, TK_CBOR_ARRAY, count);
 }
 
 tk_err tk_cbor_dec_enter_map(tk_cbor_dec *dec, uint64_t *pairs)
 {
-    tk_cbor_item item;
-    tk_err err = read_typed(dec, &item, TK_CBOR_MAP);
-    if (err == TK_OK && pairs != NULL)
-        *pairs = item.value;
-    return err;
+    return read_value(dec, TK_CBOR_MAP, pairs);
 }
 
 bool tk_cbor_dec_more(tk_cbor_dec *dec)
@@ -684,59 +798,79 @@ static tk_err unwind_to(tk_cbor_dec *dec, unsigned depth)
         if (state == LEVEL_DONE)
             err = close_level(dec);
         else
-            err = read_item_call(dec, &item, false);
+            err = read_one(dec, &item);
         if (err != TK_OK)
             return err;
     }
     return TK_OK;
 }
 
-tk_err tk_cbor_dec_exit(tk_cbor_dec *dec)
+/*
+ * Checks that dec is usable and inside an array or map: returns
+ * TK_ERR_INVALID_ARG for a NULL dec, the kept error, or TK_ERR_STATE
+ * (kept) when the innermost level is not one of kinds (bits 1 << level
+ * kind) or there is none.
+ */
+static tk_err check_level(tk_cbor_dec *dec, unsigned kinds)
 {
     if (dec == NULL)
         return TK_ERR_INVALID_ARG;
     if (dec->err != TK_OK)
         return dec->err;
-    if (dec->depth == 0)
+    if (dec->depth == 0 ||
+        !((kinds >> level_kind(&dec->level[dec->depth - 1])) & 1u))
         return fail_at(dec, TK_ERR_STATE, dec->off);
-    unsigned kind = level_kind(&dec->level[dec->depth - 1]);
-    if (kind != TK_CBOR_LVL_ARRAY && kind != TK_CBOR_LVL_MAP)
-        return fail_at(dec, TK_ERR_STATE, dec->off);
+    return TK_OK;
+}
+
+/* Kind sets of check_level(). */
+#define IN_MAP (1u << TK_CBOR_LVL_MAP)
+#define IN_CONTAINER (1u << TK_CBOR_LVL_ARRAY | 1u << TK_CBOR_LVL_MAP)
+
+tk_err tk_cbor_dec_exit(tk_cbor_dec *dec)
+{
+    tk_err err = check_level(dec, IN_CONTAINER);
+    if (err != TK_OK)
+        return err;
     return unwind_to(dec, dec->depth);
 }
 
 tk_err tk_cbor_dec_get_uint(tk_cbor_dec *dec, uint64_t *value)
 {
-    tk_cbor_item item;
-    tk_err err = read_typed(dec, &item, TK_CBOR_UINT);
-    if (err == TK_OK && value != NULL)
-        *value = item.value;
-    return err;
+    return read_value(dec, TK_CBOR_UINT, value);
 }
 
-tk_err tk_cbor_dec_get_int(tk_cbor_dec *dec, int64_t *value)
+/* Reads an integer member within int64_t into *value (may be NULL). A
+ * member of another type gives type_err, one outside int64_t range_err. */
+static tk_err read_int64(tk_cbor_dec *dec, int64_t *value, tk_err type_err,
+                         tk_err range_err)
 {
     tk_cbor_item item;
-    if (dec == NULL)
-        return TK_ERR_INVALID_ARG;
     tk_err err = read_member(dec, &item);
     if (err != TK_OK)
         return err;
     if (item.type != TK_CBOR_UINT && item.type != TK_CBOR_NINT)
-        return fail_at(dec, TK_ERR_CBOR_TYPE, item.offset);
+        return fail_at(dec, type_err, item.offset);
     if (item.value > (uint64_t)INT64_MAX)
-        return fail_at(dec, TK_ERR_CBOR_INT_RANGE, item.offset);
+        return fail_at(dec, range_err, item.offset);
     if (value != NULL)
         *value = item.type == TK_CBOR_UINT ? (int64_t)item.value
                                            : -1 - (int64_t)item.value;
     return TK_OK;
 }
 
+tk_err tk_cbor_dec_get_int(tk_cbor_dec *dec, int64_t *value)
+{
+    if (dec == NULL)
+        return TK_ERR_INVALID_ARG;
+    return read_int64(dec, value, TK_ERR_CBOR_TYPE, TK_ERR_CBOR_INT_RANGE);
+}
+
 /* Reads a definite string of type type as a view. */
 static tk_err get_string(tk_cbor_dec *dec, tk_view *value, tk_cbor_type type)
 {
     tk_cbor_item item;
-    tk_err err = read_typed(dec, &item, type);
+    tk_err err = read_typed(dec, &item, TYPE_BIT(type));
     if (err != TK_OK)
         return err;
     if (item.flags & TK_CBOR_ITEM_INDEFINITE)
@@ -759,29 +893,23 @@ tk_err tk_cbor_dec_get_tstr(tk_cbor_dec *dec, tk_view *value)
 tk_err tk_cbor_dec_get_bool(tk_cbor_dec *dec, bool *value)
 {
     tk_cbor_item item;
-    if (dec == NULL)
-        return TK_ERR_INVALID_ARG;
-    tk_err err = read_member(dec, &item);
-    if (err != TK_OK)
-        return err;
-    if (item.type != TK_CBOR_TRUE && item.type != TK_CBOR_FALSE)
-        return fail_at(dec, TK_ERR_CBOR_TYPE, item.offset);
-    if (value != NULL)
+    tk_err err = read_typed(dec, &item,
+                            TYPE_BIT(TK_CBOR_TRUE) | TYPE_BIT(TK_CBOR_FALSE));
+    if (err == TK_OK && value != NULL)
         *value = item.type == TK_CBOR_TRUE;
-    return TK_OK;
+    return err;
 }
 
 tk_err tk_cbor_dec_get_null(tk_cbor_dec *dec)
 {
-    tk_cbor_item item;
-    return read_typed(dec, &item, TK_CBOR_NULL);
+    return read_value(dec, TK_CBOR_NULL, NULL);
 }
 
 tk_err tk_cbor_dec_get_float(tk_cbor_dec *dec, double *value)
 {
 #if TK_CBOR_WITH_FLOAT
     tk_cbor_item item;
-    tk_err err = read_typed(dec, &item, TK_CBOR_FLOAT);
+    tk_err err = read_typed(dec, &item, TYPE_BIT(TK_CBOR_FLOAT));
     if (err == TK_OK && value != NULL)
         *value = item.f;
     return err;
@@ -793,17 +921,13 @@ tk_err tk_cbor_dec_get_float(tk_cbor_dec *dec, double *value)
 
 tk_err tk_cbor_dec_get_tag(tk_cbor_dec *dec, uint64_t *tag)
 {
-    tk_cbor_item item;
-    tk_err err = read_typed(dec, &item, TK_CBOR_TAG);
-    if (err == TK_OK && tag != NULL)
-        *tag = item.value;
-    return err;
+    return read_value(dec, TK_CBOR_TAG, tag);
 }
 
 tk_err tk_cbor_dec_expect_tag(tk_cbor_dec *dec, uint64_t tag)
 {
     tk_cbor_item item;
-    tk_err err = read_typed(dec, &item, TK_CBOR_TAG);
+    tk_err err = read_typed(dec, &item, TYPE_BIT(TK_CBOR_TAG));
     if (err == TK_OK && item.value != tag)
         return fail_at(dec, TK_ERR_CBOR_WRONG_TAG, item.offset);
     return err;
@@ -811,26 +935,14 @@ tk_err tk_cbor_dec_expect_tag(tk_cbor_dec *dec, uint64_t tag)
 
 tk_err tk_cbor_dec_get_label(tk_cbor_dec *dec, int64_t *label)
 {
-    tk_cbor_item item;
-    if (dec == NULL)
-        return TK_ERR_INVALID_ARG;
-    if (dec->err != TK_OK)
-        return dec->err;
-    const tk_cbor_dec_level *map =
-        dec->depth > 0 ? &dec->level[dec->depth - 1] : NULL;
-    if (map == NULL || level_kind(map) != TK_CBOR_LVL_MAP ||
-        (map->count & 1u) != 0)
-        return fail_at(dec, TK_ERR_STATE, dec->off);
-    tk_err err = read_member(dec, &item);
+    tk_err err = check_level(dec, IN_MAP);
     if (err != TK_OK)
         return err;
-    if ((item.type != TK_CBOR_UINT && item.type != TK_CBOR_NINT) ||
-        item.value > (uint64_t)INT64_MAX)
-        return fail_at(dec, TK_ERR_CBOR_BAD_MAP_LABEL, item.offset);
-    if (label != NULL)
-        *label = item.type == TK_CBOR_UINT ? (int64_t)item.value
-                                           : -1 - (int64_t)item.value;
-    return TK_OK;
+    /* A key comes after an even number of items. */
+    if (dec->level[dec->depth - 1].count & 1u)
+        return fail_at(dec, TK_ERR_STATE, dec->off);
+    return read_int64(dec, label, TK_ERR_CBOR_BAD_MAP_LABEL,
+                      TK_ERR_CBOR_BAD_MAP_LABEL);
 }
 
 tk_err tk_cbor_dec_skip(tk_cbor_dec *dec, tk_view *raw)
@@ -873,33 +985,30 @@ tk_err tk_cbor_dec_get_bstr_cbor(tk_cbor_dec *dec, tk_cbor_dec *inner,
 
 /* Moves back to the first entry of the map level, forgetting the keys
  * read so far. */
-static void rewind_map(tk_cbor_dec *dec, tk_cbor_dec_level *map)
+TK_CBOR_OUTLINE_FOR_SIZE static void rewind_map(tk_cbor_dec *dec,
+                                                tk_cbor_dec_level *map)
 {
-    tk_cbor_head head;
-    /* The head was read once already, so it reads again. */
-    if (tk_cbor_read_head(dec->buf, dec->len, map->head, &head) != TK_OK) {
-        fail_at(dec, TK_ERR_INTERNAL, map->head);
-        return;
-    }
-    dec->off = map->head + head.len;
+    /* The head was checked when read: its size follows from the
+     * additional information alone. */
+    unsigned ai = dec->buf[map->head] & 0x1fu;
+    size_t head_len = 1;
+    if (ai >= TK_CBOR_AI_1BYTE && ai <= TK_CBOR_AI_8BYTES)
+        head_len += (size_t)1 << (ai - TK_CBOR_AI_1BYTE);
+    dec->off = map->head + head_len;
     map->count = 0;
     map->prev_len = 0;
 }
 
 tk_err tk_cbor_dec_map_find(tk_cbor_dec *dec, int64_t label)
 {
-    if (dec == NULL)
-        return TK_ERR_INVALID_ARG;
-    if (dec->err != TK_OK)
-        return dec->err;
-    if (dec->depth == 0 ||
-        level_kind(&dec->level[dec->depth - 1]) != TK_CBOR_LVL_MAP)
-        return fail_at(dec, TK_ERR_STATE, dec->off);
+    tk_err err = check_level(dec, IN_MAP);
+    if (err != TK_OK)
+        return err;
     tk_cbor_dec_level *map = &dec->level[dec->depth - 1];
     rewind_map(dec, map);
     while (tk_cbor_dec_more(dec)) {
         int64_t key;
-        tk_err err = tk_cbor_dec_get_label(dec, &key);
+        err = tk_cbor_dec_get_label(dec, &key);
         if (err != TK_OK)
             return err;
         if (key == label)
@@ -916,20 +1025,13 @@ tk_err tk_cbor_dec_map_find(tk_cbor_dec *dec, int64_t label)
 
 tk_err tk_cbor_dec_container_raw(tk_cbor_dec *dec, tk_view *raw)
 {
-    if (dec == NULL)
-        return TK_ERR_INVALID_ARG;
-    if (dec->err != TK_OK)
-        return dec->err;
-    if (dec->depth == 0)
-        return fail_at(dec, TK_ERR_STATE, dec->off);
+    tk_err err = check_level(dec, IN_CONTAINER);
+    if (err != TK_OK)
+        return err;
     const tk_cbor_dec_level *level = &dec->level[dec->depth - 1];
-    unsigned kind = level_kind(level);
-    if (kind != TK_CBOR_LVL_ARRAY && kind != TK_CBOR_LVL_MAP)
-        return fail_at(dec, TK_ERR_STATE, dec->off);
     size_t end;
     unsigned room = (unsigned)dec->max_depth - (unsigned)dec->depth + 1u;
-    tk_err err =
-        tk_cbor_skip_item(dec->buf, dec->len, level->head, room, &end);
+    err = tk_cbor_skip_item(dec->buf, dec->len, level->head, room, &end);
     if (err != TK_OK)
         return fail_at(dec, err, end);
     if (raw != NULL) {
@@ -968,9 +1070,11 @@ tk_err tk_cbor_validate(const uint8_t *ptr, size_t len, uint32_t flags,
     tk_cbor_dec dec;
     tk_cbor_item item;
 
+#if TK_CBOR_FAST_PATH
     if (flags == 0 && (ptr != NULL || len == 0)) {
         /* Well-formedness alone needs no items: the lean walker of
-         * tk_cbor_skip_item() finds the same errors at the same offsets. */
+         * tk_cbor_skip_item() finds the same errors at the same offsets.
+         * Builds for size have no walker and use the decoder below. */
         size_t end;
         tk_err err = tk_cbor_skip_item(ptr, len, 0, TK_CBOR_MAX_DEPTH, &end);
         if (err == TK_OK && end < len)
@@ -979,6 +1083,7 @@ tk_err tk_cbor_validate(const uint8_t *ptr, size_t len, uint32_t flags,
             *err_off = err == TK_OK ? 0 : end;
         return err;
     }
+#endif
     tk_err err = tk_cbor_dec_init(&dec, ptr, len, flags);
     while (err == TK_OK)
         err = tk_cbor_dec_next(&dec, &item);

@@ -510,8 +510,9 @@ static tk_err read_next(diag_state *d, tk_cbor_item *item, bool *wrapped)
         return err;
     if (err == TK_ERR_CBOR_END || !is_embedded(d, item))
         return tk_cbor_dec_next(&d->dec, item);
+    /* is_embedded() has found a definite byte string. */
     *wrapped = true;
-    return tk_cbor_dec_enter_wrap(&d->dec);
+    return tk_cbor_dec_read(&d->dec, item, true);
 }
 
 tk_err tk_cbor_diag(const uint8_t *in, size_t len, char *out, size_t cap,

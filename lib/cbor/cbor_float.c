@@ -1,7 +1,8 @@
 /*
  * Conversions between IEEE 754 binary16, binary32 and binary64 bit
  * patterns, done on integers so that they cost no floating-point code on a
- * device without an FPU and never round.
+ * device without an FPU and never round. The narrow formats fit in 32 bits,
+ * so only the assembly of a binary64 pattern uses 64-bit arithmetic.
  */
 #include "cbor_internal.h"
 
@@ -12,54 +13,46 @@
 
 /*
  * Widens a binary16 or binary32 pattern (exp_bits exponent bits, man_bits
- * mantissa bits) to binary64. A subnormal input becomes a normal binary64,
- * so its mantissa is shifted until the leading one leaves the field.
+ * mantissa bits, nothing above the sign bit) to binary64. A subnormal
+ * input becomes a normal binary64, so its mantissa is shifted until the
+ * leading one leaves the field.
  */
-static uint64_t widen(uint64_t bits, unsigned exp_bits, unsigned man_bits)
+static uint64_t widen(uint32_t bits, unsigned exp_bits, unsigned man_bits)
 {
-    uint64_t sign = (bits >> (exp_bits + man_bits)) & 1u;
-    uint64_t exp_max = (UINT64_C(1) << exp_bits) - 1;
-    uint64_t exp = (bits >> man_bits) & exp_max;
-    uint64_t man = bits & ((UINT64_C(1) << man_bits) - 1);
+    uint32_t sign = bits >> (exp_bits + man_bits);
+    uint32_t exp_max = (1u << exp_bits) - 1;
+    uint32_t exp = (bits >> man_bits) & exp_max;
+    uint32_t man = bits & ((1u << man_bits) - 1);
     int bias = (1 << (exp_bits - 1)) - 1;
-    uint64_t out_exp;
+    uint32_t out_exp;
 
     if (exp == exp_max) {
         out_exp = F64_EXP_MASK; /* infinity or NaN, payload kept */
     } else if (exp != 0) {
-        out_exp = (uint64_t)((int)exp - bias + F64_BIAS);
+        out_exp = (uint32_t)((int)exp - bias + F64_BIAS);
     } else if (man == 0) {
         out_exp = 0; /* signed zero */
     } else {
-        /* Subnormal: value = man * 2^(1 - bias - man_bits). Normalize. */
+        /* Subnormal: value = man * 2^(1 - bias - man_bits). Normalize;
+         * the loop runs at most man_bits times. */
         int e = 1 - bias;
-        while ((man & (UINT64_C(1) << man_bits)) == 0) {
+        while ((man & (1u << man_bits)) == 0) {
             man <<= 1;
             e--;
         }
-        man &= (UINT64_C(1) << man_bits) - 1;
-        out_exp = (uint64_t)(e + F64_BIAS);
+        man &= (1u << man_bits) - 1;
+        out_exp = (uint32_t)(e + F64_BIAS);
     }
-    return (sign << 63) | (out_exp << F64_MAN_BITS) |
-           (man << (F64_MAN_BITS - man_bits));
-}
-
-uint64_t tk_cbor_half_to_double_bits(uint16_t half)
-{
-    return widen(half, 5, 10);
-}
-
-uint64_t tk_cbor_single_to_double_bits(uint32_t single)
-{
-    return widen(single, 8, 23);
+    uint32_t high = sign << 31 | out_exp << 20;
+    return (uint64_t)high << 32 | (uint64_t)man << (F64_MAN_BITS - man_bits);
 }
 
 uint64_t tk_cbor_float_bits_to_double(uint64_t raw, unsigned width)
 {
     if (width == 2)
-        return tk_cbor_half_to_double_bits((uint16_t)raw);
+        return widen((uint16_t)raw, 5, 10);
     if (width == 4)
-        return tk_cbor_single_to_double_bits((uint32_t)raw);
+        return widen((uint32_t)raw, 8, 23);
     return raw;
 }
 
@@ -71,27 +64,35 @@ uint64_t tk_cbor_float_bits_to_double(uint64_t raw, unsigned width)
 bool tk_cbor_double_narrow(uint64_t d, unsigned exp_bits, unsigned man_bits,
                            uint64_t *out)
 {
-    uint64_t exp = (d >> F64_MAN_BITS) & F64_EXP_MASK;
+    uint32_t high = (uint32_t)(d >> 32);
+    int exp = (int)((high >> 20) & F64_EXP_MASK);
     uint64_t man = d & F64_MAN_MASK;
-    uint64_t exp_max = (UINT64_C(1) << exp_bits) - 1;
     int bias = (1 << (exp_bits - 1)) - 1;
-    int e = (int)exp - F64_BIAS;
+    int e = exp - F64_BIAS;
     int e_min = 1 - bias;
-    unsigned drop = F64_MAN_BITS - man_bits;
-    uint64_t narrow;
+    unsigned shift = F64_MAN_BITS - man_bits;
+    uint32_t biased;
 
-    if (exp == F64_EXP_MASK)
-        narrow = (exp_max << man_bits) | (man >> drop);
-    else if (exp == 0 || e < e_min - (int)man_bits)
-        narrow = 0; /* zero, or too small: exact only for zero */
-    else if (e > bias)
+    if (exp == 0 || e < e_min - (int)man_bits) {
+        /* Zero, or too small: only the sign is left, exact only for
+         * zero. */
+        biased = 0;
+        man = 0;
+    } else if (exp == (int)F64_EXP_MASK) {
+        biased = (1u << exp_bits) - 1; /* infinity or NaN */
+    } else if (e > bias) {
         return false;
-    else if (e >= e_min)
-        narrow = ((uint64_t)(e + bias) << man_bits) | (man >> drop);
-    else /* subnormal in the narrow format */
-        narrow = (man | (UINT64_C(1) << F64_MAN_BITS)) >>
-                 (drop + (unsigned)(e_min - e));
-    narrow |= (d >> 63) << (exp_bits + man_bits);
+    } else if (e >= e_min) {
+        biased = (uint32_t)(e + bias);
+    } else {
+        /* Subnormal in the narrow format: the implicit one moves into the
+         * mantissa. */
+        biased = 0;
+        man |= UINT64_C(1) << F64_MAN_BITS;
+        shift += (unsigned)(e_min - e);
+    }
+    uint32_t narrow = (high >> 31) << (exp_bits + man_bits) |
+                      biased << man_bits | (uint32_t)(man >> shift);
     *out = narrow;
     return widen(narrow, exp_bits, man_bits) == d;
 }

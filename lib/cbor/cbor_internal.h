@@ -18,10 +18,22 @@
  * decode loop. */
 #if defined(__GNUC__)
 #define TK_CBOR_COLD __attribute__((cold, noinline))
+#define TK_CBOR_NOINLINE __attribute__((noinline))
 #define TK_CBOR_LIKELY(x) __builtin_expect(!!(x), 1)
+#define TK_CBOR_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #else
 #define TK_CBOR_COLD
+#define TK_CBOR_NOINLINE
 #define TK_CBOR_LIKELY(x) (x)
+#define TK_CBOR_UNLIKELY(x) (x)
+#endif
+
+/* Keeps a function out of line in builds for size (-Os), where GCC 12
+ * inlines it at a cost in flash, and lets the compiler decide elsewhere. */
+#if defined(__GNUC__) && defined(__OPTIMIZE_SIZE__)
+#define TK_CBOR_OUTLINE_FOR_SIZE __attribute__((noinline))
+#else
+#define TK_CBOR_OUTLINE_FOR_SIZE
 #endif
 
 /* Inlines a small function of the decode loop everywhere, except in builds
@@ -67,18 +79,19 @@ enum {
     TK_CBOR_LVL_INDEF = 0x10, /* flag: indefinite length, ends at a break */
 };
 
-/* Kinds of encoder levels (tk_cbor_enc_level.kind). */
+/*
+ * Kinds of encoder levels (tk_cbor_enc_level.kind): the major type of the
+ * container in the low bits and how it ends in the style bits.
+ */
 enum {
-    TK_CBOR_ENC_ARRAY = 1,      /* put_array: count given */
-    TK_CBOR_ENC_MAP = 2,        /* put_map: pair count given */
-    TK_CBOR_ENC_ARRAY_OPEN = 3, /* array_begin: count written at the end */
-    TK_CBOR_ENC_MAP_OPEN = 4,   /* map_begin: count written at the end */
-    TK_CBOR_ENC_INDEF_ARRAY = 5,
-    TK_CBOR_ENC_INDEF_MAP = 6,
-    TK_CBOR_ENC_INDEF_BSTR = 7,
-    TK_CBOR_ENC_INDEF_TSTR = 8,
-    TK_CBOR_ENC_WRAP = 9,       /* bstr_wrap_begin */
-    TK_CBOR_ENC_TAG = 10,       /* put_tag: one item of content owed */
+    TK_CBOR_ENC_MAJOR_MASK = 0x07,
+    TK_CBOR_ENC_COUNTED = 0x00,  /* put_array, put_map, put_tag: closes
+                                    by itself after its count of items */
+    TK_CBOR_ENC_RESERVED = 0x10, /* array_begin, map_begin,
+                                    bstr_wrap_begin: one head byte
+                                    reserved, the head written at the end */
+    TK_CBOR_ENC_INDEF = 0x20,    /* indefinite length, ends with a break */
+    TK_CBOR_ENC_STYLE_MASK = 0x30,
 };
 
 /* One decoded head: the initial byte and its argument. */
@@ -87,11 +100,16 @@ typedef struct tk_cbor_head {
     uint8_t ai;    /* additional information, 0..31 */
     uint8_t len;   /* encoded size of the head: 1, 2, 3, 5 or 9 */
     uint64_t arg;  /* argument; 0 when ai is 31 */
+    size_t size;   /* arg as a length or count: arg itself, or SIZE_MAX
+                      when arg does not fit in size_t. Against a size_t
+                      below SIZE_MAX, such as the bytes left in an input,
+                      it compares as arg does. */
 } tk_cbor_head;
 
 /*
- * tk_cbor_read_head() is inlined into each caller in builds for speed and
- * is one shared function (defined in cbor_util.c) in builds for size.
+ * The head functions below are inlined into each caller in builds for
+ * speed and are shared functions (defined in cbor_util.c) in builds for
+ * size.
  */
 #if defined(__OPTIMIZE_SIZE__)
 tk_err tk_cbor_read_head(const uint8_t *p, size_t len, size_t off,
@@ -101,6 +119,36 @@ size_t tk_cbor_head_size(uint64_t arg);
 #else
 #define TK_CBOR_HEAD_LINKAGE TK_CBOR_HOT
 #endif
+
+/*
+ * Returns the big-endian argument at a of a head with additional
+ * information ai (24 to 27: 1, 2, 4 or 8 bytes). Builds for speed switch on
+ * ai and builds for size run one shifting loop.
+ */
+TK_CBOR_HOT uint64_t tk_cbor_load_arg(const uint8_t *a, unsigned ai)
+{
+#if defined(__OPTIMIZE_SIZE__)
+    uint64_t arg = 0;
+    for (size_t i = 0; i < (size_t)1 << (ai - TK_CBOR_AI_1BYTE); i++)
+        arg = arg << 8 | a[i];
+    return arg;
+#else
+    switch (ai) {
+    case TK_CBOR_AI_1BYTE:
+        return a[0];
+    case TK_CBOR_AI_2BYTES:
+        return (uint64_t)a[0] << 8 | a[1];
+    case TK_CBOR_AI_4BYTES:
+        return (uint64_t)a[0] << 24 | (uint64_t)a[1] << 16 |
+               (uint64_t)a[2] << 8 | a[3];
+    default:
+        return (uint64_t)a[0] << 56 | (uint64_t)a[1] << 48 |
+               (uint64_t)a[2] << 40 | (uint64_t)a[3] << 32 |
+               (uint64_t)a[4] << 24 | (uint64_t)a[5] << 16 |
+               (uint64_t)a[6] << 8 | a[7];
+    }
+#endif
+}
 
 #if !defined(__OPTIMIZE_SIZE__) || defined(TK_CBOR_DEFINE_HEAD_FUNCTIONS)
 /*
@@ -116,63 +164,50 @@ TK_CBOR_HEAD_LINKAGE tk_err tk_cbor_read_head(const uint8_t *p, size_t len,
     if (off >= len)
         return TK_ERR_CBOR_TRUNCATED;
     uint8_t ib = p[off];
+    uint8_t ai = (uint8_t)(ib & 0x1f);
     h->major = (uint8_t)(ib >> 5);
-    h->ai = (uint8_t)(ib & 0x1f);
-    if (h->ai < TK_CBOR_AI_1BYTE) {
-        h->arg = h->ai;
-        h->len = 1;
+    h->ai = ai;
+    h->len = 1;
+    h->arg = ai;
+    h->size = ai;
+    if (ai < TK_CBOR_AI_1BYTE)
+        return TK_OK;
+    if (ai > TK_CBOR_AI_8BYTES) {
+        if (ai < TK_CBOR_AI_INDEF)
+            return TK_ERR_CBOR_RESERVED_AI;
+        h->arg = 0;
+        h->size = 0;
+        /* Bit m of 0x43 is set for the major types 0, 1 and 6, which
+         * have no indefinite length. */
+        if ((0x43u >> h->major) & 1u)
+            return TK_ERR_CBOR_BAD_INDEFINITE;
         return TK_OK;
     }
-    if (h->ai <= TK_CBOR_AI_8BYTES) {
-        size_t n = (size_t)1 << (h->ai - TK_CBOR_AI_1BYTE);
-        if (len - off - 1 < n)
-            return TK_ERR_CBOR_TRUNCATED;
-        const uint8_t *a = p + off + 1;
-        h->len = (uint8_t)(n + 1);
-        switch (h->ai) {
-        case TK_CBOR_AI_1BYTE:
-            h->arg = a[0];
-            /* Simple values below 32 have a one-byte form only. */
-            if (h->major == TK_CBOR_MT_SIMPLE && a[0] < 32)
-                return TK_ERR_CBOR_BAD_SIMPLE;
-            return TK_OK;
-        case TK_CBOR_AI_2BYTES:
-            h->arg = (uint64_t)a[0] << 8 | a[1];
-            return TK_OK;
-        case TK_CBOR_AI_4BYTES:
-            h->arg = (uint64_t)a[0] << 24 | (uint64_t)a[1] << 16 |
-                     (uint64_t)a[2] << 8 | a[3];
-            return TK_OK;
-        default:
-            h->arg = (uint64_t)a[0] << 56 | (uint64_t)a[1] << 48 |
-                     (uint64_t)a[2] << 40 | (uint64_t)a[3] << 32 |
-                     (uint64_t)a[4] << 24 | (uint64_t)a[5] << 16 |
-                     (uint64_t)a[6] << 8 | a[7];
-            return TK_OK;
-        }
-    }
-    if (h->ai < TK_CBOR_AI_INDEF)
-        return TK_ERR_CBOR_RESERVED_AI;
-    if (h->major == TK_CBOR_MT_UINT || h->major == TK_CBOR_MT_NINT ||
-        h->major == TK_CBOR_MT_TAG)
-        return TK_ERR_CBOR_BAD_INDEFINITE;
-    h->arg = 0;
-    h->len = 1;
+    size_t n = (size_t)1 << (ai - TK_CBOR_AI_1BYTE);
+    if (len - off - 1 < n)
+        return TK_ERR_CBOR_TRUNCATED;
+    h->len = (uint8_t)(n + 1);
+    h->arg = tk_cbor_load_arg(p + off + 1, ai);
+    h->size = h->arg <= SIZE_MAX ? (size_t)h->arg : SIZE_MAX;
+    /* Simple values below 32 have a one-byte form only. */
+    if (ai == TK_CBOR_AI_1BYTE && h->major == TK_CBOR_MT_SIMPLE && h->arg < 32)
+        return TK_ERR_CBOR_BAD_SIMPLE;
     return TK_OK;
 }
 
 /* Returns the size of the shortest head that carries arg (1 to 9). */
 TK_CBOR_HEAD_LINKAGE size_t tk_cbor_head_size(uint64_t arg)
 {
-    if (arg < 24)
-        return 1;
-    if (arg <= 0xff)
-        return 2;
-    if (arg <= 0xffff)
-        return 3;
-    if (arg <= 0xffffffffu)
+    if (arg > 0xffffffffu)
+        return 9;
+    /* The rest compares 32-bit values, which takes less code on 32-bit
+     * devices. */
+    uint32_t low = (uint32_t)arg;
+    if (low > 0xffff)
         return 5;
-    return 9;
+    if (low > 0xff)
+        return 3;
+    return low < 24 ? 1 : 2;
 }
 #endif /* !__OPTIMIZE_SIZE__ || TK_CBOR_DEFINE_HEAD_FUNCTIONS */
 
@@ -182,14 +217,30 @@ TK_CBOR_HEAD_LINKAGE size_t tk_cbor_head_size(uint64_t arg)
  */
 size_t tk_cbor_encode_head(uint8_t *out, uint8_t major, uint64_t arg);
 
+/* Writes a head of size bytes (1, 2, 3, 5 or 9) with major type major and
+ * argument arg into out. arg must fit in the size (below 24 for size 1). */
+void tk_cbor_write_head(uint8_t *out, uint8_t major, uint64_t arg, size_t size);
+
 /*
  * Finds the end of the well-formed item at buf[off] (input of len bytes)
  * without recursion, with nesting bounded by max_depth. Checks
  * well-formedness only. On TK_OK *end is the offset after the item; on an
- * error *end is the offset where the error was found.
+ * error *end is the offset where the error was found. Without the decoder
+ * fast path (TK_CBOR_FAST_PATH 0) it runs a decoder, whose context takes
+ * 540 bytes of stack on Cortex-M4, instead of a walker of its own.
  */
 tk_err tk_cbor_skip_item(const uint8_t *buf, size_t len, size_t off,
                          unsigned max_depth, size_t *end);
+
+/*
+ * Orders two encoded map keys bytewise (RFC 8949 section 4.2.1): returns
+ * a negative value, 0 or a positive value as a sorts before, equal to or
+ * after b. Two complete items are never a proper prefix of one another, so
+ * equal leading bytes mean equal keys. Built with TK_CBOR_WITH_CHECKS or
+ * TK_CBOR_WITH_SORT.
+ */
+int tk_cbor_compare_keys(const uint8_t *a, size_t a_len, const uint8_t *b,
+                         size_t b_len);
 
 /*
  * Compares two complete, well-formed items a and b as data items (RFC 8949
@@ -220,8 +271,6 @@ bool tk_cbor_utf8_valid(const uint8_t *s, size_t len);
 
 /* Float helpers (cbor_float.c). Bits are IEEE 754 binary16, binary32 and
  * binary64 patterns. Conversions to a wider format are always exact. */
-uint64_t tk_cbor_half_to_double_bits(uint16_t half);
-uint64_t tk_cbor_single_to_double_bits(uint32_t single);
 
 /*
  * Narrows binary64 bits d to the format with exp_bits exponent bits and
@@ -236,12 +285,12 @@ bool tk_cbor_double_narrow(uint64_t d, unsigned exp_bits, unsigned man_bits,
 uint64_t tk_cbor_float_bits_to_double(uint64_t raw, unsigned width);
 
 /*
- * Decoder entry points for the diagnostic printer: enters the definite
- * byte string that is the next item as a WRAP level whose items are its
- * content. The string counts as one item of its container when the WRAP
- * level ends. Fails with TK_ERR_CBOR_TYPE when the next item is not a
- * definite byte string.
+ * Closes the levels of dec whose items have all been read, then reads the
+ * next item with the general reader into *item. With wrap (for the
+ * diagnostic printer), a definite byte string pushes a WRAP level whose
+ * items are its content, and the string counts as one item of its
+ * container when that level ends. Returns as tk_cbor_dec_next().
  */
-tk_err tk_cbor_dec_enter_wrap(tk_cbor_dec *dec);
+tk_err tk_cbor_dec_read(tk_cbor_dec *dec, tk_cbor_item *item, bool wrap);
 
 #endif /* TK_CBOR_INTERNAL_H */

@@ -12,24 +12,51 @@
 
 size_t tk_cbor_encode_head(uint8_t *out, uint8_t major, uint64_t arg)
 {
-    uint8_t ib = (uint8_t)(major << 5);
     size_t size = tk_cbor_head_size(arg);
-    if (size == 1) {
-        out[0] = (uint8_t)(ib | arg);
-        return 1;
-    }
-    /* Argument bytes: 1, 2, 4 or 8 for additional information 24..27. */
+    tk_cbor_write_head(out, major, arg, size);
+    return size;
+}
+
+void tk_cbor_write_head(uint8_t *out, uint8_t major, uint64_t arg, size_t size)
+{
+    /* Additional information of the head sizes 2, 3, 5 and 9. */
     static const uint8_t ai_of_size[10] = {0, 0, 24, 25, 0, 26, 0, 0, 0, 27};
-    out[0] = (uint8_t)(ib | ai_of_size[size]);
+    uint8_t ai = size == 1 ? (uint8_t)arg : ai_of_size[size];
+    out[0] = (uint8_t)(major << 5 | ai);
     for (size_t i = size - 1; i >= 1; i--) {
         out[i] = (uint8_t)arg;
         arg >>= 8;
     }
-    return size;
 }
 
 /* ---- skipping --------------------------------------------------------- */
 
+#if !TK_CBOR_FAST_PATH
+/*
+ * Builds for size skip with the decoder itself, which checks the same
+ * things and reports the same errors at the same offsets as the walker
+ * below, for the cost of a decoder context on the stack.
+ */
+tk_err tk_cbor_skip_item(const uint8_t *buf, size_t len, size_t off,
+                         unsigned max_depth, size_t *end)
+{
+    tk_cbor_dec dec;
+    tk_cbor_item item;
+    tk_err err = tk_cbor_dec_init(&dec, buf, len, 0);
+    dec.off = off;
+    dec.max_depth =
+        (uint8_t)(max_depth < TK_CBOR_MAX_DEPTH ? max_depth
+                                                : TK_CBOR_MAX_DEPTH);
+    while (err == TK_OK)
+        err = tk_cbor_dec_next(&dec, &item);
+    if (err == TK_ERR_CBOR_END) {
+        *end = dec.off;
+        return TK_OK;
+    }
+    *end = dec.err_off;
+    return err;
+}
+#else
 /* Items owed by one level of tk_cbor_skip_item(). Definite counts never
  * reach these values because a count is checked against the input size. */
 #define OWED_INDEF_ARRAY UINT64_MAX
@@ -157,7 +184,20 @@ out:
     return err;
 }
 
+#endif /* !TK_CBOR_FAST_PATH */
+
 /* ---- comparing -------------------------------------------------------- */
+
+#if TK_CBOR_WITH_CHECKS || TK_CBOR_WITH_SORT
+int tk_cbor_compare_keys(const uint8_t *a, size_t a_len, const uint8_t *b,
+                         size_t b_len)
+{
+    int c = memcmp(a, b, a_len < b_len ? a_len : b_len);
+    if (c != 0)
+        return c;
+    return (a_len > b_len) - (a_len < b_len);
+}
+#endif
 
 bool tk_cbor_chunk_next(tk_cbor_chunks *c)
 {
@@ -173,11 +213,11 @@ bool tk_cbor_chunk_next(tk_cbor_chunks *c)
     while (c->pos < s->len) {
         tk_cbor_head head;
         if (tk_cbor_read_head(s->ptr, s->len, c->pos, &head) != TK_OK ||
-            head.arg > s->len - c->pos - head.len)
+            head.size > s->len - c->pos - head.len)
             return false;
         c->ptr = s->ptr + c->pos + head.len;
-        c->left = (size_t)head.arg;
-        c->pos += head.len + (size_t)head.arg;
+        c->left = head.size;
+        c->pos += head.len + head.size;
         if (c->left > 0)
             return true;
     }
@@ -185,20 +225,16 @@ bool tk_cbor_chunk_next(tk_cbor_chunks *c)
 }
 
 #if TK_CBOR_WITH_CHECKS
-/* Compares the contents of two string items, whatever their chunking. */
+/* Compares the contents of two string items of the same length,
+ * whatever their chunking. */
 static bool strings_equal(const tk_cbor_item *a, const tk_cbor_item *b)
 {
-    uint64_t a_len = (a->flags & TK_CBOR_ITEM_INDEFINITE) ? a->value
-                                                           : a->str.len;
-    uint64_t b_len = (b->flags & TK_CBOR_ITEM_INDEFINITE) ? b->value
-                                                           : b->str.len;
-    if (a_len != b_len)
-        return false;
     tk_cbor_chunks ca = {a, 0, NULL, 0}, cb = {b, 0, NULL, 0};
-    /* Each round consumes at least one byte of both strings. */
+    /* Each round consumes at least one byte of both strings, and both
+     * end together. */
     for (;;) {
         if (ca.left == 0 && !tk_cbor_chunk_next(&ca))
-            return cb.left == 0 && !tk_cbor_chunk_next(&cb);
+            return true;
         if (cb.left == 0 && !tk_cbor_chunk_next(&cb))
             return false;
         size_t n = ca.left < cb.left ? ca.left : cb.left;
@@ -215,7 +251,8 @@ static bool strings_equal(const tk_cbor_item *a, const tk_cbor_item *b)
  * Compares two items event by event with two decoders: the same types at
  * the same depths in the same order, with equal values. The order of
  * types and depths fixes the tree, so definite and indefinite containers
- * of the same items compare equal.
+ * of the same items compare equal. The value of a string is its content
+ * length, of a definite or indefinite string alike.
  */
 static bool items_equal_deep(const uint8_t *a, size_t a_len, const uint8_t *b,
                              size_t b_len)
@@ -231,40 +268,33 @@ static bool items_equal_deep(const uint8_t *a, size_t a_len, const uint8_t *b,
             return ea == TK_ERR_CBOR_END && eb == TK_ERR_CBOR_END;
         if (ia.type != ib.type || ia.depth != ib.depth)
             return false;
-        switch (ia.type) {
-        case TK_CBOR_BSTR:
-        case TK_CBOR_TSTR:
-            if (!strings_equal(&ia, &ib))
-                return false;
-            break;
-        case TK_CBOR_FLOAT:
-            if (tk_cbor_float_bits_to_double(ia.value, ia.float_width) !=
-                tk_cbor_float_bits_to_double(ib.value, ib.float_width))
-                return false;
-            break;
-        case TK_CBOR_ARRAY:
-        case TK_CBOR_MAP:
-            break;
-        default:
-            if (ia.value != ib.value)
-                return false;
-            break;
+        if (ia.type == TK_CBOR_FLOAT) {
+            ia.value = tk_cbor_float_bits_to_double(ia.value, ia.float_width);
+            ib.value = tk_cbor_float_bits_to_double(ib.value, ib.float_width);
+        } else if (ia.type == TK_CBOR_ARRAY || ia.type == TK_CBOR_MAP) {
+            continue; /* the items that follow decide */
         }
+        if (ia.value != ib.value)
+            return false;
+        if ((ia.type == TK_CBOR_BSTR || ia.type == TK_CBOR_TSTR) &&
+            !strings_equal(&ia, &ib))
+            return false;
     }
 }
 
 bool tk_cbor_items_equal(const uint8_t *a, size_t a_len, const uint8_t *b,
                          size_t b_len)
 {
+#if !defined(__OPTIMIZE_SIZE__)
+    /* Fast paths for equal bytes and for one-head items, which most keys
+     * are. Builds for size leave them out, because the decoders below
+     * return the same result. */
     if (a_len == b_len && memcmp(a, b, a_len) == 0)
         return true;
-#if !defined(__OPTIMIZE_SIZE__)
     tk_cbor_head ha, hb;
     if (tk_cbor_read_head(a, a_len, 0, &ha) != TK_OK ||
         tk_cbor_read_head(b, b_len, 0, &hb) != TK_OK || ha.major != hb.major)
         return false;
-    /* Fast path for one-head items, which most keys are. Builds for size
-     * leave it out, because the decoders below return the same result. */
     switch (ha.major) {
     case TK_CBOR_MT_UINT:
     case TK_CBOR_MT_NINT:
@@ -298,43 +328,30 @@ bool tk_cbor_items_equal(const uint8_t *a, size_t a_len, const uint8_t *b,
 
 bool tk_cbor_utf8_valid(const uint8_t *s, size_t len)
 {
-    size_t i = 0;
-    while (i < len) {
-        uint8_t c = s[i];
-        if (c < 0x80) {
-            i++;
+    const uint8_t *end = s + len;
+    while (s < end) {
+        unsigned c = *s++;
+        if (c < 0x80)
             continue;
-        }
-        size_t need;
-        uint8_t lo = 0x80, hi = 0xbf; /* range of the second byte */
-        if (c < 0xc2) {
-            return false; /* continuation byte, or overlong C0/C1 */
-        } else if (c < 0xe0) {
-            need = 1;
-        } else if (c < 0xf0) {
-            need = 2;
-            if (c == 0xe0)
-                lo = 0xa0; /* overlong below U+0800 */
-            else if (c == 0xed)
-                hi = 0x9f; /* surrogates U+D800..U+DFFF */
-        } else if (c < 0xf5) {
-            need = 3;
-            if (c == 0xf0)
-                lo = 0x90; /* overlong below U+10000 */
-            else if (c == 0xf4)
-                hi = 0x8f; /* above U+10FFFF */
-        } else {
+        /* 80..C1 are continuation bytes or overlong two-byte forms, F5..FF
+         * start values above U+10FFFF. */
+        if (c - 0xc2u > 0xf4u - 0xc2u)
             return false;
-        }
-        if (len - i - 1 < need)
+        unsigned need = 1u + (c >= 0xe0) + (c >= 0xf0);
+        /* Range of the second byte: E0 and F0 would be overlong below
+         * U+0800 and U+10000, ED a surrogate U+D800..U+DFFF, F4 above
+         * U+10FFFF. */
+        unsigned lo = c == 0xe0 ? 0xa0u : c == 0xf0 ? 0x90u : 0x80u;
+        unsigned hi = c == 0xed ? 0x9fu : c == 0xf4 ? 0x8fu : 0xbfu;
+        if ((size_t)(end - s) < need)
             return false;
-        if (s[i + 1] < lo || s[i + 1] > hi)
-            return false;
-        for (size_t k = 2; k <= need; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
+        do {
+            unsigned b = *s++;
+            if (b - lo > hi - lo) /* b outside lo..hi */
                 return false;
-        }
-        i += need + 1;
+            lo = 0x80;
+            hi = 0xbf;
+        } while (--need > 0);
     }
     return true;
 }
