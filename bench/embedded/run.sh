@@ -85,21 +85,28 @@ for image in tk_image_suit tk_image_agent; do
 done
 
 echo
+echo "## tk_image_suit: core bytes per object file"
+echo
+python3 "$here/size.py" --objects "$build/tk_image_suit.map" |
+  awk '$1 ~ /^tk_(common|cbor|crypto|cose|suit)\// {print $2, $1}' | sort -rn |
+  awk '{printf "%7d  %s\n", $1, $2}'
+
+echo
 echo "## Largest functions and constants of the core libraries (nm --size-sort)"
 echo
 # lib/common (the tk_strerror tables) is left out: no image links it.
 for lib in tk_suit tk_cose tk_cbor tk_teep tk_eat tk_crypto; do
   arm-none-eabi-nm --size-sort -S -t d "$build/lib$lib.a" 2>/dev/null |
     awk -v lib="$lib" 'NF == 4 && $3 ~ /^[tTrR]$/ {print $2 + 0, lib, $4}'
-done | sort -rn | head -n 15 | awk '{printf "%7d  %s  (%s)\n", $1, $3, $2}'
+done | sort -rn | awk 'NR <= 15 {printf "%7d  %s  (%s)\n", $1, $3, $2}'
 
 echo
 echo "## Largest stack frames of the core (.su files)"
 echo
 find "$build" -name '*.su' \
   -regex '.*/CMakeFiles/tk_\(common\|cbor\|crypto\|cose\|suit\|eat\|teep\)\.dir/.*' \
-  -exec cat {} + | sort -t$'\t' -k2 -rn | head -n 12 |
-  awk -F'\t' '{n = split($1, p, ":"); printf "%7d  %s (%s)\n", $2, p[n], p[1]}' |
+  -exec cat {} + | sort -t$'\t' -k2 -rn |
+  awk -F'\t' 'NR <= 12 {n = split($1, p, ":"); printf "%7d  %s (%s)\n", $2, p[n], p[1]}' |
   sed "s|$root/||"
 
 echo
@@ -125,12 +132,26 @@ static_suit=$(python3 "$here/stack.py" "$build" tk_suit_process --quiet |
               awk '{print $2}')
 static_agent=$(python3 "$here/stack.py" "$build" tk_teep_agent_handle --quiet |
                awk '{print $2}')
+# The processor recurses for try-each and run-sequence (up to
+# TK_SUIT_MAX_TRY_DEPTH levels below the top sequence) and for dependencies
+# (TK_SUIT_MAX_DEPENDENCY_DEPTH levels). Both recursions share one cycle of
+# the call graph, so the cycle may pass the larger number of times.
+try_depth=$(metric "$suit_metrics" image limit_try_depth)
+dependency_depth=$(metric "$suit_metrics" image limit_dependency_depth)
+nesting=$(( (try_depth > dependency_depth ? try_depth : dependency_depth) + 1 ))
+nested_suit=$(python3 "$here/stack.py" "$build" tk_suit_process --quiet \
+              --recursion "tk_suit_run_sequence=$nesting" | awk '{print $2}')
 echo "Worst case from the call graph (stack.py; calls through function"
-echo "pointers, that is crypto and callbacks, not followed; every recursive"
-echo "cycle once): tk_suit_process $static_suit bytes, tk_teep_agent_handle"
-echo "$static_agent bytes."
+echo "pointers, that is crypto and callbacks, not followed): with every"
+echo "recursive cycle once, tk_suit_process $static_suit bytes and"
+echo "tk_teep_agent_handle $static_agent bytes; with the processor's cycle"
+echo "passed $nesting times (the nesting limits), tk_suit_process" \
+  "$nested_suit bytes."
 echo
-python3 "$here/stack.py" "$build" tk_suit_process | sed 's/^/    /'
+report=$(python3 "$here/stack.py" "$build" tk_suit_process)
+echo "$report" | grep -v '^recursion cut' | sed 's/^/    /'
+echo "    ($(echo "$report" | grep -c '^recursion cut') recursive cycles cut;" \
+  "stack.py lists them)"
 
 # ---- Targets ---------------------------------------------------------------
 suit_map=$build/tk_image_suit.map

@@ -10,10 +10,11 @@ Sections in .storage (the stand-in for the flash partitions of component
 images) and padding between sections (*fill*) are left out of the
 libraries and reported on their own lines.
 
-Usage: size.py IMAGE.map [--markdown] [--group NAME=REGEX ...]
+Usage: size.py IMAGE.map [--markdown] [--objects] [--group NAME=REGEX ...]
 Prints one line per library: name text data bss flash ram. Without
 --group, libraries are named after their archive (libtk_suit.a ->
-tk_suit), startup and image objects after their file.
+tk_suit), startup and image objects after their file. --objects splits
+each library into its object files (tk_suit/suit_exec).
 """
 import argparse
 import re
@@ -29,8 +30,11 @@ KIND = {".isr_vector": "text", ".text": "text", ".ARM.exidx": "text",
         ".data": "data", ".bss": "bss", ".storage": "storage"}
 
 
-def owner(path):
-    """Library name of an input file."""
+def owner(path, objects=False):
+    """Library name of an input file, or library/object with objects."""
+    m = re.search(r"lib([\w-]+)\.a\(([\w.-]+?)(\.c)?\.obj\)", path)
+    if m and objects:
+        return f"{m.group(1)}/{m.group(2)}"
     m = re.search(r"lib([\w-]+)\.a\(", path)
     if m:
         return m.group(1)
@@ -87,6 +91,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("map")
     ap.add_argument("--markdown", action="store_true")
+    ap.add_argument("--objects", action="store_true",
+                    help="one line per object file of each library")
     ap.add_argument("--group", action="append", default=[],
                     metavar="NAME=REGEX",
                     help="sum the libraries matching REGEX as NAME")
@@ -101,7 +107,7 @@ def main():
     for kind, path, size in parse(args.map):
         if size == 0:
             continue
-        lib = "(padding)" if path == "*fill*" else owner(path)
+        lib = "(padding)" if path == "*fill*" else owner(path, args.objects)
         if kind == "storage":
             lib, kind = "(component storage)", "bss"
         for name, rx in groups:

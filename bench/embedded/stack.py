@@ -16,7 +16,8 @@ Calls through function pointers appear as the node __indirect_call:
 
 Recursion: by default a call that closes a cycle is reported and not
 followed, so each recursive cycle is counted once. --recursion NAME=N lets
-NAME appear N times on a path, for a recursion bounded to N levels. A
+NAME, and every function on a cycle with it, appear N times on a path,
+for a recursion bounded to N levels. A
 cycle of more than 16 functions is not searched path by path: it counts
 as the sum of its frames, an upper bound.
 
@@ -185,7 +186,10 @@ class Analysis:
         key = (t, tuple(sorted(x for x in path if x in members)))
         if key in self.memo:
             return self.memo[key]
-        allowed = self.recursion.get(self.g.name.get(t, t), 1)
+        # A bound given for any function of the cycle applies to all of
+        # them, so that the cycle is not cut at another function first.
+        allowed = max([self.recursion.get(self.g.name.get(x, x), 1)
+                       for x in members | {t}])
         if path.count(t) >= allowed:
             start = path.index(t)
             self.cycles.add(tuple(self.g.name.get(x, x)
