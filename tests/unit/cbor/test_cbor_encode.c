@@ -307,6 +307,109 @@ static void integer_boundaries(void **state)
     }
 }
 
+/* The heads of every put function at the arguments where the head grows,
+ * where the 32-bit and 64-bit handling meet, and at the largest. The
+ * heads are compared as soon as they are written, before the content of
+ * a tag, array or map. */
+static void heads_at_size_boundaries(void **state)
+{
+    (void)state;
+    static const struct {
+        uint64_t arg;
+        const char *head; /* the head with major type 0 */
+    } args[] = {
+        {23, "17"},
+        {24, "1818"},
+        {255, "18ff"},
+        {256, "190100"},
+        {65535, "19ffff"},
+        {65536, "1a00010000"},
+        {0xffffffffu, "1affffffff"},
+        {UINT64_C(0x100000000), "1b0000000100000000"},
+        {UINT64_MAX / 2, "1b7fffffffffffffff"},
+        {UINT64_MAX, "1bffffffffffffffff"},
+    };
+    static const struct {
+        tk_err (*put)(tk_cbor_enc *, uint64_t);
+        uint8_t major;
+    } puts[] = {
+        {tk_cbor_enc_put_uint, 0},  {tk_cbor_enc_put_nint, 1},
+        {tk_cbor_enc_put_array, 4}, {tk_cbor_enc_put_map, 5},
+        {tk_cbor_enc_put_tag, 6},
+    };
+    for (size_t i = 0; i < sizeof args / sizeof args[0]; i++) {
+        for (size_t p = 0; p < sizeof puts / sizeof puts[0]; p++) {
+            uint8_t buf[16] = {0};
+            uint8_t want[16];
+            size_t n = tk_test_hex_decode(args[i].head, want, sizeof want);
+            tk_cbor_enc enc;
+            want[0] = (uint8_t)(want[0] | puts[p].major << 5);
+            tk_cbor_enc_init(&enc, buf, sizeof buf, 0);
+            tk_err err = puts[p].put(&enc, args[i].arg);
+            if (puts[p].major == 5 && args[i].arg > UINT64_MAX / 2) {
+                /* 2 * pairs items cannot be counted. */
+                assert_int_equal(err, TK_ERR_INVALID_ARG);
+                continue;
+            }
+            assert_int_equal(err, TK_OK);
+            assert_memory_equal(buf, want, n);
+        }
+    }
+
+    /* Byte and text strings, and the heads that array_end() and
+     * map_end() write over their reserved byte. */
+    static const struct {
+        size_t len;
+        size_t head_len;
+    } lengths[] = {{23, 1},  {24, 2},    {255, 2},
+                   {256, 3}, {65535, 3}, {65536, 5}};
+    static uint8_t content[65536];
+    static uint8_t buf[65536 * 2 + 16];
+    for (size_t i = 0; i < sizeof lengths / sizeof lengths[0]; i++) {
+        size_t len = lengths[i].len;
+        size_t head_len = lengths[i].head_len;
+        tk_cbor_enc enc;
+        size_t n;
+        tk_cbor_dec dec;
+        uint64_t count;
+
+        tk_cbor_enc_init(&enc, buf, sizeof buf, 0);
+        assert_int_equal(tk_cbor_enc_put_tstr(&enc, (const char *)content, len),
+                         TK_OK);
+        assert_int_equal(tk_cbor_enc_finish(&enc, &n), TK_OK);
+        assert_int_equal(n, head_len + len);
+        tk_cbor_dec_init(&dec, buf, n, TK_CBOR_CHECK_PREFERRED);
+        assert_int_equal(tk_cbor_dec_get_tstr(&dec, NULL), TK_OK);
+        assert_int_equal(tk_cbor_dec_finish(&dec), TK_OK);
+
+        tk_cbor_enc_init(&enc, buf, sizeof buf, 0);
+        tk_cbor_enc_array_begin(&enc);
+        for (size_t k = 0; k < len; k++)
+            tk_cbor_enc_put_uint(&enc, 0);
+        assert_int_equal(tk_cbor_enc_array_end(&enc), TK_OK);
+        assert_int_equal(tk_cbor_enc_finish(&enc, &n), TK_OK);
+        assert_int_equal(n, head_len + len);
+        tk_cbor_dec_init(&dec, buf, n, TK_CBOR_CHECK_PREFERRED);
+        assert_int_equal(tk_cbor_dec_enter_array(&dec, &count), TK_OK);
+        assert_true(count == len);
+        assert_int_equal(tk_cbor_dec_exit(&dec), TK_OK);
+        assert_int_equal(tk_cbor_dec_finish(&dec), TK_OK);
+
+        tk_cbor_enc_init(&enc, buf, sizeof buf, 0);
+        tk_cbor_enc_map_begin(&enc);
+        for (size_t k = 0; k < len; k++) {
+            tk_cbor_enc_put_uint(&enc, 0);
+            tk_cbor_enc_put_uint(&enc, 0);
+        }
+        assert_int_equal(tk_cbor_enc_map_end(&enc), TK_OK);
+        assert_int_equal(tk_cbor_enc_finish(&enc, &n), TK_OK);
+        assert_int_equal(n, head_len + 2 * len);
+        tk_cbor_dec_init(&dec, buf, n, TK_CBOR_CHECK_PREFERRED);
+        assert_int_equal(tk_cbor_dec_enter_map(&dec, &count), TK_OK);
+        assert_true(count == len);
+    }
+}
+
 /* Encodes one float with put_float and compares with hex. */
 static void expect_float(double value, const char *hex)
 {
@@ -753,6 +856,7 @@ int main(void)
         cmocka_unit_test(scenarios_decode_back),
         cmocka_unit_test(teep_messages_exact),
         cmocka_unit_test(integer_boundaries),
+        cmocka_unit_test(heads_at_size_boundaries),
         cmocka_unit_test(float_shortest_form),
         cmocka_unit_test(float_fixed_widths),
         cmocka_unit_test(deterministic_sorts_keys),
