@@ -11,12 +11,19 @@
  * and a failed update must leave every image and rollback record of the
  * device unchanged and commit nothing.
  */
+#define _XOPEN_SOURCE 700
+#include <ftw.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hs.h"
 #include "hs_mutate.h"
 #include "ht.h"
+#if TK_HOSTILE_SUITDEV
+#include "suitdev.h"
+#endif
 
 #define ENV_CAP 16384
 
@@ -500,12 +507,159 @@ static void suit_limits(void **state)
     hs_device_free(&g_dev);
 }
 
+/* ---- The file-backed device store of apps/suitdev --------------------- */
+
+#if TK_HOSTILE_SUITDEV
+
+/* Folder digest: every file's name, size and bytes, in name order. */
+static unsigned long g_folder_hash;
+
+static int hash_entry(const char *path, const struct stat *st, int flag,
+                      struct FTW *ftw)
+{
+    (void)ftw;
+    if (flag != FTW_F)
+        return 0;
+    unsigned long h = g_folder_hash;
+    for (const char *c = path; *c != 0; c++)
+        h = h * 131 + (unsigned char)*c;
+    FILE *f = fopen(path, "rb");
+    if (f != NULL) {
+        int ch;
+        while ((ch = fgetc(f)) != EOF)
+            h = h * 131 + (unsigned)ch;
+        fclose(f);
+    }
+    g_folder_hash = h ^ (unsigned long)st->st_size;
+    return 0;
+}
+
+/* Returns a digest of the folder's files; nftw visits them in directory
+ * order, which is stable for an unchanged folder. */
+static unsigned long folder_digest(const char *dir)
+{
+    g_folder_hash = 0;
+    nftw(dir, hash_entry, 8, FTW_PHYS);
+    return g_folder_hash;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag,
+                        struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+/*
+ * The manifest mutations again, processed on the simulated device of
+ * apps/suitdev, whose components are files in a temporary store folder
+ * (the integrated form, because that device fetches only local files).
+ * The folder must be byte for byte unchanged after every rejected
+ * mutant, and the valid envelope must change it.
+ */
+static void suitdev_store_unchanged(void **state)
+{
+    (void)state;
+    ht_table table = {"suitdev store", 0, 0};
+    char dir[] = "/tmp/tk-hostile-store.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    tk_suitdev_config dcfg;
+    memset(&dcfg, 0, sizeof dcfg);
+    dcfg.store_dir = dir;
+    tk_suitdev *dev = NULL;
+    assert_int_equal(tk_suitdev_open(&dcfg, &dev), TK_OK);
+    tk_suitdev_id id;
+    assert_int_equal(
+        tk_suitdev_id_decode(hs_view(hs_tc_id, sizeof hs_tc_id), &id), TK_OK);
+    tk_suitdev_meta meta;
+    memset(&meta, 0, sizeof meta);
+    meta.sequence_number = 2;
+    assert_int_equal(
+        tk_suitdev_install(dev, &id, (const uint8_t *)"old", 3, &meta), TK_OK);
+    const tk_key *keys[1] = {&hs_keys_get()->suit_p256};
+    tk_suitdev_policy policy;
+    memset(&policy, 0, sizeof policy);
+    policy.manifest_keys = keys;
+    policy.manifest_key_count = 1;
+    policy.vendor_id = hs_vendor_id;
+    policy.class_id = hs_class_id;
+
+    uint8_t manifest[2048];
+    static uint8_t env[ENV_CAP];
+    static uint8_t extra[64];
+    size_t mlen = hs_tc_manifest(3, true, manifest, sizeof manifest);
+    /* The integrated payload "#tc", as the envelope's extra member. */
+    size_t xl = 0;
+    extra[xl++] = 0x63;
+    memcpy(extra + xl, "#tc", 3);
+    xl += 3;
+    xl += hs_cbor_head(2, sizeof hs_tc_payload, extra + xl);
+    memcpy(extra + xl, hs_tc_payload, sizeof hs_tc_payload);
+    xl += sizeof hs_tc_payload;
+
+    static hs_tree tree;
+    assert_true(hs_parse(&tree, manifest, mlen));
+    unsigned long before = folder_digest(dir);
+    char what[256];
+    for (size_t i = 0; i <= tree.count; i++) {
+        /* i == tree.count: the valid manifest, last. */
+        uint8_t *p = NULL;
+        size_t plen = mlen;
+        hs_mutation m;
+        uint8_t repl[16];
+        if (i < tree.count) {
+            size_t rl = hs_wrong_type_item(tree.nodes[i].major, repl);
+            hs_mutation_set(&m, &tree, (int)i, HS_REPLACE, 0, repl, rl);
+            if (expect_manifest(&tree, &m) == TK_OK)
+                continue;
+            hs_serialize(&tree, &m, &p, &plen);
+        }
+        size_t elen = 0;
+        assert_int_equal(
+            hs_suit_envelope(hs_view(p ? p : manifest, plen),
+                             hs_view(extra, xl), 1, &hs_keys_get()->suit_p256,
+                             TK_ALG_ESP256, env, sizeof env, &elen),
+            TK_OK);
+        free(p);
+        tk_suitdev_session *session = NULL;
+        assert_int_equal(tk_suitdev_session_open(dev, &policy, &session),
+                         TK_OK);
+        static tk_suit_processor proc;
+        tk_suit_config cfg;
+        memset(&cfg, 0, sizeof cfg);
+        cfg.crypto = hs_crypto();
+        cfg.platform = tk_suitdev_session_platform(session);
+        assert_int_equal(tk_suit_processor_init(&proc, &cfg), TK_OK);
+        tk_err err =
+            tk_suit_process(&proc, hs_view(env, elen), TK_SUIT_OP_UPDATE);
+        tk_suitdev_session_close(session);
+        unsigned long after = folder_digest(dir);
+        if (i < tree.count) {
+            snprintf(what, sizeof what, "%s", m.what);
+            ht_true(&table, err != TK_OK, what);
+            ht_true(&table, after == before, what);
+        } else {
+            ht_expect(&table, err, TK_OK, "valid manifest");
+            ht_true(&table, after != before, "valid manifest installs");
+        }
+    }
+    tk_suitdev_close(dev);
+    nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+    ht_done(&table);
+}
+#endif
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(manifest_mutations),
         cmocka_unit_test(envelope_mutations),
         cmocka_unit_test(suit_limits),
+#if TK_HOSTILE_SUITDEV
+        cmocka_unit_test(suitdev_store_unchanged),
+#endif
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
