@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -27,6 +28,25 @@ static const char tam_peer_id[] = "tam";
  * stale eat_nonce. The agent logs a warning whenever it is used.
  */
 #define AGENT_TEST_NONCE_ENV "TK_TEST_EVIDENCE_NONCE"
+
+/*
+ * Environment variable of a test hook: seconds added to the agent's clock
+ * (negative: subtracted), so a test can run an agent that was offline
+ * for a long time or whose clock is wrong. The agent logs a warning.
+ */
+#define AGENT_TEST_CLOCK_ENV "TK_TEST_CLOCK_OFFSET"
+
+/* Largest clock offset accepted, in seconds: 100 years. */
+#define AGENT_TEST_CLOCK_MAX ((long long)100 * 366 * 86400)
+
+/*
+ * Environment variable of a test hook that the component store shares:
+ * the process sends itself SIGKILL at the named point. The agent's own
+ * points surround the state file write that follows a QueryRequest or an
+ * Update: agent-before-save-query, agent-after-save-query,
+ * agent-before-save-update and agent-after-save-update.
+ */
+#define AGENT_TEST_CRASH_ENV TK_SUITDEV_CRASH_ENV
 
 /* Seconds a process waits for another one to release the store folder. */
 #define AGENT_LOCK_WAIT 30
@@ -86,8 +106,45 @@ static const char *type_name(uint32_t type)
 
 static int64_t cb_now(void *ctx)
 {
-    (void)ctx;
-    return (int64_t)time(NULL);
+    const tk_agent *agent = ctx;
+
+    return (int64_t)time(NULL) + agent->clock_offset;
+}
+
+/* Sends the process SIGKILL when the crash test hook names point. */
+static void crash_point(const char *point)
+{
+    const char *target = getenv(AGENT_TEST_CRASH_ENV);
+
+    if (target != NULL && strcmp(target, point) == 0)
+        kill(getpid(), SIGKILL);
+}
+
+/* Reads the clock offset test hook into agent->clock_offset. */
+static tk_err read_clock_offset(tk_agent *agent, char *msg, size_t msg_size)
+{
+    const char *text = getenv(AGENT_TEST_CLOCK_ENV);
+    char *end = NULL;
+    long long value;
+
+    agent->clock_offset = 0;
+    if (text == NULL || text[0] == '\0')
+        return TK_OK;
+    errno = 0;
+    value = strtoll(text, &end, 10);
+    if (errno != 0 || *end != '\0' || value < -AGENT_TEST_CLOCK_MAX ||
+        value > AGENT_TEST_CLOCK_MAX) {
+        agent_set_msg(msg, msg_size, "%s must be a whole number of seconds "
+                      "between -%lld and %lld, not '%s'",
+                      AGENT_TEST_CLOCK_ENV, AGENT_TEST_CLOCK_MAX,
+                      AGENT_TEST_CLOCK_MAX, text);
+        return TK_ERR_INVALID_ARG;
+    }
+    agent->clock_offset = (int64_t)value;
+    TK_LOG_WARN(AGENT_LOG, "test hook %s: the clock runs %lld seconds %s",
+                AGENT_TEST_CLOCK_ENV, value < 0 ? -value : value,
+                value < 0 ? "behind" : "ahead");
+    return TK_OK;
 }
 
 /* Returns true when key verifies signatures of alg. */
@@ -389,6 +446,8 @@ tk_err tk_agent_open(const tk_agent_options *opts, tk_agent **out, char *msg,
               ? alloc_buffers(agent)
               : TK_ERR_INTERNAL;
     if (err == TK_OK)
+        err = read_clock_offset(agent, msg, msg_size);
+    if (err == TK_OK)
         err = agent_identity_load(agent, msg, msg_size);
     if (err == TK_OK)
         err = load_trust(agent, opts, msg, msg_size);
@@ -503,9 +562,15 @@ tk_err tk_agent_handle(tk_agent *agent, const uint8_t *in, size_t len,
     /* The state is saved before the reply leaves, so an Update that was
      * processed is never accepted again after a restart. */
     if (!state_equal(&before, &agent->state)) {
+        bool update = res->received_type == TK_TEEP_UPDATE;
+
+        crash_point(update ? "agent-before-save-update"
+                           : "agent-before-save-query");
         save = agent_state_save(agent);
         if (save != TK_OK)
             return save;
+        crash_point(update ? "agent-after-save-update"
+                           : "agent-after-save-query");
     }
     *out_len = res->out_len;
     return err;

@@ -84,6 +84,8 @@ struct tk_agent {
     char *state_path;
     char *lock_path;
     int lock_fd;            /* open while the store lock is held, else -1 */
+    int64_t clock_offset;   /* seconds the TK_TEST_CLOCK_OFFSET test hook
+                               adds to time() */
 
     /* Claims of the device, from agent.json. */
     size_t ueid_len;
