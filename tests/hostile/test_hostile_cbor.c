@@ -276,7 +276,7 @@ static void nesting_limit_everywhere(void **state)
                   what);
     }
 
-    /* A lowered per-decoder limit holds the same way. */
+    /* A lowered per-decoder limit applies the same way. */
     for (size_t depth = 4; depth <= 5; depth++) {
         size_t len = nest("map", depth, buf, sizeof buf);
         tk_cbor_dec dec;

@@ -168,7 +168,7 @@ typedef enum role {
     ROLE_UNPROT_VALUE,
 } role;
 
-/* Tells whether array node i holds signatures or recipients: member 3 of
+/* Tells whether array node i is a list of signatures or recipients: member 3 of
  * a COSE_Sign, member 4 of a COSE_Mac, member 3 of a COSE_Encrypt, or the
  * recipients of a recipient. */
 static bool is_list(const hs_tree *t, int i, kind k)
@@ -213,7 +213,7 @@ static role role_of(const hs_tree *t, int i, kind k)
     return ROLE_MEMBER;
 }
 
-/* The label of the map entry that holds node i (its key or value). */
+/* The label of the map entry that contains node i (its key or value). */
 static int64_t label_of(const hs_tree *t, int i)
 {
     const hs_node *n = &t->nodes[i];

@@ -57,7 +57,7 @@ static bool required_key(int64_t key)
            key == TK_EAT_KEY_MANIFESTS || key == TK_EAT_KEY_CNF;
 }
 
-/* The key of the claims-map entry that holds node i (its key or value),
+/* The key of the claims-map entry that contains node i (its key or value),
  * or INT64_MIN for the map itself. */
 static int64_t claim_of(const hs_tree *t, int i)
 {

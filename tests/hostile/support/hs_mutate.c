@@ -183,8 +183,14 @@ size_t hs_cbor_head(uint8_t major, uint64_t arg, uint8_t *out)
         out[0] = (uint8_t)(mt | arg);
         return 1;
     }
-    size_t n = arg <= 0xff ? 1 : arg <= 0xffff ? 2 : arg <= 0xffffffffu ? 4 : 8;
-    out[0] = (uint8_t)(mt | (n == 1 ? 24 : n == 2 ? 25 : n == 4 ? 26 : 27));
+    /* Additional information 24 to 27: 1, 2, 4 or 8 argument bytes. */
+    uint8_t ai = 24;
+    size_t n = 1;
+    while (n < 8 && arg > (UINT64_MAX >> (64 - 8 * n))) {
+        ai++;
+        n *= 2;
+    }
+    out[0] = (uint8_t)(mt | ai);
     for (size_t i = 0; i < n; i++)
         out[1 + i] = (uint8_t)(arg >> (8 * (n - 1 - i)));
     return 1 + n;
