@@ -3,7 +3,9 @@
 # of docs/benchmarks.md:
 #   1. ns per decode of teepkit, libcbor cbor_load and cbor_stream_decode
 #   2. callgrind instructions per decode (decode_once minus the empty run)
-#   3. text size of lib/cbor for Cortex-M4 (arm-none-eabi-gcc -Os)
+#   3. text size of lib/cbor for Cortex-M4 (arm-none-eabi-gcc -Os): the
+#      object files, and a program linked with --gc-sections that uses
+#      every public function (bench/cbor/size_all.c)
 # Usage: bench/cbor/run.sh [BUILD_DIR] [ITERATIONS]
 #   BUILD_DIR   an -O2 build folder (default build-bench-cbor), configured
 #               here with RelWithDebInfo when it has no build.ninja yet
@@ -58,24 +60,79 @@ if command -v valgrind >/dev/null; then
   echo
 fi
 
+arm_flags=(-std=c11 -mcpu=cortex-m4 -mthumb -Os -ffunction-sections
+           -fdata-sections)
+
 # Prints the total text size of lib/cbor sources $1... for Cortex-M4 with
 # the extra compiler flags in $extra.
 arm_text() {
   local dir
   dir=$(mktemp -d)
   for src in "$@"; do
-    arm-none-eabi-gcc -std=c11 -mcpu=cortex-m4 -mthumb -Os -ffunction-sections \
-      -fdata-sections $extra -I"$root/include" -I"$root/lib/cbor" \
-      -c "$root/lib/cbor/$src" -o "$dir/${src%.c}.o"
+    arm-none-eabi-gcc "${arm_flags[@]}" $extra -I"$root/include" \
+      -I"$root/lib/cbor" -c "$root/lib/cbor/$src" -o "$dir/${src%.c}.o"
   done
   arm-none-eabi-size -t "$dir"/*.o | awk 'END {print $1}'
   rm -rf "$dir"
 }
 
+# Links bench/cbor/size_all.c, which references every public encoder and
+# decoder function, with the objects of sources $1... and --gc-sections,
+# and prints "LIB LIBC": the text and read-only data that lib/cbor keeps
+# and that the C library functions it calls add (newlib-nano).
+arm_linked() {
+  local dir
+  dir=$(mktemp -d)
+  for src in "$@"; do
+    arm-none-eabi-gcc "${arm_flags[@]}" -I"$root/include" -I"$root/lib/cbor" \
+      -c "$root/lib/cbor/$src" -o "$dir/${src%.c}.o"
+  done
+  arm-none-eabi-gcc "${arm_flags[@]}" -I"$root/include" \
+    -c "$root/bench/cbor/size_all.c" -o "$dir/size_all.o"
+  arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb --specs=nano.specs -nostartfiles \
+    -Wl,--gc-sections -Wl,-e,main -Wl,-Map="$dir/size_all.map" \
+    -o "$dir/size_all.elf" "$dir"/*.o
+  # Sums the .text* and .rodata* input sections of the map by file. The
+  # map puts a section name longer than its first column on a line of its
+  # own, before the address and size.
+  awk '
+    function hex(s,   n, i) {
+      s = tolower(s); sub(/^0x/, "", s); n = 0
+      for (i = 1; i <= length(s); i++)
+        n = n * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
+      return n
+    }
+    function add(sec, size, file) {
+      if (sec !~ /^\.(text|rodata)/) return
+      if (file ~ /cbor_[a-z]+\.o$/) lib += hex(size)
+      else if (file ~ /libc/) libc += hex(size)
+    }
+    /^Linker script and memory map/ { inmap = 1; next }
+    !inmap { next }
+    /^ \.[A-Za-z_.]/ {
+      name = $1
+      if (NF >= 4 && $2 ~ /^0x/) { add(name, $3, $4); name = "" }
+      next
+    }
+    /^ +0x[0-9a-f]+ +0x[0-9a-f]+ / && name != "" { add(name, $2, $3) }
+    { name = "" }
+    END { print lib + 0, libc + 0 }' "$dir/size_all.map"
+  rm -rf "$dir"
+}
+
 if command -v arm-none-eabi-gcc >/dev/null; then
   core=(cbor_decode.c cbor_encode.c cbor_float.c cbor_util.c)
+  # size_all.c must name every public function but tk_cbor_diag().
+  for fn in $(sed -n 's/^[a-z_ ]*[ *]\(tk_cbor_[a-z_]*\)(.*/\1/p' \
+                "$root/include/teepkit/cbor.h" | grep -v '^tk_cbor_diag$'); do
+    if ! grep -q "(tk_any_fn)$fn," "$root/bench/cbor/size_all.c"; then
+      echo "run.sh: $fn is missing from the table of bench/cbor/size_all.c;" \
+        "add it there so that the linked size counts it" >&2
+      exit 1
+    fi
+  done
   echo "### Cortex-M4 text (arm-none-eabi-gcc $(arm-none-eabi-gcc -dumpversion)," \
-    "-mcpu=cortex-m4 -mthumb -Os -ffunction-sections -fdata-sections)"
+    "${arm_flags[*]:1})"
   echo
   echo "| build | text bytes |"
   echo "|---|---:|"
@@ -92,6 +149,11 @@ if command -v arm-none-eabi-gcc >/dev/null; then
   echo "| TK_CBOR_WITH_SORT=0 | $(arm_text "${core[@]}") |"
   extra="-DTK_CBOR_WITH_FLOAT=0 -DTK_CBOR_WITH_CHECKS=0 -DTK_CBOR_WITH_SORT=0"
   echo "| all three switches 0 | $(arm_text "${core[@]}") |"
+  extra="-DTK_CBOR_FAST_PATH=1"
+  echo "| TK_CBOR_FAST_PATH=1 at -Os (speed-build code) | $(arm_text "${core[@]}") |"
   extra=""
   echo "| cbor_diag.c (host only) | $(arm_text cbor_diag.c) |"
+  read -r lib libc < <(arm_linked "${core[@]}")
+  echo "| linked with --gc-sections, every public function used: lib/cbor | $lib |"
+  echo "| the same: newlib-nano functions it calls | $libc |"
 fi
