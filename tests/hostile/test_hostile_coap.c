@@ -281,7 +281,7 @@ static void raw_requests(void **state)
         size_t len = build(cases[i].code, (uint16_t)(0x1000 + i), cases[i].opts,
                            cases[i].count, cases[i].payload,
                            cases[i].payload_len, msg, sizeof msg);
-        unsigned code = send_datagram(msg, len, 3000);
+        unsigned code = send_datagram(msg, len, 10000);
         ht_true(&table, code == cases[i].want, cases[i].name);
         if (code != cases[i].want)
             print_message("%s: code %u\n", cases[i].name, code);
@@ -323,7 +323,7 @@ static void raw_requests(void **state)
     /* The server still serves: an empty POST starts a session. */
     option opts[1] = {{11, path, 3}};
     size_t len = build(2, 0x2000, opts, 1, NULL, 0, msg, sizeof msg);
-    ht_true(&table, send_datagram(msg, len, 3000) == 204, "still serving");
+    ht_true(&table, send_datagram(msg, len, 10000) == 204, "still serving");
     ht_done(&table);
 }
 
