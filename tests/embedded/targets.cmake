@@ -21,3 +21,13 @@ tk_firmware(tk_test_suit_examples
   LIBS tk_target_util tk_runner tk_suit tk_suit_vectors)
 target_include_directories(tk_test_suit_examples PRIVATE
                            ${TK_EMBEDDED_DIR}/firmware)
+
+# No image links the heap, assert() or printf.
+add_test(NAME tk_no_heap
+         COMMAND ${tk_target_tests}/check_symbols.sh
+                 $<TARGET_FILE:tk_test_crypto_kat>
+                 $<TARGET_FILE:tk_test_cbor_cose>
+                 $<TARGET_FILE:tk_test_suit_examples>
+                 $<TARGET_FILE:tk_image_suit>
+                 $<TARGET_FILE:tk_image_agent>)
+set_tests_properties(tk_no_heap PROPERTIES LABELS embedded)

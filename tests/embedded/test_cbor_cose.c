@@ -5,6 +5,7 @@
  * examples (sign1-tests/sign-pass-02, mac0-tests/HMac-01), and a
  * COSE_Sign1 and a COSE_Encrypt0 built and opened on the target.
  */
+#include "device.h"
 #include "target_util.h"
 #include "teepkit/cbor.h"
 #include "teepkit/cose.h"
@@ -187,6 +188,40 @@ static void cbor_decode_too_deep(void)
     TK_CHECK_OK(tk_cbor_validate(in + 1, sizeof(in) - 1, 0, NULL));
 }
 
+/* Input of 200,000 nested containers with a tag after the depth limit
+ * (the codec fault "depth limit bypassed with tags"): every reader stops
+ * at the limit, on a small and bounded stack. */
+static uint8_t deep_input[2 * 100000 + 2 * TK_CBOR_MAX_DEPTH + 1]
+    __attribute__((section(".tk_storage")));
+
+static void cbor_deep_input_bounded_stack(void)
+{
+    const size_t limit = TK_CBOR_MAX_DEPTH;
+    const size_t deep = 100000;
+    size_t offset = 0;
+    size_t used;
+    uintptr_t base;
+    tk_cbor_dec dec;
+
+    /* 9F x L, C0, 9F x 100000, FF x (L + 100000) */
+    memset(deep_input, 0x9f, limit);
+    deep_input[limit] = 0xc0;
+    memset(deep_input + limit + 1, 0x9f, deep);
+    memset(deep_input + limit + 1 + deep, 0xff, limit + deep);
+
+    tk_stack_paint();
+    base = tk_stack_pointer();
+    TK_CHECK_ERR(tk_cbor_validate(deep_input, sizeof(deep_input), 0, &offset),
+                 TK_ERR_CBOR_TOO_DEEP);
+    used = tk_stack_used_below(base);
+    TK_CHECK_INT(offset, limit);
+    tk_runner_note("stack of tk_cbor_validate (bytes):", (int64_t)used);
+    TK_CHECK(used < 2048);
+
+    TK_CHECK_OK(tk_cbor_dec_init(&dec, deep_input, sizeof(deep_input), 0));
+    TK_CHECK_ERR(tk_cbor_dec_skip(&dec, NULL), TK_ERR_CBOR_TOO_DEEP);
+}
+
 /* sign1-tests/sign-pass-02 of the COSE working group's examples: ES256
  * with external AAD. */
 static void cose_sign1_published(void)
@@ -335,6 +370,7 @@ int main(void)
         TK_RUNNER_CASE(cbor_decode_structure),
         TK_RUNNER_CASE(cbor_decode_errors),
         TK_RUNNER_CASE(cbor_decode_too_deep),
+        TK_RUNNER_CASE(cbor_deep_input_bounded_stack),
         TK_RUNNER_CASE(cose_sign1_published),
         TK_RUNNER_CASE(cose_mac0_published),
         TK_RUNNER_CASE(cose_sign1_round_trip),
