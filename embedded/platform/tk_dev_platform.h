@@ -22,7 +22,7 @@
 #include "teepkit/suit.h"
 
 #define TKD_MAX_COMPONENTS 4
-#define TKD_MAX_ID 16
+#define TKD_MAX_ID 32
 #define TKD_MAX_PAYLOADS 4
 #define TKD_MAX_ALIASES 4
 /* Bytes that a fetch pushes into the processor per tk_suit_sink_write. */

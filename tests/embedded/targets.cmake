@@ -21,6 +21,9 @@ tk_firmware(tk_test_suit_examples
   LIBS tk_target_util tk_runner tk_suit tk_suit_vectors)
 target_include_directories(tk_test_suit_examples PRIVATE
                            ${TK_EMBEDDED_DIR}/firmware)
+tk_firmware(tk_test_suit_encryption
+  SOURCES ${tk_target_tests}/test_suit_encryption.c
+  LIBS tk_target_util tk_runner tk_suit tk_suit_vectors)
 
 # No image links the heap, assert() or printf.
 add_test(NAME tk_no_heap
@@ -28,6 +31,7 @@ add_test(NAME tk_no_heap
                  $<TARGET_FILE:tk_test_crypto_kat>
                  $<TARGET_FILE:tk_test_cbor_cose>
                  $<TARGET_FILE:tk_test_suit_examples>
+                 $<TARGET_FILE:tk_test_suit_encryption>
                  $<TARGET_FILE:tk_image_suit>
                  $<TARGET_FILE:tk_image_agent>)
 set_tests_properties(tk_no_heap PROPERTIES LABELS embedded)
