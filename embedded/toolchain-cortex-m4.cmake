@@ -7,9 +7,9 @@
 # Code is Thumb-2 for the Cortex-M4 with the soft-float ABI
 # (-mfloat-abi=soft): the device side does integer work only, so the FPU
 # is left off and the same objects also run on a Cortex-M4 without one.
-# Everything is compiled at -Os with one section per function and per
-# object, and linked with --gc-sections, so a firmware image contains only
-# what it calls.
+# Every function and object gets its own section, and images are linked
+# with --gc-sections, so an image contains only what it calls. The
+# embedded/ project builds MinSizeRel (-Os) unless told otherwise.
 
 set(CMAKE_SYSTEM_NAME Generic)
 set(CMAKE_SYSTEM_PROCESSOR arm)
