@@ -77,6 +77,16 @@ echo "arm-none-eabi-gcc $(arm-none-eabi-gcc -dumpversion)," \
   "-fdata-sections, --gc-sections, newlib-nano; Mbed TLS 2.28.3;" \
   "profile: ${profile:-library defaults}; commit" \
   "$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+echo
+echo "## Device-side archives: every object, linked or not (arm-none-eabi-size)"
+echo
+echo "| library | text | data | bss |"
+echo "|---|---:|---:|---:|"
+for lib in tk_common tk_cbor tk_crypto tk_cose tk_suit tk_eat tk_teep \
+           tk_crypto_mbedtls tk_mbedtls_device; do
+  arm-none-eabi-size -t "$build/lib$lib.a" |
+    awk -v lib="$lib" 'END {printf "| %s | %d | %d | %d |\n", lib, $1, $2, $3}'
+done
 for image in tk_image_suit tk_image_agent; do
   echo
   echo "## $image: bytes per library (linked sections only)"
