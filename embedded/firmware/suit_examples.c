@@ -88,6 +88,13 @@ static tk_err setup_example3(tkd_platform *tp)
     return e == TK_OK ? alias_both(tp) : e;
 }
 
+/* The trust-domains examples write their payloads from the manifests. */
+static tk_err setup_nothing(tkd_platform *tp)
+{
+    (void)tp;
+    return TK_OK;
+}
+
 /* Example 4: fetch to staging, copy to install, copy to RAM ([h'01']),
  * whose copy the example expects with the second digest. */
 static tk_err setup_example4(tkd_platform *tp)
@@ -101,22 +108,27 @@ static tk_err setup_example4(tkd_platform *tp)
 }
 
 const tke_example tke_examples[] = {
-    {"example0", suit_example0, sizeof(suit_example0), TK_SUIT_OP_BOOT, -1,
-     setup_boot},
-    {"example1", suit_example1, sizeof(suit_example1), TK_SUIT_OP_UPDATE, -1,
-     setup_example1},
+    {"example0", suit_example0, sizeof(suit_example0), TK_SUIT_OP_BOOT, 0,
+     -1, setup_boot},
+    {"example1", suit_example1, sizeof(suit_example1), TK_SUIT_OP_UPDATE, 1,
+     -1, setup_example1},
     {"example2", suit_example2, sizeof(suit_example2),
-     TK_SUIT_OP_UPDATE_AND_BOOT, -1, setup_example2},
+     TK_SUIT_OP_UPDATE_AND_BOOT, 2, -1, setup_example2},
     {"example2-severed", suit_example2_severed,
-     sizeof(suit_example2_severed), TK_SUIT_OP_BOOT, -1, setup_boot},
+     sizeof(suit_example2_severed), TK_SUIT_OP_BOOT, 2, -1, setup_boot},
     {"example3-slot-a", suit_example3, sizeof(suit_example3),
-     TK_SUIT_OP_UPDATE, 0, setup_example3},
+     TK_SUIT_OP_UPDATE, 3, 0, setup_example3},
     {"example3-slot-b", suit_example3, sizeof(suit_example3),
-     TK_SUIT_OP_UPDATE, 1, setup_example3},
+     TK_SUIT_OP_UPDATE, 3, 1, setup_example3},
     {"example4", suit_example4, sizeof(suit_example4),
-     TK_SUIT_OP_UPDATE_AND_BOOT, -1, setup_example4},
+     TK_SUIT_OP_UPDATE_AND_BOOT, 4, -1, setup_example4},
     {"example5", suit_example5, sizeof(suit_example5),
-     TK_SUIT_OP_UPDATE_AND_BOOT, -1, setup_example3},
+     TK_SUIT_OP_UPDATE_AND_BOOT, 5, -1, setup_example3},
+    {"dependency", suit_dependency, sizeof(suit_dependency),
+     TK_SUIT_OP_UPDATE_AND_BOOT, 0, -1, setup_nothing},
+    {"integrated-dependency", suit_integrated_dependency,
+     sizeof(suit_integrated_dependency), TK_SUIT_OP_UPDATE, 0, -1,
+     setup_nothing},
 };
 const size_t tke_example_count = sizeof(tke_examples) / sizeof(tke_examples[0]);
 

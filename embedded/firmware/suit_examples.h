@@ -1,5 +1,6 @@
 /*
  * The published SUIT manifest examples 0-5 (draft-ietf-suit-manifest-37
+ * appendix B) and two dependency examples (draft-ietf-suit-trust-domains-11
  * appendix B), with what a device needs to run each: the payloads behind
  * its URIs, the images already installed, the component slot, and
  * aliases for the placeholder digests the examples carry.
@@ -29,13 +30,15 @@ typedef struct tke_example {
     const unsigned char *envelope;
     size_t len;
     tk_suit_operation op;
+    uint64_t sequence;      /* its manifest sequence number */
     int slot;               /* slot of component [h'00'] (example 3), or
                                -1 for a component without slots */
     tk_err (*setup)(tkd_platform *tp);
 } tke_example;
 
-/* Examples 0-5, example 3 once per slot, and example 2 with its severed
- * members removed (boot only). */
+/* Examples 0-5, example 3 once per slot, example 2 with its severed
+ * members removed (boot only), and the trust-domains dependency on its
+ * own and integrated into its dependent. */
 extern const tke_example tke_examples[];
 extern const size_t tke_example_count;
 

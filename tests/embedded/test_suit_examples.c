@@ -1,9 +1,11 @@
 /*
  * The published SUIT manifest examples 0-5 (draft-ietf-suit-manifest-37
- * appendix B) on Cortex-M4. Each verifies with the published ES256 key and
- * runs on the device platform to the outcome the draft describes. Altered
- * envelopes, a wrong device and a rollback fail with their specific
- * errors and leave the components unchanged.
+ * appendix B) and the dependency examples of
+ * draft-ietf-suit-trust-domains-11 appendix B on Cortex-M4. Each verifies
+ * with the published ES256 key and runs on the device platform to the
+ * outcome the draft describes. Altered envelopes, a wrong device and a
+ * rollback fail with their specific errors and leave the components
+ * unchanged.
  */
 #include "suit_examples.h"
 #include "suit_vectors.h"
@@ -71,7 +73,6 @@ static void examples_verify(void)
         tk_suit_envelope env;
         tk_suit_manifest m;
         tk_suit_error err;
-        static const uint64_t sequence[] = {0, 1, 2, 2, 3, 3, 4, 5};
 
         TK_CHECK_OK(setup(ex));
         TK_CHECK_OK(tk_suit_envelope_decode((tk_view){ex->envelope, ex->len},
@@ -88,7 +89,7 @@ static void examples_verify(void)
         TK_CHECK_INT(env.auth_block_count, 1);
         TK_CHECK_OK(tk_suit_manifest_decode(&env, tkt_crypto(), 0, &m, &err));
         TK_CHECK_INT(m.version, 1);
-        TK_CHECK_INT(m.sequence_number, sequence[i]);
+        TK_CHECK_INT(m.sequence_number, ex->sequence);
     }
 }
 
@@ -265,6 +266,49 @@ static void example5_two_images(void)
     TK_CHECK(invoked(tke_id0));
 }
 
+/* Encoded component identifiers ['00'] and ['10'] of the trust-domains
+ * examples. */
+static const uint8_t text_id_00[] = {0x81, 0x42, '0', '0'};
+static const uint8_t text_id_10[] = {0x81, 0x42, '1', '0'};
+
+static bool image_equals(const uint8_t *id, size_t id_len, const char *text)
+{
+    tkd_component *c = tkd_component_get(&platform, (tk_view){id, id_len},
+                                         false);
+    size_t len = strlen(text);
+
+    return c != NULL && c->active.present && c->active.len == len &&
+           memcmp(c->active.data, text, len) == 0;
+}
+
+/* The dependency of the trust-domains examples on its own: it writes
+ * "hello world" into ['00'] and invokes it with arguments. */
+static void dependency_alone(void)
+{
+    const tke_example *ex = example("dependency");
+
+    TK_CHECK_OK(setup(ex));
+    TK_CHECK_OK(run(ex, ex->op));
+    TK_CHECK(image_equals(text_id_00, sizeof(text_id_00), "hello world"));
+    TK_CHECK_INT(platform.invokes, 1);
+    TK_CHECK(invoked((tk_view){text_id_00, sizeof(text_id_00)}));
+}
+
+/* The same dependency integrated into its dependent: checked against the
+ * dependent's digest, processed, and both payloads written. */
+static void dependency_integrated(void)
+{
+    const tke_example *ex = example("integrated-dependency");
+
+    TK_CHECK_OK(setup(ex));
+    TK_CHECK_OK(run(ex, ex->op));
+    TK_CHECK(image_equals(text_id_00, sizeof(text_id_00), "hello world"));
+    TK_CHECK(image_equals(text_id_10, sizeof(text_id_10),
+                          " in multiple trust domains"));
+    TK_CHECK_INT(platform.fetches, 0);
+    TK_CHECK_INT(platform.commits, 1);
+}
+
 /* A flipped bit in example 1's signature, or in its manifest, is
  * rejected before any command runs. */
 static void altered_envelope(void)
@@ -350,6 +394,8 @@ int main(void)
         TK_RUNNER_CASE(example3_unknown_slot),
         TK_RUNNER_CASE(example4_load),
         TK_RUNNER_CASE(example5_two_images),
+        TK_RUNNER_CASE(dependency_alone),
+        TK_RUNNER_CASE(dependency_integrated),
         TK_RUNNER_CASE(altered_envelope),
         TK_RUNNER_CASE(untrusted_signer),
         TK_RUNNER_CASE(other_vendor),
