@@ -1,8 +1,8 @@
 /*
  * The published SUIT manifest examples 0-5 (draft-ietf-suit-manifest-37
  * appendix B) and two dependency examples (draft-ietf-suit-trust-domains-11
- * appendix B), with what a device needs to run each: the payloads behind
- * its URIs, the images already installed, the component slot, and
+ * appendix B). Each comes with what a device needs to run it: the payloads
+ * behind its URIs, the images already installed, the component slot, and
  * aliases for the placeholder digests the examples carry.
  */
 #ifndef TK_SUIT_EXAMPLES_H
