@@ -174,9 +174,9 @@ expect "key file missing" 2 "cannot read key file" -- \
   suit create valid.json -o o.suit --key missing.pem
 expect "key file is a folder" 2 "Is a directory" -- \
   suit create valid.json -o o.suit --key folder
-expect "key file is empty" 2 "neither a PEM key" -- \
+expect "key file is empty" 2 "empty key file|neither a PEM key" -- \
   suit create valid.json -o o.suit --key empty
-expect "key file is garbage" 2 "neither a PEM key" -- \
+expect "key file is garbage" 2 "not a PEM key|neither a PEM key" -- \
   suit create valid.json -o o.suit --key garbage.bin
 expect "public key cannot sign" 1 "KEY_NOT_PRIVATE" -- \
   suit create valid.json -o o.suit --key p256.pub
