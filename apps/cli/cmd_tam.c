@@ -10,7 +10,8 @@
  *   audit      lists the audit log
  *
  * Every command works on the store given by --db (or by db in --config)
- * and prints plain text tables. docs/tam.md is the operator guide.
+ * and prints plain text tables, or with --json the objects of the admin
+ * API (docs/openapi.yaml). docs/tam.md is the operator guide.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -23,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "admin.h"
 #include "keyfile.h"
 #include "store.h"
 #include "tam.h"
@@ -47,7 +49,9 @@ static void print_usage(FILE *out)
         "[--coap ADDR:PORT]\n"
         "                         [--config FILE] [--key-dir DIR] "
         "[--port-file FILE]\n"
-        "                         [--log-level LEVEL]\n"
+        "                         [--log-level LEVEL] [--admin ADDR:PORT]\n"
+        "                         [--admin-token-file FILE] "
+        "[--admin-port-file FILE]\n"
         "       teepkit tam device add --id ID --agent-key PUB "
         "[--attestation-key PUB]\n"
         "                         [--hwmodel HEX] [--hwversion TEXT] "
@@ -65,7 +69,9 @@ static void print_usage(FILE *out)
         "\n"
         "Every command takes --db FILE|URL (an SQLite file, or a "
         "postgresql:// URL)\n"
-        "or --config FILE with a db key.\n"
+        "or --config FILE with a db key. --json prints the result as "
+        "JSON, in the\n"
+        "forms of the admin API (docs/openapi.yaml).\n"
         "ID is the device's UEID in hex. COMPONENT is the number that "
         "`component list`\n"
         "prints, a component name, or the encoded SUIT component "
@@ -76,6 +82,9 @@ static void print_usage(FILE *out)
         "requests; --listen\n"
         "with port 0 takes a free port, and --port-file writes it to "
         "FILE.\n"
+        "--admin starts the admin API, metrics and dashboard on their own "
+        "listener;\n"
+        "its bearer token comes from admin_token or --admin-token-file.\n"
         "\n"
         "Exits 0 on success, 1 when the store or the input rejects the "
         "command,\n"
@@ -97,7 +106,11 @@ struct args {
     const char *class_name;
     const char *device;
     const char *component;
+    const char *admin;
+    const char *admin_token_file;
+    const char *admin_port_file;
     bool absent;
+    bool json;
     const char *agent_keys[MAX_VALUES];
     size_t agent_key_count;
     const char *attestation_keys[MAX_VALUES];
@@ -166,6 +179,9 @@ static size_t option_slots(struct args *a, struct option_slot *s)
         {"--class", &a->class_name, NULL, NULL},
         {"--device", &a->device, NULL, NULL},
         {"--component", &a->component, NULL, NULL},
+        {"--admin", &a->admin, NULL, NULL},
+        {"--admin-token-file", &a->admin_token_file, NULL, NULL},
+        {"--admin-port-file", &a->admin_port_file, NULL, NULL},
         {"--agent-key", NULL, a->agent_keys, &a->agent_key_count},
         {"--attestation-key", NULL, a->attestation_keys,
          &a->attestation_key_count},
@@ -208,6 +224,10 @@ static int parse_args(struct args *a, int argc, char **argv)
         }
         if (strcmp(arg, "--absent") == 0) {
             a->absent = true;
+            continue;
+        }
+        if (strcmp(arg, "--json") == 0) {
+            a->json = true;
             continue;
         }
         if (arg[0] != '-' || arg[1] == '\0') {
@@ -257,7 +277,8 @@ static int load_config(struct args *a, tk_tam_config *cfg)
     } overrides[] = {
         {"db", a->db},           {"key_dir", a->key_dir},
         {"listen", a->listen},   {"coap", a->coap},
-        {"log_level", a->log_level},
+        {"log_level", a->log_level}, {"admin", a->admin},
+        {"admin_token_file", a->admin_token_file},
     };
     for (size_t i = 0; i < sizeof(overrides) / sizeof(overrides[0]); i++) {
         if (overrides[i].value == NULL)
@@ -297,6 +318,17 @@ static int store_fail(const struct args *a, tk_err err,
     return fail(a, "%s (%s)",
                 detail->text[0] != '\0' ? detail->text : tk_strerror(err),
                 tk_errname(err));
+}
+
+/* Prints value (a reference that is taken) as indented JSON. */
+static int print_json(const struct args *a, json_t *value)
+{
+    if (value == NULL)
+        return fail(a, "cannot build the JSON output: out of memory");
+    int rc = json_dumpf(value, stdout, JSON_INDENT(2));
+    json_decref(value);
+    printf("\n");
+    return rc == 0 ? 0 : fail(a, "cannot write the JSON output");
 }
 
 /* Formats a time as ISO 8601 UTC, or "never" for 0. */
@@ -459,6 +491,25 @@ static int find_component(const struct args *a, tk_store *store,
 
 /* ---- init and serve ---------------------------------------------------- */
 
+/* Prints what init did as JSON: the store and the TAM's key files. */
+static int init_json(const struct args *a, const tk_tam_config *cfg,
+                     const char *backend, uint32_t version, bool created)
+{
+    char paths[4][1024];
+    const char *names[4] = {TK_TAM_PUB_ESP256, TK_TAM_PUB_ED25519,
+                            TK_TAM_COSE_ESP256, TK_TAM_COSE_ED25519};
+    for (size_t i = 0; i < 4; i++)
+        snprintf(paths[i], sizeof(paths[i]), "%s/%s", cfg->key_dir,
+                 names[i]);
+    return print_json(
+        a, json_pack("{s:{s:s, s:i}, s:s, s:b, s:{s:s, s:s}, s:{s:s, s:s}}",
+                     "store", "backend", backend, "schema_version",
+                     (int)version, "key_dir", cfg->key_dir, "keys_created",
+                     created, "public_keys", "esp256", paths[0], "ed25519",
+                     paths[1], "cose_keys", "esp256", paths[2], "ed25519",
+                     paths[3]));
+}
+
 static int cmd_init(struct args *a)
 {
     tk_tam_config cfg;
@@ -469,15 +520,18 @@ static int cmd_init(struct args *a)
     if (status == 0) {
         uint32_t version = 0;
         tk_store_schema_version(store, &version, NULL);
-        printf("store: %s (%s, schema version %u)\n", cfg.db,
-               tk_store_backend(store), (unsigned)version);
-        tk_store_close(store);
+        const char *backend = tk_store_backend(store);
+        if (!a->json)
+            printf("store: %s (%s, schema version %u)\n", cfg.db, backend,
+                   (unsigned)version);
         char msg[512] = "";
         bool created = false;
         tk_err err = tk_tam_keys_create(tk_crypto_openssl(), cfg.key_dir,
                                         &created, msg, sizeof(msg));
         if (err != TK_OK)
             status = fail(a, "%s", msg);
+        else if (a->json)
+            status = init_json(a, &cfg, backend, version, created);
         else
             printf("TAM keys %s in %s\n"
                    "public keys that agents trust:\n"
@@ -488,6 +542,7 @@ static int cmd_init(struct args *a)
                    cfg.key_dir, TK_TAM_PUB_ESP256, cfg.key_dir,
                    TK_TAM_PUB_ED25519, cfg.key_dir, TK_TAM_COSE_ESP256,
                    cfg.key_dir, TK_TAM_COSE_ED25519);
+        tk_store_close(store);
     }
     tk_tam_config_free(&cfg);
     return status;
@@ -499,8 +554,22 @@ static int cmd_serve(struct args *a)
     int status = load_config(a, &cfg);
     if (status != 0)
         return status;
+    if (a->json) {
+        tk_tam_config_free(&cfg);
+        return usage_error(a, "--json applies to the store commands, not "
+                              "to serve");
+    }
     tk_tam_serve_options opt = {.port_file = a->port_file, .stop_fd = -1};
-    status = tk_tam_serve(&cfg, &opt);
+    tk_admin_serve admin;
+    char msg[512] = "";
+    if (tk_admin_serve_init(&admin, &cfg, a->admin_port_file, &opt, msg,
+                            sizeof(msg)) != TK_OK) {
+        fprintf(stderr, "teepkit tam %s: %s\n", a->sub, msg);
+        status = 2;
+    } else {
+        status = tk_tam_serve(&cfg, &opt);
+    }
+    tk_admin_serve_free(&admin);
     tk_tam_config_free(&cfg);
     return status;
 }
@@ -553,7 +622,8 @@ static int add_key(const struct args *a, tk_store *store, int64_t device,
         return store_fail(a, err, &detail);
     char kid_hex[2 * 64 + 1];
     hex_text(kid, kid_hex, sizeof(kid_hex));
-    printf("%s key %s kid %s\n",
+    if (!a->json)
+        printf("%s key %s kid %s\n",
            use == TK_STORE_KEY_AGENT ? "agent" : "attestation", path,
            kid_hex);
     return 0;
@@ -588,6 +658,65 @@ static int add_refvals(const struct args *a, tk_store *store, int64_t device)
             return store_fail(a, err, &detail);
     }
     return 0;
+}
+
+/* Returns the JSON form of a device with its class name. */
+static json_t *device_json(tk_store *store, const tk_store_device *d,
+                           tk_store_mem *mem)
+{
+    json_t *o = tk_admin_json_device(d);
+    tk_store_class cls;
+    if (o != NULL && d->class_id != 0 &&
+        tk_store_class_get(store, d->class_id, mem, &cls, NULL) == TK_OK)
+        json_object_set_new(o, "class", json_string(cls.name));
+    else if (o != NULL)
+        json_object_set_new(o, "class", json_null());
+    return o;
+}
+
+/* Returns what `device show --json` prints: the device with its keys,
+ * reference values (its class's included), installed components and
+ * latest attestation result. */
+static json_t *device_detail_json(tk_store *store, const tk_store_device *d,
+                                  tk_store_mem *mem)
+{
+    json_t *o = device_json(store, d, mem);
+    json_t *keys = json_array();
+    json_t *refvals = json_array();
+    json_t *installed = json_array();
+    if (o == NULL || keys == NULL || refvals == NULL || installed == NULL) {
+        json_decref(o);
+        json_decref(keys);
+        json_decref(refvals);
+        json_decref(installed);
+        return NULL;
+    }
+    tk_store_page page = {0, TK_STORE_MAX_PAGE, false};
+    tk_store_keys key_list;
+    if (tk_store_key_list(store, d->id, &page, mem, &key_list, NULL) == TK_OK)
+        for (size_t i = 0; i < key_list.count; i++)
+            json_array_append_new(keys, tk_admin_json_key(&key_list.items[i]));
+    tk_store_refvals values;
+    if (tk_store_refval_for_device(store, d->id, mem, &values, NULL) == TK_OK)
+        for (size_t i = 0; i < values.count; i++)
+            json_array_append_new(refvals,
+                                  tk_admin_json_refval(&values.items[i]));
+    tk_store_installeds items;
+    if (tk_store_installed_list(store, d->id, &page, mem, &items, NULL) ==
+        TK_OK)
+        for (size_t i = 0; i < items.count; i++)
+            json_array_append_new(installed,
+                                  tk_admin_json_installed(&items.items[i]));
+    json_object_set_new(o, "keys", keys);
+    json_object_set_new(o, "reference_values", refvals);
+    json_object_set_new(o, "installed", installed);
+    tk_store_attestation at;
+    if (tk_store_attestation_latest(store, d->id, mem, &at, NULL) == TK_OK)
+        json_object_set_new(o, "latest_attestation",
+                            tk_admin_json_attestation(&at));
+    else
+        json_object_set_new(o, "latest_attestation", json_null());
+    return o;
 }
 
 static int device_add(struct args *a, tk_store *store)
@@ -626,8 +755,18 @@ static int device_add(struct args *a, tk_store *store)
         tk_store_device_delete(store, id, NULL, NULL);
         return status;
     }
-    if (status == 0)
+    if (status == 0 && a->json) {
+        tk_store_mem mem = TK_STORE_MEM_INIT;
+        tk_store_detail detail = {{0}};
+        tk_store_device added;
+        tk_err err = tk_store_device_get(store, id, &mem, &added, &detail);
+        status = err == TK_OK
+                     ? print_json(a, device_detail_json(store, &added, &mem))
+                     : store_fail(a, err, &detail);
+        tk_store_mem_free(&mem);
+    } else if (status == 0) {
         printf("device %lld added: id %s\n", (long long)id, a->id);
+    }
     return status;
 }
 
@@ -641,8 +780,12 @@ static const char *state_name(tk_store_device_state state)
 static int device_list(const struct args *a, tk_store *store)
 {
     tk_store_page page = {0, TK_STORE_MAX_PAGE, false};
-    printf("%-6s %-34s %-8s %-7s %-20s %s\n", "NUMBER", "ID", "STATE",
-           "CLASS", "LAST-SEEN", "NAME");
+    json_t *all = a->json ? json_array() : NULL;
+    if (a->json && all == NULL)
+        return fail(a, "out of memory");
+    if (!a->json)
+        printf("%-6s %-34s %-8s %-7s %-20s %s\n", "NUMBER", "ID", "STATE",
+               "CLASS", "LAST-SEEN", "NAME");
     do {
         tk_store_mem mem = TK_STORE_MEM_INIT;
         tk_store_devices list;
@@ -651,9 +794,13 @@ static int device_list(const struct args *a, tk_store *store)
                                           &detail);
         if (err != TK_OK) {
             tk_store_mem_free(&mem);
+            json_decref(all);
             return store_fail(a, err, &detail);
         }
-        for (size_t i = 0; i < list.count; i++) {
+        for (size_t i = 0; all != NULL && i < list.count; i++)
+            json_array_append_new(all,
+                                  device_json(store, &list.items[i], &mem));
+        for (size_t i = 0; all == NULL && i < list.count; i++) {
             const tk_store_device *d = &list.items[i];
             char ueid[2 * 64 + 1];
             char seen[32];
@@ -668,7 +815,7 @@ static int device_list(const struct args *a, tk_store *store)
         page.after = list.next;
         tk_store_mem_free(&mem);
     } while (page.after != 0);
-    return 0;
+    return all != NULL ? print_json(a, all) : 0;
 }
 
 static const char *use_name(tk_store_key_use use)
@@ -777,7 +924,9 @@ static int device_show(const struct args *a, tk_store *store)
     tk_store_mem mem = TK_STORE_MEM_INIT;
     tk_store_device d;
     int status = find_device(a, store, a->positional[0], &mem, &d);
-    if (status != 0) {
+    if (status != 0 || a->json) {
+        if (status == 0)
+            status = print_json(a, device_detail_json(store, &d, &mem));
         tk_store_mem_free(&mem);
         return status;
     }
@@ -814,6 +963,9 @@ static int device_remove(const struct args *a, tk_store *store)
     tk_err err = tk_store_device_delete(store, d.id, "cli", &detail);
     if (err != TK_OK)
         return store_fail(a, err, &detail);
+    if (a->json)
+        return print_json(a, json_pack("{s:{s:I}}", "removed", "device",
+                                       (json_int_t)d.id));
     printf("device %lld removed\n", (long long)d.id);
     return 0;
 }
@@ -877,6 +1029,27 @@ static int load_signers(const struct args *a, const tk_tam_config *cfg,
     return 0;
 }
 
+/* Prints the component and version that component add stored. */
+static int component_added_json(const struct args *a, tk_store *store,
+                                int64_t component, int64_t version)
+{
+    tk_store_mem mem = TK_STORE_MEM_INIT;
+    tk_store_component c;
+    tk_store_version v;
+    tk_store_detail detail = {{0}};
+    tk_err err = tk_store_component_get(store, component, &mem, &c, &detail);
+    if (err == TK_OK)
+        err = tk_store_version_get(store, version, &mem, &v, &detail);
+    int status = err == TK_OK
+                     ? print_json(a, json_pack("{s:o, s:o}", "component",
+                                               tk_admin_json_component(&c),
+                                               "version",
+                                               tk_admin_json_version(&v)))
+                     : store_fail(a, err, &detail);
+    tk_store_mem_free(&mem);
+    return status;
+}
+
 /* Verifies the envelope and stores it as a version of its component. */
 static int store_envelope(const struct args *a, tk_store *store,
                           const tk_key *const *signers, size_t count,
@@ -910,6 +1083,8 @@ static int store_envelope(const struct args *a, tk_store *store,
                                   &component, &version, &detail);
     if (err != TK_OK)
         return store_fail(a, err, &detail);
+    if (a->json)
+        return component_added_json(a, store, component, version);
     char id[512];
     component_text(info.component_id, id, sizeof(id));
     printf("component %lld version %lld added: sequence %llu, %zu bytes, "
@@ -951,8 +1126,10 @@ static int component_add(struct args *a, tk_store *store,
 }
 
 /* Prints one component with its version count and newest sequence. */
+/* Prints one line of component list, or with all set appends the JSON
+ * form of the component to all instead. */
 static void print_component(tk_store *store, const tk_store_component *c,
-                            tk_store_mem *mem)
+                            tk_store_mem *mem, json_t *all)
 {
     tk_store_page page = {0, TK_STORE_MAX_PAGE, false};
     tk_store_versions versions;
@@ -965,6 +1142,18 @@ static void print_component(tk_store *store, const tk_store_component *c,
             if (versions.items[i].sequence > newest)
                 newest = versions.items[i].sequence;
     }
+    if (all != NULL) {
+        json_t *o = tk_admin_json_component(c);
+        if (o != NULL) {
+            json_object_set_new(o, "version_count",
+                                json_integer((json_int_t)count));
+            json_object_set_new(o, "newest_sequence",
+                                count > 0 ? json_integer((json_int_t)newest)
+                                          : json_null());
+        }
+        json_array_append_new(all, o);
+        return;
+    }
     char id[512];
     component_text(c->component_id, id, sizeof(id));
     printf("%-6lld %-20s %-8zu %-8llu %s\n", (long long)c->id,
@@ -975,8 +1164,12 @@ static void print_component(tk_store *store, const tk_store_component *c,
 static int component_list(const struct args *a, tk_store *store)
 {
     tk_store_page page = {0, TK_STORE_MAX_PAGE, false};
-    printf("%-6s %-20s %-8s %-8s %s\n", "NUMBER", "NAME", "VERSIONS",
-           "NEWEST", "COMPONENT-ID");
+    json_t *all = a->json ? json_array() : NULL;
+    if (a->json && all == NULL)
+        return fail(a, "out of memory");
+    if (!a->json)
+        printf("%-6s %-20s %-8s %-8s %s\n", "NUMBER", "NAME", "VERSIONS",
+               "NEWEST", "COMPONENT-ID");
     do {
         tk_store_mem mem = TK_STORE_MEM_INIT;
         tk_store_components list;
@@ -985,14 +1178,15 @@ static int component_list(const struct args *a, tk_store *store)
                                              &detail);
         if (err != TK_OK) {
             tk_store_mem_free(&mem);
+            json_decref(all);
             return store_fail(a, err, &detail);
         }
         for (size_t i = 0; i < list.count; i++)
-            print_component(store, &list.items[i], &mem);
+            print_component(store, &list.items[i], &mem, all);
         page.after = list.next;
         tk_store_mem_free(&mem);
     } while (page.after != 0);
-    return 0;
+    return all != NULL ? print_json(a, all) : 0;
 }
 
 static int component_remove(const struct args *a, tk_store *store)
@@ -1014,6 +1208,9 @@ static int component_remove(const struct args *a, tk_store *store)
                     (long long)c.id, detail.text);
     if (err != TK_OK)
         return store_fail(a, err, &detail);
+    if (a->json)
+        return print_json(a, json_pack("{s:{s:I}}", "removed", "component",
+                                       (json_int_t)c.id));
     printf("component %lld removed\n", (long long)c.id);
     return 0;
 }
@@ -1062,6 +1259,14 @@ static int policy_set(const struct args *a, tk_store *store)
     tk_err err = tk_store_policy_set(store, &rule, "cli", &id, &detail);
     if (err != TK_OK)
         return store_fail(a, err, &detail);
+    if (a->json) {
+        tk_store_policy stored;
+        err = tk_store_policy_get(store, id, &mem, &stored, &detail);
+        status = err == TK_OK ? print_json(a, tk_admin_json_policy(&stored))
+                              : store_fail(a, err, &detail);
+        tk_store_mem_free(&mem);
+        return status;
+    }
     printf("policy rule %lld: %s %lld %s component %lld\n", (long long)id,
            rule.device_id ? "device" : "class",
            (long long)(rule.device_id ? rule.device_id : rule.class_id),
@@ -1077,8 +1282,12 @@ static int policy_show(const struct args *a, tk_store *store)
     if (status != 0)
         return status;
     tk_store_page page = {0, TK_STORE_MAX_PAGE, false};
-    printf("%-6s %-7s %-6s %-9s %-8s\n", "NUMBER", "FOR", "OWNER",
-           "COMPONENT", "ACTION");
+    json_t *all = a->json ? json_array() : NULL;
+    if (a->json && all == NULL)
+        return fail(a, "out of memory");
+    if (!a->json)
+        printf("%-6s %-7s %-6s %-9s %-8s\n", "NUMBER", "FOR", "OWNER",
+               "COMPONENT", "ACTION");
     do {
         tk_store_mem mem = TK_STORE_MEM_INIT;
         tk_store_policies list;
@@ -1087,9 +1296,12 @@ static int policy_show(const struct args *a, tk_store *store)
                                           &mem, &list, &detail);
         if (err != TK_OK) {
             tk_store_mem_free(&mem);
+            json_decref(all);
             return store_fail(a, err, &detail);
         }
-        for (size_t i = 0; i < list.count; i++) {
+        for (size_t i = 0; all != NULL && i < list.count; i++)
+            json_array_append_new(all, tk_admin_json_policy(&list.items[i]));
+        for (size_t i = 0; all == NULL && i < list.count; i++) {
             const tk_store_policy *p = &list.items[i];
             printf("%-6lld %-7s %-6lld %-9lld %-8s\n", (long long)p->id,
                    p->device_id ? "device" : "class",
@@ -1101,7 +1313,7 @@ static int policy_show(const struct args *a, tk_store *store)
         page.after = list.next;
         tk_store_mem_free(&mem);
     } while (page.after != 0);
-    return 0;
+    return all != NULL ? print_json(a, all) : 0;
 }
 
 /* ---- reports and audit ------------------------------------------------- */
@@ -1119,8 +1331,12 @@ static int cmd_reports(const struct args *a, tk_store *store)
             return status;
     }
     tk_store_page page = {0, TK_STORE_MAX_PAGE, false};
-    printf("%-6s %-6s %-7s %-4s %-6s %-7s %s\n", "NUMBER", "DEVICE",
-           "SESSION", "ITEM", "RESULT", "BYTES", "TIME");
+    json_t *all = a->json ? json_array() : NULL;
+    if (a->json && all == NULL)
+        return fail(a, "out of memory");
+    if (!a->json)
+        printf("%-6s %-6s %-7s %-4s %-6s %-7s %s\n", "NUMBER", "DEVICE",
+               "SESSION", "ITEM", "RESULT", "BYTES", "TIME");
     do {
         tk_store_mem mem = TK_STORE_MEM_INIT;
         tk_store_reports list;
@@ -1129,9 +1345,13 @@ static int cmd_reports(const struct args *a, tk_store *store)
                                           &list, &detail);
         if (err != TK_OK) {
             tk_store_mem_free(&mem);
+            json_decref(all);
             return store_fail(a, err, &detail);
         }
-        for (size_t i = 0; i < list.count; i++) {
+        for (size_t i = 0; all != NULL && i < list.count; i++)
+            json_array_append_new(all,
+                                  tk_admin_json_report(&list.items[i], false));
+        for (size_t i = 0; all == NULL && i < list.count; i++) {
             const tk_store_report *r = &list.items[i];
             char when[32];
             char result[16];
@@ -1145,14 +1365,18 @@ static int cmd_reports(const struct args *a, tk_store *store)
         page.after = list.next;
         tk_store_mem_free(&mem);
     } while (page.after != 0);
-    return 0;
+    return all != NULL ? print_json(a, all) : 0;
 }
 
 static int cmd_audit(const struct args *a, tk_store *store)
 {
     tk_store_page page = {0, TK_STORE_MAX_PAGE, false};
-    printf("%-6s %-20s %-12s %-20s %-12s %s\n", "NUMBER", "TIME", "ACTOR",
-           "ACTION", "OBJECT", "DETAIL");
+    json_t *all = a->json ? json_array() : NULL;
+    if (a->json && all == NULL)
+        return fail(a, "out of memory");
+    if (!a->json)
+        printf("%-6s %-20s %-12s %-20s %-12s %s\n", "NUMBER", "TIME",
+               "ACTOR", "ACTION", "OBJECT", "DETAIL");
     do {
         tk_store_mem mem = TK_STORE_MEM_INIT;
         tk_store_audits list;
@@ -1161,9 +1385,12 @@ static int cmd_audit(const struct args *a, tk_store *store)
                                          &detail);
         if (err != TK_OK) {
             tk_store_mem_free(&mem);
+            json_decref(all);
             return store_fail(a, err, &detail);
         }
-        for (size_t i = 0; i < list.count; i++) {
+        for (size_t i = 0; all != NULL && i < list.count; i++)
+            json_array_append_new(all, tk_admin_json_audit(&list.items[i]));
+        for (size_t i = 0; all == NULL && i < list.count; i++) {
             const tk_store_audit *e = &list.items[i];
             char when[32];
             printf("%-6lld %-20s %-12s %-20s %-12s %s\n", (long long)e->id,
@@ -1175,7 +1402,7 @@ static int cmd_audit(const struct args *a, tk_store *store)
         page.after = list.next;
         tk_store_mem_free(&mem);
     } while (page.after != 0);
-    return 0;
+    return all != NULL ? print_json(a, all) : 0;
 }
 
 /* ---- dispatch ---------------------------------------------------------- */
