@@ -17,6 +17,7 @@
 #include "coap_server.h"
 #include "http_server.h"
 #include "tam_internal.h"
+#include "tam_testhooks.h"
 #include "util.h"
 
 /* Splits "ADDRESS:PORT" (IPv6 addresses in brackets) into its parts. */
@@ -208,9 +209,15 @@ int tk_tam_serve(const tk_tam_config *cfg, const tk_tam_serve_options *opt)
     char http_bound[160] = "";
     char coap_bound[160] = "";
     int status = 1;
-    const tk_tam_options *tam_options = opt != NULL ? opt->tam_options
-                                                    : NULL;
-    tk_err err = signal_fd >= 0 ? tk_tam_open(cfg, tam_options, &tam, msg,
+    tk_tam_options tam_options;
+    memset(&tam_options, 0, sizeof(tam_options));
+    if (opt != NULL && opt->tam_options != NULL)
+        tam_options = *opt->tam_options;
+    /* The TK_TEST_CLOCK_OFFSET test hook moves the TAM's and its store's
+     * clock together. */
+    if (tam_options.clock == NULL && tam_test_clock_offset() != 0)
+        tam_options.clock = tam_test_clock;
+    tk_err err = signal_fd >= 0 ? tk_tam_open(cfg, &tam_options, &tam, msg,
                                               sizeof(msg))
                                 : TK_ERR_INTERNAL;
     if (err != TK_OK)

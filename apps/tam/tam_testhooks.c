@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -52,4 +53,10 @@ int64_t tam_test_clock_offset(void)
 {
     pthread_once(&clock_once, read_clock_offset);
     return clock_offset;
+}
+
+int64_t tam_test_clock(void *ctx)
+{
+    (void)ctx;
+    return (int64_t)time(NULL) + tam_test_clock_offset();
 }

@@ -1,12 +1,12 @@
 /*
  * Test hooks of the TAM service, read from the environment. Neither may
- * be set in production, and the TAM logs a warning when one takes
- * effect.
+ * be set in production. The TAM logs a warning when its clock is moved.
  *
  *   TK_TEST_CRASH_AT=POINT     the process sends itself SIGKILL when a
  *                              request reaches POINT
- *   TK_TEST_CLOCK_OFFSET=SECS  the TAM's clock runs SECS seconds ahead of
- *                              time() (behind when negative)
+ *   TK_TEST_CLOCK_OFFSET=SECS  the clock of `teepkit tam serve` and its
+ *                              store runs SECS seconds ahead of time()
+ *                              (behind when negative)
  *
  * Crash points, in the order a session meets them:
  *
@@ -45,5 +45,9 @@ void tam_crash_point(const char *point);
  * error and counts as 0.
  */
 int64_t tam_test_clock_offset(void);
+
+/* Returns time() plus tam_test_clock_offset(): the clock of
+ * tk_tam_options for `teepkit tam serve` when the hook is set. */
+int64_t tam_test_clock(void *ctx);
 
 #endif /* TK_TAM_TESTHOOKS_H */
