@@ -492,8 +492,14 @@ static void on_post(coap_resource_t *resource, coap_session_t *session,
         offset = 0;
         total = 0;
     }
-    if (check_request(&ex, len, total) != 0)
+    if (check_request(&ex, len, total) != 0) {
+        /* A refused block ends the peer's block-wise request, so that its
+         * slot and buffer are free at once instead of at the timeout. */
+        struct transfer *t = find_transfer(ex.srv, session);
+        if (t != NULL)
+            drop_transfer(t);
         return;
+    }
     const struct stored_reply *stored =
         find_reply(ex.srv, session, coap_pdu_get_mid(request));
     if (stored != NULL) {
