@@ -10,8 +10,8 @@
  * the SHA-256 digest and size of the image.
  *
  * Commits are atomic, also over several components. Every image and its
- * metadata are written to ".new" files, fsync'ed and verified; then a
- * commit journal listing the components is written and fsync'ed, the
+ * metadata are first written to ".new" files, fsync'ed and verified. Then
+ * a commit journal listing the components is written and fsync'ed, the
  * ".new" files are renamed over the old ones, and the journal is removed.
  * tk_suitdev_open() finishes a commit whose journal it finds and discards
  * staged files without one, so after a crash every component of a
@@ -261,7 +261,7 @@ typedef void (*tk_suitdev_custom_fn)(void *arg, int64_t label,
 #define TK_SUITDEV_MAX_VERSIONS 16
 #define TK_SUITDEV_MAX_CUSTOM 16
 
-/* How the device answers suit-condition-update-authorized. */
+/* The result of suit-condition-update-authorized on the device. */
 typedef enum tk_suitdev_authorization {
     TK_SUITDEV_AUTHORIZE_UNSET = 0, /* the condition is unsupported */
     TK_SUITDEV_AUTHORIZE_NONE,      /* every update is declined */
@@ -288,7 +288,7 @@ typedef struct tk_suitdev_custom {
 /*
  * Device state that the update-management conditions and directives read
  * (draft-ietf-suit-update-management-14): what a real device measures or
- * asks its user. Each part that is not set makes the commands that need
+ * requests from its user. Each part that is not set makes the commands that need
  * it fail with TK_ERR_SUIT_COMMAND_UNSUPPORTED.
  */
 typedef struct tk_suitdev_state {
@@ -296,7 +296,7 @@ typedef struct tk_suitdev_state {
      * power wait event. */
     bool has_battery;
     uint64_t battery_mwh;
-    /* The answer to suit-condition-update-authorized and the
+    /* The result of suit-condition-update-authorized and of the
      * authorization wait event. */
     tk_suitdev_authorization authorization;
     int64_t max_priority;
