@@ -15,6 +15,9 @@
  * Success with its SUIT report, 204. An agent drops its installed state
  * after each session, so that the next one installs again.
  *
+ * A message that gets 503 (store busy) is sent again after a pause, up
+ * to MAX_BUSY_RETRIES times: the TAM promises that a 503 changed nothing.
+ *
  * Checks beside the sessions themselves:
  *   --replay-every N  after every Nth session, posts its QueryResponse and
  *                     Success again, which the TAM must reject with 409;
@@ -22,8 +25,8 @@
  *                     workers (--worker URLs) at the same time, and
  *                     exactly one may accept it.
  *
- * Prints one JSON object (sessions, rates, latencies, how many sessions
- * crossed workers, what the store holds) and exits 0 when every check
+ * Prints one JSON object (sessions, rates, latencies, the driver's own
+ * CPU time, how many sessions crossed workers, what the store holds) and exits 0 when every check
  * passed, 1 when one failed, 2 on a usage or set-up error. A reply's
  * X-Worker header field, which the test's HAProxy adds, names the worker
  * that served it.
@@ -58,8 +61,8 @@
 #define MAX_WORKERS 8
 #define MESSAGE_MAX (64 * 1024)
 #define MAX_SESSIONS 100000
-/* Messages of one session: the empty POST, QueryResponse, Success. */
-#define SESSION_POSTS 3
+/* Times a message is sent again after a 503, pausing 20 ms, 40 ms, ... */
+#define MAX_BUSY_RETRIES 5
 
 static const uint8_t hwmodel[2] = {0x0f, 0x1e};
 static const char hwversion[] = "2.1";
@@ -94,6 +97,7 @@ static _Atomic unsigned replays_accepted;
 static _Atomic unsigned races_single_winner;
 static _Atomic unsigned races_bad;
 static _Atomic unsigned crossed_sessions;
+static _Atomic unsigned busy_retries;
 static uint64_t latencies_ns[MAX_SESSIONS];
 static _Atomic unsigned latency_count;
 static pthread_mutex_t print_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -134,11 +138,16 @@ static void die(const char *fmt, ...)
     exit(2);
 }
 
-static uint64_t mono_ns(void)
+static uint64_t clock_ns(clockid_t id)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(id, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t mono_ns(void)
+{
+    return clock_ns(CLOCK_MONOTONIC);
 }
 
 static void count_served(const char *worker)
@@ -410,10 +419,10 @@ static struct curl_slist *prepare(CURL *curl, const char *url,
     return headers;
 }
 
-/* POSTs body to url; returns false (after reporting) when the transfer
- * itself failed. */
-static bool post(CURL *curl, const char *url, const uint8_t *body, size_t len,
-                 exchange *x)
+/* POSTs body to url once; returns false (after reporting) when the
+ * transfer itself failed. */
+static bool post_once(CURL *curl, const char *url, const uint8_t *body,
+                      size_t len, exchange *x)
 {
     struct curl_slist *headers = prepare(curl, url, body, len, x);
     CURLcode rc = curl_easy_perform(curl);
@@ -426,6 +435,28 @@ static bool post(CURL *curl, const char *url, const uint8_t *body, size_t len,
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &x->status);
     count_served(x->worker);
     return true;
+}
+
+/*
+ * POSTs body to url, and again after a pause while the TAM replies 503
+ * (store busy), as a client honouring Retry-After would. A 503 promises
+ * that the TAM changed nothing, so the same message must then succeed;
+ * after_busy tells the caller that a 409 means the TAM broke that promise.
+ */
+static bool post(CURL *curl, const char *url, const uint8_t *body, size_t len,
+                 exchange *x, bool *after_busy)
+{
+    *after_busy = false;
+    for (unsigned attempt = 0;; attempt++) {
+        if (!post_once(curl, url, body, len, x))
+            return false;
+        if (x->status != 503 || attempt == MAX_BUSY_RETRIES)
+            return true;
+        atomic_fetch_add(&busy_retries, 1);
+        *after_busy = true;
+        struct timespec pause = {0, (long)(20000000L << attempt)};
+        nanosleep(&pause, NULL);
+    }
 }
 
 /*
@@ -460,6 +491,17 @@ static bool race(const uint8_t *body, size_t len, exchange *winner)
         curl_slist_free_all(headers[i]);
     }
     curl_multi_cleanup(multi);
+    /* A worker whose store was busy (503) changed nothing, so its copy is
+     * sent again; it must then lose to the other copy. */
+    for (int i = 0; i < 2; i++) {
+        bool after_busy = false;
+        CURL *again = x[i].status == 503 ? curl_easy_init() : NULL;
+        if (again != NULL) {
+            atomic_fetch_add(&busy_retries, 1);
+            post(again, urls[i], body, len, &x[i], &after_busy);
+            curl_easy_cleanup(again);
+        }
+    }
     int accepted = (x[0].status == 200) + (x[1].status == 200);
     int rejected = (x[0].status == 409) + (x[1].status == 409);
     bool ok = accepted == 1 && rejected == 1;
@@ -501,7 +543,8 @@ static bool run_session(agent *a, unsigned number, exchange *x,
                  number % opt.race_every == 0;
     char first_worker[64];
     bool crossed = false;
-    if (!post(a->curl, opt.url, NULL, 0, x))
+    bool busy = false;
+    if (!post(a->curl, opt.url, NULL, 0, x, &busy))
         return false;
     if (x->status != 200) {
         problem("agent %s: the empty POST got %ld", a->ueid_hex, x->status);
@@ -514,23 +557,27 @@ static bool run_session(agent *a, unsigned number, exchange *x,
     if (raced) {
         if (!race(query_response, qr_len, x))
             return false;
-    } else if (!post(a->curl, opt.url, query_response, qr_len, x)) {
+    } else if (!post(a->curl, opt.url, query_response, qr_len, x, &busy)) {
         return false;
     }
     crossed |= strcmp(x->worker, first_worker) != 0;
     if (x->status != 200) {
-        problem("agent %s: the QueryResponse got %ld", a->ueid_hex,
-                x->status);
+        problem("agent %s: the QueryResponse got %ld%s", a->ueid_hex,
+                x->status,
+                busy ? " after a 503: the TAM consumed its token but did not "
+                       "finish"
+                     : "");
         return false;
     }
     size_t success_len = agent_step(a, x, success, TK_TEEP_SUCCESS);
     if (success_len == 0 ||
-        !post(a->curl, opt.url, success, success_len, x))
+        !post(a->curl, opt.url, success, success_len, x, &busy))
         return false;
     crossed |= strcmp(x->worker, first_worker) != 0;
     if (x->status != 204) {
-        problem("agent %s: the Success got %ld, expected 204", a->ueid_hex,
-                x->status);
+        problem("agent %s: the Success got %ld, expected 204%s",
+                a->ueid_hex, x->status,
+                busy ? " after a 503: its report may be lost" : "");
         return false;
     }
     if (crossed)
@@ -539,7 +586,7 @@ static bool run_session(agent *a, unsigned number, exchange *x,
         const uint8_t *copies[2] = {query_response, success};
         size_t lens[2] = {qr_len, success_len};
         for (int i = 0; i < 2; i++) {
-            if (!post(a->curl, opt.url, copies[i], lens[i], x))
+            if (!post(a->curl, opt.url, copies[i], lens[i], x, &busy))
                 return false;
             if (x->status == 409) {
                 atomic_fetch_add(&replays_rejected, 1);
@@ -925,12 +972,15 @@ int main(int argc, char **argv)
 
     pthread_t *threads = calloc(opt.agents, sizeof(*threads));
     uint64_t start = mono_ns();
+    uint64_t cpu_start = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
     for (unsigned i = 0; i < opt.agents; i++)
         if (pthread_create(&threads[i], NULL, agent_thread, &agents[i]) != 0)
             die("cannot start agent thread %u", i);
     for (unsigned i = 0; i < opt.agents; i++)
         pthread_join(threads[i], NULL);
     double elapsed = (double)(mono_ns() - start) / 1e9;
+    double cpu = (double)(clock_ns(CLOCK_PROCESS_CPUTIME_ID) - cpu_start) /
+                 1e9;
     free(threads);
 
     unsigned completed = atomic_load(&latency_count);
@@ -961,14 +1011,16 @@ int main(int argc, char **argv)
         json_object_set_new(workers, served[i].name,
                             json_integer((json_int_t)served[i].count));
     json_t *summary = json_pack(
-        "{s:i, s:i, s:i, s:i, s:f, s:f, s:f, s:f, s:i, s:o, s:{s:i, s:i}, "
-        "s:{s:i, s:i}, s:b}",
+        "{s:i, s:i, s:i, s:i, s:f, s:f, s:f, s:f, s:f, s:i, s:i, s:o, "
+        "s:{s:i, s:i}, s:{s:i, s:i}, s:b}",
         "agents", (int)opt.agents, "sessions", (int)opt.sessions,
         "completed", (int)completed, "failures",
-        (int)atomic_load(&failures), "elapsed_s", elapsed, "sessions_per_s",
+        (int)atomic_load(&failures), "elapsed_s", elapsed, "driver_cpu_s",
+        cpu, "sessions_per_s",
         elapsed > 0 ? completed / elapsed : 0.0, "p50_ms",
         percentile(completed, 0.50), "p99_ms", percentile(completed, 0.99),
         "crossed_sessions", (int)atomic_load(&crossed_sessions),
+        "busy_retries", (int)atomic_load(&busy_retries),
         "messages_by_worker", workers, "replays", "rejected",
         (int)atomic_load(&replays_rejected), "accepted",
         (int)atomic_load(&replays_accepted), "races", "single_winner",

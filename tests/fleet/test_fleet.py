@@ -9,9 +9,12 @@
               completed once, every report is stored once and no token was
               accepted twice.
   cli_json    `teepkit tam ... --json` prints the objects of the admin API.
+  contrib     the systemd unit, HAProxy and TAM configuration examples pass
+              systemd-analyze verify, haproxy -c and the TAM's parser.
 
 Environment: TK_CLI (teepkit), TK_FLEET_LOAD (fleet_load), TK_PG_SERVER
-(tools/pg-test-server.sh), TK_FLEET_WORK (work folder).
+(tools/pg-test-server.sh), TK_CONTRIB (contrib/), TK_FLEET_WORK (work
+folder).
 """
 
 import json
@@ -228,5 +231,33 @@ def case_cli_json(fleet):
     check_equal(tam(fleet, db, "device", "list"), [], "device list after")
 
 
+def case_contrib(fleet):
+    """The files of contrib/ pass the checks of their own tools."""
+    contrib = os.environ["TK_CONTRIB"]
+    haproxy = shutil.which("haproxy") or "/usr/sbin/haproxy"
+    if os.path.exists(haproxy):
+        fleet.run([haproxy, "-c", "-f",
+                   os.path.join(contrib, "haproxy.cfg.example")])
+    analyze = shutil.which("systemd-analyze")
+    if analyze is not None:
+        with open(os.path.join(contrib, "teepkit-tam.service")) as f:
+            unit = f.read()
+        check("/usr/local/bin/teepkit tam serve --config" in unit,
+              "the unit does not start teepkit tam serve")
+        # Point the unit at the built program, which exists here.
+        path = fleet.path("teepkit-tam.service")
+        with open(path, "w") as f:
+            f.write(unit.replace("/usr/local/bin/teepkit", fleet.cli))
+        proc = fleet.run([analyze, "verify", path], expect=0)
+        check_equal(proc.stderr.strip(), "", "systemd-analyze verify")
+    # The example configuration loads; its files are absent here, so the
+    # command fails at the store, after the configuration was accepted.
+    proc = fleet.run([fleet.cli, "tam", "device", "list", "--config",
+                      os.path.join(contrib, "tam.conf.example"), "--db",
+                      fleet.path("tam.db"), "--json"])
+    check_equal(json.loads(proc.stdout), [], "device list of a new store")
+
+
 if __name__ == "__main__":
-    run({"haproxy_pg": case_haproxy_pg, "cli_json": case_cli_json}, sys.argv)
+    run({"haproxy_pg": case_haproxy_pg, "cli_json": case_cli_json,
+         "contrib": case_contrib}, sys.argv)
