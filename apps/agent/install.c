@@ -336,9 +336,33 @@ enum {
     REPORT_REFERENCE = 99
 };
 
-tk_err agent_failure_report(const tk_crypto *crypto, tk_view envelope,
-                            tk_view nonce, tk_err err, uint8_t *out,
-                            size_t cap, size_t *len)
+/* Writes the result map of a failure that lies outside any command. */
+static void put_failure_result(tk_cbor_enc *enc, tk_err err)
+{
+    tk_cbor_enc_put_map(enc, 3);
+    tk_cbor_enc_put_uint(enc, REPORT_RESULT_CODE);
+    tk_cbor_enc_put_int(enc, (int64_t)err);
+    tk_cbor_enc_put_uint(enc, REPORT_RESULT_RECORD);
+    /* No command failed: an empty record. */
+    tk_cbor_enc_put_array(enc, 5);
+    tk_cbor_enc_put_array(enc, 0);
+    tk_cbor_enc_put_uint(enc, 0);
+    tk_cbor_enc_put_uint(enc, 0);
+    tk_cbor_enc_put_uint(enc, 0);
+    tk_cbor_enc_put_map(enc, 0);
+    tk_cbor_enc_put_uint(enc, REPORT_RESULT_REASON);
+    tk_cbor_enc_put_uint(enc, (uint64_t)tk_suit_error_reason(err));
+}
+
+/*
+ * Writes a SUIT_Report without records: the nonce, the result (true when
+ * err is TK_OK, else err with its reason) and the reference to the digest
+ * of the manifest as received. It replaces the full report where that
+ * cannot be written.
+ */
+static tk_err write_short_report(const tk_crypto *crypto, tk_view envelope,
+                                 tk_view nonce, tk_err err, uint8_t *out,
+                                 size_t cap, size_t *len)
 {
     tk_suit_envelope env;
     tk_view part = envelope;
@@ -362,19 +386,10 @@ tk_err agent_failure_report(const tk_crypto *crypto, tk_view envelope,
     tk_cbor_enc_put_uint(&enc, REPORT_RECORDS);
     tk_cbor_enc_put_array(&enc, 0);
     tk_cbor_enc_put_uint(&enc, REPORT_RESULT);
-    tk_cbor_enc_put_map(&enc, 3);
-    tk_cbor_enc_put_uint(&enc, REPORT_RESULT_CODE);
-    tk_cbor_enc_put_int(&enc, (int64_t)err);
-    tk_cbor_enc_put_uint(&enc, REPORT_RESULT_RECORD);
-    /* The failure lies outside any command: an empty record. */
-    tk_cbor_enc_put_array(&enc, 5);
-    tk_cbor_enc_put_array(&enc, 0);
-    tk_cbor_enc_put_uint(&enc, 0);
-    tk_cbor_enc_put_uint(&enc, 0);
-    tk_cbor_enc_put_uint(&enc, 0);
-    tk_cbor_enc_put_map(&enc, 0);
-    tk_cbor_enc_put_uint(&enc, REPORT_RESULT_REASON);
-    tk_cbor_enc_put_uint(&enc, (uint64_t)tk_suit_error_reason(err));
+    if (err == TK_OK)
+        tk_cbor_enc_put_bool(&enc, true);
+    else
+        put_failure_result(&enc, err);
     tk_cbor_enc_put_uint(&enc, REPORT_REFERENCE);
     tk_cbor_enc_put_array(&enc, 2);
     tk_cbor_enc_put_text(&enc, "");
@@ -384,9 +399,22 @@ tk_err agent_failure_report(const tk_crypto *crypto, tk_view envelope,
     return tk_cbor_enc_finish(&enc, len);
 }
 
-/* Writes the report of the last run of proc, or the failure report when
- * the processor authenticated no manifest (tk_suit_report_encode() then
- * returns TK_ERR_STATE). */
+tk_err agent_failure_report(const tk_crypto *crypto, tk_view envelope,
+                            tk_view nonce, tk_err err, uint8_t *out,
+                            size_t cap, size_t *len)
+{
+    return write_short_report(crypto, envelope, nonce,
+                              err != TK_OK ? err : TK_ERR_INTERNAL, out, cap,
+                              len);
+}
+
+/*
+ * Writes the report of the last run of proc. When the processor
+ * authenticated no manifest (tk_suit_report_encode() then returns
+ * TK_ERR_STATE) it writes the failure report. When the records do not fit,
+ * for example because a parameter carries a large image, it writes the
+ * report without records, so the TAM still learns the outcome.
+ */
 static void write_report(tk_agent *agent, const tk_suit_processor *proc,
                          tk_view envelope, tk_view token, tk_err result,
                          uint8_t *report, size_t cap, size_t *report_len)
@@ -398,6 +426,13 @@ static void write_report(tk_agent *agent, const tk_suit_processor *proc,
         err = agent_failure_report(agent->crypto, envelope, token,
                                    result != TK_OK ? result : TK_ERR_INTERNAL,
                                    report, cap, report_len);
+    else if (err == TK_ERR_BUFFER_TOO_SMALL) {
+        TK_LOG_WARN(AGENT_LOG, "the SUIT report with its records needs %zu "
+                    "bytes, more than the %zu available: sending it "
+                    "without records", *report_len, cap);
+        err = write_short_report(agent->crypto, envelope, token, result,
+                                 report, cap, report_len);
+    }
     if (err != TK_OK) {
         TK_LOG_WARN(AGENT_LOG, "no SUIT report for this manifest: %s",
                     tk_strerror(err));
