@@ -103,7 +103,7 @@ static void request(const char *method, const char *path, const char *token,
                     http_reply *r)
 {
     memset(r, 0, sizeof(*r));
-    char url[1024];
+    char url[4096];
     snprintf(url, sizeof(url), "%s%s", base, path);
     CURL *curl = curl_easy_init();
     assert_non_null(curl);
@@ -479,6 +479,22 @@ static void test_routes_unknown_and_wrong_method(void **state)
     reply_free(&r);
     request("PATCH", "/api/v1/audit", TOKEN, NULL, NULL, 0, &r);
     assert_error(&r, 405, "method_not_allowed");
+    reply_free(&r);
+
+    /* HEAD is GET without a body. */
+    request("HEAD", "/api/v1/summary", TOKEN, NULL, NULL, 0, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.content_type, "application/json");
+    assert_int_equal(r.len, 0);
+    reply_free(&r);
+
+    /* A path longer than the API reads. */
+    char path[1500];
+    memset(path, 'a', sizeof(path) - 1);
+    memcpy(path, "/api/v1/devices/", 16);
+    path[sizeof(path) - 1] = '\0';
+    get(path, &r);
+    assert_error(&r, 414, "uri_too_long");
     reply_free(&r);
 }
 
