@@ -46,6 +46,9 @@ struct tk_store {
     tk_store_options options;
     pthread_mutex_t lock;
     pthread_cond_t freed;
+    /* Held by the write transaction in progress when the driver allows
+     * one writer at a time. */
+    pthread_mutex_t writer;
     unsigned size;
     pool_slot slots[TK_STORE_MAX_POOL];
     op_counters stats[TK_STORE_OP_COUNT];
@@ -228,6 +231,12 @@ tk_err tk_store_invalid(tk_store *store, tk_store_op op,
     return TK_ERR_INVALID_ARG;
 }
 
+tk_err tk_store_limit(tk_store *store, tk_store_op op)
+{
+    record_stats(store, op, TK_ERR_LIMIT, 0, 0);
+    return TK_ERR_LIMIT;
+}
+
 /* ---- Connection pool ---------------------------------------------------- */
 
 /* Borrows a connected slot, connecting a new one while the pool has room,
@@ -376,7 +385,17 @@ tk_err tk_store_run(tk_store *store, tk_store_op op, tk_db_tx_kind kind,
         if (mem != NULL)
             mark = tk_store_mem_get_mark(mem);
         bool began;
+        /* SQLite lets one transaction write at a time, and a writer that
+         * finds the database locked sleeps in the busy handler (1 ms and
+         * more). Threads of this process queue on a mutex instead, which
+         * hands the lock over in microseconds; only writers of other
+         * processes meet the busy handler. */
+        bool queue = kind != TK_DB_READ && store->driver->single_writer;
+        if (queue)
+            pthread_mutex_lock(&store->writer);
         err = run_once(&tx, kind, body, arg, &began);
+        if (queue)
+            pthread_mutex_unlock(&store->writer);
         if (err != TK_OK && mem != NULL)
             tk_store_mem_reset(mem, mark);
         bool broken = store->driver->broken(tx.conn);
@@ -587,6 +606,7 @@ static tk_store *store_new(const tk_db_driver *driver, const char *target,
     apply_defaults(&store->options, target);
     store->size = store->options.pool_size;
     pthread_mutex_init(&store->lock, NULL);
+    pthread_mutex_init(&store->writer, NULL);
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -651,6 +671,7 @@ void tk_store_close(tk_store *store)
     }
     pthread_cond_destroy(&store->freed);
     pthread_mutex_destroy(&store->lock);
+    pthread_mutex_destroy(&store->writer);
     /* Overwrite the connection string: it may contain a password. */
     size_t len = strlen(store->target);
     volatile char *p = store->target;
@@ -684,4 +705,40 @@ tk_err tk_store_schema_version(tk_store *store, uint32_t *version,
                                 "store or version is NULL");
     return tk_store_run(store, TK_STORE_OP_SCHEMA_VERSION, TK_DB_READ,
                         schema_version_body, version, NULL, detail);
+}
+
+static tk_err sync_get_body(tk_store_tx *tx, void *arg)
+{
+    int64_t level = 0;
+    bool found = false;
+    tk_err err = tk_db_query_int(tx, tx->driver->sync_probe, NULL, 0, &level,
+                                 &found);
+    if (err != TK_OK)
+        return err;
+    /* 1 is NORMAL; FULL (2) and EXTRA (3) sync every commit. */
+    if (!found || level < 1)
+        return tk_store_fail(tx, TK_ERR_STORE_BACKEND,
+                             "synchronous is %lld, which this store never "
+                             "sets",
+                             (long long)level);
+    *(tk_store_sync *)arg =
+        level == 1 ? TK_STORE_SYNC_NORMAL : TK_STORE_SYNC_FULL;
+    return TK_OK;
+}
+
+tk_err tk_store_sync_get(tk_store *store, tk_store_sync *sync,
+                         tk_store_detail *detail)
+{
+    if (store == NULL || sync == NULL)
+        return tk_store_invalid(store, TK_STORE_OP_SYNC_GET, detail,
+                                "store or sync is NULL");
+    if (store->driver->sync_probe == NULL) {
+        tk_store_set_detail(detail,
+                            "sync_get: %s commits follow the server's "
+                            "synchronous_commit setting",
+                            store->driver->name);
+        return TK_ERR_UNSUPPORTED;
+    }
+    return tk_store_run(store, TK_STORE_OP_SYNC_GET, TK_DB_READ,
+                        sync_get_body, sync, NULL, detail);
 }

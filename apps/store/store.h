@@ -73,10 +73,26 @@ extern "C" {
 #ifndef TK_STORE_MAX_COUNTERS
 #define TK_STORE_MAX_COUNTERS 256
 #endif
+/* Maximum keys of one device that tk_store_device_references() returns. */
+#ifndef TK_STORE_MAX_DEVICE_KEYS
+#define TK_STORE_MAX_DEVICE_KEYS 64
+#endif
 
 /* Maximum connections of one pool. */
 #ifndef TK_STORE_MAX_POOL
 #define TK_STORE_MAX_POOL 64
+#endif
+
+/* Maximum entries of each list of one tk_store_exchange (installed
+ * entries set or removed, reports, audit entries); more is
+ * TK_ERR_LIMIT. */
+#ifndef TK_STORE_MAX_EXCHANGE_ITEMS
+#define TK_STORE_MAX_EXCHANGE_ITEMS 1024
+#endif
+
+/* Prepared statements kept per connection (SQLite and PostgreSQL). */
+#ifndef TK_STORE_MAX_STATEMENTS
+#define TK_STORE_MAX_STATEMENTS 128
 #endif
 
 /* Every public operation, for latency statistics and the observe callback.
@@ -84,6 +100,7 @@ extern "C" {
 #define TK_STORE_OPS(X)                                                    \
     X(OPEN, "open")                                                        \
     X(SCHEMA_VERSION, "schema_version")                                    \
+    X(SYNC_GET, "sync_get")                                                \
     X(CLASS_ADD, "class_add")                                              \
     X(CLASS_GET, "class_get")                                              \
     X(CLASS_FIND, "class_find")                                            \
@@ -100,6 +117,7 @@ extern "C" {
     X(KEY_ADD, "key_add")                                                  \
     X(KEY_GET, "key_get")                                                  \
     X(KEY_FIND, "key_find")                                                \
+    X(KEY_FIND_DEVICE, "key_find_device")                                  \
     X(KEY_DELETE, "key_delete")                                            \
     X(KEY_LIST, "key_list")                                                \
     X(COMPONENT_ADD, "component_add")                                      \
@@ -123,12 +141,15 @@ extern "C" {
     X(REFVAL_DELETE, "refval_delete")                                      \
     X(REFVAL_LIST, "refval_list")                                          \
     X(REFVAL_FOR_DEVICE, "refval_for_device")                              \
+    X(DEVICE_REFERENCES, "device_references")                              \
     X(SESSION_CREATE, "session_create")                                    \
     X(SESSION_GET, "session_get")                                          \
     X(SESSION_UPDATE, "session_update")                                    \
     X(SESSION_LIST, "session_list")                                        \
     X(TOKEN_ADD, "token_add")                                              \
     X(TOKEN_CONSUME, "token_consume")                                      \
+    X(TOKEN_CHECK, "token_check")                                          \
+    X(EXCHANGE, "exchange")                                                \
     X(PURGE, "purge")                                                      \
     X(ATTESTATION_RECORD, "attestation_record")                            \
     X(ATTESTATION_LATEST, "attestation_latest")                            \
@@ -138,6 +159,7 @@ extern "C" {
     X(INSTALLED_REMOVE, "installed_remove")                                \
     X(INSTALLED_LIST, "installed_list")                                    \
     X(PLAN, "plan")                                                        \
+    X(PLAN_FOR, "plan_for")                                                \
     X(REPORT_INSERT, "report_insert")                                      \
     X(REPORT_GET, "report_get")                                            \
     X(REPORT_LIST, "report_list")                                          \
@@ -159,6 +181,22 @@ typedef struct tk_store_detail {
     char text[TK_STORE_DETAIL_MAX];
 } tk_store_detail;
 
+/*
+ * When an SQLite commit reaches the disk (PRAGMA synchronous, in WAL mode).
+ * PostgreSQL follows the server's own synchronous_commit setting.
+ */
+typedef enum tk_store_sync {
+    /* Every COMMIT waits for an fsync of the WAL: a committed transaction
+     * (a consumed token, a stored report) survives a power loss. */
+    TK_STORE_SYNC_FULL = 0,
+    /* COMMIT returns without an fsync; the WAL is synced at checkpoints.
+     * The database stays consistent after a power loss or an operating
+     * system crash, but the transactions committed since the last
+     * checkpoint may roll back. A crash of the process alone loses
+     * nothing. */
+    TK_STORE_SYNC_NORMAL = 1,
+} tk_store_sync;
+
 /* Settings of tk_store_open(). A zeroed struct (or NULL) gives the defaults
  * named beside each field. */
 typedef struct tk_store_options {
@@ -174,6 +212,14 @@ typedef struct tk_store_options {
      * timeout, or a PostgreSQL serialization failure or deadlock
      * (default 4). */
     unsigned max_retries;
+    /* Durability of SQLite commits (default TK_STORE_SYNC_FULL). */
+    tk_store_sync sync;
+    /* PostgreSQL: send every statement unnamed, parsed and planned on each
+     * call, instead of preparing it once per connection (default: false,
+     * prepare). Set it behind a connection pooler in transaction mode,
+     * which may hand each transaction another server connection, where a
+     * statement prepared on the first one does not exist. */
+    bool pg_unnamed_statements;
     /* Apply migrations only up to this version (default: the newest). For
      * tests of the migration path. */
     uint32_t target_version;
@@ -249,6 +295,12 @@ const char *tk_store_backend(const tk_store *store);
 /* Reads the schema version recorded in the database. */
 tk_err tk_store_schema_version(tk_store *store, uint32_t *version,
                                tk_store_detail *detail);
+
+/* Reads the durability that the SQLite connections use (PRAGMA
+ * synchronous), as tk_store_options.sync chose it. TK_ERR_UNSUPPORTED on
+ * PostgreSQL, where the server's synchronous_commit decides. */
+tk_err tk_store_sync_get(tk_store *store, tk_store_sync *sync,
+                         tk_store_detail *detail);
 
 /* Frees everything that results have placed in mem and empties it. */
 void tk_store_mem_free(tk_store_mem *mem);
@@ -377,6 +429,12 @@ tk_err tk_store_key_get(tk_store *store, int64_t id, tk_store_mem *mem,
 tk_err tk_store_key_find(tk_store *store, tk_store_key_use use, tk_view kid,
                          tk_store_mem *mem, tk_store_key *out,
                          tk_store_detail *detail);
+/* Finds the key as tk_store_key_find() does and its device, from one
+ * snapshot: what a TAM needs to verify a message. */
+tk_err tk_store_key_find_device(tk_store *store, tk_store_key_use use,
+                                tk_view kid, tk_store_mem *mem,
+                                tk_store_key *key, tk_store_device *device,
+                                tk_store_detail *detail);
 tk_err tk_store_key_delete(tk_store *store, int64_t id, const char *actor,
                            tk_store_detail *detail);
 /* Lists keys; device_id 0 matches any. */
@@ -532,6 +590,14 @@ tk_err tk_store_refval_list(tk_store *store, int64_t device_id,
 tk_err tk_store_refval_for_device(tk_store *store, int64_t device_id,
                                   tk_store_mem *mem, tk_store_refvals *out,
                                   tk_store_detail *detail);
+/* Returns the keys of a device and the reference values of
+ * tk_store_refval_for_device() from one snapshot, which is what a verifier
+ * needs to appraise the device's evidence. Keys come in id order, of every
+ * use; more than TK_STORE_MAX_DEVICE_KEYS is TK_ERR_LIMIT. */
+tk_err tk_store_device_references(tk_store *store, int64_t device_id,
+                                  tk_store_mem *mem, tk_store_keys *keys,
+                                  tk_store_refvals *refvals,
+                                  tk_store_detail *detail);
 
 /* ---- Sessions and single-use tokens ------------------------------------- */
 
@@ -611,6 +677,17 @@ tk_err tk_store_token_consume(tk_store *store, tk_store_token_kind kind,
                               tk_view value, tk_store_mem *mem,
                               tk_store_session *session,
                               tk_store_detail *detail);
+
+/*
+ * Checks a token (or challenge) as tk_store_token_consume() does, with the
+ * same errors, and returns its session without marking it used: a read
+ * transaction. The TAM checks the token of a message first and consumes it
+ * with everything the message changes in one tk_store_exchange_record().
+ */
+tk_err tk_store_token_check(tk_store *store, tk_store_token_kind kind,
+                            tk_view value, tk_store_mem *mem,
+                            tk_store_session *session,
+                            tk_store_detail *detail);
 
 /* Numbers of rows removed by tk_store_purge(). */
 typedef struct tk_store_purged {
@@ -729,6 +806,10 @@ typedef struct tk_store_plan_item {
     bool installed;
     uint64_t installed_sequence;
     tk_view installed_digest;
+    /* tk_store_plan_for() only: the size of the target version's envelope
+     * and, when it is at most the envelope_max asked for, its bytes. */
+    uint64_t size;
+    tk_view envelope;
 } tk_store_plan_item;
 
 typedef struct tk_store_plan {
@@ -748,6 +829,19 @@ typedef struct tk_store_plan {
 tk_err tk_store_plan_get(tk_store *store, int64_t device_id,
                          tk_store_mem *mem, tk_store_plan *out,
                          tk_store_detail *detail);
+
+/*
+ * Computes the plan of tk_store_plan_get() against the installed state
+ * given in installed[0..count) instead of the stored one: the plan for a
+ * device whose report has not been stored yet. device_id of the entries is
+ * ignored; count above TK_STORE_MAX_INSTALLED is TK_ERR_LIMIT. INSTALL and
+ * UPDATE items also carry the size of their version's envelope and, when
+ * it is at most envelope_max bytes, the envelope (0 never loads one).
+ */
+tk_err tk_store_plan_for(tk_store *store, int64_t device_id,
+                         const tk_store_installed *installed, size_t count,
+                         size_t envelope_max, tk_store_mem *mem,
+                         tk_store_plan *out, tk_store_detail *detail);
 
 /* ---- SUIT reports ------------------------------------------------------- */
 
@@ -781,6 +875,86 @@ tk_err tk_store_report_list(tk_store *store, int64_t device_id,
                             int64_t session_id, const tk_store_page *page,
                             tk_store_mem *mem, tk_store_reports *out,
                             tk_store_detail *detail);
+
+/* ---- Exchanges ---------------------------------------------------------- */
+
+/*
+ * Everything one TEEP message changes in the store, written by
+ * tk_store_exchange_record() in one write transaction. The token of the
+ * message is consumed together with the records, so a message takes
+ * effect completely or not at all. Of two workers that handle the same
+ * message, only one commits.
+ *
+ * Every part is optional (an empty view, a NULL pointer, a zero count).
+ * The parts are applied in the order of the fields.
+ */
+typedef struct tk_store_exchange {
+    /* The token of the message, consumed first with the errors of
+     * tk_store_token_consume(). Empty for a message without a token. */
+    tk_view token;
+    /* The session the token must belong to; 0 accepts any. Another
+     * session fails with TK_ERR_STORE_CONFLICT. */
+    int64_t session_id;
+    /* Device of the installed state below and of activate_device. */
+    int64_t device_id;
+    /* Moves the device from pending to active, with an audit entry by
+     * actor, when it is still pending. */
+    bool activate_device;
+    const char *actor;
+    /* An attestation result, stored as tk_store_attestation_record() does
+     * (the device's last_seen included). */
+    const tk_store_attestation *attestation;
+    /* With replace_installed, the device's installed state becomes
+     * installed[0..installed_count), as tk_store_installed_replace(). */
+    bool replace_installed;
+    const tk_store_installed *installed;
+    size_t installed_count;
+    /* Entries created or replaced, as tk_store_installed_set(). */
+    const tk_store_installed *installed_set;
+    size_t installed_set_count;
+    /* Component identifiers whose entry is removed; an absent one is not
+     * an error. */
+    const tk_view *installed_remove;
+    size_t installed_remove_count;
+    /* SUIT reports, each stored once as tk_store_report_insert() does. */
+    const tk_store_report *reports;
+    size_t report_count;
+    /* Audit entries (their time is ignored). */
+    const tk_store_audit *audit;
+    size_t audit_count;
+    /* The message sent in reply, at most one of the two: a change of a
+     * session (tk_store_session_update()), or a new session with its
+     * token (tk_store_session_create()). */
+    const tk_store_session_change *update;
+    const tk_store_session *create;
+    tk_view create_token;
+} tk_store_exchange;
+
+/* What tk_store_exchange_record() stored. */
+typedef struct tk_store_exchange_result {
+    int64_t session_id;      /* session of the consumed token, else 0 */
+    int64_t created_session; /* id of exchange->create, else 0 */
+    int64_t attestation_id;  /* id of the attestation result, else 0 */
+    size_t reports_inserted; /* reports new to the store */
+    bool activated;          /* the device moved from pending to active */
+} tk_store_exchange_result;
+
+/*
+ * Applies an exchange in one transaction: all of it or, on any error,
+ * nothing. The errors are those of the parts:
+ *   TK_ERR_STORE_TOKEN_UNKNOWN, _USED, _EXPIRED  the token
+ *   TK_ERR_STORE_NOT_FOUND   device_id names no device
+ *   TK_ERR_STORE_CONFLICT    a token of another session, or a report
+ *                            stored before with other content
+ *   TK_ERR_STORE_DUPLICATE   a new token that was issued before
+ *   TK_ERR_LIMIT             a list above TK_STORE_MAX_INSTALLED or
+ *                            TK_STORE_MAX_EXCHANGE_ITEMS
+ * out may be NULL.
+ */
+tk_err tk_store_exchange_record(tk_store *store,
+                                const tk_store_exchange *exchange,
+                                tk_store_exchange_result *out,
+                                tk_store_detail *detail);
 
 /* ---- Metrics ------------------------------------------------------------ */
 

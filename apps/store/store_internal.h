@@ -68,6 +68,11 @@ typedef enum tk_db_tx_kind {
      * so that a worker that waited for the lock then reads the committed
      * work of the worker before it. */
     TK_DB_MIGRATE = 2,
+    /* A write whose body takes the row locks it needs (an exchange): SQLite
+     * BEGIN IMMEDIATE, PostgreSQL READ COMMITTED. Each statement then reads
+     * what was committed before it, and an UPDATE that waited for a racing
+     * writer re-checks its condition on the row that writer left. */
+    TK_DB_WRITE_LOCKED = 3,
 } tk_db_tx_kind;
 
 /*
@@ -104,8 +109,19 @@ typedef struct tk_db_driver {
     void (*finish)(tk_db_rows *rows);
     /* A query that returns a row when the schema_version table exists. */
     const char *schema_probe;
+    /* A query that returns PRAGMA synchronous (0 off, 1 normal, 2 full,
+     * 3 extra), or NULL when the backend has no such setting. */
+    const char *sync_probe;
+    /* A query that returns the id of device $1 and locks its row against
+     * other writers until the transaction ends (SQLite needs no row lock:
+     * one transaction writes at a time). */
+    const char *lock_device;
     /* Takes the lock that serializes migrations between processes. */
     tk_err (*lock_migrations)(void *conn, tk_store_detail *detail);
+    /* True when the database allows one writer at a time (SQLite): the
+     * store then queues the write transactions of its threads on a mutex
+     * instead of letting them wait in the backend's busy handler. */
+    bool single_writer;
     /* Migration scripts, index 0 for version 1. */
     const char *const *migrations;
     size_t migration_count;
@@ -184,10 +200,49 @@ typedef struct tk_store_args {
     size_t count;
     const tk_store_page *page;
     void *out;
+    void *out2; /* a second result, such as a device with its key */
     int64_t *out_id;
     int64_t *out_id2;
     bool *out_flag;
 } tk_store_args;
+
+/* ---- Parts of operations, shared with tk_store_exchange_record() ------- */
+
+/* Inserts an audit entry; *id (may be NULL) receives its id. */
+tk_err tk_store_insert_audit(tk_store_tx *tx, const tk_store_audit *e,
+                             int64_t *id);
+/* True when an audit entry has an actor and an action. */
+bool tk_store_audit_ok(const tk_store_audit *e);
+/* Inserts an attestation result and sets its device's last_seen. */
+tk_err tk_store_insert_attestation(tk_store_tx *tx,
+                                   const tk_store_attestation *r,
+                                   int64_t *id);
+/* Stores a report once (see tk_store_report_insert()). */
+tk_err tk_store_insert_report(tk_store_tx *tx, const tk_store_report *r,
+                              int64_t *id, bool *inserted);
+/* Marks a token used and returns its session; the errors of
+ * tk_store_token_consume(). */
+tk_err tk_store_consume_token(tk_store_tx *tx, int kind, tk_view value,
+                              int64_t *session_id);
+tk_err tk_store_create_session(tk_store_tx *tx, const tk_store_session *s,
+                               tk_view token, int64_t *id);
+tk_err tk_store_change_session(tk_store_tx *tx,
+                               const tk_store_session_change *change);
+/* True when an installed entry has readable views and a sequence number
+ * that fits the schema. */
+bool tk_store_installed_ok(const tk_store_installed *item);
+/* Locks the row of a device for the rest of the transaction (see
+ * tk_db_driver.lock_device); TK_ERR_STORE_NOT_FOUND when it does not
+ * exist. */
+tk_err tk_store_lock_device(tk_store_tx *tx, int64_t device_id);
+tk_err tk_store_replace_installed(tk_store_tx *tx, int64_t device_id,
+                                  const tk_store_installed *items,
+                                  size_t count);
+tk_err tk_store_upsert_installed(tk_store_tx *tx, int64_t device_id,
+                                 const tk_store_installed *item);
+/* Deletes one entry; *changes (may be NULL) is 0 when there was none. */
+tk_err tk_store_remove_installed(tk_store_tx *tx, int64_t device_id,
+                                 tk_view component_id, int64_t *changes);
 
 /* Writes an audit entry when actor is not NULL. */
 tk_err tk_store_audit_write(tk_store_tx *tx, const char *actor,
@@ -267,6 +322,10 @@ tk_err tk_db_read_all(tk_store_tx *tx, const char *sql,
  * counts the error. Returns TK_ERR_INVALID_ARG. */
 tk_err tk_store_invalid(tk_store *store, tk_store_op op,
                         tk_store_detail *detail, const char *what);
+
+/* Counts a call rejected before it reached the database because a count
+ * exceeds a limit (the caller wrote the message). Returns TK_ERR_LIMIT. */
+tk_err tk_store_limit(tk_store *store, tk_store_op op);
 
 /* True when v can be read: it has a pointer or no bytes. */
 static inline bool tk_store_view_ok(tk_view v)

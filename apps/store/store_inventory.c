@@ -603,6 +603,32 @@ tk_err tk_store_key_find(tk_store *store, tk_store_key_use use, tk_view kid,
                         &a, mem, detail);
 }
 
+static tk_err key_find_device_body(tk_store_tx *tx, void *arg)
+{
+    tk_store_args *a = arg;
+    tk_store_key *key = a->out;
+    tk_err err = key_find_body(tx, arg);
+    if (err == TK_OK)
+        err = get_row(tx, DEVICE_SELECT " WHERE id = $1", key->device_id,
+                      read_device, a->out2, "device");
+    return err;
+}
+
+tk_err tk_store_key_find_device(tk_store *store, tk_store_key_use use,
+                                tk_view kid, tk_store_mem *mem,
+                                tk_store_key *key, tk_store_device *device,
+                                tk_store_detail *detail)
+{
+    if (store == NULL || mem == NULL || key == NULL || device == NULL ||
+        !tk_store_view_ok(kid))
+        return tk_store_invalid(store, TK_STORE_OP_KEY_FIND_DEVICE, detail,
+                                "store, kid, mem, key or device is NULL");
+    tk_store_args a = {.kind = (int)use, .bytes = kid, .out = key,
+                       .out2 = device};
+    return tk_store_run(store, TK_STORE_OP_KEY_FIND_DEVICE, TK_DB_READ,
+                        key_find_device_body, &a, mem, detail);
+}
+
 static tk_err key_delete_body(tk_store_tx *tx, void *arg)
 {
     tk_store_args *a = arg;
@@ -1360,6 +1386,38 @@ static tk_err refval_for_device_body(tk_store_tx *tx, void *arg)
                          &out->count);
     out->items = items;
     return err;
+}
+
+static tk_err device_references_body(tk_store_tx *tx, void *arg)
+{
+    tk_store_args *a = arg;
+    tk_store_keys *keys = a->out2;
+    tk_err err = refval_for_device_body(tx, arg);
+    if (err != TK_OK)
+        return err;
+    const tk_db_val params[] = {tk_db_int(a->id)};
+    const void *items;
+    err = tk_db_read_all(tx, KEY_SELECT " WHERE device_id = $1 ORDER BY id",
+                         params, 1, sizeof(tk_store_key), read_key,
+                         TK_STORE_MAX_DEVICE_KEYS, "keys of one device",
+                         &items, &keys->count);
+    keys->items = items;
+    return err;
+}
+
+tk_err tk_store_device_references(tk_store *store, int64_t device_id,
+                                  tk_store_mem *mem, tk_store_keys *keys,
+                                  tk_store_refvals *refvals,
+                                  tk_store_detail *detail)
+{
+    if (store == NULL || mem == NULL || keys == NULL || refvals == NULL)
+        return tk_store_invalid(store, TK_STORE_OP_DEVICE_REFERENCES, detail,
+                                "store, mem, keys or refvals is NULL");
+    memset(keys, 0, sizeof *keys);
+    memset(refvals, 0, sizeof *refvals);
+    tk_store_args a = {.id = device_id, .out = refvals, .out2 = keys};
+    return tk_store_run(store, TK_STORE_OP_DEVICE_REFERENCES, TK_DB_READ,
+                        device_references_body, &a, mem, detail);
 }
 
 tk_err tk_store_refval_for_device(tk_store *store, int64_t device_id,

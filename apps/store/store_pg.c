@@ -1,8 +1,12 @@
 /*
  * PostgreSQL backend of the TAM store (libpq). Parameters and results use
  * the binary format, so bytea values travel as raw bytes and integers as
- * big-endian words, with no text escaping on either side.
+ * big-endian words, with no text escaping on either side. Each connection
+ * prepares a statement the first time it runs it and executes it by name
+ * afterwards, unless tk_store_options.pg_unnamed_statements is set.
  */
+#define _POSIX_C_SOURCE 200809L
+
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,9 +29,21 @@
  * the ASCII bytes "teepkit1" read as a big-endian integer. */
 #define MIGRATION_LOCK_SQL "SELECT pg_advisory_xact_lock(8387221414560232497)"
 
+/* A statement prepared on one connection under a generated name. */
+typedef struct pg_stmt {
+    uint64_t hash; /* of sql, compared before the text */
+    char *sql;     /* text as the operations wrote it */
+    int count;     /* parameters */
+    Oid types[MAX_PARAMS];
+    char name[24];
+} pg_stmt;
+
 typedef struct pg_conn {
     PGconn *pg;
     bool broken;
+    bool prepare; /* prepare statements (options.pg_unnamed_statements off) */
+    size_t prepared;
+    pg_stmt stmts[TK_STORE_MAX_STATEMENTS];
 } pg_conn;
 
 extern const char *const tk_store_postgresql_migrations[];
@@ -112,6 +128,8 @@ static void pg_disconnect(void *conn)
     if (c == NULL)
         return;
     PQfinish(c->pg);
+    for (size_t i = 0; i < c->prepared; i++)
+        free(c->stmts[i].sql);
     free(c);
 }
 
@@ -138,6 +156,7 @@ static tk_err pg_connect(const char *target, const tk_store_options *options,
         return TK_ERR_STORE_CONNECT;
     }
     PQsetNoticeProcessor(c->pg, ignore_notice, NULL);
+    c->prepare = !options->pg_unnamed_statements;
     char settings[160];
     snprintf(settings, sizeof settings,
              "SET lock_timeout = %u; SET client_min_messages = warning; "
@@ -164,6 +183,7 @@ static tk_err pg_begin(void *conn, tk_db_tx_kind kind, tk_store_detail *detail)
         [TK_DB_READ] = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
         [TK_DB_WRITE] = "BEGIN ISOLATION LEVEL SERIALIZABLE",
         [TK_DB_MIGRATE] = "BEGIN ISOLATION LEVEL READ COMMITTED",
+        [TK_DB_WRITE_LOCKED] = "BEGIN ISOLATION LEVEL READ COMMITTED",
     };
     return exec_simple(conn, sql[kind], detail);
 }
@@ -193,6 +213,81 @@ static void put_be64(uint8_t out[8], int64_t value)
         out[i] = (uint8_t)(u & 0xff);
         u >>= 8;
     }
+}
+
+/* FNV-1a of a NUL-terminated string. */
+static uint64_t text_hash(const char *text)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (const unsigned char *p = (const unsigned char *)text; *p != '\0';
+         p++)
+        h = (h ^ *p) * 0x100000001b3ull;
+    return h;
+}
+
+/* True for the statements that a connection prepares: queries and data
+ * changes. Schema changes run unnamed. */
+static bool preparable(const char *sql)
+{
+    static const char *const verbs[] = {"SELECT ", "INSERT ", "UPDATE ",
+                                        "DELETE ", "WITH "};
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
+        if (strncmp(sql, verbs[i], strlen(verbs[i])) == 0)
+            return true;
+    }
+    return false;
+}
+
+/*
+ * Finds the statement prepared for sql with these parameter types, or
+ * prepares it now. *stmt stays NULL when the statement runs unnamed
+ * because preparing is off, the statement is not a query or data change,
+ * or the connection has prepared TK_STORE_MAX_STATEMENTS statements
+ * already. Prepared statements live as long as their connection, and the
+ * operations use far fewer. PostgreSQL keeps a statement prepared inside
+ * a transaction that rolls back.
+ */
+static tk_err find_or_prepare(pg_conn *c, const char *sql, int count,
+                              const Oid *types, const pg_stmt **stmt,
+                              tk_store_detail *detail)
+{
+    *stmt = NULL;
+    if (!c->prepare || !preparable(sql))
+        return TK_OK;
+    uint64_t hash = text_hash(sql);
+    for (size_t i = 0; i < c->prepared; i++) {
+        const pg_stmt *e = &c->stmts[i];
+        if (e->hash == hash && e->count == count &&
+            memcmp(e->types, types, (size_t)count * sizeof(Oid)) == 0 &&
+            strcmp(e->sql, sql) == 0) {
+            *stmt = e;
+            return TK_OK;
+        }
+    }
+    if (c->prepared == TK_STORE_MAX_STATEMENTS)
+        return TK_OK;
+    pg_stmt *e = &c->stmts[c->prepared];
+    e->sql = strdup(sql);
+    if (e->sql == NULL) {
+        tk_store_set_detail(detail, "out of memory");
+        return TK_ERR_STORE_NOMEM;
+    }
+    snprintf(e->name, sizeof e->name, "tk_%zu", c->prepared);
+    PGresult *res = PQprepare(c->pg, e->name, sql, count, types);
+    if (res == NULL || !result_ok(res)) {
+        tk_err err = map_result(c, res, detail);
+        PQclear(res);
+        free(e->sql);
+        e->sql = NULL;
+        return err;
+    }
+    PQclear(res);
+    e->hash = hash;
+    e->count = count;
+    memcpy(e->types, types, (size_t)count * sizeof(Oid));
+    c->prepared++;
+    *stmt = e;
+    return TK_OK;
 }
 
 static tk_err pg_query(void *conn, const char *sql, const tk_db_val *params,
@@ -230,13 +325,19 @@ static tk_err pg_query(void *conn, const char *sql, const tk_db_val *params,
         if (v->null)
             values[i] = NULL;
     }
-    /* NOTE: unnamed statements are parsed and planned on every call. They
-     * also work behind a pooler in transaction mode, which named prepared
-     * statements would not; a per-connection cache is not written yet. */
-    PGresult *res = PQexecParams(c->pg, sql, (int)count, types, values,
-                                 lengths, formats, 1);
+    const pg_stmt *stmt = NULL;
+    tk_err err = find_or_prepare(c, sql, (int)count, types, &stmt, detail);
+    if (err != TK_OK)
+        return err;
+    PGresult *res;
+    if (stmt != NULL)
+        res = PQexecPrepared(c->pg, stmt->name, (int)count, values, lengths,
+                             formats, 1);
+    else
+        res = PQexecParams(c->pg, sql, (int)count, types, values, lengths,
+                           formats, 1);
     if (res == NULL || !result_ok(res)) {
-        tk_err err = map_result(c, res, detail);
+        err = map_result(c, res, detail);
         PQclear(res);
         return err;
     }
@@ -319,6 +420,11 @@ const tk_db_driver tk_db_postgresql = {
     .schema_probe = "SELECT 1 FROM information_schema.tables "
                     "WHERE table_schema = current_schema() "
                     "AND table_name = 'schema_version'",
+    /* NO KEY UPDATE leaves the KEY SHARE locks of foreign-key checks
+     * free: other transactions may still insert rows that name the
+     * device. */
+    .lock_device = "SELECT id FROM devices WHERE id = $1 "
+                   "FOR NO KEY UPDATE",
     .lock_migrations = pg_lock_migrations,
     .migrations = tk_store_postgresql_migrations,
     .migration_count = TK_STORE_SCHEMA_VERSION,

@@ -31,8 +31,8 @@ static tk_err read_attestation(tk_store_tx *tx, const tk_db_rows *rows,
     return err;
 }
 
-static tk_err insert_audit(tk_store_tx *tx, const tk_store_audit *e,
-                           int64_t *id)
+tk_err tk_store_insert_audit(tk_store_tx *tx, const tk_store_audit *e,
+                            int64_t *id)
 {
     const tk_db_val params[] = {
         tk_db_int(tx->now),          tk_db_text(e->actor),
@@ -53,10 +53,10 @@ static tk_err insert_audit(tk_store_tx *tx, const tk_store_audit *e,
     return TK_OK;
 }
 
-static tk_err attestation_record_body(tk_store_tx *tx, void *arg)
+tk_err tk_store_insert_attestation(tk_store_tx *tx,
+                                  const tk_store_attestation *r,
+                                  int64_t *out_id)
 {
-    tk_store_args *a = arg;
-    const tk_store_attestation *r = a->in;
     const tk_db_val params[] = {
         tk_db_ref(r->device_id),        tk_db_ref(r->session_id),
         tk_db_int((int64_t)r->verdict), tk_db_int(r->reason_code),
@@ -84,14 +84,21 @@ static tk_err attestation_record_body(tk_store_tx *tx, void *arg)
         err = tk_db_exec(tx, "UPDATE devices SET last_seen = $2 WHERE id = $1",
                          seen, 2, NULL);
     }
-    if (err == TK_OK && a->extra != NULL)
-        err = insert_audit(tx, a->extra, NULL);
-    if (err == TK_OK && a->out_id != NULL)
-        *a->out_id = id;
+    if (err == TK_OK && out_id != NULL)
+        *out_id = id;
     return err;
 }
 
-static bool audit_ok(const tk_store_audit *e)
+static tk_err attestation_record_body(tk_store_tx *tx, void *arg)
+{
+    tk_store_args *a = arg;
+    tk_err err = tk_store_insert_attestation(tx, a->in, a->out_id);
+    if (err == TK_OK && a->extra != NULL)
+        err = tk_store_insert_audit(tx, a->extra, NULL);
+    return err;
+}
+
+bool tk_store_audit_ok(const tk_store_audit *e)
 {
     return e->actor != NULL && e->action != NULL;
 }
@@ -101,7 +108,8 @@ tk_err tk_store_attestation_record(tk_store *store,
                                    const tk_store_audit *audit, int64_t *id,
                                    tk_store_detail *detail)
 {
-    if (store == NULL || result == NULL || (audit != NULL && !audit_ok(audit)))
+    if (store == NULL || result == NULL ||
+        (audit != NULL && !tk_store_audit_ok(audit)))
         return tk_store_invalid(store, TK_STORE_OP_ATTESTATION_RECORD, detail,
                                 "result is NULL, or the audit entry has no "
                                 "actor or action");
@@ -192,13 +200,13 @@ static tk_err read_audit(tk_store_tx *tx, const tk_db_rows *rows, void *item)
 static tk_err audit_add_body(tk_store_tx *tx, void *arg)
 {
     tk_store_args *a = arg;
-    return insert_audit(tx, a->in, a->out_id);
+    return tk_store_insert_audit(tx, a->in, a->out_id);
 }
 
 tk_err tk_store_audit_add(tk_store *store, const tk_store_audit *entry,
                           int64_t *id, tk_store_detail *detail)
 {
-    if (store == NULL || entry == NULL || !audit_ok(entry))
+    if (store == NULL || entry == NULL || !tk_store_audit_ok(entry))
         return tk_store_invalid(store, TK_STORE_OP_AUDIT_ADD, detail,
                                 "entry, actor or action is NULL");
     tk_store_args a = {.in = entry, .out_id = id};
@@ -298,10 +306,9 @@ static tk_err compare_stored_report(tk_store_tx *tx, const tk_store_report *r,
     return err;
 }
 
-static tk_err report_insert_body(tk_store_tx *tx, void *arg)
+tk_err tk_store_insert_report(tk_store_tx *tx, const tk_store_report *r,
+                              int64_t *out_id, bool *inserted)
 {
-    tk_store_args *a = arg;
-    const tk_store_report *r = a->in;
     const tk_db_val params[] = {
         tk_db_int(r->device_id),     tk_db_int(r->session_id),
         tk_db_blob(r->token),        tk_db_int((int64_t)r->item),
@@ -329,10 +336,16 @@ static tk_err report_insert_body(tk_store_tx *tx, void *arg)
     if (!found)
         err = compare_stored_report(tx, r, &id);
     if (err == TK_OK) {
-        *a->out_id = id;
-        *a->out_flag = found;
+        *out_id = id;
+        *inserted = found;
     }
     return err;
+}
+
+static tk_err report_insert_body(tk_store_tx *tx, void *arg)
+{
+    tk_store_args *a = arg;
+    return tk_store_insert_report(tx, a->in, a->out_id, a->out_flag);
 }
 
 tk_err tk_store_report_insert(tk_store *store, const tk_store_report *report,

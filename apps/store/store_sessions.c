@@ -64,10 +64,9 @@ static tk_err insert_token(tk_store_tx *tx, int64_t session_id, int kind,
     return err;
 }
 
-static tk_err session_create_body(tk_store_tx *tx, void *arg)
+tk_err tk_store_create_session(tk_store_tx *tx, const tk_store_session *s,
+                               tk_view token, int64_t *out_id)
 {
-    tk_store_args *a = arg;
-    const tk_store_session *s = a->in;
     const tk_db_val params[] = {
         tk_db_ref(s->device_id),         tk_db_int(s->state),
         tk_db_blob_or_null(s->challenge), tk_db_blob_or_null(s->context),
@@ -86,14 +85,20 @@ static tk_err session_create_body(tk_store_tx *tx, void *arg)
                              s->device_id);
     if (err != TK_OK)
         return tk_store_annotate(tx, err, "session");
-    if (a->bytes.len > 0)
-        err = insert_token(tx, id, TK_STORE_TOKEN, a->bytes, s->expires);
+    if (token.len > 0)
+        err = insert_token(tx, id, TK_STORE_TOKEN, token, s->expires);
     if (err == TK_OK && s->challenge.len > 0)
         err = insert_token(tx, id, TK_STORE_CHALLENGE, s->challenge,
                            s->expires);
-    if (err == TK_OK && a->out_id != NULL)
-        *a->out_id = id;
+    if (err == TK_OK && out_id != NULL)
+        *out_id = id;
     return err;
+}
+
+static tk_err session_create_body(tk_store_tx *tx, void *arg)
+{
+    tk_store_args *a = arg;
+    return tk_store_create_session(tx, a->in, a->bytes, a->out_id);
 }
 
 tk_err tk_store_session_create(tk_store *store,
@@ -140,47 +145,60 @@ tk_err tk_store_session_get(tk_store *store, int64_t id, tk_store_mem *mem,
                         session_get_body, &a, mem, detail);
 }
 
-static tk_err session_update_body(tk_store_tx *tx, void *arg)
-{
-    tk_store_args *a = arg;
-    const tk_store_session_change *c = a->in;
-    const tk_db_val id_param[] = {tk_db_int(c->id)};
-    int64_t state = 0;
-    bool found;
-    tk_err err = tk_db_query_int(tx, "SELECT state FROM sessions WHERE id = $1",
-                                 id_param, 1, &state, &found);
-    if (err != TK_OK)
-        return err;
-    if (!found)
-        return tk_store_fail(tx, TK_ERR_STORE_NOT_FOUND,
-                             "session %" PRId64 " not found", c->id);
-    if (c->expected_state != TK_STORE_ANY_STATE && state != c->expected_state)
-        return tk_store_fail(tx, TK_ERR_STORE_CONFLICT,
-                             "session %" PRId64 " is in state %" PRId64
-                             ", not the expected %" PRId32,
-                             c->id, state, c->expected_state);
+#define SESSION_UPDATE                                                      \
+    "UPDATE sessions SET state = $2, "                                     \
+    "device_id = COALESCE($3, device_id), "                                \
+    "context = CASE WHEN $4 = 1 THEN $5 ELSE context END, "                \
+    "expires = CASE WHEN $6 = 0 THEN expires ELSE $6 END, "                \
+    "updated = $7 "
 
+tk_err tk_store_change_session(tk_store_tx *tx,
+                               const tk_store_session_change *c)
+{
+    const tk_db_val id_param[] = {tk_db_int(c->id)};
+    bool found;
+    bool any = c->expected_state == TK_STORE_ANY_STATE;
     const tk_db_val params[] = {
         tk_db_int(c->id),       tk_db_int(c->state),
         tk_db_ref(c->device_id), tk_db_int(c->set_context ? 1 : 0),
         tk_db_blob_or_null(c->context), tk_db_int(c->expires),
-        tk_db_int(tx->now),
+        tk_db_int(tx->now),     tk_db_int(c->expected_state),
     };
-    err = tk_db_exec(tx,
-                     "UPDATE sessions SET state = $2, "
-                     "device_id = COALESCE($3, device_id), "
-                     "context = CASE WHEN $4 = 1 THEN $5 ELSE context END, "
-                     "expires = CASE WHEN $6 = 0 THEN expires ELSE $6 END, "
-                     "updated = $7 WHERE id = $1",
-                     params, 7, NULL);
+    /* The UPDATE itself checks the state, so the check is atomic at any
+     * isolation level. A racing change of the state makes this UPDATE
+     * match no row. */
+    int64_t changes = 0;
+    tk_err err = tk_db_exec(
+        tx,
+        any ? SESSION_UPDATE "WHERE id = $1"
+            : SESSION_UPDATE "WHERE id = $1 AND state = $8",
+        params, any ? 7 : 8, &changes);
     if (err == TK_ERR_STORE_REFERENCE)
         return tk_store_fail(tx, err, "device %" PRId64 " not found",
                              c->device_id);
     if (err != TK_OK)
         return tk_store_annotate(tx, err, "session %" PRId64, c->id);
+    if (changes == 0) {
+        int64_t state = 0;
+        err = tk_db_query_int(tx, "SELECT state FROM sessions WHERE id = $1",
+                              id_param, 1, &state, &found);
+        if (err != TK_OK)
+            return err;
+        if (!found)
+            return tk_store_fail(tx, TK_ERR_STORE_NOT_FOUND,
+                                 "session %" PRId64 " not found", c->id);
+        return tk_store_fail(tx, TK_ERR_STORE_CONFLICT,
+                             "session %" PRId64 " is in state %" PRId64
+                             ", not the expected %" PRId32,
+                             c->id, state, c->expected_state);
+    }
     if (c->next_token.len == 0)
         return TK_OK;
+    /* The token expires with the session: its new expiry when the change
+     * sets one, else the stored one. */
     int64_t expires = c->next_token_expires;
+    if (expires == 0)
+        expires = c->expires;
     if (expires == 0) {
         err = tk_db_query_int(tx, "SELECT expires FROM sessions WHERE id = $1",
                               id_param, 1, &expires, &found);
@@ -188,6 +206,12 @@ static tk_err session_update_body(tk_store_tx *tx, void *arg)
             return err;
     }
     return insert_token(tx, c->id, TK_STORE_TOKEN, c->next_token, expires);
+}
+
+static tk_err session_update_body(tk_store_tx *tx, void *arg)
+{
+    tk_store_args *a = arg;
+    return tk_store_change_session(tx, a->in);
 }
 
 tk_err tk_store_session_update(tk_store *store,
@@ -282,15 +306,14 @@ static tk_err token_failure(tk_store_tx *tx, int kind, tk_view value)
                          "this %s (%zu bytes) has expired", name, value.len);
 }
 
-static tk_err token_consume_body(tk_store_tx *tx, void *arg)
+tk_err tk_store_consume_token(tk_store_tx *tx, int kind, tk_view value,
+                              int64_t *session_id)
 {
-    tk_store_args *a = arg;
     /* One statement checks and marks. In PostgreSQL a racing UPDATE waits
      * for the row lock and then fails to serialize (SERIALIZABLE), so its
      * retry reads consumed = true. SQLite runs one writer at a time. */
-    const tk_db_val params[] = {tk_db_int(a->kind), tk_db_blob(a->bytes),
+    const tk_db_val params[] = {tk_db_int(kind), tk_db_blob(value),
                                 tk_db_int(tx->now)};
-    int64_t session_id = 0;
     bool found;
     tk_err err = tk_db_query_int(tx,
                                  "UPDATE tokens SET consumed = true, "
@@ -298,11 +321,21 @@ static tk_err token_consume_body(tk_store_tx *tx, void *arg)
                                  "WHERE kind = $1 AND value = $2 AND "
                                  "consumed = false AND expires > $3 "
                                  "RETURNING session_id",
-                                 params, 3, &session_id, &found);
+                                 params, 3, session_id, &found);
     if (err != TK_OK)
         return err;
     if (!found)
-        return token_failure(tx, a->kind, a->bytes);
+        return token_failure(tx, kind, value);
+    return TK_OK;
+}
+
+static tk_err token_consume_body(tk_store_tx *tx, void *arg)
+{
+    tk_store_args *a = arg;
+    int64_t session_id = 0;
+    tk_err err = tk_store_consume_token(tx, a->kind, a->bytes, &session_id);
+    if (err != TK_OK)
+        return err;
     return get_session(tx, session_id, a->out);
 }
 
@@ -318,6 +351,68 @@ tk_err tk_store_token_consume(tk_store *store, tk_store_token_kind kind,
     tk_store_args a = {.kind = (int)kind, .bytes = value, .out = session};
     return tk_store_run(store, TK_STORE_OP_TOKEN_CONSUME, TK_DB_WRITE,
                         token_consume_body, &a, mem, detail);
+}
+
+/* Reads the token and its session in one statement; the token's state
+ * decides the error, in the order of token_failure(). */
+static tk_err token_check_body(tk_store_tx *tx, void *arg)
+{
+    tk_store_args *a = arg;
+    const tk_db_val params[] = {tk_db_int(a->kind), tk_db_blob(a->bytes)};
+    tk_db_rows rows;
+    tk_err err = tk_db_query(tx,
+                             "SELECT t.consumed, t.expires, s.id, "
+                             "s.device_id, s.state, s.challenge, s.context, "
+                             "s.created, s.updated, s.expires "
+                             "FROM tokens t JOIN sessions s "
+                             "ON s.id = t.session_id "
+                             "WHERE t.kind = $1 AND t.value = $2",
+                             params, 2, &rows);
+    if (err != TK_OK)
+        return err;
+    bool has_row = false;
+    err = tk_db_next(tx, &rows, &has_row);
+    const char *name = token_kind_name(a->kind);
+    if (err == TK_OK && !has_row)
+        err = tk_store_fail(tx, TK_ERR_STORE_TOKEN_UNKNOWN,
+                            "this %s (%zu bytes) was never issued", name,
+                            a->bytes.len);
+    else if (err == TK_OK && tk_db_col_int(tx, &rows, 0) != 0)
+        err = tk_store_fail(tx, TK_ERR_STORE_TOKEN_USED,
+                            "this %s (%zu bytes) was already used", name,
+                            a->bytes.len);
+    else if (err == TK_OK && tk_db_col_int(tx, &rows, 1) <= tx->now)
+        err = tk_store_fail(tx, TK_ERR_STORE_TOKEN_EXPIRED,
+                            "this %s (%zu bytes) has expired", name,
+                            a->bytes.len);
+    if (err == TK_OK) {
+        tk_store_session *out = a->out;
+        out->id = tk_db_col_int(tx, &rows, 2);
+        out->device_id = tk_db_col_int(tx, &rows, 3);
+        out->state = (int32_t)tk_db_col_int(tx, &rows, 4);
+        out->created = tk_db_col_int(tx, &rows, 7);
+        out->updated = tk_db_col_int(tx, &rows, 8);
+        out->expires = tk_db_col_int(tx, &rows, 9);
+        err = tk_db_col_view(tx, &rows, 5, &out->challenge);
+        if (err == TK_OK)
+            err = tk_db_col_view(tx, &rows, 6, &out->context);
+    }
+    tk_db_done(tx, &rows);
+    return err;
+}
+
+tk_err tk_store_token_check(tk_store *store, tk_store_token_kind kind,
+                            tk_view value, tk_store_mem *mem,
+                            tk_store_session *session,
+                            tk_store_detail *detail)
+{
+    if (store == NULL || mem == NULL || session == NULL ||
+        !tk_store_view_ok(value))
+        return tk_store_invalid(store, TK_STORE_OP_TOKEN_CHECK, detail,
+                                "store, value, mem or session is NULL");
+    tk_store_args a = {.kind = (int)kind, .bytes = value, .out = session};
+    return tk_store_run(store, TK_STORE_OP_TOKEN_CHECK, TK_DB_READ,
+                        token_check_body, &a, mem, detail);
 }
 
 static tk_err purge_body(tk_store_tx *tx, void *arg)
@@ -377,7 +472,7 @@ static tk_err read_installed(tk_store_tx *tx, const tk_db_rows *rows,
     return err;
 }
 
-static bool installed_ok(const tk_store_installed *item)
+bool tk_store_installed_ok(const tk_store_installed *item)
 {
     return item->sequence <= (uint64_t)INT64_MAX &&
            tk_store_view_ok(item->component_id) &&
@@ -397,9 +492,8 @@ static tk_err require_device(tk_store_tx *tx, int64_t device_id)
     return err;
 }
 
-/* Creates or replaces the entry of item->component_id. */
-static tk_err upsert_installed(tk_store_tx *tx, int64_t device_id,
-                               const tk_store_installed *item)
+tk_err tk_store_upsert_installed(tk_store_tx *tx, int64_t device_id,
+                                 const tk_store_installed *item)
 {
     const tk_db_val params[] = {
         tk_db_int(device_id), tk_db_blob(item->component_id),
@@ -425,19 +519,34 @@ static tk_err upsert_installed(tk_store_tx *tx, int64_t device_id,
     return TK_OK;
 }
 
-static tk_err installed_replace_body(tk_store_tx *tx, void *arg)
+tk_err tk_store_lock_device(tk_store_tx *tx, int64_t device_id)
 {
-    tk_store_args *a = arg;
-    const tk_store_installed *items = a->in;
-    tk_err err = require_device(tx, a->id);
+    const tk_db_val params[] = {tk_db_int(device_id)};
+    int64_t id = 0;
+    bool found;
+    tk_err err = tk_db_query_int(tx, tx->driver->lock_device, params, 1, &id,
+                                 &found);
+    if (err == TK_OK && !found)
+        return tk_store_fail(tx, TK_ERR_STORE_NOT_FOUND,
+                             "device %" PRId64 " not found", device_id);
+    return err;
+}
+
+tk_err tk_store_replace_installed(tk_store_tx *tx, int64_t device_id,
+                                 const tk_store_installed *items,
+                                 size_t count)
+{
+    /* The lock orders replacements of one device, whatever the isolation
+     * level of the transaction. */
+    tk_err err = tk_store_lock_device(tx, device_id);
     if (err != TK_OK)
         return err;
-    const tk_db_val params[] = {tk_db_int(a->id)};
+    const tk_db_val params[] = {tk_db_int(device_id)};
     err = tk_db_exec(tx, "DELETE FROM installed WHERE device_id = $1", params,
                      1, NULL);
-    for (size_t i = 0; i < a->count && err == TK_OK; i++) {
+    for (size_t i = 0; i < count && err == TK_OK; i++) {
         const tk_db_val row[] = {
-            tk_db_int(a->id), tk_db_blob(items[i].component_id),
+            tk_db_int(device_id), tk_db_blob(items[i].component_id),
             tk_db_int((int64_t)items[i].sequence), tk_db_blob(items[i].digest),
             tk_db_int(tx->now),
         };
@@ -456,6 +565,12 @@ static tk_err installed_replace_body(tk_store_tx *tx, void *arg)
     return err;
 }
 
+static tk_err installed_replace_body(tk_store_tx *tx, void *arg)
+{
+    tk_store_args *a = arg;
+    return tk_store_replace_installed(tx, a->id, a->in, a->count);
+}
+
 tk_err tk_store_installed_replace(tk_store *store, int64_t device_id,
                                   const tk_store_installed *items,
                                   size_t count, tk_store_detail *detail)
@@ -471,7 +586,7 @@ tk_err tk_store_installed_replace(tk_store *store, int64_t device_id,
         return TK_ERR_LIMIT;
     }
     for (size_t i = 0; i < count; i++) {
-        if (!installed_ok(&items[i]))
+        if (!tk_store_installed_ok(&items[i]))
             return tk_store_invalid(store, TK_STORE_OP_INSTALLED_REPLACE,
                                     detail,
                                     "an entry has a NULL view or a sequence "
@@ -486,13 +601,13 @@ static tk_err installed_set_body(tk_store_tx *tx, void *arg)
 {
     tk_store_args *a = arg;
     const tk_store_installed *item = a->in;
-    return upsert_installed(tx, item->device_id, item);
+    return tk_store_upsert_installed(tx, item->device_id, item);
 }
 
 tk_err tk_store_installed_set(tk_store *store, const tk_store_installed *item,
                               tk_store_detail *detail)
 {
-    if (store == NULL || item == NULL || !installed_ok(item))
+    if (store == NULL || item == NULL || !tk_store_installed_ok(item))
         return tk_store_invalid(store, TK_STORE_OP_INSTALLED_SET, detail,
                                 "item is NULL, has a NULL view or a sequence "
                                 "number above INT64_MAX");
@@ -501,15 +616,22 @@ tk_err tk_store_installed_set(tk_store *store, const tk_store_installed *item,
                         installed_set_body, &a, NULL, detail);
 }
 
+tk_err tk_store_remove_installed(tk_store_tx *tx, int64_t device_id,
+                                tk_view component_id, int64_t *changes)
+{
+    const tk_db_val params[] = {tk_db_int(device_id),
+                                tk_db_blob(component_id)};
+    return tk_db_exec(tx,
+                      "DELETE FROM installed "
+                      "WHERE device_id = $1 AND component_id = $2",
+                      params, 2, changes);
+}
+
 static tk_err installed_remove_body(tk_store_tx *tx, void *arg)
 {
     tk_store_args *a = arg;
-    const tk_db_val params[] = {tk_db_int(a->id), tk_db_blob(a->bytes)};
     int64_t changes = 0;
-    tk_err err = tk_db_exec(tx,
-                            "DELETE FROM installed "
-                            "WHERE device_id = $1 AND component_id = $2",
-                            params, 2, &changes);
+    tk_err err = tk_store_remove_installed(tx, a->id, a->bytes, &changes);
     if (err == TK_OK && changes == 0)
         return tk_store_fail(tx, TK_ERR_STORE_NOT_FOUND,
                              "device %" PRId64 " has no installed component "
@@ -563,54 +685,78 @@ tk_err tk_store_installed_list(tk_store *store, int64_t device_id,
 /* ---- Plans -------------------------------------------------------------- */
 
 /*
- * One row per rule that applies to device $1: its own rules, then the rules
- * of its class for components it has no rule of its own for. Each row
- * carries the component's newest version (NULL when it has none) and what
- * the device reported installed (NULL when nothing).
+ * The rules that apply to device $1: its own rules, then the rules of its
+ * class for components it has no rule of its own for. Each row carries the
+ * component's newest version (NULL when it has none).
  */
-static const char plan_sql[] =
-    "WITH rules AS ("
-    " SELECT component, action FROM policy WHERE device_id = $1"
-    " UNION ALL"
-    " SELECT p.component, p.action FROM policy p"
-    " WHERE p.class_id = (SELECT class_id FROM devices WHERE id = $1)"
-    " AND NOT EXISTS (SELECT 1 FROM policy q"
+#define PLAN_RULES                                                          \
+    "WITH rules AS ("                                                      \
+    " SELECT component, action FROM policy WHERE device_id = $1"           \
+    " UNION ALL"                                                           \
+    " SELECT p.component, p.action FROM policy p"                          \
+    " WHERE p.class_id = (SELECT class_id FROM devices WHERE id = $1)"     \
+    " AND NOT EXISTS (SELECT 1 FROM policy q"                              \
     " WHERE q.device_id = $1 AND q.component = p.component))"
+
+#define PLAN_NEWEST                                                         \
+    " FROM rules r"                                                        \
+    " JOIN components c ON c.id = r.component"                             \
+    " LEFT JOIN component_versions v ON v.component = r.component"         \
+    " AND v.sequence = (SELECT max(w.sequence) FROM component_versions w"  \
+    " WHERE w.component = r.component)"
+
+/* One row per rule with what the device reported installed (NULL when
+ * nothing). */
+static const char plan_sql[] =
+    PLAN_RULES
     " SELECT r.component, r.action, c.component_id,"
     " v.id, v.sequence, v.digest, i.id, i.sequence, i.digest"
-    " FROM rules r"
-    " JOIN components c ON c.id = r.component"
-    " LEFT JOIN component_versions v ON v.component = r.component"
-    " AND v.sequence = (SELECT max(w.sequence) FROM component_versions w"
-    " WHERE w.component = r.component)"
+    PLAN_NEWEST
     " LEFT JOIN installed i ON i.device_id = $1"
     " AND i.component_id = c.component_id"
     " ORDER BY r.component";
+
+/* One row per rule, for an installed state the caller gives, with the
+ * size of the newest version's envelope. */
+static const char plan_rules_sql[] =
+    PLAN_RULES
+    " SELECT r.component, r.action, c.component_id,"
+    " v.id, v.sequence, v.digest, v.size"
+    PLAN_NEWEST
+    " ORDER BY r.component";
+
+/* Decides the step of one rule from p->installed and
+ * p->installed_sequence; p->action stays 0 when nothing is to do. */
+static void plan_decide(tk_store_plan_item *p, int64_t rule,
+                        bool has_version, int64_t version_id,
+                        uint64_t newest)
+{
+    p->action = 0;
+    if (rule == TK_STORE_POLICY_INSTALL && has_version) {
+        if (!p->installed)
+            p->action = TK_STORE_PLAN_INSTALL;
+        else if (p->installed_sequence < newest)
+            p->action = TK_STORE_PLAN_UPDATE;
+        if (p->action != 0) {
+            p->version_id = version_id;
+            p->sequence = newest;
+        }
+    } else if (rule == TK_STORE_POLICY_FORBID && p->installed) {
+        p->action = TK_STORE_PLAN_DELETE;
+    }
+}
 
 /* Reads one rule and decides its step; action 0 means nothing to do. */
 static tk_err read_plan_row(tk_store_tx *tx, const tk_db_rows *rows,
                             void *item)
 {
     tk_store_plan_item *p = item;
-    int64_t rule = tk_db_col_int(tx, rows, 1);
-    bool has_version = !tk_db_col_null(tx, rows, 3);
     p->component = tk_db_col_int(tx, rows, 0);
     p->installed = !tk_db_col_null(tx, rows, 6);
     p->installed_sequence = (uint64_t)tk_db_col_int(tx, rows, 7);
-    p->action = 0;
-    if (rule == TK_STORE_POLICY_INSTALL && has_version) {
-        uint64_t newest = (uint64_t)tk_db_col_int(tx, rows, 4);
-        if (!p->installed)
-            p->action = TK_STORE_PLAN_INSTALL;
-        else if (p->installed_sequence < newest)
-            p->action = TK_STORE_PLAN_UPDATE;
-        if (p->action != 0) {
-            p->version_id = tk_db_col_int(tx, rows, 3);
-            p->sequence = newest;
-        }
-    } else if (rule == TK_STORE_POLICY_FORBID && p->installed) {
-        p->action = TK_STORE_PLAN_DELETE;
-    }
+    plan_decide(p, tk_db_col_int(tx, rows, 1), !tk_db_col_null(tx, rows, 3),
+                tk_db_col_int(tx, rows, 3),
+                (uint64_t)tk_db_col_int(tx, rows, 4));
     if (p->action == 0)
         return TK_OK;
     tk_err err = tk_db_col_view(tx, rows, 2, &p->component_id);
@@ -621,10 +767,23 @@ static tk_err read_plan_row(tk_store_tx *tx, const tk_db_rows *rows,
     return err;
 }
 
+/* Keeps the items that need a step; the array is in tx->mem. */
+static void plan_keep_steps(const void *items, size_t count,
+                            tk_store_plan *out)
+{
+    tk_store_plan_item *all = (tk_store_plan_item *)items;
+    size_t kept = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (all[i].action != 0)
+            all[kept++] = all[i];
+    }
+    out->items = all;
+    out->count = kept;
+}
+
 static tk_err plan_body(tk_store_tx *tx, void *arg)
 {
     tk_store_args *a = arg;
-    tk_store_plan *out = a->out;
     tk_err err = require_device(tx, a->id);
     if (err != TK_OK)
         return err;
@@ -634,18 +793,9 @@ static tk_err plan_body(tk_store_tx *tx, void *arg)
     err = tk_db_read_all(tx, plan_sql, params, 1, sizeof(tk_store_plan_item),
                          read_plan_row, TK_STORE_MAX_PLAN_ITEMS,
                          "policy rules for one device", &items, &count);
-    if (err != TK_OK)
-        return err;
-    /* Drop the rules that need no step; the array is in tx->mem. */
-    tk_store_plan_item *all = (tk_store_plan_item *)items;
-    size_t kept = 0;
-    for (size_t i = 0; i < count; i++) {
-        if (all[i].action != 0)
-            all[kept++] = all[i];
-    }
-    out->items = all;
-    out->count = kept;
-    return TK_OK;
+    if (err == TK_OK)
+        plan_keep_steps(items, count, a->out);
+    return err;
 }
 
 tk_err tk_store_plan_get(tk_store *store, int64_t device_id,
@@ -659,4 +809,157 @@ tk_err tk_store_plan_get(tk_store *store, int64_t device_id,
     tk_store_args a = {.id = device_id, .out = out};
     return tk_store_run(store, TK_STORE_OP_PLAN, TK_DB_READ, plan_body, &a,
                         mem, detail);
+}
+
+/* Copies v into tx->mem. */
+static tk_err copy_view(tk_store_tx *tx, tk_view v, tk_view *out)
+{
+    *out = (tk_view){NULL, 0};
+    if (v.len == 0)
+        return TK_OK;
+    uint8_t *p = tk_store_mem_alloc(tx->mem, v.len);
+    if (p == NULL)
+        return tk_store_fail(tx, TK_ERR_STORE_NOMEM,
+                             "out of memory copying %zu bytes", v.len);
+    memcpy(p, v.ptr, v.len);
+    *out = (tk_view){p, v.len};
+    return TK_OK;
+}
+
+static bool same_view(tk_view a, tk_view b)
+{
+    return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
+}
+
+/* Reads one rule row of plan_rules_sql and decides its step against the
+ * installed state of a->in[0..a->count). */
+static tk_err read_plan_rule(tk_store_tx *tx, const tk_db_rows *rows,
+                             void *item, const tk_store_args *a)
+{
+    tk_store_plan_item *p = item;
+    const tk_store_installed *installed = a->in;
+    tk_view id = tx->driver->column_bytes(rows, 2);
+    const tk_store_installed *have = NULL;
+    for (size_t i = 0; i < a->count && have == NULL; i++) {
+        if (same_view(installed[i].component_id, id))
+            have = &installed[i];
+    }
+    p->component = tk_db_col_int(tx, rows, 0);
+    p->installed = have != NULL;
+    p->installed_sequence = have != NULL ? have->sequence : 0;
+    plan_decide(p, tk_db_col_int(tx, rows, 1), !tk_db_col_null(tx, rows, 3),
+                tk_db_col_int(tx, rows, 3),
+                (uint64_t)tk_db_col_int(tx, rows, 4));
+    if (p->action == 0)
+        return TK_OK;
+    tk_err err = tk_db_col_view(tx, rows, 2, &p->component_id);
+    if (err == TK_OK && p->action != TK_STORE_PLAN_DELETE) {
+        err = tk_db_col_view(tx, rows, 5, &p->digest);
+        p->size = (uint64_t)tk_db_col_int(tx, rows, 6);
+    }
+    if (err == TK_OK && have != NULL)
+        err = copy_view(tx, have->digest, &p->installed_digest);
+    return err;
+}
+
+/* Loads the envelopes of the steps that install a version of at most max
+ * bytes. */
+static tk_err load_envelopes(tk_store_tx *tx, tk_store_plan *plan,
+                             size_t max)
+{
+    tk_store_plan_item *items = (tk_store_plan_item *)plan->items;
+    tk_err err = TK_OK;
+    for (size_t i = 0; err == TK_OK && i < plan->count; i++) {
+        tk_store_plan_item *p = &items[i];
+        if (p->action == TK_STORE_PLAN_DELETE || p->size > max)
+            continue;
+        const tk_db_val params[] = {tk_db_int(p->version_id)};
+        tk_db_rows rows;
+        err = tk_db_query(tx,
+                          "SELECT envelope FROM component_versions "
+                          "WHERE id = $1",
+                          params, 1, &rows);
+        if (err != TK_OK)
+            break;
+        bool has_row = false;
+        err = tk_db_next(tx, &rows, &has_row);
+        if (err == TK_OK && has_row)
+            err = tk_db_col_view(tx, &rows, 0, &p->envelope);
+        tk_db_done(tx, &rows);
+    }
+    return err;
+}
+
+static tk_err plan_for_body(tk_store_tx *tx, void *arg)
+{
+    tk_store_args *a = arg;
+    tk_err err = require_device(tx, a->id);
+    if (err != TK_OK)
+        return err;
+    const tk_db_val params[] = {tk_db_int(a->id)};
+    tk_db_rows rows;
+    err = tk_db_query(tx, plan_rules_sql, params, 1, &rows);
+    if (err != TK_OK)
+        return err;
+    tk_store_plan_item *items = tk_store_mem_alloc(
+        tx->mem, TK_STORE_MAX_PLAN_ITEMS * sizeof(tk_store_plan_item));
+    if (items == NULL)
+        err = tk_store_fail(tx, TK_ERR_STORE_NOMEM,
+                            "out of memory for the plan");
+    size_t count = 0;
+    for (;;) {
+        bool has_row = false;
+        if (err == TK_OK)
+            err = tk_db_next(tx, &rows, &has_row);
+        if (err != TK_OK || !has_row)
+            break;
+        if (count == TK_STORE_MAX_PLAN_ITEMS) {
+            err = tk_store_fail(tx, TK_ERR_LIMIT,
+                                "more than %d policy rules for one device; "
+                                "raise TK_STORE_MAX_PLAN_ITEMS",
+                                TK_STORE_MAX_PLAN_ITEMS);
+            break;
+        }
+        memset(&items[count], 0, sizeof items[count]);
+        err = read_plan_rule(tx, &rows, &items[count], a);
+        count++;
+    }
+    tk_db_done(tx, &rows);
+    if (err == TK_OK) {
+        plan_keep_steps(items, count, a->out);
+        if (a->filter[0] > 0)
+            err = load_envelopes(tx, a->out, (size_t)a->filter[0]);
+    }
+    return err;
+}
+
+tk_err tk_store_plan_for(tk_store *store, int64_t device_id,
+                         const tk_store_installed *installed, size_t count,
+                         size_t envelope_max, tk_store_mem *mem,
+                         tk_store_plan *out, tk_store_detail *detail)
+{
+    if (store == NULL || mem == NULL || out == NULL ||
+        (installed == NULL && count > 0))
+        return tk_store_invalid(store, TK_STORE_OP_PLAN_FOR, detail,
+                                "store, installed, mem or out is NULL");
+    memset(out, 0, sizeof *out);
+    if (count > TK_STORE_MAX_INSTALLED) {
+        tk_store_set_detail(detail,
+                            "plan_for: %zu installed entries exceed "
+                            "TK_STORE_MAX_INSTALLED (%d)",
+                            count, TK_STORE_MAX_INSTALLED);
+        return TK_ERR_LIMIT;
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (!tk_store_installed_ok(&installed[i]))
+            return tk_store_invalid(store, TK_STORE_OP_PLAN_FOR, detail,
+                                    "an installed entry has a NULL view or "
+                                    "a sequence number above INT64_MAX");
+    }
+    if (envelope_max > INT64_MAX)
+        envelope_max = INT64_MAX;
+    tk_store_args a = {.id = device_id, .in = installed, .count = count,
+                       .filter = {(int64_t)envelope_max, 0}, .out = out};
+    return tk_store_run(store, TK_STORE_OP_PLAN_FOR, TK_DB_READ,
+                        plan_for_body, &a, mem, detail);
 }

@@ -17,18 +17,36 @@
 #include "store_internal.h"
 
 /* Prepared statements kept per connection. */
-#define STMT_CACHE_SIZE 64
+#define STMT_CACHE_SIZE TK_STORE_MAX_STATEMENTS
 
 typedef struct cached_stmt {
-    char *sql; /* text as the operations wrote it, the cache key */
+    uint64_t hash; /* of sql, compared before the text */
+    char *sql;     /* text as the operations wrote it, the cache key */
     sqlite3_stmt *stmt;
     uint64_t last_use;
 } cached_stmt;
+
+/* Transaction statements, prepared once per connection. */
+enum {
+    TX_BEGIN,           /* a read snapshot */
+    TX_BEGIN_IMMEDIATE, /* a write */
+    TX_COMMIT,
+    TX_ROLLBACK,
+    TX_COUNT
+};
+
+static const char *const tx_sql[TX_COUNT] = {
+    [TX_BEGIN] = "BEGIN",
+    [TX_BEGIN_IMMEDIATE] = "BEGIN IMMEDIATE",
+    [TX_COMMIT] = "COMMIT",
+    [TX_ROLLBACK] = "ROLLBACK",
+};
 
 typedef struct sqlite_conn {
     sqlite3 *db;
     bool broken;
     uint64_t tick;
+    sqlite3_stmt *tx[TX_COUNT];
     cached_stmt cache[STMT_CACHE_SIZE];
 } sqlite_conn;
 
@@ -84,6 +102,8 @@ static void sqlite_disconnect(void *conn)
         sqlite3_finalize(c->cache[i].stmt);
         free(c->cache[i].sql);
     }
+    for (size_t i = 0; i < TX_COUNT; i++)
+        sqlite3_finalize(c->tx[i]);
     sqlite3_close(c->db);
     free(c);
 }
@@ -161,20 +181,42 @@ static tk_err sqlite_connect(const char *target,
     sqlite3_busy_timeout(c->db, (int)options->busy_timeout_ms);
     sqlite3_db_config(c->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
     err = enable_wal(c, target, detail);
-    /* FULL makes every commit durable: a consumed token must stay consumed
-     * after a power loss. */
+    /* FULL makes every commit durable: a consumed token stays consumed
+     * after a power loss. NORMAL (an option) syncs the WAL only at
+     * checkpoints: the database stays consistent, but the last commits
+     * may roll back after a power loss. */
     if (err == TK_OK)
         err = exec_simple(c,
-                          "PRAGMA foreign_keys=ON;"
-                          "PRAGMA synchronous=FULL;"
-                          "PRAGMA trusted_schema=OFF",
+                          options->sync == TK_STORE_SYNC_NORMAL
+                              ? "PRAGMA foreign_keys=ON;"
+                                "PRAGMA synchronous=NORMAL;"
+                                "PRAGMA trusted_schema=OFF"
+                              : "PRAGMA foreign_keys=ON;"
+                                "PRAGMA synchronous=FULL;"
+                                "PRAGMA trusted_schema=OFF",
                           detail);
+    for (size_t i = 0; err == TK_OK && i < TX_COUNT; i++) {
+        rc = sqlite3_prepare_v3(c->db, tx_sql[i], -1,
+                                SQLITE_PREPARE_PERSISTENT, &c->tx[i], NULL);
+        if (rc != SQLITE_OK)
+            err = map_error(c, rc, detail);
+    }
     if (err != TK_OK) {
         sqlite_disconnect(c);
         return err;
     }
     *conn = c;
     return TK_OK;
+}
+
+/* Runs one of the prepared transaction statements (TX_BEGIN ...). */
+static tk_err run_tx(sqlite_conn *c, int statement, tk_store_detail *detail)
+{
+    sqlite3_stmt *stmt = c->tx[statement];
+    int rc = sqlite3_step(stmt);
+    tk_err err = rc == SQLITE_DONE ? TK_OK : map_error(c, rc, detail);
+    sqlite3_reset(stmt);
+    return err;
 }
 
 static bool sqlite_broken(void *conn)
@@ -187,20 +229,21 @@ static tk_err sqlite_begin(void *conn, tk_db_tx_kind kind,
 {
     /* Write transactions take the write lock at BEGIN, so they never have
      * to upgrade a read lock, which can fail without waiting. */
-    return exec_simple(conn, kind == TK_DB_READ ? "BEGIN" : "BEGIN IMMEDIATE",
-                       detail);
+    return run_tx(conn, kind == TK_DB_READ ? TX_BEGIN : TX_BEGIN_IMMEDIATE,
+                  detail);
 }
 
 static tk_err sqlite_commit(void *conn, tk_store_detail *detail)
 {
-    return exec_simple(conn, "COMMIT", detail);
+    return run_tx(conn, TX_COMMIT, detail);
 }
 
 static void sqlite_rollback(void *conn)
 {
     sqlite_conn *c = conn;
+    tk_store_detail ignored;
     if (!sqlite3_get_autocommit(c->db))
-        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+        run_tx(c, TX_ROLLBACK, &ignored);
 }
 
 static tk_err sqlite_script(void *conn, const char *sql,
@@ -236,6 +279,16 @@ static tk_err prepare(sqlite_conn *c, const char *sql, sqlite3_stmt **stmt,
     return rc == SQLITE_OK ? TK_OK : map_error(c, rc, detail);
 }
 
+/* FNV-1a of a NUL-terminated string. */
+static uint64_t text_hash(const char *text)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (const unsigned char *p = (const unsigned char *)text; *p != '\0';
+         p++)
+        h = (h ^ *p) * 0x100000001b3ull;
+    return h;
+}
+
 /* Finds or prepares the statement for sql. A cached statement that is still
  * stepping (the same SQL nested in itself) is not shared: a temporary one
  * is prepared instead. */
@@ -243,10 +296,11 @@ static tk_err get_stmt(sqlite_conn *c, const char *sql, sqlite3_stmt **stmt,
                        bool *temporary, tk_store_detail *detail)
 {
     c->tick++;
+    uint64_t hash = text_hash(sql);
     size_t victim = 0;
     for (size_t i = 0; i < STMT_CACHE_SIZE; i++) {
         cached_stmt *e = &c->cache[i];
-        if (e->sql != NULL && strcmp(e->sql, sql) == 0) {
+        if (e->sql != NULL && e->hash == hash && strcmp(e->sql, sql) == 0) {
             if (sqlite3_stmt_busy(e->stmt)) {
                 *temporary = true;
                 return prepare(c, sql, stmt, detail);
@@ -277,6 +331,7 @@ static tk_err get_stmt(sqlite_conn *c, const char *sql, sqlite3_stmt **stmt,
     }
     sqlite3_finalize(e->stmt);
     free(e->sql);
+    e->hash = hash;
     e->sql = key;
     e->stmt = fresh;
     e->last_use = c->tick;
@@ -410,7 +465,10 @@ const tk_db_driver tk_db_sqlite = {
     .finish = sqlite_finish,
     .schema_probe = "SELECT 1 FROM sqlite_master WHERE type = 'table' "
                     "AND name = 'schema_version'",
+    .sync_probe = "PRAGMA synchronous",
+    .lock_device = "SELECT id FROM devices WHERE id = $1",
     .lock_migrations = sqlite_lock_migrations,
+    .single_writer = true,
     .migrations = tk_store_sqlite_migrations,
     .migration_count = TK_STORE_SCHEMA_VERSION,
 };

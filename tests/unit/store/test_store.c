@@ -1360,6 +1360,680 @@ static void reports_stored_once(void **state)
     tk_store_close(store);
 }
 
+/* ---- Exchanges: one transaction per TEEP message ------------------------ */
+
+/* Number of rows that a COUNT query returns, read outside the store. */
+static int count_of(const char *sql)
+{
+    char text[32];
+    backend_query_text(sql, text, sizeof text);
+    return atoi(text);
+}
+
+static void token_check_reads_only(void **state)
+{
+    (void)state;
+    tk_store *store = open_store();
+    tk_store_detail detail;
+    int64_t device = add_device(store, "ueid-check", 0);
+    int64_t session = new_session(store, device, "check-0001", NULL, T0 + 60);
+    tk_store_mem mem = TK_STORE_MEM_INIT;
+    tk_store_session s;
+    for (int i = 0; i < 2; i++) {
+        memset(&s, 0, sizeof s);
+        assert_int_equal(tk_store_token_check(store, TK_STORE_TOKEN,
+                                              bytes("check-0001"), &mem, &s,
+                                              &detail),
+                         TK_OK);
+        assert_int_equal(s.id, session);
+        assert_int_equal(s.device_id, device);
+        assert_int_equal(s.state, 1);
+        assert_true(view_equals(s.context, "ctx"));
+        assert_int_equal(s.expires, T0 + 60);
+    }
+    assert_int_equal(count_of("SELECT count(*) FROM tokens "
+                              "WHERE consumed = true"),
+                     0);
+    assert_int_equal(tk_store_token_check(store, TK_STORE_TOKEN,
+                                          bytes("never-issued"), &mem, &s,
+                                          &detail),
+                     TK_ERR_STORE_TOKEN_UNKNOWN);
+    assert_null(strstr(detail.text, "never-issued"));
+    assert_int_equal(tk_store_token_consume(store, TK_STORE_TOKEN,
+                                            bytes("check-0001"), &mem, &s,
+                                            NULL),
+                     TK_OK);
+    assert_int_equal(tk_store_token_check(store, TK_STORE_TOKEN,
+                                          bytes("check-0001"), &mem, &s,
+                                          &detail),
+                     TK_ERR_STORE_TOKEN_USED);
+    assert_int_equal(tk_store_token_add(store, session, TK_STORE_TOKEN,
+                                        bytes("check-0002"), T0 + 10, NULL),
+                     TK_OK);
+    test_now = T0 + 10;
+    assert_int_equal(tk_store_token_check(store, TK_STORE_TOKEN,
+                                          bytes("check-0002"), &mem, &s,
+                                          &detail),
+                     TK_ERR_STORE_TOKEN_EXPIRED);
+    assert_non_null(strstr(detail.text, "token_check: "));
+    tk_store_mem_free(&mem);
+    tk_store_close(store);
+}
+
+/* The reads a TAM makes per message, each from one snapshot: the agent key
+ * with its device, and the device's keys with its reference values. */
+static void combined_reads(void **state)
+{
+    (void)state;
+    tk_store *store = open_store();
+    int64_t cls = add_class(store, "combined-class");
+    int64_t device = add_device(store, "ueid-combined", cls);
+    int64_t other = add_device(store, "ueid-other", 0);
+    tk_store_key agent = {.device_id = device, .use = TK_STORE_KEY_AGENT,
+                          .kid = bytes("kid-agent"), .alg = -9,
+                          .cose_key = bytes("cose-agent")};
+    tk_store_key attest = {.device_id = device,
+                           .use = TK_STORE_KEY_ATTESTATION,
+                           .kid = bytes("kid-attest"), .alg = -7,
+                           .cose_key = bytes("cose-attest")};
+    tk_store_key foreign = {.device_id = other, .use = TK_STORE_KEY_AGENT,
+                            .kid = bytes("kid-foreign"),
+                            .cose_key = bytes("cose-foreign")};
+    int64_t agent_id = 0;
+    assert_int_equal(tk_store_key_add(store, &agent, NULL, &agent_id, NULL),
+                     TK_OK);
+    assert_int_equal(tk_store_key_add(store, &attest, NULL, NULL, NULL),
+                     TK_OK);
+    assert_int_equal(tk_store_key_add(store, &foreign, NULL, NULL, NULL),
+                     TK_OK);
+    tk_store_refval own = {.device_id = device, .kind = TK_STORE_REF_HWMODEL,
+                           .value = bytes("model")};
+    tk_store_refval shared = {.class_id = cls,
+                              .kind = TK_STORE_REF_HWVERSION,
+                              .value = bytes("1.0")};
+    assert_int_equal(tk_store_refval_add(store, &own, NULL, NULL, NULL),
+                     TK_OK);
+    assert_int_equal(tk_store_refval_add(store, &shared, NULL, NULL, NULL),
+                     TK_OK);
+
+    tk_store_mem mem = TK_STORE_MEM_INIT;
+    tk_store_key key;
+    tk_store_device d;
+    tk_store_detail detail;
+    assert_int_equal(tk_store_key_find_device(store, TK_STORE_KEY_AGENT,
+                                              bytes("kid-agent"), &mem, &key,
+                                              &d, &detail),
+                     TK_OK);
+    assert_int_equal(key.id, agent_id);
+    assert_int_equal(key.alg, -9);
+    assert_true(view_equals(key.cose_key, "cose-agent"));
+    assert_int_equal(d.id, device);
+    assert_int_equal(d.class_id, cls);
+    assert_true(view_equals(d.ueid, "ueid-combined"));
+    /* The kid of an attestation key is not an agent kid. */
+    assert_int_equal(tk_store_key_find_device(store, TK_STORE_KEY_AGENT,
+                                              bytes("kid-attest"), &mem, &key,
+                                              &d, &detail),
+                     TK_ERR_STORE_NOT_FOUND);
+    assert_non_null(strstr(detail.text, "key_find_device: "));
+
+    tk_store_keys keys;
+    tk_store_refvals refvals;
+    assert_int_equal(tk_store_device_references(store, device, &mem, &keys,
+                                                &refvals, &detail),
+                     TK_OK);
+    assert_int_equal(keys.count, 2);
+    assert_true(view_equals(keys.items[0].kid, "kid-agent"));
+    assert_int_equal(keys.items[1].use, TK_STORE_KEY_ATTESTATION);
+    assert_true(view_equals(keys.items[1].cose_key, "cose-attest"));
+    assert_int_equal(refvals.count, 2);
+    assert_true(view_equals(refvals.items[0].value, "model"));
+    assert_int_equal(refvals.items[1].class_id, cls);
+    assert_int_equal(tk_store_device_references(store, other, &mem, &keys,
+                                                &refvals, NULL),
+                     TK_OK);
+    assert_int_equal(keys.count, 1);
+    assert_int_equal(refvals.count, 0);
+    assert_int_equal(tk_store_device_references(store, device + 99, &mem,
+                                                &keys, &refvals, &detail),
+                     TK_ERR_STORE_NOT_FOUND);
+    assert_int_equal(tk_store_device_references(store, device, &mem, NULL,
+                                                &refvals, &detail),
+                     TK_ERR_INVALID_ARG);
+    tk_store_mem_free(&mem);
+    tk_store_close(store);
+}
+
+/* The QueryResponse of a pending device: its token, the attestation
+ * result, the reported installed state, an audit entry and the session of
+ * the Update with its new token, in one transaction. */
+static void exchange_query_response(void **state)
+{
+    (void)state;
+    tk_store *store = open_store();
+    tk_store_device pending = {.ueid = bytes("ueid-exchange"),
+                               .state = TK_STORE_DEVICE_PENDING};
+    int64_t device = 0;
+    assert_int_equal(tk_store_device_add(store, &pending, NULL, &device, NULL),
+                     TK_OK);
+    int64_t session = new_session(store, device, "qreq-token", NULL,
+                                  T0 + 600);
+    tk_store_installed old = {.component_id = bytes("tc-old"), .sequence = 1};
+    assert_int_equal(tk_store_installed_replace(store, device, &old, 1, NULL),
+                     TK_OK);
+    test_now = T0 + 5;
+
+    tk_store_attestation result = {.device_id = device, .session_id = session,
+                                   .verdict = TK_STORE_VERDICT_AFFIRMING,
+                                   .claims = "{\"ueid\":\"01\"}"};
+    tk_store_installed reported[] = {
+        {.component_id = bytes("tc-a"), .sequence = 4, .digest = bytes("a-4")},
+        {.component_id = bytes("tc-b"), .sequence = 7},
+    };
+    tk_store_audit audit = {.actor = "tam", .action = "attestation.warning",
+                            .object = "device/1", .detail = "checked"};
+    tk_store_session_change update = {
+        .id = session, .expected_state = 1, .state = 3, .set_context = true,
+        .context = bytes("update-context"), .expires = T0 + 900,
+        .next_token = bytes("update-token")};
+    tk_store_exchange x = {
+        .token = bytes("qreq-token"), .session_id = session,
+        .device_id = device, .activate_device = true, .actor = "tam",
+        .attestation = &result, .replace_installed = true,
+        .installed = reported, .installed_count = 2, .audit = &audit,
+        .audit_count = 1, .update = &update};
+    tk_store_exchange_result out;
+    tk_store_detail detail;
+    tk_err err = tk_store_exchange_record(store, &x, &out, &detail);
+    if (err != TK_OK)
+        fprintf(stderr, "exchange: %s\n", detail.text);
+    assert_int_equal(err, TK_OK);
+    assert_int_equal(out.session_id, session);
+    assert_int_equal(out.created_session, 0);
+    assert_true(out.attestation_id > 0);
+    assert_int_equal(out.reports_inserted, 0);
+    assert_true(out.activated);
+
+    tk_store_mem mem = TK_STORE_MEM_INIT;
+    tk_store_device d;
+    assert_int_equal(tk_store_device_get(store, device, &mem, &d, NULL),
+                     TK_OK);
+    assert_int_equal(d.state, TK_STORE_DEVICE_ACTIVE);
+    assert_int_equal(d.last_seen, T0 + 5);
+    tk_store_attestation at;
+    assert_int_equal(tk_store_attestation_latest(store, device, &mem, &at,
+                                                 NULL),
+                     TK_OK);
+    assert_int_equal(at.id, out.attestation_id);
+    assert_int_equal(at.verdict, TK_STORE_VERDICT_AFFIRMING);
+    assert_string_equal(at.claims, "{\"ueid\":\"01\"}");
+    tk_store_installeds list;
+    assert_int_equal(tk_store_installed_list(store, device, NULL, &mem, &list,
+                                             NULL),
+                     TK_OK);
+    assert_int_equal(list.count, 2);
+    assert_true(view_equals(list.items[0].component_id, "tc-a"));
+    assert_true(view_equals(list.items[0].digest, "a-4"));
+    assert_int_equal(list.items[1].sequence, 7);
+    assert_int_equal(count_of("SELECT count(*) FROM audit_log "
+                              "WHERE action = 'attestation.warning'"),
+                     1);
+    assert_int_equal(count_of("SELECT count(*) FROM audit_log "
+                              "WHERE action = 'device.update' "
+                              "AND actor = 'tam'"),
+                     1);
+    tk_store_session s;
+    assert_int_equal(tk_store_token_check(store, TK_STORE_TOKEN,
+                                          bytes("update-token"), &mem, &s,
+                                          NULL),
+                     TK_OK);
+    assert_int_equal(s.id, session);
+    assert_int_equal(s.state, 3);
+    assert_true(view_equals(s.context, "update-context"));
+    assert_int_equal(s.expires, T0 + 900);
+    assert_int_equal(s.updated, T0 + 5);
+
+    /* The same message again: its token is used, and nothing changes. */
+    update.next_token = bytes("update-token-2");
+    assert_int_equal(tk_store_exchange_record(store, &x, &out, &detail),
+                     TK_ERR_STORE_TOKEN_USED);
+    assert_non_null(strstr(detail.text, "exchange: "));
+    assert_int_equal(count_of("SELECT count(*) FROM attestation_results"), 1);
+    assert_int_equal(count_of("SELECT count(*) FROM tokens"), 2);
+    /* An active device is not activated again. */
+    tk_store_session_change next = {.id = session,
+                                    .expected_state = TK_STORE_ANY_STATE,
+                                    .state = 4};
+    tk_store_exchange again = {.token = bytes("update-token"),
+                               .device_id = device, .activate_device = true,
+                               .actor = "tam", .update = &next};
+    assert_int_equal(tk_store_exchange_record(store, &again, &out, NULL),
+                     TK_OK);
+    assert_false(out.activated);
+    assert_int_equal(count_of("SELECT count(*) FROM audit_log "
+                              "WHERE action = 'device.update'"),
+                     1);
+    /* The Update's token expired with the session's new expiry. */
+    assert_int_equal(count_of("SELECT count(*) FROM tokens "
+                              "WHERE expires = 1700000900"),
+                     1);
+    tk_store_mem_free(&mem);
+    tk_store_close(store);
+}
+
+/* A Success: its token, the reports, the installed entries the Update
+ * changed, and an audit entry. */
+static void exchange_success(void **state)
+{
+    (void)state;
+    tk_store *store = open_store();
+    int64_t device = add_device(store, "ueid-success", 0);
+    int64_t session = new_session(store, device, "update-token", NULL,
+                                  T0 + 600);
+    tk_store_installed before[] = {
+        {.component_id = bytes("tc-gone"), .sequence = 2},
+        {.component_id = bytes("tc-a"), .sequence = 1},
+    };
+    assert_int_equal(tk_store_installed_replace(store, device, before, 2,
+                                                NULL),
+                     TK_OK);
+    tk_store_report reports[] = {
+        {.device_id = device, .session_id = session,
+         .token = bytes("update-token"), .item = 0, .result = 0,
+         .report = bytes("report-0")},
+        {.device_id = device, .session_id = session,
+         .token = bytes("update-token"), .item = 1, .result = 5,
+         .report = bytes("report-1")},
+    };
+    tk_store_installed set = {.component_id = bytes("tc-a"), .sequence = 3,
+                              .digest = bytes("a-3")};
+    tk_view remove[] = {bytes("tc-gone"), bytes("tc-never-there")};
+    tk_store_audit audit = {.actor = "tam", .action = "update.success",
+                            .object = "device/1"};
+    tk_store_exchange x = {
+        .token = bytes("update-token"), .session_id = session,
+        .device_id = device, .reports = reports, .report_count = 2,
+        .installed_set = &set, .installed_set_count = 1,
+        .installed_remove = remove, .installed_remove_count = 2,
+        .audit = &audit, .audit_count = 1};
+    tk_store_exchange_result out;
+    assert_int_equal(tk_store_exchange_record(store, &x, &out, NULL), TK_OK);
+    assert_int_equal(out.session_id, session);
+    assert_int_equal(out.reports_inserted, 2);
+    assert_int_equal(out.attestation_id, 0);
+
+    tk_store_mem mem = TK_STORE_MEM_INIT;
+    tk_store_installeds list;
+    assert_int_equal(tk_store_installed_list(store, device, NULL, &mem, &list,
+                                             NULL),
+                     TK_OK);
+    assert_int_equal(list.count, 1);
+    assert_true(view_equals(list.items[0].component_id, "tc-a"));
+    assert_int_equal(list.items[0].sequence, 3);
+    assert_true(view_equals(list.items[0].digest, "a-3"));
+    tk_store_reports stored;
+    assert_int_equal(tk_store_report_list(store, device, session, NULL, &mem,
+                                          &stored, NULL),
+                     TK_OK);
+    assert_int_equal(stored.count, 2);
+    assert_int_equal(stored.items[1].result, 5);
+    assert_true(view_equals(stored.items[1].report, "report-1"));
+    assert_int_equal(count_of("SELECT count(*) FROM audit_log "
+                              "WHERE action = 'update.success'"),
+                     1);
+
+    /* A replayed Success changes nothing. */
+    tk_store_detail detail;
+    assert_int_equal(tk_store_exchange_record(store, &x, &out, &detail),
+                     TK_ERR_STORE_TOKEN_USED);
+    assert_int_equal(count_of("SELECT count(*) FROM reports"), 2);
+    assert_int_equal(count_of("SELECT count(*) FROM audit_log"), 1);
+    tk_store_mem_free(&mem);
+    tk_store_close(store);
+}
+
+/* An exchange fails as a whole: a part that violates a constraint leaves
+ * the token unused and stores none of the other parts. */
+static void exchange_all_or_nothing(void **state)
+{
+    (void)state;
+    tk_store *store = open_store();
+    int64_t device = add_device(store, "ueid-atomic", 0);
+    int64_t session = new_session(store, device, "atomic-token", NULL,
+                                  T0 + 600);
+    tk_store_installed old = {.component_id = bytes("tc-old"), .sequence = 1};
+    assert_int_equal(tk_store_installed_replace(store, device, &old, 1, NULL),
+                     TK_OK);
+    tk_store_attestation result = {.device_id = device, .session_id = session,
+                                   .verdict = TK_STORE_VERDICT_FAILED};
+    tk_store_installed twice[] = {
+        {.component_id = bytes("tc-x"), .sequence = 1},
+        {.component_id = bytes("tc-x"), .sequence = 2},
+    };
+    tk_store_audit audit = {.actor = "tam", .action = "attestation.failed"};
+    tk_store_exchange x = {
+        .token = bytes("atomic-token"), .session_id = session,
+        .device_id = device, .attestation = &result,
+        .replace_installed = true, .installed = twice, .installed_count = 2,
+        .audit = &audit, .audit_count = 1};
+    tk_store_detail detail;
+    assert_int_equal(tk_store_exchange_record(store, &x, NULL, &detail),
+                     TK_ERR_STORE_DUPLICATE);
+    assert_non_null(strstr(detail.text, "entry 1"));
+    /* A report larger than the schema allows (65536 bytes). */
+    size_t big_len = 65537;
+    uint8_t *big = calloc(1, big_len);
+    assert_non_null(big);
+    tk_store_report report = {.device_id = device, .session_id = session,
+                              .token = bytes("atomic-token"),
+                              .report = {big, big_len}};
+    x.installed_count = 1;
+    x.reports = &report;
+    x.report_count = 1;
+    assert_int_equal(tk_store_exchange_record(store, &x, NULL, &detail),
+                     TK_ERR_STORE_CONSTRAINT);
+    free(big);
+    /* A new token that was issued before. */
+    tk_store_exchange start = {.create = &(tk_store_session){
+                                   .device_id = device, .state = 1,
+                                   .expires = T0 + 600},
+                               .create_token = bytes("atomic-token")};
+    assert_int_equal(tk_store_exchange_record(store, &start, NULL, &detail),
+                     TK_ERR_STORE_DUPLICATE);
+
+    assert_int_equal(count_of("SELECT count(*) FROM tokens "
+                              "WHERE consumed = true"),
+                     0);
+    assert_int_equal(count_of("SELECT count(*) FROM attestation_results"), 0);
+    assert_int_equal(count_of("SELECT count(*) FROM audit_log"), 0);
+    assert_int_equal(count_of("SELECT count(*) FROM reports"), 0);
+    assert_int_equal(count_of("SELECT count(*) FROM sessions"), 1);
+    tk_store_mem mem = TK_STORE_MEM_INIT;
+    tk_store_installeds list;
+    assert_int_equal(tk_store_installed_list(store, device, NULL, &mem, &list,
+                                             NULL),
+                     TK_OK);
+    assert_int_equal(list.count, 1);
+    assert_true(view_equals(list.items[0].component_id, "tc-old"));
+
+    /* A token of another session is refused, and stays unused. */
+    int64_t other = new_session(store, device, "other-token", NULL, T0 + 600);
+    tk_store_exchange wrong = {.token = bytes("other-token"),
+                               .session_id = session};
+    assert_int_equal(tk_store_exchange_record(store, &wrong, NULL, &detail),
+                     TK_ERR_STORE_CONFLICT);
+    assert_non_null(strstr(detail.text, "session"));
+    tk_store_session s;
+    assert_int_equal(tk_store_token_check(store, TK_STORE_TOKEN,
+                                          bytes("other-token"), &mem, &s,
+                                          NULL),
+                     TK_OK);
+    assert_int_equal(s.id, other);
+    /* An unknown device stops the exchange before its token. */
+    tk_store_exchange ghost = {.token = bytes("other-token"),
+                               .device_id = device + 99};
+    assert_int_equal(tk_store_exchange_record(store, &ghost, NULL, &detail),
+                     TK_ERR_STORE_NOT_FOUND);
+    assert_int_equal(tk_store_token_check(store, TK_STORE_TOKEN,
+                                          bytes("other-token"), &mem, &s,
+                                          NULL),
+                     TK_OK);
+    /* Expired and unknown tokens give the errors of token_consume. */
+    test_now = T0 + 600;
+    wrong.session_id = 0;
+    assert_int_equal(tk_store_exchange_record(store, &wrong, NULL, &detail),
+                     TK_ERR_STORE_TOKEN_EXPIRED);
+    wrong.token = bytes("never-issued");
+    assert_int_equal(tk_store_exchange_record(store, &wrong, NULL, &detail),
+                     TK_ERR_STORE_TOKEN_UNKNOWN);
+    tk_store_mem_free(&mem);
+    tk_store_close(store);
+}
+
+/* The empty POST that starts an exchange: a new session and its token. */
+static void exchange_creates_session(void **state)
+{
+    (void)state;
+    tk_store *store = open_store();
+    tk_store_session fresh = {.state = 1, .context = bytes("qreq-context"),
+                              .expires = T0 + 300};
+    tk_store_exchange x = {.create = &fresh,
+                           .create_token = bytes("first-token")};
+    tk_store_exchange_result out;
+    assert_int_equal(tk_store_exchange_record(store, &x, &out, NULL), TK_OK);
+    assert_true(out.created_session > 0);
+    assert_int_equal(out.session_id, 0);
+    tk_store_mem mem = TK_STORE_MEM_INIT;
+    tk_store_session s;
+    assert_int_equal(tk_store_token_check(store, TK_STORE_TOKEN,
+                                          bytes("first-token"), &mem, &s,
+                                          NULL),
+                     TK_OK);
+    assert_int_equal(s.id, out.created_session);
+    assert_int_equal(s.device_id, 0);
+    assert_true(view_equals(s.context, "qreq-context"));
+    tk_store_mem_free(&mem);
+
+    tk_store_op_stats stats;
+    tk_store_op_stats_get(store, TK_STORE_OP_EXCHANGE, &stats);
+    assert_int_equal(stats.calls, 1);
+    assert_int_equal(stats.errors, 0);
+    assert_string_equal(tk_store_op_name(TK_STORE_OP_EXCHANGE), "exchange");
+    tk_store_close(store);
+}
+
+static void exchange_rejects_bad_arguments(void **state)
+{
+    (void)state;
+    tk_store *store = open_store();
+    tk_store_detail detail;
+    assert_int_equal(tk_store_exchange_record(store, NULL, NULL, &detail),
+                     TK_ERR_INVALID_ARG);
+    tk_store_exchange x = {.report_count = 1};
+    assert_int_equal(tk_store_exchange_record(store, &x, NULL, &detail),
+                     TK_ERR_INVALID_ARG);
+    assert_non_null(strstr(detail.text, "a list is NULL"));
+    tk_store_session_change update = {.id = 1};
+    tk_store_session create = {.state = 1};
+    x = (tk_store_exchange){.update = &update, .create = &create};
+    assert_int_equal(tk_store_exchange_record(store, &x, NULL, &detail),
+                     TK_ERR_INVALID_ARG);
+    assert_non_null(strstr(detail.text, "both update and create"));
+    x = (tk_store_exchange){.token = {NULL, 4}};
+    assert_int_equal(tk_store_exchange_record(store, &x, NULL, &detail),
+                     TK_ERR_INVALID_ARG);
+    tk_store_installed huge = {.component_id = bytes("tc"),
+                               .sequence = (uint64_t)INT64_MAX + 1};
+    x = (tk_store_exchange){.installed_set = &huge, .installed_set_count = 1};
+    assert_int_equal(tk_store_exchange_record(store, &x, NULL, &detail),
+                     TK_ERR_INVALID_ARG);
+    tk_store_audit nameless = {.actor = "tam"};
+    x = (tk_store_exchange){.audit = &nameless, .audit_count = 1};
+    assert_int_equal(tk_store_exchange_record(store, &x, NULL, &detail),
+                     TK_ERR_INVALID_ARG);
+    /* Counts are checked against their limits before any entry is read,
+     * so a count beyond the array is never dereferenced. */
+    tk_store_report one = {.report = bytes("r")};
+    x = (tk_store_exchange){.reports = &one,
+                            .report_count = TK_STORE_MAX_EXCHANGE_ITEMS + 1};
+    assert_int_equal(tk_store_exchange_record(store, &x, NULL, &detail),
+                     TK_ERR_LIMIT);
+    assert_non_null(strstr(detail.text, "reports"));
+    tk_store_installed entry = {.component_id = bytes("tc")};
+    x = (tk_store_exchange){.installed = &entry,
+                            .installed_count = TK_STORE_MAX_INSTALLED + 1};
+    assert_int_equal(tk_store_exchange_record(store, &x, NULL, &detail),
+                     TK_ERR_LIMIT);
+    tk_store_op_stats stats;
+    tk_store_op_stats_get(store, TK_STORE_OP_EXCHANGE, &stats);
+    assert_int_equal(stats.calls, 8);
+    assert_int_equal(stats.errors, 8);
+    tk_store_close(store);
+}
+
+/* plan_for decides against the installed state it is given, as plan_get
+ * does against the stored one. */
+static void plan_for_given_state(void **state)
+{
+    (void)state;
+    tk_store *store = open_store();
+    int64_t device = add_device(store, "ueid-plan-for", 0);
+    int64_t a = add_component(store, "tc-a");
+    int64_t b = add_component(store, "tc-b");
+    int64_t c = add_component(store, "tc-c");
+    add_version(store, a, 1, "a-1");
+    int64_t a2 = add_version(store, a, 2, "a-2");
+    int64_t b5 = add_version(store, b, 5, "b-5");
+    add_version(store, c, 1, "c-1");
+    set_policy(store, device, 0, a, TK_STORE_POLICY_INSTALL);
+    set_policy(store, device, 0, b, TK_STORE_POLICY_INSTALL);
+    set_policy(store, device, 0, c, TK_STORE_POLICY_FORBID);
+    /* The store believes the device has everything current. */
+    tk_store_installed stored[] = {
+        {.component_id = bytes("tc-a"), .sequence = 2},
+        {.component_id = bytes("tc-b"), .sequence = 5},
+    };
+    assert_int_equal(tk_store_installed_replace(store, device, stored, 2,
+                                                NULL),
+                     TK_OK);
+    tk_store_mem mem = TK_STORE_MEM_INIT;
+    tk_store_plan plan;
+    assert_int_equal(tk_store_plan_get(store, device, &mem, &plan, NULL),
+                     TK_OK);
+    assert_int_equal(plan.count, 0);
+
+    /* The device now reports an old tc-a, no tc-b and a forbidden tc-c. */
+    tk_store_installed reported[] = {
+        {.component_id = bytes("tc-a"), .sequence = 1,
+         .digest = bytes("a-1")},
+        {.component_id = bytes("tc-c"), .sequence = 1},
+    };
+    assert_int_equal(tk_store_plan_for(store, device, reported, 2, 0, &mem,
+                                       &plan, NULL),
+                     TK_OK);
+    assert_int_equal(plan.count, 3);
+    const tk_store_plan_item *item = plan_find(&plan, a);
+    assert_non_null(item);
+    assert_int_equal(item->action, TK_STORE_PLAN_UPDATE);
+    assert_int_equal(item->version_id, a2);
+    assert_int_equal(item->sequence, 2);
+    assert_true(view_equals(item->digest, "a-2"));
+    assert_true(item->installed);
+    assert_int_equal(item->installed_sequence, 1);
+    assert_true(view_equals(item->installed_digest, "a-1"));
+    assert_true(view_equals(item->component_id, "tc-a"));
+    item = plan_find(&plan, b);
+    assert_non_null(item);
+    assert_int_equal(item->action, TK_STORE_PLAN_INSTALL);
+    assert_int_equal(item->version_id, b5);
+    assert_false(item->installed);
+    item = plan_find(&plan, c);
+    assert_non_null(item);
+    assert_int_equal(item->action, TK_STORE_PLAN_DELETE);
+    assert_int_equal(item->version_id, 0);
+    /* Without envelope_max no envelope is loaded, but the sizes are
+     * there (add_version stores 14 bytes). */
+    item = plan_find(&plan, a);
+    assert_int_equal(item->size, 14);
+    assert_int_equal(item->envelope.len, 0);
+    assert_int_equal(tk_store_plan_for(store, device, reported, 2, 14, &mem,
+                                       &plan, NULL),
+                     TK_OK);
+    item = plan_find(&plan, a);
+    assert_true(view_equals(item->envelope, "envelope bytes"));
+    item = plan_find(&plan, c);
+    assert_int_equal(item->envelope.len, 0);
+    assert_int_equal(tk_store_plan_for(store, device, reported, 2, 13, &mem,
+                                       &plan, NULL),
+                     TK_OK);
+    assert_int_equal(plan_find(&plan, b)->envelope.len, 0);
+    /* Nothing was written. */
+    assert_int_equal(tk_store_plan_get(store, device, &mem, &plan, NULL),
+                     TK_OK);
+    assert_int_equal(plan.count, 0);
+
+    tk_store_detail detail;
+    assert_int_equal(tk_store_plan_for(store, device + 99, reported, 2, 0,
+                                       &mem, &plan, &detail),
+                     TK_ERR_STORE_NOT_FOUND);
+    assert_int_equal(tk_store_plan_for(store, device, NULL, 1, 0, &mem, &plan,
+                                       &detail),
+                     TK_ERR_INVALID_ARG);
+    assert_int_equal(tk_store_plan_for(store, device, reported,
+                                       TK_STORE_MAX_INSTALLED + 1, 0, &mem,
+                                       &plan, &detail),
+                     TK_ERR_LIMIT);
+    tk_store_mem_free(&mem);
+    tk_store_close(store);
+}
+
+/* A statement first prepared inside a transaction that rolls back is
+ * still usable afterwards (PostgreSQL keeps prepared statements across a
+ * rollback; SQLite's are per connection too). */
+static void statements_survive_rollback(void **state)
+{
+    (void)state;
+    tk_store_options o = test_options();
+    o.pool_size = 1;
+    tk_store *store = open_with(&o);
+    int64_t device = add_device(store, "ueid-rollback", 0);
+    tk_store_installed twice[] = {
+        {.component_id = bytes("tc-x"), .sequence = 1},
+        {.component_id = bytes("tc-x"), .sequence = 2},
+    };
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(tk_store_installed_replace(store, device, twice, 2,
+                                                    NULL),
+                         TK_ERR_STORE_DUPLICATE);
+    assert_int_equal(tk_store_installed_replace(store, device, twice, 1,
+                                                NULL),
+                     TK_OK);
+    tk_store_close(store);
+    if (!backend_is_pg())
+        return;
+    /* Unnamed statements, for a pooler in transaction mode. */
+    o.pg_unnamed_statements = true;
+    store = open_with(&o);
+    assert_int_equal(tk_store_installed_replace(store, device, twice, 2,
+                                                NULL),
+                     TK_ERR_STORE_DUPLICATE);
+    assert_int_equal(tk_store_installed_replace(store, device, &twice[1], 1,
+                                                NULL),
+                     TK_OK);
+    tk_store_close(store);
+}
+
+/* The durability option reaches every SQLite connection. */
+static void sync_option(void **state)
+{
+    (void)state;
+    tk_store_options o = test_options();
+    tk_store *store = open_with(&o);
+    tk_store_sync sync = TK_STORE_SYNC_NORMAL;
+    tk_store_detail detail;
+    if (backend_is_pg()) {
+        assert_int_equal(tk_store_sync_get(store, &sync, &detail),
+                         TK_ERR_UNSUPPORTED);
+        assert_non_null(strstr(detail.text, "synchronous_commit"));
+        tk_store_close(store);
+        return;
+    }
+    assert_int_equal(tk_store_sync_get(store, &sync, &detail), TK_OK);
+    assert_int_equal(sync, TK_STORE_SYNC_FULL);
+    tk_store_close(store);
+    o.sync = TK_STORE_SYNC_NORMAL;
+    o.pool_size = 2;
+    store = open_with(&o);
+    sync = TK_STORE_SYNC_FULL;
+    assert_int_equal(tk_store_sync_get(store, &sync, &detail), TK_OK);
+    assert_int_equal(sync, TK_STORE_SYNC_NORMAL);
+    int64_t device = add_device(store, "ueid-sync", 0);
+    assert_true(device > 0);
+    tk_store_close(store);
+    assert_int_equal(tk_store_sync_get(NULL, &sync, &detail),
+                     TK_ERR_INVALID_ARG);
+}
+
 /* ---- Audit log, counters, summary --------------------------------------- */
 
 static void audit_and_counters(void **state)
@@ -1691,6 +2365,95 @@ static void crash_mid_transaction(void **state)
     }
 }
 
+/* Session of crash_mid_exchange, set before the holder forks. */
+static int64_t crash_session;
+
+/* Records a Success of crash_session's Update: the token, a report, the
+ * installed state, an audit entry and a new token. */
+static tk_err record_success(tk_store *store, int64_t device)
+{
+    tk_store_report report = {.device_id = device, .session_id = crash_session,
+                              .token = bytes("crash-token"),
+                              .report = bytes("crash-report")};
+    tk_store_installed installed = {.component_id = bytes("tc-new"),
+                                    .sequence = 2};
+    tk_store_audit audit = {.actor = "tam", .action = "update.success"};
+    tk_store_session_change next = {.id = crash_session,
+                                    .expected_state = TK_STORE_ANY_STATE,
+                                    .state = 5,
+                                    .next_token = bytes("crash-next")};
+    tk_store_exchange x = {
+        .token = bytes("crash-token"), .session_id = crash_session,
+        .device_id = device, .reports = &report, .report_count = 1,
+        .replace_installed = true, .installed = &installed,
+        .installed_count = 1, .audit = &audit, .audit_count = 1,
+        .update = &next};
+    return tk_store_exchange_record(store, &x, NULL, NULL);
+}
+
+static void run_success(tk_store *store, int64_t device)
+{
+    record_success(store, device);
+}
+
+/* A worker killed inside the transaction of an exchange leaves none of it
+ * behind: the token stays usable, and the same message succeeds later. */
+static void crash_mid_exchange(void **state)
+{
+    (void)state;
+    tk_store *store = open_store();
+    int64_t device = add_device(store, "ueid-crash-exchange", 0);
+    crash_session = new_session(store, device, "crash-token", NULL, T0 + 600);
+    tk_store_installed old = {.component_id = bytes("tc-old"), .sequence = 1};
+    assert_int_equal(tk_store_installed_replace(store, device, &old, 1, NULL),
+                     TK_OK);
+    tk_store_close(store);
+
+    pid_t pid = start_holder(TK_STORE_OP_EXCHANGE, run_success, device);
+    kill_holder(pid);
+
+    store = open_store();
+    tk_store_mem mem = TK_STORE_MEM_INIT;
+    tk_store_session s;
+    assert_int_equal(tk_store_token_check(store, TK_STORE_TOKEN,
+                                          bytes("crash-token"), &mem, &s,
+                                          NULL),
+                     TK_OK);
+    assert_int_equal(tk_store_token_check(store, TK_STORE_TOKEN,
+                                          bytes("crash-next"), &mem, &s,
+                                          NULL),
+                     TK_ERR_STORE_TOKEN_UNKNOWN);
+    assert_int_equal(count_of("SELECT count(*) FROM reports"), 0);
+    assert_int_equal(count_of("SELECT count(*) FROM audit_log"), 0);
+    tk_store_installeds list;
+    assert_int_equal(tk_store_installed_list(store, device, NULL, &mem, &list,
+                                             NULL),
+                     TK_OK);
+    assert_int_equal(list.count, 1);
+    assert_true(view_equals(list.items[0].component_id, "tc-old"));
+
+    /* No lock survives the crash, and the message takes effect now. */
+    assert_int_equal(record_success(store, device), TK_OK);
+    assert_int_equal(count_of("SELECT count(*) FROM reports"), 1);
+    assert_int_equal(tk_store_installed_list(store, device, NULL, &mem, &list,
+                                             NULL),
+                     TK_OK);
+    assert_true(view_equals(list.items[0].component_id, "tc-new"));
+    assert_int_equal(tk_store_token_check(store, TK_STORE_TOKEN,
+                                          bytes("crash-next"), &mem, &s,
+                                          NULL),
+                     TK_OK);
+    assert_int_equal(s.state, 5);
+    assert_int_equal(record_success(store, device), TK_ERR_STORE_TOKEN_USED);
+    tk_store_mem_free(&mem);
+    tk_store_close(store);
+    if (!backend_is_pg()) {
+        char result[64];
+        backend_query_text("PRAGMA integrity_check", result, sizeof result);
+        assert_string_equal(result, "ok");
+    }
+}
+
 static void block_device(tk_store *store, int64_t device)
 {
     tk_store_device d = {.id = device, .name = "held",
@@ -1759,6 +2522,16 @@ int main(int argc, char **argv)
         STORE_TEST(token_constraints),
         STORE_TEST(session_update_checks_state),
         STORE_TEST(purge_removes_expired),
+        STORE_TEST(token_check_reads_only),
+        STORE_TEST(combined_reads),
+        STORE_TEST(exchange_query_response),
+        STORE_TEST(exchange_success),
+        STORE_TEST(exchange_all_or_nothing),
+        STORE_TEST(exchange_creates_session),
+        STORE_TEST(exchange_rejects_bad_arguments),
+        STORE_TEST(plan_for_given_state),
+        STORE_TEST(statements_survive_rollback),
+        STORE_TEST(sync_option),
         STORE_TEST(attestation_with_audit),
         STORE_TEST(installed_state),
         STORE_TEST(reports_stored_once),
@@ -1767,6 +2540,7 @@ int main(int argc, char **argv)
         STORE_TEST(constraint_codes),
         STORE_TEST(stats_and_observer),
         STORE_TEST(crash_mid_transaction),
+        STORE_TEST(crash_mid_exchange),
         STORE_TEST(busy_lock_timeout),
 #undef STORE_TEST
     };

@@ -1,8 +1,9 @@
 /*
  * Races on the TAM store: threads of one process, and threads of two
- * processes, consume the same tokens and insert the same reports. Exactly
- * one caller may win each token and each report, and nothing may be lost or
- * stored twice. Runs on SQLite (label unit) and PostgreSQL (label pg).
+ * processes, consume the same tokens, insert the same reports and record
+ * the same exchanges. Exactly one caller may win each token and each
+ * report, and nothing may be lost or stored twice. Runs on SQLite (label
+ * unit) and PostgreSQL (label pg).
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -114,6 +115,63 @@ static tk_err insert_report(tk_store *store, int64_t device, int64_t session,
     return tk_store_report_insert(store, &r, id, inserted, NULL);
 }
 
+/*
+ * A Success for token i of the seeded session: the token, a report, an
+ * audit entry, the installed state and a new token named after the
+ * racer (distinct, so that only the token decides who wins).
+ */
+static tk_err record_exchange(tk_store *store, int64_t device,
+                              int64_t session, int i, int racer)
+{
+    char token[32];
+    char next[32];
+    char component[32];
+    token_name(token, i);
+    snprintf(next, sizeof next, "next-%04d-%02d", i, racer);
+    snprintf(component, sizeof component, "tc-%04d", i);
+    tk_view token_view = {(const uint8_t *)token, strlen(token)};
+    tk_store_report report = {.device_id = device, .session_id = session,
+                              .token = token_view,
+                              .report = {(const uint8_t *)"suit-report", 11}};
+    tk_store_installed installed = {
+        .component_id = {(const uint8_t *)component, strlen(component)},
+        .sequence = 1};
+    tk_store_audit audit = {.actor = "tam", .action = "update.success",
+                            .object = component};
+    tk_store_attestation result = {.device_id = device, .session_id = session,
+                                   .verdict = TK_STORE_VERDICT_AFFIRMING};
+    tk_store_session_change update = {
+        .id = session, .expected_state = TK_STORE_ANY_STATE, .state = 2,
+        .next_token = {(const uint8_t *)next, strlen(next)}};
+    tk_store_exchange x = {
+        .token = token_view, .session_id = session, .device_id = device,
+        .attestation = &result, .installed_set = &installed,
+        .installed_set_count = 1, .reports = &report, .report_count = 1,
+        .audit = &audit, .audit_count = 1, .update = &update};
+    return tk_store_exchange_record(store, &x, NULL, NULL);
+}
+
+/* What the winners of count exchanges leave behind. */
+static void assert_exchanges_once(int count)
+{
+    static const char *const tables[] = {"reports", "audit_log",
+                                         "attestation_results", "installed"};
+    char text[16];
+    for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", tables[t]);
+        backend_query_text(sql, text, sizeof text);
+        assert_int_equal(atoi(text), count);
+    }
+    backend_query_text("SELECT count(*) FROM tokens WHERE consumed = true",
+                       text, sizeof text);
+    assert_int_equal(atoi(text), count);
+    /* One new token per winner, none from a loser. */
+    backend_query_text("SELECT count(*) FROM tokens WHERE consumed = false",
+                       text, sizeof text);
+    assert_int_equal(atoi(text), count);
+}
+
 /* ---- Threads of one process --------------------------------------------- */
 
 typedef struct race {
@@ -200,6 +258,245 @@ static void threads_race(void **state)
     free(g);
 }
 
+/* Every thread records the same message for each token: one exchange
+ * commits, the others find the token used and store nothing. */
+typedef struct exchange_race {
+    tk_store *store;
+    pthread_barrier_t start;
+    int64_t device;
+    int64_t session;
+    tk_err result[ROUNDS][THREADS];
+} exchange_race;
+
+typedef struct exchanger {
+    exchange_race *race;
+    int index;
+} exchanger;
+
+static void *run_exchanger(void *arg)
+{
+    exchanger *e = arg;
+    exchange_race *g = e->race;
+    for (int round = 0; round < ROUNDS; round++) {
+        pthread_barrier_wait(&g->start);
+        g->result[round][e->index] =
+            record_exchange(g->store, g->device, g->session, round,
+                            e->index);
+    }
+    return NULL;
+}
+
+static void exchanges_race(void **state)
+{
+    (void)state;
+    backend_fresh();
+    exchange_race *g = calloc(1, sizeof *g);
+    assert_non_null(g);
+    g->store = open_store();
+    seed(g->store, ROUNDS, &g->device, &g->session);
+    pthread_barrier_init(&g->start, NULL, THREADS);
+    pthread_t threads[THREADS];
+    exchanger racers[THREADS];
+    for (int t = 0; t < THREADS; t++) {
+        racers[t] = (exchanger){g, t};
+        assert_int_equal(pthread_create(&threads[t], NULL, run_exchanger,
+                                        &racers[t]),
+                         0);
+    }
+    for (int t = 0; t < THREADS; t++)
+        pthread_join(threads[t], NULL);
+    for (int round = 0; round < ROUNDS; round++) {
+        int winners = 0;
+        for (int t = 0; t < THREADS; t++) {
+            if (g->result[round][t] == TK_OK)
+                winners++;
+            else
+                assert_int_equal(g->result[round][t],
+                                 TK_ERR_STORE_TOKEN_USED);
+        }
+        assert_int_equal(winners, 1);
+    }
+    assert_exchanges_once(ROUNDS);
+    pthread_barrier_destroy(&g->start);
+    tk_store_close(g->store);
+    free(g);
+}
+
+/* Each thread records the messages of its own device. Exchanges of
+ * different devices touch the same tables and index pages but never the
+ * same rows, so none of them may fail or even be retried. SQLite queues
+ * them on the writer mutex. PostgreSQL runs them at READ COMMITTED behind
+ * their device's row lock, because at SERIALIZABLE its predicate locks on
+ * shared index pages make them fail to serialize. */
+typedef struct devices_race {
+    tk_store *store;
+    pthread_barrier_t start;
+    int64_t device[THREADS];
+    int64_t session[THREADS];
+    _Atomic int failures;
+} devices_race;
+
+typedef struct device_racer {
+    devices_race *race;
+    int index;
+} device_racer;
+
+static void *run_device_racer(void *arg)
+{
+    device_racer *d = arg;
+    devices_race *g = d->race;
+    int64_t device = g->device[d->index];
+    int64_t session = g->session[d->index];
+    pthread_barrier_wait(&g->start);
+    for (int round = 0; round < ROUNDS; round++) {
+        char token[32];
+        char next[32];
+        snprintf(token, sizeof token, "dev-%02d-token-%04d", d->index, round);
+        snprintf(next, sizeof next, "dev-%02d-token-%04d", d->index,
+                 round + 1);
+        tk_view token_view = {(const uint8_t *)token, strlen(token)};
+        tk_store_installed installed[] = {
+            {.component_id = {(const uint8_t *)"tc-a", 4},
+             .sequence = (uint64_t)round},
+            {.component_id = {(const uint8_t *)"tc-b", 4}, .sequence = 1},
+        };
+        tk_store_report report = {.device_id = device, .session_id = session,
+                                  .token = token_view,
+                                  .report = {(const uint8_t *)"report", 6}};
+        tk_store_audit audit = {.actor = "tam", .action = "update.success",
+                                .object = token};
+        tk_store_attestation result = {
+            .device_id = device, .session_id = session,
+            .verdict = TK_STORE_VERDICT_AFFIRMING};
+        tk_store_session_change update = {
+            .id = session, .expected_state = TK_STORE_ANY_STATE,
+            .state = 2, .next_token = {(const uint8_t *)next, strlen(next)},
+            .next_token_expires = T0 + 3600};
+        tk_store_exchange x = {
+            .token = token_view, .session_id = session, .device_id = device,
+            .attestation = &result, .replace_installed = true,
+            .installed = installed, .installed_count = 2,
+            .reports = &report, .report_count = 1, .audit = &audit,
+            .audit_count = 1, .update = &update};
+        tk_store_detail detail;
+        if (tk_store_exchange_record(g->store, &x, NULL, &detail) != TK_OK) {
+            fprintf(stderr, "exchange: %s\n", detail.text);
+            g->failures++;
+        }
+    }
+    return NULL;
+}
+
+static void exchanges_of_many_devices(void **state)
+{
+    (void)state;
+    backend_fresh();
+    devices_race *g = calloc(1, sizeof *g);
+    assert_non_null(g);
+    g->store = open_store();
+    for (int t = 0; t < THREADS; t++) {
+        char ueid[32];
+        char token[32];
+        snprintf(ueid, sizeof ueid, "ueid-device-%02d", t);
+        snprintf(token, sizeof token, "dev-%02d-token-%04d", t, 0);
+        tk_store_device d = {.ueid = {(const uint8_t *)ueid, strlen(ueid)}};
+        assert_int_equal(tk_store_device_add(g->store, &d, NULL,
+                                             &g->device[t], NULL),
+                         TK_OK);
+        tk_store_session s = {.device_id = g->device[t], .state = 1,
+                              .expires = T0 + 3600};
+        assert_int_equal(tk_store_session_create(
+                             g->store, &s,
+                             (tk_view){(const uint8_t *)token, strlen(token)},
+                             &g->session[t], NULL),
+                         TK_OK);
+    }
+    pthread_barrier_init(&g->start, NULL, THREADS);
+    pthread_t threads[THREADS];
+    device_racer racers[THREADS];
+    for (int t = 0; t < THREADS; t++) {
+        racers[t] = (device_racer){g, t};
+        assert_int_equal(pthread_create(&threads[t], NULL, run_device_racer,
+                                        &racers[t]),
+                         0);
+    }
+    for (int t = 0; t < THREADS; t++)
+        pthread_join(threads[t], NULL);
+    assert_int_equal(g->failures, 0);
+    tk_store_op_stats stats;
+    tk_store_op_stats_get(g->store, TK_STORE_OP_EXCHANGE, &stats);
+    assert_int_equal(stats.calls, THREADS * ROUNDS);
+    assert_int_equal(stats.errors, 0);
+    assert_int_equal(stats.retries, 0);
+    char count[16];
+    backend_query_text("SELECT count(*) FROM installed", count, sizeof count);
+    assert_int_equal(atoi(count), 2 * THREADS);
+    backend_query_text("SELECT count(*) FROM reports", count, sizeof count);
+    assert_int_equal(atoi(count), THREADS * ROUNDS);
+    backend_query_text("SELECT count(*) FROM tokens WHERE consumed = false",
+                       count, sizeof count);
+    assert_int_equal(atoi(count), THREADS);
+    pthread_barrier_destroy(&g->start);
+    tk_store_close(g->store);
+    free(g);
+}
+
+/* Writers of one process queue on the store's mutex (SQLite), so even
+ * with a 1 ms busy timeout none of them meets a locked database. */
+typedef struct writers {
+    tk_store *store;
+    pthread_barrier_t start;
+    _Atomic int failures;
+} writers;
+
+static void *run_writer(void *arg)
+{
+    writers *w = arg;
+    pthread_barrier_wait(&w->start);
+    for (int i = 0; i < ROUNDS; i++) {
+        tk_store_audit entry = {.actor = "race", .action = "write"};
+        if (tk_store_audit_add(w->store, &entry, NULL, NULL) != TK_OK)
+            w->failures++;
+    }
+    return NULL;
+}
+
+static void writers_queue(void **state)
+{
+    (void)state;
+    /* PostgreSQL runs writers side by side; its serialization failures
+     * are retried, which threads_race covers. */
+    if (backend_is_pg())
+        skip();
+    backend_fresh();
+    writers *w = calloc(1, sizeof *w);
+    assert_non_null(w);
+    tk_store_options o = race_options();
+    o.busy_timeout_ms = 1;
+    o.max_retries = 1;
+    tk_store_detail detail;
+    assert_int_equal(tk_store_open(backend_uri(), &o, &w->store, &detail),
+                     TK_OK);
+    pthread_barrier_init(&w->start, NULL, THREADS);
+    pthread_t threads[THREADS];
+    for (int t = 0; t < THREADS; t++)
+        assert_int_equal(pthread_create(&threads[t], NULL, run_writer, w), 0);
+    for (int t = 0; t < THREADS; t++)
+        pthread_join(threads[t], NULL);
+    assert_int_equal(w->failures, 0);
+    tk_store_op_stats stats;
+    tk_store_op_stats_get(w->store, TK_STORE_OP_AUDIT_ADD, &stats);
+    assert_int_equal(stats.calls, THREADS * ROUNDS);
+    assert_int_equal(stats.errors, 0);
+    assert_int_equal(stats.retries, 0);
+    char count[16];
+    backend_query_text("SELECT count(*) FROM audit_log", count, sizeof count);
+    assert_int_equal(atoi(count), THREADS * ROUNDS);
+    pthread_barrier_destroy(&w->start);
+    tk_store_close(w->store);
+    free(w);
+}
+
 /* ---- Uploads of one new component -------------------------------------- */
 
 typedef struct upload_race {
@@ -274,11 +571,26 @@ typedef struct worker {
     _Atomic int consumed[PROCESS_ITEMS];
     _Atomic int inserted[PROCESS_ITEMS];
     _Atomic int failures;
+    /* Race with whole exchanges instead of consume and insert calls. */
+    bool exchanges;
+    /* Numbers the new tokens of this process's exchanges. */
+    _Atomic int racer;
 } worker;
 
 static void *run_worker_thread(void *arg)
 {
     worker *w = arg;
+    if (w->exchanges) {
+        for (int i = 0; i < PROCESS_ITEMS; i++) {
+            tk_err err = record_exchange(w->store, w->device, w->session,
+                                         i, w->racer++);
+            if (err == TK_OK)
+                w->consumed[i]++;
+            else if (err != TK_ERR_STORE_TOKEN_USED)
+                w->failures++;
+        }
+        return NULL;
+    }
     for (int i = 0; i < PROCESS_ITEMS; i++) {
         int64_t session = 0;
         tk_err err = consume(w->store, i, &session);
@@ -300,7 +612,7 @@ static void *run_worker_thread(void *arg)
 /* Body of a child process: waits for the start byte, races, then writes
  * its per-item wins and its failure count to out_fd. */
 static void run_worker_process(int go_fd, int out_fd, int64_t device,
-                               int64_t session)
+                               int64_t session, bool exchanges, int process)
 {
     static worker w;
     tk_store_options o = race_options();
@@ -308,6 +620,9 @@ static void run_worker_process(int go_fd, int out_fd, int64_t device,
         _exit(2);
     w.device = device;
     w.session = session;
+    w.exchanges = exchanges;
+    /* Distinct token names in each process. */
+    w.racer = process * 1000;
     char byte;
     if (read(go_fd, &byte, 1) != 1)
         _exit(3);
@@ -338,9 +653,10 @@ static void read_all(int fd, void *buf, size_t len)
     }
 }
 
-static void processes_race(void **state)
+/* Two processes with PROCESS_THREADS threads each race on every token,
+ * with single calls or with whole exchanges. */
+static void race_processes(bool exchanges)
 {
-    (void)state;
     backend_fresh();
     tk_store *store = open_store();
     int64_t device;
@@ -361,7 +677,8 @@ static void processes_race(void **state)
             alarm(240);
             close(go[1]);
             close(out[p][0]);
-            run_worker_process(go[0], out[p][1], device, session);
+            run_worker_process(go[0], out[p][1], device, session, exchanges,
+                               p);
         }
         close(out[p][1]);
     }
@@ -382,9 +699,14 @@ static void processes_race(void **state)
     }
     for (int i = 0; i < PROCESS_ITEMS; i++) {
         assert_int_equal(results[0][i] + results[1][i], 1);
-        assert_int_equal(results[0][PROCESS_ITEMS + i] +
-                             results[1][PROCESS_ITEMS + i],
-                         1);
+        if (!exchanges)
+            assert_int_equal(results[0][PROCESS_ITEMS + i] +
+                                 results[1][PROCESS_ITEMS + i],
+                             1);
+    }
+    if (exchanges) {
+        assert_exchanges_once(PROCESS_ITEMS);
+        return;
     }
     char count[16];
     backend_query_text("SELECT count(*) FROM reports", count, sizeof count);
@@ -394,6 +716,18 @@ static void processes_race(void **state)
     assert_int_equal(atoi(count), PROCESS_ITEMS);
 }
 
+static void processes_race(void **state)
+{
+    (void)state;
+    race_processes(false);
+}
+
+static void processes_race_exchanges(void **state)
+{
+    (void)state;
+    race_processes(true);
+}
+
 int main(int argc, char **argv)
 {
     backend_init(argc, argv);
@@ -401,6 +735,10 @@ int main(int argc, char **argv)
         cmocka_unit_test(threads_race),
         cmocka_unit_test(uploads_race),
         cmocka_unit_test(processes_race),
+        cmocka_unit_test(exchanges_race),
+        cmocka_unit_test(processes_race_exchanges),
+        cmocka_unit_test(writers_queue),
+        cmocka_unit_test(exchanges_of_many_devices),
     };
     const char *group = backend_is_pg() ? "store_race_postgresql"
                                         : "store_race_sqlite";
