@@ -61,6 +61,7 @@ typedef struct tk_tam_config {
     tk_log_level log_level;   /* key log_level */
     unsigned threads;         /* key threads: HTTP worker threads */
     unsigned store_pool;      /* key store_pool: database connections */
+    tk_store_sync store_sync; /* key store_sync: full or normal (SQLite) */
     char *signers[TK_TAM_MAX_SIGNER_KEYS]; /* key component_signer */
     size_t signer_count;
     bool require_attestation; /* key require_attestation */

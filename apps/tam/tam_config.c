@@ -273,6 +273,17 @@ tk_err tk_tam_config_set(tk_tam_config *cfg, const char *key,
     tk_err err = TK_OK;
     if (set_number(cfg, key, value, &err, msg, msg_size))
         return err;
+    if (strcmp(key, "store_sync") == 0) {
+        if (strcmp(value, "full") == 0)
+            cfg->store_sync = TK_STORE_SYNC_FULL;
+        else if (strcmp(value, "normal") == 0)
+            cfg->store_sync = TK_STORE_SYNC_NORMAL;
+        else
+            return config_fail(msg, msg_size,
+                               "store_sync must be full or normal, not '%s'",
+                               value);
+        return TK_OK;
+    }
     if (strcmp(key, "log_level") == 0) {
         if (tk_log_parse_level(value, &cfg->log_level) != 0)
             return config_fail(msg, msg_size,

@@ -111,24 +111,18 @@ tk_err tk_tam_open(const tk_tam_config *cfg, const tk_tam_options *options,
     so.clock_ctx = options->clock_ctx;
     so.observe = options->observe;
     so.observe_ctx = options->observe_ctx;
+    so.sync = cfg->store_sync;
     tk_store_detail detail = {{0}};
     tk_err err = tam->crypto == NULL ? TK_ERR_UNSUPPORTED : TK_OK;
     if (err == TK_OK)
         err = tam_keycache_init(&tam->key_cache);
-    if (err == TK_OK && pthread_mutex_init(&tam->write_lock, NULL) != 0)
-        err = TK_ERR_INTERNAL;
-    else if (err == TK_OK)
-        tam->write_lock_ready = true;
     if (err == TK_OK)
         err = tk_store_open(cfg->db, &so, &tam->store, &detail);
     if (err != TK_OK)
         snprintf(msg, msg_size, "cannot open the store: %s",
                  detail.text[0] != '\0' ? detail.text : tk_strerror(err));
-    if (err == TK_OK) {
-        tam->serialize_writes = strcmp(tk_store_backend(tam->store),
-                                       "sqlite") == 0;
+    if (err == TK_OK)
         err = tam_keys_load(tam, msg, msg_size);
-    }
     if (err != TK_OK) {
         tk_tam_close(tam);
         return err;
@@ -143,8 +137,6 @@ void tk_tam_close(tk_tam *tam)
         return;
     tam_keys_release(tam);
     tam_keycache_free(&tam->key_cache);
-    if (tam->write_lock_ready)
-        pthread_mutex_destroy(&tam->write_lock);
     tk_store_close(tam->store);
     tk_tam_config_free(&tam->cfg);
     free(tam);
@@ -358,9 +350,13 @@ static tk_err run_machine(tam_request *r, const tk_net_request *req,
                                 *out, message_cap, res);
     else
         err = tk_teep_tam_handle(&teep, req->body, *out, message_cap, res);
-    free(scratch);
     if (res->attestation != TK_EAT_STATUS_NONE)
         tam_record_attestation(r, res);
+    /* One store transaction for the whole message, while the views into
+     * the body and the scratch buffer are still valid. */
+    err = tam_session_commit(r, err, res);
+    free(scratch);
+    tam_writes_free(&r->writes);
     return err;
 }
 

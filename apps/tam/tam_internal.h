@@ -5,7 +5,9 @@
  * which fills a tam_request and calls lib/teep's state machine. The state
  * machine's callbacks (tam_verifier.c for keys and appraisal,
  * tam_policy.c for the policy and the records, tam_session.c for session
- * storage) all receive that tam_request.
+ * storage) all receive that tam_request. They read the store but collect
+ * their writes in tam_request.writes, which tam_session_commit() stores
+ * in one transaction when the state machine returns.
  */
 #ifndef TK_TAM_INTERNAL_H
 #define TK_TAM_INTERNAL_H
@@ -76,11 +78,6 @@ struct tk_tam {
     tk_teep_signer signers[2];
     size_t signer_count;
     tam_keycache key_cache;
-    /* Held around each store write when the store is SQLite (see
-     * tam_write_lock()). */
-    bool serialize_writes;
-    bool write_lock_ready;
-    pthread_mutex_t write_lock;
 
     _Atomic uint64_t requests;
     _Atomic uint64_t sessions_started;
@@ -135,6 +132,45 @@ typedef struct tam_request_key {
     tk_key own;
 } tam_request_key;
 
+/* Audit entries one request may write. */
+#define TAM_MAX_AUDIT 2
+
+/*
+ * Records one request writes to the store. The callbacks of the state
+ * machine only collect them. tam_session_commit() then writes all of them
+ * with the consumption of the message's token in one store exchange.
+ * Views point into the request body, the request's store memory or this
+ * request, which all stay alive until the commit.
+ */
+typedef struct tam_writes {
+    bool attestation;              /* result below to store */
+    tk_store_attestation result;
+    char *claims;                  /* malloc'd, the result's claims */
+    char reason[512];
+    bool attestation_audit;        /* the result is not affirming */
+    tk_store_audit attestation_entry;
+    char attestation_object[64];
+    bool activate;                 /* a pending device was affirmed */
+    bool replace_installed;        /* the tc-list replaces the state */
+    size_t installed_count;
+    tk_store_installed installed[TK_TEEP_MAX_TC_LIST];
+    size_t set_count;              /* entries an Update installed */
+    tk_store_installed set[TK_TEEP_MAX_MANIFESTS];
+    size_t remove_count;           /* entries an Update deleted */
+    tk_view remove[TK_TEEP_MAX_UNNEEDED];
+    size_t report_count;
+    tk_store_report reports[TK_TEEP_MAX_SUIT_REPORTS];
+    size_t audit_count;
+    tk_store_audit audit[TAM_MAX_AUDIT];
+    char audit_object[TAM_MAX_AUDIT][64];
+    char audit_detail[TAM_MAX_AUDIT][512];
+    bool recorded;                 /* a Success or Error was recorded */
+    bool save;                     /* a reply whose session is stored */
+    tk_teep_tam_session session;   /* the state machine's session of it */
+    uint8_t *context;              /* malloc'd, its encoded tam_context */
+    size_t context_len;
+} tam_writes;
+
 /* Everything one request needs while the state machine runs. */
 typedef struct tam_request {
     tk_tam *tam;
@@ -163,6 +199,9 @@ typedef struct tam_request {
     tk_eat_result appraisal;
     bool attestation_recorded;
 
+    /* Records written at the end of the request. */
+    tam_writes writes;
+
     /* The first problem a callback met, as a sentence for the log (no
      * keys, tokens or message bytes). */
     char detail[TK_STORE_DETAIL_MAX];
@@ -177,9 +216,10 @@ bool tam_view_equal(tk_view a, tk_view b);
 void tam_set_detail(tam_request *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 tk_err tam_component_diag(tk_view id, char *out, size_t cap);
-
-void tam_write_lock(tk_tam *tam);
-void tam_write_unlock(tk_tam *tam);
+/* Adds an audit entry by the TAM on device/<device> to the request's
+ * writes; false when the request has TAM_MAX_AUDIT already. */
+bool tam_audit(tam_request *r, const char *action, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* tam_session.c */
 tk_err tam_context_encode(const tam_context *ctx, uint8_t *buf, size_t cap,
@@ -188,6 +228,9 @@ tk_err tam_context_decode(tk_view in, tam_context *ctx);
 tk_err tam_session_save(void *ctx, const tk_teep_tam_session *session);
 tk_err tam_session_take(void *ctx, tk_view token,
                         tk_teep_tam_session *session);
+tk_err tam_session_commit(tam_request *r, tk_err handled,
+                          tk_teep_tam_result *res);
+void tam_writes_free(tam_writes *w);
 
 /* tam_verifier.c */
 tk_err tam_agent_key(void *ctx, tk_alg alg, tk_view kid, const tk_key **key,
@@ -195,7 +238,7 @@ tk_err tam_agent_key(void *ctx, tk_alg alg, tk_view kid, const tk_key **key,
 tk_err tam_appraise(void *ctx, const tk_teep_evidence *evidence,
                     tk_eat_result *result);
 void tam_request_keys_release(tam_request *r);
-tk_err tam_record_attestation(tam_request *r, const tk_teep_tam_result *res);
+void tam_record_attestation(tam_request *r, const tk_teep_tam_result *res);
 
 /* tam_keycache.c */
 tk_err tam_keycache_init(tam_keycache *cache);

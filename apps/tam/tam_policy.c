@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "tam_internal.h"
+#include "tam_testhooks.h"
 #include "teepkit/suit.h"
 
 /* Everything the policy builds for one QueryResponse. */
@@ -110,22 +111,16 @@ static tk_err read_tc_list(policy_run *p, tk_store_installed *items,
     return TK_OK;
 }
 
-/* Replaces the device's installed state with the reported tc-list,
- * unless it is what the store already has. */
-static tk_err store_tc_list(policy_run *p, tk_store_installed *items,
-                            size_t *count)
+/* Reads the reported tc-list into the request's writes: it replaces the
+ * device's installed state at the commit, unless the store already has
+ * it. */
+static tk_err store_tc_list(policy_run *p)
 {
+    tam_writes *w = &p->r->writes;
     bool changed = true;
-    tk_err err = read_tc_list(p, items, count, &changed);
-    if (err != TK_OK || !changed)
-        return err;
-    tk_store_detail detail = {{0}};
-    tam_write_lock(p->r->tam);
-    err = tk_store_installed_replace(p->r->tam->store, p->r->device.id,
-                                     items, *count, &detail);
-    tam_write_unlock(p->r->tam);
-    if (err != TK_OK)
-        tam_set_detail(p->r, "%s", detail.text);
+    tk_err err = read_tc_list(p, w->installed, &w->installed_count,
+                              &changed);
+    w->replace_installed = err == TK_OK && changed;
     return err;
 }
 
@@ -146,10 +141,12 @@ static int planned_index(const policy_run *p, tk_view id)
 /*
  * Adds the envelope of version to the Update when it fits: at most
  * TK_TEEP_MAX_MANIFESTS manifests and max_update bytes. What does not fit
- * waits for the device's next session.
+ * waits for the device's next session. known is the version with its
+ * envelope when the caller has it, else NULL to read it.
  */
 static tk_err add_manifest(policy_run *p, int64_t component, tk_view id,
-                           int64_t version_id, bool requested)
+                           int64_t version_id, const tk_store_version *known,
+                           bool requested)
 {
     tam_request *r = p->r;
     if (planned_index(p, id) >= 0)
@@ -163,12 +160,16 @@ static tk_err add_manifest(policy_run *p, int64_t component, tk_view id,
         return TK_OK;
     }
     tk_store_version v;
-    tk_store_detail detail = {{0}};
-    tk_err err = tk_store_version_get(r->tam->store, version_id, &r->mem, &v,
-                                      &detail);
-    if (err != TK_OK) {
-        tam_set_detail(r, "%s", detail.text);
-        return err;
+    if (known != NULL) {
+        v = *known;
+    } else {
+        tk_store_detail detail = {{0}};
+        tk_err err = tk_store_version_get(r->tam->store, version_id, &r->mem,
+                                          &v, &detail);
+        if (err != TK_OK) {
+            tam_set_detail(r, "%s", detail.text);
+            return err;
+        }
     }
     if (v.envelope.len > r->tam->cfg.max_update) {
         TK_LOG_ERROR(TAM_LOG, "component %lld version %lld is never sent: "
@@ -244,26 +245,54 @@ static tk_view manifest_id_of(tam_request *r, int64_t component, tk_view id)
     return manifest_id;
 }
 
-/* Turns the store's plan into manifests and deletions. */
-static tk_err apply_plan(policy_run *p)
+/* Returns the version a plan item installs when the plan carries its
+ * envelope (filled into v), else NULL. */
+static const tk_store_version *planned_version(const tk_store_plan_item *it,
+                                               tk_store_version *v)
+{
+    if (it->size == 0 || it->envelope.len != it->size)
+        return NULL;
+    memset(v, 0, sizeof(*v));
+    v->id = it->version_id;
+    v->component = it->component;
+    v->sequence = it->sequence;
+    v->digest = it->digest;
+    v->envelope = it->envelope;
+    v->size = it->size;
+    return v;
+}
+
+/* Turns the store's plan into manifests and deletions: against the
+ * reported installed state when the message has a tc-list (it is stored
+ * only at the commit), else against the stored one. */
+static tk_err apply_plan(policy_run *p, bool reported)
 {
     tam_request *r = p->r;
+    const tam_writes *w = &r->writes;
     tk_store_plan plan;
     tk_store_detail detail = {{0}};
-    tk_err err = tk_store_plan_get(r->tam->store, r->device.id, &r->mem,
-                                   &plan, &detail);
+    tk_err err;
+    if (reported)
+        err = tk_store_plan_for(r->tam->store, r->device.id, w->installed,
+                                w->installed_count, r->tam->cfg.max_update,
+                                &r->mem, &plan, &detail);
+    else
+        err = tk_store_plan_get(r->tam->store, r->device.id, &r->mem, &plan,
+                                &detail);
     if (err != TK_OK) {
         tam_set_detail(r, "%s", detail.text);
         return err;
     }
     for (size_t i = 0; i < plan.count && err == TK_OK; i++) {
         const tk_store_plan_item *it = &plan.items[i];
+        tk_store_version v;
         if (it->action == TK_STORE_PLAN_DELETE)
             add_unneeded(p, manifest_id_of(r, it->component, it->component_id),
                          it->component_id);
         else
             err = add_manifest(p, it->component, it->component_id,
-                               it->version_id, false);
+                               it->version_id, planned_version(it, &v),
+                               false);
     }
     return err;
 }
@@ -342,7 +371,7 @@ static tk_err add_requested(policy_run *p, const tk_teep_requested_tc *tc,
                     (long long)r->device.id, r->request_id);
         return TK_OK;
     }
-    return add_manifest(p, c.id, c.component_id, latest.id, true);
+    return add_manifest(p, c.id, c.component_id, latest.id, &latest, true);
 }
 
 /* Drops planned manifest number index from the output. */
@@ -451,13 +480,15 @@ tk_err tam_policy(void *ctx, const tk_teep_policy_input *input,
     r->pending.manifest_count = 0;
     r->pending.unneeded_count = 0;
 
-    tk_store_installed installed[TK_TEEP_MAX_TC_LIST];
-    size_t installed_count = 0;
+    const tk_store_installed *installed = r->writes.installed;
+    r->writes.installed_count = 0;
+    bool reported = TK_TEEP_HAS(p.msg, TK_TEEP_LABEL_TC_LIST);
     tk_err err = TK_OK;
-    if (TK_TEEP_HAS(p.msg, TK_TEEP_LABEL_TC_LIST))
-        err = store_tc_list(&p, installed, &installed_count);
+    if (reported)
+        err = store_tc_list(&p);
+    size_t installed_count = r->writes.installed_count;
     if (err == TK_OK)
-        err = apply_plan(&p);
+        err = apply_plan(&p, reported);
     for (size_t i = 0; err == TK_OK && i < p.msg->requested_count; i++)
         err = add_requested(&p, &p.msg->requested[i], installed,
                             installed_count);
@@ -497,57 +528,32 @@ static const tam_sent_manifest *sent_by_digest(const tam_context *ctx,
     return NULL;
 }
 
-static tk_err set_installed(tam_request *r, const tam_sent_manifest *m)
-{
-    tk_store_installed item;
-    memset(&item, 0, sizeof(item));
-    item.device_id = r->device.id;
-    item.component_id = (tk_view){m->id, m->id_len};
-    item.sequence = m->sequence;
-    item.digest = (tk_view){m->digest, m->digest_len};
-    tk_store_detail detail = {{0}};
-    tam_write_lock(r->tam);
-    tk_err err = tk_store_installed_set(r->tam->store, &item, &detail);
-    tam_write_unlock(r->tam);
-    if (err != TK_OK)
-        tam_set_detail(r, "%s", detail.text);
-    return err;
-}
-
-/* Stores every report of the message once; marks in applied[] the sent
- * manifests that a successful report names. */
-static tk_err store_reports(tam_request *r, const tk_teep_record *rec,
+/* Collects every report of the message for the commit, which stores each
+ * once; marks in applied[] the sent manifests that a successful report
+ * names. */
+static void collect_reports(tam_request *r, const tk_teep_record *rec,
                             bool *applied)
 {
     const tk_teep_message *msg = rec->message;
+    tam_writes *w = &r->writes;
     for (size_t i = 0; i < msg->report_count; i++) {
         tk_suit_report rep;
         bool ok = read_report(r, msg->suit_reports[i], &rep);
-        tk_store_report row;
-        memset(&row, 0, sizeof(row));
-        row.device_id = r->device.id;
-        row.session_id = r->session_id;
-        row.token = (tk_view){rec->session->token, rec->session->token_len};
-        row.item = (uint32_t)i;
+        tk_store_report *row = &w->reports[w->report_count++];
+        memset(row, 0, sizeof(*row));
+        row->device_id = r->device.id;
+        row->session_id = r->session_id;
+        /* The taken session outlives the state machine's copy. */
+        row->token = (tk_view){r->taken.teep.token, r->taken.teep.token_len};
+        row->item = (uint32_t)i;
         /* 0 is success, so an unreadable report or a failure without a
          * code is stored as -1. */
-        row.result = -1;
+        row->result = -1;
         if (ok && rep.success)
-            row.result = 0;
+            row->result = 0;
         else if (ok && rep.result_code != 0)
-            row.result = (int32_t)rep.result_code;
-        row.report = msg->suit_reports[i];
-        int64_t id = 0;
-        bool inserted = false;
-        tk_store_detail detail = {{0}};
-        tam_write_lock(r->tam);
-        tk_err err = tk_store_report_insert(r->tam->store, &row, &id,
-                                            &inserted, &detail);
-        tam_write_unlock(r->tam);
-        if (err != TK_OK) {
-            tam_set_detail(r, "%s", detail.text);
-            return err;
-        }
+            row->result = (int32_t)rep.result_code;
+        row->report = msg->suit_reports[i];
         const tam_sent_manifest *m =
             ok && rep.success
                 ? sent_by_digest(&r->taken, rep.manifest_digest.bytes)
@@ -555,43 +561,37 @@ static tk_err store_reports(tam_request *r, const tk_teep_record *rec,
         if (m != NULL)
             applied[m - r->taken.manifests] = true;
     }
-    return TK_OK;
 }
 
-/* Brings the installed state in line with the outcome of an Update. */
-static tk_err update_installed(tam_request *r, bool success,
-                               const bool *applied)
+/* Brings the installed state in line with the outcome of an Update: the
+ * entries to set and remove at the commit. */
+static void collect_installed(tam_request *r, bool success,
+                              const bool *applied)
 {
     const tam_context *t = &r->taken;
+    tam_writes *w = &r->writes;
     for (size_t i = 0; i < t->manifest_count; i++) {
         if (!success && !applied[i])
             continue;
-        tk_err err = set_installed(r, &t->manifests[i]);
-        if (err != TK_OK)
-            return err;
+        const tam_sent_manifest *m = &t->manifests[i];
+        tk_store_installed *item = &w->set[w->set_count++];
+        memset(item, 0, sizeof(*item));
+        item->device_id = r->device.id;
+        item->component_id = (tk_view){m->id, m->id_len};
+        item->sequence = m->sequence;
+        item->digest = (tk_view){m->digest, m->digest_len};
     }
-    for (size_t i = 0; success && i < t->unneeded_count; i++) {
-        tk_store_detail detail = {{0}};
-        tam_write_lock(r->tam);
-        tk_err err = tk_store_installed_remove(
-            r->tam->store, r->device.id,
-            (tk_view){t->unneeded[i].id, t->unneeded[i].id_len}, &detail);
-        tam_write_unlock(r->tam);
-        if (err != TK_OK && err != TK_ERR_STORE_NOT_FOUND) {
-            tam_set_detail(r, "%s", detail.text);
-            return err;
-        }
-    }
-    return TK_OK;
+    for (size_t i = 0; success && i < t->unneeded_count; i++)
+        w->remove[w->remove_count++] =
+            (tk_view){t->unneeded[i].id, t->unneeded[i].id_len};
 }
 
 /*
- * record callback: stores the reports, the installed state and an audit
- * entry for a Success or an Error.
- *
- * NOTE: these are separate store transactions. A TAM that stops between
- * them keeps the reports but the installed state of the last tc-list,
- * until the device's next QueryResponse corrects it.
+ * record callback: collects the reports, the installed state and an audit
+ * entry of a Success or an Error. tam_session_commit() stores them in one
+ * transaction with the consumption of the message's token, so a TAM that
+ * stops in between leaves either all of them or none (and the token
+ * unused, so the agent's retry goes through).
  */
 tk_err tam_record(void *ctx, const tk_teep_record *rec)
 {
@@ -601,11 +601,10 @@ tk_err tam_record(void *ctx, const tk_teep_record *rec)
     const tk_teep_message *msg = rec->message;
     bool success = msg->type == TK_TEEP_SUCCESS;
     bool applied[TK_TEEP_MAX_MANIFESTS] = {false};
-    tk_err err = store_reports(r, rec, applied);
-    if (err == TK_OK && rec->session->kind == TK_TEEP_UPDATE)
-        err = update_installed(r, success, applied);
-    if (err != TK_OK)
-        return err;
+    collect_reports(r, rec, applied);
+    tam_crash_point("tam-after-reports");
+    if (rec->session->kind == TK_TEEP_UPDATE)
+        collect_installed(r, success, applied);
     /* An Update without manifests or deletions only reported a problem
      * (ERR_ATTESTATION_REQUIRED, for example), and the attestation result
      * already records it. */
@@ -613,29 +612,18 @@ tk_err tam_record(void *ctx, const tk_teep_record *rec)
         r->taken.manifest_count == 0 && r->taken.unneeded_count == 0)
         return TK_OK;
 
-    char object[64];
-    char detail_text[256];
-    snprintf(object, sizeof(object), "device/%lld", (long long)r->device.id);
-    snprintf(detail_text, sizeof(detail_text),
-             "session %lld: %zu manifests and %zu deletions sent, %zu "
-             "reports%s",
-             (long long)r->session_id, r->taken.manifest_count,
-             r->taken.unneeded_count, msg->report_count,
-             success ? "" : ", err-code ");
-    if (!success) {
-        size_t n = strlen(detail_text);
-        snprintf(detail_text + n, sizeof(detail_text) - n, "%u",
-                 (unsigned)msg->err_code);
-    }
     const char *action = "query.error";
     if (rec->session->kind == TK_TEEP_UPDATE)
         action = success ? "update.success" : "update.error";
-    tk_store_audit audit = {0, 0, TAM_ACTOR, action, object, detail_text};
-    tk_store_detail detail = {{0}};
-    tam_write_lock(r->tam);
-    err = tk_store_audit_add(r->tam->store, &audit, NULL, &detail);
-    tam_write_unlock(r->tam);
-    if (err != TK_OK)
-        tam_set_detail(r, "%s", detail.text);
-    return err;
+    char err_code[32] = "";
+    if (!success)
+        snprintf(err_code, sizeof(err_code), ", err-code %u",
+                 (unsigned)msg->err_code);
+    tam_audit(r, action,
+              "session %lld: %zu manifests and %zu deletions sent, %zu "
+              "reports%s",
+              (long long)r->session_id, r->taken.manifest_count,
+              r->taken.unneeded_count, msg->report_count, err_code);
+    r->writes.recorded = true;
+    return TK_OK;
 }

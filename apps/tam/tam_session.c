@@ -1,19 +1,23 @@
 /*
  * Session storage of the TAM: the state machine's session_save and
- * session_take callbacks over the store's sessions and single-use tokens.
+ * session_take callbacks over the store's sessions and single-use tokens,
+ * and the commit of everything a request writes.
  *
  * One store session row follows one exchange with an agent, from the
  * QueryRequest to the last Success or Error. Every message the TAM sends
  * adds a token to it. Its context contains the state machine's session
  * and what the TAM sent (tam_context), encoded as CBOR so that workers of
- * other builds and machines read it the same way. The token is consumed
- * in one atomic store operation, so of two workers that receive the same
- * response only one gets the session.
+ * other builds and machines read it the same way. session_take only
+ * checks the token. tam_session_commit() consumes it at the end of the
+ * request in the same store transaction as the records and the reply's
+ * session, so of two workers that receive the same response only one
+ * commits, and a worker that stops halfway leaves nothing behind.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "tam_internal.h"
+#include "tam_testhooks.h"
 #include "teepkit/cbor.h"
 
 /* Version of the context encoding; a worker rejects other versions. */
@@ -187,76 +191,46 @@ tk_err tam_context_decode(tk_view in, tam_context *ctx)
 }
 
 /*
- * session_save callback: stores the session of the message being sent.
- * The first message of an exchange creates a store session; later ones
- * add their token to the session whose token the request consumed.
+ * session_save callback: keeps the session of the message being sent for
+ * tam_session_commit(). The first message of an exchange creates a store
+ * session. Later ones add their token to the session whose token the
+ * request carried.
  */
 tk_err tam_session_save(void *ctx, const tk_teep_tam_session *session)
 {
     tam_request *r = ctx;
-    tk_tam *tam = r->tam;
+    tam_writes *w = &r->writes;
     r->pending.teep = *session;
     if (session->kind != TK_TEEP_UPDATE) {
         r->pending.manifest_count = 0;
         r->pending.unneeded_count = 0;
     }
-    uint8_t *buf = malloc(CONTEXT_MAX);
-    if (buf == NULL)
-        return TK_ERR_STORE_NOMEM;
-    size_t len = 0;
-    tk_err err = tam_context_encode(&r->pending, buf, CONTEXT_MAX, &len);
+    if (w->context == NULL) {
+        w->context = malloc(CONTEXT_MAX);
+        if (w->context == NULL)
+            return TK_ERR_STORE_NOMEM;
+    }
+    tk_err err = tam_context_encode(&r->pending, w->context, CONTEXT_MAX,
+                                    &w->context_len);
     if (err != TK_OK) {
-        free(buf);
         tam_set_detail(r, "cannot encode the session: %s", tk_strerror(err));
         return err;
     }
-    tk_view token = {session->token, session->token_len};
-    tk_view context = {buf, len};
-    int64_t device = r->has_device ? r->device.id : 0;
-    tk_store_detail detail = {{0}};
-    if (r->has_taken) {
-        tk_store_session_change change;
-        memset(&change, 0, sizeof(change));
-        change.id = r->session_id;
-        change.expected_state = TK_STORE_ANY_STATE;
-        change.state = (int32_t)session->kind;
-        change.device_id = device;
-        change.set_context = true;
-        change.context = context;
-        change.expires = session->expires;
-        change.next_token = token;
-        tam_write_lock(tam);
-        err = tk_store_session_update(tam->store, &change, &detail);
-        tam_write_unlock(tam);
+    w->save = true;
+    w->session = *session;
+    if (r->has_taken)
         r->saved_session_id = r->session_id;
-    } else {
-        tk_store_session s;
-        memset(&s, 0, sizeof(s));
-        /* The challenge stays in the context only: the token is what
-         * must be used once, and registering the challenge as a second
-         * single-use value would cost one more write per session. */
-        s.device_id = device;
-        s.state = (int32_t)session->kind;
-        s.context = context;
-        s.expires = session->expires;
-        tam_write_lock(tam);
-        err = tk_store_session_create(tam->store, &s, token,
-                                      &r->saved_session_id, &detail);
-        tam_write_unlock(tam);
-    }
-    free(buf);
-    if (err != TK_OK) {
-        tam_set_detail(r, "%s", detail.text);
-        return err;
-    }
-    tam_short_id(tam->crypto, token, r->sid_out);
+    tam_short_id(r->tam->crypto,
+                 (tk_view){session->token, session->token_len}, r->sid_out);
     return TK_OK;
 }
 
 /*
- * session_take callback: consumes token and returns its session. A token
- * that was never issued or is already used gives TK_ERR_NOT_FOUND, which
- * the state machine reports as TK_ERR_TEEP_TOKEN_UNKNOWN.
+ * session_take callback: checks token and returns its session, without
+ * consuming the token yet: tam_session_commit() consumes it together with
+ * everything the message changes. A token that was never issued or is
+ * already used gives TK_ERR_NOT_FOUND, which the state machine reports as
+ * TK_ERR_TEEP_TOKEN_UNKNOWN.
  */
 tk_err tam_session_take(void *ctx, tk_view token,
                         tk_teep_tam_session *session)
@@ -266,10 +240,8 @@ tk_err tam_session_take(void *ctx, tk_view token,
     tam_short_id(tam->crypto, token, r->sid_in);
     tk_store_session stored;
     tk_store_detail detail = {{0}};
-    tam_write_lock(tam);
-    tk_err err = tk_store_token_consume(tam->store, TK_STORE_TOKEN, token,
-                                        &r->mem, &stored, &detail);
-    tam_write_unlock(tam);
+    tk_err err = tk_store_token_check(tam->store, TK_STORE_TOKEN, token,
+                                      &r->mem, &stored, &detail);
     if (err == TK_ERR_STORE_TOKEN_UNKNOWN || err == TK_ERR_STORE_TOKEN_USED) {
         tam_set_detail(r, "%s", detail.text);
         return TK_ERR_NOT_FOUND;
@@ -280,6 +252,8 @@ tk_err tam_session_take(void *ctx, tk_view token,
         tam_set_detail(r, "%s", detail.text);
         return err;
     }
+    tam_crash_point(stored.state == TK_TEEP_UPDATE ? "tam-after-take-update"
+                                                   : "tam-after-take-query");
     err = tam_context_decode(stored.context, &r->taken);
     if (err != TK_OK) {
         tam_set_detail(r, "session %lld has unreadable data",
@@ -290,4 +264,179 @@ tk_err tam_session_take(void *ctx, tk_view token,
     r->has_taken = true;
     *session = r->taken.teep;
     return TK_OK;
+}
+
+/* True for store errors after which the agent may send the message again
+ * (HTTP 503): the request then writes nothing. */
+static bool store_unavailable(tk_err err)
+{
+    return err == TK_ERR_STORE_BUSY || err == TK_ERR_STORE_TIMEOUT ||
+           err == TK_ERR_STORE_CONNECT;
+}
+
+/* The parts of a store exchange, alive while it runs. */
+typedef struct exchange_parts {
+    tk_store_exchange x;
+    tk_store_session_change change;
+    tk_store_session fresh;
+    tk_store_audit audit[TAM_MAX_AUDIT + 1];
+} exchange_parts;
+
+/*
+ * Fills p from the request: the token it carried, the attestation result
+ * with its audit entry and, when all is true, every other record and the
+ * session of the reply. Returns false when there is nothing to write.
+ */
+static bool fill_exchange(tam_request *r, bool all, exchange_parts *p)
+{
+    tam_writes *w = &r->writes;
+    tk_store_exchange *x = &p->x;
+    memset(p, 0, sizeof(*p));
+    if (r->has_taken) {
+        x->token = (tk_view){r->taken.teep.token, r->taken.teep.token_len};
+        x->session_id = r->session_id;
+    }
+    x->device_id = r->has_device ? r->device.id : 0;
+    x->actor = TAM_ACTOR;
+    x->audit = p->audit;
+    if (w->attestation) {
+        w->result.claims = w->claims;
+        x->attestation = &w->result;
+        x->activate_device = w->activate && x->device_id != 0;
+        if (w->attestation_audit)
+            p->audit[x->audit_count++] = w->attestation_entry;
+    }
+    if (!all)
+        return x->token.len > 0 || x->attestation != NULL;
+    for (size_t i = 0; i < w->audit_count; i++)
+        p->audit[x->audit_count++] = w->audit[i];
+    x->replace_installed = w->replace_installed;
+    x->installed = w->installed;
+    x->installed_count = w->installed_count;
+    x->installed_set = w->set;
+    x->installed_set_count = w->set_count;
+    x->installed_remove = w->remove;
+    x->installed_remove_count = w->remove_count;
+    x->reports = w->reports;
+    x->report_count = w->report_count;
+    if (w->save) {
+        tk_view token = {w->session.token, w->session.token_len};
+        tk_view context = {w->context, w->context_len};
+        int32_t state = (int32_t)w->session.kind;
+        if (r->has_taken) {
+            p->change.id = r->session_id;
+            p->change.expected_state = TK_STORE_ANY_STATE;
+            p->change.state = state;
+            p->change.device_id = x->device_id;
+            p->change.set_context = true;
+            p->change.context = context;
+            p->change.expires = w->session.expires;
+            p->change.next_token = token;
+            x->update = &p->change;
+        } else {
+            /* The challenge stays in the context only: the token is what
+             * must be used once, and registering the challenge as a
+             * second single-use value would cost one more row per
+             * session. */
+            p->fresh.device_id = x->device_id;
+            p->fresh.state = state;
+            p->fresh.context = context;
+            p->fresh.expires = w->session.expires;
+            x->create = &p->fresh;
+            x->create_token = token;
+        }
+    }
+    return true;
+}
+
+/* Consumes the token of a dropped message, with its attestation result,
+ * because the TAM expires a token after the first validly signed response
+ * (draft-ietf-teep-protocol, "token"). A failure is logged: the token then
+ * stays usable. */
+static void commit_dropped(tam_request *r)
+{
+    exchange_parts *p = malloc(sizeof(*p));
+    if (p == NULL)
+        return;
+    if (fill_exchange(r, false, p)) {
+        tk_store_detail detail = {{0}};
+        tk_store_exchange_result out;
+        if (tk_store_exchange_record(r->tam->store, &p->x, &out, &detail) ==
+            TK_OK) {
+            if (out.activated)
+                r->device.state = TK_STORE_DEVICE_ACTIVE;
+        } else {
+            TK_LOG_WARN(TAM_LOG, "the token of a dropped message stays "
+                                 "unused: %s id=%s",
+                        detail.text, r->request_id);
+        }
+    }
+    free(p);
+}
+
+/* Drops a message whose records could not be stored; returns the reason
+ * for tk_tam_status_for(). */
+static tk_err drop(tam_request *r, tk_teep_tam_result *res, tk_err err)
+{
+    tk_err reason = err;
+    if (err == TK_ERR_STORE_TOKEN_UNKNOWN || err == TK_ERR_STORE_TOKEN_USED)
+        reason = TK_ERR_TEEP_TOKEN_UNKNOWN;
+    else if (err == TK_ERR_STORE_TOKEN_EXPIRED)
+        reason = TK_ERR_TEEP_TOKEN_EXPIRED;
+    else if (!store_unavailable(err))
+        commit_dropped(r);
+    res->outcome = TK_TEEP_TAM_REJECTED;
+    res->out_len = 0;
+    res->reason = reason;
+    return reason;
+}
+
+tk_err tam_session_commit(tam_request *r, tk_err handled,
+                          tk_teep_tam_result *res)
+{
+    if (handled != TK_OK) {
+        /* A store that failed during the request gets no more writes, so
+         * the agent may send the message again. */
+        if (r->has_taken && !store_unavailable(handled))
+            commit_dropped(r);
+        return handled;
+    }
+    exchange_parts *p = malloc(sizeof(*p));
+    if (p == NULL)
+        return drop(r, res, TK_ERR_STORE_NOMEM);
+    if (!fill_exchange(r, true, p)) {
+        free(p);
+        return TK_OK;
+    }
+    tam_writes *w = &r->writes;
+    bool update = w->session.kind == TK_TEEP_UPDATE;
+    if (w->save)
+        tam_crash_point(update ? "tam-before-save-update"
+                               : "tam-before-save-query");
+    tk_store_detail detail = {{0}};
+    tk_store_exchange_result out;
+    tk_err err = tk_store_exchange_record(r->tam->store, &p->x, &out, &detail);
+    free(p);
+    if (err != TK_OK) {
+        tam_set_detail(r, "%s", detail.text);
+        return drop(r, res, err);
+    }
+    if (out.activated)
+        r->device.state = TK_STORE_DEVICE_ACTIVE;
+    if (w->save && !r->has_taken)
+        r->saved_session_id = out.created_session;
+    if (w->save)
+        tam_crash_point(update ? "tam-after-save-update"
+                               : "tam-after-save-query");
+    if (w->recorded)
+        tam_crash_point("tam-after-record");
+    return TK_OK;
+}
+
+void tam_writes_free(tam_writes *w)
+{
+    free(w->context);
+    free(w->claims);
+    w->context = NULL;
+    w->claims = NULL;
 }

@@ -78,21 +78,19 @@ tk_err tam_component_diag(tk_view id, char *out, size_t cap)
     return err;
 }
 
-/*
- * Serializes the store writes of this process when the store is SQLite.
- * SQLite runs one write transaction at a time. A writer that finds the
- * database locked sleeps in its busy handler for a millisecond or more,
- * while queueing the TAM's own threads on a mutex costs microseconds.
- * Writers of other processes still meet the busy handler.
- */
-void tam_write_lock(tk_tam *tam)
+bool tam_audit(tam_request *r, const char *action, const char *fmt, ...)
 {
-    if (tam->serialize_writes)
-        pthread_mutex_lock(&tam->write_lock);
-}
-
-void tam_write_unlock(tk_tam *tam)
-{
-    if (tam->serialize_writes)
-        pthread_mutex_unlock(&tam->write_lock);
+    tam_writes *w = &r->writes;
+    if (w->audit_count == TAM_MAX_AUDIT)
+        return false;
+    size_t i = w->audit_count++;
+    snprintf(w->audit_object[i], sizeof(w->audit_object[i]), "device/%lld",
+             (long long)r->device.id);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(w->audit_detail[i], sizeof(w->audit_detail[i]), fmt, ap);
+    va_end(ap);
+    w->audit[i] = (tk_store_audit){0, 0, TAM_ACTOR, action,
+                                   w->audit_object[i], w->audit_detail[i]};
+    return true;
 }

@@ -46,29 +46,20 @@ static const tam_request_key *cached_key(const tam_request *r, tk_alg alg,
     return NULL;
 }
 
-/* Loads the device that owns an agent key, once per request, and rejects
- * a device that must not be served. */
-static tk_err load_device(tam_request *r, int64_t device_id)
+/* Takes the device that owns an agent key (read with the key), once per
+ * request, and rejects a device that must not be served. */
+static tk_err load_device(tam_request *r, const tk_store_device *device)
 {
     if (r->has_device)
-        return r->device.id == device_id ? TK_OK : TK_ERR_NOT_FOUND;
-    tk_store_detail detail = {{0}};
-    tk_err err = tk_store_device_get(r->tam->store, device_id, &r->mem,
-                                     &r->device, &detail);
-    if (err == TK_ERR_STORE_NOT_FOUND)
-        return TK_ERR_NOT_FOUND;
-    if (err != TK_OK) {
-        tam_set_detail(r, "%s", detail.text);
-        return err;
-    }
-    if (r->device.state == TK_STORE_DEVICE_BLOCKED ||
-        r->device.state == TK_STORE_DEVICE_RETIRED) {
-        tam_set_detail(r, "device %lld is %s", (long long)device_id,
-                       r->device.state == TK_STORE_DEVICE_BLOCKED
-                           ? "blocked"
-                           : "retired");
+        return r->device.id == device->id ? TK_OK : TK_ERR_NOT_FOUND;
+    if (device->state == TK_STORE_DEVICE_BLOCKED ||
+        device->state == TK_STORE_DEVICE_RETIRED) {
+        tam_set_detail(r, "device %lld is %s", (long long)device->id,
+                       device->state == TK_STORE_DEVICE_BLOCKED ? "blocked"
+                                                                : "retired");
         return TK_ERR_TAM_DEVICE_BLOCKED;
     }
+    r->device = *device;
     r->has_device = true;
     return TK_OK;
 }
@@ -95,9 +86,10 @@ tk_err tam_agent_key(void *ctx, tk_alg alg, tk_view kid, const tk_key **key,
         return TK_ERR_NOT_FOUND;
 
     tk_store_key stored;
+    tk_store_device owner;
     tk_store_detail detail = {{0}};
-    tk_err err = tk_store_key_find(tam->store, TK_STORE_KEY_AGENT, kid,
-                                   &r->mem, &stored, &detail);
+    tk_err err = tk_store_key_find_device(tam->store, TK_STORE_KEY_AGENT, kid,
+                                          &r->mem, &stored, &owner, &detail);
     if (err == TK_ERR_STORE_NOT_FOUND)
         return TK_ERR_NOT_FOUND;
     if (err != TK_OK) {
@@ -112,7 +104,7 @@ tk_err tam_agent_key(void *ctx, tk_alg alg, tk_view kid, const tk_key **key,
         return err;
     }
     if (key_allows(stored.alg, k->key, alg))
-        err = load_device(r, stored.device_id);
+        err = load_device(r, &owner);
     else
         err = TK_ERR_NOT_FOUND;
     if (err != TK_OK) {
@@ -239,21 +231,16 @@ static tk_err add_refval(tam_request *r, tam_reference *ref,
 /* Loads the device's attestation keys and reference values. */
 static tk_err load_reference(tam_request *r, tam_reference *ref)
 {
-    tk_store *store = r->tam->store;
     tk_store_detail detail = {{0}};
     tk_store_keys keys;
-    tk_store_page page = {0, TK_STORE_MAX_PAGE, false};
-    tk_err err = tk_store_key_list(store, r->device.id, &page, &r->mem,
-                                   &keys, &detail);
+    tk_store_refvals values;
+    tk_err err = tk_store_device_references(r->tam->store, r->device.id,
+                                            &r->mem, &keys, &values, &detail);
     for (size_t i = 0; err == TK_OK && i < keys.count; i++) {
         const tk_store_key *k = &keys.items[i];
         if (k->use == TK_STORE_KEY_ATTESTATION)
             err = add_attester(r, ref, k->kid, k->alg, k->cose_key);
     }
-    tk_store_refvals values;
-    if (err == TK_OK)
-        err = tk_store_refval_for_device(store, r->device.id, &r->mem,
-                                         &values, &detail);
     for (size_t i = 0; err == TK_OK && i < values.count; i++)
         err = add_refval(r, ref, &values.items[i]);
     if (err != TK_OK && detail.text[0] != '\0')
@@ -397,72 +384,42 @@ static char *claims_summary(const tk_eat_result *res)
     return text;
 }
 
-/* Marks a pending device active after its first affirming appraisal. */
-static void activate_device(tam_request *r)
-{
-    if (r->device.state != TK_STORE_DEVICE_PENDING)
-        return;
-    tk_store_device d = r->device;
-    d.state = TK_STORE_DEVICE_ACTIVE;
-    tk_store_detail detail = {{0}};
-    tam_write_lock(r->tam);
-    tk_err err = tk_store_device_update(r->tam->store, &d, TAM_ACTOR, &detail);
-    tam_write_unlock(r->tam);
-    if (err == TK_OK)
-        r->device.state = TK_STORE_DEVICE_ACTIVE;
-    else
-        TK_LOG_WARN(TAM_LOG, "cannot mark device %lld active: %s",
-                    (long long)r->device.id, detail.text);
-}
-
 /*
- * Stores the attestation result of this request (one row per appraisal
- * or per QueryResponse that lacked usable evidence) in the same
- * transaction as an audit entry when the device was not affirmed.
+ * Collects the attestation result of this request (one row per appraisal
+ * or per QueryResponse that lacked usable evidence) for the commit, with
+ * an audit entry when the device was not affirmed. The first affirming
+ * result of a pending device also marks it active.
  */
-tk_err tam_record_attestation(tam_request *r, const tk_teep_tam_result *res)
+void tam_record_attestation(tam_request *r, const tk_teep_tam_result *res)
 {
     if (!r->has_device || r->attestation_recorded)
-        return TK_OK;
+        return;
     r->attestation_recorded = true;
+    tam_writes *w = &r->writes;
     tk_store_verdict verdict = verdict_of(r, res);
     tk_err reason = r->appraised ? r->appraisal.reason : res->reason;
     if (verdict == TK_STORE_VERDICT_AFFIRMING)
         reason = TK_OK;
-    char *claims = r->appraised ? claims_summary(&r->appraisal) : NULL;
-    char object[64];
-    snprintf(object, sizeof(object), "device/%lld", (long long)r->device.id);
-    char text[512];
-    snprintf(text, sizeof(text), "%s: %s", tk_errname(reason),
+    free(w->claims);
+    w->claims = r->appraised ? claims_summary(&r->appraisal) : NULL;
+    snprintf(w->reason, sizeof(w->reason), "%s: %s", tk_errname(reason),
              tk_strerror(reason));
-
-    tk_store_attestation row;
-    memset(&row, 0, sizeof(row));
-    row.device_id = r->device.id;
-    row.session_id = r->session_id;
-    row.verdict = verdict;
-    row.reason_code = (int32_t)reason;
-    row.reason = reason == TK_OK ? "" : text;
-    row.claims = claims;
-    tk_store_audit audit = {0, 0, TAM_ACTOR, "attestation.failed", object,
-                            text};
-    if (verdict == TK_STORE_VERDICT_WARNING)
-        audit.action = "attestation.warning";
-    tk_store_detail detail = {{0}};
-    int64_t id = 0;
-    tam_write_lock(r->tam);
-    tk_err err = tk_store_attestation_record(
-        r->tam->store, &row,
-        verdict == TK_STORE_VERDICT_AFFIRMING ? NULL : &audit, &id, &detail);
-    tam_write_unlock(r->tam);
-    free(claims);
-    if (err != TK_OK) {
-        TK_LOG_ERROR(TAM_LOG, "cannot store the attestation result: %s "
-                              "device=%lld id=%s",
-                     detail.text, (long long)r->device.id, r->request_id);
-        return err;
-    }
-    if (verdict == TK_STORE_VERDICT_AFFIRMING)
-        activate_device(r);
-    return TK_OK;
+    memset(&w->result, 0, sizeof(w->result));
+    w->result.device_id = r->device.id;
+    w->result.session_id = r->session_id;
+    w->result.verdict = verdict;
+    w->result.reason_code = (int32_t)reason;
+    w->result.reason = reason == TK_OK ? "" : w->reason;
+    w->result.claims = w->claims;
+    w->attestation = true;
+    w->attestation_audit = verdict != TK_STORE_VERDICT_AFFIRMING;
+    snprintf(w->attestation_object, sizeof(w->attestation_object),
+             "device/%lld", (long long)r->device.id);
+    w->attestation_entry = (tk_store_audit){
+        0, 0, TAM_ACTOR,
+        verdict == TK_STORE_VERDICT_WARNING ? "attestation.warning"
+                                            : "attestation.failed",
+        w->attestation_object, w->reason};
+    w->activate = verdict == TK_STORE_VERDICT_AFFIRMING &&
+                  r->device.state == TK_STORE_DEVICE_PENDING;
 }
