@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the TEEP sessions benchmark of the TAM (bench_tam.c):
 #  1. sessions per second over HTTP on 127.0.0.1 with concurrent agents,
-#     the store on tmpfs (/dev/shm) and on the disk (/tmp);
+#     the store on tmpfs (/dev/shm) and on the disk (/tmp), the disk with
+#     both SQLite durability settings (store_sync full and normal);
 #  2. callgrind instruction counts of the TAM's handler per session,
 #     in-process, split into signatures, other crypto, store and the rest
 #     (TEEP, CBOR, policy, session data).
@@ -22,29 +23,33 @@ bench=$build/bench/teep/bench_tam
 
 # Runs the HTTP benchmark; prints one table row.
 http_row() {
-  local dir=$1 threads=$2
+  local dir=$1 threads=$2 sync=$3
   declare -A v
   while read -r key value; do
     v[$key]=$value
   done < <("$bench" --agents "$agents" --sessions "$sessions" \
-             --threads "$threads" --dir "$dir")
-  echo "| $dir | $threads | ${v[sessions]} | ${v[failures]} |" \
+             --threads "$threads" --dir "$dir" --sync "$sync")
+  echo "| $dir | $sync | $threads | ${v[sessions]} | ${v[failures]} |" \
        "${v[sessions_per_s]} | ${v[p50_ms]} | ${v[p99_ms]} |" \
        "${v[tam_cpu_us]} | ${v[sign_us]} | ${v[verify_us]} |" \
-       "${v[other_crypto_us]} | ${v[store_us]} | ${v[http_us]} |" \
-       "${v[tam_capacity_2_cores]} |"
+       "${v[other_crypto_us]} | ${v[store_cpu_us]} | ${v[store_wall_us]} |" \
+       "${v[teep_cbor_policy_us]} | ${v[http_us]} |" \
+       "${v[non_crypto_vs_signatures]} | ${v[tam_capacity_2_cores]} |"
 }
 
-echo "HTTP on 127.0.0.1, $agents agents, $sessions sessions (µs per session)"
+echo "HTTP on 127.0.0.1, $agents agents, $sessions sessions (µs per session;"
+echo "CPU time of the TAM's threads, store also as wall time)"
 echo
-echo "| store folder | HTTP threads | sessions | failed | sessions/s |" \
-     "p50 ms | p99 ms | TAM CPU | sign (wall) | verify (wall) |" \
-     "other crypto | store (wall) | HTTP CPU | TAM capacity, 2 cores |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| store folder | sync | HTTP threads | sessions | failed |" \
+     "sessions/s | p50 ms | p99 ms | TAM CPU | sign | verify |" \
+     "other crypto | store CPU | store wall | TEEP, CBOR, policy |" \
+     "HTTP | non-crypto / signatures | TAM capacity, 2 cores |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for threads in 1 2; do
-  http_row /dev/shm "$threads"
+  http_row /dev/shm "$threads" full
 done
-http_row /tmp 2
+http_row /tmp 2 full
+http_row /tmp 2 normal
 
 # Callgrind: the TAM's handler only, $once sessions in one thread.
 out=$(mktemp)
@@ -64,7 +69,7 @@ sum_of() {
 sign=$(sum_of 'bench_crypto_sign')
 verify=$(sum_of 'bench_crypto_verify')
 other=$(sum_of 'bench_crypto_(hash|random|key_import)')
-store=$(sum_of 'tk_store_(session_create|session_update|token_consume|key_find|key_list|device_get|device_update|refval_for_device|attestation_record|installed_(replace|set|remove|list)|plan_get|version_get|version_latest|report_insert|audit_add|policy_list|component_find|component_list)')
+store=$(sum_of 'tk_store_(exchange_record|token_check|key_find_device|device_references|installed_list|plan_(get|for)|version_get|version_latest|policy_list|component_find|component_list)')
 rm -f "$out" "$out.log"
 per() { awk -v a="$1" -v n="$once" 'BEGIN { printf "%.0f", a / n }'; }
 rest=$((total - sign - verify - other - store))
