@@ -3,9 +3,10 @@
  * token checks, path routing, and the JSON replies and request helpers
  * that the resource handlers share.
  *
- * The listener's only route matches every path and method, so that the
- * API replies to unknown paths (404) and methods (405) with a JSON error body
- * instead of the server's empty one.
+ * The listener's routes match every path and method, so that the API
+ * replies to unknown paths (404) and methods (405) with a JSON error body
+ * instead of the server's empty one. They differ only in their body
+ * limit: component uploads may be large, other bodies are JSON.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -32,11 +33,16 @@
  * to 16 MiB. */
 #define DEFAULT_MAX_UPLOAD (16u * 1024u * 1024u)
 
-/* Bodies above their limit (upload or JSON) but below this many times the
- * larger limit still reach the handler, which replies 413 with a JSON
- * body. Larger declared bodies get the HTTP server's bodiless 413 before
- * they are read. */
-#define UPLOAD_SLACK_FACTOR 2u
+/* Bytes above its limit (upload or JSON) that a body may have and still
+ * reach the handler, which replies 413 with a JSON body. Larger bodies get
+ * the HTTP server's bodiless 413, before they are read when they declare
+ * their length. */
+#define BODY_SLACK TK_ADMIN_MAX_JSON
+
+/* Connections of the admin listener. The server reads a whole body before
+ * the handler checks the token, so this bounds the memory that clients
+ * without a token can hold: ADMIN_CONNECTIONS times the upload limit. */
+#define ADMIN_CONNECTIONS 32
 
 /* ---- Replies ------------------------------------------------------------- */
 
@@ -602,17 +608,19 @@ tk_err tk_admin_start(const tk_admin_config *cfg, tk_tam *tam,
         tk_admin_stop(admin);
         return err;
     }
-    tk_http_route route;
-    memset(&route, 0, sizeof(route));
-    route.path = "/*";
-    route.methods = ALL_METHODS;
-    route.kind = TK_HTTP_ROUTE_PLAIN;
-    size_t largest = admin->max_upload > TK_ADMIN_MAX_JSON
-                         ? admin->max_upload
-                         : TK_ADMIN_MAX_JSON;
-    route.max_body = largest * UPLOAD_SLACK_FACTOR;
-    route.handler = tk_admin_handle;
-    route.ctx = admin;
+    /* Only uploads may be large; every other body is JSON. */
+    tk_http_route routes[2];
+    memset(routes, 0, sizeof(routes));
+    routes[0].path = "/api/v1/components";
+    routes[0].max_body = admin->max_upload + BODY_SLACK;
+    routes[1].path = "/*";
+    routes[1].max_body = TK_ADMIN_MAX_JSON + BODY_SLACK;
+    for (size_t i = 0; i < 2; i++) {
+        routes[i].methods = ALL_METHODS;
+        routes[i].kind = TK_HTTP_ROUTE_PLAIN;
+        routes[i].handler = tk_admin_handle;
+        routes[i].ctx = admin;
+    }
     tk_http_server_config hc;
     tk_http_server_config_init(&hc);
     hc.address = cfg->address != NULL ? cfg->address
@@ -620,9 +628,10 @@ tk_err tk_admin_start(const tk_admin_config *cfg, tk_tam *tam,
     hc.port = cfg->port;
     hc.log_name = ADMIN_LOG;
     hc.threads = cfg->threads != 0 ? cfg->threads : 2;
-    hc.max_body = route.max_body;
-    hc.routes = &route;
-    hc.route_count = 1;
+    hc.max_body = routes[1].max_body;
+    hc.max_connections = ADMIN_CONNECTIONS;
+    hc.routes = routes;
+    hc.route_count = 2;
     err = tk_http_server_start(&hc, &admin->http);
     if (err != TK_OK) {
         snprintf(msg, msg_size, "cannot listen on %s port %u: %s",
