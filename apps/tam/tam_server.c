@@ -227,9 +227,6 @@ int tk_tam_serve(const tk_tam_config *cfg, const tk_tam_serve_options *opt)
         err = start_http(tam, cfg, &http, http_bound, sizeof(http_bound));
     if (err == TK_OK && cfg->coap != NULL)
         err = start_coap(tam, cfg, &coap, coap_bound, sizeof(coap_bound));
-    if (err == TK_OK && opt != NULL && opt->port_file != NULL &&
-        !write_port_file(opt->port_file, tk_http_server_port(http)))
-        err = TK_ERR_INTERNAL;
     bool hooks_started = false;
     if (err == TK_OK && opt != NULL && opt->started != NULL) {
         err = opt->started(opt->hooks_ctx, tam, http);
@@ -241,6 +238,13 @@ int tk_tam_serve(const tk_tam_config *cfg, const tk_tam_serve_options *opt)
         if (coap != NULL)
             printf("listening for CoAP on %s\n", coap_bound);
         fflush(stdout);
+    }
+    /* The port file comes last, so whoever waits for it finds every
+     * listener up and its address logged. */
+    if (err == TK_OK && opt != NULL && opt->port_file != NULL &&
+        !write_port_file(opt->port_file, tk_http_server_port(http)))
+        err = TK_ERR_INTERNAL;
+    if (err == TK_OK) {
         wait_for_stop(signal_fd, opt != NULL ? opt->stop_fd : -1);
         status = 0;
     }
