@@ -64,7 +64,8 @@ echo "hello" >payload.bin
 : >empty
 mkdir folder
 truncate -s 300M huge.bin
-head -c 100 /dev/urandom >garbage.bin
+# Not CBOR, PEM or a key: a 0 and trailing text, so the same every run.
+printf "\\000this is not CBOR, a PEM key or a COSE_Key" >garbage.bin
 
 # --- JSON descriptions of `suit create` --------------------------------
 # json NAME CONTENT: writes NAME.json.
