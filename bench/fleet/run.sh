@@ -154,6 +154,7 @@ run_config() {
   }
   echo "| $store | $workers | $(jq -r .completed "$r") |" \
        "$(jq -r '.sessions - .completed' "$r") |" \
+       "$(jq -r .busy_retries "$r") |" \
        "$(jq -r '.sessions_per_s | . * 10 | round / 10' "$r") |" \
        "$(jq -r '.p50_ms | . * 10 | round / 10' "$r") |" \
        "$(jq -r '.p99_ms | . * 10 | round / 10' "$r") |" \
@@ -170,10 +171,10 @@ run_config() {
 echo "$agents concurrent agents, $sessions install sessions per row" \
      "after $warmup warm-up sessions; CPU in ms per session"
 echo
-echo "| store | workers | sessions | failed | sessions/s | p50 ms |" \
-     "p99 ms | TAM workers CPU | PostgreSQL CPU | HAProxy CPU |" \
+echo "| store | workers | sessions | failed | 503 retries | sessions/s |" \
+     "p50 ms | p99 ms | TAM workers CPU | PostgreSQL CPU | HAProxy CPU |" \
      "load driver CPU |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 run_config sqlite 1
 for workers in 1 2 4; do
   run_config postgresql "$workers"
