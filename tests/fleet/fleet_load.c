@@ -440,8 +440,9 @@ static bool post_once(CURL *curl, const char *url, const uint8_t *body,
 /*
  * POSTs body to url, and again after a pause while the TAM replies 503
  * (store busy), as a client honouring Retry-After would. A 503 promises
- * that the TAM changed nothing, so the same message must then succeed;
- * after_busy tells the caller that a 409 means the TAM broke that promise.
+ * that the TAM changed nothing, so the same message must then succeed.
+ * *after_busy is set when a 503 came first, so that a 409 then shows that
+ * the TAM broke that promise.
  */
 static bool post(CURL *curl, const char *url, const uint8_t *body, size_t len,
                  exchange *x, bool *after_busy)
