@@ -14,7 +14,9 @@
 #include "teepkit/cbor.h"
 
 /* Installed-state rows that a component view reads to count devices per
- * version; beyond them the counts are marked incomplete. */
+ * version; beyond them the counts are marked incomplete.
+ * NOTE: the store lists installed entries by device only, so the view
+ * scans every device's entries; a query by component would not. */
 #define MAX_COUNTED_ROWS (100 * TK_STORE_MAX_PAGE)
 
 /* Maximum length of a default component name, taken from the
