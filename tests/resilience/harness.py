@@ -453,7 +453,8 @@ class RewriteProxy:
     request it receives (requests) and every exchange as (request, status,
     reply), and lets rewrite(index, request, reply) replace a reply before
     the agent gets it. before(index, request), when given, runs before a
-    request is forwarded. A TAM that cannot be reached gives 502."""
+    request is forwarded and may return another URL to forward it to. A
+    TAM that cannot be reached gives 502."""
 
     def __init__(self, harness, target, rewrite=None, before=None):
         import http.server
@@ -470,10 +471,12 @@ class RewriteProxy:
                 length = int(self.headers.get("Content-Length", 0))
                 body = self.rfile.read(length)
                 proxy.requests.append(body)
+                target = proxy.target
                 if proxy.before is not None:
-                    proxy.before(len(proxy.requests) - 1, body)
+                    target = proxy.before(len(proxy.requests) - 1,
+                                          body) or target
                 try:
-                    status, headers, reply = http_post(proxy.target, body)
+                    status, headers, reply = http_post(target, body)
                 except OSError:
                     self.send_response(502)
                     self.send_header("Content-Length", "0")

@@ -15,9 +15,9 @@ import sys
 sys.dont_write_bytecode = True
 
 from harness import (  # noqa: E402
-    EXIT_REJECTED, EXIT_TRANSPORT, KILLED, LOOPBACK, MockTam, Proxy, UPDATE,
-    check, check_equal, check_same_store, db_snapshot, http_post, run_case,
-    store_snapshot, teep_open)
+    EXIT_REJECTED, EXIT_TRANSPORT, KILLED, LOOPBACK, MockTam, Proxy,
+    RewriteProxy, UPDATE, check, check_equal, check_same_store, db_snapshot,
+    http_post, run_case, store_snapshot, teep_open)
 from world import World, payload_bytes  # noqa: E402
 
 PAYLOAD_V1 = payload_bytes(2000, "offline v1")
@@ -56,7 +56,7 @@ def case_offline_clock(h):
         held.append(body)
         return f"http://{LOOPBACK}:1/tam"  # refused, so the TAM gets nothing
 
-    cut = Proxy(h, w.tam.url, route=hold)
+    cut = RewriteProxy(h, w.tam.url, before=hold)
     w.run(url=cut.url, expect=EXIT_TRANSPORT)
     check_equal(len(held), 1, "QueryResponses the proxy holds")
 
