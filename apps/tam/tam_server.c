@@ -239,7 +239,7 @@ int tk_tam_serve(const tk_tam_config *cfg, const tk_tam_serve_options *opt)
             printf("listening for CoAP on %s\n", coap_bound);
         fflush(stdout);
     }
-    /* The port file comes last, so whoever waits for it finds every
+    /* The port file comes last, so a test that waits for it finds every
      * listener up and its address logged. */
     if (err == TK_OK && opt != NULL && opt->port_file != NULL &&
         !write_port_file(opt->port_file, tk_http_server_port(http)))
