@@ -45,7 +45,7 @@ extern "C" {
 #endif
 
 /* Newest schema version this build creates and understands. */
-#define TK_STORE_SCHEMA_VERSION 2
+#define TK_STORE_SCHEMA_VERSION 3
 
 /* Capacity of a tk_store_detail message, NUL included. */
 #define TK_STORE_DETAIL_MAX 256
@@ -158,6 +158,7 @@ extern "C" {
     X(INSTALLED_SET, "installed_set")                                      \
     X(INSTALLED_REMOVE, "installed_remove")                                \
     X(INSTALLED_LIST, "installed_list")                                    \
+    X(INSTALLED_BY_COMPONENT, "installed_by_component")                    \
     X(PLAN, "plan")                                                        \
     X(PLAN_FOR, "plan_for")                                                \
     X(REPORT_INSERT, "report_insert")                                      \
@@ -786,6 +787,19 @@ tk_err tk_store_installed_list(tk_store *store, int64_t device_id,
                                const tk_store_page *page, tk_store_mem *mem,
                                tk_store_installeds *out,
                                tk_store_detail *detail);
+/*
+ * Lists the installed entries of one component identifier, one per device
+ * that reported it, in id order (the index installed_component serves the
+ * query, so a page reads only that component's entries). component_id is
+ * compared byte for byte. TK_ERR_INVALID_ARG for a NULL argument or an
+ * empty component_id, TK_ERR_LIMIT for a page limit above
+ * TK_STORE_MAX_PAGE.
+ */
+tk_err tk_store_installed_by_component(tk_store *store, tk_view component_id,
+                                       const tk_store_page *page,
+                                       tk_store_mem *mem,
+                                       tk_store_installeds *out,
+                                       tk_store_detail *detail);
 
 typedef enum tk_store_plan_action {
     TK_STORE_PLAN_INSTALL = 1, /* wanted, not installed */

@@ -682,6 +682,39 @@ tk_err tk_store_installed_list(tk_store *store, int64_t device_id,
                         installed_list_body, &a, mem, detail);
 }
 
+static tk_err installed_by_component_body(tk_store_tx *tx, void *arg)
+{
+    tk_store_args *a = arg;
+    tk_store_installeds *out = a->out;
+    tk_db_list list = {.select = INSTALLED_SELECT, .id = "id",
+                       .item_size = sizeof(tk_store_installed),
+                       .read = read_installed};
+    tk_db_list_filter(&list, "component_id", tk_db_blob(a->bytes));
+    const void *items;
+    tk_err err = tk_db_list_page(tx, &list, a->page, &items, &out->count,
+                                 &out->next);
+    out->items = items;
+    return err;
+}
+
+tk_err tk_store_installed_by_component(tk_store *store, tk_view component_id,
+                                       const tk_store_page *page,
+                                       tk_store_mem *mem,
+                                       tk_store_installeds *out,
+                                       tk_store_detail *detail)
+{
+    if (store == NULL || mem == NULL || out == NULL ||
+        component_id.len == 0 || component_id.ptr == NULL)
+        return tk_store_invalid(store, TK_STORE_OP_INSTALLED_BY_COMPONENT,
+                                detail,
+                                "store, mem or out is NULL, or component_id "
+                                "is empty");
+    memset(out, 0, sizeof *out);
+    tk_store_args a = {.bytes = component_id, .page = page, .out = out};
+    return tk_store_run(store, TK_STORE_OP_INSTALLED_BY_COMPONENT, TK_DB_READ,
+                        installed_by_component_body, &a, mem, detail);
+}
+
 /* ---- Plans -------------------------------------------------------------- */
 
 /*

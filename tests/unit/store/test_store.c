@@ -165,7 +165,7 @@ static void open_creates_schema(void **state)
     char rows[32];
     backend_query_text("SELECT count(*) FROM schema_version", rows,
                        sizeof rows);
-    assert_string_equal(rows, "2");
+    assert_int_equal(atoi(rows), TK_STORE_SCHEMA_VERSION);
     tk_store_close(store);
 }
 
@@ -184,7 +184,7 @@ static void open_reopens_existing(void **state)
     char rows[32];
     backend_query_text("SELECT count(*) FROM schema_version", rows,
                        sizeof rows);
-    assert_string_equal(rows, "2");
+    assert_int_equal(atoi(rows), TK_STORE_SCHEMA_VERSION);
     tk_store_mem_free(&mem);
     tk_store_close(store);
 }
@@ -210,7 +210,7 @@ static void open_migrates_stepwise(void **state)
 
     store = open_store();
     assert_int_equal(tk_store_schema_version(store, &version, NULL), TK_OK);
-    assert_int_equal(version, 2);
+    assert_int_equal(version, TK_STORE_SCHEMA_VERSION);
     id = new_session(store, device, "tok-v2-0001", NULL, T0 + 60);
     assert_true(id > 0);
     tk_store_close(store);
@@ -1284,6 +1284,111 @@ static void installed_state(void **state)
                                              NULL),
                      TK_OK);
     assert_int_equal(list.count, 0);
+    tk_store_mem_free(&mem);
+    tk_store_close(store);
+}
+
+/* The installed entries of one component, paged, through the index that
+ * migration 3 adds. */
+static void installed_by_component(void **state)
+{
+    (void)state;
+    tk_store *store = open_store();
+    tk_store_detail detail;
+    int64_t devices[5];
+    for (size_t i = 0; i < 5; i++) {
+        char ueid[32];
+        snprintf(ueid, sizeof ueid, "ueid-by-component-%zu", i);
+        devices[i] = add_device(store, ueid, 0);
+        tk_store_installed items[] = {
+            {.component_id = bytes("tc-a"), .sequence = 1 + i % 2,
+             .digest = bytes("da")},
+            {.component_id = bytes("tc-ab"), .sequence = 9},
+        };
+        /* Only devices 0, 2 and 4 have tc-ab, whose identifier starts
+         * with tc-a's bytes. */
+        assert_int_equal(tk_store_installed_replace(store, devices[i], items,
+                                                    i % 2 == 0 ? 2 : 1,
+                                                    NULL),
+                         TK_OK);
+    }
+
+    /* Pages of two, in id order, each entry of tc-a once. */
+    tk_store_mem mem = TK_STORE_MEM_INIT;
+    tk_store_installeds list;
+    tk_store_page page = {0, 2, false};
+    size_t seen = 0;
+    int64_t last_id = 0;
+    for (int pages = 0; pages < 10; pages++) {
+        assert_int_equal(tk_store_installed_by_component(store, bytes("tc-a"),
+                                                         &page, &mem, &list,
+                                                         &detail),
+                         TK_OK);
+        assert_true(list.count <= 2);
+        for (size_t i = 0; i < list.count; i++) {
+            const tk_store_installed *e = &list.items[i];
+            assert_true(view_equals(e->component_id, "tc-a"));
+            assert_true(e->id > last_id);
+            last_id = e->id;
+            assert_int_equal(e->device_id, devices[seen]);
+            assert_int_equal(e->sequence, 1 + seen % 2);
+            assert_true(view_equals(e->digest, "da"));
+            seen++;
+        }
+        if (list.next == 0)
+            break;
+        assert_int_equal(list.next, last_id);
+        page.after = list.next;
+    }
+    assert_int_equal(seen, 5);
+
+    tk_store_page newest = {0, 10, true};
+    assert_int_equal(tk_store_installed_by_component(store, bytes("tc-ab"),
+                                                     &newest, &mem, &list,
+                                                     NULL),
+                     TK_OK);
+    assert_int_equal(list.count, 3);
+    assert_int_equal(list.next, 0);
+    assert_int_equal(list.items[0].device_id, devices[4]);
+    assert_int_equal(list.items[2].device_id, devices[0]);
+    assert_int_equal(tk_store_installed_by_component(store, bytes("tc-"),
+                                                     NULL, &mem, &list, NULL),
+                     TK_OK);
+    assert_int_equal(list.count, 0);
+    assert_int_equal(list.next, 0);
+
+    /* Removing a device removes its entries from the list. */
+    assert_int_equal(tk_store_device_delete(store, devices[0], "test", NULL),
+                     TK_OK);
+    assert_int_equal(tk_store_installed_by_component(store, bytes("tc-ab"),
+                                                     NULL, &mem, &list, NULL),
+                     TK_OK);
+    assert_int_equal(list.count, 2);
+
+    assert_int_equal(tk_store_installed_by_component(store, bytes(""), NULL,
+                                                     &mem, &list, &detail),
+                     TK_ERR_INVALID_ARG);
+    assert_non_null(strstr(detail.text, "installed_by_component"));
+    assert_int_equal(tk_store_installed_by_component(store, bytes("tc-a"),
+                                                     NULL, NULL, &list,
+                                                     &detail),
+                     TK_ERR_INVALID_ARG);
+    tk_store_page huge = {0, TK_STORE_MAX_PAGE + 1, false};
+    assert_int_equal(tk_store_installed_by_component(store, bytes("tc-a"),
+                                                     &huge, &mem, &list,
+                                                     &detail),
+                     TK_ERR_LIMIT);
+
+    char found[32];
+    backend_query_text(backend_is_pg()
+                           ? "SELECT count(*) FROM pg_indexes WHERE "
+                             "schemaname = current_schema() AND "
+                             "indexname = 'installed_component'"
+                           : "SELECT count(*) FROM sqlite_master WHERE "
+                             "type = 'index' AND "
+                             "name = 'installed_component'",
+                       found, sizeof found);
+    assert_string_equal(found, "1");
     tk_store_mem_free(&mem);
     tk_store_close(store);
 }
@@ -2534,6 +2639,7 @@ int main(int argc, char **argv)
         STORE_TEST(sync_option),
         STORE_TEST(attestation_with_audit),
         STORE_TEST(installed_state),
+        STORE_TEST(installed_by_component),
         STORE_TEST(reports_stored_once),
         STORE_TEST(audit_and_counters),
         STORE_TEST(summary_counts),
