@@ -707,14 +707,92 @@ tk_err tk_cbor_dec_next(tk_cbor_dec *dec, tk_cbor_item *item)
 #endif
 }
 
-tk_err tk_cbor_dec_peek(tk_cbor_dec *dec, tk_cbor_item *item)
+/* Levels that tk_cbor_dec_peek() saves on its stack. */
+#define PEEK_LEVELS 3
+
+/*
+ * Returns the lowest level index that the next call of next() can change,
+ * found without changing dec. next() first closes the levels whose items
+ * have all been read, and each close counts one item in the parent level.
+ * Then it reads an item, which counts in the level below it, and in the
+ * levels below a tag that the item completes. An item that opens a
+ * container or a tag writes the slot above the levels left open, which a
+ * closed level may have used.
+ */
+static unsigned peek_lowest_level(const tk_cbor_dec *dec)
 {
-    if (dec == NULL)
-        return TK_ERR_INVALID_ARG;
+    unsigned depth = dec->depth;
+    size_t off = dec->off;
+    size_t len = dec->len;
+    size_t closed_child = 0;
+    while (depth > 0) {
+        const tk_cbor_dec_level *level = &dec->level[depth - 1];
+        bool done;
+        if (level->kind & TK_CBOR_LVL_INDEF) {
+            /* next() fails here when the input ends: nothing changes. */
+            if (off >= len)
+                break;
+            done = dec->buf[off] == TK_CBOR_BREAK;
+        } else if (level_kind(level) == TK_CBOR_LVL_WRAP) {
+            done = off >= len;
+        } else {
+            done = level->count + closed_child >= level->total;
+        }
+        if (!done)
+            break;
+        if (level->kind & TK_CBOR_LVL_INDEF)
+            off++;
+        else if (level_kind(level) == TK_CBOR_LVL_WRAP)
+            len = level->end;
+        depth--;
+        closed_child = 1;
+    }
+    unsigned lowest = depth > 0 ? depth - 1 : 0;
+    while (lowest > 0 && level_kind(&dec->level[lowest]) == TK_CBOR_LVL_TAG)
+        lowest--;
+    return lowest;
+}
+
+/* tk_cbor_dec_peek() on a copy of the whole decoder, for the rare item
+ * that changes more levels than the cheap peek saves. */
+TK_CBOR_NOINLINE static tk_err peek_copy(tk_cbor_dec *dec, tk_cbor_item *item)
+{
     tk_cbor_dec copy = *dec;
     tk_err err = tk_cbor_dec_next(&copy, item);
     if (err != TK_OK && err != TK_ERR_CBOR_END)
         fail_at(dec, copy.err, copy.err_off);
+    return err;
+}
+
+/*
+ * Reads the next item and puts the decoder back: saves the position, the
+ * depth and the few levels that next() can change, instead of a copy of
+ * the whole decoder (540 bytes on Cortex-M4 with TK_CBOR_MAX_DEPTH 16).
+ * An error stays kept, as next() keeps it.
+ */
+tk_err tk_cbor_dec_peek(tk_cbor_dec *dec, tk_cbor_item *item)
+{
+    if (dec == NULL)
+        return TK_ERR_INVALID_ARG;
+    if (dec->err != TK_OK || item == NULL)
+        return tk_cbor_dec_next(dec, item);
+    unsigned lowest = peek_lowest_level(dec);
+    unsigned depth = dec->depth;
+    if (depth - lowest > PEEK_LEVELS)
+        return peek_copy(dec, item);
+    size_t off = dec->off;
+    size_t len = dec->len;
+    uint8_t started = dec->started;
+    tk_cbor_dec_level saved[PEEK_LEVELS];
+    if (depth > lowest)
+        memcpy(saved, &dec->level[lowest], (depth - lowest) * sizeof(*saved));
+    tk_err err = tk_cbor_dec_next(dec, item);
+    if (depth > lowest)
+        memcpy(&dec->level[lowest], saved, (depth - lowest) * sizeof(*saved));
+    dec->off = off;
+    dec->len = len;
+    dec->depth = (uint8_t)depth;
+    dec->started = started;
     return err;
 }
 
@@ -1023,17 +1101,44 @@ tk_err tk_cbor_dec_map_find(tk_cbor_dec *dec, int64_t label)
     return TK_ERR_NOT_FOUND;
 }
 
+/*
+ * Reads the rest of the innermost container with the decoder itself and
+ * then puts the decoder back, as tk_cbor_dec_peek() does: only the
+ * container's level changes, since deeper levels are pushed above it and
+ * closed again. Reading checks what next() checks, and an error stays
+ * kept.
+ */
 tk_err tk_cbor_dec_container_raw(tk_cbor_dec *dec, tk_view *raw)
 {
     tk_err err = check_level(dec, IN_CONTAINER);
     if (err != TK_OK)
         return err;
-    const tk_cbor_dec_level *level = &dec->level[dec->depth - 1];
-    size_t end;
-    unsigned room = (unsigned)dec->max_depth - (unsigned)dec->depth + 1u;
-    err = tk_cbor_skip_item(dec->buf, dec->len, level->head, room, &end);
+    unsigned depth = dec->depth;
+    tk_cbor_dec_level *level = &dec->level[depth - 1];
+    tk_cbor_dec_level saved = *level;
+    size_t off = dec->off;
+    tk_cbor_item item;
+    /* Each step consumes input or closes a deeper level, so the loop
+     * ends. */
+    while (err == TK_OK) {
+        int state = level_state(dec);
+        if (state == LEVEL_ERROR)
+            err = dec->err;
+        else if (state == LEVEL_MORE)
+            err = read_one(dec, &item);
+        else if (dec->depth > depth)
+            err = close_level(dec);
+        else
+            break;
+    }
+    size_t end = dec->off;
+    if (err == TK_OK && (level->kind & TK_CBOR_LVL_INDEF))
+        end++; /* the break */
+    *level = saved;
+    dec->off = off;
+    dec->depth = (uint8_t)depth;
     if (err != TK_OK)
-        return fail_at(dec, err, end);
+        return err;
     if (raw != NULL) {
         raw->ptr = dec->buf + level->head;
         raw->len = end - level->head;
@@ -1070,11 +1175,10 @@ tk_err tk_cbor_validate(const uint8_t *ptr, size_t len, uint32_t flags,
     tk_cbor_dec dec;
     tk_cbor_item item;
 
-#if TK_CBOR_FAST_PATH
     if (flags == 0 && (ptr != NULL || len == 0)) {
-        /* Well-formedness alone needs no items: the lean walker of
-         * tk_cbor_skip_item() finds the same errors at the same offsets.
-         * Builds for size have no walker and use the decoder below. */
+        /* Well-formedness alone needs no items: the walker of
+         * tk_cbor_skip_item() finds the same errors at the same offsets
+         * with less stack. */
         size_t end;
         tk_err err = tk_cbor_skip_item(ptr, len, 0, TK_CBOR_MAX_DEPTH, &end);
         if (err == TK_OK && end < len)
@@ -1083,7 +1187,6 @@ tk_err tk_cbor_validate(const uint8_t *ptr, size_t len, uint32_t flags,
             *err_off = err == TK_OK ? 0 : end;
         return err;
     }
-#endif
     tk_err err = tk_cbor_dec_init(&dec, ptr, len, flags);
     while (err == TK_OK)
         err = tk_cbor_dec_next(&dec, &item);

@@ -1,7 +1,7 @@
 /*
- * Helpers shared by the encoder and the decoder: head encoding, skipping
- * an item without a decoder context, comparing items as data, and UTF-8
- * validation.
+ * Helpers shared by the encoder and the decoder: head encoding, walking
+ * and skipping an item without a decoder context, comparing items as
+ * data, and UTF-8 validation.
  */
 #include <string.h>
 
@@ -29,42 +29,17 @@ void tk_cbor_write_head(uint8_t *out, uint8_t major, uint64_t arg, size_t size)
     }
 }
 
-/* ---- skipping --------------------------------------------------------- */
+/* ---- walking ---------------------------------------------------------- */
 
-#if !TK_CBOR_FAST_PATH
-/*
- * Builds for size skip with the decoder itself, which checks the same
- * things and reports the same errors at the same offsets as the walker
- * below, for the cost of a decoder context on the stack.
- */
-tk_err tk_cbor_skip_item(const uint8_t *buf, size_t len, size_t off,
-                         unsigned max_depth, size_t *end)
-{
-    tk_cbor_dec dec;
-    tk_cbor_item item;
-    tk_err err = tk_cbor_dec_init(&dec, buf, len, 0);
-    dec.off = off;
-    dec.max_depth =
-        (uint8_t)(max_depth < TK_CBOR_MAX_DEPTH ? max_depth
-                                                : TK_CBOR_MAX_DEPTH);
-    while (err == TK_OK)
-        err = tk_cbor_dec_next(&dec, &item);
-    if (err == TK_ERR_CBOR_END) {
-        *end = dec.off;
-        return TK_OK;
-    }
-    *end = dec.err_off;
-    return err;
-}
-#else
-/* Items owed by one level of tk_cbor_skip_item(). Definite counts never
- * reach these values because a count is checked against the input size. */
-#define OWED_INDEF_ARRAY UINT64_MAX
-#define OWED_INDEF_MAP_KEY (UINT64_MAX - 1)   /* next item is a key */
-#define OWED_INDEF_MAP_VALUE (UINT64_MAX - 2) /* next item is a value */
+/* Items owed by one level of a walker. A definite count is at most the
+ * input size (each item takes a byte), which tk_cbor_walk_init() keeps
+ * below these values. */
+#define OWED_INDEF_ARRAY SIZE_MAX
+#define OWED_INDEF_MAP_KEY (SIZE_MAX - 1)   /* next item is a key */
+#define OWED_INDEF_MAP_VALUE (SIZE_MAX - 2) /* next item is a value */
 
 /* Counts one complete item in a level's owed count. */
-static void owed_item_done(uint64_t *owed)
+static void owed_item_done(size_t *owed)
 {
     if (*owed == OWED_INDEF_MAP_KEY)
         *owed = OWED_INDEF_MAP_VALUE;
@@ -75,9 +50,10 @@ static void owed_item_done(uint64_t *owed)
 }
 
 /* Skips the chunks of an indefinite string of type major from *pos up to
- * and including the break. */
+ * and including the break, adding their content lengths to *total. On an
+ * error *pos is the offset of the chunk head that failed. */
 static tk_err skip_chunks(const uint8_t *buf, size_t len, size_t *pos,
-                          uint8_t major)
+                          uint8_t major, size_t *total)
 {
     for (;;) {
         tk_cbor_head chunk;
@@ -93,98 +69,117 @@ static tk_err skip_chunks(const uint8_t *buf, size_t len, size_t *pos,
         if (chunk.arg > len - *pos - chunk.len)
             return TK_ERR_CBOR_TRUNCATED;
         *pos += chunk.len + (size_t)chunk.arg;
+        *total += (size_t)chunk.arg;
+    }
+}
+
+tk_err tk_cbor_walk_init(tk_cbor_walk *w, const uint8_t *buf, size_t len,
+                         size_t off, unsigned max_depth)
+{
+    w->buf = buf;
+    w->len = len;
+    w->off = off;
+    w->depth = 0;
+    w->max_depth = max_depth < TK_CBOR_MAX_DEPTH ? max_depth
+                                                 : TK_CBOR_MAX_DEPTH;
+    w->owed[0] = 1;
+    /* Definite counts must stay below the OWED_INDEF_* marks. */
+    return len < OWED_INDEF_MAP_VALUE ? TK_OK : TK_ERR_LIMIT;
+}
+
+tk_err tk_cbor_walk_next(tk_cbor_walk *w, tk_cbor_walk_event *ev)
+{
+    const uint8_t *buf = w->buf;
+    size_t len = w->len;
+    for (;;) {
+        size_t *owed = &w->owed[w->depth];
+        if (*owed == 0) {
+            if (w->depth == 0)
+                return TK_ERR_CBOR_END;
+            w->depth--;
+            owed_item_done(&w->owed[w->depth]);
+            continue;
+        }
+        tk_cbor_head head;
+        tk_err err = tk_cbor_read_head(buf, len, w->off, &head);
+        if (err != TK_OK)
+            return err;
+        if (head.major == TK_CBOR_MT_SIMPLE && head.ai == TK_CBOR_AI_INDEF) {
+            if (*owed != OWED_INDEF_ARRAY && *owed != OWED_INDEF_MAP_KEY)
+                return TK_ERR_CBOR_UNEXPECTED_BREAK;
+            w->off++;
+            *owed = 0;
+            continue;
+        }
+        size_t pos = w->off + head.len;
+        size_t room = len - pos;
+        size_t count = 0;
+        ev->head = head;
+        ev->offset = w->off;
+        ev->depth = w->depth;
+        ev->content = pos;
+        ev->total = head.size;
+        switch (head.major) {
+        case TK_CBOR_MT_BSTR:
+        case TK_CBOR_MT_TSTR:
+            if (head.ai == TK_CBOR_AI_INDEF) {
+                ev->total = 0;
+                err = skip_chunks(buf, len, &pos, head.major, &ev->total);
+                if (err != TK_OK) {
+                    w->off = pos;
+                    return err;
+                }
+            } else if (head.arg > room) {
+                return TK_ERR_CBOR_TRUNCATED;
+            } else {
+                pos += (size_t)head.arg;
+            }
+            w->off = pos;
+            owed_item_done(owed);
+            return TK_OK;
+        case TK_CBOR_MT_ARRAY:
+            if (head.ai == TK_CBOR_AI_INDEF)
+                count = OWED_INDEF_ARRAY;
+            else if (head.arg > room)
+                return TK_ERR_CBOR_COUNT_TOO_LARGE;
+            else
+                count = (size_t)head.arg;
+            break;
+        case TK_CBOR_MT_MAP:
+            if (head.ai == TK_CBOR_AI_INDEF)
+                count = OWED_INDEF_MAP_KEY;
+            else if (head.arg > room / 2)
+                return TK_ERR_CBOR_COUNT_TOO_LARGE;
+            else
+                count = (size_t)head.arg * 2;
+            break;
+        case TK_CBOR_MT_TAG:
+            count = 1;
+            break;
+        default:
+            w->off = pos;
+            owed_item_done(owed);
+            return TK_OK;
+        }
+        if (w->depth >= w->max_depth)
+            return TK_ERR_CBOR_TOO_DEEP;
+        w->owed[++w->depth] = count;
+        w->off = pos;
+        return TK_OK;
     }
 }
 
 tk_err tk_cbor_skip_item(const uint8_t *buf, size_t len, size_t off,
                          unsigned max_depth, size_t *end)
 {
-    uint64_t owed[TK_CBOR_MAX_DEPTH + 1];
-    unsigned depth = 0;
-    tk_err err = TK_OK;
-
-    if (max_depth > TK_CBOR_MAX_DEPTH)
-        max_depth = TK_CBOR_MAX_DEPTH;
-    owed[0] = 1;
-    for (;;) {
-        if (owed[depth] == 0) {
-            if (depth == 0)
-                break;
-            depth--;
-            owed_item_done(&owed[depth]);
-            continue;
-        }
-        tk_cbor_head head;
-        err = tk_cbor_read_head(buf, len, off, &head);
-        if (err != TK_OK)
-            break;
-        if (head.major == TK_CBOR_MT_SIMPLE && head.ai == TK_CBOR_AI_INDEF) {
-            if (owed[depth] != OWED_INDEF_ARRAY &&
-                owed[depth] != OWED_INDEF_MAP_KEY) {
-                err = TK_ERR_CBOR_UNEXPECTED_BREAK;
-                break;
-            }
-            off++;
-            owed[depth] = 0;
-            continue;
-        }
-        size_t pos = off + head.len;
-        size_t room = len - pos;
-        uint64_t count = 0;
-        switch (head.major) {
-        case TK_CBOR_MT_BSTR:
-        case TK_CBOR_MT_TSTR:
-            if (head.ai == TK_CBOR_AI_INDEF) {
-                err = skip_chunks(buf, len, &pos, head.major);
-                if (err != TK_OK)
-                    off = pos;
-            } else if (head.arg > room) {
-                err = TK_ERR_CBOR_TRUNCATED;
-            } else {
-                pos += (size_t)head.arg;
-            }
-            if (err != TK_OK)
-                goto out;
-            off = pos;
-            owed_item_done(&owed[depth]);
-            continue;
-        case TK_CBOR_MT_ARRAY:
-            if (head.ai == TK_CBOR_AI_INDEF)
-                count = OWED_INDEF_ARRAY;
-            else if (head.arg > room)
-                err = TK_ERR_CBOR_COUNT_TOO_LARGE;
-            else
-                count = head.arg;
-            break;
-        case TK_CBOR_MT_MAP:
-            if (head.ai == TK_CBOR_AI_INDEF)
-                count = OWED_INDEF_MAP_KEY;
-            else if (head.arg > room / 2)
-                err = TK_ERR_CBOR_COUNT_TOO_LARGE;
-            else
-                count = head.arg * 2;
-            break;
-        case TK_CBOR_MT_TAG:
-            count = 1;
-            break;
-        default:
-            off = pos;
-            owed_item_done(&owed[depth]);
-            continue;
-        }
-        if (err == TK_OK && depth >= max_depth)
-            err = TK_ERR_CBOR_TOO_DEEP;
-        if (err != TK_OK)
-            break;
-        owed[++depth] = count;
-        off = pos;
-    }
-out:
-    *end = off;
-    return err;
+    tk_cbor_walk w;
+    tk_cbor_walk_event ev;
+    tk_err err = tk_cbor_walk_init(&w, buf, len, off, max_depth);
+    while (err == TK_OK)
+        err = tk_cbor_walk_next(&w, &ev);
+    *end = w.off;
+    return err == TK_ERR_CBOR_END ? TK_OK : err;
 }
-
-#endif /* !TK_CBOR_FAST_PATH */
 
 /* ---- comparing -------------------------------------------------------- */
 
@@ -247,37 +242,70 @@ static bool strings_equal(const tk_cbor_item *a, const tk_cbor_item *b)
     }
 }
 
+/* Fills a string item of the event ev of a walk over buf, for the chunk
+ * cursor. */
+static void string_item(const uint8_t *buf, const tk_cbor_walk_event *ev,
+                        size_t end, tk_cbor_item *item)
+{
+    bool indef = ev->head.ai == TK_CBOR_AI_INDEF;
+    memset(item, 0, sizeof(*item));
+    item->type = (tk_cbor_type)ev->head.major;
+    item->flags = indef ? TK_CBOR_ITEM_INDEFINITE : 0;
+    item->value = ev->total;
+    item->str.ptr = buf + ev->content;
+    /* An indefinite string ends with a break, which str leaves out. */
+    item->str.len = end - ev->content - (indef ? 1u : 0u);
+}
+
 /*
- * Compares two items event by event with two decoders: the same types at
+ * Compares two items event by event with two walkers: the same heads at
  * the same depths in the same order, with equal values. The order of
- * types and depths fixes the tree, so definite and indefinite containers
+ * heads and depths fixes the tree, so definite and indefinite containers
  * of the same items compare equal. The value of a string is its content
- * length, of a definite or indefinite string alike.
+ * length, of a definite or indefinite string alike. The walkers keep no
+ * decoder context, so the comparison needs little stack.
  */
 static bool items_equal_deep(const uint8_t *a, size_t a_len, const uint8_t *b,
                              size_t b_len)
 {
-    tk_cbor_dec da, db;
-    tk_cbor_item ia, ib;
-    tk_cbor_dec_init(&da, a, a_len, 0);
-    tk_cbor_dec_init(&db, b, b_len, 0);
+    tk_cbor_walk wa, wb;
+    tk_cbor_walk_event ea, eb;
+    if (tk_cbor_walk_init(&wa, a, a_len, 0, TK_CBOR_MAX_DEPTH) != TK_OK ||
+        tk_cbor_walk_init(&wb, b, b_len, 0, TK_CBOR_MAX_DEPTH) != TK_OK)
+        return false;
     for (;;) {
-        tk_err ea = tk_cbor_dec_next(&da, &ia);
-        tk_err eb = tk_cbor_dec_next(&db, &ib);
-        if (ea != TK_OK || eb != TK_OK)
-            return ea == TK_ERR_CBOR_END && eb == TK_ERR_CBOR_END;
-        if (ia.type != ib.type || ia.depth != ib.depth)
+        tk_err ra = tk_cbor_walk_next(&wa, &ea);
+        tk_err rb = tk_cbor_walk_next(&wb, &eb);
+        if (ra != TK_OK || rb != TK_OK)
+            return ra == TK_ERR_CBOR_END && rb == TK_ERR_CBOR_END;
+        uint8_t major = ea.head.major;
+        if (major != eb.head.major || ea.depth != eb.depth)
             return false;
-        if (ia.type == TK_CBOR_FLOAT) {
-            ia.value = tk_cbor_float_bits_to_double(ia.value, ia.float_width);
-            ib.value = tk_cbor_float_bits_to_double(ib.value, ib.float_width);
-        } else if (ia.type == TK_CBOR_ARRAY || ia.type == TK_CBOR_MAP) {
+        if (major == TK_CBOR_MT_ARRAY || major == TK_CBOR_MT_MAP)
             continue; /* the items that follow decide */
+        if (major == TK_CBOR_MT_BSTR || major == TK_CBOR_MT_TSTR) {
+            tk_cbor_item ia, ib;
+            if (ea.total != eb.total)
+                return false;
+            string_item(a, &ea, wa.off, &ia);
+            string_item(b, &eb, wb.off, &ib);
+            if (!strings_equal(&ia, &ib))
+                return false;
+            continue;
         }
-        if (ia.value != ib.value)
-            return false;
-        if ((ia.type == TK_CBOR_BSTR || ia.type == TK_CBOR_TSTR) &&
-            !strings_equal(&ia, &ib))
+        uint64_t va = ea.head.arg;
+        uint64_t vb = eb.head.arg;
+        if (major == TK_CBOR_MT_SIMPLE) {
+            /* A float and a simple value differ, whatever their bits. */
+            bool fa = ea.head.ai >= TK_CBOR_AI_2BYTES;
+            if (fa != (eb.head.ai >= TK_CBOR_AI_2BYTES))
+                return false;
+            if (fa) {
+                va = tk_cbor_float_bits_to_double(va, ea.head.len - 1u);
+                vb = tk_cbor_float_bits_to_double(vb, eb.head.len - 1u);
+            }
+        }
+        if (va != vb)
             return false;
     }
 }
