@@ -141,8 +141,7 @@ endforeach()
 
 set(TK_MBEDTLS_INCLUDE_DIRS ${CMAKE_CURRENT_LIST_DIR}/../mbedtls
     ${tk_mbedtls_dir}/include)
-add_library(tk_mbedtls_device STATIC ${tk_mbedtls_sources}
-            ${CMAKE_CURRENT_LIST_DIR}/../mbedtls/tk_mbedtls_absent.c)
+add_library(tk_mbedtls_device STATIC ${tk_mbedtls_sources})
 target_include_directories(tk_mbedtls_device PUBLIC ${TK_MBEDTLS_INCLUDE_DIRS})
 target_compile_definitions(tk_mbedtls_device PUBLIC
                            MBEDTLS_CONFIG_FILE="tk_mbedtls_config.h")

@@ -10,8 +10,9 @@
  *
  * Left out: threading, file system, network, time, standard library
  * allocation, SHA-384/512, ChaCha20/Poly1305, P-384, Curve25519, RSA,
- * X.509, TLS. The backend still calls the SHA-512 and ChaCha20/Poly1305
- * functions, so tk_mbedtls_absent.c provides failing replacements.
+ * X.509, TLS. The backend reads this file too: it compiles without the
+ * left-out modules, and its supports() and every call that needs one
+ * answer TK_ERR_CRYPTO_UNSUPPORTED_ALG.
  *
  * Memory: Mbed TLS allocates its bignums from a caller-supplied static
  * arena (MBEDTLS_MEMORY_BUFFER_ALLOC_C), given with

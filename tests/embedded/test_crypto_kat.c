@@ -282,33 +282,88 @@ static void p256_generate_and_check(void)
         TK_ERR_CRYPTO_KEY_INVALID);
 }
 
-/* What the device configuration leaves out fails instead of computing. */
+/* What the device configuration leaves out (SHA-384/512,
+ * ChaCha20/Poly1305, P-384, Curve25519) is unsupported, both in
+ * supports() and in every call, instead of failing while it computes. */
 static void absent_algorithms_fail(void)
 {
     const tk_crypto *c = tkt_crypto();
     tk_view abc = TK_VIEW_STR("abc");
     uint8_t md[64];
-    size_t len = 0;
+    uint8_t out[64];
+    size_t len = 1;
     tk_key key;
     tk_key_params params;
+    tk_crypto_hash_state hash;
+    tk_crypto_cipher_state cipher;
 
-    /* NOTE: the backend reports TK_ERR_CRYPTO_BACKEND for SHA-384 and
-     * TK_ERR_CRYPTO_KEY_INVALID for a P-384 key on this configuration;
-     * TK_ERR_CRYPTO_UNSUPPORTED_ALG needs configuration checks in
-     * lib/crypto/mbedtls. */
+    static const tk_alg absent[] = {
+        TK_ALG_SHA384,        TK_ALG_SHA512,        TK_ALG_HMAC_384_384,
+        TK_ALG_HMAC_512_512,  TK_ALG_CHACHA20_POLY1305, TK_ALG_ES384,
+        TK_ALG_ESP384,        TK_ALG_EDDSA,         TK_ALG_ED25519};
+    for (size_t i = 0; i < sizeof(absent) / sizeof(absent[0]); i++)
+        TK_CHECK_ERR(c->supports(c->ctx, absent[i], TK_CRV_NONE),
+                     TK_ERR_CRYPTO_UNSUPPORTED_ALG);
+    TK_CHECK_ERR(c->supports(c->ctx, TK_ALG_NONE, TK_CRV_P384),
+                 TK_ERR_CRYPTO_UNSUPPORTED_ALG);
+    TK_CHECK_ERR(c->supports(c->ctx, TK_ALG_NONE, TK_CRV_X25519),
+                 TK_ERR_CRYPTO_UNSUPPORTED_ALG);
+    static const tk_alg present[] = {
+        TK_ALG_SHA256, TK_ALG_HMAC_256_256, TK_ALG_ES256, TK_ALG_ESP256,
+        TK_ALG_A128KW, TK_ALG_A128GCM,      TK_ALG_A128CTR};
+    for (size_t i = 0; i < sizeof(present) / sizeof(present[0]); i++)
+        TK_CHECK_OK(c->supports(c->ctx, present[i], TK_CRV_NONE));
+    TK_CHECK_OK(c->supports(c->ctx, TK_ALG_NONE, TK_CRV_P256));
+    TK_CHECK_OK(c->supports(c->ctx, TK_ALG_ESP256, TK_CRV_P256));
+
     TK_CHECK_ERR(c->hash(c->ctx, TK_ALG_SHA384, &abc, 1, md, sizeof(md),
                          &len),
-                 TK_ERR_CRYPTO_BACKEND);
+                 TK_ERR_CRYPTO_UNSUPPORTED_ALG);
     TK_CHECK_INT(len, 0);
+    TK_CHECK_ERR(c->hash_start(c->ctx, &hash, TK_ALG_SHA512),
+                 TK_ERR_CRYPTO_UNSUPPORTED_ALG);
+    c->hash_abort(c->ctx, &hash);
+
+    tk_key_init(&key);
+    TK_CHECK_OK(tk_key_init_symmetric(&key, tkt_hex("000102030405060708090a"
+                                                    "0b0c0d0e0f101112131415"
+                                                    "161718191a1b1c1d1e1f")));
+    TK_CHECK_ERR(c->mac(c->ctx, TK_ALG_HMAC_512_512, &key, &abc, 1, md,
+                        sizeof(md), &len),
+                 TK_ERR_CRYPTO_UNSUPPORTED_ALG);
+    TK_CHECK_ERR(c->hkdf(c->ctx, TK_ALG_SHA512, (tk_view){NULL, 0}, abc,
+                         (tk_view){NULL, 0}, md, 32),
+                 TK_ERR_CRYPTO_UNSUPPORTED_ALG);
+    tk_view nonce = tkt_hex("000000000000000000000000");
+    TK_CHECK_ERR(c->aead_encrypt(c->ctx, TK_ALG_CHACHA20_POLY1305, &key,
+                                 nonce, (tk_view){NULL, 0}, abc, out,
+                                 sizeof(out), &len),
+                 TK_ERR_CRYPTO_UNSUPPORTED_ALG);
+    TK_CHECK_ERR(c->cipher_start(c->ctx, &cipher, TK_ALG_CHACHA20_POLY1305,
+                                 &key, nonce, (tk_view){NULL, 0},
+                                 TK_CRYPTO_DECRYPT),
+                 TK_ERR_CRYPTO_UNSUPPORTED_ALG);
+    c->cipher_abort(c->ctx, &cipher);
+    tk_key_release(&key);
 
     memset(&params, 0, sizeof(params));
     params.kty = TK_KTY_EC2;
     params.crv = TK_CRV_P384;
     params.d = tkt_hex("0100000000000000000000000000000000000000000000000000"
                        "00000000000000000000000000000000000000000000");
-    tk_key_init(&key);
     TK_CHECK_ERR(c->key_import(c->ctx, &params, &key),
-                 TK_ERR_CRYPTO_KEY_INVALID);
+                 TK_ERR_CRYPTO_UNSUPPORTED_ALG);
+    params.kty = TK_KTY_OKP;
+    params.crv = TK_CRV_X25519;
+    params.d = tkt_hex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992a"
+                       "b177fba51db92c2a");
+    TK_CHECK_ERR(c->key_import(c->ctx, &params, &key),
+                 TK_ERR_CRYPTO_UNSUPPORTED_ALG);
+    TK_CHECK_ERR(c->key_generate(c->ctx, TK_CRV_P384, &key),
+                 TK_ERR_CRYPTO_UNSUPPORTED_ALG);
+    TK_CHECK_ERR(c->key_generate(c->ctx, TK_CRV_X25519, &key),
+                 TK_ERR_CRYPTO_UNSUPPORTED_ALG);
+    tk_key_release(&key);
 }
 
 /* The arena held every operation above. */

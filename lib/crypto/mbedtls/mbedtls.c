@@ -64,12 +64,57 @@ static bool seed(tk_mbed_ctx *mc)
                                  sizeof(tk_mbed_pers) - 1) == 0;
 }
 
+/* Tells whether alg works in this Mbed TLS configuration, on any curve it
+ * needs. */
+static bool alg_available(tk_alg alg)
+{
+    if (tk_crypto_alg_is_ecdsa(alg)) {
+        return tk_mbed_group(tk_crypto_sig_curve(alg)) !=
+                   MBEDTLS_ECP_DP_NONE &&
+               tk_mbed_hash_available(tk_crypto_ecdsa_hash(alg));
+    }
+    switch (alg) {
+    case TK_ALG_SHA256:
+    case TK_ALG_SHA384:
+    case TK_ALG_SHA512:
+        return tk_mbed_hash_available(alg);
+    case TK_ALG_HMAC_256_64:
+    case TK_ALG_HMAC_256_256:
+    case TK_ALG_HMAC_384_384:
+    case TK_ALG_HMAC_512_512:
+        return tk_mbed_hash_available(tk_crypto_hmac_hash(alg));
+    case TK_ALG_CHACHA20_POLY1305:
+        return TK_MBED_CHACHAPOLY;
+    case TK_ALG_A128KW:
+    case TK_ALG_A192KW:
+    case TK_ALG_A256KW:
+    case TK_ALG_A128GCM:
+    case TK_ALG_A192GCM:
+    case TK_ALG_A256GCM:
+    case TK_ALG_A128CTR:
+    case TK_ALG_A192CTR:
+    case TK_ALG_A256CTR:
+        return true;
+    default:
+        /* EdDSA and Ed25519 among others: Mbed TLS 2.28 has no EdDSA. */
+        return false;
+    }
+}
+
+/* Checks alg and crv against the Mbed TLS configuration: an algorithm or
+ * curve that it leaves out is unsupported. The device configuration
+ * embedded/mbedtls/tk_mbedtls_config.h leaves out SHA-384/512,
+ * ChaCha20/Poly1305, P-384 and Curve25519. */
 static tk_err mbed_supports(void *ctx, tk_alg alg, int32_t crv)
 {
     (void)ctx;
-    bool curve_ok = crv == TK_CRV_NONE || crv == TK_CRV_P256 ||
-                    crv == TK_CRV_P384 || crv == TK_CRV_X25519;
-    if (!curve_ok) {
+    if (crv != TK_CRV_NONE && tk_mbed_group(crv) == MBEDTLS_ECP_DP_NONE) {
+        return TK_ERR_CRYPTO_UNSUPPORTED_ALG;
+    }
+    if (alg == TK_ALG_NONE) {
+        return crv != TK_CRV_NONE ? TK_OK : TK_ERR_CRYPTO_UNSUPPORTED_ALG;
+    }
+    if (!alg_available(alg)) {
         return TK_ERR_CRYPTO_UNSUPPORTED_ALG;
     }
     if (tk_crypto_alg_is_ecdsa(alg)) {
@@ -77,31 +122,7 @@ static tk_err mbed_supports(void *ctx, tk_alg alg, int32_t crv)
                    ? TK_OK
                    : TK_ERR_CRYPTO_UNSUPPORTED_ALG;
     }
-    switch (alg) {
-    case TK_ALG_NONE:
-        return crv != TK_CRV_NONE ? TK_OK : TK_ERR_CRYPTO_UNSUPPORTED_ALG;
-    case TK_ALG_SHA256:
-    case TK_ALG_SHA384:
-    case TK_ALG_SHA512:
-    case TK_ALG_HMAC_256_64:
-    case TK_ALG_HMAC_256_256:
-    case TK_ALG_HMAC_384_384:
-    case TK_ALG_HMAC_512_512:
-    case TK_ALG_A128KW:
-    case TK_ALG_A192KW:
-    case TK_ALG_A256KW:
-    case TK_ALG_A128GCM:
-    case TK_ALG_A192GCM:
-    case TK_ALG_A256GCM:
-    case TK_ALG_CHACHA20_POLY1305:
-    case TK_ALG_A128CTR:
-    case TK_ALG_A192CTR:
-    case TK_ALG_A256CTR:
-        return crv == TK_CRV_NONE ? TK_OK : TK_ERR_CRYPTO_UNSUPPORTED_ALG;
-    default:
-        /* EdDSA and Ed25519 among others: Mbed TLS 2.28 has no EdDSA. */
-        return TK_ERR_CRYPTO_UNSUPPORTED_ALG;
-    }
+    return crv == TK_CRV_NONE ? TK_OK : TK_ERR_CRYPTO_UNSUPPORTED_ALG;
 }
 
 static tk_err mbed_random(void *ctx, uint8_t *out, size_t len)

@@ -6,8 +6,9 @@
  * Streaming ChaCha20/Poly1305 uses the chachapoly context directly: its
  * update takes chunks of any size and, when decrypting, authenticates the
  * ciphertext before it overwrites it, so in-place decryption works. A
- * configuration without MBEDTLS_CHACHAPOLY_C streams no ChaCha20/Poly1305
- * (TK_ERR_CRYPTO_UNSUPPORTED_ALG), so it needs none of those functions.
+ * configuration without MBEDTLS_CHACHAPOLY_C has no ChaCha20/Poly1305 at
+ * all (TK_ERR_CRYPTO_UNSUPPORTED_ALG), so it needs none of those
+ * functions.
  *
  * Mbed TLS 2.28's GCM update takes a partial block only as the last call,
  * but the streaming interface promises chunks of any size with exactly as
@@ -38,7 +39,9 @@ static bool gcm_too_long(uint64_t total, uint64_t len)
 /* Checks the key and IV of an AEAD alg. */
 static tk_err aead_check(tk_alg alg, const tk_key *key, tk_view iv)
 {
-    if (!tk_crypto_alg_is_gcm(alg) && alg != TK_ALG_CHACHA20_POLY1305) {
+    bool chacha = alg == TK_ALG_CHACHA20_POLY1305;
+    if ((!tk_crypto_alg_is_gcm(alg) && !chacha) ||
+        (chacha && !TK_MBED_CHACHAPOLY)) {
         return TK_ERR_CRYPTO_UNSUPPORTED_ALG;
     }
     tk_err err = tk_crypto_check_symmetric(key, alg);
@@ -77,11 +80,23 @@ static int gcm_run(const tk_key *key, tk_view iv, tk_view aad,
     return rc;
 }
 
-/* The same with ChaCha20/Poly1305 (RFC 8439). */
+/* The same with ChaCha20/Poly1305 (RFC 8439), which aead_check() lets
+ * through only when the configuration has it. */
 static int chachapoly_run(const tk_key *key, tk_view iv, tk_view aad,
                           const uint8_t *in, size_t len, uint8_t *out,
                           uint8_t *tag, bool enc)
 {
+#if !TK_MBED_CHACHAPOLY
+    (void)key;
+    (void)iv;
+    (void)aad;
+    (void)in;
+    (void)len;
+    (void)out;
+    (void)tag;
+    (void)enc;
+    return MBEDTLS_ERR_CHACHAPOLY_BAD_STATE;
+#else
     mbedtls_chachapoly_context cp;
     int rc;
 
@@ -96,6 +111,7 @@ static int chachapoly_run(const tk_key *key, tk_view iv, tk_view aad,
     }
     mbedtls_chachapoly_free(&cp);
     return rc;
+#endif
 }
 
 /* Runs the AEAD alg and maps the result. */
@@ -208,7 +224,9 @@ typedef struct tk_mbed_cipher_state {
     tk_crypto_dir dir;
     union {
         tk_mbed_aes_stream aes;                /* CTR and GCM */
+#if TK_MBED_CHACHAPOLY
         mbedtls_chachapoly_context chachapoly; /* ChaCha20/Poly1305 */
+#endif
     } u;
 } tk_mbed_cipher_state;
 
@@ -259,24 +277,19 @@ static int aes_start(tk_mbed_aes_stream *a, bool ctr, const tk_key *key,
     return rc;
 }
 
-#if defined(MBEDTLS_CHACHAPOLY_C)
-#define STREAM_CHACHAPOLY 1
-#else
-#define STREAM_CHACHAPOLY 0
-#endif
-
-/* Starts ChaCha20/Poly1305 in cp (RFC 8439 section 2.8). */
-static int chachapoly_start(mbedtls_chachapoly_context *cp, const tk_key *key,
+/* Starts ChaCha20/Poly1305 in st (RFC 8439 section 2.8). */
+static int chachapoly_start(tk_mbed_cipher_state *st, const tk_key *key,
                             tk_view iv, tk_view aad, tk_crypto_dir dir)
 {
-#if !STREAM_CHACHAPOLY
-    (void)cp;
+#if !TK_MBED_CHACHAPOLY
+    (void)st;
     (void)key;
     (void)iv;
     (void)aad;
     (void)dir;
     return MBEDTLS_ERR_CHACHAPOLY_BAD_STATE;
 #else
+    mbedtls_chachapoly_context *cp = &st->u.chachapoly;
     mbedtls_chachapoly_init(cp);
     int rc = mbedtls_chachapoly_setkey(cp, key->k);
     if (rc == 0) {
@@ -311,7 +324,7 @@ tk_err tk_mbed_cipher_start(void *ctx, tk_crypto_cipher_state *state,
     bool ctr = tk_crypto_alg_is_ctr(alg);
     bool chacha = alg == TK_ALG_CHACHA20_POLY1305;
     if ((!ctr && !chacha && !tk_crypto_alg_is_gcm(alg)) ||
-        (chacha && !STREAM_CHACHAPOLY)) {
+        (chacha && !TK_MBED_CHACHAPOLY)) {
         return TK_ERR_CRYPTO_UNSUPPORTED_ALG;
     }
     tk_err err = tk_crypto_check_symmetric(key, alg);
@@ -326,7 +339,7 @@ tk_err tk_mbed_cipher_start(void *ctx, tk_crypto_cipher_state *state,
     }
 
     tk_mbed_cipher_state *st = cipher_state(state);
-    int rc = chacha ? chachapoly_start(&st->u.chachapoly, key, iv, aad, dir)
+    int rc = chacha ? chachapoly_start(st, key, iv, aad, dir)
                     : aes_start(&st->u.aes, ctr, key, iv, aad);
     if (rc != 0) {
         tk_crypto_wipe(state, sizeof(*state));
@@ -408,7 +421,7 @@ tk_err tk_mbed_cipher_update(void *ctx, tk_crypto_cipher_state *state,
     }
     int rc = 0;
     if (st->alg == TK_ALG_CHACHA20_POLY1305) {
-#if STREAM_CHACHAPOLY
+#if TK_MBED_CHACHAPOLY
         if (len > 0) {
             rc = mbedtls_chachapoly_update(&st->u.chachapoly, len, in, out);
         }
@@ -432,7 +445,7 @@ static int aead_tag(tk_mbed_cipher_state *st, uint8_t *tag)
     int rc = 0;
 
     if (st->alg == TK_ALG_CHACHA20_POLY1305) {
-#if STREAM_CHACHAPOLY
+#if TK_MBED_CHACHAPOLY
         return mbedtls_chachapoly_finish(&st->u.chachapoly, tag);
 #else
         return MBEDTLS_ERR_CHACHAPOLY_BAD_STATE;
@@ -498,7 +511,7 @@ void tk_mbed_cipher_abort(void *ctx, tk_crypto_cipher_state *state)
     tk_mbed_cipher_state *st = cipher_state(state);
     if (st->magic == TK_CRYPTO_CIPHER_MAGIC) {
         if (st->alg == TK_ALG_CHACHA20_POLY1305) {
-#if STREAM_CHACHAPOLY
+#if TK_MBED_CHACHAPOLY
             mbedtls_chachapoly_free(&st->u.chachapoly);
 #endif
         } else {

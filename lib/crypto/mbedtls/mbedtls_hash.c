@@ -8,9 +8,12 @@
 #include <mbedtls/hkdf.h>
 #include <mbedtls/md.h>
 #include <mbedtls/sha256.h>
-#include <mbedtls/sha512.h>
 
 #include "mbedtls_internal.h"
+
+#if TK_MBED_SHA512
+#include <mbedtls/sha512.h>
+#endif
 
 /* Layout of tk_crypto_hash_state for this backend. */
 typedef struct tk_mbed_hash_state {
@@ -18,9 +21,17 @@ typedef struct tk_mbed_hash_state {
     tk_alg alg;
     union {
         mbedtls_sha256_context sha256;
+#if TK_MBED_SHA512
         mbedtls_sha512_context sha512; /* also SHA-384 */
+#endif
     } u;
 } tk_mbed_hash_state;
+
+bool tk_mbed_hash_available(tk_alg alg)
+{
+    return alg == TK_ALG_SHA256 ||
+           (TK_MBED_SHA512 && (alg == TK_ALG_SHA384 || alg == TK_ALG_SHA512));
+}
 
 _Static_assert(sizeof(tk_mbed_hash_state) <= TK_CRYPTO_HASH_STATE_SIZE,
                "TK_CRYPTO_HASH_STATE_SIZE is too small for Mbed TLS SHA-2");
@@ -36,12 +47,14 @@ static tk_err hash_init(tk_mbed_hash_state *st, tk_alg alg)
         mbedtls_sha256_init(&st->u.sha256);
         rc = mbedtls_sha256_starts_ret(&st->u.sha256, 0);
         break;
+#if TK_MBED_SHA512
     case TK_ALG_SHA384:
     case TK_ALG_SHA512:
         mbedtls_sha512_init(&st->u.sha512);
         rc = mbedtls_sha512_starts_ret(&st->u.sha512,
                                        alg == TK_ALG_SHA384 ? 1 : 0);
         break;
+#endif
     default:
         return TK_ERR_CRYPTO_UNSUPPORTED_ALG;
     }
@@ -61,11 +74,13 @@ static tk_err hash_feed(tk_mbed_hash_state *st, const uint8_t *data,
     if (len == 0) {
         return TK_OK;
     }
-    if (st->alg == TK_ALG_SHA256) {
-        rc = mbedtls_sha256_update_ret(&st->u.sha256, data, len);
-    } else {
+#if TK_MBED_SHA512
+    if (st->alg != TK_ALG_SHA256) {
         rc = mbedtls_sha512_update_ret(&st->u.sha512, data, len);
+        return rc == 0 ? TK_OK : TK_ERR_CRYPTO_BACKEND;
     }
+#endif
+    rc = mbedtls_sha256_update_ret(&st->u.sha256, data, len);
     return rc == 0 ? TK_OK : TK_ERR_CRYPTO_BACKEND;
 }
 
@@ -74,11 +89,14 @@ static tk_err hash_final(tk_mbed_hash_state *st, uint8_t *md)
 {
     int rc;
 
-    if (st->alg == TK_ALG_SHA256) {
-        rc = mbedtls_sha256_finish_ret(&st->u.sha256, md);
-    } else {
+#if TK_MBED_SHA512
+    if (st->alg != TK_ALG_SHA256) {
         rc = mbedtls_sha512_finish_ret(&st->u.sha512, md);
+        tk_crypto_wipe(st, sizeof(*st));
+        return rc == 0 ? TK_OK : TK_ERR_CRYPTO_BACKEND;
     }
+#endif
+    rc = mbedtls_sha256_finish_ret(&st->u.sha256, md);
     tk_crypto_wipe(st, sizeof(*st));
     return rc == 0 ? TK_OK : TK_ERR_CRYPTO_BACKEND;
 }
@@ -112,8 +130,7 @@ tk_err tk_mbed_hash(void *ctx, tk_alg alg, const tk_view *parts,
     if (digest == NULL || !tk_crypto_parts_ok(parts, nparts)) {
         return TK_ERR_INVALID_ARG;
     }
-    if (alg != TK_ALG_SHA256 && alg != TK_ALG_SHA384 &&
-        alg != TK_ALG_SHA512) {
+    if (!tk_mbed_hash_available(alg)) {
         return TK_ERR_CRYPTO_UNSUPPORTED_ALG;
     }
     size_t size = tk_crypto_hash_size(alg);

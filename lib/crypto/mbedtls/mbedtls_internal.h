@@ -10,6 +10,41 @@
 
 #include "crypto_backend.h"
 
+/*
+ * What the Mbed TLS configuration provides, as 0 or 1, so that the backend
+ * compiles against a device configuration that leaves modules out (for
+ * example embedded/mbedtls/tk_mbedtls_config.h). An algorithm or curve
+ * left out gives TK_ERR_CRYPTO_UNSUPPORTED_ALG, from supports() too.
+ */
+#if defined(MBEDTLS_SHA512_C)
+#define TK_MBED_SHA512 1 /* SHA-384 and SHA-512 */
+#else
+#define TK_MBED_SHA512 0
+#endif
+#if defined(MBEDTLS_CHACHAPOLY_C)
+#define TK_MBED_CHACHAPOLY 1
+#else
+#define TK_MBED_CHACHAPOLY 0
+#endif
+#if defined(MBEDTLS_ECP_DP_SECP256R1_ENABLED)
+#define TK_MBED_P256 1
+#else
+#define TK_MBED_P256 0
+#endif
+#if defined(MBEDTLS_ECP_DP_SECP384R1_ENABLED)
+#define TK_MBED_P384 1
+#else
+#define TK_MBED_P384 0
+#endif
+#if defined(MBEDTLS_ECP_DP_CURVE25519_ENABLED)
+#define TK_MBED_X25519 1
+#else
+#define TK_MBED_X25519 0
+#endif
+
+/* Tells whether the configuration provides the hash alg (SHA-2). */
+bool tk_mbed_hash_available(tk_alg alg);
+
 /* Random generator for Mbed TLS calls that take f_rng and p_rng: the
  * backend's CTR_DRBG. ctx is the table's ctx member. */
 int tk_mbed_rng(void *ctx, unsigned char *out, size_t len);

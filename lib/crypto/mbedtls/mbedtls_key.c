@@ -19,11 +19,12 @@ mbedtls_ecp_group_id tk_mbed_group(int32_t crv)
 {
     switch (crv) {
     case TK_CRV_P256:
-        return MBEDTLS_ECP_DP_SECP256R1;
+        return TK_MBED_P256 ? MBEDTLS_ECP_DP_SECP256R1 : MBEDTLS_ECP_DP_NONE;
     case TK_CRV_P384:
-        return MBEDTLS_ECP_DP_SECP384R1;
+        return TK_MBED_P384 ? MBEDTLS_ECP_DP_SECP384R1 : MBEDTLS_ECP_DP_NONE;
     case TK_CRV_X25519:
-        return MBEDTLS_ECP_DP_CURVE25519;
+        return TK_MBED_X25519 ? MBEDTLS_ECP_DP_CURVE25519
+                              : MBEDTLS_ECP_DP_NONE;
     default:
         return MBEDTLS_ECP_DP_NONE;
     }
@@ -74,7 +75,8 @@ tk_err tk_mbed_keypair_load(const tk_key *key, bool private_needed,
                             mbedtls_ecp_keypair *kp)
 {
     mbedtls_ecp_group_id id = tk_mbed_group(key->crv);
-    bool okp_ok = key->kty == TK_KTY_OKP && key->crv == TK_CRV_X25519;
+    bool okp_ok = key->kty == TK_KTY_OKP && id != MBEDTLS_ECP_DP_NONE &&
+                  key->crv == TK_CRV_X25519;
     bool ec2_ok = key->kty == TK_KTY_EC2 && id != MBEDTLS_ECP_DP_NONE &&
                   key->crv != TK_CRV_X25519;
 
@@ -297,11 +299,12 @@ tk_err tk_mbed_key_import(void *ctx, const tk_key_params *params,
     tk_err err;
     if (params->kty == TK_KTY_SYMMETRIC) {
         err = tk_key_init_symmetric(key, params->k);
-    } else if ((params->kty == TK_KTY_EC2 &&
-                (params->crv == TK_CRV_P256 ||
-                 params->crv == TK_CRV_P384)) ||
-               (params->kty == TK_KTY_OKP &&
-                params->crv == TK_CRV_X25519)) {
+    } else if (((params->kty == TK_KTY_EC2 &&
+                 (params->crv == TK_CRV_P256 ||
+                  params->crv == TK_CRV_P384)) ||
+                (params->kty == TK_KTY_OKP &&
+                 params->crv == TK_CRV_X25519)) &&
+               tk_mbed_group(params->crv) != MBEDTLS_ECP_DP_NONE) {
         err = copy_params(params, key);
         if (err == TK_OK) {
             err = validate(params, ctx, key);
@@ -402,6 +405,9 @@ tk_err tk_mbed_ecdh(void *ctx, const tk_key *priv, const tk_key *peer,
                      (priv->kty == TK_KTY_OKP && crv == TK_CRV_X25519);
     if (!agreement || peer->kty != priv->kty || peer->crv != crv) {
         return TK_ERR_CRYPTO_KEY_MISMATCH;
+    }
+    if (tk_mbed_group(crv) == MBEDTLS_ECP_DP_NONE) {
+        return TK_ERR_CRYPTO_UNSUPPORTED_ALG;
     }
     size_t n = tk_crypto_curve_size(crv);
     if (secret_cap < n) {
