@@ -2,8 +2,9 @@
  * suit_examples.h. */
 #include "suit_examples.h"
 
+#include <string.h>
+
 #include "suit_vectors.h"
-#include "teepkit/cose.h"
 
 const uint8_t tke_digest_p[32] = {
     0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa,
@@ -109,36 +110,59 @@ static tk_err setup_example4(tkd_platform *tp)
 
 const tke_example tke_examples[] = {
     {"example0", suit_example0, sizeof(suit_example0), TK_SUIT_OP_BOOT, 0,
-     -1, setup_boot},
+     -1, setup_boot, false},
     {"example1", suit_example1, sizeof(suit_example1), TK_SUIT_OP_UPDATE, 1,
-     -1, setup_example1},
+     -1, setup_example1, false},
     {"example2", suit_example2, sizeof(suit_example2),
-     TK_SUIT_OP_UPDATE_AND_BOOT, 2, -1, setup_example2},
+     TK_SUIT_OP_UPDATE_AND_BOOT, 2, -1, setup_example2, false},
     {"example2-severed", suit_example2_severed,
-     sizeof(suit_example2_severed), TK_SUIT_OP_BOOT, 2, -1, setup_boot},
+     sizeof(suit_example2_severed), TK_SUIT_OP_BOOT, 2, -1, setup_boot, false},
     {"example3-slot-a", suit_example3, sizeof(suit_example3),
-     TK_SUIT_OP_UPDATE, 3, 0, setup_example3},
+     TK_SUIT_OP_UPDATE, 3, 0, setup_example3, false},
     {"example3-slot-b", suit_example3, sizeof(suit_example3),
-     TK_SUIT_OP_UPDATE, 3, 1, setup_example3},
+     TK_SUIT_OP_UPDATE, 3, 1, setup_example3, false},
     {"example4", suit_example4, sizeof(suit_example4),
-     TK_SUIT_OP_UPDATE_AND_BOOT, 4, -1, setup_example4},
+     TK_SUIT_OP_UPDATE_AND_BOOT, 4, -1, setup_example4, false},
     {"example5", suit_example5, sizeof(suit_example5),
-     TK_SUIT_OP_UPDATE_AND_BOOT, 5, -1, setup_example3},
+     TK_SUIT_OP_UPDATE_AND_BOOT, 5, -1, setup_example3, false},
     {"dependency", suit_dependency, sizeof(suit_dependency),
-     TK_SUIT_OP_UPDATE_AND_BOOT, 0, -1, setup_nothing},
+     TK_SUIT_OP_UPDATE_AND_BOOT, 0, -1, setup_nothing, false},
     {"integrated-dependency", suit_integrated_dependency,
      sizeof(suit_integrated_dependency), TK_SUIT_OP_UPDATE, 0, -1,
-     setup_nothing},
+     setup_nothing, true},
 };
 const size_t tke_example_count = sizeof(tke_examples) / sizeof(tke_examples[0]);
 
+tk_err tke_example_expected(const tke_example *ex)
+{
+    if (ex->dependencies && !TK_SUIT_WITH_DEPENDENCIES)
+        return TK_ERR_SUIT_UNKNOWN_MEMBER;
+    return TK_OK;
+}
+
+/* The coordinates of the published ES256 public key
+ * (example-es256-public-key.cose.hex). A device keeps its trust anchors
+ * in raw form, so the images need no COSE_Key decoder. */
+static const uint8_t example_x[32] = {
+    0x84, 0x96, 0x81, 0x1a, 0xae, 0x0b, 0xaa, 0xab, 0xd2, 0x61, 0x57,
+    0x18, 0x9e, 0xec, 0xda, 0x26, 0xbe, 0xaa, 0x8b, 0xf1, 0x1b, 0x6f,
+    0x3f, 0xe6, 0xe2, 0xb5, 0x65, 0x9c, 0x85, 0xdb, 0xc0, 0xad};
+static const uint8_t example_y[32] = {
+    0x3b, 0x1f, 0x2a, 0x4b, 0x6c, 0x09, 0x81, 0x31, 0xc0, 0xa3, 0x6d,
+    0xac, 0xd1, 0xd7, 0x8b, 0xd3, 0x81, 0xdc, 0xdf, 0xb0, 0x9c, 0x05,
+    0x2d, 0xb3, 0x39, 0x91, 0xdb, 0x73, 0x38, 0xb4, 0xa8, 0x96};
+
 tk_err tke_example_key(const tk_crypto *crypto, tk_key *key)
 {
+    tk_key_params params;
+
+    memset(&params, 0, sizeof(params));
+    params.kty = TK_KTY_EC2;
+    params.crv = TK_CRV_P256;
+    params.x = (tk_view){example_x, sizeof(example_x)};
+    params.y = (tk_view){example_y, sizeof(example_y)};
     tk_key_init(key);
-    return tk_cose_key_import(crypto,
-                              (tk_view){suit_example_public_key,
-                                        sizeof(suit_example_public_key)},
-                              key, NULL);
+    return crypto->key_import(crypto->ctx, &params, key);
 }
 
 tk_err tke_example_setup(tkd_platform *tp, const tke_example *ex)

@@ -34,6 +34,8 @@ typedef struct tke_example {
     int slot;               /* slot of component [h'00'] (example 3), or
                                -1 for a component without slots */
     tk_err (*setup)(tkd_platform *tp);
+    bool dependencies;      /* declares a dependency, which a build with
+                               TK_SUIT_WITH_DEPENDENCIES=0 rejects */
 } tke_example;
 
 /* Examples 0-5, example 3 once per slot, example 2 with its severed
@@ -41,6 +43,11 @@ typedef struct tke_example {
  * own and integrated into its dependent. */
 extern const tke_example tke_examples[];
 extern const size_t tke_example_count;
+
+/* Returns what tk_suit_process() gives for example ex in this build:
+ * TK_OK, or TK_ERR_SUIT_UNKNOWN_MEMBER for an example with a dependency
+ * in a build without dependencies. */
+tk_err tke_example_expected(const tke_example *ex);
 
 /* Imports the published ES256 public key of the examples into key. */
 tk_err tke_example_key(const tk_crypto *crypto, tk_key *key);

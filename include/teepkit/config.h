@@ -4,7 +4,8 @@
  * Every value can be overridden on the compiler command line, for example
  * -DTK_CBOR_MAX_DEPTH=8 or -DTK_CBOR_WITH_FLOAT=0, and every library reads
  * its values only from this file. A switch set to 0 removes the feature's
- * code; the calls that need it then return TK_ERR_UNSUPPORTED. Limits are
+ * code, and the calls that need it then return TK_ERR_UNSUPPORTED or the
+ * more specific error that the switch names. Limits are
  * compile-time table sizes, and exceeding one is a specific error, never a
  * truncation.
  *
@@ -63,10 +64,9 @@
  * Fast path of the pull decoder (default 1, and 0 in builds for size such
  * as -Os). With 1, a decoder without check flags reads integers, definite
  * strings, arrays and maps, tags and one-byte simple values with an inline
- * reader. tk_cbor_validate() without flags then uses a walker of its own.
- * Both give the same items, errors and offsets as the general reader,
- * which does all of it with 0: Cortex-M4 text at -Os is then 1,050 bytes
- * smaller.
+ * reader. It gives the same items, errors and offsets as the general
+ * reader, which does all of it with 0: Cortex-M4 text at -Os is then 1,050
+ * bytes smaller.
  */
 #ifndef TK_CBOR_FAST_PATH
 #if defined(__OPTIMIZE_SIZE__)
@@ -74,6 +74,127 @@
 #else
 #define TK_CBOR_FAST_PATH 1
 #endif
+#endif
+
+/* ---- COSE (lib/cose) and SUIT (lib/suit) ----------------------------- */
+
+/*
+ * The sizes below are what one switch set to 0 saves in the flash of the
+ * core libraries of the SUIT image, against the library defaults, as
+ * bench/embedded/switches.sh measures them (arm-none-eabi-gcc 12.2,
+ * -mcpu=cortex-m4 -mthumb -Os, --gc-sections). Switches add up only
+ * roughly, because parts share code.
+ */
+
+/*
+ * COSE_Sign, the structure with several signers (default 1). With 0,
+ * tk_cose_sign_decode(), tk_cose_sign_verify() and tk_cose_sign_sign()
+ * return TK_ERR_COSE_STRUCTURE_UNSUPPORTED, and so does tk_cose_verify()
+ * for a COSE_Sign. COSE_Sign1 is always built in. Saves 924 bytes.
+ */
+#ifndef TK_COSE_WITH_SIGN
+#define TK_COSE_WITH_SIGN 1
+#endif
+
+/*
+ * COSE_Mac0 and COSE_Mac (default 1). With 0, their decoders, verifiers
+ * and builders return TK_ERR_COSE_STRUCTURE_UNSUPPORTED. Saves 969 bytes.
+ */
+#ifndef TK_COSE_WITH_MAC
+#define TK_COSE_WITH_MAC 1
+#endif
+
+/*
+ * COSE_Encrypt0 and COSE_Encrypt with their recipients (direct, AES key
+ * wrap, ECDH-ES), and tk_cose_decrypt_prepare() (default 1). With 0, these
+ * calls return TK_ERR_COSE_STRUCTURE_UNSUPPORTED, and so does COSE_Mac,
+ * whose key comes from recipients. Saves 5,031 bytes.
+ */
+#ifndef TK_COSE_WITH_ENCRYPT
+#define TK_COSE_WITH_ENCRYPT 1
+#endif
+
+/*
+ * Each SUIT switch below removes a part of the SUIT processor. A manifest
+ * that needs a removed part fails with the specific error named, which
+ * tk_suit_processor_error() locates and tk_suit_error_reason() maps to a
+ * SUIT report reason. A removed call returns TK_ERR_UNSUPPORTED.
+ */
+
+/*
+ * Payload decryption (draft-ietf-suit-firmware-encryption-24, default 1).
+ * With 0, suit-parameter-encryption-info fails with
+ * TK_ERR_SUIT_PARAMETER_UNSUPPORTED. Saves 2,241 bytes.
+ */
+#ifndef TK_SUIT_WITH_DECRYPTION
+#define TK_SUIT_WITH_DECRYPTION 1
+#endif
+
+/*
+ * Authentication blocks of COSE_Mac0 and COSE_Mac (default 1). With 0,
+ * they count as unsupported blocks: an envelope authenticated by them
+ * alone fails with TK_ERR_SUIT_ALG_UNSUPPORTED. Saves 1,083 bytes.
+ */
+#ifndef TK_SUIT_WITH_MAC
+#define TK_SUIT_WITH_MAC 1
+#endif
+
+/*
+ * Delegation chains of CWTs in suit-delegation
+ * (draft-ietf-suit-trust-domains-11 section 4, default 1). With 0, an
+ * envelope with suit-delegation fails with TK_ERR_SUIT_UNKNOWN_MEMBER.
+ * Saves 1,334 bytes.
+ */
+#ifndef TK_SUIT_WITH_DELEGATION
+#define TK_SUIT_WITH_DELEGATION 1
+#endif
+
+/*
+ * Dependencies and the trust-domain commands
+ * (draft-ietf-suit-trust-domains-11 sections 5 and 6, default 1): the
+ * suit-dependencies member, process-dependency, dependency-integrity,
+ * is-dependency, unlink and the uninstall procedure. With 0, a manifest
+ * with suit-dependencies fails with TK_ERR_SUIT_UNKNOWN_MEMBER, the
+ * commands with TK_ERR_SUIT_COMMAND_UNSUPPORTED, and TK_SUIT_OP_UNINSTALL
+ * with TK_ERR_UNSUPPORTED. Saves 2,114 bytes.
+ */
+#ifndef TK_SUIT_WITH_DEPENDENCIES
+#define TK_SUIT_WITH_DEPENDENCIES 1
+#endif
+
+/*
+ * Checks of suit-text and tk_suit_text_get() (default 1). With 0, the text
+ * of a manifest is kept as bytes without its structure check (its digest
+ * is still checked when it is severed), and tk_suit_text_get() returns
+ * TK_ERR_UNSUPPORTED. Saves 364 bytes.
+ */
+#ifndef TK_SUIT_WITH_TEXT
+#define TK_SUIT_WITH_TEXT 1
+#endif
+
+/*
+ * SUIT reports (draft-ietf-suit-report-18, default 1): with 0,
+ * tk_suit_report_encode(), tk_suit_report_sign() and
+ * tk_suit_report_decode() return TK_ERR_UNSUPPORTED. The SUIT image does
+ * not link them, and the agent image saves 894 bytes.
+ */
+#ifndef TK_SUIT_WITH_REPORT
+#define TK_SUIT_WITH_REPORT 1
+#endif
+
+/*
+ * The conditions, directives and parameters of
+ * draft-ietf-suit-update-management-14 (default 1): conditions use-before,
+ * image-not-match, minimum-battery, update-authorized and version,
+ * directives wait, override-multiple and copy-params. With 0 they fail
+ * with TK_ERR_SUIT_COMMAND_UNSUPPORTED, and their parameters (use-before,
+ * minimum-battery, update-priority, version, wait-info,
+ * component-metadata) with TK_ERR_SUIT_PARAMETER_UNSUPPORTED.
+ * suit-set-version is then kept as bytes without its check. Saves 1,819
+ * bytes.
+ */
+#ifndef TK_SUIT_WITH_UPDATE_MANAGEMENT
+#define TK_SUIT_WITH_UPDATE_MANAGEMENT 1
 #endif
 
 /* ---- other core libraries: add a section per library here ------------ */

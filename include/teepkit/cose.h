@@ -71,6 +71,7 @@
 #include <stdint.h>
 
 #include "teepkit/common.h"
+#include "teepkit/config.h"
 #include "teepkit/crypto.h"
 
 #ifdef __cplusplus
@@ -707,12 +708,23 @@ typedef struct tk_cose_verified {
 tk_cose_type tk_cose_type_of(tk_view msg);
 
 /*
+ * Tells whether this build decodes and verifies (or builds) structures of
+ * type: COSE_Sign1 always, COSE_Sign with TK_COSE_WITH_SIGN, COSE_Mac0 and
+ * COSE_Mac with TK_COSE_WITH_MAC, COSE_Encrypt0 and COSE_Encrypt with
+ * TK_COSE_WITH_ENCRYPT (teepkit/config.h). The calls of a structure left
+ * out return TK_ERR_COSE_STRUCTURE_UNSUPPORTED.
+ */
+bool tk_cose_type_supported(tk_cose_type type);
+
+/*
  * Verifies a tagged COSE_Sign1, COSE_Sign, COSE_Mac0 or COSE_Mac, chosen
  * by its tag, with the same options as the specific verifiers. A SUIT
  * authentication block is verified with its detached payload (the encoded
  * SUIT_Digest) in opts->detached. An untagged message gives
  * TK_ERR_COSE_UNTAGGED_TYPE, a tag of an encryption structure
- * TK_ERR_COSE_WRONG_TAG.
+ * TK_ERR_COSE_WRONG_TAG, and a structure that this build leaves out
+ * TK_ERR_COSE_STRUCTURE_UNSUPPORTED. out may be NULL, which also saves the
+ * stack of the copy.
  */
 tk_err tk_cose_verify(const tk_crypto *crypto, tk_view msg,
                       const tk_cose_opts *opts, tk_cose_verified *out);

@@ -56,6 +56,7 @@
 #include <stdint.h>
 
 #include "teepkit/common.h"
+#include "teepkit/config.h"
 #include "teepkit/crypto.h"
 
 #ifdef __cplusplus
@@ -181,8 +182,9 @@ extern "C" {
 #define TK_SUIT_MAX_CACHED_MAPS 8
 #endif
 
-/* Bytes of the stack buffer used to stream a component through a digest
- * or a cipher during copy, swap-free reads and checks (default 256). */
+/* Bytes of the buffer, in the processor's work area, that streams a
+ * component through a digest, a comparison or a copy, and of the buffer
+ * of a decrypted chunk (default 256). */
 #ifndef TK_SUIT_CHUNK_SIZE
 #define TK_SUIT_CHUNK_SIZE 256
 #endif
@@ -965,11 +967,87 @@ typedef struct tk_suit_loaded {
                                           the dependent's current section */
 } tk_suit_loaded;
 
+/* Bytes of the Enc_structure buffer of a decrypted payload: 40 bytes of
+ * framing and a protected header of up to 88 bytes (RFC 9052 section
+ * 5.3). */
+#define TK_SUIT_AAD_SIZE 128
+
+struct tk_suit_exec;
+
+/*
+ * State of the fetch, copy or write that is running: its destination, its
+ * limit and, with payload decryption, the content cipher. It lives in the
+ * processor's work area. Private: fields may change.
+ */
+struct tk_suit_sink {
+    struct tk_suit_exec *ex;  /* the running command */
+    tk_suit_component comp;   /* destination */
+    uint64_t written;
+    uint64_t limit;           /* suit-parameter-image-size, when has_limit */
+    int64_t hash_alg;
+    tk_err err;               /* first error, sticky */
+    uint8_t entry;            /* parameter entry of the destination */
+    bool has_limit;
+    bool hashing;             /* the work area's hash digests the bytes */
+    bool decrypting;
+    bool aead;
+    bool oneshot;
+#if TK_SUIT_WITH_DECRYPTION
+    /* One-shot AEAD (ChaCha20/Poly1305 on a backend that cannot stream
+     * it): the ciphertext is collected in the configured work buffer. */
+    tk_alg oneshot_alg;
+    size_t hold_len;
+    size_t iv_len;
+    size_t aad_len;
+    uint8_t *buf;
+    size_t cap;
+    size_t len;
+    tk_crypto_cipher_state cipher;
+    tk_key cek;
+    uint8_t hold[TK_CRYPTO_AEAD_TAG_SIZE]; /* possible tag bytes */
+    uint8_t iv[TK_CRYPTO_CTR_IV_SIZE];
+    uint8_t aad[TK_SUIT_AAD_SIZE];
+    uint8_t plain[TK_SUIT_CHUNK_SIZE];     /* decrypted chunk */
+#endif
+};
+
+/*
+ * Keys of the delegation chains of one verification: the last key of each
+ * chain, and the key being imported. Private.
+ */
+typedef struct tk_suit_auth_work {
+#if TK_SUIT_WITH_DELEGATION
+    tk_key keys[TK_SUIT_MAX_DELEGATION];
+    tk_key next;
+#endif
+    size_t count;
+} tk_suit_auth_work;
+
+/*
+ * Working storage of the processor, which would otherwise be on the
+ * stack: the digest state and the read buffer of component images, and
+ * either the running fetch, copy or write or the keys of a verification,
+ * which never run at the same time. Private.
+ */
+typedef struct tk_suit_work {
+    tk_crypto_hash_state hash;
+    uint8_t chunk[TK_SUIT_CHUNK_SIZE];
+    union {
+        struct tk_suit_sink sink;
+        tk_suit_auth_work auth;
+    } u;
+} tk_suit_work;
+
+/* Bytes of the processor's work area, a part of sizeof(tk_suit_processor)
+ * (docs/embedded.md lists both per profile). */
+#define TK_SUIT_WORK_SIZE sizeof(tk_suit_work)
+
 /*
  * A manifest processor, owned by the caller. Private fields: use the
  * functions. It is large (about 14 KB on a 64-bit host with the default
- * limits, mostly the loaded manifests, the parameter table and the decode
- * caches), so a device keeps it in static memory, not on a small stack.
+ * limits, mostly the loaded manifests, the parameter table, the decode
+ * caches and the work area), so a device keeps it in static memory, not
+ * on a small stack. In exchange the processor's own stack stays small.
  */
 typedef struct tk_suit_processor {
     tk_suit_config cfg;
@@ -999,6 +1077,7 @@ typedef struct tk_suit_processor {
     size_t cached_param_count;
     size_t cached_map_count;
     size_t work_used;
+    tk_suit_work work;
     tk_suit_operation op;
     tk_err result;
     bool invoked;

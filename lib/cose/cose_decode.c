@@ -5,6 +5,24 @@
  */
 #include "cose_internal.h"
 
+bool tk_cose_type_supported(tk_cose_type type)
+{
+    switch (type) {
+    case TK_COSE_TYPE_SIGN1:
+        return true;
+    case TK_COSE_TYPE_SIGN:
+        return TK_COSE_WITH_SIGN != 0;
+    case TK_COSE_TYPE_MAC0:
+    case TK_COSE_TYPE_MAC:
+        return TK_COSE_WITH_MAC != 0;
+    case TK_COSE_TYPE_ENCRYPT0:
+    case TK_COSE_TYPE_ENCRYPT:
+        return TK_COSE_WITH_ENCRYPT != 0;
+    default:
+        return false;
+    }
+}
+
 bool tk_cose_is_cbor_err(tk_err err)
 {
     return err >= 20 && err < 60;

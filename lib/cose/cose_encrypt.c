@@ -230,6 +230,9 @@ static tk_err enc_decode(tk_view msg, const tk_cose_opts *opts,
     tk_err err;
 
     memset(out, 0, sizeof(*out));
+    if (!TK_COSE_WITH_ENCRYPT) {
+        return TK_ERR_COSE_STRUCTURE_UNSUPPORTED;
+    }
     if (msg.ptr == NULL || msg.len == 0) {
         return msg.len == 0 ? TK_ERR_CBOR_TRUNCATED : TK_ERR_INVALID_ARG;
     }
@@ -459,6 +462,9 @@ static tk_err check_enc_build(const tk_crypto *crypto,
         return TK_ERR_INVALID_ARG;
     }
     *out_len = 0;
+    if (!TK_COSE_WITH_ENCRYPT) {
+        return TK_ERR_COSE_STRUCTURE_UNSUPPORTED;
+    }
     if (tk_cose_alg_class_of(build->alg) != TK_COSE_CLASS_AEAD &&
         !is_ctr(build->alg)) {
         return TK_ERR_COSE_ALG_UNSUPPORTED;

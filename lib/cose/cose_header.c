@@ -7,9 +7,23 @@
 
 #include "cose_internal.h"
 
-/* Labels of one header map, for the duplicate-label and crit checks. */
+/*
+ * A label kept for the duplicate-label and crit checks: text when text is
+ * not NULL, else an integer. It takes 16 bytes where a tk_cose_label takes
+ * 24 on Cortex-M4, which matters because tk_cose_headers_read() keeps up
+ * to 2 * TK_COSE_MAX_HEADER_LABELS + TK_COSE_MAX_CRIT of them on its stack.
+ */
+typedef struct kept_label {
+    const uint8_t *text;
+    union {
+        int64_t num;
+        size_t len;
+    } u;
+} kept_label;
+
+/* Labels of one header map. */
 typedef struct label_set {
-    tk_cose_label labels[TK_COSE_MAX_HEADER_LABELS];
+    kept_label labels[TK_COSE_MAX_HEADER_LABELS];
     size_t count;
 } label_set;
 
@@ -19,24 +33,39 @@ typedef struct header_reader {
     tk_cose_headers *h;
     label_set prot;
     label_set unprot;
-    tk_cose_label crit[TK_COSE_MAX_CRIT];
+    kept_label crit[TK_COSE_MAX_CRIT];
     size_t crit_count;
 } header_reader;
 
-static bool label_equal(const tk_cose_label *a, const tk_cose_label *b)
+/* Returns label in its kept form. */
+static kept_label keep(const tk_cose_label *label)
 {
-    if (a->is_text != b->is_text) {
-        return false;
+    kept_label k;
+    if (label->is_text) {
+        /* A NULL pointer cannot mark an empty text label. */
+        static const uint8_t empty = 0;
+        k.text = label->text.ptr != NULL ? label->text.ptr : &empty;
+        k.u.len = label->text.len;
+    } else {
+        k.text = NULL;
+        k.u.num = label->num;
     }
-    if (!a->is_text) {
-        return a->num == b->num;
-    }
-    return a->text.len == b->text.len &&
-           (a->text.len == 0 || memcmp(a->text.ptr, b->text.ptr,
-                                       a->text.len) == 0);
+    return k;
 }
 
-static bool set_contains(const label_set *set, const tk_cose_label *label)
+static bool label_equal(const kept_label *a, const kept_label *b)
+{
+    if ((a->text == NULL) != (b->text == NULL)) {
+        return false;
+    }
+    if (a->text == NULL) {
+        return a->u.num == b->u.num;
+    }
+    return a->u.len == b->u.len &&
+           (a->u.len == 0 || memcmp(a->text, b->text, a->u.len) == 0);
+}
+
+static bool set_contains(const label_set *set, const kept_label *label)
 {
     for (size_t i = 0; i < set->count; i++) {
         if (label_equal(&set->labels[i], label)) {
@@ -169,11 +198,12 @@ static tk_err read_crit(tk_cbor_dec *dec, header_reader *r, bool protected)
             return err;
         }
         if (is_int64(&item)) {
-            r->crit[r->crit_count] = (tk_cose_label){false, item_int(&item),
-                                                     {NULL, 0}};
+            tk_cose_label label = {false, item_int(&item), {NULL, 0}};
+            r->crit[r->crit_count] = keep(&label);
         } else if (item.type == TK_CBOR_TSTR &&
                    (item.flags & TK_CBOR_ITEM_INDEFINITE) == 0) {
-            r->crit[r->crit_count] = (tk_cose_label){true, 0, item.str};
+            tk_cose_label label = {true, 0, item.str};
+            r->crit[r->crit_count] = keep(&label);
         } else {
             return tk_cbor_dec_fail(dec, TK_ERR_COSE_CRIT_INVALID);
         }
@@ -300,19 +330,21 @@ static tk_err read_map(tk_cbor_dec *dec, header_reader *r, bool protected)
 
     while (tk_cbor_dec_more(dec)) {
         tk_cose_label label;
+        kept_label kept;
         uint32_t bit = 0;
 
         err = read_label(dec, &label);
         if (err != TK_OK) {
             return err;
         }
-        if (set_contains(set, &label) || set_contains(other, &label)) {
+        kept = keep(&label);
+        if (set_contains(set, &kept) || set_contains(other, &kept)) {
             return tk_cbor_dec_fail(dec, TK_ERR_COSE_DUPLICATE_LABEL);
         }
         if (set->count == TK_COSE_MAX_HEADER_LABELS) {
             return tk_cbor_dec_fail(dec, TK_ERR_COSE_TOO_MANY_LABELS);
         }
-        set->labels[set->count++] = label;
+        set->labels[set->count++] = kept;
         if (label.is_text) {
             err = tk_cbor_dec_skip(dec, NULL);
         } else {
@@ -360,10 +392,10 @@ static tk_err read_protected(header_reader *r, tk_view prot)
 }
 
 /* Tells whether the library or the caller processes label. */
-static bool understood(const tk_cose_opts *opts, const tk_cose_label *label)
+static bool understood(const tk_cose_opts *opts, const kept_label *label)
 {
-    if (!label->is_text) {
-        int64_t n = label->num;
+    if (label->text == NULL) {
+        int64_t n = label->u.num;
 
         if ((n >= TK_COSE_HDR_ALG && n <= TK_COSE_HDR_PARTIAL_IV) ||
             (n >= TK_COSE_HDR_STATIC_KEY_ID && n <= TK_COSE_HDR_EPHEMERAL_KEY)
@@ -372,7 +404,9 @@ static bool understood(const tk_cose_opts *opts, const tk_cose_label *label)
         }
     }
     for (size_t i = 0; i < opts->understood_count; i++) {
-        if (label_equal(&opts->understood[i], label)) {
+        kept_label known = keep(&opts->understood[i]);
+
+        if (label_equal(&known, label)) {
             return true;
         }
     }
@@ -496,14 +530,18 @@ static tk_err find_in_map(tk_view map, tk_cose_label label, tk_view *value)
     }
     tk_cbor_dec_init(&dec, map.ptr, map.len, 0);
     tk_cbor_dec_enter_map(&dec, NULL);
+    kept_label wanted = keep(&label);
+
     while (tk_cbor_dec_more(&dec)) {
         tk_cose_label key;
+        kept_label found;
 
         err = read_label(&dec, &key);
         if (err != TK_OK) {
             return err;
         }
-        if (label_equal(&key, &label)) {
+        found = keep(&key);
+        if (label_equal(&found, &wanted)) {
             return tk_cbor_dec_skip(&dec, value);
         }
         tk_cbor_dec_skip(&dec, NULL);

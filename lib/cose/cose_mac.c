@@ -102,6 +102,9 @@ tk_err tk_cose_mac0_decode(tk_view msg, const tk_cose_opts *opts,
         return TK_ERR_INVALID_ARG;
     }
     memset(out, 0, sizeof(*out));
+    if (!TK_COSE_WITH_MAC) {
+        return TK_ERR_COSE_STRUCTURE_UNSUPPORTED;
+    }
     opts = opts_or_default(opts);
     err = tk_cose_open(&dec, msg, opts, TK_COSE_TYPE_MAC0, 4, 4, &count);
     if (err == TK_OK) {
@@ -151,6 +154,10 @@ static tk_err mac_decode(tk_view msg, const tk_cose_opts *opts,
     tk_err err;
 
     memset(out, 0, sizeof(*out));
+    /* The MAC key of a COSE_Mac comes from recipients. */
+    if (!TK_COSE_WITH_MAC || !TK_COSE_WITH_ENCRYPT) {
+        return TK_ERR_COSE_STRUCTURE_UNSUPPORTED;
+    }
     err = tk_cose_open(&dec, msg, opts, TK_COSE_TYPE_MAC, 5, 5, &count);
     if (err == TK_OK) {
         err = read_mac_body(&dec, msg, opts, &out->hdr, &out->payload,
@@ -299,6 +306,9 @@ tk_err tk_cose_mac0_create(const tk_crypto *crypto, const tk_cose_build *build,
     if (err != TK_OK) {
         return err;
     }
+    if (!TK_COSE_WITH_MAC) {
+        return TK_ERR_COSE_STRUCTURE_UNSUPPORTED;
+    }
     if (build->key == NULL) {
         return TK_ERR_INVALID_ARG;
     }
@@ -333,6 +343,9 @@ tk_err tk_cose_mac_create(const tk_crypto *crypto, const tk_cose_build *build,
 
     if (err != TK_OK) {
         return err;
+    }
+    if (!TK_COSE_WITH_MAC || !TK_COSE_WITH_ENCRYPT) {
+        return TK_ERR_COSE_STRUCTURE_UNSUPPORTED;
     }
     tag_size = tk_cose_mac_tag_size(build->alg);
     tk_key_init(&key);

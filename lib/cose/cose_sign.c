@@ -22,21 +22,24 @@ static bool needs_flat(tk_alg alg)
 }
 
 /*
- * Verifies sig over the structure t with key. EdDSA gets t flattened into
- * scratch, or into a stack buffer when scratch is NULL.
+ * Copies the structure t into scratch, or into a stack buffer when scratch
+ * is NULL, and verifies sig over it (sig NULL: signs into out instead).
+ * Kept out of line, so that ECDSA, which streams t, needs no buffer on
+ * its stack.
  */
-static tk_err verify_tbs(const tk_crypto *crypto, tk_alg alg,
-                         const tk_key *key, const tk_cose_tbs *t, tk_view sig,
-                         uint8_t *scratch, size_t scratch_len)
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static tk_err flat_crypto(const tk_crypto *crypto, tk_alg alg,
+                          const tk_key *key, const tk_cose_tbs *t,
+                          const tk_view *sig, uint8_t *out, size_t out_cap,
+                          size_t *out_len, uint8_t *scratch,
+                          size_t scratch_len)
 {
     uint8_t local[TK_COSE_STACK_STRUCTURE_SIZE];
     tk_view flat;
     tk_err err;
 
-    if (!needs_flat(alg)) {
-        return crypto->verify(crypto->ctx, alg, key, t->parts, t->nparts,
-                              sig);
-    }
     if (scratch == NULL) {
         scratch = local;
         scratch_len = sizeof(local);
@@ -45,7 +48,24 @@ static tk_err verify_tbs(const tk_crypto *crypto, tk_alg alg,
     if (err != TK_OK) {
         return err;
     }
-    return crypto->verify(crypto->ctx, alg, key, &flat, 1, sig);
+    if (sig != NULL) {
+        return crypto->verify(crypto->ctx, alg, key, &flat, 1, *sig);
+    }
+    return crypto->sign(crypto->ctx, alg, key, &flat, 1, out, out_cap,
+                        out_len);
+}
+
+/* Verifies sig over the structure t with key. EdDSA gets t flattened. */
+static tk_err verify_tbs(const tk_crypto *crypto, tk_alg alg,
+                         const tk_key *key, const tk_cose_tbs *t, tk_view sig,
+                         uint8_t *scratch, size_t scratch_len)
+{
+    if (!needs_flat(alg)) {
+        return crypto->verify(crypto->ctx, alg, key, t->parts, t->nparts,
+                              sig);
+    }
+    return flat_crypto(crypto, alg, key, t, &sig, NULL, 0, NULL, scratch,
+                       scratch_len);
 }
 
 /* Signs the structure t with key into sig (capacity sig_cap). */
@@ -53,24 +73,12 @@ static tk_err sign_tbs(const tk_crypto *crypto, tk_alg alg, const tk_key *key,
                        const tk_cose_tbs *t, uint8_t *sig, size_t sig_cap,
                        size_t *sig_len, uint8_t *scratch, size_t scratch_len)
 {
-    uint8_t local[TK_COSE_STACK_STRUCTURE_SIZE];
-    tk_view flat;
-    tk_err err;
-
     if (!needs_flat(alg)) {
         return crypto->sign(crypto->ctx, alg, key, t->parts, t->nparts, sig,
                             sig_cap, sig_len);
     }
-    if (scratch == NULL) {
-        scratch = local;
-        scratch_len = sizeof(local);
-    }
-    err = tk_cose_tbs_flatten(t, scratch, scratch_len, &flat);
-    if (err != TK_OK) {
-        return err;
-    }
-    return crypto->sign(crypto->ctx, alg, key, &flat, 1, sig, sig_cap,
-                        sig_len);
+    return flat_crypto(crypto, alg, key, t, NULL, sig, sig_cap, sig_len,
+                       scratch, scratch_len);
 }
 
 /*
@@ -408,6 +416,9 @@ tk_err tk_cose_sign_decode(tk_view msg, const tk_cose_opts *opts,
     }
     memset(out, 0, sizeof(*out));
     out->verified_index = SIZE_MAX;
+    if (!TK_COSE_WITH_SIGN) {
+        return TK_ERR_COSE_STRUCTURE_UNSUPPORTED;
+    }
     opts = opts_or_default(opts);
     err = tk_cose_open(&dec, msg, opts, TK_COSE_TYPE_SIGN, 4, 4, &count);
     if (err == TK_OK) {
@@ -545,6 +556,9 @@ tk_err tk_cose_sign_sign(const tk_crypto *crypto, const tk_cose_build *build,
     if (err != TK_OK) {
         return err;
     }
+    if (!TK_COSE_WITH_SIGN) {
+        return TK_ERR_COSE_STRUCTURE_UNSUPPORTED;
+    }
     if (build->signers == NULL || build->signer_count == 0) {
         return TK_ERR_INVALID_ARG;
     }
@@ -639,11 +653,17 @@ static tk_err verify_sign_any(const tk_crypto *crypto, tk_view msg,
     return err;
 }
 
-tk_err tk_cose_verify(const tk_crypto *crypto, tk_view msg,
-                      const tk_cose_opts *opts, tk_cose_verified *out)
+/*
+ * tk_cose_verify() with an output: the structure is decoded into a union
+ * of the specific forms and copied into v. Kept out of line, so that a
+ * caller without an output does not carry the union on its stack.
+ */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static tk_err verify_into(const tk_crypto *crypto, tk_view msg,
+                          const tk_cose_opts *opts, tk_cose_verified *v)
 {
-    tk_cose_verified local;
-    tk_cose_verified *v = out != NULL ? out : &local;
     union {
         tk_cose_sign1 sign1;
         tk_cose_mac0 mac0;
@@ -651,20 +671,7 @@ tk_err tk_cose_verify(const tk_crypto *crypto, tk_view msg,
     } u;
     tk_err err;
 
-    memset(v, 0, sizeof(*v));
-    if (crypto == NULL) {
-        return TK_ERR_INVALID_ARG;
-    }
-    opts = opts_or_default(opts);
-    v->type = tk_cose_type_of(msg);
     switch (v->type) {
-    case TK_COSE_TYPE_SIGN1:
-        err = tk_cose_sign1_verify(crypto, msg, opts, &u.sign1);
-        v->hdr = u.sign1.hdr;
-        v->payload = u.sign1.payload;
-        v->detached = u.sign1.detached;
-        v->error_offset = u.sign1.error_offset;
-        break;
     case TK_COSE_TYPE_SIGN:
         return verify_sign_any(crypto, msg, opts, v);
     case TK_COSE_TYPE_MAC0:
@@ -682,12 +689,60 @@ tk_err tk_cose_verify(const tk_crypto *crypto, tk_view msg,
         v->error_offset = u.mac.error_offset;
         break;
     default:
+        err = tk_cose_sign1_verify(crypto, msg, opts, &u.sign1);
+        v->hdr = u.sign1.hdr;
+        v->payload = u.sign1.payload;
+        v->detached = u.sign1.detached;
+        v->error_offset = u.sign1.error_offset;
+        break;
+    }
+    v->signer = v->hdr;
+    return err;
+}
+
+tk_err tk_cose_verify(const tk_crypto *crypto, tk_view msg,
+                      const tk_cose_opts *opts, tk_cose_verified *out)
+{
+    tk_cose_type type;
+
+    if (out != NULL) {
+        memset(out, 0, sizeof(*out));
+    }
+    if (crypto == NULL) {
+        return TK_ERR_INVALID_ARG;
+    }
+    opts = opts_or_default(opts);
+    type = tk_cose_type_of(msg);
+    if (out != NULL) {
+        out->type = type;
+    }
+    switch (type) {
+    case TK_COSE_TYPE_SIGN1:
+    case TK_COSE_TYPE_SIGN:
+    case TK_COSE_TYPE_MAC0:
+    case TK_COSE_TYPE_MAC:
+        break;
+    default:
         /* An encryption structure, another tag, or no tag at all. */
         if (msg.ptr != NULL && msg.len > 0 && (msg.ptr[0] >> 5) == 6) {
             return TK_ERR_COSE_WRONG_TAG;
         }
         return TK_ERR_COSE_UNTAGGED_TYPE;
     }
-    v->signer = v->hdr;
-    return err;
+    if (!tk_cose_type_supported(type)) {
+        return TK_ERR_COSE_STRUCTURE_UNSUPPORTED;
+    }
+    if (out != NULL) {
+        return verify_into(crypto, msg, opts, out);
+    }
+    switch (type) {
+    case TK_COSE_TYPE_SIGN:
+        return tk_cose_sign_verify(crypto, msg, opts, NULL);
+    case TK_COSE_TYPE_MAC0:
+        return tk_cose_mac0_verify(crypto, msg, opts, NULL);
+    case TK_COSE_TYPE_MAC:
+        return tk_cose_mac_verify(crypto, msg, opts, NULL);
+    default:
+        return tk_cose_sign1_verify(crypto, msg, opts, NULL);
+    }
 }

@@ -14,14 +14,7 @@
 /* CBOR tag of a CWT (RFC 8392 section 6). */
 #define CWT_TAG 61
 
-/* Number of delegation chains whose final keys are kept. */
-#define DELEGATED_KEYS TK_SUIT_MAX_DELEGATION
-
-/* Delegation keys of one verification: the last key of each chain. */
-typedef struct delegation {
-    tk_key keys[DELEGATED_KEYS];
-    size_t count;
-} delegation;
+#if TK_SUIT_WITH_DELEGATION
 
 /* Returns true when key can be used with signature or MAC alg. */
 static bool key_fits(const tk_key *key, tk_alg alg)
@@ -32,39 +25,6 @@ static bool key_fits(const tk_key *key, tk_alg alg)
     if (tk_crypto_hash_size(alg) > 0 && alg > 0)
         return key->kty == TK_KTY_SYMMETRIC;
     return false;
-}
-
-tk_err tk_suit_key_lookup(void *arg, tk_view kid, tk_alg alg,
-                          const tk_key **key)
-{
-    tk_suit_key_ctx *kc = arg;
-    tk_suit_key_request req = kc->req;
-    req.kid = kid;
-    req.alg = alg;
-    tk_err e = kc->find_key(kc->ctx, &req, key);
-    if (e == TK_OK && *key != NULL) {
-        kc->found = true;
-        kc->last = *key;
-        return TK_OK;
-    }
-    if (e != TK_OK && e != TK_ERR_NOT_FOUND) {
-        if (kc->callback_err == TK_OK)
-            kc->callback_err = e;
-        return e;
-    }
-    const delegation *del = kc->delegated;
-    for (size_t i = 0; del != NULL && i < del->count; i++) {
-        const tk_key *k = &del->keys[i];
-        if (!key_fits(k, alg))
-            continue;
-        if (kid.len > 0 && k->kid.len > 0 && !tk_suit_view_eq(kid, k->kid))
-            continue;
-        kc->found = true;
-        kc->last = k;
-        *key = k;
-        return TK_OK;
-    }
-    return TK_ERR_NOT_FOUND;
 }
 
 /* The claims of a CWT that a delegation uses. */
@@ -79,17 +39,20 @@ typedef struct cwt_claims {
 /*
  * Reads a NumericDate (RFC 8392 section 2): an integer or a finite float
  * of seconds since 1970-01-01 UTC. A fraction is rounded up, which gives
- * the same decisions against a clock of whole seconds.
+ * the same decisions against a clock of whole seconds. A build without
+ * floats (TK_CBOR_WITH_FLOAT=0) reads integers only and links no
+ * floating-point code: a float date gives TK_ERR_UNSUPPORTED.
  */
 static tk_err numeric_date_read(tk_cbor_dec *dec, int64_t *out)
 {
     tk_cbor_item item;
-    double v = 0;
     if (tk_cbor_dec_peek(dec, &item) != TK_OK)
         return TK_ERR_SUIT_DELEGATION;
     if (item.type == TK_CBOR_UINT || item.type == TK_CBOR_NINT)
         return tk_cbor_dec_get_int(dec, out) == TK_OK ? TK_OK
                                                       : TK_ERR_SUIT_DELEGATION;
+#if TK_CBOR_WITH_FLOAT
+    double v = 0;
     if (tk_cbor_dec_get_float(dec, &v) != TK_OK ||
         !(v > -9.0e18 && v < 9.0e18)) /* also false for NaN */
         return TK_ERR_SUIT_DELEGATION;
@@ -97,6 +60,10 @@ static tk_err numeric_date_read(tk_cbor_dec *dec, int64_t *out)
     if ((double)*out < v)
         (*out)++;
     return TK_OK;
+#else
+    return item.type == TK_CBOR_FLOAT ? TK_ERR_UNSUPPORTED
+                                      : TK_ERR_SUIT_DELEGATION;
+#endif
 }
 
 /* Reads the claims of a verified CWT: its confirmation key (cnf /
@@ -174,17 +141,18 @@ static tk_err validity_check(tk_suit_key_ctx *kc, const cwt_claims *c)
 /*
  * Verifies one delegation chain: the first CWT with a trust anchor from
  * find_key (use TK_SUIT_KEY_DELEGATION), each later one with the previous
- * CWT's confirmation key. On success out contains the last confirmation
- * key.
- * *budget counts the CWTs left under TK_SUIT_MAX_DELEGATION.
+ * CWT's confirmation key. out receives the chain's last confirmation key
+ * on success, and next holds the key being imported. Both belong to the
+ * caller's work area. *budget counts the CWTs left under
+ * TK_SUIT_MAX_DELEGATION.
  */
 static tk_err chain_verify(const tk_crypto *crypto, tk_cbor_dec *dec,
-                           tk_suit_key_ctx *kc, size_t *budget, tk_key *out)
+                           tk_suit_key_ctx *kc, size_t *budget, tk_key *out,
+                           tk_key *next)
 {
-    tk_key prev;
     bool have_prev = false;
     tk_err result = TK_ERR_SUIT_DELEGATION;
-    tk_key_init(&prev);
+    tk_key_init(out);
     if (tk_cbor_dec_enter_array(dec, NULL) != TK_OK)
         return TK_ERR_SUIT_DELEGATION;
     while (tk_cbor_dec_more(dec)) {
@@ -192,7 +160,6 @@ static tk_err chain_verify(const tk_crypto *crypto, tk_cbor_dec *dec,
         tk_cose_opts opts;
         tk_cose_sign1 sign1;
         tk_cbor_item item;
-        tk_key next;
         if (*budget == 0) {
             result = TK_ERR_LIMIT;
             goto done;
@@ -212,7 +179,7 @@ static tk_err chain_verify(const tk_crypto *crypto, tk_cbor_dec *dec,
         }
         memset(&opts, 0, sizeof(opts));
         if (have_prev) {
-            opts.key = &prev;
+            opts.key = out;
         } else {
             opts.lookup = tk_suit_key_lookup;
             opts.lookup_arg = kc;
@@ -231,25 +198,27 @@ static tk_err chain_verify(const tk_crypto *crypto, tk_cbor_dec *dec,
             result = e;
             goto done;
         }
-        tk_key_init(&next);
-        if (tk_cose_key_import(crypto, claims.cose_key, &next, NULL) != TK_OK)
+        tk_key_init(next);
+        if (tk_cose_key_import(crypto, claims.cose_key, next, NULL) != TK_OK)
             goto done;
-        tk_key_release(&prev);
-        prev = next;
+        tk_key_release(out);
+        *out = *next; /* moves the key with its backend cache */
+        tk_key_init(next);
         have_prev = true;
     }
     if (tk_cbor_dec_exit(dec) != TK_OK || !have_prev)
         goto done;
-    *out = prev;
     return TK_OK;
 done:
-    tk_key_release(&prev);
+    tk_key_release(next);
+    tk_key_release(out);
     return result;
 }
 
-/* Verifies the suit-delegation member: [+ [+ bstr .cbor CWT]]. */
-static tk_err delegation_verify(const tk_crypto *crypto, tk_view bytes,
-                                tk_suit_key_ctx *kc, delegation *del)
+/* Verifies the suit-delegation member, [+ [+ bstr .cbor CWT]], keeping
+ * the last key of each chain in work. */
+TK_SUIT_NOINLINE static tk_err delegation_verify(const tk_crypto *crypto, tk_view bytes,
+                                tk_suit_key_ctx *kc, tk_suit_auth_work *work)
 {
     tk_cbor_dec dec;
     size_t budget = TK_SUIT_MAX_DELEGATION;
@@ -259,21 +228,116 @@ static tk_err delegation_verify(const tk_crypto *crypto, tk_view bytes,
     tk_cbor_dec_init(&dec, bytes.ptr, bytes.len, TK_SUIT_DEC_FLAGS);
     tk_cbor_dec_enter_array(&dec, NULL);
     while (e == TK_OK && tk_cbor_dec_more(&dec)) {
-        if (del->count >= DELEGATED_KEYS) {
+        if (work->count >= TK_SUIT_MAX_DELEGATION) {
             e = TK_ERR_LIMIT;
             break;
         }
-        tk_key_init(&del->keys[del->count]);
-        e = chain_verify(crypto, &dec, kc, &budget, &del->keys[del->count]);
+        e = chain_verify(crypto, &dec, kc, &budget, &work->keys[work->count],
+                         &work->next);
         if (e == TK_OK)
-            del->count++;
+            work->count++;
     }
     kc->req = saved;
     if (e != TK_OK)
         return e;
     tk_cbor_dec_exit(&dec);
-    if (tk_cbor_dec_finish(&dec) != TK_OK || del->count == 0)
+    if (tk_cbor_dec_finish(&dec) != TK_OK || work->count == 0)
         return TK_ERR_SUIT_DELEGATION;
+    return TK_OK;
+}
+
+/* Returns the delegated key of work that fits kid and alg, or NULL. */
+static const tk_key *delegated_key(const tk_suit_auth_work *work,
+                                   tk_view kid, tk_alg alg)
+{
+    for (size_t i = 0; work != NULL && i < work->count; i++) {
+        const tk_key *k = &work->keys[i];
+        if (!key_fits(k, alg))
+            continue;
+        if (kid.len > 0 && k->kid.len > 0 && !tk_suit_view_eq(kid, k->kid))
+            continue;
+        return k;
+    }
+    return NULL;
+}
+
+/* Tells whether key is one of the delegated keys of work. */
+static bool is_delegated(const tk_suit_auth_work *work, const tk_key *key)
+{
+    for (size_t i = 0; i < work->count; i++)
+        if (key == &work->keys[i])
+            return true;
+    return false;
+}
+
+/* Releases the delegated keys of work. */
+static void delegation_release(tk_suit_auth_work *work)
+{
+    for (size_t i = 0; i < work->count; i++)
+        tk_key_release(&work->keys[i]);
+    work->count = 0;
+}
+
+#else /* !TK_SUIT_WITH_DELEGATION */
+
+/* A build without delegation rejects an envelope that carries one. */
+static tk_err delegation_verify(const tk_crypto *crypto, tk_view bytes,
+                                tk_suit_key_ctx *kc, tk_suit_auth_work *work)
+{
+    (void)crypto;
+    (void)bytes;
+    (void)kc;
+    (void)work;
+    return TK_ERR_SUIT_UNKNOWN_MEMBER;
+}
+
+static const tk_key *delegated_key(const tk_suit_auth_work *work,
+                                   tk_view kid, tk_alg alg)
+{
+    (void)work;
+    (void)kid;
+    (void)alg;
+    return NULL;
+}
+
+static bool is_delegated(const tk_suit_auth_work *work, const tk_key *key)
+{
+    (void)work;
+    (void)key;
+    return false;
+}
+
+static void delegation_release(tk_suit_auth_work *work)
+{
+    work->count = 0;
+}
+
+#endif /* TK_SUIT_WITH_DELEGATION */
+
+tk_err tk_suit_key_lookup(void *arg, tk_view kid, tk_alg alg,
+                          const tk_key **key)
+{
+    tk_suit_key_ctx *kc = arg;
+    tk_suit_key_request req = kc->req;
+    req.kid = kid;
+    req.alg = alg;
+    tk_err e = kc->find_key(kc->ctx, &req, key);
+    if (e == TK_OK && *key != NULL) {
+        kc->found = true;
+        kc->last = *key;
+        return TK_OK;
+    }
+    if (e != TK_OK && e != TK_ERR_NOT_FOUND) {
+        if (kc->callback_err == TK_OK)
+            kc->callback_err = e;
+        return e;
+    }
+    const tk_key *k = delegated_key(kc->delegated, kid, alg);
+    if (k == NULL)
+        return TK_ERR_NOT_FOUND;
+    kc->found = true;
+    kc->last = k;
+    *key = k;
     return TK_OK;
 }
 
@@ -283,6 +347,28 @@ typedef struct block_tally {
     bool invalid;      /* a trusted key did not verify its block */
     bool unsupported;  /* a block used an unsupported structure or alg */
 } block_tally;
+
+/* Verifies a block of a supported type with the verifier of its
+ * structure, so that a build without MAC authentication links no MAC
+ * code. */
+static tk_err block_dispatch(const tk_crypto *crypto, tk_cose_type type,
+                             tk_view block, const tk_cose_opts *opts)
+{
+    switch (type) {
+    case TK_COSE_TYPE_SIGN1:
+        return tk_cose_sign1_verify(crypto, block, opts, NULL);
+    case TK_COSE_TYPE_SIGN:
+        return tk_cose_sign_verify(crypto, block, opts, NULL);
+    case TK_COSE_TYPE_MAC0:
+        return TK_SUIT_WITH_MAC ? tk_cose_mac0_verify(crypto, block, opts,
+                                                      NULL)
+                                : TK_ERR_COSE_STRUCTURE_UNSUPPORTED;
+    default:
+        return TK_SUIT_WITH_MAC ? tk_cose_mac_verify(crypto, block, opts,
+                                                     NULL)
+                                : TK_ERR_COSE_STRUCTURE_UNSUPPORTED;
+    }
+}
 
 /*
  * Verifies one COSE authentication block over the detached payload.
@@ -294,10 +380,10 @@ static tk_err block_verify(const tk_crypto *crypto, tk_view block,
                            block_tally *tally)
 {
     tk_cose_opts opts;
-    tk_cose_verified out;
     tk_cose_type type = tk_cose_type_of(block);
-    if (type != TK_COSE_TYPE_SIGN1 && type != TK_COSE_TYPE_SIGN &&
-        type != TK_COSE_TYPE_MAC0 && type != TK_COSE_TYPE_MAC) {
+    bool mac = type == TK_COSE_TYPE_MAC0 || type == TK_COSE_TYPE_MAC;
+    if ((type != TK_COSE_TYPE_SIGN1 && type != TK_COSE_TYPE_SIGN && !mac) ||
+        (mac && !TK_SUIT_WITH_MAC) || !tk_cose_type_supported(type)) {
         tally->unsupported = true;
         return TK_OK;
     }
@@ -307,7 +393,7 @@ static tk_err block_verify(const tk_crypto *crypto, tk_view block,
     opts.lookup_arg = kc;
     opts.signature_index = TK_COSE_ANY_SIGNATURE;
     kc->last = NULL;
-    tk_err e = tk_cose_verify(crypto, block, &opts, &out);
+    tk_err e = block_dispatch(crypto, type, block, &opts);
     if (kc->callback_err != TK_OK)
         return kc->callback_err;
     switch (e) {
@@ -322,6 +408,7 @@ static tk_err block_verify(const tk_crypto *crypto, tk_view block,
     case TK_ERR_NOT_FOUND:
         return TK_OK;
     case TK_ERR_COSE_ALG_UNSUPPORTED:
+    case TK_ERR_COSE_STRUCTURE_UNSUPPORTED:
     case TK_ERR_CRYPTO_UNSUPPORTED_ALG:
         tally->unsupported = true;
         return TK_OK;
@@ -427,21 +514,21 @@ tk_err tk_suit_envelope_verify_clock(tk_suit_envelope *env,
                                      void *now_ctx, tk_suit_error *err)
 {
     tk_suit_key_request base;
+    tk_suit_auth_work work;
     memset(&base, 0, sizeof(base));
     base.depth = depth;
     base.storage_id = storage_id;
     return tk_suit_verify_request(env, crypto, find_key, key_ctx, &base, now,
-                                  now_ctx, err);
+                                  now_ctx, &work, err);
 }
 
 tk_err tk_suit_verify_request(tk_suit_envelope *env, const tk_crypto *crypto,
                               tk_suit_find_key_fn find_key, void *key_ctx,
                               const tk_suit_key_request *base,
                               tk_suit_now_fn now, void *now_ctx,
-                              tk_suit_error *err)
+                              tk_suit_auth_work *work, tk_suit_error *err)
 {
     tk_suit_key_ctx kc;
-    delegation del;
     size_t offset = 0;
     tk_err e;
 
@@ -449,7 +536,7 @@ tk_err tk_suit_verify_request(tk_suit_envelope *env, const tk_crypto *crypto,
         memset(err, 0, sizeof(*err));
         err->component = TK_SUIT_NO_COMPONENT;
     }
-    if (env == NULL || crypto == NULL || find_key == NULL)
+    if (env == NULL || crypto == NULL || find_key == NULL || work == NULL)
         return tk_suit_fail(err, TK_ERR_INVALID_ARG, 0);
     env->verified = false;
     env->signer = NULL;
@@ -462,26 +549,24 @@ tk_err tk_suit_verify_request(tk_suit_envelope *env, const tk_crypto *crypto,
     kc.req.use = TK_SUIT_KEY_MANIFEST;
     kc.now = now;
     kc.now_ctx = now_ctx;
-    del.count = 0;
+    work->count = 0;
 
     if (env->delegation.len > 0) {
-        e = delegation_verify(crypto, env->delegation, &kc, &del);
+        e = delegation_verify(crypto, env->delegation, &kc, work);
         if (e != TK_OK) {
             offset = tk_suit_offset_in(env->raw, env->delegation.ptr);
             goto out;
         }
-        kc.delegated = &del;
+        kc.delegated = work;
     }
     e = wrapper_verify(env, crypto, &kc, &offset);
-    if (e == TK_OK && kc.signer != NULL && kc.signer >= &del.keys[0] &&
-        kc.signer < &del.keys[DELEGATED_KEYS]) {
-        /* The delegated key lives on this stack frame: report the trust
+    if (e == TK_OK && is_delegated(work, kc.signer)) {
+        /* The delegated keys are released below: report the trust
          * anchor's absence as no signer rather than a dangling pointer. */
         kc.signer = NULL;
     }
 out:
-    for (size_t i = 0; i < del.count; i++)
-        tk_key_release(&del.keys[i]);
+    delegation_release(work);
     if (e != TK_OK)
         return tk_suit_fail(err, e, offset);
     env->signer = kc.signer;

@@ -15,7 +15,7 @@ tk_err tk_suit_component_read(tk_suit_exec *ex, const tk_suit_component *c,
                               void *arg)
 {
     const tk_suit_platform *pf = ex->proc->cfg.platform;
-    uint8_t buf[TK_SUIT_CHUNK_SIZE];
+    uint8_t *buf = ex->proc->work.chunk;
     uint64_t done = 0;
     tk_view view;
 
@@ -34,7 +34,7 @@ tk_err tk_suit_component_read(tk_suit_exec *ex, const tk_suit_component *c,
     /* Each pass reads at least one byte or stops, so the loop ends after
      * at most size passes. */
     while (done < size) {
-        size_t want = sizeof(buf);
+        size_t want = sizeof(ex->proc->work.chunk);
         size_t got = 0;
         if (size - done < want)
             want = (size_t)(size - done);
@@ -54,13 +54,13 @@ tk_err tk_suit_component_read(tk_suit_exec *ex, const tk_suit_component *c,
 /* Hash context for streaming a component into a digest. */
 typedef struct hash_arg {
     const tk_crypto *crypto;
-    tk_crypto_hash_state state;
+    tk_crypto_hash_state *state;
 } hash_arg;
 
 static tk_err hash_sink(void *arg, const uint8_t *data, size_t len)
 {
     hash_arg *h = arg;
-    return h->crypto->hash_update(h->crypto->ctx, &h->state, data, len);
+    return h->crypto->hash_update(h->crypto->ctx, h->state, data, len);
 }
 
 tk_err tk_suit_component_digest(tk_suit_exec *ex, uint32_t index,
@@ -96,16 +96,19 @@ tk_err tk_suit_component_digest(tk_suit_exec *ex, uint32_t index,
         *len = p->cached_len;
         return TK_OK;
     }
+    /* No sink is open during a condition: the work area's hash state is
+     * free. */
     h.crypto = crypto;
-    e = crypto->hash_start(crypto->ctx, &h.state, (tk_alg)alg);
+    h.state = &ex->proc->work.hash;
+    e = crypto->hash_start(crypto->ctx, h.state, (tk_alg)alg);
     if (e != TK_OK)
         return e;
     e = tk_suit_component_read(ex, &c, info.size, hash_sink, &h);
     if (e != TK_OK) {
-        crypto->hash_abort(crypto->ctx, &h.state);
+        crypto->hash_abort(crypto->ctx, h.state);
         return e;
     }
-    e = crypto->hash_finish(crypto->ctx, &h.state, out,
+    e = crypto->hash_finish(crypto->ctx, h.state, out,
                             TK_CRYPTO_MAX_HASH_SIZE, len);
     if (e == TK_OK && *len <= sizeof(p->cached_digest)) {
         memcpy(p->cached_digest, out, *len);
@@ -392,6 +395,8 @@ tk_err tk_suit_condition(tk_suit_exec *ex, int64_t label, uint32_t index,
         e = image_matches(ex, index, rec, &match);
         return e != TK_OK ? e : match ? TK_OK : TK_ERR_SUIT_IMAGE_MISMATCH;
     case TK_SUIT_COND_IMAGE_NOT_MATCH:
+        if (!TK_SUIT_WITH_UPDATE_MANAGEMENT)
+            return TK_ERR_SUIT_COMMAND_UNSUPPORTED;
         e = image_matches(ex, index, rec, &match);
         return e != TK_OK ? e : match ? TK_ERR_SUIT_IMAGE_MATCHES : TK_OK;
     case TK_SUIT_COND_CHECK_CONTENT:
@@ -401,13 +406,21 @@ tk_err tk_suit_condition(tk_suit_exec *ex, int64_t label, uint32_t index,
     case TK_SUIT_COND_ABORT:
         return TK_ERR_SUIT_ABORT;
     case TK_SUIT_COND_IS_DEPENDENCY:
+        if (!TK_SUIT_WITH_DEPENDENCIES)
+            return TK_ERR_SUIT_COMMAND_UNSUPPORTED;
         return tk_suit_is_dependency(m, index) ? TK_OK
                                                : TK_ERR_SUIT_IS_DEPENDENCY;
     case TK_SUIT_COND_DEPENDENCY_INTEGRITY:
+        if (!TK_SUIT_WITH_DEPENDENCIES)
+            return TK_ERR_SUIT_COMMAND_UNSUPPORTED;
         return tk_suit_dependency_integrity(ex, index, rec);
     case TK_SUIT_COND_VERSION:
+        if (!TK_SUIT_WITH_UPDATE_MANAGEMENT)
+            return TK_ERR_SUIT_COMMAND_UNSUPPORTED;
         return version_check(ex, index, rec);
     default:
+        if (!TK_SUIT_WITH_UPDATE_MANAGEMENT)
+            return TK_ERR_SUIT_COMMAND_UNSUPPORTED;
         return device_condition(ex, label, index, rec);
     }
 }

@@ -538,6 +538,12 @@ static tk_err common_decode(manifest_ctx *mc)
         if (tk_suit_get_label(&dec, &labels, &key) != TK_OK)
             break;
         if (key == TK_SUIT_COMMON_DEPENDENCIES) {
+            /* Skipping dependencies would run them as plain components,
+             * so a build without them rejects the manifest. */
+            if (!TK_SUIT_WITH_DEPENDENCIES) {
+                mfail(mc, &dec, TK_ERR_SUIT_UNKNOWN_MEMBER, base);
+                break;
+            }
             if (dependencies_read(mc, &dec, base) != TK_OK)
                 break;
         } else if (key == TK_SUIT_COMMON_COMPONENTS) {
@@ -561,7 +567,7 @@ static tk_err common_decode(manifest_ctx *mc)
         return e;
     if (!have_components)
         return tk_suit_fail(mc->err, TK_ERR_SUIT_MISSING_MEMBER, base);
-    return dependencies_resolve(mc, base);
+    return TK_SUIT_WITH_DEPENDENCIES ? dependencies_resolve(mc, base) : TK_OK;
 }
 
 /* Checks a language tag: [a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*. */
@@ -769,9 +775,13 @@ tk_err tk_suit_manifest_decode(const tk_suit_envelope *env,
     if ((seen & 7u) != 7u)
         return tk_suit_fail(err, TK_ERR_SUIT_MISSING_MEMBER, mc.base);
     e = common_decode(&mc);
-    if (e == TK_OK && m->set_version.len > 0)
+    /* A build without these parts keeps their bytes unchecked: they only
+     * inform, they change nothing that the processor does. */
+    if (e == TK_OK && TK_SUIT_WITH_UPDATE_MANAGEMENT &&
+        m->set_version.len > 0)
         e = set_version_check(&mc, m->set_version);
-    if (e == TK_OK && m->text.presence == TK_SUIT_PRESENT)
+    if (e == TK_OK && TK_SUIT_WITH_TEXT &&
+        m->text.presence == TK_SUIT_PRESENT)
         e = text_check(&mc, m->text.bytes);
     return e;
 }
@@ -837,6 +847,8 @@ tk_err tk_suit_text_get(const tk_suit_manifest *m, tk_view lang,
     tk_cbor_dec dec;
     if (m == NULL || value == NULL)
         return TK_ERR_INVALID_ARG;
+    if (!TK_SUIT_WITH_TEXT)
+        return TK_ERR_UNSUPPORTED;
     if (m->text.presence != TK_SUIT_PRESENT)
         return TK_ERR_NOT_FOUND;
     tk_cbor_dec_init(&dec, m->text.bytes.ptr, m->text.bytes.len,

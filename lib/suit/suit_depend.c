@@ -21,14 +21,6 @@
  */
 #include "suit_internal.h"
 
-bool tk_suit_is_dependency(const tk_suit_loaded *m, uint32_t index)
-{
-    for (size_t i = 0; i < m->manifest.dependency_count; i++)
-        if (m->manifest.dependencies[i].index == index)
-            return true;
-    return false;
-}
-
 int32_t tk_suit_section_key(tk_suit_section section)
 {
     static const int32_t keys[TK_SUIT_SECTION_COUNT] = {
@@ -148,7 +140,8 @@ static tk_err dependency_verify(tk_suit_exec *ex, size_t di, uint32_t index)
     base.storage_id = d->storage_id;
     base.dependent_signer = proc->manifests[d->parent].env.signer;
     tk_err e = tk_suit_verify_request(&d->env, proc->cfg.crypto, pf->find_key,
-                                      pf->ctx, &base, pf->now, pf->ctx, &err);
+                                      pf->ctx, &base, pf->now, pf->ctx,
+                                      &proc->work.u.auth, &err);
     if (e == TK_OK)
         e = tk_suit_manifest_decode(&d->env, proc->cfg.crypto,
                                     proc->cfg.flags, &d->manifest, &err);

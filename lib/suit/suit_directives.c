@@ -14,55 +14,31 @@
  */
 #include "suit_internal.h"
 
-/* Size of the Enc_structure buffer of a content layer: 40 bytes of
- * framing plus a protected header of up to 88 bytes. */
-#define AAD_BUFFER_SIZE TK_COSE_ENC_STRUCTURE_SIZE(88, 0)
+_Static_assert(TK_SUIT_AAD_SIZE >= TK_COSE_ENC_STRUCTURE_SIZE(88, 0),
+               "TK_SUIT_AAD_SIZE must hold an Enc_structure with a "
+               "protected header of 88 bytes");
 
-struct tk_suit_sink {
-    tk_suit_exec *ex;
-    tk_suit_component comp;
-    uint8_t entry;           /* parameter entry of the destination */
-    uint64_t written;
-    bool has_limit;
-    uint64_t limit;
-    bool hashing;
-    int64_t hash_alg;
-    bool decrypting;
-    bool aead;
-    size_t hold_len;
-    /* One-shot AEAD (ChaCha20/Poly1305 on a backend that cannot stream
-     * it): the ciphertext is collected in the work buffer and decrypted,
-     * then written, when the sink closes. */
-    bool oneshot;
-    tk_alg oneshot_alg;
-    size_t iv_len;
-    size_t aad_len;
-    uint8_t *buf;
-    size_t cap;
-    size_t len;
-    tk_err err;              /* first error, sticky */
-    /* The members from here on are set before they are read, so
-     * sink_open() does not clear them. */
-    tk_crypto_hash_state hash;
-    tk_crypto_cipher_state cipher;
-    uint8_t hold[TK_CRYPTO_AEAD_TAG_SIZE]; /* possible tag bytes */
-    tk_key cek;
-    uint8_t iv[TK_COSE_MAX_IV_SIZE];
-    uint8_t aad[AAD_BUFFER_SIZE];
-};
+/* The members of a sink that sink_open() clears; the cipher state and the
+ * buffers after them are set before they are read. */
+#if TK_SUIT_WITH_DECRYPTION
+#define SINK_CLEARED offsetof(struct tk_suit_sink, cipher)
+#else
+#define SINK_CLEARED sizeof(struct tk_suit_sink)
+#endif
 
 /* Writes plaintext to the destination: size limit, digest, platform. */
 static tk_err sink_emit(tk_suit_sink *s, const uint8_t *data, size_t len)
 {
-    const tk_suit_platform *pf = s->ex->proc->cfg.platform;
-    const tk_crypto *crypto = s->ex->proc->cfg.crypto;
+    tk_suit_processor *proc = s->ex->proc;
+    const tk_suit_platform *pf = proc->cfg.platform;
+    const tk_crypto *crypto = proc->cfg.crypto;
     tk_err e;
     if (len == 0)
         return TK_OK;
     if (s->has_limit && (len > s->limit || s->written > s->limit - len))
         return TK_ERR_SUIT_IMAGE_SIZE;
     if (s->hashing) {
-        e = crypto->hash_update(crypto->ctx, &s->hash, data, len);
+        e = crypto->hash_update(crypto->ctx, &proc->work.hash, data, len);
         if (e != TK_OK)
             return e;
     }
@@ -73,21 +49,21 @@ static tk_err sink_emit(tk_suit_sink *s, const uint8_t *data, size_t len)
     return TK_OK;
 }
 
+#if TK_SUIT_WITH_DECRYPTION
 /* Decrypts len bytes of ciphertext and emits the plaintext in chunks. */
 static tk_err sink_decrypt(tk_suit_sink *s, const uint8_t *data, size_t len)
 {
     const tk_crypto *crypto = s->ex->proc->cfg.crypto;
-    uint8_t out[TK_SUIT_CHUNK_SIZE];
     while (len > 0) {
-        size_t n = len < sizeof(out) ? len : sizeof(out);
+        size_t n = len < sizeof(s->plain) ? len : sizeof(s->plain);
         tk_err e = crypto->cipher_update(crypto->ctx, &s->cipher, data, n,
-                                         out);
+                                         s->plain);
         if (e != TK_OK) {
             s->decrypting = false; /* the backend released the state */
             return e;
         }
-        e = sink_emit(s, out, n);
-        tk_crypto_wipe(out, n);
+        e = sink_emit(s, s->plain, n);
+        tk_crypto_wipe(s->plain, n);
         if (e != TK_OK)
             return e;
         data += n;
@@ -124,30 +100,19 @@ static tk_err sink_aead(tk_suit_sink *s, const uint8_t *data, size_t len)
     return TK_OK;
 }
 
-tk_err tk_suit_sink_write(tk_suit_sink *sink, const uint8_t *data,
-                          size_t len)
+/* Takes ciphertext: collects it for a one-shot AEAD, or decrypts it. */
+static tk_err sink_cipher_write(tk_suit_sink *s, const uint8_t *data,
+                                size_t len)
 {
-    if (sink == NULL || (data == NULL && len > 0))
-        return TK_ERR_INVALID_ARG;
-    if (sink->err != TK_OK)
-        return sink->err;
-    tk_err e;
-    if (sink->oneshot) {
-        e = TK_OK;
-        if (len > sink->cap - sink->len)
-            e = TK_ERR_SUIT_WORK_BUFFER;
-        else if (len > 0)
-            memcpy(sink->buf + sink->len, data, len);
-        if (e == TK_OK)
-            sink->len += len;
-    } else if (!sink->decrypting)
-        e = sink_emit(sink, data, len);
-    else if (sink->aead)
-        e = sink_aead(sink, data, len);
-    else
-        e = sink_decrypt(sink, data, len);
-    sink->err = e;
-    return e;
+    if (s->oneshot) {
+        if (len > s->cap - s->len)
+            return TK_ERR_SUIT_WORK_BUFFER;
+        if (len > 0)
+            memcpy(s->buf + s->len, data, len);
+        s->len += len;
+        return TK_OK;
+    }
+    return s->aead ? sink_aead(s, data, len) : sink_decrypt(s, data, len);
 }
 
 /* Maps an error of tk_cose_decrypt_prepare to the SUIT error. */
@@ -170,23 +135,20 @@ static tk_err decrypt_err(tk_err e)
 
 /*
  * Prepares one-shot decryption with the content key ck (moved into the
- * sink): the free part of the processor's work buffer collects the
- * ciphertext.
+ * sink), whose AAD tk_cose_decrypt_prepare() built in s->aad: the free
+ * part of the processor's work buffer collects the ciphertext.
  */
 static tk_err oneshot_open(tk_suit_sink *s, tk_cose_content_key *ck)
 {
     tk_suit_processor *proc = s->ex->proc;
     if (proc->cfg.work == NULL || proc->work_used >= proc->cfg.work_len ||
-        ck->aad.len > sizeof(s->aad) || ck->iv_len > sizeof(s->iv)) {
+        ck->iv_len > sizeof(s->iv)) {
         tk_key_release(&ck->cek);
-        return ck->aad.len > sizeof(s->aad) ? TK_ERR_SUIT_ENCRYPTION_INFO
-                                            : TK_ERR_SUIT_WORK_BUFFER;
+        return TK_ERR_SUIT_WORK_BUFFER;
     }
     s->cek = ck->cek; /* the sink owns the key from here */
     memcpy(s->iv, ck->iv, ck->iv_len);
     s->iv_len = ck->iv_len;
-    if (ck->aad.len > 0)
-        memcpy(s->aad, ck->aad.ptr, ck->aad.len);
     s->aad_len = ck->aad.len;
     s->oneshot_alg = ck->alg;
     s->buf = proc->cfg.work + proc->work_used;
@@ -235,7 +197,6 @@ static tk_err cipher_open(tk_suit_sink *s, tk_view info)
     tk_suit_key_ctx kc;
     tk_cose_opts opts;
     tk_cose_content_key ck;
-    uint8_t aad[AAD_BUFFER_SIZE];
 
     memset(&kc, 0, sizeof(kc));
     kc.find_key = proc->cfg.platform->find_key;
@@ -249,8 +210,9 @@ static tk_err cipher_open(tk_suit_sink *s, tk_view info)
     opts.kdf_supp_pub_other = TK_VIEW_STR(TK_SUIT_KDF_OTHER);
     memset(&ck, 0, sizeof(ck));
 
-    tk_err e = tk_cose_decrypt_prepare(crypto, info, &opts, aad, sizeof(aad),
-                                       &ck);
+    /* The AAD is built in the sink, where the cipher finds it. */
+    tk_err e = tk_cose_decrypt_prepare(crypto, info, &opts, s->aad,
+                                       sizeof(s->aad), &ck);
     if (kc.callback_err != TK_OK)
         return kc.callback_err;
     if (e != TK_OK)
@@ -286,36 +248,109 @@ static tk_err cipher_open(tk_suit_sink *s, tk_view info)
         /* A backend that cannot stream ChaCha20/Poly1305 decrypts it in
          * one piece in the work buffer. */
         s->aead = false;
-        e = oneshot_open(s, &ck);
-        tk_crypto_wipe(aad, sizeof(aad));
-        return e;
+        return oneshot_open(s, &ck);
     }
     tk_key_release(&ck.cek);
-    tk_crypto_wipe(aad, sizeof(aad));
+    tk_crypto_wipe(s->aad, sizeof(s->aad));
     if (e != TK_OK)
         return e;
     s->decrypting = true;
     return TK_OK;
 }
 
+/* Ends the content cipher with the operation's status: checks the AEAD
+ * tag. Returns the final status. */
+static tk_err cipher_close(tk_suit_sink *s, tk_err status)
+{
+    const tk_crypto *crypto = s->ex->proc->cfg.crypto;
+    if (s->oneshot)
+        status = oneshot_close(s, status);
+    if (s->decrypting) {
+        if (status == TK_OK) {
+            tk_view tag = {s->hold, s->aead ? s->hold_len : 0};
+            if (s->aead && s->hold_len != sizeof(s->hold))
+                status = TK_ERR_SUIT_DECRYPT;
+            tk_err e = crypto->cipher_finish(crypto->ctx, &s->cipher,
+                                             status == TK_OK
+                                                 ? tag
+                                                 : (tk_view){NULL, 0},
+                                             NULL, 0);
+            if (status == TK_OK && e != TK_OK)
+                status = e == TK_ERR_CRYPTO_TAG_INVALID ? TK_ERR_SUIT_DECRYPT
+                                                        : e;
+        } else {
+            crypto->cipher_abort(crypto->ctx, &s->cipher);
+        }
+        s->decrypting = false;
+    }
+    tk_crypto_wipe(s->hold, sizeof(s->hold));
+    return status;
+}
+
+#else /* !TK_SUIT_WITH_DECRYPTION */
+
+/* The encryption info parameter is rejected when it is set, so these run
+ * on no sink. */
+static tk_err sink_cipher_write(tk_suit_sink *s, const uint8_t *data,
+                                size_t len)
+{
+    (void)s;
+    (void)data;
+    (void)len;
+    return TK_ERR_SUIT_PARAMETER_UNSUPPORTED;
+}
+
+static tk_err cipher_open(tk_suit_sink *s, tk_view info)
+{
+    (void)s;
+    (void)info;
+    return TK_ERR_SUIT_PARAMETER_UNSUPPORTED;
+}
+
+static tk_err cipher_close(tk_suit_sink *s, tk_err status)
+{
+    (void)s;
+    return status;
+}
+
+#endif /* TK_SUIT_WITH_DECRYPTION */
+
+tk_err tk_suit_sink_write(tk_suit_sink *sink, const uint8_t *data,
+                          size_t len)
+{
+    if (sink == NULL || (data == NULL && len > 0))
+        return TK_ERR_INVALID_ARG;
+    if (sink->err != TK_OK)
+        return sink->err;
+    tk_err e;
+    if (sink->decrypting || sink->oneshot)
+        e = sink_cipher_write(sink, data, len);
+    else
+        e = sink_emit(sink, data, len);
+    sink->err = e;
+    return e;
+}
+
 /*
- * Opens a sink that writes component index: invalidates the
- * processor's cached state of the component, starts the digest and the cipher
- * and calls write_begin(). size is the expected plaintext size or
- * UINT64_MAX.
+ * Opens the processor's sink to write component index: invalidates the
+ * processor's cached state of the component, starts the digest and the
+ * cipher and calls write_begin(). size is the expected plaintext size or
+ * UINT64_MAX. Returns the sink in *out.
  */
-static tk_err sink_open(tk_suit_sink *s, tk_suit_exec *ex, uint32_t index,
-                        uint64_t size)
+static tk_err sink_open(tk_suit_exec *ex, uint32_t index, uint64_t size,
+                        tk_suit_sink **out)
 {
     tk_suit_processor *proc = ex->proc;
     const tk_suit_platform *pf = proc->cfg.platform;
     const tk_crypto *crypto = proc->cfg.crypto;
     const tk_suit_loaded *m = &proc->manifests[ex->manifest];
     tk_suit_params *p = tk_suit_params_of(ex, index);
+    tk_suit_sink *s = &proc->work.u.sink;
     tk_suit_param_value v;
     tk_err e;
 
-    memset(s, 0, offsetof(tk_suit_sink, hash));
+    memset(s, 0, SINK_CLEARED);
+    *out = s;
     s->ex = ex;
     s->entry = m->params_of[index];
     tk_suit_component_of(ex, index, &s->comp);
@@ -343,18 +378,17 @@ static tk_err sink_open(tk_suit_sink *s, tk_suit_exec *ex, uint32_t index,
      * unless the platform computes digests itself. */
     e = TK_OK;
     if (pf->digest == NULL) {
-        e = crypto->hash_start(crypto->ctx, &s->hash, (tk_alg)s->hash_alg);
+        e = crypto->hash_start(crypto->ctx, &proc->work.hash,
+                               (tk_alg)s->hash_alg);
         s->hashing = e == TK_OK;
     }
     if (e == TK_OK)
         e = pf->write_begin(pf->ctx, &s->comp, size);
     if (e != TK_OK) {
         if (s->hashing)
-            crypto->hash_abort(crypto->ctx, &s->hash);
-        if (s->decrypting)
-            crypto->cipher_abort(crypto->ctx, &s->cipher);
-        if (s->oneshot)
-            oneshot_close(s, e);
+            crypto->hash_abort(crypto->ctx, &proc->work.hash);
+        s->hashing = false;
+        cipher_close(s, e);
         return e;
     }
     return TK_OK;
@@ -376,34 +410,15 @@ static tk_err sink_close(tk_suit_sink *s, tk_err status)
 
     if (status == TK_OK)
         status = s->err;
-    if (s->oneshot)
-        status = oneshot_close(s, status);
-    if (s->decrypting) {
-        if (status == TK_OK) {
-            tk_view tag = {s->hold, s->aead ? s->hold_len : 0};
-            if (s->aead && s->hold_len != sizeof(s->hold))
-                status = TK_ERR_SUIT_DECRYPT;
-            tk_err e = crypto->cipher_finish(crypto->ctx, &s->cipher,
-                                             status == TK_OK
-                                                 ? tag
-                                                 : (tk_view){NULL, 0},
-                                             NULL, 0);
-            if (status == TK_OK && e != TK_OK)
-                status = e == TK_ERR_CRYPTO_TAG_INVALID ? TK_ERR_SUIT_DECRYPT
-                                                        : e;
-        } else {
-            crypto->cipher_abort(crypto->ctx, &s->cipher);
-        }
-        s->decrypting = false;
-    }
+    status = cipher_close(s, status);
     if (s->hashing) {
         if (status == TK_OK) {
-            tk_err e = crypto->hash_finish(crypto->ctx, &s->hash, digest,
-                                           sizeof(digest), &len);
+            tk_err e = crypto->hash_finish(crypto->ctx, &proc->work.hash,
+                                           digest, sizeof(digest), &len);
             if (e != TK_OK)
                 status = e;
         } else {
-            crypto->hash_abort(crypto->ctx, &s->hash);
+            crypto->hash_abort(crypto->ctx, &proc->work.hash);
         }
         s->hashing = false;
     }
@@ -416,7 +431,6 @@ static tk_err sink_close(tk_suit_sink *s, tk_err status)
         p->cached_alg = s->hash_alg;
         p->digest_valid = 1;
     }
-    tk_crypto_wipe(s->hold, sizeof(s->hold));
     return status;
 }
 
@@ -442,7 +456,7 @@ static tk_err fetch(tk_suit_exec *ex, uint32_t index, tk_suit_record *rec)
     tk_suit_param_value uri;
     tk_suit_param_value v;
     tk_view data = {NULL, 0};
-    tk_suit_sink sink;
+    tk_suit_sink *sink;
     tk_err e;
 
     if (!tk_suit_param_get(p, TK_SUIT_P_URI, &uri))
@@ -463,24 +477,24 @@ static tk_err fetch(tk_suit_exec *ex, uint32_t index, tk_suit_record *rec)
         size = data.len;
     else if (tk_suit_param_get(p, TK_SUIT_P_IMAGE_SIZE, &v))
         size = v.num;
-    e = sink_open(&sink, ex, index, size);
+    e = sink_open(ex, index, size, &sink);
     if (e != TK_OK)
         return e;
     if (integrated) {
-        e = tk_suit_sink_write(&sink, data.ptr, data.len);
+        e = tk_suit_sink_write(sink, data.ptr, data.len);
     } else {
         tk_suit_fetch_request req;
         memset(&req, 0, sizeof(req));
-        req.component = &sink.comp;
+        req.component = &sink->comp;
         req.uri = uri.bytes;
         if (tk_suit_param_get(p, TK_SUIT_P_FETCH_ARGS, &v))
             req.fetch_args = v.bytes;
-        req.has_size = sink.has_limit;
-        req.size = sink.limit;
-        e = pf->fetch(pf->ctx, &req, &sink);
+        req.has_size = sink->has_limit;
+        req.size = sink->limit;
+        e = pf->fetch(pf->ctx, &req, sink);
     }
-    bool plain = !sink.decrypting && !sink.oneshot;
-    e = sink_close(&sink, e);
+    bool plain = !sink->decrypting && !sink->oneshot;
+    e = sink_close(sink, e);
     if (e == TK_OK && integrated && plain)
         p->image_view = data;
     return e;
@@ -549,7 +563,7 @@ static tk_err copy(tk_suit_exec *ex, uint32_t index, tk_suit_record *rec)
     const tk_suit_platform *pf = proc->cfg.platform;
     tk_suit_component src;
     tk_suit_component_info info;
-    tk_suit_sink sink;
+    tk_suit_sink *sink;
     uint8_t src_entry = 0;
 
     tk_err e = source_of(ex, index, &src_entry, &src, rec);
@@ -565,15 +579,15 @@ static tk_err copy(tk_suit_exec *ex, uint32_t index, tk_suit_record *rec)
         return e;
     if (!info.present)
         return TK_ERR_SUIT_COMPONENT_ABSENT;
-    e = sink_open(&sink, ex, index, info.size);
+    e = sink_open(ex, index, info.size, &sink);
     if (e != TK_OK)
         return e;
     const tk_suit_params *sp = &proc->params[src_entry];
     if (sp->image_view.len == info.size && sp->image_view.ptr != NULL)
-        e = tk_suit_sink_write(&sink, sp->image_view.ptr, sp->image_view.len);
+        e = tk_suit_sink_write(sink, sp->image_view.ptr, sp->image_view.len);
     else
-        e = tk_suit_component_read(ex, &src, info.size, copy_sink, &sink);
-    return sink_close(&sink, e);
+        e = tk_suit_component_read(ex, &src, info.size, copy_sink, sink);
+    return sink_close(sink, e);
 }
 
 /* suit-directive-write. */
@@ -582,7 +596,7 @@ static tk_err write_content(tk_suit_exec *ex, uint32_t index,
 {
     tk_suit_params *p = tk_suit_params_of(ex, index);
     tk_suit_param_value content;
-    tk_suit_sink sink;
+    tk_suit_sink *sink;
     if (!tk_suit_param_get(p, TK_SUIT_P_CONTENT, &content))
         return TK_ERR_SUIT_PARAMETER_MISSING;
     rec->param_key = TK_SUIT_PARAM_CONTENT;
@@ -590,12 +604,12 @@ static tk_err write_content(tk_suit_exec *ex, uint32_t index,
     tk_err e = tk_suit_check_access(ex, index, TK_SUIT_ACCESS_WRITE);
     if (e != TK_OK)
         return e;
-    e = sink_open(&sink, ex, index, content.bytes.len);
+    e = sink_open(ex, index, content.bytes.len, &sink);
     if (e != TK_OK)
         return e;
-    bool plain = !sink.decrypting && !sink.oneshot;
-    e = tk_suit_sink_write(&sink, content.bytes.ptr, content.bytes.len);
-    e = sink_close(&sink, e);
+    bool plain = !sink->decrypting && !sink->oneshot;
+    e = tk_suit_sink_write(sink, content.bytes.ptr, content.bytes.len);
+    e = sink_close(sink, e);
     if (e == TK_OK && plain)
         p->image_view = content.bytes;
     return e;
@@ -705,10 +719,16 @@ tk_err tk_suit_directive(tk_suit_exec *ex, int64_t label, uint32_t index,
     case TK_SUIT_DIR_INVOKE:
         return invoke(ex, index, rec);
     case TK_SUIT_DIR_UNLINK:
+        if (!TK_SUIT_WITH_DEPENDENCIES)
+            return TK_ERR_SUIT_COMMAND_UNSUPPORTED;
         return unlink_component(ex, index);
     case TK_SUIT_DIR_WAIT:
+        if (!TK_SUIT_WITH_UPDATE_MANAGEMENT)
+            return TK_ERR_SUIT_COMMAND_UNSUPPORTED;
         return wait_event(ex, index, rec);
     case TK_SUIT_DIR_PROCESS_DEPENDENCY:
+        if (!TK_SUIT_WITH_DEPENDENCIES)
+            return TK_ERR_SUIT_COMMAND_UNSUPPORTED;
         return tk_suit_dependency_process(ex, index);
     default:
         return TK_ERR_SUIT_COMMAND_UNSUPPORTED;

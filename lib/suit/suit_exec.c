@@ -46,6 +46,31 @@ static bool is_condition(int64_t label)
     }
 }
 
+/* Returns false for the commands that this build leaves out
+ * (TK_SUIT_WITH_* in teepkit/config.h): they fail with
+ * TK_ERR_SUIT_COMMAND_UNSUPPORTED. */
+static bool command_built(int64_t label)
+{
+    switch (label) {
+    case TK_SUIT_COND_USE_BEFORE:
+    case TK_SUIT_COND_IMAGE_NOT_MATCH:
+    case TK_SUIT_COND_MINIMUM_BATTERY:
+    case TK_SUIT_COND_UPDATE_AUTHORIZED:
+    case TK_SUIT_COND_VERSION:
+    case TK_SUIT_DIR_WAIT:
+    case TK_SUIT_DIR_OVERRIDE_MULTIPLE:
+    case TK_SUIT_DIR_COPY_PARAMS:
+        return TK_SUIT_WITH_UPDATE_MANAGEMENT;
+    case TK_SUIT_COND_DEPENDENCY_INTEGRITY:
+    case TK_SUIT_COND_IS_DEPENDENCY:
+    case TK_SUIT_DIR_PROCESS_DEPENDENCY:
+    case TK_SUIT_DIR_UNLINK:
+        return TK_SUIT_WITH_DEPENDENCIES;
+    default:
+        return true;
+    }
+}
+
 /* Returns true for directives whose argument is a reporting policy. */
 static bool is_policy_directive(int64_t label)
 {
@@ -502,11 +527,15 @@ static tk_err command_run(tk_suit_exec *ex, frame *f, int64_t label,
     size_t n;
     tk_err e = TK_OK;
 
+    if (!command_built(label))
+        return tk_suit_exec_fail(ex, TK_ERR_SUIT_COMMAND_UNSUPPORTED, at,
+                                 label, TK_SUIT_NO_COMPONENT);
     if (label == TK_SUIT_DIR_SET_COMPONENT_INDEX) {
         e = selection_parse(ex, arg, &f->sel);
         return tk_suit_exec_fail(ex, e, at, label, TK_SUIT_NO_COMPONENT);
     }
-    if (label == TK_SUIT_DIR_OVERRIDE_MULTIPLE) {
+    if (label == TK_SUIT_DIR_OVERRIDE_MULTIPLE &&
+        TK_SUIT_WITH_UPDATE_MANAGEMENT) {
         e = override_multiple(ex, arg, &f->sel, f->depth > 0, &f->soft);
         return tk_suit_exec_fail(ex, e, at, label, TK_SUIT_NO_COMPONENT);
     }

@@ -14,6 +14,15 @@
 #include "teepkit/crypto.h"
 #include "teepkit/suit.h"
 
+/* Keeps a function out of line, so that the locals of a rare path (a
+ * delegation chain, a dependency) do not enlarge the stack frame of the
+ * common path that calls it. */
+#if defined(__GNUC__)
+#define TK_SUIT_NOINLINE __attribute__((noinline))
+#else
+#define TK_SUIT_NOINLINE
+#endif
+
 /*
  * Decoder flags. Integer-keyed SUIT maps find duplicate keys with a
  * tk_suit_labels set, which costs a bit test per key instead of the
@@ -149,7 +158,7 @@ typedef struct tk_suit_key_ctx {
     tk_suit_find_key_fn find_key;
     void *ctx;
     tk_suit_key_request req;
-    const struct delegation *delegated; /* keys of verified delegation
+    const tk_suit_auth_work *delegated; /* keys of verified delegation
                                            chains, or NULL */
     const tk_key *last;        /* key the last lookup returned */
     const tk_key *signer;      /* key of the first verified block */
@@ -162,12 +171,13 @@ typedef struct tk_suit_key_ctx {
 } tk_suit_key_ctx;
 
 /* tk_suit_envelope_verify_clock() with every field of the key request
- * given: base supplies depth, storage_id and dependent_signer. */
+ * given: base supplies depth, storage_id and dependent_signer. work keeps
+ * the keys of delegation chains during the call. */
 tk_err tk_suit_verify_request(tk_suit_envelope *env, const tk_crypto *crypto,
                               tk_suit_find_key_fn find_key, void *key_ctx,
                               const tk_suit_key_request *base,
                               tk_suit_now_fn now, void *now_ctx,
-                              tk_suit_error *err);
+                              tk_suit_auth_work *work, tk_suit_error *err);
 
 /* tk_cose_key_lookup_fn that forwards to the platform's find_key with the
  * request in arg (a tk_suit_key_ctx). */
@@ -246,7 +256,21 @@ tk_err tk_suit_directive(tk_suit_exec *ex, int64_t label, uint32_t index,
                          tk_suit_record *rec);
 
 /* suit_depend.c */
-bool tk_suit_is_dependency(const tk_suit_loaded *m, uint32_t index);
+
+/* Returns true when component index of manifest m is a dependency. In a
+ * build without dependencies it is always false, so the compiler drops
+ * the code that handles them. */
+static inline bool tk_suit_is_dependency(const tk_suit_loaded *m,
+                                         uint32_t index)
+{
+    if (!TK_SUIT_WITH_DEPENDENCIES)
+        return false;
+    for (size_t i = 0; i < m->manifest.dependency_count; i++)
+        if (m->manifest.dependencies[i].index == index)
+            return true;
+    return false;
+}
+
 tk_err tk_suit_dependency_load(tk_suit_exec *ex, uint32_t index,
                                bool verify, size_t *loaded);
 tk_err tk_suit_dependency_integrity(tk_suit_exec *ex, uint32_t index,

@@ -18,8 +18,14 @@
 /* CBOR tag of a Private Enterprise Number vendor identifier (cbor-pen). */
 #define CBOR_PEN_TAG 112
 
+/*
+ * Returns the parameter slot of key, or -1 for a parameter this processor
+ * does not know or that this build leaves out (TK_SUIT_WITH_DECRYPTION,
+ * TK_SUIT_WITH_UPDATE_MANAGEMENT).
+ */
 int tk_suit_param_slot(int64_t key)
 {
+    const int management = TK_SUIT_WITH_UPDATE_MANAGEMENT;
     switch (key) {
     case TK_SUIT_PARAM_VENDOR_ID:
         return TK_SUIT_P_VENDOR_ID;
@@ -28,7 +34,7 @@ int tk_suit_param_slot(int64_t key)
     case TK_SUIT_PARAM_IMAGE_DIGEST:
         return TK_SUIT_P_IMAGE_DIGEST;
     case TK_SUIT_PARAM_USE_BEFORE:
-        return TK_SUIT_P_USE_BEFORE;
+        return management ? TK_SUIT_P_USE_BEFORE : -1;
     case TK_SUIT_PARAM_COMPONENT_SLOT:
         return TK_SUIT_P_COMPONENT_SLOT;
     case TK_SUIT_PARAM_STRICT_ORDER:
@@ -38,7 +44,7 @@ int tk_suit_param_slot(int64_t key)
     case TK_SUIT_PARAM_CONTENT:
         return TK_SUIT_P_CONTENT;
     case TK_SUIT_PARAM_ENCRYPTION_INFO:
-        return TK_SUIT_P_ENCRYPTION_INFO;
+        return TK_SUIT_WITH_DECRYPTION ? TK_SUIT_P_ENCRYPTION_INFO : -1;
     case TK_SUIT_PARAM_URI:
         return TK_SUIT_P_URI;
     case TK_SUIT_PARAM_SOURCE_COMPONENT:
@@ -50,15 +56,15 @@ int tk_suit_param_slot(int64_t key)
     case TK_SUIT_PARAM_FETCH_ARGS:
         return TK_SUIT_P_FETCH_ARGS;
     case TK_SUIT_PARAM_MINIMUM_BATTERY:
-        return TK_SUIT_P_MINIMUM_BATTERY;
+        return management ? TK_SUIT_P_MINIMUM_BATTERY : -1;
     case TK_SUIT_PARAM_UPDATE_PRIORITY:
-        return TK_SUIT_P_UPDATE_PRIORITY;
+        return management ? TK_SUIT_P_UPDATE_PRIORITY : -1;
     case TK_SUIT_PARAM_VERSION:
-        return TK_SUIT_P_VERSION;
+        return management ? TK_SUIT_P_VERSION : -1;
     case TK_SUIT_PARAM_WAIT_INFO:
-        return TK_SUIT_P_WAIT_INFO;
+        return management ? TK_SUIT_P_WAIT_INFO : -1;
     case TK_SUIT_PARAM_COMPONENT_METADATA:
-        return TK_SUIT_P_COMPONENT_METADATA;
+        return management ? TK_SUIT_P_COMPONENT_METADATA : -1;
     default:
         return -1;
     }
@@ -334,14 +340,16 @@ static tk_err value_read(tk_suit_exec *ex, tk_cbor_dec *dec, int slot,
         return source_read(ex, dec, v);
     case TK_SUIT_P_VERSION: {
         tk_err e = bstr_read(dec, v, false);
-        if (e == TK_OK && !version_match_valid(v->bytes))
+        if (e == TK_OK && TK_SUIT_WITH_UPDATE_MANAGEMENT &&
+            !version_match_valid(v->bytes))
             e = TK_ERR_SUIT_MALFORMED;
         return e;
     }
     case TK_SUIT_P_WAIT_INFO:
     case TK_SUIT_P_COMPONENT_METADATA: {
         tk_err e = bstr_read(dec, v, false);
-        if (e == TK_OK && !cbor_map_valid(v->bytes))
+        if (e == TK_OK && TK_SUIT_WITH_UPDATE_MANAGEMENT &&
+            !cbor_map_valid(v->bytes))
             e = TK_ERR_SUIT_MALFORMED;
         return e;
     }
@@ -539,6 +547,8 @@ static tk_err param_copy_one(tk_suit_processor *proc, uint8_t src,
 
 tk_err tk_suit_params_copy(tk_suit_exec *ex, tk_view map, uint32_t component)
 {
+    if (!TK_SUIT_WITH_UPDATE_MANAGEMENT)
+        return TK_ERR_SUIT_COMMAND_UNSUPPORTED;
     tk_cbor_dec dec;
     tk_err e = TK_OK;
     const tk_suit_loaded *m = &ex->proc->manifests[ex->manifest];

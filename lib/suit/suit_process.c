@@ -333,16 +333,17 @@ static tk_err root_load(tk_suit_processor *proc, tk_view input)
 {
     const tk_suit_platform *pf = proc->cfg.platform;
     tk_suit_loaded *m = &proc->manifests[0];
-    tk_view none = {NULL, 0};
+    tk_suit_key_request base;
     tk_err e;
 
     memset(m, 0, sizeof(*m));
+    memset(&base, 0, sizeof(base));
     proc->manifest_count = 1;
     e = tk_suit_envelope_decode(input, &m->env, &proc->error);
     if (e == TK_OK)
-        e = tk_suit_envelope_verify_clock(&m->env, proc->cfg.crypto,
-                                          pf->find_key, pf->ctx, 0, none,
-                                          pf->now, pf->ctx, &proc->error);
+        e = tk_suit_verify_request(&m->env, proc->cfg.crypto, pf->find_key,
+                                   pf->ctx, &base, pf->now, pf->ctx,
+                                   &proc->work.u.auth, &proc->error);
     if (e == TK_OK)
         e = tk_suit_manifest_decode(&m->env, proc->cfg.crypto,
                                     proc->cfg.flags, &m->manifest,
@@ -381,7 +382,10 @@ tk_err tk_suit_process(tk_suit_processor *proc, tk_view input,
     proc->ran = true;
     proc->op = op;
 
-    tk_err e = root_load(proc, input);
+    /* The uninstall procedure belongs to the trust domains. */
+    tk_err e = TK_ERR_UNSUPPORTED;
+    if (op != TK_SUIT_OP_UNINSTALL || TK_SUIT_WITH_DEPENDENCIES)
+        e = root_load(proc, input);
     if (e == TK_OK && op == TK_SUIT_OP_UPDATE_AND_BOOT) {
         e = procedure_run(proc, TK_SUIT_OP_UPDATE);
         if (e == TK_OK)

@@ -187,6 +187,8 @@ tk_err tk_suit_report_encode(const tk_suit_processor *proc, tk_view nonce,
     if (proc == NULL || len == NULL || (out == NULL && cap > 0))
         return TK_ERR_INVALID_ARG;
     *len = 0;
+    if (!TK_SUIT_WITH_REPORT)
+        return TK_ERR_UNSUPPORTED;
     if (!proc->ran || proc->manifest_count == 0 ||
         !proc->manifests[0].env.verified)
         return TK_ERR_STATE;
@@ -222,6 +224,9 @@ tk_err tk_suit_report_sign(tk_view report, const tk_crypto *crypto,
     tk_cose_build build;
     if (crypto == NULL || key == NULL || len == NULL)
         return TK_ERR_INVALID_ARG;
+    *len = 0;
+    if (!TK_SUIT_WITH_REPORT)
+        return TK_ERR_UNSUPPORTED;
     memset(&build, 0, sizeof(build));
     build.alg = alg;
     build.key = key;
@@ -436,6 +441,8 @@ tk_err tk_suit_report_decode(tk_view input, const tk_crypto *crypto,
     if (report == NULL || (input.ptr == NULL && input.len > 0))
         return TK_ERR_INVALID_ARG;
     memset(report, 0, sizeof(*report));
+    if (!TK_SUIT_WITH_REPORT)
+        return TK_ERR_UNSUPPORTED;
 
     tk_cose_type type = tk_cose_type_of(input);
     bool untagged_sign1 = input.len > 0 && input.ptr[0] == 0x84;

@@ -24,23 +24,35 @@ static int nibble(char c)
 
 tk_view tkt_hex(const char *hex)
 {
-    size_t digits = strlen(hex);
     uint8_t *out = pool + pool_used;
+    size_t len = 0;
+    int hi = -1;
 
-    if (digits % 2 != 0 || digits / 2 > sizeof(pool) - pool_used) {
-        return (tk_view){NULL, 0};
-    }
-    for (size_t i = 0; i < digits / 2; i++) {
-        int hi = nibble(hex[2 * i]);
-        int lo = nibble(hex[2 * i + 1]);
-        if (hi < 0 || lo < 0) {
+    /* Spaces only separate bytes for the reader. */
+    for (; *hex != '\0'; hex++) {
+        if (*hex == ' ') {
+            continue;
+        }
+        int v = nibble(*hex);
+        if (v < 0) {
             return (tk_view){NULL, 0};
         }
-        out[i] = (uint8_t)(hi << 4 | lo);
+        if (hi < 0) {
+            hi = v;
+            continue;
+        }
+        if (len >= sizeof(pool) - pool_used) {
+            return (tk_view){NULL, 0};
+        }
+        out[len++] = (uint8_t)(hi << 4 | v);
+        hi = -1;
     }
-    pool_used += digits / 2;
+    if (hi >= 0) {
+        return (tk_view){NULL, 0}; /* an odd number of digits */
+    }
+    pool_used += len;
     /* An empty string is a valid empty view, with a pointer. */
-    return (tk_view){out, digits / 2};
+    return (tk_view){out, len};
 }
 
 void tkt_hex_reset(void)

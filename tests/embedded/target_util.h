@@ -10,9 +10,10 @@
 
 #include "teepkit/crypto.h"
 
-/* Returns the bytes of a hex string as a view into a static pool that
- * tkt_hex_reset() empties. A malformed string or a full pool gives an
- * empty view with a NULL pointer, which the checks then reject. */
+/* Returns the bytes of a hex string, in which spaces are ignored, as a
+ * view into a static pool that tkt_hex_reset() empties. A malformed string
+ * or a full pool gives an empty view with a NULL pointer, which the checks
+ * then reject. */
 tk_view tkt_hex(const char *hex);
 void tkt_hex_reset(void);
 

@@ -24,6 +24,9 @@ target_include_directories(tk_test_suit_examples PRIVATE
 tk_firmware(tk_test_suit_encryption
   SOURCES ${tk_target_tests}/test_suit_encryption.c
   LIBS tk_target_util tk_runner tk_suit tk_suit_vectors)
+tk_firmware(tk_test_features
+  SOURCES ${tk_target_tests}/test_features.c
+  LIBS tk_target_util tk_runner tk_suit tk_suit_vectors)
 
 # No image links the heap, assert() or printf.
 add_test(NAME tk_no_heap
@@ -32,6 +35,7 @@ add_test(NAME tk_no_heap
                  $<TARGET_FILE:tk_test_cbor_cose>
                  $<TARGET_FILE:tk_test_suit_examples>
                  $<TARGET_FILE:tk_test_suit_encryption>
+                 $<TARGET_FILE:tk_test_features>
                  $<TARGET_FILE:tk_image_suit>
                  $<TARGET_FILE:tk_image_agent>)
 set_tests_properties(tk_no_heap PROPERTIES LABELS embedded)
