@@ -437,6 +437,8 @@ tk_err tk_agent_open(const tk_agent_options *opts, tk_agent **out, char *msg,
     if (agent == NULL)
         return TK_ERR_INTERNAL;
     agent->lock_fd = -1;
+    agent->retries = TK_AGENT_RETRIES;
+    agent->retry_delay_ms = TK_AGENT_RETRY_DELAY_MS;
     agent->crypto = opts->crypto != NULL ? opts->crypto : tk_crypto_openssl();
     agent->store_dir = strdup(opts->store_dir);
     agent->state_path = agent_path(opts->store_dir, TK_AGENT_STATE_FILE);
@@ -614,21 +616,117 @@ static void session_account(tk_agent *agent, tk_agent_session *s, tk_err err,
         session_fail(s, TK_AGENT_EXIT_TAM_ERROR, TK_ERR_TEEP_PEER_ERROR);
 }
 
-/* POSTs body and records a transport failure in s. */
-static tk_err session_post(tk_agent_post_fn post, void *post_ctx,
-                           const uint8_t *body, size_t len,
-                           tk_net_reply *reply, tk_agent_session *s)
+tk_err tk_agent_set_retry(tk_agent *agent, unsigned retries,
+                          unsigned first_delay_ms)
 {
-    tk_err err;
+    if (agent == NULL)
+        return TK_ERR_INVALID_ARG;
+    if (retries > TK_AGENT_MAX_RETRIES ||
+        first_delay_ms > TK_AGENT_MAX_RETRY_DELAY_MS)
+        return TK_ERR_LIMIT;
+    agent->retries = retries;
+    agent->retry_delay_ms = first_delay_ms;
+    return TK_OK;
+}
 
-    memset(reply, 0, sizeof(*reply));
-    err = post(post_ctx, body, len, reply);
-    if (err != TK_OK) {
-        s->status = reply->status;
-        TK_LOG_ERROR(AGENT_LOG, "POST to the TAM failed: %s (%s), status %u",
-                     tk_strerror(err), tk_errname(err), reply->status);
-        session_fail(s, TK_AGENT_EXIT_TRANSPORT, err);
+/*
+ * Returns true when a failed POST may succeed if the same message is sent
+ * again: no connection, a timeout, a connection that broke before any
+ * reply, or a gateway or TAM that is unavailable for now (502, 503, 504).
+ * A 4xx reply means that the TAM rejected the message itself, so it is
+ * final.
+ */
+static bool failure_may_pass(tk_err err, unsigned status)
+{
+    switch (err) {
+    case TK_ERR_NET_CONNECT:
+    case TK_ERR_NET_TIMEOUT:
+        return true;
+    case TK_ERR_NET_PROTOCOL:
+        return status == 0;
+    case TK_ERR_NET_STATUS:
+        return status == 502 || status == 503 || status == 504;
+    default:
+        return false;
     }
+}
+
+/*
+ * Returns true when the TAM may have received and recorded the message of
+ * a failed POST. A connection that was never made delivered nothing, and
+ * a 503 from the TAM promises that the message changed nothing.
+ */
+static bool may_have_arrived(tk_err err, unsigned status)
+{
+    return err != TK_ERR_NET_CONNECT && status != 503;
+}
+
+/* Pauses for ms milliseconds, or less when a signal arrives. */
+static void pause_ms(unsigned ms)
+{
+    struct timespec pause = {(time_t)(ms / 1000u),
+                             (long)(ms % 1000u) * 1000000L};
+
+    nanosleep(&pause, NULL);
+}
+
+/*
+ * POSTs body, a message of type sent_type (0 for the empty body that
+ * starts a session), and sends it again while the failure may pass, up
+ * to agent->retries times. A 409 to a retried Success or Error after a
+ * copy that may have arrived means that the TAM recorded that copy and
+ * would have ended the session, so *reply ends it. Records the final
+ * transport failure in s.
+ */
+static tk_err session_post(tk_agent *agent, tk_agent_post_fn post,
+                           void *post_ctx, const uint8_t *body, size_t len,
+                           uint32_t sent_type, tk_net_reply *reply,
+                           tk_agent_session *s)
+{
+    const char *what = len == 0 ? "the empty message" : type_name(sent_type);
+    unsigned delay = agent->retry_delay_ms;
+    bool arrived = false;
+    tk_err err = TK_OK;
+
+    for (unsigned attempt = 0;; attempt++) {
+        memset(reply, 0, sizeof(*reply));
+        err = post(post_ctx, body, len, reply);
+        if (err == TK_OK)
+            return TK_OK;
+        if (arrived && err == TK_ERR_NET_STATUS && reply->status == 409) {
+            if (sent_type == TK_TEEP_SUCCESS || sent_type == TK_TEEP_ERROR) {
+                TK_LOG_INFO(AGENT_LOG, "the TAM replied 409 to the %s sent "
+                            "again: it had recorded an earlier copy",
+                            what);
+                s->already_recorded++;
+                memset(reply, 0, sizeof(*reply));
+                reply->status = 409;
+                reply->done = 1;
+                return TK_OK;
+            }
+            TK_LOG_ERROR(AGENT_LOG, "the TAM replied 409 to the %s sent "
+                         "again: it had accepted an earlier copy, whose "
+                         "reply was lost. The next session starts over",
+                         what);
+        }
+        if (attempt == agent->retries ||
+            !failure_may_pass(err, reply->status))
+            break;
+        arrived = arrived || may_have_arrived(err, reply->status);
+        s->retries++;
+        TK_LOG_WARN(AGENT_LOG, "POST to the TAM failed: %s (%s), status %u; "
+                    "sending %s again in %u ms (retry %u of %u)",
+                    tk_strerror(err), tk_errname(err), reply->status, what,
+                    delay, attempt + 1, agent->retries);
+        pause_ms(delay);
+        delay = delay < TK_AGENT_MAX_RETRY_DELAY_MS / 2
+                    ? delay * 2
+                    : TK_AGENT_MAX_RETRY_DELAY_MS;
+    }
+    s->status = reply->status;
+    TK_LOG_ERROR(AGENT_LOG, "POST to the TAM failed: %s (%s), status %u",
+                 tk_strerror(err), tk_errname(err), reply->status);
+    session_fail(s, TK_AGENT_EXIT_TRANSPORT, err);
     return err;
 }
 
@@ -653,7 +751,7 @@ tk_err tk_agent_run_session(tk_agent *agent, tk_agent_post_fn post,
     TK_LOG_INFO(AGENT_LOG, "session started: %zu components installed, %zu "
                 "requests pending", agent->component_count,
                 tk_agent_pending(agent));
-    err = session_post(post, post_ctx, NULL, 0, &reply, s);
+    err = session_post(agent, post, post_ctx, NULL, 0, 0, &reply, s);
     while (err == TK_OK && !reply.done) {
         tk_teep_agent_result res;
         const uint8_t *out;
@@ -671,7 +769,8 @@ tk_err tk_agent_run_session(tk_agent *agent, tk_agent_post_fn post,
         session_account(agent, s, err, &res);
         if (out_len == 0)
             break;
-        err = session_post(post, post_ctx, out, out_len, &reply, s);
+        err = session_post(agent, post, post_ctx, out, out_len,
+                           res.sent_type, &reply, s);
     }
     if (err == TK_OK && reply.done)
         TK_LOG_INFO(AGENT_LOG, "the TAM ended the session");

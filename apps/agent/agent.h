@@ -69,6 +69,24 @@ extern "C" {
 #ifndef TK_AGENT_MAX_SESSION_MESSAGES
 #define TK_AGENT_MAX_SESSION_MESSAGES 16
 #endif
+/* Times tk_agent_run_session() sends a message again after a transport
+ * failure that may pass (docs/agent.md, "Retries"), and the most that
+ * tk_agent_set_retry() accepts. */
+#ifndef TK_AGENT_RETRIES
+#define TK_AGENT_RETRIES 3
+#endif
+#ifndef TK_AGENT_MAX_RETRIES
+#define TK_AGENT_MAX_RETRIES 10
+#endif
+/* Pause before the first retry in milliseconds, doubled before each
+ * further one up to TK_AGENT_MAX_RETRY_DELAY_MS, which is also the
+ * longest first pause that tk_agent_set_retry() accepts. */
+#ifndef TK_AGENT_RETRY_DELAY_MS
+#define TK_AGENT_RETRY_DELAY_MS 1000
+#endif
+#ifndef TK_AGENT_MAX_RETRY_DELAY_MS
+#define TK_AGENT_MAX_RETRY_DELAY_MS 60000
+#endif
 /* Largest encoded component identifier accepted from a user. */
 #define TK_AGENT_MAX_COMPONENT_ID 1024
 
@@ -224,12 +242,31 @@ tk_err tk_agent_describe(tk_agent *agent, FILE *out, bool json);
 typedef tk_err (*tk_agent_post_fn)(void *ctx, const uint8_t *body,
                                    size_t len, tk_net_reply *reply);
 
+/*
+ * Sets how tk_agent_run_session() retries (the default is
+ * TK_AGENT_RETRIES retries with a first pause of TK_AGENT_RETRY_DELAY_MS).
+ * A message whose POST fails to connect, times out, loses its connection
+ * before a reply, or gets 502, 503 or 504 is sent again, byte for byte,
+ * up to retries times, after a pause of first_delay_ms milliseconds that
+ * doubles before each further retry (up to TK_AGENT_MAX_RETRY_DELAY_MS).
+ * No other failure is retried, and no 4xx reply. When a retried Success
+ * or Error gets 409 after a copy that may have reached the TAM, the TAM
+ * had recorded that copy, so the session ends as if the TAM had replied.
+ * Returns TK_OK, TK_ERR_INVALID_ARG for a NULL agent, or TK_ERR_LIMIT
+ * beyond TK_AGENT_MAX_RETRIES or TK_AGENT_MAX_RETRY_DELAY_MS.
+ */
+tk_err tk_agent_set_retry(tk_agent *agent, unsigned retries,
+                          unsigned first_delay_ms);
+
 /* What one session did. */
 typedef struct tk_agent_session {
     tk_agent_exit exit;        /* failure class, TK_AGENT_EXIT_OK */
     tk_err reason;             /* the first failure, TK_OK */
     unsigned status;           /* transport status of a failed POST */
     size_t messages;           /* TAM messages handled */
+    size_t retries;            /* POSTs sent again after a failure */
+    size_t already_recorded;   /* retried messages that got 409 because
+                                  the TAM had recorded an earlier copy */
     size_t installed;          /* manifests applied */
     size_t failed;             /* manifests or unlinks that failed */
     size_t unlinked;           /* components deleted */
@@ -241,10 +278,11 @@ typedef struct tk_agent_session {
  * Runs one session: takes the store lock and reads the state file and the
  * component store again (another process may have changed them), POSTs
  * the empty message, passes every TAM message to the state machine,
- * saves the state and POSTs the reply. It stops when the TAM replies
- * without a body, the agent has nothing to send, or
- * TK_AGENT_MAX_SESSION_MESSAGES messages were handled, and releases the
- * lock. Fills *session and returns session->reason.
+ * saves the state and POSTs the reply, each POST with the retries of
+ * tk_agent_set_retry(). It stops when the TAM replies without a body, the
+ * agent has nothing to send, or TK_AGENT_MAX_SESSION_MESSAGES messages
+ * were handled, and releases the lock. Fills *session and returns
+ * session->reason.
  */
 tk_err tk_agent_run_session(tk_agent *agent, tk_agent_post_fn post,
                             void *post_ctx, tk_agent_session *session);

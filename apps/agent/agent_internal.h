@@ -86,6 +86,8 @@ struct tk_agent {
     int lock_fd;            /* open while the store lock is held, else -1 */
     int64_t clock_offset;   /* seconds the TK_TEST_CLOCK_OFFSET test hook
                                adds to time() */
+    unsigned retries;       /* tk_agent_set_retry() */
+    unsigned retry_delay_ms;
 
     /* Claims of the device, from agent.json. */
     size_t ueid_len;

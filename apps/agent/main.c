@@ -49,7 +49,8 @@ static void print_usage(FILE *out)
         "                  [--fetch-dir DIR]...\n"
         "                  [--request ID]... [--unrequest ID]...\n"
         "                  [--daemon [--interval S]] [--timeout S]\n"
-        "                  [--accept-teep-cose] [--log-level LEVEL]\n"
+        "                  [--retries N] [--accept-teep-cose]\n"
+        "                  [--log-level LEVEL]\n"
         "\n"
         "init creates the device identity in DIR and prints what to register\n"
         "at the TAM. The run form talks to the TAM at URL (http://, https://\n"
@@ -74,6 +75,8 @@ static void print_usage(FILE *out)
         "  --unrequest ID    tell the TAM that component ID is not needed\n"
         "  --interval S      seconds between sessions (default %d)\n"
         "  --timeout S       limit on one exchange with the TAM (default 60)\n"
+        "  --retries N       times a message is sent again after a failure\n"
+        "                    that may pass, 0 to %d (default %d)\n"
         "  --accept-teep-cose  accept replies typed application/teep+cose\n"
         "  --log-level LEVEL debug, info (default), warn, error or off\n"
         "\n"
@@ -85,7 +88,7 @@ static void print_usage(FILE *out)
         "file, 4 transport, 5 TAM message rejected, 6 negotiation failed,\n"
         "7 manifest or deletion failed, 8 the TAM reported an error, 9 the\n"
         "session did not end properly.\n",
-        DEFAULT_INTERVAL);
+        DEFAULT_INTERVAL, TK_AGENT_MAX_RETRIES, TK_AGENT_RETRIES);
 }
 
 /* Options of every form. */
@@ -108,6 +111,7 @@ struct options {
     bool daemon;
     long interval;
     long timeout;
+    long retries;
     bool accept_teep_cose;
     bool json;
     tk_agent_init_options init;
@@ -141,6 +145,23 @@ static int parse_seconds(const char *name, const char *text, long *out)
     if (errno != 0 || *end != '\0' || end == text || *out < 1 ||
         *out > 86400L * 365)
         return usage_error("%s needs a number of seconds", name);
+    return 0;
+}
+
+/* Parses the number of retries, 0 to TK_AGENT_MAX_RETRIES. */
+static int parse_retries(const char *text, long *out)
+{
+    char *end;
+
+    errno = 0;
+    *out = strtol(text, &end, 10);
+    if (errno != 0 || *end != '\0' || end == text || *out < 0 ||
+        *out > TK_AGENT_MAX_RETRIES) {
+        fprintf(stderr, "teep-agent: --retries needs a whole number from 0 "
+                "to %d, not '%s'\nRun `teep-agent --help` for the "
+                "options.\n", TK_AGENT_MAX_RETRIES, text);
+        return TK_AGENT_EXIT_USAGE;
+    }
     return 0;
 }
 
@@ -219,6 +240,8 @@ static int run_option(struct options *o, int opt, const char *arg)
         return parse_seconds("--interval", arg, &o->interval);
     case 'T':
         return parse_seconds("--timeout", arg, &o->timeout);
+    case 'n':
+        return parse_retries(arg, &o->retries);
     case 'c':
         o->accept_teep_cose = true;
         return 0;
@@ -251,6 +274,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"daemon", no_argument, NULL, 'd'},
         {"interval", required_argument, NULL, 'i'},
         {"timeout", required_argument, NULL, 'T'},
+        {"retries", required_argument, NULL, 'n'},
         {"accept-teep-cose", no_argument, NULL, 'c'},
         {"log-level", required_argument, NULL, 'l'},
         {"help", no_argument, NULL, 'h'},
@@ -262,6 +286,7 @@ static int parse_options(int argc, char **argv, struct options *o)
     memset(o, 0, sizeof(*o));
     o->interval = DEFAULT_INTERVAL;
     o->timeout = 60;
+    o->retries = TK_AGENT_RETRIES;
     o->command = "run";
     if (argc > 1 && (strcmp(argv[1], "init") == 0 ||
                      strcmp(argv[1], "show") == 0 ||
@@ -459,6 +484,8 @@ static int open_run(const struct options *o, tk_agent **agent)
         fprintf(stderr, "teep-agent: %s (%s)\n", msg, tk_errname(err));
         return TK_AGENT_EXIT_STORE;
     }
+    /* parse_retries() keeps the count within what the agent accepts. */
+    tk_agent_set_retry(*agent, (unsigned)o->retries, TK_AGENT_RETRY_DELAY_MS);
     if (o->tam_key_count == 0)
         TK_LOG_WARN("agent", "no --tam-key given: every TAM message will be "
                     "rejected");

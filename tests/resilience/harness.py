@@ -450,18 +450,27 @@ class CoapClient:
 
 class RewriteProxy:
     """An HTTP proxy on 127.0.0.1 in front of a TAM that records every
-    request it receives (requests) and every exchange as (request, status,
-    reply), and lets rewrite(index, request, reply) replace a reply before
+    request it receives (requests), the index of every request it answered
+    with 502 (failed) and every exchange as (request, status, reply), and
+    lets rewrite(index, request, reply) replace a reply before
     the agent gets it. before(index, request), when given, runs before a
     request is forwarded and may return another URL to forward it to. A
-    TAM that cannot be reached gives 502."""
+    TAM that cannot be reached, or that drops the connection, gives 502.
+    With hold set, the requests that follow such a 502 wait (up to 25 s,
+    less than the agents' 30-second timeout) until resume() names the
+    TAM to forward to, so an agent's retry reaches a restarted TAM."""
 
-    def __init__(self, harness, target, rewrite=None, before=None):
+    def __init__(self, harness, target, rewrite=None, before=None,
+                 hold=False):
         import http.server
         import threading
         self.target = target
         self.rewrite = rewrite
         self.before = before
+        self.hold = hold
+        self.down = False
+        self.resumed = threading.Event()
+        self.failed = []
         self.requests = []
         self.exchanges = []
         proxy = self
@@ -471,6 +480,8 @@ class RewriteProxy:
                 length = int(self.headers.get("Content-Length", 0))
                 body = self.rfile.read(length)
                 proxy.requests.append(body)
+                if proxy.hold and proxy.down:
+                    proxy.resumed.wait(timeout=25)
                 target = proxy.target
                 if proxy.before is not None:
                     target = proxy.before(len(proxy.requests) - 1,
@@ -478,6 +489,8 @@ class RewriteProxy:
                 try:
                     status, headers, reply = http_post(target, body)
                 except OSError:
+                    proxy.down = True
+                    proxy.failed.append(len(proxy.requests) - 1)
                     self.send_response(502)
                     self.send_header("Content-Length", "0")
                     self.end_headers()
@@ -499,6 +512,12 @@ class RewriteProxy:
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         harness.servers.append(self.server)
+
+    def resume(self, target):
+        """Forwards the held request and every later one to target."""
+        self.target = target
+        self.down = False
+        self.resumed.set()
 
     @property
     def url(self):

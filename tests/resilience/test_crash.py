@@ -9,14 +9,16 @@ TK_AGENT) and the work folder root (TK_E2E_WORK).
 """
 
 import sys
+import threading
+import time
 
 # The tests leave no bytecode files in the source tree.
 sys.dont_write_bytecode = True
 
 from harness import (  # noqa: E402
-    COMPONENT_NAME, EXIT_TRANSPORT, KILLED, RewriteProxy, SUCCESS,
-    check, check_equal, check_store_consistent, db_count, http_post,
-    run_case, teep_open)
+    COMPONENT_NAME, EXIT_OK, EXIT_TRANSPORT, KILLED, QUERY_RESPONSE,
+    RewriteProxy, SUCCESS, check, check_equal, check_store_consistent,
+    db_count, http_post, run_case, teep_open)
 from world import COMPONENT_ID, World, payload_bytes  # noqa: E402
 
 PAYLOAD_V1 = payload_bytes(3000, "crash v1")
@@ -156,82 +158,145 @@ def case_crash_agent_delete(h):
         w.check_nothing_installed(agent=agent)
 
 
-# Crash points of the TAM (apps/tam/tam_testhooks.h) in session order, and
-# what a kill there leaves: whether the agent installed the component
-# before the TAM died, and whether the SUIT report of that Success was
-# stored. The TAM writes everything a message changes, with the use of
-# its token, in one store transaction after the state machine ran, so a
-# kill before that transaction leaves none of it.
+# Crash points of the TAM (apps/tam/tam_testhooks.h) in session order,
+# what a kill there leaves, and how the agent's session ends once the
+# restarted TAM gets the message that the agent sends again:
+#   installed  the agent installed the component before the TAM died;
+#   stored     the SUIT report of that Success was stored before it died;
+#   status     the exit status of the agent's session;
+#   last       the message type the agent sent again (None: the empty
+#              body that starts a session).
+# The TAM writes everything a message changes, with the use of its token,
+# in one store transaction after the state machine ran, so a kill before
+# that transaction leaves none of it and the copy sent again completes.
+# After tam-after-save-update the TAM had recorded the QueryResponse, so
+# the copy gets 409 and its Update is lost: the next session installs.
+# After tam-after-record the copy of the Success gets 409, which the agent
+# takes as recorded.
 TAM_STEPS = [
-    ("tam-before-save-query", False, False),
-    ("tam-after-save-query", False, False),
-    ("tam-after-take-query", False, False),
-    ("tam-before-save-update", False, False),
-    ("tam-after-save-update", False, False),
-    ("tam-after-take-update", True, False),
-    ("tam-after-reports", True, False),
-    ("tam-after-record", True, True),
+    ("tam-before-save-query", False, False, EXIT_OK, None),
+    ("tam-after-save-query", False, False, EXIT_OK, None),
+    ("tam-after-take-query", False, False, EXIT_OK, QUERY_RESPONSE),
+    ("tam-before-save-update", False, False, EXIT_OK, QUERY_RESPONSE),
+    ("tam-after-save-update", False, False, EXIT_TRANSPORT, QUERY_RESPONSE),
+    ("tam-after-take-update", True, False, EXIT_OK, SUCCESS),
+    ("tam-after-reports", True, False, EXIT_OK, SUCCESS),
+    ("tam-after-record", True, True, EXIT_OK, SUCCESS),
 ]
 
 
-def check_tam_crash(w, agent, step, installed, report_stored, proxy):
-    """Restarts the killed TAM and checks its store and the repair. A
-    Success that the TAM did not record is sent again, as an agent that
-    retries would: its token is still unused, so it completes."""
+def start_session(w, agent, proxy):
+    """Starts a teep-agent session through proxy in a thread; returns a
+    function that waits for it and returns its CompletedProcess."""
+    result = {}
+
+    def session():
+        try:
+            result["proc"] = w.run(agent=agent, url=proxy.url, expect=None)
+        except BaseException as error:  # raised again by wait()
+            result["error"] = error
+
+    thread = threading.Thread(target=session, daemon=True)
+    thread.start()
+
+    def wait():
+        thread.join(timeout=180)
+        check(not thread.is_alive(), "the agent's session did not end")
+        if "error" in result:
+            raise result["error"]
+        return result["proc"]
+    return wait
+
+
+def successes(w):
+    """Returns the number of update.success audit entries."""
+    return len(w.audit_actions("update.success"))
+
+
+def check_tam_crash(w, agent, step, expected, proxy, wait, audit_before):
+    """Checks the store of the killed TAM and restarts it while the agent
+    waits to send its message again. Then checks that the message arrives.
+    The session ends as expected, its SUIT report and update.success entry
+    are stored once, and a further copy of its Success gets 409."""
+    installed, stored, status, last = expected
     check_store_consistent(w.tam, f"after the TAM was killed at {step}")
     check_equal(agent.component() is not None, installed,
                 f"the agent installed the component before {step}")
+    check_equal(len(w.tam_reports(agent)), 1 if stored else 0,
+                f"SUIT reports stored before the crash at {step}")
     w.restart_tam()
     check_store_consistent(w.tam, f"after a restart that followed {step}")
-    reports = len(w.tam_reports(agent))
-    check_equal(reports, 1 if report_stored else 0,
-                f"SUIT reports stored before the crash at {step}")
-    if installed and not report_stored:
-        success = proxy.requests[-1]
-        check_equal(teep_open(success)[0], SUCCESS, "the last request")
-        status, _, _ = http_post(w.tam.url, success)
-        check_equal(status, 204, f"status of the Success sent again, {step}")
-        reports += 1
-        check_equal(len(w.tam_reports(agent)), reports,
-                    f"SUIT reports after the Success sent again, {step}")
-        status, _, _ = http_post(w.tam.url, success)
-        check_equal(status, 409, f"status of a second copy, {step}")
+    proxy.resume(w.tam.url)
+    proc = wait()
+    check_equal(proc.returncode, status, f"exit status of the agent, {step}")
+    check("POST to the TAM failed" in proc.stderr and
+          "again in 1000 ms (retry 1 of 3)" in proc.stderr,
+          f"the agent logs the failure and its retry at {step}")
+    # The message sent again is the one that failed, byte for byte.
+    check_equal(len(proxy.failed), 1, f"exchanges that failed at {step}")
+    failed = proxy.requests[proxy.failed[0]]
+    again = proxy.requests[proxy.failed[0] + 1]
+    check_equal(again, failed, f"the copy sent again at {step}")
+    check_equal(teep_open(again)[0] if again else None, last,
+                f"the type of the message sent again at {step}")
+    check_equal("it had recorded an earlier copy" in proc.stderr,
+                step == "tam-after-record",
+                f"the agent takes a 409 as recorded at {step}")
+    arrived = status == EXIT_OK
+    check_equal(len(w.tam_reports(agent)), 1 if arrived else 0,
+                f"SUIT reports after the session of {step}")
+    check_equal(successes(w) - audit_before, 1 if arrived else 0,
+                f"update.success entries after the session of {step}")
+    if arrived:
+        w.check_installed(1, agent=agent)
+    if last == SUCCESS:
+        check_equal(again, proxy.requests[-1], f"the last message, {step}")
+        status_again, _, _ = http_post(w.tam.url, again)
+        check_equal(status_again, 409, f"status of a further copy, {step}")
     proc = w.run(agent=agent)
-    check_equal("processing a manifest" in proc.stderr, not installed,
+    check_equal("processing a manifest" in proc.stderr, not arrived,
                 f"the TAM sends the manifest again after {step}")
     w.check_installed(1, agent=agent)
-    check_equal(len(w.tam_reports(agent)), reports + (0 if installed else 1),
+    check_equal(len(w.tam_reports(agent)), 1,
                 f"SUIT reports after the session that followed {step}")
+    check_equal(successes(w) - audit_before, 1,
+                f"update.success entries after the session after {step}")
     check_store_consistent(w.tam, f"after the session that followed {step}")
 
 
 def case_crash_tam(h):
     """The TAM killed at each step of an install session (its own crash
-    points), and between the Update and the Success: its SQLite store
+    points), and between the Update and the Success. Its SQLite store
     stays consistent, a restart on the same database serves again, and
-    the agent's next session completes."""
+    the agent's copy of the interrupted message reaches the restarted
+    TAM: the SUIT report of the session is stored once."""
     w = World(h, policy=True)
     w.add_version(1, PAYLOAD_V1)
-    for step, installed, report_stored in TAM_STEPS:
+    for step, *expected in TAM_STEPS:
         agent = w.add_agent("device-" + step)
         w.tam.stop()
         w.restart_tam(env={"TK_TEST_CRASH_AT": step})
-        proxy = RewriteProxy(h, w.tam.url)
-        proc = w.run(agent=agent, url=proxy.url, expect=EXIT_TRANSPORT)
-        check("POST to the TAM failed" in proc.stderr,
-              f"the agent logs the failed exchange at {step}")
+        proxy = RewriteProxy(h, w.tam.url, hold=True)
+        audit_before = successes(w)
+        wait = start_session(w, agent, proxy)
         w.tam.wait_killed()
-        check_tam_crash(w, agent, step, installed, report_stored, proxy)
+        check_tam_crash(w, agent, step, expected, proxy, wait, audit_before)
 
     # Killed from outside after it sent the Update: the proxy kills the
     # TAM when the agent's Success arrives, before forwarding it.
     agent = w.add_agent("device-between")
-    proxy = RewriteProxy(h, w.tam.url, before=lambda index, body:
+    proxy = RewriteProxy(h, w.tam.url, hold=True, before=lambda index, body:
                          w.tam.kill() if index == 2 else None)
-    w.run(agent=agent, url=proxy.url, expect=EXIT_TRANSPORT)
+    audit_before = successes(w)
+    wait = start_session(w, agent, proxy)
+    deadline = time.time() + 120
+    while w.tam.proc.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
     check_equal(w.tam.proc.returncode, KILLED, "TAM killed by the proxy")
-    check_tam_crash(w, agent, "the Success", True, False, proxy)
-    # Every outstanding session still has its context and token.
+    check_tam_crash(w, agent, "the Success", (True, False, EXIT_OK, SUCCESS),
+                    proxy, wait, audit_before)
+    # The sessions that the crashes interrupted keep their context and
+    # their unused tokens.
     check_equal(db_count(w.tam, "tokens", "consumed = 0") > 0, True,
                 "tokens of the interrupted sessions stay outstanding")
 

@@ -47,18 +47,20 @@ def case_offline_clock(h):
                                    "agent-after-save-query"})
     check_equal(proc.returncode, KILLED, "agent killed awaiting the Update")
     # A session whose QueryResponse never reaches the TAM: the proxy keeps
-    # it and fails the exchange, so its token stays outstanding.
+    # it and the agent's 3 copies sent again, and fails each exchange, so
+    # its token stays outstanding.
     held = []
 
     def hold(index, body):
-        if index != 1:
+        if index == 0:
             return None
         held.append(body)
         return f"http://{LOOPBACK}:1/tam"  # refused, so the TAM gets nothing
 
     cut = RewriteProxy(h, w.tam.url, before=hold)
     w.run(url=cut.url, expect=EXIT_TRANSPORT)
-    check_equal(len(held), 1, "QueryResponses the proxy holds")
+    check_equal(len(held), 4, "QueryResponses the proxy holds")
+    check_equal(held.count(held[0]), 4, "copies equal to the first one")
 
     w.add_version(2, PAYLOAD_V2)
     w.tam.stop()

@@ -672,6 +672,288 @@ static void hostile_queries_rejected(void **state)
     tk_agent_close(agent);
 }
 
+/* ---------------------------------------------------------------------- */
+/* Retries of the session loop                                            */
+/* ---------------------------------------------------------------------- */
+
+/* What the scripted transport does at one POST. */
+typedef struct post_step {
+    tk_err err;
+    unsigned status;
+    const uint8_t *body;  /* the TAM message of a success; NULL: 204 */
+    size_t len;
+} post_step;
+
+#define SCRIPT_MAX_POSTS 8
+
+/* A transport that replays steps and keeps what the agent POSTed. */
+typedef struct post_script {
+    const post_step *steps;
+    size_t count;
+    size_t calls;
+    size_t sent_len[SCRIPT_MAX_POSTS];
+    uint8_t sent[SCRIPT_MAX_POSTS][4096];
+} post_script;
+
+static tk_err scripted_post(void *ctx, const uint8_t *body, size_t len,
+                           tk_net_reply *reply)
+{
+    post_script *s = ctx;
+    const post_step *step;
+
+    assert_true(s->calls < s->count);
+    assert_true(len <= sizeof(s->sent[0]));
+    step = &s->steps[s->calls];
+    if (len > 0)
+        memcpy(s->sent[s->calls], body, len);
+    s->sent_len[s->calls] = len;
+    s->calls++;
+    memset(reply, 0, sizeof(*reply));
+    reply->status = step->status;
+    if (step->err == TK_OK && step->body == NULL)
+        reply->done = 1;
+    reply->body = (tk_view){step->body, step->len};
+    return step->err;
+}
+
+/* Runs one session of agent over steps[0..count). */
+static void run_script(tk_agent *agent, const post_step *steps, size_t count,
+                       post_script *script, tk_agent_session *session)
+{
+    memset(script, 0, sizeof(*script));
+    script->steps = steps;
+    script->count = count;
+    tk_agent_run_session(agent, scripted_post, script, session);
+}
+
+/* Opens the agent of f->store (created here) with retries without
+ * pauses. */
+static tk_agent *open_retrying(const fixture *f, const char *tam_key)
+{
+    tk_agent *agent = NULL;
+    char msg[512] = "";
+
+    assert_int_equal(open_agent(f, tam_key, &agent, msg, sizeof(msg)),
+                     TK_OK);
+    assert_int_equal(tk_agent_set_retry(agent, 3, 0), TK_OK);
+    return agent;
+}
+
+static void retry_limits(void **state)
+{
+    fixture *f = *state;
+    tk_agent *agent;
+
+    init_store(f);
+    agent = open_retrying(f, NULL);
+    assert_int_equal(agent->retries, 3);
+    assert_int_equal(tk_agent_set_retry(agent, TK_AGENT_MAX_RETRIES + 1, 0),
+                     TK_ERR_LIMIT);
+    assert_int_equal(tk_agent_set_retry(agent, 1,
+                                        TK_AGENT_MAX_RETRY_DELAY_MS + 1),
+                     TK_ERR_LIMIT);
+    assert_int_equal(agent->retries, 3);
+    assert_int_equal(tk_agent_set_retry(agent, TK_AGENT_MAX_RETRIES,
+                                        TK_AGENT_MAX_RETRY_DELAY_MS),
+                     TK_OK);
+    assert_int_equal(agent->retries, TK_AGENT_MAX_RETRIES);
+    assert_int_equal(tk_agent_set_retry(NULL, 1, 0), TK_ERR_INVALID_ARG);
+    tk_agent_close(agent);
+}
+
+/* A failure that may pass is retried, and the session completes when a
+ * later copy gets through. */
+static void retry_transient_failures(void **state)
+{
+    static const post_step transient[] = {
+        {TK_ERR_NET_CONNECT, 0, NULL, 0},
+        {TK_ERR_NET_TIMEOUT, 0, NULL, 0},
+        {TK_ERR_NET_PROTOCOL, 0, NULL, 0},
+        {TK_ERR_NET_STATUS, 502, NULL, 0},
+        {TK_ERR_NET_STATUS, 503, NULL, 0},
+        {TK_ERR_NET_STATUS, 504, NULL, 0},
+    };
+    fixture *f = *state;
+    tk_agent *agent;
+    post_script script;
+    tk_agent_session s;
+
+    init_store(f);
+    agent = open_retrying(f, NULL);
+    for (size_t i = 0; i < sizeof(transient) / sizeof(transient[0]); i++) {
+        const post_step steps[] = {transient[i], transient[i],
+                                   {TK_OK, 204, NULL, 0}};
+
+        run_script(agent, steps, 3, &script, &s);
+        assert_int_equal(s.exit, TK_AGENT_EXIT_OK);
+        assert_int_equal(s.reason, TK_OK);
+        assert_int_equal(script.calls, 3);
+        assert_int_equal(s.retries, 2);
+        assert_int_equal(s.already_recorded, 0);
+        assert_int_equal(script.sent_len[2], 0);
+    }
+    tk_agent_close(agent);
+}
+
+/* After the last retry the failure is the session's. */
+static void retry_gives_up(void **state)
+{
+    static const post_step busy = {TK_ERR_NET_STATUS, 503, NULL, 0};
+    const post_step steps[] = {busy, busy, busy, busy};
+    fixture *f = *state;
+    tk_agent *agent;
+    post_script script;
+    tk_agent_session s;
+
+    init_store(f);
+    agent = open_retrying(f, NULL);
+    run_script(agent, steps, 4, &script, &s);
+    assert_int_equal(s.exit, TK_AGENT_EXIT_TRANSPORT);
+    assert_int_equal(s.reason, TK_ERR_NET_STATUS);
+    assert_int_equal(s.status, 503);
+    assert_int_equal(script.calls, 4);
+    assert_int_equal(s.retries, 3);
+    /* Without retries one failure ends the session. */
+    assert_int_equal(tk_agent_set_retry(agent, 0, 0), TK_OK);
+    run_script(agent, steps, 4, &script, &s);
+    assert_int_equal(s.exit, TK_AGENT_EXIT_TRANSPORT);
+    assert_int_equal(script.calls, 1);
+    assert_int_equal(s.retries, 0);
+    tk_agent_close(agent);
+}
+
+/* A refusal of the message itself, or a failure that would repeat, is
+ * never retried. */
+static void final_failures_not_retried(void **state)
+{
+    static const post_step final[] = {
+        {TK_ERR_NET_STATUS, 400, NULL, 0},
+        {TK_ERR_NET_STATUS, 403, NULL, 0},
+        {TK_ERR_NET_STATUS, 409, NULL, 0},
+        {TK_ERR_NET_STATUS, 413, NULL, 0},
+        {TK_ERR_NET_STATUS, 415, NULL, 0},
+        {TK_ERR_NET_STATUS, 500, NULL, 0},
+        {TK_ERR_NET_REDIRECT, 302, NULL, 0},
+        {TK_ERR_NET_CONTENT_TYPE, 200, NULL, 0},
+        {TK_ERR_NET_PROTOCOL, 200, NULL, 0},
+        {TK_ERR_NET_TOO_LARGE, 200, NULL, 0},
+        {TK_ERR_NET_TLS, 0, NULL, 0},
+        {TK_ERR_NET_URL, 0, NULL, 0},
+        {TK_ERR_NET_NO_MEMORY, 0, NULL, 0},
+    };
+    fixture *f = *state;
+    tk_agent *agent;
+    post_script script;
+    tk_agent_session s;
+
+    init_store(f);
+    agent = open_retrying(f, NULL);
+    for (size_t i = 0; i < sizeof(final) / sizeof(final[0]); i++) {
+        const post_step steps[] = {final[i], {TK_OK, 204, NULL, 0}};
+
+        run_script(agent, steps, 2, &script, &s);
+        assert_int_equal(s.exit, TK_AGENT_EXIT_TRANSPORT);
+        assert_int_equal(s.reason, final[i].err);
+        assert_int_equal(s.status, final[i].status);
+        assert_int_equal(script.calls, 1);
+        assert_int_equal(s.retries, 0);
+    }
+    tk_agent_close(agent);
+}
+
+/*
+ * A QueryResponse is sent again byte for byte. A 409 to the copy, after a
+ * first attempt that may have arrived, means that the TAM took the first
+ * one and its Update was lost: the session fails.
+ */
+static void query_response_sent_again(void **state)
+{
+    fixture *f = *state;
+    uint8_t query[2048];
+    size_t len;
+    tk_agent *agent;
+    post_script script;
+    tk_agent_session s;
+    char path[160];
+
+    init_store(f);
+    len = make_query(f, query, sizeof(query));
+    snprintf(path, sizeof(path), "%s/tam.pub", f->dir);
+    agent = open_retrying(f, path);
+    {
+        const post_step steps[] = {{TK_OK, 200, query, len},
+                                   {TK_ERR_NET_TIMEOUT, 0, NULL, 0},
+                                   {TK_ERR_NET_STATUS, 409, NULL, 0}};
+
+        run_script(agent, steps, 3, &script, &s);
+    }
+    assert_int_equal(script.calls, 3);
+    assert_true(script.sent_len[1] > 0);
+    assert_int_equal(script.sent_len[2], script.sent_len[1]);
+    assert_memory_equal(script.sent[2], script.sent[1], script.sent_len[1]);
+    assert_int_equal(s.messages, 1);
+    assert_int_equal(s.retries, 1);
+    assert_int_equal(s.already_recorded, 0);
+    assert_int_equal(s.exit, TK_AGENT_EXIT_TRANSPORT);
+    assert_int_equal(s.reason, TK_ERR_NET_STATUS);
+    assert_int_equal(s.status, 409);
+    tk_agent_close(agent);
+}
+
+/*
+ * An Error (like a Success) ends the session: a 409 to its copy after a
+ * first attempt that may have arrived says the TAM recorded it, which is
+ * not a transport failure. After a first attempt that never connected,
+ * the 409 is one.
+ */
+static void error_recorded_on_409(void **state)
+{
+    fixture *f = *state;
+    uint8_t query[2048];
+    uint8_t bad[2048];
+    size_t len;
+    tk_agent *agent;
+    post_script script;
+    tk_agent_session s;
+    char path[160];
+
+    init_store(f);
+    len = make_query(f, query, sizeof(query));
+    /* A broken signature: the agent answers with an Error. */
+    memcpy(bad, query, len);
+    bad[len - 1] ^= 0x01;
+    snprintf(path, sizeof(path), "%s/tam.pub", f->dir);
+    agent = open_retrying(f, path);
+    {
+        const post_step steps[] = {{TK_OK, 200, bad, len},
+                                   {TK_ERR_NET_PROTOCOL, 0, NULL, 0},
+                                   {TK_ERR_NET_STATUS, 409, NULL, 0}};
+
+        run_script(agent, steps, 3, &script, &s);
+    }
+    assert_int_equal(script.calls, 3);
+    assert_true(script.sent_len[1] > 0);
+    assert_int_equal(s.err_code_sent, TK_TEEP_ERR_PERMANENT_ERROR);
+    assert_memory_equal(script.sent[2], script.sent[1], script.sent_len[1]);
+    assert_int_equal(s.already_recorded, 1);
+    assert_int_equal(s.retries, 1);
+    /* The rejected QueryRequest decides the session, not the 409. */
+    assert_int_equal(s.exit, TK_AGENT_EXIT_REJECTED);
+    assert_int_equal(s.status, 0);
+    {
+        const post_step steps[] = {{TK_OK, 200, bad, len},
+                                   {TK_ERR_NET_CONNECT, 0, NULL, 0},
+                                   {TK_ERR_NET_STATUS, 409, NULL, 0}};
+
+        run_script(agent, steps, 3, &script, &s);
+    }
+    assert_int_equal(script.calls, 3);
+    assert_int_equal(s.already_recorded, 0);
+    assert_int_equal(s.exit, TK_AGENT_EXIT_REJECTED);
+    assert_int_equal(s.status, 409);
+    tk_agent_close(agent);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -697,6 +979,18 @@ int main(void)
         cmocka_unit_test_setup_teardown(query_answered, setup_dir,
                                         teardown_dir),
         cmocka_unit_test_setup_teardown(hostile_queries_rejected, setup_dir,
+                                        teardown_dir),
+        cmocka_unit_test_setup_teardown(retry_limits, setup_dir,
+                                        teardown_dir),
+        cmocka_unit_test_setup_teardown(retry_transient_failures, setup_dir,
+                                        teardown_dir),
+        cmocka_unit_test_setup_teardown(retry_gives_up, setup_dir,
+                                        teardown_dir),
+        cmocka_unit_test_setup_teardown(final_failures_not_retried,
+                                        setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(query_response_sent_again,
+                                        setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(error_recorded_on_409, setup_dir,
                                         teardown_dir),
     };
     tk_log_set_level(TK_LOG_OFF);
