@@ -520,6 +520,8 @@ static tk_err run_update(tk_agent *agent, tk_suit_processor *proc,
     policy.vendor_id = agent->has_vendor_id ? agent->vendor_id : NULL;
     policy.class_id = agent->has_class_id ? agent->class_id : NULL;
     policy.on_invoke = log_invoke;
+    /* The device clock follows the TK_TEST_CLOCK_OFFSET test hook too. */
+    policy.clock_offset = agent->clock_offset;
     err = tk_suitdev_session_open(agent->device, &policy, &session);
     if (err != TK_OK)
         return err;

@@ -533,9 +533,12 @@ static tk_err cb_match_identifier(void *ctx, const tk_suit_component *c,
     return TK_OK;
 }
 
+/* The device clock: the fixed time of the settings, else the host clock
+ * moved by the policy's clock offset. */
 static tk_err cb_now(void *ctx, uint64_t *seconds)
 {
     tk_suitdev_session *s = ctx;
+    int64_t offset = s->policy.clock_offset;
     time_t now;
 
     if (s->policy.state != NULL && s->policy.state->has_time) {
@@ -545,7 +548,12 @@ static tk_err cb_now(void *ctx, uint64_t *seconds)
     now = time(NULL);
     if (now < 0)
         return TK_ERR_INTERNAL;
-    *seconds = (uint64_t)now;
+    /* An offset that moves the clock before 1970 or out of range is an
+     * error rather than a wrapped time. */
+    if ((offset < 0 && (uint64_t)now < (uint64_t)0 - (uint64_t)offset) ||
+        (offset > 0 && (uint64_t)offset > UINT64_MAX - (uint64_t)now))
+        return TK_ERR_INVALID_ARG;
+    *seconds = (uint64_t)now + (uint64_t)offset;
     return TK_OK;
 }
 

@@ -366,6 +366,11 @@ typedef struct tk_suitdev_policy {
     /* Battery, authorization, network, clock, versions and custom
      * commands; NULL when the device has none of them. */
     const tk_suitdev_state *state;
+    /* Seconds added to the host clock (subtracted when negative) for
+     * use-before, the time wait events and delegation CWTs, as the
+     * TK_TEST_CLOCK_OFFSET test hook of teep-agent asks; 0 normally. A
+     * fixed clock in state is used as it is. */
+    int64_t clock_offset;
     tk_suitdev_custom_fn on_custom;  /* may be NULL */
     void *custom_arg;
 } tk_suitdev_policy;
