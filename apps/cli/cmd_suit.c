@@ -448,7 +448,8 @@ static tk_err key_file_load(const tk_crypto *crypto, struct key_arg *k,
     return err;
 }
 
-/* Loads the key files of list with crypto. Returns 0 or 2. */
+/* Loads the key files of list with crypto. Returns 0, 2 for a file that
+ * cannot be read, or 1 for a file that holds no valid key. */
 static int load_keys(const struct options *o, const tk_crypto *crypto,
                      struct key_arg *list, size_t count)
 {
@@ -459,7 +460,7 @@ static int load_keys(const struct options *o, const tk_crypto *crypto,
 
         if (err != TK_OK) {
             fprintf(stderr, "teepkit suit %s: %s\n", o->command, msg);
-            return 2;
+            return err == TK_ERR_NOT_FOUND ? 2 : 1;
         }
         list[i].loaded = true;
         if (list[i].alg == TK_ALG_NONE)
@@ -476,15 +477,18 @@ static void release_keys(struct key_arg *list, size_t count)
     }
 }
 
-/* Fills signers from the --key options. Returns 0 or 2. */
+/* Fills signers from the --key options. Returns 0, or 1 for a key that
+ * cannot sign. */
 static int make_signers(const struct options *o, tk_suit_build_signer *out)
 {
     for (size_t i = 0; i < o->key_count; i++) {
         const struct key_arg *k = &o->keys[i];
 
-        if (k->alg == TK_ALG_NONE)
-            return usage_error(o, "%s is not a signing key; use a P-256 or "
-                               "Ed25519 private key", k->path);
+        if (k->alg == TK_ALG_NONE) {
+            fprintf(stderr, "teepkit suit %s: %s is not a signing key; use "
+                    "a P-256 or Ed25519 private key\n", o->command, k->path);
+            return 1;
+        }
         out[i].alg = k->alg;
         out[i].key = &k->key;
         /* Without --kid, a COSE_Key's own kid names the signer. */

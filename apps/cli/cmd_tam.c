@@ -1018,10 +1018,12 @@ static int load_signers(const struct args *a, const tk_tam_config *cfg,
         tk_keyfile_info info;
         char msg[512];
         tk_key_init(&keys[i]);
-        if (tk_keyfile_load(tk_crypto_openssl(), cfg->signers[i], &keys[i],
-                            &info, msg, sizeof(msg)) != TK_OK) {
+        tk_err err = tk_keyfile_load(tk_crypto_openssl(), cfg->signers[i],
+                                     &keys[i], &info, msg, sizeof(msg));
+        if (err != TK_OK) {
             fprintf(stderr, "teepkit tam %s: %s\n", a->sub, msg);
-            return 2;
+            /* 2 for a file that cannot be read, 1 for an invalid key. */
+            return err == TK_ERR_NOT_FOUND ? 2 : 1;
         }
         keys[i].kid = (tk_view){NULL, 0};
         (*count)++;

@@ -192,12 +192,9 @@ def case_key_malformed(h):
         ("cose sign1", 1, lambda bad: [h.cli, "cose", "sign1", "--key", bad,
                                        "--payload", payload, "-o",
                                        h.path("out.cose")]),
-        # NOTE: suit sign and tam component add exit with 2 (an unreadable
-        # file) for a key file they can read but not parse, where key and
-        # cose commands exit with 1 (an invalid key).
-        ("suit sign", 2, lambda bad: [h.cli, "suit", "sign", "--key", bad,
+        ("suit sign", 1, lambda bad: [h.cli, "suit", "sign", "--key", bad,
                                       envelope, "-o", h.path("out.suit")]),
-        ("tam component add --signer", 2,
+        ("tam component add --signer", 1,
          lambda bad: [h.cli, "tam", "component", "add", envelope,
                       "--db", w.tam.db, "--signer", bad]),
         ("tam device add --agent-key", 1,
@@ -221,6 +218,13 @@ def case_key_malformed(h):
             proc = h.run(build(bad), expect=None)
             results.append((name, kind, proc.returncode))
             check_named_error(proc, bad, expected, f"{name} with {kind}")
+    # A key file that cannot be read is a usage error for the CLI (2),
+    # where a file that holds no valid key is rejected input (1).
+    missing = h.path("no-such-key.pem")
+    for name, expected, build in commands:
+        proc = h.run(build(missing), expect=None)
+        check_named_error(proc, missing, 2 if expected == 1 else expected,
+                          f"{name} with a missing file")
 
     # Key files inside a store folder or a TAM key folder.
     agent_key = os.path.join(agent.store, "agent-esp256.key")
