@@ -33,7 +33,7 @@ from e2e import (  # noqa: E402
     LABEL_VERSIONS, LOOPBACK, MockTam, Proxy, QUERY_REQUEST, QUERY_RESPONSE,
     REASON_CONDITION_FAILED, REASON_UNAUTHORISED, REPORT_NONCE,
     REPORT_RESULT, RESULT_CODE, RESULT_REASON, SUCCESS, Tam, Tag, UPDATE,
-    VENDOR_ID, cbor_decode, cbor_encode, check, check_equal,
+    VENDOR_ID, cbor_decode, cbor_encode, check, check_equal, http_post,
     make_component, make_signer, run_case, sha256_hex, teep_open)
 
 PAYLOAD_V1 = b"trusted component, version 1\n"
@@ -42,6 +42,7 @@ PAYLOAD_V2 = b"trusted component, version 2 with more bytes\n"
 # tk_err values reported in SUIT reports (include/teepkit/error/suit.def).
 TK_ERR_SUIT_ROLLBACK = 143
 TK_ERR_SUIT_ROLLBACK_DIGEST = 144
+TK_ERR_SUIT_EXPIRED = 157
 
 
 class Setup:
@@ -814,6 +815,176 @@ def case_daemon(h):
     check(successes >= 3, f"updates recorded by the TAM: {successes}")
 
 
+# ---------------------------------------------------------------------------
+# Retries and the test clock
+# ---------------------------------------------------------------------------
+
+class FaultProxy:
+    """An HTTP server on 127.0.0.1 in front of a TAM that plays a fault on
+    chosen requests, numbered from 0 in arrival order:
+      "drop"        close the connection without a reply; the TAM gets
+                    nothing
+      "lose-reply"  forward the request, then close the connection
+                    without the TAM's reply
+      a number      reply with that status and no body; the TAM gets
+                    nothing
+    and forwards every other request. It records (request, status) with
+    status None for a closed connection."""
+
+    def __init__(self, harness, target, faults):
+        import http.server
+        import threading
+        self.target = target
+        self.faults = faults
+        self.exchanges = []
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", 0))
+                body = self.rfile.read(length)
+                fault = proxy.faults.get(len(proxy.exchanges))
+                if fault == "drop":
+                    proxy.exchanges.append((body, None))
+                    self.close_connection = True
+                    return
+                if isinstance(fault, int):
+                    proxy.exchanges.append((body, fault))
+                    self.send_response(fault)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                status, headers, reply = http_post(proxy.target, body)
+                if fault == "lose-reply":
+                    proxy.exchanges.append((body, None))
+                    self.close_connection = True
+                    return
+                proxy.exchanges.append((body, status))
+                self.send_response(status)
+                ctype = headers.get("Content-Type")
+                if reply and ctype:
+                    self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer((LOOPBACK, 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever,
+                         daemon=True).start()
+        harness.servers.append(self.server)
+
+    @property
+    def url(self):
+        return f"http://{LOOPBACK}:{self.server.server_address[1]}/tam"
+
+
+def case_retry(h):
+    """The agent sends a message again after a dropped connection and a
+    503, and takes the TAM's 409 to a Success whose first copy the TAM
+    recorded (its reply was lost) as the end of the session. Another
+    status is final, and --retries 0 turns retrying off."""
+    s = Setup(h)
+    proxy = FaultProxy(h, s.tam.url, {1: "drop", 2: 503, 4: "lose-reply"})
+    proc = s.run(url=proxy.url)
+    check_installed(s, 1, PAYLOAD_V1)
+    bodies = [body for body, _ in proxy.exchanges]
+    check_equal([status for _, status in proxy.exchanges],
+                [200, None, 503, 200, None, 409],
+                "statuses of the exchanges")
+    check_equal(teep_open(bodies[1])[0], QUERY_RESPONSE, "message 1")
+    check(bodies[2] == bodies[1] and bodies[3] == bodies[1],
+          "the QueryResponse is sent again byte for byte")
+    check_equal(teep_open(bodies[4])[0], SUCCESS, "message 4")
+    check_equal(bodies[5], bodies[4], "the Success sent again")
+    for line in ["sending QueryResponse again in 1000 ms (retry 1 of 3)",
+                 "TK_ERR_NET_PROTOCOL",
+                 "sending QueryResponse again in 2000 ms (retry 2 of 3)",
+                 "sending Success again in 1000 ms (retry 1 of 3)",
+                 "it had recorded an earlier copy"]:
+        check(line in proc.stderr, f"the agent logs '{line}'")
+    check_equal(len(tam_reports(s.tam, s.agent.ueid)), 1,
+                "SUIT reports stored by the TAM")
+    check_equal(tam_audit_actions(s.tam).count("update.success"), 1,
+                "update.success entries")
+
+    # A 500 is final, and so is every failure with --retries 0.
+    s.add_version("app-v2", 2, PAYLOAD_V2)
+    proxy = FaultProxy(h, s.tam.url, {1: 500})
+    proc = s.run(url=proxy.url, expect=EXIT_TRANSPORT)
+    check_equal(len(proxy.exchanges), 2, "exchanges after a 500")
+    check("again in" not in proc.stderr, "no retry after a 500")
+    proxy = FaultProxy(h, s.tam.url, {1: 503})
+    s.run(url=proxy.url, expect=EXIT_TRANSPORT, extra=["--retries", "0"])
+    check_equal(len(proxy.exchanges), 2, "exchanges with --retries 0")
+    check_installed(s, 1, PAYLOAD_V1)
+    s.run()
+    check_installed(s, 2, PAYLOAD_V2)
+    proc = s.run(expect=2, extra=["--retries", "11"])
+    check("--retries needs a whole number from 0 to 10" in proc.stderr,
+          "the agent rejects --retries 11")
+
+
+def make_use_before(h, name, payload, signer, use_before):
+    """Writes an envelope like make_component() whose shared sequence
+    requires suit-condition-use-before with use_before
+    (draft-ietf-suit-update-management-14 section 3.6)."""
+    payload_file = h.write(f"{name}.bin", payload)
+    base = os.path.basename(payload_file)
+    spec = {
+        "manifest-sequence-number": 1,
+        "components": [COMPONENT_ID_JSON],
+        "shared-sequence": [
+            {"directive-override-parameters": {
+                "vendor-id": VENDOR_ID, "class-id": CLASS_ID,
+                "image-digest": {"file": base}, "image-size": {"file": base},
+                "use-before": use_before}},
+            {"condition-vendor-identifier": 15},
+            {"condition-class-identifier": 15},
+            {"condition-use-before": 15}],
+        "install": [
+            {"directive-override-parameters": {"content": {"file": base}}},
+            {"directive-write": 15},
+            {"condition-image-match": 15}],
+        "validate": [{"condition-image-match": 15}],
+    }
+    spec_file = h.write(f"{name}.json", json.dumps(spec, indent=2))
+    envelope = h.path(f"{name}.suit")
+    h.teepkit("suit", "create", spec_file, "-o", envelope, "--key", signer)
+    return envelope
+
+
+def case_clock_offset(h):
+    """The component store's clock follows TK_TEST_CLOCK_OFFSET: a manifest
+    usable for one more day is refused by an agent whose clock runs two
+    days ahead (TK_ERR_SUIT_EXPIRED) and installed by one without the
+    offset."""
+    s = Setup(h, policy=False)
+    envelope = make_use_before(h, "expiring", PAYLOAD_V1, s.signer,
+                               int(time.time()) + 86400)
+    mock = MockTam(h, os.path.join(s.tam.key_dir, "tam-esp256.pem"))
+    mock.update = mock_update([read(envelope)])
+    proc = s.run(url=mock.url, expect=EXIT_MANIFEST,
+                 env={"TK_TEST_CLOCK_OFFSET": str(2 * 86400)})
+    check("the clock runs 172800 seconds ahead" in proc.stderr,
+          "the agent warns about the clock hook")
+    token = teep_open(mock.replies[1])[1][LABEL_TOKEN]
+    check_error_report(mock.received[1], token, REASON_CONDITION_FAILED,
+                       TK_ERR_SUIT_EXPIRED)
+    check_equal(s.agent.component_files(), [], "files in the store")
+    mock.received.clear()
+    mock.replies.clear()
+    s.run(url=mock.url)
+    check_equal(teep_open(mock.received[1])[0], SUCCESS, "reply to the "
+                "Update without the offset")
+    image, meta = s.agent.component()
+    check_equal(image, PAYLOAD_V1, "installed image")
+    check_equal(meta["sequence-number"], 1, "stored sequence number")
+
+
 # Commit steps of the component store (docs/suit.md): a crash at one of
 # the first three leaves every component old, at the others every one new.
 CRASH_STEPS_OLD = ["after-write", "after-fsync", "before-rename"]
@@ -944,6 +1115,8 @@ CASES = {
     "encrypted": case_encrypted,
     "coap": case_coap,
     "daemon": case_daemon,
+    "retry": case_retry,
+    "clock_offset": case_clock_offset,
 }
 
 if __name__ == "__main__":
