@@ -718,6 +718,8 @@ static tk_err session_post(tk_agent *agent, tk_agent_post_fn post,
                     "sending %s again in %u ms (retry %u of %u)",
                     tk_strerror(err), tk_errname(err), reply->status, what,
                     delay, attempt + 1, agent->retries);
+        /* NOTE: the pause ignores a Retry-After field of a 503, which the
+         * transport callback does not return. */
         pause_ms(delay);
         delay = delay < TK_AGENT_MAX_RETRY_DELAY_MS / 2
                     ? delay * 2

@@ -520,6 +520,8 @@ static tk_err run_update(tk_agent *agent, tk_suit_processor *proc,
     policy.vendor_id = agent->has_vendor_id ? agent->vendor_id : NULL;
     policy.class_id = agent->has_class_id ? agent->class_id : NULL;
     policy.on_invoke = log_invoke;
+    /* NOTE: tk_suitdev_policy has no delegation trust anchors, so a
+     * manifest signed under suit-delegation fails as unauthorised. */
     /* The device clock follows the TK_TEST_CLOCK_OFFSET test hook too. */
     policy.clock_offset = agent->clock_offset;
     err = tk_suitdev_session_open(agent->device, &policy, &session);
