@@ -316,7 +316,7 @@ expect "process with COSE_Key keys" 0 "" -- \
 check "COSE_Key decryption installed the payload" \
   cmp -s store/c_splaintext-firmware.img payload.bin
 printf 'not a key' >junk.key
-expect "unreadable key content" 2 "nor a symmetric key" -- \
+expect "invalid key content" 1 "nor a symmetric key" -- \
   verify --key junk.key cose.suit
 
 # --- the manifest draft's examples ---------------------------------------
