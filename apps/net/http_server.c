@@ -10,7 +10,10 @@
  * sends one byte per second would hold a connection forever. A watchdog
  * thread therefore gives every connection a deadline for its current
  * request and shuts the socket down when it passes. MHD then reads the end
- * of the stream and closes the connection in its own thread.
+ * of the stream and closes the connection in its own thread. When the
+ * request is a plain route's and its body is still arriving, MHD has
+ * written nothing on the socket yet and will not until the body ends, so
+ * the watchdog first writes a 408 reply itself (plain HTTP only).
  */
 #define _GNU_SOURCE
 #include "http_server.h"
@@ -48,6 +51,8 @@ struct route {
     size_t max_body;
     tk_net_handler handler;
     void *ctx;
+    tk_net_handler on_headers;
+    tk_http_error_body_fn error_body;
 };
 
 /* One open TCP connection and the deadline of its current request. */
@@ -58,6 +63,9 @@ struct conn {
     uint64_t deadline_ms;
     int cut; /* the watchdog has shut the socket down */
     char peer[TK_NET_PEER_SIZE];
+    /* The request whose body is arriving, when the watchdog may reply to
+     * it with 408; NULL otherwise. */
+    struct request *receiving;
 };
 
 /* State of one request, from its header fields to on_completed(). */
@@ -78,6 +86,10 @@ struct request {
     size_t limit;
     int overflow;   /* the body passed limit; the rest is discarded */
     size_t drained; /* bytes discarded after the overflow */
+    /* Body of the server's own replies; NULL leaves them empty. */
+    tk_http_error_body_fn error_fn;
+    void *error_ctx;
+    int timed_out; /* the watchdog has sent a 408 (under the lock) */
 };
 
 struct tk_http_server {
@@ -91,6 +103,8 @@ struct tk_http_server {
     uint16_t port;
     char *tls_cert_pem; /* copies that outlive the daemon */
     char *tls_key_pem;
+    tk_http_error_body_fn error_body;
+    void *error_ctx;
 
     pthread_mutex_t lock; /* guards everything below */
     pthread_cond_t watchdog_wake;
@@ -126,6 +140,103 @@ static struct timespec monotonic_timespec(uint64_t ms)
     return ts;
 }
 
+/* Returns 1 when a handler's header field name must not appear in a reply
+ * the watchdog writes, because the reply sets the field itself. */
+static int timeout_reply_sets(const char *name)
+{
+    return strcasecmp(name, "Connection") == 0 ||
+           strcasecmp(name, "Date") == 0 ||
+           strcasecmp(name, "Transfer-Encoding") == 0;
+}
+
+/*
+ * Writes a 408 reply for the request whose body c is receiving, with the
+ * body of its error body function, and marks the request timed out. Runs
+ * on the watchdog thread with srv->lock held. MHD has queued nothing on
+ * the connection, because it replies only once the body is complete, so
+ * the socket is the watchdog's to write. The reply is small and the
+ * socket's send buffer empty; a reply that does not fit at once is cut
+ * short, and the connection closes either way.
+ */
+static void send_timeout_reply(tk_http_server *srv, struct conn *c)
+{
+    struct request *req = c->receiving;
+    c->receiving = NULL;
+    req->timed_out = 1;
+    tk_net_response resp;
+    memset(&resp, 0, sizeof resp);
+    resp.status = 408;
+    if (req->error_fn != NULL) {
+        tk_net_request view = {
+            .transport = TK_NET_HTTP,
+            .method = tk_net_method_from_name(req->method),
+            .method_name = req->method,
+            .path = req->path,
+            .content_format = -1,
+            .request_id = req->id,
+            .peer = req->peer,
+        };
+        req->error_fn(req->error_ctx, &view, 408, &resp);
+    }
+    char date[64];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    size_t cap = 1024 + resp.body_len +
+                 (resp.content_type != NULL ? strlen(resp.content_type) : 0);
+    for (size_t i = 0; i < resp.header_count; i++)
+        cap += strlen(resp.headers[i].name) + strlen(resp.headers[i].value) +
+               4;
+    char *text = malloc(cap);
+    if (text == NULL) {
+        tk_net_response_clear(&resp);
+        return;
+    }
+    int n = snprintf(
+        text, cap,
+        "HTTP/1.1 408 Request Timeout\r\nDate: %s\r\nConnection: close\r\n"
+        "X-Request-Id: %s\r\nX-Content-Type-Options: nosniff\r\n"
+        "Referrer-Policy: no-referrer\r\n%s%s",
+        date, req->id,
+        tk_net_response_header(&resp, "Content-Security-Policy") == NULL
+            ? "Content-Security-Policy: default-src 'none'\r\n"
+            : "",
+        tk_net_response_header(&resp, "Cache-Control") == NULL
+            ? "Cache-Control: no-store\r\n"
+            : "");
+    size_t len = n > 0 ? (size_t)n : 0;
+    if (resp.body_len > 0)
+        len += (size_t)snprintf(text + len, cap - len, "Content-Type: %s\r\n",
+                                resp.content_type != NULL
+                                    ? resp.content_type
+                                    : "application/octet-stream");
+    len += (size_t)snprintf(text + len, cap - len,
+                            "Content-Length: %zu\r\n", resp.body_len);
+    for (size_t i = 0; i < resp.header_count; i++) {
+        const tk_net_header *h = &resp.headers[i];
+        if (!timeout_reply_sets(h->name))
+            len += (size_t)snprintf(text + len, cap - len, "%s: %s\r\n",
+                                    h->name, h->value);
+    }
+    len += (size_t)snprintf(text + len, cap - len, "\r\n");
+    if (resp.body_len > 0 && len + resp.body_len <= cap) {
+        memcpy(text + len, resp.body, resp.body_len);
+        len += resp.body_len;
+    }
+    ssize_t sent = send(c->fd, text, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (sent >= 0 && (size_t)sent == len) {
+        req->status = 408;
+        req->bytes_out = resp.body_len;
+    } else {
+        TK_LOG_WARN(srv->log_name,
+                    "cannot send the 408 reply: id=%s peer=%s", req->id,
+                    c->peer);
+    }
+    free(text);
+    tk_net_response_clear(&resp);
+}
+
 /*
  * Shuts down the socket of every connection whose deadline has passed.
  * MHD closes the file descriptor only after it has reported the connection
@@ -143,6 +254,8 @@ static void *watchdog_main(void *arg)
             if (c->cut)
                 continue;
             if (c->deadline_ms <= now) {
+                if (c->receiving != NULL)
+                    send_timeout_reply(srv, c);
                 shutdown(c->fd, SHUT_RDWR);
                 c->cut = 1;
                 srv->stats.timed_out++;
@@ -226,17 +339,22 @@ static int route_matches_path(const struct route *r, const char *path)
  * Returns the first route that matches path and method. When routes match
  * the path but none the method, returns NULL and sets *allowed to the union
  * of their methods (for the Allow field of a 405); *allowed is 0 when no
- * route matches the path.
+ * route matches the path. *first is the first route that matches the path
+ * whatever the method, or NULL.
  */
 static const struct route *find_route(const tk_http_server *srv,
                                       const char *path, tk_net_method method,
-                                      unsigned *allowed)
+                                      unsigned *allowed,
+                                      const struct route **first)
 {
     *allowed = 0;
+    *first = NULL;
     for (size_t i = 0; i < srv->route_count; i++) {
         const struct route *r = &srv->routes[i];
         if (!route_matches_path(r, path))
             continue;
+        if (*first == NULL)
+            *first = r;
         unsigned methods = r->methods;
         if (methods & TK_NET_GET)
             methods |= TK_NET_HEAD; /* MHD handles HEAD like GET */
@@ -282,6 +400,7 @@ struct reply {
     const char *content_type;
     const char *allow;
     const tk_net_response *extra; /* handler header fields, or NULL */
+    int plain; /* a plain route's reply, or an error body's */
 };
 
 static int add_header(struct MHD_Response *resp, const char *name,
@@ -298,7 +417,7 @@ static int add_fixed_headers(const struct request *req,
     int failed = add_header(resp, "X-Request-Id", req->id);
     if (reply->allow != NULL)
         failed |= add_header(resp, "Allow", reply->allow);
-    int plain = req->route != NULL && req->route->kind == TK_HTTP_ROUTE_PLAIN;
+    int plain = reply->plain;
     const tk_net_response *extra = reply->extra;
     if (reply->body_len > 0 || plain) {
         /* draft-ietf-teep-otrp-over-http-15 section 4, from RFC 9205
@@ -390,13 +509,60 @@ send_reply(struct request *req, struct MHD_Connection *mc, struct reply *reply)
     return MHD_YES;
 }
 
-/* Sends a reply without a body. */
+static const char *lookup_header(const tk_net_request *r, const char *name);
+static const char *lookup_query(const tk_net_request *r, const char *name);
+
+/* Fills request with the fields of req, without a body. */
+static void request_view(const struct request *req, struct MHD_Connection *mc,
+                         tk_net_request *request)
+{
+    memset(request, 0, sizeof *request);
+    request->transport = TK_NET_HTTP;
+    request->method = tk_net_method_from_name(req->method);
+    request->method_name = req->method;
+    request->path = req->path;
+    request->content_type =
+        MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Content-Type");
+    request->content_format = -1;
+    request->request_id = req->id;
+    request->peer = req->peer;
+    request->lookup_header = lookup_header;
+    request->lookup_query = lookup_query;
+    request->transport_ctx = mc;
+}
+
+/*
+ * Sends a reply that the server chooses itself: status, the Allow field
+ * when allow is set, and the body of req's error body function, if it
+ * has one.
+ */
 static enum MHD_Result send_status(struct request *req,
                                    struct MHD_Connection *mc, unsigned status,
                                    const char *allow)
 {
     struct reply reply = {.status = status, .allow = allow};
-    return send_reply(req, mc, &reply);
+    reply.plain = req->error_fn != NULL ||
+                  (req->route != NULL &&
+                   req->route->kind == TK_HTTP_ROUTE_PLAIN);
+    tk_net_response resp;
+    memset(&resp, 0, sizeof resp);
+    if (req->error_fn != NULL) {
+        tk_net_request request;
+        request_view(req, mc, &request);
+        resp.status = status;
+        req->error_fn(req->error_ctx, &request, status, &resp);
+        reply.extra = &resp;
+        reply.body = resp.body;
+        reply.body_len = resp.body_len;
+        reply.content_type = resp.content_type != NULL
+                                 ? resp.content_type
+                                 : "application/octet-stream";
+        resp.body = NULL;
+        resp.body_len = 0;
+    }
+    enum MHD_Result result = send_reply(req, mc, &reply);
+    tk_net_response_clear(&resp);
+    return result;
 }
 
 /*
@@ -411,7 +577,8 @@ static enum MHD_Result send_handler_response(struct request *req,
                                              tk_net_response *resp)
 {
     int teep = req->route->kind == TK_HTTP_ROUTE_TEEP;
-    struct reply reply = {.status = resp->status, .extra = resp};
+    struct reply reply = {.status = resp->status, .extra = resp,
+                          .plain = !teep};
     reply.body = resp->body;
     reply.body_len = resp->body_len;
     resp->body = NULL;
@@ -520,6 +687,60 @@ static struct request *new_request(tk_http_server *srv,
     return req;
 }
 
+/*
+ * Picks the error body function of a request to route r (the route that
+ * matched, or for 404 and 405 the first route with the path, or NULL):
+ * none for TEEP routes, else the route's own or the server's.
+ */
+static void choose_error_body(struct request *req, const tk_http_server *srv,
+                              const struct route *r)
+{
+    if (r != NULL && r->kind == TK_HTTP_ROUTE_TEEP)
+        return;
+    if (r != NULL && r->error_body != NULL) {
+        req->error_fn = r->error_body;
+        req->error_ctx = r->ctx;
+    } else {
+        req->error_fn = srv->error_body;
+        req->error_ctx = srv->error_ctx;
+    }
+}
+
+/*
+ * Runs the header hook of req's route. Sets *answered and returns the
+ * result of the reply when the hook answered (or failed); else leaves
+ * *answered 0 and returns MHD_YES.
+ */
+static enum MHD_Result run_header_hook(struct request *req,
+                                       struct MHD_Connection *mc,
+                                       int *answered)
+{
+    tk_net_request request;
+    request_view(req, mc, &request);
+    tk_net_response resp;
+    memset(&resp, 0, sizeof resp);
+    tk_err err = req->route->on_headers(req->route->ctx, &request, &resp);
+    *answered = err != TK_OK || resp.status != 0;
+    enum MHD_Result result = MHD_YES;
+    tk_http_server *srv = req->srv;
+    if (err != TK_OK) {
+        TK_LOG_ERROR(srv->log_name,
+                     "header hook failed: %s (%s): path=%s id=%s",
+                     tk_errname(err), tk_strerror(err), req->path, req->id);
+        pthread_mutex_lock(&srv->lock);
+        srv->stats.handler_errors++;
+        pthread_mutex_unlock(&srv->lock);
+        result = send_status(req, mc, 500, NULL);
+    } else if (resp.status != 0) {
+        pthread_mutex_lock(&srv->lock);
+        srv->stats.early_replies++;
+        pthread_mutex_unlock(&srv->lock);
+        result = send_handler_response(req, mc, &resp);
+    }
+    tk_net_response_clear(&resp);
+    return result;
+}
+
 /* Routes a new request and checks its header fields (first call). */
 static enum MHD_Result begin_request(tk_http_server *srv,
                                      struct MHD_Connection *mc, const char *url,
@@ -532,15 +753,18 @@ static enum MHD_Result begin_request(tk_http_server *srv,
     }
     *con_cls = req;
 
+    unsigned allowed;
+    const struct route *first;
+    req->route = find_route(srv, url, tk_net_method_from_name(method),
+                            &allowed, &first);
+    choose_error_body(req, srv, req->route != NULL ? req->route : first);
+
     pthread_mutex_lock(&srv->lock);
     int stopping = srv->stopping;
     pthread_mutex_unlock(&srv->lock);
     if (stopping)
         return send_status(req, mc, 503, NULL);
 
-    unsigned allowed;
-    req->route =
-        find_route(srv, url, tk_net_method_from_name(method), &allowed);
     if (req->route == NULL && allowed == 0)
         return send_status(req, mc, 404, NULL);
     if (req->route == NULL) {
@@ -558,6 +782,12 @@ static enum MHD_Result begin_request(tk_http_server *srv,
         unsigned status = check_teep_headers(srv, mc, has_body);
         if (status != 0)
             return send_status(req, mc, status, NULL);
+    }
+    if (req->route->on_headers != NULL) {
+        int answered = 0;
+        enum MHD_Result result = run_header_hook(req, mc, &answered);
+        if (answered)
+            return result;
     }
     req->limit =
         req->route->max_body != 0 ? req->route->max_body : srv->max_body;
@@ -578,6 +808,15 @@ static enum MHD_Result begin_request(tk_http_server *srv,
             return send_status(req, mc, 503, NULL);
         }
         req->cap = (size_t)declared;
+    }
+    /* Until the body is complete, a timeout gets a 408 written by the
+     * watchdog: only on plain HTTP, where the socket carries the reply
+     * bytes as they are. */
+    if (has_body && req->route->kind == TK_HTTP_ROUTE_PLAIN &&
+        srv->tls_cert_pem == NULL && req->conn != NULL) {
+        pthread_mutex_lock(&srv->lock);
+        req->conn->receiving = req;
+        pthread_mutex_unlock(&srv->lock);
     }
     return MHD_YES;
 }
@@ -653,23 +892,19 @@ static enum MHD_Result receive_body(struct request *req, const char *data,
 static enum MHD_Result finish_request(struct request *req,
                                       struct MHD_Connection *mc)
 {
+    tk_http_server *srv = req->srv;
+    pthread_mutex_lock(&srv->lock);
+    if (req->conn != NULL && req->conn->receiving == req)
+        req->conn->receiving = NULL;
+    int timed_out = req->timed_out;
+    pthread_mutex_unlock(&srv->lock);
+    if (timed_out)
+        return MHD_NO; /* answered with 408; the connection is closing */
     if (req->overflow)
         return send_status(req, mc, 413, NULL);
-    tk_net_request request = {
-        .transport = TK_NET_HTTP,
-        .method = tk_net_method_from_name(req->method),
-        .method_name = req->method,
-        .path = req->path,
-        .content_type =
-            MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Content-Type"),
-        .content_format = -1,
-        .body = {req->body, req->len},
-        .request_id = req->id,
-        .peer = req->peer,
-        .lookup_header = lookup_header,
-        .lookup_query = lookup_query,
-        .transport_ctx = mc,
-    };
+    tk_net_request request;
+    request_view(req, mc, &request);
+    request.body = (tk_view){req->body, req->len};
     tk_net_response resp;
     memset(&resp, 0, sizeof resp);
     tk_err err = req->route->handler(req->route->ctx, &request, &resp);
@@ -732,13 +967,20 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
     if (req == NULL)
         return;
     uint64_t now = tk_net_now_ms();
+    pthread_mutex_lock(&srv->lock);
+    if (req->conn != NULL && req->conn->receiving == req)
+        req->conn->receiving = NULL;
+    /* The watchdog may have set these for a 408. */
+    unsigned status = req->status;
+    size_t bytes_out = req->bytes_out;
+    pthread_mutex_unlock(&srv->lock);
     tk_log_level level =
         code == MHD_REQUEST_TERMINATED_COMPLETED_OK ? TK_LOG_INFO : TK_LOG_WARN;
     tk_log(level, srv->log_name,
            "%s %s status=%u in=%zu out=%zu duration_ms=%llu id=%s peer=%s "
            "end=\"%s\"",
-           req->method, req->path, req->status, req->len + req->drained,
-           req->bytes_out, (unsigned long long)(now - req->start_ms), req->id,
+           req->method, req->path, status, req->len + req->drained,
+           bytes_out, (unsigned long long)(now - req->start_ms), req->id,
            req->peer, termination_text(code));
     pthread_mutex_lock(&srv->lock);
     /* The next request on this connection gets a fresh deadline. */
@@ -784,6 +1026,11 @@ static tk_err copy_routes(tk_http_server *srv, const tk_http_server_config *cfg)
             return TK_ERR_NET_CONFIG;
         if (in->kind != TK_HTTP_ROUTE_TEEP && in->kind != TK_HTTP_ROUTE_PLAIN)
             return TK_ERR_NET_CONFIG;
+        /* TEEP routes keep the statuses and empty error replies of
+         * draft-ietf-teep-otrp-over-http-15. */
+        if (in->kind == TK_HTTP_ROUTE_TEEP &&
+            (in->on_headers != NULL || in->error_body != NULL))
+            return TK_ERR_NET_CONFIG;
         r->path = strdup(in->path);
         if (r->path == NULL)
             return TK_ERR_NET_NO_MEMORY;
@@ -798,6 +1045,8 @@ static tk_err copy_routes(tk_http_server *srv, const tk_http_server_config *cfg)
         r->max_body = in->max_body;
         r->handler = in->handler;
         r->ctx = in->ctx;
+        r->on_headers = in->on_headers;
+        r->error_body = in->error_body;
     }
     return TK_OK;
 }
@@ -915,6 +1164,8 @@ tk_err tk_http_server_start(const tk_http_server_config *cfg,
     srv->max_body = cfg->max_body;
     srv->request_timeout_ms = cfg->request_timeout_ms;
     srv->allow_missing_accept = cfg->allow_missing_accept;
+    srv->error_body = cfg->error_body;
+    srv->error_ctx = cfg->error_ctx;
     tk_err err = copy_routes(srv, cfg);
     if (err == TK_OK && cfg->tls_cert_pem != NULL) {
         srv->tls_cert_pem = strdup(cfg->tls_cert_pem);

@@ -229,3 +229,49 @@ void net_test_mock_stop(net_test_mock *mock)
     pthread_join(mock->thread, NULL);
     close(mock->listen_fd);
 }
+
+size_t net_test_stream_until_reply(uint16_t port, const char *head,
+                                   size_t total, int chunked, char *resp,
+                                   size_t cap)
+{
+    size_t block_len = chunked ? 7 + 65536 + 2 : 65536;
+    char *block = malloc(block_len);
+    if (block == NULL)
+        fail("malloc");
+    memset(block, 'u', block_len);
+    if (chunked) {
+        memcpy(block, "10000\r\n", 7);
+        memcpy(block + 7 + 65536, "\r\n", 2);
+    }
+    int fd = net_test_connect(port);
+    if (net_test_send(fd, head, strlen(head)) != 0)
+        fail("send");
+    size_t sent = 0;
+    size_t offset = 0;
+    resp[0] = '\0';
+    for (;;) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (sent < total)
+            p.events |= POLLOUT;
+        if (poll(&p, 1, 10000) <= 0)
+            break;
+        if (p.revents & (POLLIN | POLLHUP | POLLERR))
+            break;
+        size_t n = block_len - offset;
+        if (n > total - sent)
+            n = total - sent;
+        ssize_t done =
+            send(fd, block + offset, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (done < 0 &&
+            (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+            continue;
+        if (done <= 0)
+            break;
+        sent += (size_t)done;
+        offset = (offset + (size_t)done) % block_len;
+    }
+    net_test_recv_response(fd, resp, cap, 10000);
+    close(fd);
+    free(block);
+    return sent;
+}

@@ -42,6 +42,16 @@ const char *net_test_body(const char *response);
 size_t net_test_exchange(uint16_t port, const char *request, char *buf,
                          size_t cap);
 
+/*
+ * Connects to 127.0.0.1:port, sends the header fields head, then up to
+ * total body bytes without blocking, until the server replies or closes
+ * the connection. With chunked set, the body goes out as 64 KiB chunks.
+ * Reads the reply into resp (cap bytes) and returns the body bytes sent.
+ */
+size_t net_test_stream_until_reply(uint16_t port, const char *head,
+                                   size_t total, int chunked, char *resp,
+                                   size_t cap);
+
 /* Returns a port on 127.0.0.1 that had nothing listening a moment ago. */
 uint16_t net_test_free_port(void);
 

@@ -1,10 +1,11 @@
 /*
  * Tests of the HTTP server: TEEP-over-HTTP statuses and header fields,
- * routing, body limits, request timeouts and stopping. Requests are written
- * byte by byte over raw sockets so that every header field is under the
- * test's control.
+ * routing, body limits, request timeouts and stopping, and the header hook
+ * and error bodies of plain routes. Requests are written byte by byte over
+ * raw sockets so that every header field is under the test's control.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,9 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
 #include <cmocka.h>
 
 #include "http_server.h"
@@ -835,6 +838,399 @@ static void port_in_use_fails(void **state)
     tk_http_server_stop(first);
 }
 
+/* ---- Header hook and error bodies of plain routes ---- */
+
+static atomic_int hook_calls;
+
+/* Header hook: lets a request through only with "X-Key: open-sesame";
+ * "X-Key: fail" makes it fail. */
+static tk_err key_hook(void *ctx, const tk_net_request *req,
+                       tk_net_response *resp)
+{
+    (void)ctx;
+    atomic_fetch_add(&hook_calls, 1);
+    assert_int_equal(req->body.len, 0);
+    const char *key = tk_net_request_header(req, "X-Key");
+    if (key != NULL && strcmp(key, "fail") == 0)
+        return TK_ERR_INTERNAL;
+    if (key != NULL && strcmp(key, "open-sesame") == 0)
+        return TK_OK;
+    resp->status = 401;
+    tk_err err = tk_net_response_add_header(resp, "WWW-Authenticate", "Key");
+    if (err != TK_OK)
+        return err;
+    static const char body[] = "{\"code\":\"unauthorized\"}";
+    return tk_net_response_set_body(resp, "application/json", body,
+                                    sizeof body - 1);
+}
+
+/* Error body naming its status, its origin (ctx) and the path. It also
+ * tries to change the status, which the server must ignore. */
+static void json_error_body(void *ctx, const tk_net_request *req,
+                            unsigned status, tk_net_response *resp)
+{
+    assert_int_equal(resp->status, status);
+    char json[256];
+    int n = snprintf(json, sizeof json,
+                     "{\"status\":%u,\"from\":\"%s\",\"path\":\"%s\"}",
+                     status, (const char *)ctx, req->path);
+    assert_int_equal(tk_net_response_set_body(resp, "application/json", json,
+                                              (size_t)n),
+                     TK_OK);
+    resp->status = 200;
+}
+
+/* Plain handler of /open/: "/open/fail" fails, anything else is
+ * plain_handler's. */
+static tk_err open_handler(void *ctx, const tk_net_request *req,
+                           tk_net_response *resp)
+{
+    if (strcmp(req->path, "/open/fail") == 0)
+        return TK_ERR_INTERNAL;
+    return plain_handler(ctx, req, resp);
+}
+
+static const tk_http_route hook_routes[] = {
+    {.path = "/tam",
+     .methods = TK_NET_POST,
+     .kind = TK_HTTP_ROUTE_TEEP,
+     .handler = teep_handler},
+    {.path = "/locked/*",
+     .methods = TK_NET_GET | TK_NET_POST,
+     .kind = TK_HTTP_ROUTE_PLAIN,
+     .handler = plain_handler,
+     .ctx = (void *)"route",
+     .on_headers = key_hook,
+     .error_body = json_error_body},
+    {.path = "/open/*",
+     .methods = TK_NET_GET | TK_NET_POST,
+     .kind = TK_HTTP_ROUTE_PLAIN,
+     .handler = open_handler},
+};
+
+static tk_http_server *start_hooked(unsigned request_timeout_ms)
+{
+    tk_http_server_config cfg;
+    default_config(&cfg);
+    cfg.routes = hook_routes;
+    cfg.route_count = sizeof hook_routes / sizeof hook_routes[0];
+    cfg.error_body = json_error_body;
+    cfg.error_ctx = (void *)"server";
+    if (request_timeout_ms != 0)
+        cfg.request_timeout_ms = request_timeout_ms;
+    return start_with(&cfg);
+}
+
+/* Asserts a reply of status whose JSON body came from json_error_body()
+ * with origin from, for path. */
+static void assert_error_body(const char *resp, unsigned status,
+                              const char *from, const char *path)
+{
+    char expected[256];
+    char value[128];
+    assert_int_equal(net_test_status(resp), status);
+    snprintf(expected, sizeof expected,
+             "{\"status\":%u,\"from\":\"%s\",\"path\":\"%s\"}", status, from,
+             path);
+    assert_non_null(net_test_body(resp));
+    assert_string_equal(net_test_body(resp), expected);
+    assert_true(net_test_header(resp, "Content-Type", value, sizeof value));
+    assert_string_equal(value, "application/json");
+    assert_true(net_test_header(resp, "Cache-Control", value, sizeof value));
+    assert_string_equal(value, "no-store");
+    assert_true(
+        net_test_header(resp, "X-Content-Type-Options", value, sizeof value));
+    assert_true(net_test_header(resp, "X-Request-Id", value, sizeof value));
+}
+
+#define BIG_UPLOAD ((size_t)50 << 20)
+
+/* A 50 MiB upload without the key, declared or chunked, gets the hook's
+ * 401 before its body is read, and nothing of it is buffered. */
+static void hook_rejects_upload_before_body(void **state)
+{
+    (void)state;
+    tk_http_server *srv = start_hooked(0);
+    uint16_t port = tk_http_server_port(srv);
+    int calls = atomic_load(&seen.calls);
+    char head[512];
+    char resp[4096];
+    char value[64];
+    const char *keys[] = {"", "X-Key: wrong\r\n"};
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(head, sizeof head,
+                 "POST /locked/upload HTTP/1.1\r\nHost: 127.0.0.1\r\n%s"
+                 "Content-Length: %zu\r\n\r\n",
+                 keys[i], BIG_UPLOAD);
+        size_t sent =
+            net_test_stream_until_reply(port, head, BIG_UPLOAD, 0, resp, sizeof resp);
+        assert_int_equal(net_test_status(resp), 401);
+        assert_string_equal(net_test_body(resp), "{\"code\":\"unauthorized\"}");
+        assert_true(net_test_header(resp, "WWW-Authenticate", value,
+                                    sizeof value));
+        assert_string_equal(value, "Key");
+        assert_true(sent < BIG_UPLOAD / 2);
+    }
+    snprintf(head, sizeof head,
+             "POST /locked/upload HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+             "X-Key: wrong\r\nTransfer-Encoding: chunked\r\n\r\n");
+    size_t sent = net_test_stream_until_reply(port, head, BIG_UPLOAD, 1, resp,
+                                     sizeof resp);
+    assert_int_equal(net_test_status(resp), 401);
+    assert_true(sent < BIG_UPLOAD / 2);
+    assert_int_equal(atomic_load(&seen.calls), calls);
+    tk_http_server_stats stats;
+    tk_http_server_stats_get(srv, &stats);
+    assert_int_equal(stats.max_body_buffered, 0);
+    assert_int_equal(stats.early_replies, 3);
+    assert_int_equal(stats.rejected_too_large, 0);
+
+    /* With the key, the declared length meets the body limit: the route's
+     * error body, still before the body is read. */
+    snprintf(head, sizeof head,
+             "POST /locked/upload HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+             "X-Key: open-sesame\r\nContent-Length: %zu\r\n\r\n",
+             BIG_UPLOAD);
+    sent = net_test_stream_until_reply(port, head, BIG_UPLOAD, 0, resp, sizeof resp);
+    assert_error_body(resp, 413, "route", "/locked/upload");
+    assert_true(sent < BIG_UPLOAD / 2);
+    tk_http_server_stats_get(srv, &stats);
+    assert_int_equal(stats.max_body_buffered, 0);
+    assert_int_equal(stats.rejected_too_large, 1);
+    assert_int_equal(atomic_load(&seen.calls), calls);
+    tk_http_server_stop(srv);
+}
+
+static void hook_passes_good_request(void **state)
+{
+    (void)state;
+    tk_http_server *srv = start_hooked(0);
+    uint16_t port = tk_http_server_port(srv);
+    int hooks = atomic_load(&hook_calls);
+    char resp[4096];
+    post(port, "/locked/data", "X-Key: open-sesame\r\n", "hello", 5, resp,
+         sizeof resp);
+    assert_int_equal(net_test_status(resp), 200);
+    assert_string_equal(net_test_body(resp), "{\"path\":\"/locked/data\"}");
+    pthread_mutex_lock(&seen.lock);
+    assert_int_equal(seen.body_len, 5);
+    pthread_mutex_unlock(&seen.lock);
+    assert_int_equal(atomic_load(&hook_calls), hooks + 1);
+
+    /* Requests without a body pass the hook too. */
+    net_test_exchange(port,
+                      "GET /locked/a HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                      "Connection: close\r\n\r\n",
+                      resp, sizeof resp);
+    assert_int_equal(net_test_status(resp), 401);
+    net_test_exchange(port,
+                      "GET /locked/b HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                      "X-Key: open-sesame\r\nConnection: close\r\n\r\n",
+                      resp, sizeof resp);
+    assert_int_equal(net_test_status(resp), 200);
+    assert_string_equal(net_test_body(resp), "{\"path\":\"/locked/b\"}");
+    assert_int_equal(atomic_load(&hook_calls), hooks + 3);
+
+    /* A failing hook gets a 500 with the route's error body. */
+    post(port, "/locked/data", "X-Key: fail\r\n", "hello", 5, resp,
+         sizeof resp);
+    assert_error_body(resp, 500, "route", "/locked/data");
+    tk_http_server_stats stats;
+    tk_http_server_stats_get(srv, &stats);
+    assert_int_equal(stats.handler_errors, 1);
+    tk_http_server_stop(srv);
+}
+
+static void error_bodies_on_server_replies(void **state)
+{
+    (void)state;
+    tk_http_server *srv = start_hooked(0);
+    uint16_t port = tk_http_server_port(srv);
+    char resp[8192];
+    char value[128];
+    net_test_exchange(port,
+                      "GET /nowhere HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                      "Connection: close\r\n\r\n",
+                      resp, sizeof resp);
+    assert_error_body(resp, 404, "server", "/nowhere");
+    net_test_exchange(port,
+                      "PUT /locked/x HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                      "Content-Length: 0\r\nConnection: close\r\n\r\n",
+                      resp, sizeof resp);
+    assert_error_body(resp, 405, "route", "/locked/x");
+    assert_true(net_test_header(resp, "Allow", value, sizeof value));
+    assert_string_equal(value, "GET, HEAD, POST");
+    net_test_exchange(port,
+                      "DELETE /open/x HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                      "Connection: close\r\n\r\n",
+                      resp, sizeof resp);
+    assert_error_body(resp, 405, "server", "/open/x");
+    post(port, "/open/fail", "", "x", 1, resp, sizeof resp);
+    assert_error_body(resp, 500, "server", "/open/fail");
+
+    /* A declared body above the limit, and a chunked one that passes it. */
+    char *body = calloc(1, BODY_LIMIT + 1);
+    assert_non_null(body);
+    post(port, "/open/big", "", body, BODY_LIMIT + 1, resp, sizeof resp);
+    assert_error_body(resp, 413, "server", "/open/big");
+    free(body);
+    static const char chunked[] =
+        "POST /open/chunks HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+    int fd = net_test_connect(port);
+    assert_int_equal(net_test_send(fd, chunked, strlen(chunked)), 0);
+    assert_int_equal(send_chunked(fd, BODY_LIMIT + 100), 0);
+    net_test_recv_response(fd, resp, sizeof resp, 10000);
+    close(fd);
+    assert_error_body(resp, 413, "server", "/open/chunks");
+
+    /* TEEP routes keep their empty error replies. */
+    net_test_exchange(port,
+                      "GET /tam HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                      "Connection: close\r\n\r\n",
+                      resp, sizeof resp);
+    assert_int_equal(net_test_status(resp), 405);
+    assert_false(net_test_header(resp, "Content-Type", value, sizeof value));
+    assert_true(net_test_header(resp, "Content-Length", value, sizeof value));
+    assert_string_equal(value, "0");
+    body = calloc(1, BODY_LIMIT + 1);
+    assert_non_null(body);
+    post(port, "/tam", TEEP_HEADERS, body, BODY_LIMIT + 1, resp, sizeof resp);
+    free(body);
+    assert_int_equal(net_test_status(resp), 413);
+    assert_false(net_test_header(resp, "Content-Type", value, sizeof value));
+    post(port, "/tam", TEEP_HEADERS, "fail", 4, resp, sizeof resp);
+    assert_int_equal(net_test_status(resp), 500);
+    assert_false(net_test_header(resp, "Content-Type", value, sizeof value));
+    tk_http_server_stop(srv);
+}
+
+/* A plain route's body that stops arriving gets a 408 with the error body
+ * before the connection closes. */
+static void plain_timeout_gets_408(void **state)
+{
+    (void)state;
+    tk_http_server *srv = start_hooked(1500);
+    int calls = atomic_load(&seen.calls);
+    int fd = net_test_connect(tk_http_server_port(srv));
+    static const char head[] =
+        "POST /open/slow HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Content-Length: 100\r\n\r\nx";
+    assert_int_equal(net_test_send(fd, head, strlen(head)), 0);
+    char resp[4096];
+    char value[64];
+    net_test_recv_response(fd, resp, sizeof resp, 10000);
+    assert_error_body(resp, 408, "server", "/open/slow");
+    assert_true(net_test_header(resp, "Connection", value, sizeof value));
+    assert_string_equal(value, "close");
+    /* The server then closes the connection. */
+    char rest[64];
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    assert_int_equal(poll(&p, 1, 10000), 1);
+    assert_true(recv(fd, rest, sizeof rest, 0) <= 0);
+    close(fd);
+    assert_int_equal(atomic_load(&seen.calls), calls);
+    tk_http_server_stats stats;
+    tk_http_server_stats_get(srv, &stats);
+    assert_int_equal(stats.timed_out, 1);
+    tk_http_server_stop(srv);
+}
+
+struct stopper {
+    tk_http_server *srv;
+    uint16_t port;
+};
+
+static void *stop_main(void *arg)
+{
+    struct stopper *s = arg;
+    tk_http_server_stop(s->srv);
+    return NULL;
+}
+
+/* Returns 1 when a new connection to port is refused. */
+static int connection_refused(uint16_t port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int refused = connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0;
+    close(fd);
+    return refused;
+}
+
+/*
+ * A request on an open connection while the server stops gets 503 with
+ * the error body. A request whose body is still arriving keeps the server
+ * waiting meanwhile, and is served once its body is in.
+ */
+static void stopping_gets_503_with_body(void **state)
+{
+    (void)state;
+    tk_http_server *srv = start_hooked(0);
+    struct stopper s = {.srv = srv, .port = tk_http_server_port(srv)};
+    int idle = net_test_connect(s.port);
+    int slow = net_test_connect(s.port);
+    static const char slow_head[] =
+        "POST /open/slow HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Content-Length: 4\r\nConnection: close\r\n\r\nab";
+    assert_int_equal(net_test_send(slow, slow_head, strlen(slow_head)), 0);
+    wait_open_connections(srv, 2);
+    /* Stop only once the slow request is in flight. */
+    tk_http_server_stats stats;
+    for (int i = 0; i < 5000; i++) {
+        tk_http_server_stats_get(srv, &stats);
+        if (stats.requests == 1)
+            break;
+        usleep(2000);
+    }
+    assert_int_equal(stats.requests, 1);
+    pthread_t stop_thread;
+    assert_int_equal(pthread_create(&stop_thread, NULL, stop_main, &s), 0);
+    /* The listening socket closes once stopping has begun. */
+    for (int i = 0; i < 5000 && !connection_refused(s.port); i++)
+        usleep(2000);
+    assert_true(connection_refused(s.port));
+    static const char request[] =
+        "GET /open/late HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Connection: close\r\n\r\n";
+    assert_int_equal(net_test_send(idle, request, strlen(request)), 0);
+    char resp[4096];
+    net_test_recv_response(idle, resp, sizeof resp, 10000);
+    close(idle);
+    assert_error_body(resp, 503, "server", "/open/late");
+    assert_int_equal(net_test_send(slow, "cd", 2), 0);
+    net_test_recv_response(slow, resp, sizeof resp, 10000);
+    close(slow);
+    assert_int_equal(net_test_status(resp), 200);
+    assert_string_equal(net_test_body(resp), "{\"path\":\"/open/slow\"}");
+    pthread_join(stop_thread, NULL);
+}
+
+static void start_rejects_teep_route_hooks(void **state)
+{
+    (void)state;
+    tk_http_server *srv = NULL;
+    tk_http_server_config cfg;
+    default_config(&cfg);
+    tk_http_route hooked = {.path = "/tam",
+                            .methods = TK_NET_POST,
+                            .kind = TK_HTTP_ROUTE_TEEP,
+                            .handler = teep_handler,
+                            .on_headers = key_hook};
+    cfg.routes = &hooked;
+    cfg.route_count = 1;
+    assert_int_equal(tk_http_server_start(&cfg, &srv), TK_ERR_NET_CONFIG);
+    hooked.on_headers = NULL;
+    hooked.error_body = json_error_body;
+    assert_int_equal(tk_http_server_start(&cfg, &srv), TK_ERR_NET_CONFIG);
+    assert_null(srv);
+}
+
 int main(void)
 {
     tk_log_set_level(TK_LOG_WARN);
@@ -863,6 +1259,12 @@ int main(void)
         cmocka_unit_test(connection_limit_enforced),
         cmocka_unit_test(start_rejects_bad_config),
         cmocka_unit_test(port_in_use_fails),
+        cmocka_unit_test(hook_rejects_upload_before_body),
+        cmocka_unit_test(hook_passes_good_request),
+        cmocka_unit_test(error_bodies_on_server_replies),
+        cmocka_unit_test(plain_timeout_gets_408),
+        cmocka_unit_test(stopping_gets_503_with_body),
+        cmocka_unit_test(start_rejects_teep_route_hooks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
