@@ -94,6 +94,9 @@ typedef struct tk_admin_config {
     size_t max_upload;    /* bytes of one SUIT envelope upload; default
                              16 MiB */
     unsigned threads;     /* HTTP worker threads; default 2 */
+    /* Time in which a request must arrive and get its reply (the HTTP
+     * server's request_timeout_ms); 0: the server's default, 30000. */
+    unsigned request_timeout_ms;
     /* Public key files of the trusted component signers (PEM or
      * COSE_Key): an uploaded envelope must verify with one of them. */
     char *const *signers;
@@ -117,6 +120,9 @@ tk_err tk_admin_start(const tk_admin_config *cfg, tk_tam *tam,
 
 /* Returns the port the admin listener is bound to. */
 uint16_t tk_admin_port(const tk_admin *admin);
+
+/* Copies the counters of the admin listener's HTTP server into stats. */
+void tk_admin_http_stats(tk_admin *admin, tk_http_server_stats *stats);
 
 /* Stops the listener (waiting for requests in flight) and frees admin.
  * NULL is ignored. */

@@ -1,7 +1,8 @@
 /*
- * /api/v1/components: list, upload (a signed SUIT envelope as the request
- * body), show with the installed count of each version, the devices that
- * have the component, a version's envelope, and removal.
+ * /api/v1/components: list (optionally with the devices per version),
+ * upload (a signed SUIT envelope as the request body), show with the
+ * installed count of each version, the devices that have the component, a
+ * version's envelope, and removal.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -13,10 +14,11 @@
 #include "admin_internal.h"
 #include "teepkit/cbor.h"
 
-/* Installed-state rows that a component view reads to count devices per
- * version; beyond them the counts are marked incomplete.
- * NOTE: the store lists installed entries by device only, so the view
- * scans every device's entries; a query by component would not. */
+/* Installed entries of one component (one per device) that a view reads
+ * to count its devices per version. Beyond them the counts are marked
+ * incomplete.
+ * NOTE: counting reads the entries page by page, so a component on more
+ * devices is counted whole only with a count query in the store. */
 #define MAX_COUNTED_ROWS (100 * TK_STORE_MAX_PAGE)
 
 /* Maximum length of a default component name, taken from the
@@ -25,11 +27,6 @@
 
 /* Versions listed in one component view. */
 #define MAX_VERSIONS TK_STORE_MAX_PAGE
-
-static bool same_view(tk_view a, tk_view b)
-{
-    return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
-}
 
 /* Adds the number of versions and the newest sequence number to o. */
 static bool add_version_summary(admin_call *call, int64_t component,
@@ -56,8 +53,22 @@ static bool add_version_summary(admin_call *call, int64_t component,
     return true;
 }
 
+static bool add_installed_counts(admin_call *call,
+                                 const tk_store_component *c, json_t *o);
+
+/*
+ * GET /components: one page of components with their version summary,
+ * and with include=devices also each one's versions and devices per
+ * version, as GET /components/{id} shows them.
+ */
 static tk_err component_list(admin_call *call)
 {
+    const char *include = tk_net_request_query(call->req, "include");
+    if (include != NULL && strcmp(include, "devices") != 0)
+        return admin_error(call, 400, "invalid_request",
+                           "include must be 'devices', not '%.40s'",
+                           include);
+    bool with_devices = include != NULL;
     tk_store_page page;
     if (!admin_page(call, &page))
         return TK_OK;
@@ -70,7 +81,10 @@ static tk_err component_list(admin_call *call)
     json_t *items = json_array();
     for (size_t i = 0; items != NULL && i < list.count; i++) {
         json_t *o = tk_admin_json_component(&list.items[i]);
-        if (o == NULL || !add_version_summary(call, list.items[i].id, o)) {
+        if (o == NULL || !add_version_summary(call, list.items[i].id, o) ||
+            (with_devices && !add_installed_counts(call, &list.items[i], o))) {
+            if (o == NULL)
+                admin_error(call, 500, "internal", "out of memory");
             json_decref(o);
             json_decref(items);
             return TK_OK;
@@ -187,8 +201,8 @@ static tk_err component_upload(admin_call *call)
 /*
  * Counts the devices that reported each version of component c (by
  * sequence number) into counts[0..versions->count), and the rest into
- * *other. Reads at most MAX_COUNTED_ROWS installed rows; *complete is set
- * when it read them all.
+ * *other. Reads at most MAX_COUNTED_ROWS installed entries of c; *complete
+ * is set when it read them all.
  */
 static tk_err count_installed(admin_call *call, const tk_store_component *c,
                               const tk_store_versions *versions,
@@ -202,16 +216,14 @@ static tk_err count_installed(admin_call *call, const tk_store_component *c,
     while (rows < MAX_COUNTED_ROWS) {
         tk_store_mem mem = TK_STORE_MEM_INIT;
         tk_store_installeds list;
-        tk_err err = tk_store_installed_list(call->admin->store, 0, &page,
-                                             &mem, &list, detail);
+        tk_err err = tk_store_installed_by_component(
+            call->admin->store, c->component_id, &page, &mem, &list, detail);
         if (err != TK_OK) {
             tk_store_mem_free(&mem);
             return err;
         }
         for (size_t i = 0; i < list.count; i++) {
             const tk_store_installed *row = &list.items[i];
-            if (!same_view(row->component_id, c->component_id))
-                continue;
             size_t k = 0;
             while (k < versions->count &&
                    versions->items[k].sequence != row->sequence)
@@ -232,7 +244,13 @@ static tk_err count_installed(admin_call *call, const tk_store_component *c,
     return TK_OK;
 }
 
-static tk_err component_show(admin_call *call, const tk_store_component *c)
+/*
+ * Adds to o the versions of component c, each with the number of devices
+ * that reported it, and the totals. Sends the error and returns false when
+ * the store fails or memory runs out.
+ */
+static bool add_installed_counts(admin_call *call,
+                                 const tk_store_component *c, json_t *o)
 {
     tk_store_page page = {0, MAX_VERSIONS, false};
     tk_store_versions versions;
@@ -244,16 +262,18 @@ static tk_err component_show(admin_call *call, const tk_store_component *c)
     bool complete = false;
     if (err == TK_OK) {
         counts = calloc(versions.count + 1, sizeof(*counts));
-        if (counts == NULL)
-            return admin_error(call, 500, "internal", "out of memory");
+        if (counts == NULL) {
+            admin_error(call, 500, "internal", "out of memory");
+            return false;
+        }
         err = count_installed(call, c, &versions, counts, &other, &complete,
                               &detail);
     }
     if (err != TK_OK) {
         free(counts);
-        return admin_store_error(call, err, &detail);
+        admin_store_error(call, err, &detail);
+        return false;
     }
-    json_t *o = tk_admin_json_component(c);
     json_t *items = json_array();
     int64_t total = other;
     for (size_t i = 0; items != NULL && i < versions.count; i++) {
@@ -264,24 +284,34 @@ static tk_err component_show(admin_call *call, const tk_store_component *c)
         total += counts[i];
     }
     free(counts);
-    if (o == NULL || items == NULL) {
-        json_decref(o);
-        json_decref(items);
-        return admin_error(call, 500, "internal", "out of memory");
+    if (items == NULL) {
+        admin_error(call, 500, "internal", "out of memory");
+        return false;
     }
     json_object_set_new(o, "versions", items);
     json_object_set_new(o, "installed_devices", json_integer(total));
     json_object_set_new(o, "installed_other_versions", json_integer(other));
     json_object_set_new(o, "installed_counts_complete",
                         json_boolean(complete));
+    return true;
+}
+
+static tk_err component_show(admin_call *call, const tk_store_component *c)
+{
+    json_t *o = tk_admin_json_component(c);
+    if (o == NULL)
+        return admin_error(call, 500, "internal", "out of memory");
+    if (!add_installed_counts(call, c, o)) {
+        json_decref(o);
+        return TK_OK;
+    }
     return admin_reply(call, 200, o);
 }
 
 /*
  * GET /components/{id}/devices: the devices that reported the component,
- * with the sequence number each has. The cursor walks the installed rows
- * of every device, so a page may hold fewer than limit devices while
- * next_cursor is still set.
+ * with the sequence number each has, one page of the component's
+ * installed entries at a time.
  */
 static tk_err component_devices(admin_call *call,
                                 const tk_store_component *c)
@@ -291,15 +321,14 @@ static tk_err component_devices(admin_call *call,
         return TK_OK;
     tk_store_installeds list;
     tk_store_detail detail = {{0}};
-    tk_err err = tk_store_installed_list(call->admin->store, 0, &page,
-                                         &call->mem, &list, &detail);
+    tk_err err = tk_store_installed_by_component(
+        call->admin->store, c->component_id, &page, &call->mem, &list,
+        &detail);
     if (err != TK_OK)
         return admin_store_error(call, err, &detail);
     json_t *items = json_array();
     for (size_t i = 0; items != NULL && i < list.count; i++) {
         const tk_store_installed *row = &list.items[i];
-        if (!same_view(row->component_id, c->component_id))
-            continue;
         tk_store_device d;
         json_t *o = json_object();
         if (o == NULL)

@@ -4,9 +4,11 @@
  * that the resource handlers share.
  *
  * The listener's routes match every path and method, so that the API
- * replies to unknown paths (404) and methods (405) with a JSON error body
- * instead of the server's empty one. They differ only in their body
- * limit: component uploads may be large, other bodies are JSON.
+ * replies to unknown paths (404) and methods (405) itself. They differ
+ * only in their body limit: component uploads may be large, other bodies
+ * are JSON. Their header hook checks the bearer token before the server
+ * reads any byte of a body, and their error body function makes the
+ * server's own replies (413, 408, 503) JSON errors like the API's.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -33,17 +35,12 @@
  * to 16 MiB. */
 #define DEFAULT_MAX_UPLOAD (16u * 1024u * 1024u)
 
-/* Bytes above its limit (upload or JSON) that a body may have and still
- * reach the handler, which replies 413 with a JSON body. Larger bodies get
- * the HTTP server's bodiless 413, before they are read when they declare
- * their length. */
-#define BODY_SLACK TK_ADMIN_MAX_JSON
+/* Path of component uploads, whose route has the upload limit. */
+#define UPLOAD_PATH "/api/v1/components"
 
-/* Connections of the admin listener. The server reads a whole body before
- * the handler checks the token, so this bounds the memory that clients
- * without a token can hold: ADMIN_CONNECTIONS times the upload limit.
- * NOTE: checking the token before the body needs a header hook in
- * apps/net's HTTP server, which it does not have yet. */
+/* Connections of the admin listener. Bodies reach memory only after the
+ * header hook has accepted the token, so clients without the token hold
+ * none. Clients with it hold at most ADMIN_CONNECTIONS uploads. */
 #define ADMIN_CONNECTIONS 32
 
 /* ---- Replies ------------------------------------------------------------- */
@@ -398,6 +395,117 @@ static bool authorized(admin_call *call)
     return false;
 }
 
+/* Returns true for the paths whose requests need the bearer token. */
+static bool needs_token(const char *path)
+{
+    return strcmp(path, "/metrics") == 0 || strcmp(path, "/api") == 0 ||
+           strncmp(path, "/api/", 5) == 0;
+}
+
+/* Counts a reply of the admin listener in the metrics. */
+static void count_reply(tk_admin *admin, unsigned status)
+{
+    if (admin->metrics != NULL)
+        tk_admin_metrics_http(admin->metrics, TK_ADMIN_LISTENER_ADMIN,
+                              status);
+}
+
+/* Returns true when req announces a body: a Content-Length above 0 or a
+ * Transfer-Encoding. */
+static bool has_body(const tk_net_request *req)
+{
+    const char *length = tk_net_request_header(req, "Content-Length");
+    return tk_net_request_header(req, "Transfer-Encoding") != NULL ||
+           (length != NULL && strspn(length, "0") != strlen(length));
+}
+
+/*
+ * Header hook of the listener's routes (tk_net_handler), which runs before
+ * the server reads any byte of a body. It rejects a request to the API or
+ * the metrics without the right token (401), and a request to the
+ * dashboard with a method other than GET or HEAD (405) or with a body
+ * (400). Other requests go on to tk_admin_handle(), which checks the
+ * token again because tests call it without a listener.
+ */
+static tk_err admin_headers(void *ctx, const tk_net_request *req,
+                            tk_net_response *resp)
+{
+    admin_call call;
+    memset(&call, 0, sizeof(call));
+    call.admin = ctx;
+    call.req = req;
+    call.resp = resp;
+    call.method = req->method == TK_NET_HEAD ? TK_NET_GET : req->method;
+    const char *path = req->path != NULL ? req->path : "/";
+    if (needs_token(path)) {
+        if (authorized(&call))
+            return TK_OK;
+    } else if (call.method != TK_NET_GET) {
+        admin_method_not_allowed(&call, "GET, HEAD");
+    } else if (has_body(req)) {
+        admin_error(&call, 400, "invalid_request",
+                    "the dashboard's files take no request body");
+    } else {
+        return TK_OK;
+    }
+    count_reply(call.admin, resp->status);
+    return TK_OK;
+}
+
+/*
+ * Error body of the listener's routes (tk_http_error_body_fn): the JSON
+ * error object of the API for the replies that the HTTP server sends on
+ * its own. The listener's routes match every path and method, so these
+ * are 408, 413, 500 and 503.
+ */
+static void admin_error_body(void *ctx, const tk_net_request *req,
+                             unsigned status, tk_net_response *resp)
+{
+    admin_call call;
+    memset(&call, 0, sizeof(call));
+    call.admin = ctx;
+    call.req = req;
+    call.resp = resp;
+    const char *path = req->path != NULL ? req->path : "/";
+    switch (status) {
+    case 404:
+        admin_error(&call, 404, "not_found", "no resource at %.200s", path);
+        break;
+    case 405:
+        admin_error(&call, 405, "method_not_allowed",
+                    "%s is not allowed on %.200s", req->method_name, path);
+        break;
+    case 408:
+        admin_error(&call, 408, "request_timeout",
+                    "the request did not arrive in time; send the whole "
+                    "body without pauses");
+        break;
+    case 413:
+        if (strcmp(path, UPLOAD_PATH) == 0)
+            admin_error(&call, 413, "payload_too_large",
+                        "the body is larger than the %zu bytes allowed for "
+                        "an envelope (admin_max_upload)",
+                        call.admin->max_upload);
+        else
+            admin_error(&call, 413, "payload_too_large",
+                        "the body is larger than the %u bytes allowed for a "
+                        "JSON body",
+                        TK_ADMIN_MAX_JSON);
+        break;
+    case 503:
+        tk_net_response_add_header(resp, "Retry-After", "1");
+        admin_error(&call, 503, "unavailable",
+                    "the admin listener is stopping or out of memory; "
+                    "retry on another worker");
+        break;
+    default:
+        admin_error(&call, status, "internal",
+                    "the request failed; the worker's log has the reason");
+        break;
+    }
+    count_reply(call.admin, status);
+}
+
 /* ---- Routing ------------------------------------------------------------- */
 
 /* Splits the part of call->path after "/api/v1/" into call->seg. Returns
@@ -510,8 +618,7 @@ tk_err tk_admin_handle(void *ctx, const tk_net_request *req,
         if (strcmp(path, "/metrics") == 0) {
             if (authorized(&call))
                 err = route_metrics(&call);
-        } else if (strcmp(path, "/api") == 0 ||
-                   strncmp(path, "/api/", 5) == 0) {
+        } else if (needs_token(path)) {
             if (authorized(&call))
                 err = route_api(&call);
         } else {
@@ -521,11 +628,10 @@ tk_err tk_admin_handle(void *ctx, const tk_net_request *req,
     tk_store_mem_free(&call.mem);
     unsigned status = resp->status != 0 ? resp->status
                                         : (resp->body_len > 0 ? 200 : 204);
-    if (err != TK_OK)
-        status = 500;
-    if (call.admin->metrics != NULL)
-        tk_admin_metrics_http(call.admin->metrics, TK_ADMIN_LISTENER_ADMIN,
-                              status);
+    /* A handler error gets the server's 500, which admin_error_body()
+     * counts. */
+    if (err == TK_OK)
+        count_reply(call.admin, status);
     return err;
 }
 
@@ -613,15 +719,17 @@ tk_err tk_admin_start(const tk_admin_config *cfg, tk_tam *tam,
     /* Only uploads may be large; every other body is JSON. */
     tk_http_route routes[2];
     memset(routes, 0, sizeof(routes));
-    routes[0].path = "/api/v1/components";
-    routes[0].max_body = admin->max_upload + BODY_SLACK;
+    routes[0].path = UPLOAD_PATH;
+    routes[0].max_body = admin->max_upload;
     routes[1].path = "/*";
-    routes[1].max_body = TK_ADMIN_MAX_JSON + BODY_SLACK;
+    routes[1].max_body = TK_ADMIN_MAX_JSON;
     for (size_t i = 0; i < 2; i++) {
         routes[i].methods = ALL_METHODS;
         routes[i].kind = TK_HTTP_ROUTE_PLAIN;
         routes[i].handler = tk_admin_handle;
         routes[i].ctx = admin;
+        routes[i].on_headers = admin_headers;
+        routes[i].error_body = admin_error_body;
     }
     tk_http_server_config hc;
     tk_http_server_config_init(&hc);
@@ -632,6 +740,8 @@ tk_err tk_admin_start(const tk_admin_config *cfg, tk_tam *tam,
     hc.threads = cfg->threads != 0 ? cfg->threads : 2;
     hc.max_body = routes[1].max_body;
     hc.max_connections = ADMIN_CONNECTIONS;
+    if (cfg->request_timeout_ms != 0)
+        hc.request_timeout_ms = cfg->request_timeout_ms;
     hc.routes = routes;
     hc.route_count = 2;
     err = tk_http_server_start(&hc, &admin->http);
@@ -648,6 +758,11 @@ tk_err tk_admin_start(const tk_admin_config *cfg, tk_tam *tam,
 uint16_t tk_admin_port(const tk_admin *admin)
 {
     return admin != NULL ? tk_http_server_port(admin->http) : 0;
+}
+
+void tk_admin_http_stats(tk_admin *admin, tk_http_server_stats *stats)
+{
+    tk_http_server_stats_get(admin->http, stats);
 }
 
 void tk_admin_stop(tk_admin *admin)

@@ -1,7 +1,8 @@
 /*
  * The admin listener over real HTTP on 127.0.0.1: every endpoint of the
- * REST API with good and bad input, the bearer token, the JSON error
- * bodies, the metrics after real TEEP sessions, and the dashboard's files.
+ * REST API with good and bad input, the bearer token (checked before any
+ * body is read), the JSON error bodies, the metrics after real TEEP
+ * sessions, and the dashboard's files.
  *
  * The TAM runs on a temporary SQLite store with the test bed of
  * tests/unit/tam (in-process agents on lib/teep's state machine), and its
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <curl/curl.h>
@@ -24,6 +26,7 @@
 
 #include "admin.h"
 #include "keyfile.h"
+#include "net_test_util.h"
 #include "tam_test_env.h"
 #include "teepkit/cbor.h"
 #include "teepkit/cose.h"
@@ -449,6 +452,130 @@ static void test_auth_dashboard_needs_no_token(void **state)
     reply_free(&r);
 }
 
+#define BIG_UPLOAD ((size_t)50 << 20)
+
+/* Parses the JSON body of a raw HTTP reply and checks its error code. */
+static void assert_raw_error(const char *reply, unsigned status,
+                             const char *code)
+{
+    assert_int_equal(net_test_status(reply), status);
+    const char *body = net_test_body(reply);
+    assert_non_null(body);
+    json_t *o = json_loads(body, 0, NULL);
+    if (o == NULL)
+        fail_msg("reply %u has no JSON body: %s", status, reply);
+    assert_string_equal(member(o, "code"), code);
+    assert_non_null(member(o, "message"));
+    json_decref(o);
+}
+
+/*
+ * Uploads of 50 MiB without the token or with a wrong one get 401 before
+ * the server reads their body, so they hold no memory; with the token
+ * they get the JSON 413, also before the body. A second listener with
+ * fresh counters and a short request timeout serves them.
+ */
+static void test_auth_checked_before_body(void **state)
+{
+    (void)state;
+    tk_admin_config ac;
+    memset(&ac, 0, sizeof(ac));
+    ac.token = TOKEN;
+    ac.max_upload = MAX_UPLOAD;
+    ac.request_timeout_ms = 1500;
+    tk_admin *other = NULL;
+    char msg[256] = "";
+    assert_int_equal(tk_admin_start(&ac, env.tam, NULL, NULL, &other, msg,
+                                    sizeof(msg)),
+                     TK_OK);
+    uint16_t port = tk_admin_port(other);
+    char head[512];
+    char reply[4096];
+    char value[128];
+    const char *auth[] = {"", "Authorization: Bearer "
+                              "test-token-0123456789abcdeX\r\n"};
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(head, sizeof(head),
+                 "POST /api/v1/components HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                 "%sContent-Type: application/suit-envelope+cose\r\n"
+                 "Content-Length: %zu\r\n\r\n",
+                 auth[i], BIG_UPLOAD);
+        size_t sent = net_test_stream_until_reply(port, head, BIG_UPLOAD, 0,
+                                                  reply, sizeof(reply));
+        assert_raw_error(reply, 401, "unauthorized");
+        assert_true(net_test_header(reply, "WWW-Authenticate", value,
+                                    sizeof(value)));
+        assert_non_null(strstr(value, "Bearer"));
+        assert_true(sent < BIG_UPLOAD / 2);
+    }
+    snprintf(head, sizeof(head),
+             "POST /api/v1/components HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+             "%sTransfer-Encoding: chunked\r\n\r\n",
+             auth[1]);
+    size_t sent = net_test_stream_until_reply(port, head, BIG_UPLOAD, 1,
+                                              reply, sizeof(reply));
+    assert_raw_error(reply, 401, "unauthorized");
+    assert_true(sent < BIG_UPLOAD / 2);
+
+    /* The dashboard takes no body: 405 for the method, 400 for a GET with
+     * a body, before reading it. */
+    snprintf(head, sizeof(head),
+             "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+             "Content-Length: %zu\r\n\r\n",
+             BIG_UPLOAD);
+    sent = net_test_stream_until_reply(port, head, BIG_UPLOAD, 0, reply,
+                                       sizeof(reply));
+    assert_raw_error(reply, 405, "method_not_allowed");
+    assert_true(sent < BIG_UPLOAD / 2);
+    snprintf(head, sizeof(head),
+             "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+             "Content-Length: %zu\r\n\r\n",
+             BIG_UPLOAD);
+    sent = net_test_stream_until_reply(port, head, BIG_UPLOAD, 0, reply,
+                                       sizeof(reply));
+    assert_raw_error(reply, 400, "invalid_request");
+    assert_true(sent < BIG_UPLOAD / 2);
+
+    tk_http_server_stats stats;
+    tk_admin_http_stats(other, &stats);
+    assert_int_equal(stats.max_body_buffered, 0);
+    assert_int_equal(stats.early_replies, 5);
+    assert_int_equal(stats.rejected_too_large, 0);
+
+    /* With the token, the declared length meets the upload limit. */
+    snprintf(head, sizeof(head),
+             "POST /api/v1/components HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+             "Authorization: Bearer %s\r\n"
+             "Content-Type: application/suit-envelope+cose\r\n"
+             "Content-Length: %zu\r\n\r\n",
+             TOKEN, BIG_UPLOAD);
+    sent = net_test_stream_until_reply(port, head, BIG_UPLOAD, 0, reply,
+                                       sizeof(reply));
+    assert_raw_error(reply, 413, "payload_too_large");
+    assert_true(sent < BIG_UPLOAD / 2);
+    tk_admin_http_stats(other, &stats);
+    assert_int_equal(stats.max_body_buffered, 0);
+    assert_int_equal(stats.rejected_too_large, 1);
+
+    /* A body that stops arriving gets the JSON 408. */
+    int fd = net_test_connect(port);
+    snprintf(head, sizeof(head),
+             "POST /api/v1/devices HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+             "Authorization: Bearer %s\r\n"
+             "Content-Type: application/json\r\n"
+             "Content-Length: 100\r\n\r\n{",
+             TOKEN);
+    assert_int_equal(net_test_send(fd, head, strlen(head)), 0);
+    net_test_recv_response(fd, reply, sizeof(reply), 10000);
+    close(fd);
+    assert_raw_error(reply, 408, "request_timeout");
+    assert_true(net_test_header(reply, "Connection", value, sizeof(value)));
+    assert_string_equal(value, "close");
+    tk_admin_http_stats(other, &stats);
+    assert_int_equal(stats.timed_out, 1);
+    tk_admin_stop(other);
+}
+
 /* ---- Routing ----------------------------------------------------------------------- */
 
 static void test_routes_unknown_and_wrong_method(void **state)
@@ -830,6 +957,154 @@ static void test_components_upload_list_show(void **state)
     reply_free(&r);
 }
 
+/* Returns the item of list reply r whose id is id, or NULL. */
+static json_t *find_item(const http_reply *r, json_int_t id)
+{
+    json_t *items = json_object_get(r->json, "items");
+    for (size_t i = 0; i < json_array_size(items); i++)
+        if (number(json_array_get(items, i), "id") == id)
+            return json_array_get(items, i);
+    return NULL;
+}
+
+/* Checks the devices-per-version fields of component o: three devices
+ * have sequence 1, one has 2, and one a sequence the TAM does not
+ * store. */
+static void assert_counts(json_t *o)
+{
+    json_t *versions = json_object_get(o, "versions");
+    assert_int_equal(json_array_size(versions), 2);
+    assert_int_equal(number(json_array_get(versions, 0), "sequence"), 1);
+    assert_int_equal(number(json_array_get(versions, 0), "devices"), 3);
+    assert_int_equal(number(json_array_get(versions, 1), "sequence"), 2);
+    assert_int_equal(number(json_array_get(versions, 1), "devices"), 1);
+    assert_int_equal(number(o, "installed_devices"), 5);
+    assert_int_equal(number(o, "installed_other_versions"), 1);
+    assert_true(json_is_true(json_object_get(o, "installed_counts_complete")));
+}
+
+/*
+ * The devices per version of a component, in its view and in the
+ * component list with include=devices, and its device list in exact
+ * pages. Five devices report the component; each also reports another
+ * one, which must not be counted.
+ */
+static void test_components_devices_per_version(void **state)
+{
+    (void)state;
+    json_int_t id = upload("counted", 1);
+    upload("counted", 2);
+    json_int_t neighbour = upload("neighbour", 1);
+    http_reply r;
+    char path[160];
+    snprintf(path, sizeof(path), "/api/v1/components/%lld", (long long)id);
+    get(path, &r);
+    assert_int_equal(r.status, 200);
+    uint8_t component_id[64];
+    const char *hex = member(r.json, "component_id");
+    long id_len = tk_util_hex_decode(hex, strlen(hex), component_id,
+                                     sizeof(component_id));
+    assert_true(id_len > 0);
+    reply_free(&r);
+    snprintf(path, sizeof(path), "/api/v1/components/%lld",
+             (long long)neighbour);
+    get(path, &r);
+    uint8_t neighbour_id[64];
+    hex = member(r.json, "component_id");
+    long neighbour_len = tk_util_hex_decode(hex, strlen(hex), neighbour_id,
+                                            sizeof(neighbour_id));
+    assert_true(neighbour_len > 0);
+    reply_free(&r);
+
+    static const uint64_t sequences[5] = {1, 1, 2, 1, 7};
+    for (size_t i = 0; i < 5; i++) {
+        char ueid[16];
+        snprintf(ueid, sizeof(ueid), "counted-%zu", i);
+        tk_store_device d;
+        memset(&d, 0, sizeof(d));
+        d.ueid = (tk_view){(const uint8_t *)ueid, strlen(ueid)};
+        d.state = TK_STORE_DEVICE_ACTIVE;
+        int64_t device = 0;
+        assert_int_equal(tk_store_device_add(env.store, &d, "test", &device,
+                                             NULL),
+                         TK_OK);
+        tk_store_installed items[2];
+        memset(items, 0, sizeof(items));
+        items[0].component_id = (tk_view){neighbour_id, (size_t)neighbour_len};
+        items[0].sequence = 1;
+        items[1].component_id = (tk_view){component_id, (size_t)id_len};
+        items[1].sequence = sequences[i];
+        assert_int_equal(tk_store_installed_replace(env.store, device, items,
+                                                    2, NULL),
+                         TK_OK);
+    }
+
+    snprintf(path, sizeof(path), "/api/v1/components/%lld", (long long)id);
+    get(path, &r);
+    assert_int_equal(r.status, 200);
+    assert_counts(r.json);
+    reply_free(&r);
+
+    /* The list gives the same counts for every component at once. */
+    get("/api/v1/components?include=devices&limit=1000", &r);
+    assert_int_equal(r.status, 200);
+    json_t *item = find_item(&r, id);
+    assert_non_null(item);
+    assert_counts(item);
+    assert_int_equal(number(item, "version_count"), 2);
+    assert_int_equal(number(item, "newest_sequence"), 2);
+    item = find_item(&r, neighbour);
+    assert_non_null(item);
+    assert_int_equal(number(item, "installed_devices"), 5);
+    reply_free(&r);
+    get("/api/v1/components?limit=1000", &r);
+    item = find_item(&r, id);
+    assert_non_null(item);
+    assert_null(json_object_get(item, "versions"));
+    assert_null(json_object_get(item, "installed_devices"));
+    reply_free(&r);
+    get("/api/v1/components?include=everything", &r);
+    assert_error(&r, 400, "invalid_request");
+    reply_free(&r);
+
+    /* Pages of two hold two devices each: only the component's entries
+     * are paged. */
+    char cursor[32] = "";
+    size_t pages = 0;
+    size_t devices = 0;
+    for (;;) {
+        snprintf(path, sizeof(path),
+                 "/api/v1/components/%lld/devices?limit=2%s%s", (long long)id,
+                 cursor[0] != '\0' ? "&cursor=" : "", cursor);
+        get(path, &r);
+        assert_int_equal(r.status, 200);
+        json_t *items = json_object_get(r.json, "items");
+        pages++;
+        assert_int_equal(json_array_size(items), pages < 3 ? 2 : 1);
+        for (size_t i = 0; i < json_array_size(items); i++) {
+            json_t *e = json_array_get(items, i);
+            char expected[32];
+            snprintf(expected, sizeof(expected), "counted-%zu", devices);
+            char expected_hex[64];
+            tk_util_hex_encode((const uint8_t *)expected, strlen(expected),
+                               expected_hex);
+            assert_string_equal(member(e, "ueid"), expected_hex);
+            assert_int_equal(number(e, "sequence"), sequences[devices]);
+            devices++;
+        }
+        json_t *next = json_object_get(r.json, "next_cursor");
+        if (json_is_null(next)) {
+            reply_free(&r);
+            break;
+        }
+        assert_true(pages < 3);
+        snprintf(cursor, sizeof(cursor), "%s", json_string_value(next));
+        reply_free(&r);
+    }
+    assert_int_equal(pages, 3);
+    assert_int_equal(devices, 5);
+}
+
 static void test_components_upload_rejects_bad_input(void **state)
 {
     (void)state;
@@ -854,25 +1129,29 @@ static void test_components_upload_rejects_bad_input(void **state)
     assert_error(&r, 415, "unsupported_media_type");
     reply_free(&r);
 
-    /* Above the upload limit: a JSON 413 up to 64 KiB beyond it, the
-     * HTTP server's own 413 further on (the body is never read). */
-    size_t big = MAX_UPLOAD + 100;
+    /* Above the upload limit: the JSON 413, which the HTTP server sends
+     * before the body is read, since the body declares its length. */
     uint8_t *huge = calloc(1, 2 * TK_ADMIN_MAX_JSON + 1);
     assert_non_null(huge);
     request("POST", "/api/v1/components", TOKEN,
-            "application/suit-envelope+cose", huge, big, &r);
+            "application/suit-envelope+cose", huge, MAX_UPLOAD + 1, &r);
     assert_error(&r, 413, "payload_too_large");
+    assert_non_null(strstr(member(r.json, "message"), "admin_max_upload"));
     reply_free(&r);
     request("POST", "/api/v1/components", TOKEN,
             "application/suit-envelope+cose", huge,
             MAX_UPLOAD + TK_ADMIN_MAX_JSON + 1, &r);
-    assert_int_equal(r.status, 413);
-    assert_int_equal(r.len, 0);
+    assert_error(&r, 413, "payload_too_large");
     reply_free(&r);
     /* Other paths take JSON bodies only, whatever the upload limit. */
     request("POST", "/api/v1/devices", TOKEN, "application/json", huge,
+            TK_ADMIN_MAX_JSON + 1, &r);
+    assert_error(&r, 413, "payload_too_large");
+    assert_non_null(strstr(member(r.json, "message"), "JSON"));
+    reply_free(&r);
+    request("POST", "/api/v1/devices", TOKEN, "application/json", huge,
             2 * TK_ADMIN_MAX_JSON + 1, &r);
-    assert_int_equal(r.status, 413);
+    assert_error(&r, 413, "payload_too_large");
     reply_free(&r);
     free(huge);
 
@@ -1218,11 +1497,13 @@ int main(void)
         cmocka_unit_test(test_auth_missing_token),
         cmocka_unit_test(test_auth_wrong_token),
         cmocka_unit_test(test_auth_dashboard_needs_no_token),
+        cmocka_unit_test(test_auth_checked_before_body),
         cmocka_unit_test(test_routes_unknown_and_wrong_method),
         cmocka_unit_test(test_devices_add_show_remove),
         cmocka_unit_test(test_devices_add_rejects_bad_input),
         cmocka_unit_test(test_devices_list_pages),
         cmocka_unit_test(test_components_upload_list_show),
+        cmocka_unit_test(test_components_devices_per_version),
         cmocka_unit_test(test_components_upload_rejects_bad_input),
         cmocka_unit_test(test_policy_device_and_class),
         cmocka_unit_test(test_records_after_sessions),

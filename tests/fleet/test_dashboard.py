@@ -4,8 +4,10 @@ TAM (`teepkit tam serve --admin` on SQLite) and a real teep-agent behind
 it. The device, the component and the policy are set up through the
 admin REST API, the agent installs the component, and the page must then
 show the device, the component with its version, the attestation result
-and the SUIT report. Screenshots of every view go to the screenshots
-folder of the test's work folder.
+and the SUIT report. A second component, which no device has, checks
+that the component list reads every component's devices per version in
+one API request. Screenshots of every view go to the screenshots folder
+of the test's work folder.
 
 Environment: TK_CLI, TK_AGENT, TK_FLEET_WORK (see fleet.py).
 """
@@ -23,43 +25,48 @@ from fleet import (LOOPBACK, SKIP, Failure, check, check_equal,  # noqa: E402
 VENDOR_ID = "fa6b4a53-d5ad-5fdf-be9d-e663e4d41ffe"
 CLASS_ID = "1492af14-2569-5e48-bf42-9b2d51f2ab45"
 COMPONENT = ["fleet", "hello"]
+SPARE_COMPONENT = ["fleet", "spare"]
 TOKEN_KEY = "teepkit-admin-token"
 
 
-def make_envelope(fleet, payload):
+def make_envelope(fleet, payload, component=COMPONENT, name="hello"):
     """Writes a signed SUIT envelope that installs payload (integrated in
-    the envelope) under COMPONENT; returns (envelope bytes, signer
+    the envelope) under component, in files named after name, signed with
+    author.pem (made on the first call); returns (envelope bytes, signer
     public key path)."""
     cli = fleet.cli
-    with open(fleet.path("hello.bin"), "wb") as f:
+    with open(fleet.path(f"{name}.bin"), "wb") as f:
         f.write(payload)
 
     spec = {
         "manifest-sequence-number": 1,
-        "components": [COMPONENT],
+        "components": [component],
         "shared-sequence": [
             {"directive-override-parameters": {
                 "vendor-id": VENDOR_ID, "class-id": CLASS_ID,
-                "image-digest": {"file": "hello.bin"},
-                "image-size": {"file": "hello.bin"}}},
+                "image-digest": {"file": f"{name}.bin"},
+                "image-size": {"file": f"{name}.bin"}}},
             {"condition-vendor-identifier": 15},
             {"condition-class-identifier": 15}],
         "install": [
             {"directive-override-parameters": {
-                "content": {"file": "hello.bin"}}},
+                "content": {"file": f"{name}.bin"}}},
             {"directive-write": 15},
             {"condition-image-match": 15}],
         "validate": [{"condition-image-match": 15}],
     }
-    with open(fleet.path("hello.json"), "w") as f:
+    with open(fleet.path(f"{name}.json"), "w") as f:
         json.dump(spec, f)
 
-    fleet.run([cli, "key", "generate", "--alg", "ES256", "-o", "author.pem"])
-    fleet.run([cli, "key", "public", "author.pem", "-o", "author.pub"])
-    fleet.run([cli, "suit", "create", "hello.json", "-o", "hello.unsigned"])
-    fleet.run([cli, "suit", "sign", "--key", "author.pem", "hello.unsigned",
-               "-o", "hello.suit"])
-    with open(fleet.path("hello.suit"), "rb") as f:
+    if not os.path.exists(fleet.path("author.pem")):
+        fleet.run([cli, "key", "generate", "--alg", "ES256", "-o",
+                   "author.pem"])
+        fleet.run([cli, "key", "public", "author.pem", "-o", "author.pub"])
+    fleet.run([cli, "suit", "create", f"{name}.json", "-o",
+               f"{name}.unsigned"])
+    fleet.run([cli, "suit", "sign", "--key", "author.pem", f"{name}.unsigned",
+               "-o", f"{name}.suit"])
+    with open(fleet.path(f"{name}.suit"), "rb") as f:
         return f.read(), fleet.path("author.pub")
 
 
@@ -102,6 +109,10 @@ def set_up(fleet):
     added = api_ok(worker, "POST", "/api/v1/components?name=hello", envelope,
                    "application/suit-envelope+cose", status=201)
     component = added["component"]["id"]
+    spare, _ = make_envelope(fleet, b"not installed anywhere\n",
+                             SPARE_COMPONENT, "spare")
+    api_ok(worker, "POST", "/api/v1/components?name=spare", spare,
+           "application/suit-envelope+cose", status=201)
     api_ok(worker, "PUT", f"/api/v1/devices/{ueid}/policy/{component}",
            {"action": "install"})
 
@@ -191,7 +202,7 @@ def check_views(browser, fleet, base, shots, ueid, component):
         "none", "display of the sign-in form after signing in")
     check_equal(text_of(browser, "#card-devices .value"), "1",
                 "devices on the overview")
-    check_equal(text_of(browser, "#card-components .value"), "1",
+    check_equal(text_of(browser, "#card-components .value"), "2",
                 "components on the overview")
     check_equal(text_of(browser, "#card-affirming .value"), "1",
                 "affirming attestations on the overview")
@@ -227,11 +238,29 @@ def check_views(browser, fleet, base, shots, ueid, component):
         "document.querySelector('#report-table a').getAttribute('href')")
     check(report_link is not None, "no link to the report")
 
+    # Record the page's API requests: the component list must take one.
+    browser.evaluate(
+        "window.apiRequests = []; window.realFetch = window.realFetch || "
+        "window.fetch; window.fetch = (url, options) => { "
+        "window.apiRequests.push(String(url)); "
+        "return window.realFetch(url, options); }; true")
     show(browser, base, "#/components", shots, "06-components.png")
-    components = text_of(browser, "#component-table")
-    check("hello" in components, f"component list: {components}")
-    check("sequence 1: 1 device" in components,
-          f"devices per version: {components}")
+    check_equal(browser.evaluate("window.apiRequests"),
+                ["/api/v1/components?include=devices&limit=50"],
+                "API requests of the component list")
+    rows = browser.evaluate(
+        "Array.from(document.querySelectorAll('#component-table tbody tr'))"
+        ".map((row) => Array.from(row.cells).map((c) => c.textContent))")
+    check_equal(len(rows), 2, f"rows of the component list ({rows})")
+    by_name = {row[0]: row for row in rows}
+    check("hello" in by_name and "spare" in by_name,
+          f"component list: {rows}")
+    check_equal(by_name["hello"][2], "sequence 1: 1 device",
+                "devices per version of hello")
+    check_equal(by_name["hello"][3], "1", "devices that have hello")
+    check_equal(by_name["spare"][2], "sequence 1: 0 devices",
+                "devices per version of spare")
+    check_equal(by_name["spare"][3], "0", "devices that have spare")
 
     show(browser, base, f"#/components/{component}", shots,
          "07-component.png")

@@ -250,10 +250,11 @@ async function device(ueid) {
   ];
 }
 
-async function components() {
-  const page = await api(`/components?limit=${PAGE}`);
-  // Each component view counts the devices per version.
-  const details = await Promise.all(page.items.map((c) => api(`/components/${c.id}`)));
+async function components(cursor) {
+  // One request: include=devices adds each component's devices per version.
+  const page = await api(
+    `/components?include=devices&limit=${PAGE}` + (cursor ? `&cursor=${encodeURIComponent(cursor)}` : "")
+  );
   const columns = [
     { title: "Component", cell: (c) => link(`#/components/${c.id}`, c.name || `#${c.id}`) },
     { title: "Component id", mono: true, cell: (c) => c.component_id_diag },
@@ -266,9 +267,11 @@ async function components() {
           ...c.versions.map((v) => el("li", {}, `sequence ${v.sequence}: ${v.devices} device${v.devices === 1 ? "" : "s"}`))
         ),
     },
-    { title: "Installed on", cell: (c) => c.installed_devices },
+    // The counts stop after 100,000 devices of one component.
+    { title: "Installed on", cell: (c) => `${c.installed_devices}${c.installed_counts_complete ? "" : " or more"}` },
   ];
-  return [el("h2", {}, "Components"), table(columns, details, "component-table")];
+  const nodes = [el("h2", {}, "Components"), table(columns, page.items, "component-table"), pager(page.next_cursor)];
+  return { nodes, next: page.next_cursor, load: components };
 }
 
 async function component(id) {
