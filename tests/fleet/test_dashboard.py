@@ -31,9 +31,9 @@ TOKEN_KEY = "teepkit-admin-token"
 
 def make_envelope(fleet, payload, component=COMPONENT, name="hello"):
     """Writes a signed SUIT envelope that installs payload (integrated in
-    the envelope) under component, in files named after name, signed with
-    author.pem (made on the first call); returns (envelope bytes, signer
-    public key path)."""
+    the envelope) under component, in files named after name. The first
+    call makes the signing key author.pem. Returns (envelope bytes,
+    signer public key path)."""
     cli = fleet.cli
     with open(fleet.path(f"{name}.bin"), "wb") as f:
         f.write(payload)
