@@ -30,11 +30,13 @@
 #include "tk_out.h"
 
 /* Buffers of the agent, sized for this exchange with some room: the
- * QueryResponse with its EAT is about 450 bytes, the Update about 600. */
+ * QueryResponse with its EAT is about 450 bytes, the Update about 600.
+ * Each buffer serves two uses that never overlap, as teep.h allows. The
+ * scratch is the agent's and the evidence builder's. The payload buffer
+ * contains the EAT of a QueryResponse or the SUIT reports of an Update.
+ * The message buffer contains the received message, then the reply. */
 #define AGENT_SCRATCH 1024
-#define AGENT_EVIDENCE 512
-#define AGENT_EVIDENCE_SCRATCH 768
-#define AGENT_REPORTS 512
+#define AGENT_PAYLOAD 512
 #define AGENT_MESSAGE 1024
 
 /* Seconds since the epoch that the device's clock reports. */
@@ -49,11 +51,8 @@ typedef struct device {
     tk_key tam_key;       /* the trusted TAM's public key */
     tk_key manifest_key;  /* trusted SUIT manifest signer */
     uint8_t scratch[AGENT_SCRATCH];
-    uint8_t evidence[AGENT_EVIDENCE];
-    uint8_t evidence_scratch[AGENT_EVIDENCE_SCRATCH];
-    uint8_t reports[AGENT_REPORTS];
-    uint8_t in[AGENT_MESSAGE];  /* the transport's receive buffer */
-    uint8_t out[AGENT_MESSAGE]; /* and its send buffer */
+    uint8_t payload[AGENT_PAYLOAD];
+    uint8_t message[AGENT_MESSAGE]; /* the transport's buffer */
     tk_suit_processor processor;
     tkd_platform platform;
 } device;
@@ -154,8 +153,8 @@ static tk_err agent_evidence(void *ctx, const tk_teep_evidence_request *req,
     claims.manifests[0].content = (tk_view){no_manifests,
                                             sizeof(no_manifests)};
     return tk_teep_agent_evidence(crypto, &attester, &claims, req, AGENT_NOW,
-                                  d->evidence_scratch,
-                                  sizeof(d->evidence_scratch), buf, cap, len);
+                                  d->scratch, sizeof(d->scratch), buf, cap,
+                                  len);
 }
 
 /* Lists the components that hold an image. */
@@ -221,7 +220,7 @@ static tk_err tam_agent_key(void *ctx, tk_alg alg, tk_view kid,
     return TK_OK;
 }
 
-/* Encodes and signs tam_side.msg into dev.in; sets *len. */
+/* Encodes and signs tam_side.msg into dev.message; sets *len. */
 static tk_err tam_send(size_t *len)
 {
     size_t plain_len = 0;
@@ -232,7 +231,7 @@ static tk_err tam_send(size_t *len)
     }
     return tk_teep_sign(crypto, &tam_side.signer, 1,
                         (tk_view){tam_side.plain, plain_len}, NULL, 0,
-                        dev.in, sizeof(dev.in), len);
+                        dev.message, sizeof(dev.message), len);
 }
 
 /* Verifies and decodes the agent's reply into tam_side.msg. */
@@ -240,8 +239,8 @@ static tk_err tam_receive(size_t len)
 {
     tk_teep_verified verified;
     tk_alg accept = TK_ALG_ESP256;
-    tk_err err = tk_teep_verify(crypto, (tk_view){dev.out, len}, &accept, 1,
-                                tam_agent_key, NULL, NULL, 0, &verified);
+    tk_err err = tk_teep_verify(crypto, (tk_view){dev.message, len}, &accept,
+                                1, tam_agent_key, NULL, NULL, 0, &verified);
     if (err != TK_OK) {
         return err;
     }
@@ -336,10 +335,10 @@ static tk_err device_setup(void)
     a->signer_count = 1;
     a->scratch = dev.scratch;
     a->scratch_cap = sizeof(dev.scratch);
-    a->evidence_buf = dev.evidence;
-    a->evidence_cap = sizeof(dev.evidence);
-    a->report_buf = dev.reports;
-    a->report_cap = sizeof(dev.reports);
+    a->evidence_buf = dev.payload;
+    a->evidence_cap = sizeof(dev.payload);
+    a->report_buf = dev.payload;
+    a->report_cap = sizeof(dev.payload);
     a->ops.ctx = &dev;
     a->ops.now = agent_now;
     a->ops.tam_key = agent_tam_key;
@@ -349,14 +348,15 @@ static tk_err device_setup(void)
     return TK_OK;
 }
 
-/* Hands len bytes of dev.in to the agent, measuring the stack as step. */
+/* Hands len bytes of dev.message to the agent, which replies into the same
+ * buffer, measuring the stack as step. */
 static tk_err agent_step(const char *step, size_t len,
                          tk_teep_agent_result *res)
 {
     tk_crypto_proxy_start(&proxy, tk_stack_pointer());
     tk_err err = tk_teep_agent_handle(&dev.agent, &dev.state,
-                                      (tk_view){dev.in, len}, dev.out,
-                                      sizeof(dev.out), res);
+                                      (tk_view){dev.message, len},
+                                      dev.message, sizeof(dev.message), res);
     tk_crypto_proxy_stop(&proxy);
     metric(step, "result", (uint64_t)err);
     metric(step, "stack_core", proxy.caller_peak);

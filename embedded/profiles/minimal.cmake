@@ -11,17 +11,17 @@
 # per Update and no dependencies allow. docs/embedded.md gives the flash,
 # RAM and stack of this profile beside the library defaults.
 add_compile_definitions(
-  # CBOR: 6 levels of nesting (SUIT manifests, COSE_Sign1 and TEEP
-  # messages need 5), no floats, so no soft-float code is linked.
-  TK_CBOR_MAX_DEPTH=6
+  # CBOR: 5 levels of nesting, which SUIT manifests, COSE_Sign1 and TEEP
+  # messages need, and no floats, so no soft-float code is linked.
+  TK_CBOR_MAX_DEPTH=5
   TK_CBOR_WITH_FLOAT=0
-  # COSE: COSE_Sign1 only, header maps of up to 8 labels, 2 of them in
+  # COSE: COSE_Sign1 only, header maps of up to 4 labels, 1 of them in
   # crit.
   TK_COSE_WITH_SIGN=0
   TK_COSE_WITH_MAC=0
   TK_COSE_WITH_ENCRYPT=0
-  TK_COSE_MAX_HEADER_LABELS=8
-  TK_COSE_MAX_CRIT=2
+  TK_COSE_MAX_HEADER_LABELS=4
+  TK_COSE_MAX_CRIT=1
   TK_COSE_MAX_SIGNATURES=1
   TK_COSE_MAX_RECIPIENTS=1
   TK_COSE_MAX_RECIPIENT_DEPTH=1

@@ -88,6 +88,12 @@ extern "C" {
 #define TK_COSE_MAX_HEADER_LABELS 16
 #endif
 
+/* Integer labels remembered per COSE_Key map for the duplicate-label
+ * check (default 16). A key with more gives TK_ERR_COSE_TOO_MANY_LABELS. */
+#ifndef TK_COSE_MAX_KEY_LABELS
+#define TK_COSE_MAX_KEY_LABELS 16
+#endif
+
 /* Labels in one crit array (more gives TK_ERR_COSE_TOO_MANY_LABELS). */
 #ifndef TK_COSE_MAX_CRIT
 #define TK_COSE_MAX_CRIT 8

@@ -888,8 +888,11 @@ typedef struct tk_suit_param_value {
     uint64_t num;   /* integer or boolean */
 } tk_suit_param_value;
 
-/* Number of standard parameters kept per component. Private. */
-#define TK_SUIT_PARAM_SLOTS 19
+/* Number of standard parameters kept per component: 12 of the manifest
+ * draft, 1 of payload decryption and 6 of update management when the
+ * build has them. Private. */
+#define TK_SUIT_PARAM_SLOTS                                                 \
+    (12 + TK_SUIT_WITH_DECRYPTION + 6 * TK_SUIT_WITH_UPDATE_MANAGEMENT)
 
 /* Parameters of one component. Private: fields may change. */
 typedef struct tk_suit_params {
@@ -1063,6 +1066,7 @@ typedef struct tk_suit_processor {
     tk_suit_record failure;            /* record of the failing command */
     bool have_failure;
     tk_suit_record invoke;             /* record of the last invoke */
+    tk_suit_record current;            /* record of the running command */
 #if TK_SUIT_MAX_CACHED_COMMANDS > 0
     tk_suit_cached_command commands[TK_SUIT_MAX_CACHED_COMMANDS];
     tk_suit_cached_sequence sequences[TK_SUIT_MAX_CACHED_SEQUENCES];

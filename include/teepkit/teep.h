@@ -695,7 +695,9 @@ typedef struct tk_teep_agent_ops {
     /*
      * Produces an attestation payload into buf (capacity cap, length in
      * *len), typically with tk_eat_build_evidence(). *format is left empty
-     * for an EAT with the TEEP profile, else set to the media type.
+     * for an EAT with the TEEP profile, else set to the media type. The
+     * agent calls it before it writes into its scratch, so the callback
+     * may use the agent's scratch as its own work buffer.
      */
     tk_err (*evidence)(void *ctx, const tk_teep_evidence_request *request,
                        uint8_t *buf, size_t cap, size_t *len, tk_view *format);
@@ -734,9 +736,12 @@ typedef struct tk_teep_agent {
     uint32_t flags;      /* TK_TEEP_STRICT_ALG_IDS, TK_TEEP_AGENT_* */
     uint8_t *scratch;    /* work buffer for the unsigned message */
     size_t scratch_cap;
-    uint8_t *evidence_buf; /* buffer for the attestation payload */
+    /* Buffers for the attestation payload of a QueryResponse and the SUIT
+     * reports of an Update. One message never needs both, so they may be
+     * the same memory. */
+    uint8_t *evidence_buf;
     size_t evidence_cap;
-    uint8_t *report_buf; /* buffer for the SUIT reports of an Update */
+    uint8_t *report_buf;
     size_t report_cap;
     tk_teep_agent_ops ops;
 } tk_teep_agent;
@@ -772,7 +777,8 @@ void tk_teep_agent_state_init(tk_teep_agent_state *state);
  * or replayed Update). The negotiation errors (ERR_UNSUPPORTED_MSG_VERSION,
  * ERR_UNSUPPORTED_CIPHER_SUITES, ERR_UNSUPPORTED_FRESHNESS_MECHANISMS)
  * carry the agent's supported values and are signed with a mandatory
- * suite. *state is updated only when the input was accepted.
+ * suite. *state is updated only when the input was accepted. out may be
+ * the memory of in: the agent writes out only when it is done with in.
  *
  * Returns TK_OK when the input was accepted and processed (even if some
  * manifest failed: see res), else the reason it was rejected; in both

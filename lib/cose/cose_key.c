@@ -82,7 +82,7 @@ static tk_err read_key_ops(tk_cbor_dec *dec, uint32_t *ops)
 /* Reads the map entries of a COSE_Key. */
 static tk_err read_key_map(tk_cbor_dec *dec, tk_cose_key *out, key_raw *raw)
 {
-    int64_t seen[TK_COSE_MAX_HEADER_LABELS];
+    int64_t seen[TK_COSE_MAX_KEY_LABELS];
     size_t nseen = 0;
 
     while (tk_cbor_dec_more(dec)) {
@@ -107,7 +107,7 @@ static tk_err read_key_map(tk_cbor_dec *dec, tk_cose_key *out, key_raw *raw)
                 return tk_cbor_dec_fail(dec, TK_ERR_COSE_DUPLICATE_LABEL);
             }
         }
-        if (nseen == TK_COSE_MAX_HEADER_LABELS) {
+        if (nseen == TK_COSE_MAX_KEY_LABELS) {
             return tk_cbor_dec_fail(dec, TK_ERR_COSE_TOO_MANY_LABELS);
         }
         seen[nseen++] = label;

@@ -84,8 +84,13 @@ static tk_err sign_tbs(const tk_crypto *crypto, tk_alg alg, const tk_key *key,
 /*
  * Verifies one signature: builds the Sig_structure (RFC 9052 section 4.4)
  * for each form of the protected headers and checks sig. sign_prot is
- * NULL for COSE_Sign1. Returns TK_OK only when a form verifies.
+ * NULL for COSE_Sign1. Returns TK_OK only when a form verifies. Kept out
+ * of line, so that the structure is not on the stack while its caller
+ * decodes the message.
  */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
 static tk_err verify_signature(const tk_crypto *crypto,
                                const tk_cose_opts *opts, tk_alg alg,
                                const tk_key *key, tk_view body_prot,
@@ -612,25 +617,38 @@ tk_err tk_cose_sign_sign(const tk_crypto *crypto, const tk_cose_build *build,
 
 tk_cose_type tk_cose_type_of(tk_view msg)
 {
-    tk_cbor_dec dec;
-    tk_cbor_item item;
+    uint64_t tag = 0;
+    size_t n = 0;
+    unsigned ai;
 
-    if (msg.ptr == NULL || msg.len == 0) {
+    /* A tag head (major type 6) with its number read by hand: the type is
+     * known without a decoder. */
+    if (msg.ptr == NULL || msg.len == 0 ||
+        (msg.ptr[0] >> 5) != TK_COSE_MAJOR_TAG) {
         return TK_COSE_TYPE_UNKNOWN;
     }
-    tk_cbor_dec_init(&dec, msg.ptr, msg.len, 0);
-    if (tk_cbor_dec_peek(&dec, &item) != TK_OK ||
-        item.type != TK_CBOR_TAG) {
+    ai = msg.ptr[0] & 0x1fu;
+    if (ai < 24) {
+        tag = ai;
+    } else if (ai <= 27) {
+        n = (size_t)1 << (ai - 24);
+        if (msg.len - 1 < n) {
+            return TK_COSE_TYPE_UNKNOWN;
+        }
+        for (size_t i = 0; i < n; i++) {
+            tag = tag << 8 | msg.ptr[1 + i];
+        }
+    } else {
         return TK_COSE_TYPE_UNKNOWN;
     }
-    switch (item.value) {
+    switch (tag) {
     case TK_COSE_TYPE_ENCRYPT0:
     case TK_COSE_TYPE_MAC0:
     case TK_COSE_TYPE_SIGN1:
     case TK_COSE_TYPE_ENCRYPT:
     case TK_COSE_TYPE_MAC:
     case TK_COSE_TYPE_SIGN:
-        return (tk_cose_type)item.value;
+        return (tk_cose_type)tag;
     default:
         return TK_COSE_TYPE_UNKNOWN;
     }

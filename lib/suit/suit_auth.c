@@ -425,8 +425,10 @@ static tk_err block_verify(const tk_crypto *crypto, tk_view block,
     }
 }
 
-/* Checks the wrapper's digest against the manifest bytes. */
-static tk_err digest_check(tk_suit_envelope *env, const tk_crypto *crypto,
+/* Checks the wrapper's digest against the manifest bytes. Kept out of
+ * line, so that its digest buffer is not on the stack while the blocks
+ * are verified. */
+TK_SUIT_NOINLINE static tk_err digest_check(tk_suit_envelope *env, const tk_crypto *crypto,
                            tk_view digest_bytes)
 {
     uint8_t digest[TK_CRYPTO_MAX_HASH_SIZE];
@@ -443,46 +445,86 @@ static tk_err digest_check(tk_suit_envelope *env, const tk_crypto *crypto,
     return TK_OK;
 }
 
-/* Walks the authentication wrapper. *offset receives the position of a
- * failing item in the envelope. */
-static tk_err wrapper_verify(tk_suit_envelope *env, const tk_crypto *crypto,
-                             tk_suit_key_ctx *kc, size_t *offset)
+/* The items of an authentication wrapper, found before any of them is
+ * verified, so that no decoder stays on the stack while the blocks are
+ * verified. */
+typedef struct wrapper_items {
+    tk_view digest;                        /* content of the digest bstr */
+    tk_view blocks[TK_SUIT_MAX_SIGNATURES];
+    size_t block_at[TK_SUIT_MAX_SIGNATURES]; /* offsets in the envelope */
+    size_t count;
+    tk_err stop;        /* what ended the walk before the wrapper's end */
+    size_t stop_at;     /* its offset in the envelope */
+} wrapper_items;
+
+/* Reads the authentication wrapper into w: its digest and then its blocks
+ * until the end, a decoding error or one block past
+ * TK_SUIT_MAX_SIGNATURES, which w->stop keeps. Returns an error only when
+ * the digest itself cannot be read. */
+TK_SUIT_NOINLINE static tk_err wrapper_read(const tk_suit_envelope *env,
+                                            wrapper_items *w, size_t *offset)
 {
     tk_cbor_dec dec;
-    tk_view digest_bytes;
-    block_tally tally = {false, false, false};
     size_t base = tk_suit_offset_in(env->raw, env->authentication.ptr);
-    tk_err e;
 
-    *offset = base;
+    memset(w, 0, sizeof(*w));
     tk_cbor_dec_init(&dec, env->authentication.ptr, env->authentication.len,
                      TK_SUIT_DEC_FLAGS);
     tk_cbor_dec_enter_array(&dec, NULL);
-    if (tk_cbor_dec_get_bstr(&dec, &digest_bytes) != TK_OK) {
+    if (tk_cbor_dec_get_bstr(&dec, &w->digest) != TK_OK) {
         *offset = base + tk_cbor_dec_error_offset(&dec);
         return tk_suit_cbor_err(tk_cbor_dec_error(&dec));
     }
-    *offset = tk_suit_offset_in(env->raw, digest_bytes.ptr);
-    e = digest_check(env, crypto, digest_bytes);
-    if (e != TK_OK)
-        return e;
     while (tk_cbor_dec_more(&dec)) {
         tk_view block;
-        *offset = base + tk_cbor_dec_offset(&dec);
+        size_t at = base + tk_cbor_dec_offset(&dec);
         if (tk_cbor_dec_get_bstr(&dec, &block) != TK_OK)
             break;
-        if (env->auth_block_count >= TK_SUIT_MAX_SIGNATURES)
-            return TK_ERR_LIMIT;
+        if (w->count >= TK_SUIT_MAX_SIGNATURES) {
+            w->stop = TK_ERR_LIMIT;
+            w->stop_at = at;
+            return TK_OK;
+        }
+        w->blocks[w->count] = block;
+        w->block_at[w->count++] = at;
+    }
+    tk_cbor_dec_exit(&dec);
+    tk_err e = tk_cbor_dec_finish(&dec);
+    if (e != TK_OK) {
+        w->stop = tk_suit_cbor_err(e);
+        w->stop_at = base + tk_cbor_dec_error_offset(&dec);
+    }
+    return TK_OK;
+}
+
+/* Verifies the authentication wrapper: the digest, then each block in
+ * order, with the errors of wrapper_read() where the walk met them.
+ * *offset receives the position of a failing item in the envelope. */
+static tk_err wrapper_verify(tk_suit_envelope *env, const tk_crypto *crypto,
+                             tk_suit_key_ctx *kc, size_t *offset)
+{
+    wrapper_items w;
+    block_tally tally = {false, false, false};
+    size_t base = tk_suit_offset_in(env->raw, env->authentication.ptr);
+
+    *offset = base;
+    tk_err e = wrapper_read(env, &w, offset);
+    if (e != TK_OK)
+        return e;
+    *offset = tk_suit_offset_in(env->raw, w.digest.ptr);
+    e = digest_check(env, crypto, w.digest);
+    if (e != TK_OK)
+        return e;
+    for (size_t i = 0; i < w.count; i++) {
+        *offset = w.block_at[i];
         env->auth_block_count++;
-        e = block_verify(crypto, block, &digest_bytes, kc, &tally);
+        e = block_verify(crypto, w.blocks[i], &w.digest, kc, &tally);
         if (e != TK_OK)
             return e;
     }
-    tk_cbor_dec_exit(&dec);
-    e = tk_cbor_dec_finish(&dec);
-    if (e != TK_OK) {
-        *offset = base + tk_cbor_dec_error_offset(&dec);
-        return tk_suit_cbor_err(e);
+    if (w.stop != TK_OK) {
+        *offset = w.stop_at;
+        return w.stop;
     }
     *offset = base;
     if (env->auth_block_count == 0)

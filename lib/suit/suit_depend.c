@@ -277,8 +277,12 @@ tk_err tk_suit_dependency_process(tk_suit_exec *ex, uint32_t index)
     }
     memcpy(id, ex->manifest_id, sizeof(id));
     id[ex->manifest_depth] = (uint8_t)index;
+    /* The dependency's commands use the processor's current record: keep
+     * this command's record for when they are done. */
+    scratch = proc->current;
     e = tk_suit_run_section(proc, di, ex->section_id, id,
                             (uint8_t)(ex->manifest_depth + 1u));
+    proc->current = scratch;
     if (e == TK_OK)
         proc->manifests[di].sections_done |= 1u << ex->section_id;
     return e;

@@ -240,8 +240,10 @@ static bool index_valid(tk_suit_exec *ex, uint64_t index)
     return index < m->component_count && m->components[index].len > 0;
 }
 
-/* Parses the argument of set-component-index: uint, true or [+uint]. */
-static tk_err selection_parse(tk_suit_exec *ex, tk_view arg,
+/* Parses the argument of set-component-index: uint, true or [+uint].
+ * This and the other argument readers below are kept out of line, so
+ * that their decoders are not on the stack while commands run. */
+TK_SUIT_NOINLINE static tk_err selection_parse(tk_suit_exec *ex, tk_view arg,
                               tk_suit_selection *sel)
 {
     tk_cbor_dec dec;
@@ -311,7 +313,7 @@ static size_t selection_list(tk_suit_exec *ex, const tk_suit_selection *sel,
 }
 
 /* Reads the reporting policy argument of a condition or directive. */
-static tk_err policy_parse(tk_view arg, uint8_t *policy)
+TK_SUIT_NOINLINE static tk_err policy_parse(tk_view arg, uint8_t *policy)
 {
     tk_cbor_dec dec;
     uint64_t value = 0;
@@ -347,29 +349,31 @@ static tk_err custom_run(tk_suit_exec *ex, int64_t label, uint32_t index,
 }
 
 /* Runs one condition, directive or custom command on one component and
- * records it. */
-static tk_err exec_one(tk_suit_exec *ex, int64_t label, uint32_t index,
-                       uint8_t policy, tk_view arg, const uint8_t *at,
-                       tk_suit_outcome *out)
+ * records it in the processor's current record, which
+ * process-dependency saves for the commands of a dependency. */
+TK_SUIT_NOINLINE static tk_err exec_one(tk_suit_exec *ex, int64_t label,
+                                        uint32_t index, uint8_t policy,
+                                        tk_view arg, const uint8_t *at,
+                                        tk_suit_outcome *out)
 {
-    tk_suit_record rec;
+    tk_suit_record *rec = &ex->proc->current;
     tk_err e;
     bool condition = false;
-    record_init(ex, &rec, label, index, policy, at);
+    record_init(ex, rec, label, index, policy, at);
     ex->command = label;
     ex->at = at;
     if (label < 0) {
         e = custom_run(ex, label, index, arg);
         condition = e == TK_ERR_SUIT_CONDITION_FAILED;
     } else if (is_condition(label)) {
-        e = tk_suit_condition(ex, label, index, &rec);
+        e = tk_suit_condition(ex, label, index, rec);
         condition = condition_soft(e);
     } else {
-        e = tk_suit_directive(ex, label, index, &rec);
+        e = tk_suit_directive(ex, label, index, rec);
     }
-    rec.result = e;
+    rec->result = e;
     /* The record goes first, so that a failure keeps its measurements. */
-    tk_err r = record_push(ex, &rec);
+    tk_err r = record_push(ex, rec);
     if (e != TK_OK)
         tk_suit_exec_fail(ex, e, at, label, index);
     if (e != TK_OK) {
@@ -412,38 +416,47 @@ static tk_err nested_run(tk_suit_exec *ex, tk_view seq, unsigned depth,
     return e;
 }
 
-/* suit-directive-try-each on one component. */
-static tk_err try_each(tk_suit_exec *ex, tk_view arg, unsigned depth,
-                       uint32_t index, const uint8_t *at,
-                       tk_suit_outcome *out)
+/* suit-directive-try-each on one component. Kept out of line, so that its
+ * decoder is on the stack only inside a try-each. */
+TK_SUIT_NOINLINE static tk_err try_each(tk_suit_exec *ex, tk_view arg,
+                                        unsigned depth, uint32_t index,
+                                        const uint8_t *at,
+                                        tk_suit_outcome *out)
 {
-    tk_cbor_dec dec;
+    tk_cbor_array_reader reader;
     size_t sequences = 0;
     bool has_nil = false;
-    tk_cbor_dec_init(&dec, arg.ptr, arg.len, TK_SUIT_DEC_FLAGS);
-    tk_cbor_dec_enter_array(&dec, NULL);
-    while (tk_cbor_dec_more(&dec)) {
+    tk_cbor_array_open(&reader, arg.ptr, arg.len, NULL);
+    while (tk_cbor_array_more(&reader)) {
         tk_cbor_item item;
-        tk_view seq;
         bool absorbed = false;
-        if (has_nil || tk_cbor_dec_peek(&dec, &item) != TK_OK)
+        if (has_nil) {
+            /* nil must be the last entry. */
+            tk_cbor_array_fail(&reader, TK_ERR_SUIT_MALFORMED,
+                               tk_cbor_array_offset(&reader));
+            break;
+        }
+        if (tk_cbor_array_next(&reader, &item, NULL) != TK_OK)
             break;
         if (item.type == TK_CBOR_NULL) {
-            tk_cbor_dec_get_null(&dec);
             has_nil = true;
             continue;
         }
-        if (tk_cbor_dec_get_bstr(&dec, &seq) != TK_OK)
+        if (item.type != TK_CBOR_BSTR ||
+            (item.flags & TK_CBOR_ITEM_INDEFINITE) != 0) {
+            tk_cbor_array_fail(&reader,
+                               item.type == TK_CBOR_BSTR ? TK_ERR_CBOR_CHUNKED
+                                                         : TK_ERR_CBOR_TYPE,
+                               item.offset);
             break;
+        }
         sequences++;
-        tk_err e = nested_run(ex, seq, depth, true, index, &absorbed, out);
+        tk_err e = nested_run(ex, item.str, depth, true, index, &absorbed,
+                              out);
         if (e != TK_OK || !absorbed)
             return e;
     }
-    if (tk_cbor_dec_error(&dec) == TK_OK && tk_cbor_dec_more(&dec))
-        tk_cbor_dec_fail(&dec, TK_ERR_SUIT_MALFORMED); /* nil not last */
-    tk_cbor_dec_exit(&dec);
-    tk_err e = tk_suit_cbor_err(tk_cbor_dec_finish(&dec));
+    tk_err e = tk_suit_cbor_err(tk_cbor_array_finish(&reader));
     if (e == TK_OK && sequences == 0)
         e = TK_ERR_SUIT_MALFORMED;
     if (e == TK_OK && !has_nil)
@@ -461,7 +474,7 @@ static tk_err run_sequence_cmd(tk_suit_exec *ex, tk_view seq, unsigned depth,
 
 /* suit-directive-override-multiple: {+ index => {+ parameters}}. The
  * component index ends at the last index listed. */
-static tk_err override_multiple(tk_suit_exec *ex, tk_view arg,
+TK_SUIT_NOINLINE static tk_err override_multiple(tk_suit_exec *ex, tk_view arg,
                                 tk_suit_selection *sel, bool allow_soft,
                                 bool *soft)
 {
@@ -503,7 +516,7 @@ static tk_err override_multiple(tk_suit_exec *ex, tk_view arg,
 }
 
 /* Reads the bstr argument of run-sequence. */
-static tk_err bstr_arg(tk_view arg, tk_view *content)
+TK_SUIT_NOINLINE static tk_err bstr_arg(tk_view arg, tk_view *content)
 {
     tk_cbor_dec dec;
     tk_cbor_dec_init(&dec, arg.ptr, arg.len, 0);
@@ -519,7 +532,8 @@ typedef struct frame {
 } frame;
 
 /* Executes one command for every selected component. */
-static tk_err command_run(tk_suit_exec *ex, frame *f, int64_t label,
+TK_SUIT_NOINLINE static tk_err command_run(tk_suit_exec *ex, frame *f,
+                                           int64_t label,
                           tk_view arg, const uint8_t *at,
                           tk_suit_outcome *out)
 {
@@ -694,7 +708,7 @@ tk_err tk_suit_run_sequence(tk_suit_exec *ex, tk_view seq, unsigned depth,
                             bool soft_default, int32_t fixed_component,
                             tk_suit_outcome *out)
 {
-    tk_cbor_dec dec;
+    tk_cbor_array_reader reader;
     frame f;
     size_t commands = 0;
     bool record = false;
@@ -717,29 +731,30 @@ tk_err tk_suit_run_sequence(tk_suit_exec *ex, tk_view seq, unsigned depth,
         return run_cached(ex, cached, &f, fixed_component, out);
     record = cache_start(ex, seq);
 #endif
-    uint64_t items = 0;
-    tk_cbor_dec_init(&dec, seq.ptr, seq.len, TK_SUIT_DEC_FLAGS);
-    tk_cbor_dec_enter_array(&dec, &items);
-    /* A definite array (the usual encoding) is walked by its count, which
-     * saves asking the decoder for more items at every command. */
-    bool definite = items != TK_CBOR_INDEFINITE;
-    while (e == TK_OK && (definite ? items > 0 : tk_cbor_dec_more(&dec))) {
-        const uint8_t *at = seq.ptr + tk_cbor_dec_offset(&dec);
-        int64_t label;
+    /* A command sequence is flat: each label and argument is read whole
+     * by an array reader, which takes far less stack than a decoder in
+     * every level of try-each and run-sequence. */
+    tk_cbor_array_open(&reader, seq.ptr, seq.len, NULL);
+    while (e == TK_OK && tk_cbor_array_more(&reader)) {
+        tk_cbor_item item;
         tk_view arg;
-        items = items >= 2 ? items - 2 : 0;
-        if (tk_cbor_dec_get_int(&dec, &label) != TK_OK)
+        if (tk_cbor_array_next(&reader, &item, NULL) != TK_OK)
             break;
-        arg.ptr = seq.ptr + tk_cbor_dec_offset(&dec);
-        arg.len = 1;
-        if (arg.ptr < seq.ptr + seq.len && arg.ptr[0] < 24) {
-            /* A reporting policy or a small index: one byte. */
-            uint64_t small;
-            if (tk_cbor_dec_get_uint(&dec, &small) != TK_OK)
-                break;
-        } else if (tk_cbor_dec_skip(&dec, &arg) != TK_OK) {
+        const uint8_t *at = seq.ptr + item.offset;
+        if ((item.type != TK_CBOR_UINT && item.type != TK_CBOR_NINT) ||
+            item.value > (uint64_t)INT64_MAX) {
+            tk_cbor_array_fail(&reader,
+                               item.type == TK_CBOR_UINT ||
+                                       item.type == TK_CBOR_NINT
+                                   ? TK_ERR_CBOR_INT_RANGE
+                                   : TK_ERR_CBOR_TYPE,
+                               item.offset);
             break;
         }
+        int64_t label = item.type == TK_CBOR_UINT ? (int64_t)item.value
+                                                  : -1 - (int64_t)item.value;
+        if (tk_cbor_array_next(&reader, NULL, &arg) != TK_OK)
+            break;
 #if TK_SUIT_MAX_CACHED_COMMANDS > 0
         if (record && !cache_add(ex, seq, label, at, arg)) {
             cache_end(ex, seq, false);
@@ -753,11 +768,11 @@ tk_err tk_suit_run_sequence(tk_suit_exec *ex, tk_view seq, unsigned depth,
             out->soft = f.soft;
     }
     if (e == TK_OK) {
-        tk_cbor_dec_exit(&dec);
-        e = tk_cbor_dec_finish(&dec);
+        e = tk_cbor_array_finish(&reader);
         if (e != TK_OK)
             e = tk_suit_exec_fail(ex, tk_suit_cbor_err(e),
-                                  seq.ptr + tk_cbor_dec_error_offset(&dec),
+                                  seq.ptr +
+                                      tk_cbor_array_error_offset(&reader),
                                   0, TK_SUIT_NO_COMPONENT);
     }
 #if TK_SUIT_MAX_CACHED_COMMANDS > 0

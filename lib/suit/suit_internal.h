@@ -77,28 +77,41 @@ static inline tk_err tk_suit_get_label(tk_cbor_dec *dec, tk_suit_labels *set,
  * 5.2.4). */
 #define TK_SUIT_KDF_OTHER "SUIT Payload Encryption"
 
-/* Slots of the per-component parameter table (tk_suit_params.value). */
+/*
+ * Slots of the per-component parameter table (tk_suit_params.value): the
+ * parameters of draft-ietf-suit-manifest-37 first, then those of the parts
+ * that the build has. A part left out (TK_SUIT_WITH_DECRYPTION,
+ * TK_SUIT_WITH_UPDATE_MANAGEMENT) gets slots of 64 and above, past the
+ * table, which tk_suit_param_slot() never returns and tk_suit_param_get()
+ * never reads.
+ */
 enum {
     TK_SUIT_P_VENDOR_ID = 0,
     TK_SUIT_P_CLASS_ID,
     TK_SUIT_P_IMAGE_DIGEST,
-    TK_SUIT_P_USE_BEFORE,
     TK_SUIT_P_COMPONENT_SLOT,
     TK_SUIT_P_STRICT_ORDER,
     TK_SUIT_P_IMAGE_SIZE,
     TK_SUIT_P_CONTENT,
-    TK_SUIT_P_ENCRYPTION_INFO,
     TK_SUIT_P_URI,
     TK_SUIT_P_SOURCE_COMPONENT,
     TK_SUIT_P_INVOKE_ARGS,
     TK_SUIT_P_DEVICE_ID,
     TK_SUIT_P_FETCH_ARGS,
+    TK_SUIT_P_CORE_COUNT,
+    TK_SUIT_P_ENCRYPTION_INFO =
+        TK_SUIT_WITH_DECRYPTION ? TK_SUIT_P_CORE_COUNT : 64,
+    TK_SUIT_P_USE_BEFORE =
+        TK_SUIT_WITH_UPDATE_MANAGEMENT
+            ? TK_SUIT_P_CORE_COUNT + TK_SUIT_WITH_DECRYPTION
+            : 65,
     TK_SUIT_P_MINIMUM_BATTERY,
     TK_SUIT_P_UPDATE_PRIORITY,
     TK_SUIT_P_VERSION,
     TK_SUIT_P_WAIT_INFO,
     TK_SUIT_P_COMPONENT_METADATA,
-    TK_SUIT_P_COUNT
+    TK_SUIT_P_COUNT = TK_SUIT_P_CORE_COUNT + TK_SUIT_WITH_DECRYPTION +
+                      6 * TK_SUIT_WITH_UPDATE_MANAGEMENT
 };
 
 _Static_assert(TK_SUIT_P_COUNT == TK_SUIT_PARAM_SLOTS,

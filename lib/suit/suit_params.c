@@ -98,7 +98,8 @@ tk_suit_params *tk_suit_params_of(tk_suit_exec *ex, uint32_t component)
 bool tk_suit_param_get(const tk_suit_params *p, int slot,
                        tk_suit_param_value *out)
 {
-    if (slot < 0 || (p->set & (1u << slot)) == 0)
+    if (slot < 0 || slot >= TK_SUIT_PARAM_SLOTS ||
+        (p->set & (1u << slot)) == 0)
         return false;
     if (out != NULL)
         *out = p->value[slot];
@@ -254,27 +255,35 @@ static bool cbor_map_valid(tk_view bytes)
     return tk_cbor_dec_finish(&dec) == TK_OK;
 }
 
+/* Reads a vendor identifier given as a Private Enterprise Number: a
+ * tag-112 item holding a non-empty bstr. Kept out of line with its own
+ * decoder, which the usual UUID does not need. */
+TK_SUIT_NOINLINE static tk_err pen_read(tk_cbor_dec *dec,
+                                        tk_suit_param_value *v)
+{
+    tk_view raw;
+    tk_cbor_dec sub;
+    tk_view pen;
+    if (tk_cbor_dec_skip(dec, &raw) != TK_OK)
+        return tk_cbor_dec_error(dec);
+    tk_cbor_dec_init(&sub, raw.ptr, raw.len, 0);
+    tk_cbor_dec_expect_tag(&sub, CBOR_PEN_TAG);
+    tk_cbor_dec_get_bstr(&sub, &pen);
+    if (tk_cbor_dec_finish(&sub) != TK_OK || pen.len == 0)
+        return TK_ERR_SUIT_MALFORMED;
+    v->bytes = raw;
+    v->num = 1;
+    return TK_OK;
+}
+
 /* Reads a vendor identifier: a 16-byte UUID or a tag-112 PEN. */
 static tk_err vendor_read(tk_cbor_dec *dec, tk_suit_param_value *v)
 {
     tk_cbor_item item;
     if (tk_cbor_dec_peek(dec, &item) != TK_OK)
         return tk_cbor_dec_error(dec);
-    if (item.type == TK_CBOR_TAG) {
-        tk_view raw;
-        tk_cbor_dec sub;
-        tk_view pen;
-        if (tk_cbor_dec_skip(dec, &raw) != TK_OK)
-            return tk_cbor_dec_error(dec);
-        tk_cbor_dec_init(&sub, raw.ptr, raw.len, 0);
-        tk_cbor_dec_expect_tag(&sub, CBOR_PEN_TAG);
-        tk_cbor_dec_get_bstr(&sub, &pen);
-        if (tk_cbor_dec_finish(&sub) != TK_OK || pen.len == 0)
-            return TK_ERR_SUIT_MALFORMED;
-        v->bytes = raw;
-        v->num = 1;
-        return TK_OK;
-    }
+    if (item.type == TK_CBOR_TAG)
+        return pen_read(dec, v);
     if (tk_cbor_dec_get_bstr(dec, &v->bytes) != TK_OK)
         return tk_cbor_dec_error(dec);
     return v->bytes.len == UUID_SIZE ? TK_OK : TK_ERR_SUIT_MALFORMED;

@@ -198,8 +198,9 @@ tk_err tk_suit_run_section(tk_suit_processor *proc, size_t manifest,
 }
 
 /* Returns true when the top level of the shared sequence checks both the
- * vendor and the class identifier. */
-static bool shared_checks_identity(const tk_suit_manifest *m)
+ * vendor and the class identifier. Kept out of line, so that its decoder
+ * is not on the stack while the procedure runs. */
+TK_SUIT_NOINLINE static bool shared_checks_identity(const tk_suit_manifest *m)
 {
     tk_cbor_dec dec;
     bool vendor = false;

@@ -71,14 +71,31 @@ typedef struct arena {
     size_t used;
 } arena;
 
-/* Everything one incoming message needs while it is handled. */
+/* What the handling of an input needs from it once its message struct
+ * contains the reply: views into the input bytes. */
+typedef struct input_request {
+    bool has_token;
+    tk_view token;
+    tk_view challenge;     /* the challenge, or the token without one */
+    uint32_t data_items;
+    bool has_err_code;
+    uint32_t err_code;
+    size_t manifest_count;
+    tk_view manifests[TK_TEEP_MAX_MANIFESTS];
+    size_t unneeded_count;
+    tk_view unneeded[TK_TEEP_MAX_UNNEEDED];
+} input_request;
+
+/* Everything one incoming message needs while it is handled. One message
+ * struct serves the input and then the reply, which begin_reply() starts
+ * once req has kept what the reply needs from the input. */
 typedef struct agent_call {
     tk_teep_agent *agent;
     tk_teep_agent_state state; /* working copy, stored on acceptance */
     tk_teep_verified verified;
     bool verified_ok;
-    tk_teep_message in;
-    tk_teep_message reply;
+    tk_teep_message msg;
+    input_request req;
     arena scratch;
     uint8_t *out;
     size_t cap;
@@ -116,17 +133,17 @@ static bool mandatory_signer(const tk_teep_agent *agent, tk_teep_signer *out)
     return false;
 }
 
-/* Signs c->reply with signer into c->out. */
+/* Signs the reply in c->msg with signer into c->out. */
 static tk_err seal_reply(agent_call *c, const tk_teep_signer *signer)
 {
     size_t len = 0;
     arena *a = &c->scratch;
     tk_err err =
-        tk_teep_seal(c->agent->crypto, &c->reply, signer, 1, a->buf + a->used,
+        tk_teep_seal(c->agent->crypto, &c->msg, signer, 1, a->buf + a->used,
                      a->cap - a->used, c->out, c->cap, &len);
     if (err != TK_OK)
         return err;
-    c->res->sent_type = c->reply.type;
+    c->res->sent_type = c->msg.type;
     c->res->out_len = len;
     return TK_OK;
 }
@@ -135,12 +152,30 @@ static tk_err seal_reply(agent_call *c, const tk_teep_signer *signer)
  * and carried one. */
 static void begin_reply(agent_call *c, uint32_t type)
 {
-    memset(&c->reply, 0, sizeof(c->reply));
-    c->reply.type = type;
-    if (c->verified_ok && TK_TEEP_HAS(&c->in, TK_TEEP_LABEL_TOKEN)) {
-        c->reply.token = c->in.token;
-        TK_TEEP_SET(&c->reply, TK_TEEP_LABEL_TOKEN);
+    memset(&c->msg, 0, sizeof(c->msg));
+    c->msg.type = type;
+    if (c->verified_ok && c->req.has_token) {
+        c->msg.token = c->req.token;
+        TK_TEEP_SET(&c->msg, TK_TEEP_LABEL_TOKEN);
     }
+}
+
+/* Keeps in c->req what the reply to the decoded input in c->msg needs. */
+static void keep_request(agent_call *c)
+{
+    const tk_teep_message *in = &c->msg;
+    input_request *r = &c->req;
+    r->has_token = TK_TEEP_HAS(in, TK_TEEP_LABEL_TOKEN);
+    r->token = in->token;
+    r->challenge =
+        TK_TEEP_HAS(in, TK_TEEP_LABEL_CHALLENGE) ? in->challenge : in->token;
+    r->data_items = in->data_items;
+    r->has_err_code = TK_TEEP_HAS(in, TK_TEEP_LABEL_ERR_CODE);
+    r->err_code = in->err_code;
+    r->manifest_count = in->manifest_count;
+    memcpy(r->manifests, in->manifests, sizeof(r->manifests));
+    r->unneeded_count = in->unneeded_count;
+    memcpy(r->unneeded, in->unneeded, sizeof(r->unneeded));
 }
 
 static void set_err_msg(tk_teep_message *m, const char *text)
@@ -158,8 +193,8 @@ static tk_err send_error(agent_call *c, uint32_t code, const char *text,
                          tk_err reason)
 {
     begin_reply(c, TK_TEEP_ERROR);
-    c->reply.err_code = code;
-    set_err_msg(&c->reply, text);
+    c->msg.err_code = code;
+    set_err_msg(&c->msg, text);
     tk_teep_signer signer;
     bool found = false;
     if (c->verified_ok)
@@ -185,24 +220,24 @@ static tk_err send_negotiation_error(agent_call *c, uint32_t code,
     tk_teep_agent *agent = c->agent;
     bool strict = agent_strict(agent);
     begin_reply(c, TK_TEEP_ERROR);
-    c->reply.err_code = code;
-    set_err_msg(&c->reply, text);
+    c->msg.err_code = code;
+    set_err_msg(&c->msg, text);
     if (code == TK_TEEP_ERR_UNSUPPORTED_CIPHER_SUITES) {
         for (size_t i = 0; i < agent->signer_count; i++)
             tk_teep_suite_sign1(
-                &c->reply.suites[c->reply.suite_count++],
+                &c->msg.suites[c->msg.suite_count++],
                 tk_teep_current_alg(agent->signers[i].alg, strict));
-        TK_TEEP_SET(&c->reply, TK_TEEP_LABEL_SUPPORTED_SUITES);
+        TK_TEEP_SET(&c->msg, TK_TEEP_LABEL_SUPPORTED_SUITES);
     } else if (code == TK_TEEP_ERR_UNSUPPORTED_MSG_VERSION) {
-        c->reply.versions[0] = 0;
-        c->reply.version_count = 1;
-        TK_TEEP_SET(&c->reply, TK_TEEP_LABEL_VERSIONS);
+        c->msg.versions[0] = 0;
+        c->msg.version_count = 1;
+        TK_TEEP_SET(&c->msg, TK_TEEP_LABEL_VERSIONS);
     } else {
         for (uint32_t m = 0; m < 32; m++)
             if ((agent->freshness & (1u << m)) != 0 &&
-                c->reply.freshness_count < TK_TEEP_MAX_FRESHNESS)
-                c->reply.freshness[c->reply.freshness_count++] = m;
-        TK_TEEP_SET(&c->reply, TK_TEEP_LABEL_SUPPORTED_FRESHNESS);
+                c->msg.freshness_count < TK_TEEP_MAX_FRESHNESS)
+                c->msg.freshness[c->msg.freshness_count++] = m;
+        TK_TEEP_SET(&c->msg, TK_TEEP_LABEL_SUPPORTED_FRESHNESS);
     }
     tk_teep_signer signer;
     if (!mandatory_signer(agent, &signer))
@@ -286,7 +321,7 @@ static tk_view tam_identity(const agent_call *c)
 static tk_err list_components(agent_call *c)
 {
     const tk_teep_agent_ops *ops = &c->agent->ops;
-    tk_teep_message *r = &c->reply;
+    tk_teep_message *r = &c->msg;
     TK_TEEP_SET(r, TK_TEEP_LABEL_TC_LIST);
     if (ops->component == NULL)
         return TK_OK;
@@ -316,7 +351,7 @@ static tk_err list_components(agent_call *c)
 static tk_err list_requests(agent_call *c)
 {
     const tk_teep_agent_ops *ops = &c->agent->ops;
-    tk_teep_message *r = &c->reply;
+    tk_teep_message *r = &c->msg;
     for (size_t i = 0; ops->requested != NULL; i++) {
         tk_teep_requested_tc tc;
         memset(&tc, 0, sizeof(tc));
@@ -353,12 +388,10 @@ static tk_err add_evidence(agent_call *c, const tk_teep_signer *signer,
                            int freshness)
 {
     tk_teep_agent *agent = c->agent;
-    const tk_teep_message *in = &c->in;
     if (agent->ops.evidence == NULL || agent->evidence_buf == NULL)
         return TK_ERR_UNSUPPORTED;
     tk_teep_evidence_request request;
-    request.challenge =
-        TK_TEEP_HAS(in, TK_TEEP_LABEL_CHALLENGE) ? in->challenge : in->token;
+    request.challenge = c->req.challenge;
     request.freshness = (uint32_t)freshness;
     request.signer = signer;
     size_t len = 0;
@@ -370,11 +403,11 @@ static tk_err add_evidence(agent_call *c, const tk_teep_signer *signer,
         return err;
     if (len > agent->evidence_cap)
         return TK_ERR_CALLBACK;
-    c->reply.attestation_payload = (tk_view){agent->evidence_buf, len};
-    TK_TEEP_SET(&c->reply, TK_TEEP_LABEL_ATTESTATION_PAYLOAD);
+    c->msg.attestation_payload = (tk_view){agent->evidence_buf, len};
+    TK_TEEP_SET(&c->msg, TK_TEEP_LABEL_ATTESTATION_PAYLOAD);
     if (format.len > 0) {
-        c->reply.attestation_format = format;
-        TK_TEEP_SET(&c->reply, TK_TEEP_LABEL_ATTESTATION_FORMAT);
+        c->msg.attestation_format = format;
+        TK_TEEP_SET(&c->msg, TK_TEEP_LABEL_ATTESTATION_FORMAT);
     }
     return TK_OK;
 }
@@ -384,7 +417,7 @@ static tk_err add_evidence(agent_call *c, const tk_teep_signer *signer,
 static tk_err handle_query(agent_call *c)
 {
     tk_teep_agent *agent = c->agent;
-    const tk_teep_message *in = &c->in;
+    const tk_teep_message *in = &c->msg;
     if (!offers_version_zero(in))
         return send_negotiation_error(
             c, TK_TEEP_ERR_UNSUPPORTED_MSG_VERSION,
@@ -416,18 +449,33 @@ static tk_err handle_query(agent_call *c)
         return send_error(c, TK_TEEP_ERR_PERMANENT_ERROR,
                           "internal error: no key for the chosen suite",
                           TK_ERR_INTERNAL);
+
+    /* Wait for the Update of this TAM, signed with the chosen suite. The
+     * TAM's identity is a view into the input, which the caller may reuse
+     * for the output, so it is copied before the reply is sealed. The
+     * state is stored only when the reply is. */
+    c->state.phase = PHASE_WAIT_UPDATE;
+    c->state.alg = alg;
+    c->state.deadline = agent->ops.now(agent->ops.ctx) + agent->update_wait;
+    tk_view tam = tam_identity(c);
+    c->state.tam_kid_len = tam.len;
+    if (tam.len > 0)
+        memcpy(c->state.tam_kid, tam.ptr, tam.len);
+
+    bool versions = TK_TEEP_HAS(in, TK_TEEP_LABEL_VERSIONS);
     begin_reply(c, TK_TEEP_QUERY_RESPONSE);
-    if (TK_TEEP_HAS(in, TK_TEEP_LABEL_VERSIONS)) {
-        c->reply.selected_version = 0;
-        TK_TEEP_SET(&c->reply, TK_TEEP_LABEL_SELECTED_VERSION);
+    if (versions) {
+        c->msg.selected_version = 0;
+        TK_TEEP_SET(&c->msg, TK_TEEP_LABEL_SELECTED_VERSION);
     }
     tk_err err = TK_OK;
     if (attest)
         err = add_evidence(c, &signer, freshness);
-    if (err == TK_OK && (in->data_items & TK_TEEP_ITEM_TRUSTED_COMPONENTS))
+    if (err == TK_OK &&
+        (c->req.data_items & TK_TEEP_ITEM_TRUSTED_COMPONENTS))
         err = list_components(c);
-    if (err == TK_OK && (in->data_items & TK_TEEP_ITEM_EXTENSIONS))
-        TK_TEEP_SET(&c->reply, TK_TEEP_LABEL_EXT_LIST);
+    if (err == TK_OK && (c->req.data_items & TK_TEEP_ITEM_EXTENSIONS))
+        TK_TEEP_SET(&c->msg, TK_TEEP_LABEL_EXT_LIST);
     if (err == TK_OK)
         err = list_requests(c);
     if (err == TK_OK)
@@ -437,15 +485,6 @@ static tk_err handle_query(agent_call *c)
         return send_error(c, TK_TEEP_ERR_TEMPORARY_ERROR,
                           "could not build the QueryResponse", err);
     }
-
-    /* Wait for the Update of this TAM, signed with the chosen suite. */
-    c->state.phase = PHASE_WAIT_UPDATE;
-    c->state.alg = alg;
-    c->state.deadline = agent->ops.now(agent->ops.ctx) + agent->update_wait;
-    tk_view tam = tam_identity(c);
-    c->state.tam_kid_len = tam.len;
-    if (tam.len > 0)
-        memcpy(c->state.tam_kid, tam.ptr, tam.len);
     c->res->reason = TK_OK;
     return TK_OK;
 }
@@ -456,8 +495,8 @@ static tk_err handle_query(agent_call *c)
  */
 static tk_err update_id(agent_call *c, uint8_t digest[32], tk_view *id)
 {
-    if (TK_TEEP_HAS(&c->in, TK_TEEP_LABEL_TOKEN)) {
-        *id = c->in.token;
+    if (c->req.has_token) {
+        *id = c->req.token;
         return TK_OK;
     }
     const tk_crypto *crypto = c->agent->crypto;
@@ -520,10 +559,10 @@ static tk_err check_update(agent_call *c, uint8_t digest[32], tk_view *id)
 static bool unlink_manifests(agent_call *c)
 {
     const tk_teep_agent_ops *ops = &c->agent->ops;
-    for (size_t i = 0; i < c->in.unneeded_count; i++) {
+    for (size_t i = 0; i < c->req.unneeded_count; i++) {
         tk_err err = TK_ERR_UNSUPPORTED;
         if (ops->unlink_manifest != NULL)
-            err = ops->unlink_manifest(ops->ctx, c->in.unneeded[i]);
+            err = ops->unlink_manifest(ops->ctx, c->req.unneeded[i]);
         if (err != TK_OK) {
             c->res->failed++;
             return false;
@@ -539,24 +578,24 @@ static void process_manifests(agent_call *c)
 {
     tk_teep_agent *agent = c->agent;
     size_t used = 0;
-    for (size_t i = 0; i < c->in.manifest_count; i++) {
+    for (size_t i = 0; i < c->req.manifest_count; i++) {
         size_t report_len = 0;
         uint8_t *report = agent->report_buf + used;
         tk_err err = agent->ops.process_manifest(
-            agent->ops.ctx, c->in.manifests[i], c->in.token, report,
+            agent->ops.ctx, c->req.manifests[i], c->req.token, report,
             agent->report_cap - used, &report_len);
         if (err == TK_OK)
             c->res->installed++;
         else
             c->res->failed++;
         if (report_len > 0 && report_len <= agent->report_cap - used) {
-            c->reply.suit_reports[c->reply.report_count++] =
+            c->msg.suit_reports[c->msg.report_count++] =
                 (tk_view){report, report_len};
             used += report_len;
         }
     }
-    if (c->reply.report_count > 0)
-        TK_TEEP_SET(&c->reply, TK_TEEP_LABEL_SUIT_REPORTS);
+    if (c->msg.report_count > 0)
+        TK_TEEP_SET(&c->msg, TK_TEEP_LABEL_SUIT_REPORTS);
 }
 
 /* Handles an Update: unlinks, installs, and replies Success or Error. */
@@ -572,9 +611,9 @@ static tk_err handle_update(agent_call *c)
     /* Accepted: the exchange ends here, whatever the manifests do. */
     c->state.phase = PHASE_IDLE;
     remember_token(&c->state, id);
-    if (TK_TEEP_HAS(&c->in, TK_TEEP_LABEL_ERR_CODE))
-        c->res->tam_err_code = c->in.err_code;
-    bool has_work = c->in.manifest_count > 0 || c->in.unneeded_count > 0;
+    if (c->req.has_err_code)
+        c->res->tam_err_code = c->req.err_code;
+    bool has_work = c->req.manifest_count > 0 || c->req.unneeded_count > 0;
     if (!has_work && c->res->tam_err_code != 0) {
         /* The TAM reports a failure and requests nothing: no reply. */
         c->res->reason = TK_ERR_TEEP_PEER_ERROR;
@@ -591,9 +630,9 @@ static tk_err handle_update(agent_call *c)
     if (unlinked)
         process_manifests(c);
     if (c->res->failed > 0) {
-        c->reply.type = TK_TEEP_ERROR;
-        c->reply.err_code = TK_TEEP_ERR_MANIFEST_PROCESSING_FAILED;
-        set_err_msg(&c->reply, unlinked ? "manifest processing failed"
+        c->msg.type = TK_TEEP_ERROR;
+        c->msg.err_code = TK_TEEP_ERR_MANIFEST_PROCESSING_FAILED;
+        set_err_msg(&c->msg, unlinked ? "manifest processing failed"
                                         : "unlinking a manifest failed");
         c->res->err_code = TK_TEEP_ERR_MANIFEST_PROCESSING_FAILED;
         c->res->reason = TK_ERR_TEEP_MANIFEST_FAILED;
@@ -646,15 +685,16 @@ static tk_err open_input(agent_call *c, tk_view in)
     c->verified_ok = true;
 
     err = tk_teep_decode(c->verified.payload.ptr, c->verified.payload.len,
-                         &c->in, NULL);
-    c->res->received_type = c->in.type;
+                         &c->msg, NULL);
+    keep_request(c);
+    c->res->received_type = c->msg.type;
     if (err == TK_ERR_TEEP_UNKNOWN_TYPE)
         return send_error(c, TK_TEEP_ERR_PERMANENT_ERROR,
                           "unknown TEEP message type", err);
     if (err != TK_OK)
         return send_error(c, TK_TEEP_ERR_PERMANENT_ERROR,
                           "malformed TEEP message", err);
-    if (c->in.type != TK_TEEP_QUERY_REQUEST && c->in.type != TK_TEEP_UPDATE)
+    if (c->msg.type != TK_TEEP_QUERY_REQUEST && c->msg.type != TK_TEEP_UPDATE)
         return send_error(c, TK_TEEP_ERR_PERMANENT_ERROR,
                           "message type not accepted by a TEEP Agent",
                           TK_ERR_TEEP_WRONG_DIRECTION);
@@ -690,7 +730,7 @@ tk_err tk_teep_agent_handle(tk_teep_agent *agent, tk_teep_agent_state *state,
     err = open_input(&c, in);
     if (err != TK_OK)
         return err;
-    if (c.in.type == TK_TEEP_QUERY_REQUEST)
+    if (c.msg.type == TK_TEEP_QUERY_REQUEST)
         err = handle_query(&c);
     else
         err = handle_update(&c);
