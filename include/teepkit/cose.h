@@ -41,8 +41,9 @@
  *   messages of older tools, such as the COSE working group examples.
  * - crit (2) must be a non-empty array in the protected header. Each label
  *   in it must be present in the protected header and understood: the
- *   labels this library processes (1 to 6, -1 to -3, -20 to -26) and those
- *   the caller lists in tk_cose_opts.understood.
+ *   labels this library processes (1 to 6, and -1 to -3 and -20 to -26
+ *   in a build with TK_COSE_WITH_ENCRYPT, which others skip as unknown)
+ *   and those the caller lists in tk_cose_opts.understood.
  * - Label types are checked: alg int or tstr, kid/IV/Partial IV bstr,
  *   content type uint or tstr, crit array. Unknown labels not listed in
  *   crit are skipped.

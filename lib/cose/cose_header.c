@@ -263,6 +263,11 @@ static tk_err read_value(tk_cbor_dec *dec, header_reader *r, int64_t label,
     tk_cose_headers *h = r->h;
 
     *bit = 0;
+    if (!TK_COSE_WITH_ENCRYPT && label < 0) {
+        /* The key agreement labels serve only recipients, which a build
+         * without COSE_Encrypt does not process: skipped as unknown. */
+        return tk_cbor_dec_skip(dec, NULL);
+    }
     switch (label) {
     case TK_COSE_HDR_ALG:
         *bit = TK_COSE_HAS_ALG;
@@ -397,9 +402,14 @@ static bool understood(const tk_cose_opts *opts, const kept_label *label)
     if (label->text == NULL) {
         int64_t n = label->u.num;
 
-        if ((n >= TK_COSE_HDR_ALG && n <= TK_COSE_HDR_PARTIAL_IV) ||
-            (n >= TK_COSE_HDR_STATIC_KEY_ID && n <= TK_COSE_HDR_EPHEMERAL_KEY)
-            || (n >= TK_COSE_HDR_PARTY_V_OTHER && n <= TK_COSE_HDR_SALT)) {
+        if (n >= TK_COSE_HDR_ALG && n <= TK_COSE_HDR_PARTIAL_IV) {
+            return true;
+        }
+        /* The key agreement labels, only where recipients are built. */
+        if (TK_COSE_WITH_ENCRYPT &&
+            ((n >= TK_COSE_HDR_STATIC_KEY_ID &&
+              n <= TK_COSE_HDR_EPHEMERAL_KEY) ||
+             (n >= TK_COSE_HDR_PARTY_V_OTHER && n <= TK_COSE_HDR_SALT))) {
             return true;
         }
     }
