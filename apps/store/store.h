@@ -45,7 +45,7 @@ extern "C" {
 #endif
 
 /* Newest schema version this build creates and understands. */
-#define TK_STORE_SCHEMA_VERSION 3
+#define TK_STORE_SCHEMA_VERSION 4
 
 /* Capacity of a tk_store_detail message, NUL included. */
 #define TK_STORE_DETAIL_MAX 256
@@ -142,6 +142,7 @@ extern "C" {
     X(REFVAL_LIST, "refval_list")                                          \
     X(REFVAL_FOR_DEVICE, "refval_for_device")                              \
     X(DEVICE_REFERENCES, "device_references")                              \
+    X(DEVICE_CONTEXT, "device_context")                                    \
     X(SESSION_CREATE, "session_create")                                    \
     X(SESSION_GET, "session_get")                                          \
     X(SESSION_UPDATE, "session_update")                                    \
@@ -149,6 +150,7 @@ extern "C" {
     X(TOKEN_ADD, "token_add")                                              \
     X(TOKEN_CONSUME, "token_consume")                                      \
     X(TOKEN_CHECK, "token_check")                                          \
+    X(SECRET, "secret")                                                    \
     X(EXCHANGE, "exchange")                                                \
     X(PURGE, "purge")                                                      \
     X(ATTESTATION_RECORD, "attestation_record")                            \
@@ -305,6 +307,21 @@ tk_err tk_store_sync_get(tk_store *store, tk_store_sync *sync,
 
 /* Frees everything that results have placed in mem and empties it. */
 void tk_store_mem_free(tk_store_mem *mem);
+
+/* Longest name and value of tk_store_secret(). */
+#define TK_STORE_SECRET_NAME_MAX 64
+#define TK_STORE_SECRET_MAX 64
+
+/*
+ * Returns the secret stored under name (1..64 characters) in *secret,
+ * copied into mem. When there is none yet, candidate (16..64 fresh random
+ * bytes) is stored under name first. Workers that start together with
+ * different candidates all get the one stored first, so every worker of a
+ * database uses the same secret. Messages never contain the value.
+ */
+tk_err tk_store_secret(tk_store *store, const char *name, tk_view candidate,
+                       tk_store_mem *mem, tk_view *secret,
+                       tk_store_detail *detail);
 
 /* ---- Statistics -------------------------------------------------------- */
 
@@ -694,10 +711,15 @@ tk_err tk_store_token_check(tk_store *store, tk_store_token_kind kind,
 typedef struct tk_store_purged {
     uint64_t tokens;
     uint64_t sessions;
+    uint64_t used_tokens; /* entries of self-authenticating tokens */
 } tk_store_purged;
 
-/* Deletes tokens that expired before `before`, and sessions that expired
- * before it and have no attestation result or report. */
+/* Deletes tokens that expired before `before`, sessions that expired
+ * before it and have no attestation result or report, and the entries of
+ * used self-authenticating tokens (tk_store_exchange.used_digest) that
+ * expired before it. A worker whose clock runs behind takes such a token
+ * for valid until its own clock passes the expiry, so `before` must lie
+ * that far in the past: the TAM subtracts an hour and its clock_skew. */
 tk_err tk_store_purge(tk_store *store, int64_t before, tk_store_purged *out,
                       tk_store_detail *detail);
 
@@ -801,6 +823,29 @@ tk_err tk_store_installed_by_component(tk_store *store, tk_view component_id,
                                        tk_store_installeds *out,
                                        tk_store_detail *detail);
 
+/* What a TAM reads about a device to answer its QueryResponse. */
+typedef struct tk_store_device_context {
+    /* Every key of the device, in id order (at most
+     * TK_STORE_MAX_DEVICE_KEYS). */
+    tk_store_keys keys;
+    /* The reference values that tk_store_refval_for_device() returns,
+     * in this order: the device's own by id, then its class's by id. */
+    tk_store_refvals refvals;
+    /* The installed state, in no particular order (at most
+     * TK_STORE_MAX_INSTALLED). */
+    tk_store_installeds installed;
+} tk_store_device_context;
+
+/* Reads the context of a device from one snapshot: its keys, reference
+ * values and installed state. Cheaper than the calls one by one: one
+ * transaction, and no query that sorts. A list above its limit is
+ * TK_ERR_LIMIT, an unknown device TK_ERR_STORE_NOT_FOUND. The next
+ * cursors are 0. */
+tk_err tk_store_device_context_get(tk_store *store, int64_t device_id,
+                                   tk_store_mem *mem,
+                                   tk_store_device_context *out,
+                                   tk_store_detail *detail);
+
 typedef enum tk_store_plan_action {
     TK_STORE_PLAN_INSTALL = 1, /* wanted, not installed */
     TK_STORE_PLAN_UPDATE = 2,  /* wanted, installed with a lower sequence */
@@ -892,6 +937,9 @@ tk_err tk_store_report_list(tk_store *store, int64_t device_id,
 
 /* ---- Exchanges ---------------------------------------------------------- */
 
+/* Bytes of tk_store_exchange.used_digest, a SHA-256 digest. */
+#define TK_STORE_DIGEST_LEN 32
+
 /*
  * Everything one TEEP message changes in the store, written by
  * tk_store_exchange_record() in one write transaction. The token of the
@@ -900,7 +948,9 @@ tk_err tk_store_report_list(tk_store *store, int64_t device_id,
  * message, only one commits.
  *
  * Every part is optional (an empty view, a NULL pointer, a zero count).
- * The parts are applied in the order of the fields.
+ * The parts are applied in the order of the fields, except that a new
+ * session (create) is stored right after the token, so that the
+ * attestation result can name it.
  */
 typedef struct tk_store_exchange {
     /* The token of the message, consumed first with the errors of
@@ -909,6 +959,15 @@ typedef struct tk_store_exchange {
     /* The session the token must belong to; 0 accepts any. Another
      * session fails with TK_ERR_STORE_CONFLICT. */
     int64_t session_id;
+    /* A self-authenticating token of the message instead, one that the
+     * caller verified without the store, recorded as used: used_digest
+     * is its SHA-256 digest (TK_STORE_DIGEST_LEN bytes) and used_expires
+     * the expiry that the token itself carries and authenticates. A
+     * digest recorded before fails with TK_ERR_STORE_TOKEN_USED, an
+     * expiry that is not after the store's clock with
+     * TK_ERR_STORE_TOKEN_EXPIRED. At most one of token and used_digest. */
+    tk_view used_digest;
+    int64_t used_expires;
     /* Device of the installed state below and of activate_device. */
     int64_t device_id;
     /* Moves the device from pending to active, with an audit entry by
@@ -916,7 +975,8 @@ typedef struct tk_store_exchange {
     bool activate_device;
     const char *actor;
     /* An attestation result, stored as tk_store_attestation_record() does
-     * (the device's last_seen included). */
+     * (the device's last_seen included). A result whose session_id is 0
+     * belongs to the session that the exchange creates, if any. */
     const tk_store_attestation *attestation;
     /* With replace_installed, the device's installed state becomes
      * installed[0..installed_count), as tk_store_installed_replace(). */
@@ -956,7 +1016,8 @@ typedef struct tk_store_exchange_result {
 /*
  * Applies an exchange in one transaction: all of it or, on any error,
  * nothing. The errors are those of the parts:
- *   TK_ERR_STORE_TOKEN_UNKNOWN, _USED, _EXPIRED  the token
+ *   TK_ERR_STORE_TOKEN_UNKNOWN, _USED, _EXPIRED  the token, or the used
+ *                            self-authenticating token
  *   TK_ERR_STORE_NOT_FOUND   device_id names no device
  *   TK_ERR_STORE_CONFLICT    a token of another session, or a report
  *                            stored before with other content

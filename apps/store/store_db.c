@@ -153,6 +153,22 @@ tk_err tk_db_query_int(tk_store_tx *tx, const char *sql,
     return err;
 }
 
+tk_err tk_db_insert_id(tk_store_tx *tx, const char *sql,
+                       const char *sql_returning, const tk_db_val *params,
+                       size_t count, int64_t *id)
+{
+    *id = 0;
+    if (tx->driver->last_insert_id == NULL) {
+        bool found = false;
+        return tk_db_query_int(tx, sql_returning, params, count, id, &found);
+    }
+    int64_t changes = 0;
+    tk_err err = tk_db_exec(tx, sql, params, count, &changes);
+    if (err == TK_OK && changes > 0)
+        *id = tx->driver->last_insert_id(tx->conn);
+    return err;
+}
+
 tk_err tk_db_read_one(tk_store_tx *tx, const char *sql,
                       const tk_db_val *params, size_t count,
                       tk_db_read_fn read, void *item, bool *found)

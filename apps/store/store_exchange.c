@@ -1,8 +1,8 @@
 /*
  * Exchanges: everything one TEEP message changes in the store in one write
- * transaction. That is the message's token, the attestation result, the
- * installed state, SUIT reports, audit entries and the session of the
- * reply.
+ * transaction. That is the message's token (consumed, or recorded as used
+ * when it is self-authenticating), the attestation result, the installed
+ * state, SUIT reports, audit entries and the session of the reply.
  *
  * Separate transactions would each pay a COMMIT (and, on SQLite with
  * synchronous=FULL, an fsync). One transaction per message is cheaper,
@@ -70,21 +70,28 @@ static tk_err exchange_body(tk_store_tx *tx, void *arg)
      * the loser stops there before it writes anything. */
     if (x->device_id != 0)
         err = tk_store_lock_device(tx, x->device_id);
-    if (err == TK_OK && x->token.len > 0) {
+    if (err == TK_OK && x->token.len > 0 && x->session_id != 0) {
+        err = tk_store_consume_session_token(tx, x->token, x->session_id);
+        out->session_id = x->session_id;
+    } else if (err == TK_OK && x->token.len > 0) {
         err = tk_store_consume_token(tx, TK_STORE_TOKEN, x->token,
                                      &out->session_id);
-        if (err == TK_OK && x->session_id != 0 &&
-            out->session_id != x->session_id)
-            err = tk_store_fail(tx, TK_ERR_STORE_CONFLICT,
-                                "the token belongs to session %" PRId64
-                                ", not to session %" PRId64,
-                                out->session_id, x->session_id);
     }
+    if (err == TK_OK && x->used_digest.len > 0)
+        err = tk_store_record_used(tx, x->used_digest, x->used_expires);
     if (err == TK_OK && x->activate_device)
         err = activate(tx, x, &out->activated);
-    if (err == TK_OK && x->attestation != NULL)
-        err = tk_store_insert_attestation(tx, x->attestation,
-                                          &out->attestation_id);
+    /* The new session comes before the attestation result, which belongs
+     * to it when the result names no session. */
+    if (err == TK_OK && x->create != NULL)
+        err = tk_store_create_session(tx, x->create, x->create_token,
+                                      &out->created_session);
+    if (err == TK_OK && x->attestation != NULL) {
+        tk_store_attestation result = *x->attestation;
+        if (result.session_id == 0)
+            result.session_id = out->created_session;
+        err = tk_store_insert_attestation(tx, &result, &out->attestation_id);
+    }
     if (err == TK_OK)
         err = apply_installed(tx, x);
     for (size_t i = 0; err == TK_OK && i < x->report_count; i++) {
@@ -98,9 +105,6 @@ static tk_err exchange_body(tk_store_tx *tx, void *arg)
         err = tk_store_insert_audit(tx, &x->audit[i], NULL);
     if (err == TK_OK && x->update != NULL)
         err = tk_store_change_session(tx, x->update);
-    if (err == TK_OK && x->create != NULL)
-        err = tk_store_create_session(tx, x->create, x->create_token,
-                                      &out->created_session);
     return err;
 }
 
@@ -108,8 +112,13 @@ static tk_err exchange_body(tk_store_tx *tx, void *arg)
  * description of the first problem, or NULL. */
 static const char *invalid_shape(const tk_store_exchange *x)
 {
-    if (!tk_store_view_ok(x->token) || !tk_store_view_ok(x->create_token))
+    if (!tk_store_view_ok(x->token) || !tk_store_view_ok(x->create_token) ||
+        !tk_store_view_ok(x->used_digest))
         return "a token view is NULL";
+    if (x->token.len > 0 && x->used_digest.len > 0)
+        return "both token and used_digest are set";
+    if (x->used_digest.len > 0 && x->used_digest.len != TK_STORE_DIGEST_LEN)
+        return "used_digest is not a SHA-256 digest (32 bytes)";
     if ((x->installed == NULL && x->installed_count > 0) ||
         (x->installed_set == NULL && x->installed_set_count > 0) ||
         (x->installed_remove == NULL && x->installed_remove_count > 0) ||

@@ -116,6 +116,9 @@ typedef struct tk_db_driver {
      * other writers until the transaction ends (SQLite needs no row lock:
      * one transaction writes at a time). */
     const char *lock_device;
+    /* Id of the row that the last INSERT on the connection added, or NULL
+     * when the backend returns it with RETURNING instead. */
+    int64_t (*last_insert_id)(void *conn);
     /* Takes the lock that serializes migrations between processes. */
     tk_err (*lock_migrations)(void *conn, tk_store_detail *detail);
     /* True when the database allows one writer at a time (SQLite): the
@@ -224,10 +227,24 @@ tk_err tk_store_insert_report(tk_store_tx *tx, const tk_store_report *r,
  * tk_store_token_consume(). */
 tk_err tk_store_consume_token(tk_store_tx *tx, int kind, tk_view value,
                               int64_t *session_id);
+/* Marks a token of session_id used, with the errors of
+ * tk_store_token_consume() and TK_ERR_STORE_CONFLICT for a token of
+ * another session. Cheaper than tk_store_consume_token() on SQLite, where
+ * RETURNING builds a temporary table. */
+tk_err tk_store_consume_session_token(tk_store_tx *tx, tk_view value,
+                                      int64_t session_id);
+/* Records a self-authenticating token as used: TK_ERR_STORE_TOKEN_USED
+ * when it was, TK_ERR_STORE_TOKEN_EXPIRED when expires is not after
+ * tx->now. */
+tk_err tk_store_record_used(tk_store_tx *tx, tk_view digest, int64_t expires);
 tk_err tk_store_create_session(tk_store_tx *tx, const tk_store_session *s,
                                tk_view token, int64_t *id);
 tk_err tk_store_change_session(tk_store_tx *tx,
                                const tk_store_session_change *change);
+/* Reads a row of "SELECT id, device_id, component_id, sequence, digest,
+ * reported FROM installed" into a tk_store_installed. */
+tk_err tk_store_read_installed(tk_store_tx *tx, const tk_db_rows *rows,
+                               void *item);
 /* True when an installed entry has readable views and a sequence number
  * that fits the schema. */
 bool tk_store_installed_ok(const tk_store_installed *item);
@@ -260,6 +277,15 @@ void tk_db_done(tk_store_tx *tx, tk_db_rows *rows);
  * number of rows it inserted, updated or deleted. */
 tk_err tk_db_exec(tk_store_tx *tx, const char *sql, const tk_db_val *params,
                   size_t count, int64_t *changes);
+
+/* Runs an INSERT and returns the id of the new row in *id: SQLite reads
+ * the last rowid, PostgreSQL runs sql_returning (the same INSERT with
+ * RETURNING id). Use TK_DB_INSERT_ID, which writes both texts. */
+tk_err tk_db_insert_id(tk_store_tx *tx, const char *sql,
+                       const char *sql_returning, const tk_db_val *params,
+                       size_t count, int64_t *id);
+#define TK_DB_INSERT_ID(tx, sql, params, count, id) \
+    tk_db_insert_id(tx, sql, sql " RETURNING id", params, count, id)
 
 /* Runs a query that returns at most one row with one integer column.
  * *found is true when a row came back (a NULL value reads as 0). */

@@ -1420,6 +1420,94 @@ tk_err tk_store_device_references(tk_store *store, int64_t device_id,
                         device_references_body, &a, mem, detail);
 }
 
+/* Appends more[0..count) to list, in a new array in tx->mem. */
+static tk_err join_refvals(tk_store_tx *tx, tk_store_refvals *list,
+                           const void *more, size_t count)
+{
+    size_t size = sizeof(tk_store_refval);
+    tk_store_refval *all = tk_store_mem_alloc(tx->mem,
+                                              (list->count + count) * size);
+    if (all == NULL)
+        return tk_store_fail(tx, TK_ERR_STORE_NOMEM,
+                             "out of memory for %zu reference values",
+                             list->count + count);
+    if (list->count > 0)
+        memcpy(all, list->items, list->count * size);
+    memcpy(all + list->count, more, count * size);
+    list->items = all;
+    list->count += count;
+    return TK_OK;
+}
+
+/* Reads the device's context: each statement follows an index, and none
+ * needs a sort. */
+static tk_err device_context_body(tk_store_tx *tx, void *arg)
+{
+    tk_store_args *a = arg;
+    tk_store_device_context *out = a->out;
+    const tk_db_val id[] = {tk_db_int(a->id)};
+    int64_t class_id = 0;
+    bool found;
+    tk_err err = tk_db_query_int(tx, "SELECT class_id FROM devices "
+                                     "WHERE id = $1",
+                                 id, 1, &class_id, &found);
+    if (err == TK_OK && !found)
+        return tk_store_fail(tx, TK_ERR_STORE_NOT_FOUND,
+                             "device %" PRId64 " not found", a->id);
+    const void *items;
+    size_t own = 0;
+    if (err == TK_OK)
+        err = tk_db_read_all(tx, REFVAL_SELECT " WHERE device_id = $1", id, 1,
+                             sizeof(tk_store_refval), read_refval,
+                             TK_STORE_MAX_REFVALS, "reference values",
+                             &items, &own);
+    out->refvals.items = items;
+    out->refvals.count = own;
+    if (err == TK_OK && class_id != 0) {
+        /* The class's values follow the device's in one array. */
+        const tk_db_val cls[] = {tk_db_int(class_id)};
+        size_t shared = 0;
+        const void *more;
+        err = tk_db_read_all(tx, REFVAL_SELECT " WHERE class_id = $1", cls, 1,
+                             sizeof(tk_store_refval), read_refval,
+                             TK_STORE_MAX_REFVALS - own, "reference values",
+                             &more, &shared);
+        if (err == TK_OK && shared > 0)
+            err = join_refvals(tx, &out->refvals, more, shared);
+    }
+    if (err == TK_OK)
+        err = tk_db_read_all(tx, KEY_SELECT " WHERE device_id = $1", id, 1,
+                             sizeof(tk_store_key), read_key,
+                             TK_STORE_MAX_DEVICE_KEYS, "keys of one device",
+                             &items, &out->keys.count);
+    out->keys.items = err == TK_OK ? items : NULL;
+    if (err == TK_OK)
+        err = tk_db_read_all(tx,
+                             "SELECT id, device_id, component_id, sequence, "
+                             "digest, reported FROM installed "
+                             "WHERE device_id = $1",
+                             id, 1, sizeof(tk_store_installed),
+                             tk_store_read_installed, TK_STORE_MAX_INSTALLED,
+                             "installed entries of one device", &items,
+                             &out->installed.count);
+    out->installed.items = err == TK_OK ? items : NULL;
+    return err;
+}
+
+tk_err tk_store_device_context_get(tk_store *store, int64_t device_id,
+                                   tk_store_mem *mem,
+                                   tk_store_device_context *out,
+                                   tk_store_detail *detail)
+{
+    if (store == NULL || mem == NULL || out == NULL)
+        return tk_store_invalid(store, TK_STORE_OP_DEVICE_CONTEXT, detail,
+                                "store, mem or out is NULL");
+    memset(out, 0, sizeof *out);
+    tk_store_args a = {.id = device_id, .out = out};
+    return tk_store_run(store, TK_STORE_OP_DEVICE_CONTEXT, TK_DB_READ,
+                        device_context_body, &a, mem, detail);
+}
+
 tk_err tk_store_refval_for_device(tk_store *store, int64_t device_id,
                                   tk_store_mem *mem, tk_store_refvals *out,
                                   tk_store_detail *detail)

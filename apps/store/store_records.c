@@ -40,12 +40,11 @@ tk_err tk_store_insert_audit(tk_store_tx *tx, const tk_store_audit *e,
         tk_db_text_or_empty(e->detail),
     };
     int64_t value = 0;
-    bool found;
-    tk_err err = tk_db_query_int(tx,
+    tk_err err = TK_DB_INSERT_ID(tx,
                                  "INSERT INTO audit_log (created, actor, "
                                  "action, object, detail) "
-                                 "VALUES ($1, $2, $3, $4, $5) RETURNING id",
-                                 params, 5, &value, &found);
+                                 "VALUES ($1, $2, $3, $4, $5)",
+                                 params, 5, &value);
     if (err != TK_OK)
         return tk_store_annotate(tx, err, "audit entry");
     if (id != NULL)
@@ -64,14 +63,12 @@ tk_err tk_store_insert_attestation(tk_store_tx *tx,
         tk_db_int(tx->now),
     };
     int64_t id = 0;
-    bool found;
-    tk_err err = tk_db_query_int(tx,
+    tk_err err = TK_DB_INSERT_ID(tx,
                                  "INSERT INTO attestation_results (device_id, "
                                  "session_id, verdict, reason_code, reason, "
                                  "claims, created) "
-                                 "VALUES ($1, $2, $3, $4, $5, $6, $7) "
-                                 "RETURNING id",
-                                 params, 7, &id, &found);
+                                 "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                                 params, 7, &id);
     if (err == TK_ERR_STORE_REFERENCE)
         return tk_store_fail(tx, err,
                              "device %" PRId64 " or session %" PRId64
@@ -315,15 +312,16 @@ tk_err tk_store_insert_report(tk_store_tx *tx, const tk_store_report *r,
         tk_db_int(r->result),        tk_db_blob(r->report),
         tk_db_int(tx->now),
     };
+    /* A report stored before adds no row, and the id stays 0. */
     int64_t id = 0;
-    bool found;
-    tk_err err = tk_db_query_int(tx,
+    tk_err err = TK_DB_INSERT_ID(tx,
                                  "INSERT INTO reports (device_id, session_id, "
                                  "token, item, result, report, created) "
                                  "VALUES ($1, $2, $3, $4, $5, $6, $7) "
                                  "ON CONFLICT (session_id, token, item) "
-                                 "DO NOTHING RETURNING id",
-                                 params, 7, &id, &found);
+                                 "DO NOTHING",
+                                 params, 7, &id);
+    bool found = id != 0;
     if (err == TK_ERR_STORE_REFERENCE)
         return tk_store_fail(tx, err,
                              "device %" PRId64 " or session %" PRId64

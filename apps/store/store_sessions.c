@@ -73,13 +73,12 @@ tk_err tk_store_create_session(tk_store_tx *tx, const tk_store_session *s,
         tk_db_int(tx->now),              tk_db_int(s->expires),
     };
     int64_t id = 0;
-    bool found;
-    tk_err err = tk_db_query_int(tx,
+    tk_err err = TK_DB_INSERT_ID(tx,
                                  "INSERT INTO sessions (device_id, state, "
                                  "challenge, context, created, updated, "
                                  "expires) VALUES ($1, $2, $3, $4, $5, $5, "
-                                 "$6) RETURNING id",
-                                 params, 6, &id, &found);
+                                 "$6)",
+                                 params, 6, &id);
     if (err == TK_ERR_STORE_REFERENCE)
         return tk_store_fail(tx, err, "device %" PRId64 " not found",
                              s->device_id);
@@ -432,9 +431,14 @@ static tk_err purge_body(tk_store_tx *tx, void *arg)
                          "AND NOT EXISTS (SELECT 1 FROM attestation_results t "
                          "WHERE t.session_id = sessions.id)",
                          params, 1, &sessions);
+    int64_t used = 0;
+    if (err == TK_OK)
+        err = tk_db_exec(tx, "DELETE FROM used_tokens WHERE expires < $1",
+                         params, 1, &used);
     if (err == TK_OK && out != NULL) {
         out->tokens = (uint64_t)tokens;
         out->sessions = (uint64_t)sessions;
+        out->used_tokens = (uint64_t)used;
     }
     return err;
 }
@@ -470,6 +474,12 @@ static tk_err read_installed(tk_store_tx *tx, const tk_db_rows *rows,
     if (err == TK_OK)
         err = tk_db_col_view(tx, rows, 4, &i->digest);
     return err;
+}
+
+tk_err tk_store_read_installed(tk_store_tx *tx, const tk_db_rows *rows,
+                               void *item)
+{
+    return read_installed(tx, rows, item);
 }
 
 bool tk_store_installed_ok(const tk_store_installed *item)

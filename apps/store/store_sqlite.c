@@ -440,6 +440,11 @@ static void sqlite_finish(tk_db_rows *rows)
     rows->handle = NULL;
 }
 
+static int64_t sqlite_last_insert_id(void *conn)
+{
+    return sqlite3_last_insert_rowid(((sqlite_conn *)conn)->db);
+}
+
 /* BEGIN IMMEDIATE already keeps every other writer out. */
 static tk_err sqlite_lock_migrations(void *conn, tk_store_detail *detail)
 {
@@ -467,6 +472,7 @@ const tk_db_driver tk_db_sqlite = {
                     "AND name = 'schema_version'",
     .sync_probe = "PRAGMA synchronous",
     .lock_device = "SELECT id FROM devices WHERE id = $1",
+    .last_insert_id = sqlite_last_insert_id,
     .lock_migrations = sqlite_lock_migrations,
     .single_writer = true,
     .migrations = tk_store_sqlite_migrations,
