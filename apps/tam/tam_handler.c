@@ -21,6 +21,15 @@
 /* Bytes of the buffers of a request that starts a session. */
 #define START_BUFFER (8u * 1024u)
 
+/* Seconds between two purges of expired tokens and sessions. */
+#define PURGE_INTERVAL 600
+
+/* Seconds past its expiry (beyond clock_skew) that a used token stays
+ * recorded. A worker whose clock runs behind still takes the token for
+ * valid, so its use must stay on record until every clock has passed the
+ * expiry. */
+#define PURGE_MARGIN 3600
+
 unsigned tk_tam_status_for(tk_err reason)
 {
     switch (reason) {
@@ -123,6 +132,11 @@ tk_err tk_tam_open(const tk_tam_config *cfg, const tk_tam_options *options,
                  detail.text[0] != '\0' ? detail.text : tk_strerror(err));
     if (err == TK_OK)
         err = tam_keys_load(tam, msg, msg_size);
+    if (err == TK_OK) {
+        tam_token_issuer_init(tam);
+        err = tam_tokens_init(tam, msg, msg_size);
+    }
+    atomic_init(&tam->next_purge, tam_now(tam));
     if (err != TK_OK) {
         tk_tam_close(tam);
         return err;
@@ -136,6 +150,7 @@ void tk_tam_close(tk_tam *tam)
     if (tam == NULL)
         return;
     tam_keys_release(tam);
+    tam_tokens_release(tam);
     tam_keycache_free(&tam->key_cache);
     tk_store_close(tam->store);
     tk_tam_config_free(&tam->cfg);
@@ -165,7 +180,7 @@ void tk_tam_stats_get(const tk_tam *tam, tk_tam_stats *stats)
 static int64_t request_now(void *ctx)
 {
     const tam_request *r = ctx;
-    return tam_now(r->tam);
+    return r->now;
 }
 
 /* Sets up the state machine for one request, with r as callback context. */
@@ -262,10 +277,10 @@ static void log_handled(const tam_request *r, const tk_net_request *req,
                            : "QueryRequest";
     if (req->body.len == 0) {
         TK_LOG_INFO(TAM_LOG,
-                    "session started: QueryRequest sent session=%lld "
-                    "next_sid=%s id=%s peer=%s",
-                    (long long)r->saved_session_id, r->sid_out,
-                    req->request_id, req->peer != NULL ? req->peer : "-");
+                    "session started: QueryRequest sent next_sid=%s id=%s "
+                    "peer=%s",
+                    r->sid_out, req->request_id,
+                    req->peer != NULL ? req->peer : "-");
         return;
     }
     TK_LOG_INFO(TAM_LOG,
@@ -324,6 +339,39 @@ static void count_outcome(tk_tam *tam, const tk_teep_tam_result *res,
         atomic_fetch_add(&tam->attestation_failed, 1);
 }
 
+/*
+ * Starts a session with a self-authenticating token: the state machine
+ * draws the token and the challenge from tam->issuing, which issues
+ * them, and session_save checks them (tam_token.c).
+ */
+static tk_err start_session(tam_request *r, tk_teep_tam *teep, uint8_t *out,
+                            size_t cap, tk_teep_tam_result *res)
+{
+    bool challenge = (teep->data_items & TK_TEEP_ITEM_ATTESTATION) != 0 &&
+                     (teep->freshness & (1u << TK_TEEP_FRESHNESS_NONCE)) != 0;
+    tam_token_issue issue;
+    tk_err err = tam_token_issue_begin(&issue, r->tam, r->now,
+                                       teep->data_items, teep->freshness,
+                                       challenge ? teep->challenge_len : 0);
+    if (err != TK_OK) {
+        tam_set_detail(r, "the QueryRequest's token cannot hold its data "
+                          "items, freshness mechanisms or challenge length");
+        memset(res, 0, sizeof(*res));
+        return TK_ERR_INTERNAL;
+    }
+    teep->crypto = &r->tam->issuing;
+    teep->token_len = TAM_TOKEN_LEN;
+    r->issue = &issue;
+    err = tk_teep_tam_start(teep, (tk_view){NULL, 0}, TK_ALG_NONE, out, cap,
+                            res);
+    tam_token_issue_end();
+    /* The commit, which reads r->issue, runs before issue goes out of
+     * scope only when it runs here. */
+    err = tam_session_commit(r, err, res);
+    r->issue = NULL;
+    return err;
+}
+
 /* Runs the state machine on the request body into a new reply buffer. */
 static tk_err run_machine(tam_request *r, const tk_net_request *req,
                           uint8_t **out, size_t *out_cap,
@@ -346,18 +394,42 @@ static tk_err run_machine(tam_request *r, const tk_net_request *req,
     setup_machine(tam, r, &teep, scratch, scratch_cap);
     tk_err err;
     if (start)
-        err = tk_teep_tam_start(&teep, (tk_view){NULL, 0}, TK_ALG_NONE,
-                                *out, message_cap, res);
+        err = start_session(r, &teep, *out, message_cap, res);
     else
         err = tk_teep_tam_handle(&teep, req->body, *out, message_cap, res);
-    if (res->attestation != TK_EAT_STATUS_NONE)
+    if (!start && res->attestation != TK_EAT_STATUS_NONE)
         tam_record_attestation(r, res);
     /* One store transaction for the whole message, while the views into
      * the body and the scratch buffer are still valid. */
-    err = tam_session_commit(r, err, res);
+    if (!start)
+        err = tam_session_commit(r, err, res);
     free(scratch);
     tam_writes_free(&r->writes);
     return err;
+}
+
+/* Purges the store of expired tokens and sessions every PURGE_INTERVAL
+ * seconds; of the threads that find the time has come, one does it. */
+static void maybe_purge(tk_tam *tam, int64_t now)
+{
+    int64_t due = atomic_load(&tam->next_purge);
+    if (now < due || !atomic_compare_exchange_strong(&tam->next_purge, &due,
+                                                     now + PURGE_INTERVAL))
+        return;
+    int64_t before = now - PURGE_MARGIN - (int64_t)tam->cfg.clock_skew;
+    tk_store_purged purged;
+    tk_store_detail detail = {{0}};
+    tk_err err = tk_store_purge(tam->store, before, &purged, &detail);
+    if (err != TK_OK)
+        TK_LOG_WARN(TAM_LOG, "purge of expired tokens failed, next try in "
+                             "%d s: %s",
+                    PURGE_INTERVAL, detail.text);
+    else if (purged.tokens + purged.sessions + purged.used_tokens > 0)
+        TK_LOG_INFO(TAM_LOG, "purged expired entries: tokens=%llu "
+                             "used_tokens=%llu sessions=%llu",
+                    (unsigned long long)purged.tokens,
+                    (unsigned long long)purged.used_tokens,
+                    (unsigned long long)purged.sessions);
 }
 
 static uint64_t monotonic_ns(void)
@@ -418,6 +490,7 @@ tk_err tk_tam_handle(void *ctx, const tk_net_request *req,
         return TK_OK;
     }
     r->tam = tam;
+    r->now = tam_now(tam);
     r->request_id = req->request_id != NULL ? req->request_id : "-";
     snprintf(r->sid_in, sizeof(r->sid_in), "-");
     snprintf(r->sid_out, sizeof(r->sid_out), "-");
@@ -447,6 +520,8 @@ tk_err tk_tam_handle(void *ctx, const tk_net_request *req,
     free(out);
     tam_request_keys_release(r);
     tk_store_mem_free(&r->mem);
+    int64_t now = r->now;
     free(r);
+    maybe_purge(tam, now);
     return TK_OK;
 }

@@ -44,6 +44,16 @@
 /* Hex digits of the short session id in logs: a hash of the token. */
 #define TAM_SID_HEX 12
 
+/* Self-authenticating tokens of the QueryRequests that start sessions
+ * (tam_token.c): their length, the value of their first byte, and the id
+ * of the secret that authenticates them. */
+#define TAM_TOKEN_LEN 46
+#define TAM_TOKEN_FORMAT 0x01
+#define TAM_TOKEN_SECRET_ID 1
+
+/* Bytes of the SHA-256 digest of a token. */
+#define TAM_DIGEST_LEN 32
+
 /* Entries of the parsed-key cache, and the largest COSE_Key it keeps. */
 #define TAM_KEY_CACHE_SIZE 4096
 #define TAM_KEY_CACHE_BYTES 256
@@ -78,6 +88,15 @@ struct tk_tam {
     tk_teep_signer signers[2];
     size_t signer_count;
     tam_keycache key_cache;
+
+    /* Keys of the self-authenticating tokens, derived from the secret
+     * that the store keeps for every worker, and the crypto table whose
+     * random function issues such tokens (tam_token.c). */
+    tk_key token_tag;
+    tk_key token_challenge;
+    tk_crypto issuing;
+    /* Time of the next purge of expired tokens and sessions. */
+    _Atomic int64_t next_purge;
 
     _Atomic uint64_t requests;
     _Atomic uint64_t sessions_started;
@@ -132,6 +151,21 @@ typedef struct tam_request_key {
     tk_key own;
 } tam_request_key;
 
+/* A self-authenticating token being issued, from the random draw of the
+ * state machine to the check in session_save. */
+typedef struct tam_token_issue {
+    const tk_tam *tam;
+    const tk_crypto *real; /* the TAM's crypto table */
+    int64_t expires;
+    uint32_t data_items;
+    uint32_t freshness;
+    size_t challenge_len; /* 0 when the QueryRequest sends no challenge */
+    bool issued;
+    bool challenged;
+    uint8_t token[TAM_TOKEN_LEN];
+    uint8_t challenge[TK_TEEP_CHALLENGE_MAX];
+} tam_token_issue;
+
 /* Audit entries one request may write. */
 #define TAM_MAX_AUDIT 2
 
@@ -176,6 +210,7 @@ typedef struct tam_request {
     tk_tam *tam;
     tk_store_mem mem;          /* owns every store result of the request */
     const char *request_id;
+    int64_t now;               /* the TAM's clock, read once per request */
 
     /* The device whose agent key verified the message. */
     bool has_device;
@@ -183,9 +218,17 @@ typedef struct tam_request {
     size_t key_count;
     tam_request_key keys[TAM_MAX_REQUEST_KEYS];
 
-    /* The store session whose token the message carried. */
+    /* The store session whose token the message carried: 0 for a
+     * self-authenticating token, which has no session in the store. */
     int64_t session_id;
     bool has_taken;
+    /* A self-authenticating token that the message carried, to record
+     * as used: its SHA-256 digest and its expiry. */
+    bool used;
+    uint8_t used_digest[TAM_DIGEST_LEN];
+    int64_t used_expires;
+    /* The token being issued by a request that starts a session. */
+    tam_token_issue *issue;
     tam_context taken;
     char sid_in[TAM_SID_HEX + 1];
 
@@ -193,6 +236,11 @@ typedef struct tam_request {
     tam_context pending;
     char sid_out[TAM_SID_HEX + 1];
     int64_t saved_session_id;
+
+    /* The installed state the store had, read with the reference
+     * values for the appraisal. */
+    bool has_installed;
+    tk_store_installeds installed;
 
     /* The appraisal, when one ran. */
     bool appraised;
@@ -231,6 +279,35 @@ tk_err tam_session_take(void *ctx, tk_view token,
 tk_err tam_session_commit(tam_request *r, tk_err handled,
                           tk_teep_tam_result *res);
 void tam_writes_free(tam_writes *w);
+
+/* tam_token.c */
+tk_err tam_tokens_init(tk_tam *tam, char *msg, size_t msg_size);
+void tam_tokens_release(tk_tam *tam);
+/* Sets up tam->issuing, the crypto table that issues tokens. */
+void tam_token_issuer_init(tk_tam *tam);
+/* True for a token of the self-authenticating format (not yet verified). */
+bool tam_token_is_own(tk_view token);
+/* Lets tam->issuing issue one token for a QueryRequest with these data
+ * items, freshness mechanisms and challenge length (0: no challenge) on
+ * this thread, until tam_token_issue_end(). TK_ERR_LIMIT when a value
+ * does not fit the token. */
+tk_err tam_token_issue_begin(tam_token_issue *st, const tk_tam *tam,
+                             int64_t now, uint32_t data_items,
+                             uint32_t freshness, size_t challenge_len);
+void tam_token_issue_end(void);
+/* Checks that session carries the token and challenge that st issued. */
+tk_err tam_token_check_issued(const tam_token_issue *st,
+                              const tk_teep_tam_session *session);
+/* Verifies a token and rebuilds the session of its QueryRequest.
+ * TK_ERR_NOT_FOUND for a token this TAM did not issue (a wrong tag or
+ * secret), TK_ERR_TEEP_TOKEN_EXPIRED after its expiry. */
+tk_err tam_token_open(const tk_tam *tam, tk_view token, int64_t now,
+                      tk_teep_tam_session *session, int64_t *expires);
+/* Writes the SHA-256 digest of token into digest and its short session
+ * id for the logs (as tam_short_id()) into sid. */
+tk_err tam_token_digest(const tk_crypto *crypto, tk_view token,
+                        uint8_t digest[TAM_DIGEST_LEN],
+                        char sid[TAM_SID_HEX + 1]);
 
 /* tam_verifier.c */
 tk_err tam_agent_key(void *ctx, tk_alg alg, tk_view kid, const tk_key **key,

@@ -51,14 +51,18 @@ static tk_err read_tc_list(policy_run *p, tk_store_installed *items,
                            size_t *count, bool *changed)
 {
     tam_request *r = p->r;
-    tk_store_installeds before;
-    tk_store_page page = {0, TK_STORE_MAX_PAGE, false};
-    tk_store_detail detail = {{0}};
-    tk_err err = tk_store_installed_list(r->tam->store, r->device.id, &page,
-                                         &r->mem, &before, &detail);
-    if (err != TK_OK) {
-        tam_set_detail(r, "%s", detail.text);
-        return err;
+    tk_store_installeds before = r->installed;
+    if (!r->has_installed) {
+        /* No appraisal read it (attestation is not required). */
+        tk_store_page page = {0, TK_STORE_MAX_PAGE, false};
+        tk_store_detail detail = {{0}};
+        tk_err err = tk_store_installed_list(r->tam->store, r->device.id,
+                                             &page, &r->mem, &before,
+                                             &detail);
+        if (err != TK_OK) {
+            tam_set_detail(r, "%s", detail.text);
+            return err;
+        }
     }
     *count = 0;
     for (size_t i = 0; i < p->msg->tc_count; i++) {

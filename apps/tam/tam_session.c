@@ -3,15 +3,19 @@
  * session_take callbacks over the store's sessions and single-use tokens,
  * and the commit of everything a request writes.
  *
- * One store session row follows one exchange with an agent, from the
- * QueryRequest to the last Success or Error. Every message the TAM sends
- * adds a token to it. Its context contains the state machine's session
- * and what the TAM sent (tam_context), encoded as CBOR so that workers of
- * other builds and machines read it the same way. session_take only
- * checks the token. tam_session_commit() consumes it at the end of the
- * request in the same store transaction as the records and the reply's
- * session, so of two workers that receive the same response only one
- * commits, and a worker that stops halfway leaves nothing behind.
+ * The QueryRequest that starts a session stores nothing: its token is
+ * self-authenticating (tam_token.c) and carries what the QueryResponse
+ * needs. From the reply to that QueryResponse on, one store session row
+ * follows the exchange with the agent until the last Success or Error.
+ * Every message the TAM sends from then on adds a token to it. Its
+ * context contains the state machine's session and what the TAM sent
+ * (tam_context), encoded as CBOR so that workers of other builds and
+ * machines read it the same way. session_take only checks the token.
+ * tam_session_commit() consumes it (or records a self-authenticating one
+ * as used) at the end of the request in the same store transaction as
+ * the records and the reply's session, so of two workers that receive
+ * the same response only one commits, and a worker that stops halfway
+ * leaves nothing behind.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -192,14 +196,28 @@ tk_err tam_context_decode(tk_view in, tam_context *ctx)
 
 /*
  * session_save callback: keeps the session of the message being sent for
- * tam_session_commit(). The first message of an exchange creates a store
- * session. Later ones add their token to the session whose token the
- * request carried.
+ * tam_session_commit(). The QueryRequest of an empty POST needs nothing
+ * stored, once its token is checked to be the one the TAM issued. The
+ * reply to a self-authenticating token creates a store session. Later
+ * messages add their token to the session whose token the request
+ * carried.
  */
 tk_err tam_session_save(void *ctx, const tk_teep_tam_session *session)
 {
     tam_request *r = ctx;
     tam_writes *w = &r->writes;
+    if (r->issue != NULL && !r->has_taken) {
+        tk_err err = tam_token_check_issued(r->issue, session);
+        if (err != TK_OK) {
+            tam_set_detail(r, "the QueryRequest does not carry the token "
+                              "and challenge that the TAM issued for it");
+            return err;
+        }
+        tam_short_id(r->tam->crypto,
+                     (tk_view){session->token, session->token_len},
+                     r->sid_out);
+        return TK_OK;
+    }
     r->pending.teep = *session;
     if (session->kind != TK_TEEP_UPDATE) {
         r->pending.manifest_count = 0;
@@ -218,10 +236,38 @@ tk_err tam_session_save(void *ctx, const tk_teep_tam_session *session)
     }
     w->save = true;
     w->session = *session;
-    if (r->has_taken)
+    if (r->session_id != 0)
         r->saved_session_id = r->session_id;
     tam_short_id(r->tam->crypto,
                  (tk_view){session->token, session->token_len}, r->sid_out);
+    return TK_OK;
+}
+
+/* session_take of a self-authenticating token: verifies it and rebuilds
+ * the session from it, without the store. Whether it was used before is
+ * decided when tam_session_commit() records it. */
+static tk_err take_own(tam_request *r, tk_view token,
+                       tk_teep_tam_session *session)
+{
+    tk_tam *tam = r->tam;
+    tk_err err = tam_token_digest(tam->crypto, token, r->used_digest,
+                                  r->sid_in);
+    if (err == TK_OK)
+        err = tam_token_open(tam, token, r->now, &r->taken.teep,
+                             &r->used_expires);
+    if (err == TK_ERR_NOT_FOUND) {
+        tam_set_detail(r, "the token (%zu bytes) does not verify: no TAM "
+                          "of this database issued it, or it was altered",
+                       token.len);
+        return TK_ERR_NOT_FOUND;
+    }
+    if (err != TK_OK)
+        return err;
+    tam_crash_point("tam-after-take-query");
+    r->session_id = 0;
+    r->has_taken = true;
+    r->used = true;
+    *session = r->taken.teep;
     return TK_OK;
 }
 
@@ -237,6 +283,8 @@ tk_err tam_session_take(void *ctx, tk_view token,
 {
     tam_request *r = ctx;
     tk_tam *tam = r->tam;
+    if (tam_token_is_own(token))
+        return take_own(r, token, session);
     tam_short_id(tam->crypto, token, r->sid_in);
     tk_store_session stored;
     tk_store_detail detail = {{0}};
@@ -292,7 +340,10 @@ static bool fill_exchange(tam_request *r, bool all, exchange_parts *p)
     tam_writes *w = &r->writes;
     tk_store_exchange *x = &p->x;
     memset(p, 0, sizeof(*p));
-    if (r->has_taken) {
+    if (r->used) {
+        x->used_digest = (tk_view){r->used_digest, sizeof(r->used_digest)};
+        x->used_expires = r->used_expires;
+    } else if (r->has_taken) {
         x->token = (tk_view){r->taken.teep.token, r->taken.teep.token_len};
         x->session_id = r->session_id;
     }
@@ -307,7 +358,8 @@ static bool fill_exchange(tam_request *r, bool all, exchange_parts *p)
             p->audit[x->audit_count++] = w->attestation_entry;
     }
     if (!all)
-        return x->token.len > 0 || x->attestation != NULL;
+        return x->token.len > 0 || x->used_digest.len > 0 ||
+               x->attestation != NULL;
     for (size_t i = 0; i < w->audit_count; i++)
         p->audit[x->audit_count++] = w->audit[i];
     x->replace_installed = w->replace_installed;
@@ -323,7 +375,7 @@ static bool fill_exchange(tam_request *r, bool all, exchange_parts *p)
         tk_view token = {w->session.token, w->session.token_len};
         tk_view context = {w->context, w->context_len};
         int32_t state = (int32_t)w->session.kind;
-        if (r->has_taken) {
+        if (r->session_id != 0) {
             p->change.id = r->session_id;
             p->change.expected_state = TK_STORE_ANY_STATE;
             p->change.state = state;
@@ -334,10 +386,10 @@ static bool fill_exchange(tam_request *r, bool all, exchange_parts *p)
             p->change.next_token = token;
             x->update = &p->change;
         } else {
-            /* The challenge stays in the context only: the token is what
-             * must be used once, and registering the challenge as a
-             * second single-use value would cost one more row per
-             * session. */
+            /* The reply to a self-authenticating token. The challenge
+             * stays in the context only: the token is what must be used
+             * once, and registering the challenge as a second single-use
+             * value would cost one more row per session. */
             p->fresh.device_id = x->device_id;
             p->fresh.state = state;
             p->fresh.context = context;
@@ -346,7 +398,11 @@ static bool fill_exchange(tam_request *r, bool all, exchange_parts *p)
             x->create_token = token;
         }
     }
-    return true;
+    return x->token.len > 0 || x->used_digest.len > 0 ||
+           x->attestation != NULL || x->replace_installed ||
+           x->installed_set_count > 0 || x->installed_remove_count > 0 ||
+           x->report_count > 0 || x->audit_count > 0 || x->update != NULL ||
+           x->create != NULL;
 }
 
 /* Consumes the token of a dropped message, with its attestation result,
@@ -406,6 +462,12 @@ tk_err tam_session_commit(tam_request *r, tk_err handled,
         return drop(r, res, TK_ERR_STORE_NOMEM);
     if (!fill_exchange(r, true, p)) {
         free(p);
+        /* A QueryRequest that starts a session stores nothing; its crash
+         * points stay for the tests that stop the TAM there. */
+        if (r->issue != NULL) {
+            tam_crash_point("tam-before-save-query");
+            tam_crash_point("tam-after-save-query");
+        }
         return TK_OK;
     }
     tam_writes *w = &r->writes;
@@ -423,7 +485,7 @@ tk_err tam_session_commit(tam_request *r, tk_err handled,
     }
     if (out.activated)
         r->device.state = TK_STORE_DEVICE_ACTIVE;
-    if (w->save && !r->has_taken)
+    if (w->save && r->session_id == 0)
         r->saved_session_id = out.created_session;
     if (w->save)
         tam_crash_point(update ? "tam-after-save-update"

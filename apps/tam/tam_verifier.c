@@ -228,21 +228,26 @@ static tk_err add_refval(tam_request *r, tam_reference *ref,
     return TK_OK;
 }
 
-/* Loads the device's attestation keys and reference values. */
+/* Loads the device's attestation keys and reference values, and with
+ * them, from the same snapshot, the installed state that the policy
+ * reads next. */
 static tk_err load_reference(tam_request *r, tam_reference *ref)
 {
     tk_store_detail detail = {{0}};
-    tk_store_keys keys;
-    tk_store_refvals values;
-    tk_err err = tk_store_device_references(r->tam->store, r->device.id,
-                                            &r->mem, &keys, &values, &detail);
-    for (size_t i = 0; err == TK_OK && i < keys.count; i++) {
-        const tk_store_key *k = &keys.items[i];
+    tk_store_device_context dc;
+    tk_err err = tk_store_device_context_get(r->tam->store, r->device.id,
+                                             &r->mem, &dc, &detail);
+    if (err == TK_OK) {
+        r->installed = dc.installed;
+        r->has_installed = true;
+    }
+    for (size_t i = 0; err == TK_OK && i < dc.keys.count; i++) {
+        const tk_store_key *k = &dc.keys.items[i];
         if (k->use == TK_STORE_KEY_ATTESTATION)
             err = add_attester(r, ref, k->kid, k->alg, k->cose_key);
     }
-    for (size_t i = 0; err == TK_OK && i < values.count; i++)
-        err = add_refval(r, ref, &values.items[i]);
+    for (size_t i = 0; err == TK_OK && i < dc.refvals.count; i++)
+        err = add_refval(r, ref, &dc.refvals.items[i]);
     if (err != TK_OK && detail.text[0] != '\0')
         tam_set_detail(r, "%s", detail.text);
     tk_eat_reference *e = &ref->ref;
