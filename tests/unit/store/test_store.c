@@ -1927,6 +1927,222 @@ static void exchange_creates_session(void **state)
     tk_store_close(store);
 }
 
+/* A 32-byte digest of a self-authenticating token, made of c. */
+static tk_view digest_of(uint8_t buf[TK_STORE_DIGEST_LEN], uint8_t c)
+{
+    memset(buf, c, TK_STORE_DIGEST_LEN);
+    return (tk_view){buf, TK_STORE_DIGEST_LEN};
+}
+
+/* A QueryResponse that carried a self-authenticating token: the token's
+ * digest is recorded as used with the attestation result and the new
+ * session of the Update, which the result then names. */
+static void exchange_used_token(void **state)
+{
+    (void)state;
+    tk_store *store = open_store();
+    int64_t device = add_device(store, "ueid-used", 0);
+    uint8_t buf[TK_STORE_DIGEST_LEN];
+    tk_store_attestation result = {.device_id = device,
+                                   .verdict = TK_STORE_VERDICT_AFFIRMING};
+    tk_store_session fresh = {.device_id = device, .state = 3,
+                              .context = bytes("update-context"),
+                              .expires = T0 + 900};
+    tk_store_exchange x = {
+        .used_digest = digest_of(buf, 0x11), .used_expires = T0 + 600,
+        .device_id = device, .actor = "tam", .attestation = &result,
+        .create = &fresh, .create_token = bytes("update-token-1")};
+    tk_store_exchange_result out;
+    tk_store_detail detail;
+    assert_int_equal(tk_store_exchange_record(store, &x, &out, &detail),
+                     TK_OK);
+    assert_int_equal(out.session_id, 0);
+    assert_true(out.created_session > 0);
+    tk_store_mem mem = TK_STORE_MEM_INIT;
+    tk_store_attestation at;
+    assert_int_equal(tk_store_attestation_latest(store, device, &mem, &at,
+                                                 NULL),
+                     TK_OK);
+    assert_int_equal(at.session_id, out.created_session);
+    assert_int_equal(count_of("SELECT count(*) FROM used_tokens "
+                              "WHERE expires = 1700000600"),
+                     1);
+
+    /* The same token again: used, and nothing of the message is stored. */
+    x.create_token = bytes("update-token-2");
+    assert_int_equal(tk_store_exchange_record(store, &x, &out, &detail),
+                     TK_ERR_STORE_TOKEN_USED);
+    assert_non_null(strstr(detail.text, "already used"));
+    assert_int_equal(count_of("SELECT count(*) FROM attestation_results"), 1);
+    assert_int_equal(count_of("SELECT count(*) FROM sessions"), 1);
+    assert_int_equal(count_of("SELECT count(*) FROM tokens"), 1);
+
+    /* A token whose expiry has come is rejected by that expiry alone. */
+    tk_store_exchange late = {.used_digest = digest_of(buf, 0x22),
+                              .used_expires = T0, .device_id = device,
+                              .attestation = &result};
+    assert_int_equal(tk_store_exchange_record(store, &late, &out, &detail),
+                     TK_ERR_STORE_TOKEN_EXPIRED);
+    assert_non_null(strstr(detail.text, "expired"));
+    assert_int_equal(count_of("SELECT count(*) FROM used_tokens"), 1);
+    assert_int_equal(count_of("SELECT count(*) FROM attestation_results"), 1);
+
+    /* A purge drops the entry once it has expired; a replay then fails on
+     * the expiry. */
+    test_now = T0 + 700;
+    tk_store_purged purged;
+    assert_int_equal(tk_store_purge(store, T0 + 650, &purged, NULL), TK_OK);
+    assert_int_equal(purged.used_tokens, 1);
+    assert_int_equal(count_of("SELECT count(*) FROM used_tokens"), 0);
+    x.create_token = bytes("update-token-3");
+    assert_int_equal(tk_store_exchange_record(store, &x, &out, NULL),
+                     TK_ERR_STORE_TOKEN_EXPIRED);
+    tk_store_mem_free(&mem);
+    tk_store_close(store);
+}
+
+/* A used digest must be a SHA-256 digest and comes instead of a token. */
+static void exchange_rejects_bad_digest(void **state)
+{
+    (void)state;
+    tk_store *store = open_store();
+    int64_t device = add_device(store, "ueid-digest", 0);
+    uint8_t buf[TK_STORE_DIGEST_LEN];
+    tk_store_detail detail;
+    tk_store_exchange x = {.used_digest = {buf, 31}, .used_expires = T0 + 60,
+                           .device_id = device};
+    assert_int_equal(tk_store_exchange_record(store, &x, NULL, &detail),
+                     TK_ERR_INVALID_ARG);
+    assert_non_null(strstr(detail.text, "32 bytes"));
+    x.used_digest = digest_of(buf, 0x33);
+    x.token = bytes("a-stored-token");
+    assert_int_equal(tk_store_exchange_record(store, &x, NULL, &detail),
+                     TK_ERR_INVALID_ARG);
+    assert_non_null(strstr(detail.text, "both token and used_digest"));
+    x.used_digest = (tk_view){NULL, TK_STORE_DIGEST_LEN};
+    x.token = (tk_view){NULL, 0};
+    assert_int_equal(tk_store_exchange_record(store, &x, NULL, &detail),
+                     TK_ERR_INVALID_ARG);
+    assert_int_equal(count_of("SELECT count(*) FROM used_tokens"), 0);
+    tk_store_close(store);
+}
+
+/* Every worker of a database gets the secret stored first. */
+static void secret_shared_by_workers(void **state)
+{
+    (void)state;
+    tk_store *first = open_store();
+    tk_store *second = open_store();
+    tk_store_mem mem = TK_STORE_MEM_INIT;
+    tk_view got = {NULL, 0};
+    tk_store_detail detail;
+    assert_int_equal(tk_store_secret(first, "token-key",
+                                     bytes("candidate-one-0123456789"), &mem,
+                                     &got, &detail),
+                     TK_OK);
+    assert_true(view_equals(got, "candidate-one-0123456789"));
+    assert_int_equal(tk_store_secret(second, "token-key",
+                                     bytes("candidate-two-0123456789"), &mem,
+                                     &got, &detail),
+                     TK_OK);
+    assert_true(view_equals(got, "candidate-one-0123456789"));
+    assert_int_equal(tk_store_secret(second, "other-key",
+                                     bytes("candidate-two-0123456789"), &mem,
+                                     &got, &detail),
+                     TK_OK);
+    assert_true(view_equals(got, "candidate-two-0123456789"));
+    assert_int_equal(count_of("SELECT count(*) FROM secrets"), 2);
+
+    assert_int_equal(tk_store_secret(first, "", bytes("candidate-0123456789"),
+                                     &mem, &got, &detail),
+                     TK_ERR_INVALID_ARG);
+    assert_int_equal(tk_store_secret(first, "short", bytes("only-15-bytes!!"),
+                                     &mem, &got, &detail),
+                     TK_ERR_INVALID_ARG);
+    char big[66];
+    memset(big, 'k', 65);
+    big[65] = '\0';
+    assert_int_equal(tk_store_secret(first, "long", bytes(big), &mem, &got,
+                                     &detail),
+                     TK_ERR_INVALID_ARG);
+    assert_int_equal(tk_store_secret(first, big, bytes("candidate-0123456789"),
+                                     &mem, &got, &detail),
+                     TK_ERR_INVALID_ARG);
+    assert_null(strstr(detail.text, "0123456789"));
+    assert_int_equal(count_of("SELECT count(*) FROM secrets"), 2);
+    tk_store_mem_free(&mem);
+    tk_store_close(second);
+    tk_store_close(first);
+}
+
+/* A device's keys, reference values and installed state in one read. */
+static void device_context_reads(void **state)
+{
+    (void)state;
+    tk_store *store = open_store();
+    int64_t cls = add_class(store, "context-class");
+    int64_t device = add_device(store, "ueid-context", cls);
+    int64_t lone = add_device(store, "ueid-lone", 0);
+    tk_store_key attest = {.device_id = device,
+                           .use = TK_STORE_KEY_ATTESTATION,
+                           .kid = bytes("kid-context"), .alg = -9,
+                           .cose_key = bytes("cose-context")};
+    assert_int_equal(tk_store_key_add(store, &attest, NULL, NULL, NULL),
+                     TK_OK);
+    /* The class's value is added first, so its id is the lower one. */
+    tk_store_refval shared = {.class_id = cls, .kind = TK_STORE_REF_OEMID,
+                              .value = bytes("oem")};
+    tk_store_refval own = {.device_id = device, .kind = TK_STORE_REF_HWMODEL,
+                           .value = bytes("model")};
+    assert_int_equal(tk_store_refval_add(store, &shared, NULL, NULL, NULL),
+                     TK_OK);
+    assert_int_equal(tk_store_refval_add(store, &own, NULL, NULL, NULL),
+                     TK_OK);
+    tk_store_installed items[] = {
+        {.component_id = bytes("tc-1"), .sequence = 3, .digest = bytes("d1")},
+        {.component_id = bytes("tc-2"), .sequence = 5},
+    };
+    assert_int_equal(tk_store_installed_replace(store, device, items, 2,
+                                                NULL),
+                     TK_OK);
+
+    tk_store_mem mem = TK_STORE_MEM_INIT;
+    tk_store_device_context dc;
+    tk_store_detail detail;
+    assert_int_equal(tk_store_device_context_get(store, device, &mem, &dc,
+                                                 &detail),
+                     TK_OK);
+    assert_int_equal(dc.keys.count, 1);
+    assert_true(view_equals(dc.keys.items[0].kid, "kid-context"));
+    assert_int_equal(dc.refvals.count, 2);
+    assert_true(view_equals(dc.refvals.items[0].value, "model"));
+    assert_int_equal(dc.refvals.items[1].class_id, cls);
+    assert_true(view_equals(dc.refvals.items[1].value, "oem"));
+    assert_int_equal(dc.installed.count, 2);
+    uint64_t sum = 0;
+    for (size_t i = 0; i < dc.installed.count; i++) {
+        assert_int_equal(dc.installed.items[i].device_id, device);
+        sum += dc.installed.items[i].sequence;
+    }
+    assert_int_equal(sum, 8);
+
+    assert_int_equal(tk_store_device_context_get(store, lone, &mem, &dc,
+                                                 NULL),
+                     TK_OK);
+    assert_int_equal(dc.keys.count, 0);
+    assert_int_equal(dc.refvals.count, 0);
+    assert_int_equal(dc.installed.count, 0);
+    assert_int_equal(tk_store_device_context_get(store, device + 99, &mem,
+                                                 &dc, &detail),
+                     TK_ERR_STORE_NOT_FOUND);
+    assert_non_null(strstr(detail.text, "device_context: "));
+    assert_int_equal(tk_store_device_context_get(store, device, &mem, NULL,
+                                                 &detail),
+                     TK_ERR_INVALID_ARG);
+    tk_store_mem_free(&mem);
+    tk_store_close(store);
+}
+
 static void exchange_rejects_bad_arguments(void **state)
 {
     (void)state;
@@ -2634,6 +2850,10 @@ int main(int argc, char **argv)
         STORE_TEST(exchange_all_or_nothing),
         STORE_TEST(exchange_creates_session),
         STORE_TEST(exchange_rejects_bad_arguments),
+        STORE_TEST(exchange_used_token),
+        STORE_TEST(exchange_rejects_bad_digest),
+        STORE_TEST(secret_shared_by_workers),
+        STORE_TEST(device_context_reads),
         STORE_TEST(plan_for_given_state),
         STORE_TEST(statements_survive_rollback),
         STORE_TEST(sync_option),

@@ -322,6 +322,98 @@ static void exchanges_race(void **state)
     free(g);
 }
 
+/* Every thread records a QueryResponse of its own device that carries
+ * the same self-authenticating token in each round. Only the primary key
+ * of used_tokens stands between them (the devices' row locks do not), and
+ * exactly one of them may commit. */
+typedef struct used_race {
+    tk_store *store;
+    pthread_barrier_t start;
+    int64_t device[THREADS];
+    tk_err result[ROUNDS][THREADS];
+} used_race;
+
+typedef struct used_racer {
+    used_race *race;
+    int index;
+} used_racer;
+
+static void *run_used_racer(void *arg)
+{
+    used_racer *u = arg;
+    used_race *g = u->race;
+    for (int round = 0; round < ROUNDS; round++) {
+        uint8_t digest[TK_STORE_DIGEST_LEN];
+        memset(digest, (int)(round + 1), sizeof digest);
+        char next[32];
+        snprintf(next, sizeof next, "used-next-%04d-%02d", round, u->index);
+        tk_store_attestation result = {.device_id = g->device[u->index],
+                                       .verdict = TK_STORE_VERDICT_AFFIRMING};
+        tk_store_session fresh = {.device_id = g->device[u->index],
+                                  .state = 3, .expires = T0 + 3600};
+        tk_store_exchange x = {
+            .used_digest = {digest, sizeof digest},
+            .used_expires = T0 + 3600, .device_id = g->device[u->index],
+            .attestation = &result, .create = &fresh,
+            .create_token = {(const uint8_t *)next, strlen(next)}};
+        pthread_barrier_wait(&g->start);
+        g->result[round][u->index] =
+            tk_store_exchange_record(g->store, &x, NULL, NULL);
+    }
+    return NULL;
+}
+
+static void used_tokens_race(void **state)
+{
+    (void)state;
+    backend_fresh();
+    used_race *g = calloc(1, sizeof *g);
+    assert_non_null(g);
+    g->store = open_store();
+    for (int t = 0; t < THREADS; t++) {
+        char ueid[16];
+        snprintf(ueid, sizeof ueid, "ueid-used-%02d", t);
+        tk_store_device d = {.ueid = {(const uint8_t *)ueid, strlen(ueid)}};
+        assert_int_equal(tk_store_device_add(g->store, &d, NULL,
+                                             &g->device[t], NULL),
+                         TK_OK);
+    }
+    pthread_barrier_init(&g->start, NULL, THREADS);
+    pthread_t threads[THREADS];
+    used_racer racers[THREADS];
+    for (int t = 0; t < THREADS; t++) {
+        racers[t] = (used_racer){g, t};
+        assert_int_equal(pthread_create(&threads[t], NULL, run_used_racer,
+                                        &racers[t]),
+                         0);
+    }
+    for (int t = 0; t < THREADS; t++)
+        pthread_join(threads[t], NULL);
+    for (int round = 0; round < ROUNDS; round++) {
+        int winners = 0;
+        for (int t = 0; t < THREADS; t++) {
+            if (g->result[round][t] == TK_OK)
+                winners++;
+            else
+                assert_int_equal(g->result[round][t],
+                                 TK_ERR_STORE_TOKEN_USED);
+        }
+        assert_int_equal(winners, 1);
+    }
+    static const char *const tables[] = {"used_tokens", "sessions",
+                                         "attestation_results", "tokens"};
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+        char sql[64];
+        char text[16];
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", tables[i]);
+        backend_query_text(sql, text, sizeof text);
+        assert_int_equal(atoi(text), ROUNDS);
+    }
+    pthread_barrier_destroy(&g->start);
+    tk_store_close(g->store);
+    free(g);
+}
+
 /* Each thread records the messages of its own device. Exchanges of
  * different devices touch the same tables and index pages but never the
  * same rows, so none of them may fail or even be retried. SQLite queues
@@ -736,6 +828,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(uploads_race),
         cmocka_unit_test(processes_race),
         cmocka_unit_test(exchanges_race),
+        cmocka_unit_test(used_tokens_race),
         cmocka_unit_test(processes_race_exchanges),
         cmocka_unit_test(writers_queue),
         cmocka_unit_test(exchanges_of_many_devices),
