@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "tam_internal.h"
 #include "teepkit/cbor.h"
 #include "teepkit/cose.h"
@@ -351,42 +349,147 @@ static tk_store_verdict verdict_of(const tam_request *r,
     }
 }
 
-static void json_put_hex(json_t *obj, const char *key, tk_view v)
+/* A JSON text being written into a fixed buffer; full is set when it
+ * does not fit. */
+typedef struct json_text {
+    char *buf;
+    size_t cap;
+    size_t len;
+    bool full;
+} json_text;
+
+static void json_put(json_text *t, const char *s, size_t n)
+{
+    if (t->full || t->cap - t->len <= n) {
+        t->full = true;
+        return;
+    }
+    memcpy(t->buf + t->len, s, n);
+    t->len += n;
+    t->buf[t->len] = '\0';
+}
+
+/* Appends "key": after a comma, unless it is the first member. */
+static void json_key(json_text *t, const char *key)
+{
+    if (t->len > 1)
+        json_put(t, ",", 1);
+    json_put(t, "\"", 1);
+    json_put(t, key, strlen(key));
+    json_put(t, "\":", 2);
+}
+
+static void json_put_hex(json_text *t, const char *key, tk_view v)
 {
     char hex[2 * 64 + 1];
     tam_hex(v.ptr, v.len, hex, sizeof(hex));
-    json_object_set_new(obj, key, json_string(hex));
+    json_key(t, key);
+    json_put(t, "\"", 1);
+    json_put(t, hex, strlen(hex));
+    json_put(t, "\"", 1);
 }
 
-/* Summarizes the claims of a verified token as JSON (no secrets: the
- * nonce and cnf are left out). Returns a malloc'd string or NULL. */
+/* True when s is well-formed UTF-8 (RFC 3629): no overlong forms, no
+ * surrogates, nothing above U+10FFFF. */
+static bool utf8_valid(tk_view s)
+{
+    size_t i = 0;
+    while (i < s.len) {
+        uint8_t c = s.ptr[i];
+        size_t extra = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1
+                                  : (c & 0xf0) == 0xe0 ? 2
+                                  : (c & 0xf8) == 0xf0 ? 3
+                                                       : 4;
+        if (extra == 4 || s.len - i <= extra)
+            return false;
+        static const uint32_t min[4] = {0, 0x80, 0x800, 0x10000};
+        uint32_t cp = extra == 0 ? c : c & (0x3fu >> extra);
+        for (size_t k = 1; k <= extra; k++) {
+            if ((s.ptr[i + k] & 0xc0) != 0x80)
+                return false;
+            cp = (cp << 6) | (s.ptr[i + k] & 0x3fu);
+        }
+        if (cp < min[extra] || cp > 0x10ffff ||
+            (cp >= 0xd800 && cp <= 0xdfff))
+            return false;
+        i += extra + 1;
+    }
+    return true;
+}
+
+/* Appends a string member, escaped as RFC 8259 section 7 requires. A
+ * value that is not UTF-8 is left out. */
+static void json_put_string(json_text *t, const char *key, tk_view v)
+{
+    if (!utf8_valid(v))
+        return;
+    json_key(t, key);
+    json_put(t, "\"", 1);
+    for (size_t i = 0; i < v.len; i++) {
+        char esc[8];
+        uint8_t c = v.ptr[i];
+        const char *two = c == '"'    ? "\\\""
+                          : c == '\\' ? "\\\\"
+                          : c == '\b' ? "\\b"
+                          : c == '\f' ? "\\f"
+                          : c == '\n' ? "\\n"
+                          : c == '\r' ? "\\r"
+                          : c == '\t' ? "\\t"
+                                      : NULL;
+        if (two != NULL) {
+            json_put(t, two, 2);
+        } else if (c < 0x20) {
+            snprintf(esc, sizeof(esc), "\\u%04X", c);
+            json_put(t, esc, 6);
+        } else {
+            json_put(t, (const char *)&v.ptr[i], 1);
+        }
+    }
+    json_put(t, "\"", 1);
+}
+
+static void json_put_int(json_text *t, const char *key, long long value)
+{
+    char num[24];
+    int n = snprintf(num, sizeof(num), "%lld", value);
+    json_key(t, key);
+    json_put(t, num, (size_t)n);
+}
+
+/* Summarizes the claims of a verified token as compact JSON, members in
+ * name order, with no secrets: the nonce and cnf are left out. Returns a
+ * malloc'd string or NULL. Written by hand: building a jansson tree for
+ * it took more time than the rest of the appraisal's bookkeeping. */
 static char *claims_summary(const tk_eat_result *res)
 {
     const tk_eat_claims *c = &res->claims;
     if (c->present == 0)
         return NULL;
-    json_t *obj = json_object();
-    if (obj == NULL)
+    /* Three hex values of at most 128 digits, a version text of at most
+     * 6 bytes per input byte, three numbers and the punctuation. */
+    size_t cap = 3 * 140 + 6 * c->hwversion.version.len + 3 * 40 + 64;
+    json_text t = {malloc(cap), cap, 0, false};
+    if (t.buf == NULL)
         return NULL;
-    if (c->present & TK_EAT_HAS_UEID)
-        json_put_hex(obj, "ueid", c->ueid);
-    if ((c->present & TK_EAT_HAS_OEMID) && !c->oemid_is_pen)
-        json_put_hex(obj, "oemid", c->oemid);
+    json_put(&t, "{", 1);
     if (c->present & TK_EAT_HAS_HWMODEL)
-        json_put_hex(obj, "hwmodel", c->hwmodel);
+        json_put_hex(&t, "hwmodel", c->hwmodel);
     if (c->present & TK_EAT_HAS_HWVERSION)
-        json_object_set_new(obj, "hwversion",
-                            json_stringn((const char *)c->hwversion.version.ptr,
-                                         c->hwversion.version.len));
+        json_put_string(&t, "hwversion", c->hwversion.version);
     if (c->present & TK_EAT_HAS_IAT)
-        json_object_set_new(obj, "iat", json_integer(c->iat));
-    json_object_set_new(obj, "manifests",
-                        json_integer((json_int_t)c->manifest_count));
-    json_object_set_new(obj, "measurements",
-                        json_integer((json_int_t)c->measurement_count));
-    char *text = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(obj);
-    return text;
+        json_put_int(&t, "iat", (long long)c->iat);
+    json_put_int(&t, "manifests", (long long)c->manifest_count);
+    json_put_int(&t, "measurements", (long long)c->measurement_count);
+    if ((c->present & TK_EAT_HAS_OEMID) && !c->oemid_is_pen)
+        json_put_hex(&t, "oemid", c->oemid);
+    if (c->present & TK_EAT_HAS_UEID)
+        json_put_hex(&t, "ueid", c->ueid);
+    json_put(&t, "}", 1);
+    if (t.full) {
+        free(t.buf);
+        return NULL;
+    }
+    return t.buf;
 }
 
 /*
