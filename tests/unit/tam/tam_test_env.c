@@ -293,7 +293,9 @@ static tk_err agent_evidence(void *ctx, const tk_teep_evidence_request *req,
     c.hwmodel = (tk_view){device_hwmodel, sizeof(device_hwmodel)};
     if (a->fault == AGENT_WRONG_HWMODEL)
         c.hwmodel = (tk_view){other_hwmodel, sizeof(other_hwmodel)};
-    c.hwversion.version = (tk_view){(const uint8_t *)"1.0", 3};
+    const char *hwversion = a->hwversion != NULL ? a->hwversion : "1.0";
+    c.hwversion.version = (tk_view){(const uint8_t *)hwversion,
+                                    strlen(hwversion)};
     c.manifest_count = 1;
     c.manifests[0].content_type = 60;
     c.manifests[0].content = (tk_view){(const uint8_t *)"\xa0", 1};

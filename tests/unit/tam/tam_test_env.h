@@ -72,6 +72,7 @@ typedef struct test_agent {
     uint8_t ueid[17];
     char id_hex[40];
     agent_fault fault;
+    const char *hwversion;       /* of the evidence; NULL sends "1.0" */
 
     agent_component installed[ENV_MAX_COMPONENTS];
     size_t installed_count;

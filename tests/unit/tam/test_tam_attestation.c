@@ -113,6 +113,26 @@ static void test_attestation_affirming(void **state)
     tk_store_mem_free(&mem);
 }
 
+/* The claims summary is JSON whatever the evidence's text contains. */
+static void test_attestation_claims_escaped(void **state)
+{
+    (void)state;
+    agent.hwversion = "2.0 \"rc\" \\ \n\x01";
+    run_exchange(&env, &agent, &ex);
+    tk_store_mem mem = TK_STORE_MEM_INIT;
+    tk_store_attestation full;
+    assert_int_equal(tk_store_attestation_latest(env.store, device, &mem,
+                                                 &full, NULL),
+                     TK_OK);
+    assert_non_null(strstr(full.claims,
+                           "\"hwversion\":\"2.0 \\\"rc\\\" \\\\ "
+                           "\\n\\u0001\""));
+    assert_non_null(strstr(full.claims, "\"ueid\":\""));
+    assert_int_equal(full.claims[0], '{');
+    assert_int_equal(full.claims[strlen(full.claims) - 1], '}');
+    tk_store_mem_free(&mem);
+}
+
 static void test_attestation_wrong_key(void **state)
 {
     (void)state;
@@ -268,6 +288,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_attestation_affirming, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_attestation_claims_escaped,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_attestation_wrong_key, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_attestation_wrong_hwmodel,

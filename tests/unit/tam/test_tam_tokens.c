@@ -1,0 +1,402 @@
+/*
+ * The self-authenticating tokens of the QueryRequests that start
+ * sessions: an empty POST stores nothing, a token whose tag, expiry or
+ * data items were altered gets 409, a token is valid until its expiry,
+ * every worker of a database accepts it, a racing second use gets 409,
+ * and a dropped message that was validly signed uses its token.
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "keyfile.h"
+#include "tam_test_env.h"
+#include "teepkit/cose.h"
+
+/* Layout of the token (apps/tam/tam_token.c). */
+#define TOKEN_LEN 46
+#define AT_ITEMS 2
+#define AT_EXPIRES 6
+#define AT_TAG 30
+
+static tam_env env;
+static test_agent agent;
+static int64_t device;
+static tk_tam *second;
+static uint8_t reply[ENV_MESSAGE_MAX];
+static size_t reply_len;
+static uint8_t msg[ENV_MESSAGE_MAX];
+static uint8_t scratch[ENV_MESSAGE_MAX];
+
+static int setup(void **state)
+{
+    (void)state;
+    const char *const config[] = {"log_level=off", NULL};
+    env_open(&env, config);
+    agent_init(&agent, &env, 5);
+    int64_t app = env_add_component(&env, "app", 1);
+    env_policy(&env, &agent, app, false);
+    device = agent_device_id(&env, &agent);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    tk_tam_close(second);
+    second = NULL;
+    agent_release(&agent);
+    env_close(&env);
+    return 0;
+}
+
+static unsigned post(const uint8_t *body, size_t len)
+{
+    unsigned status = 0;
+    env_post(&env, body, len, &status, reply, sizeof(reply), &reply_len);
+    return status;
+}
+
+/* Posts to tam in-process; the reply goes to reply. */
+static unsigned post_to(tk_tam *tam, const uint8_t *body, size_t len)
+{
+    tk_net_request req;
+    memset(&req, 0, sizeof(req));
+    req.method = TK_NET_POST;
+    req.method_name = "POST";
+    req.path = "/tam";
+    req.content_type = len > 0 ? TK_NET_MEDIA_TEEP : NULL;
+    req.body = (tk_view){body, len};
+    req.request_id = "tokens";
+    tk_net_response resp;
+    memset(&resp, 0, sizeof(resp));
+    assert_int_equal(tk_tam_handle(tam, &req, &resp), TK_OK);
+    assert_true(resp.body_len <= sizeof(reply));
+    if (resp.body_len > 0)
+        memcpy(reply, resp.body, resp.body_len);
+    reply_len = resp.body_len;
+    unsigned status = resp.status;
+    tk_net_response_clear(&resp);
+    return status;
+}
+
+/* Passes the last reply to the agent; its answer is left in msg. */
+static size_t agent_answer(void)
+{
+    tk_teep_agent_result res;
+    tk_teep_agent_handle(&agent.agent, &agent.state,
+                         (tk_view){reply, reply_len}, msg, sizeof(msg), &res);
+    return res.out_len;
+}
+
+/* Opens a second TAM worker on the same database and key folder. */
+static void open_second(void)
+{
+    tk_tam_config cfg;
+    tk_tam_config_init(&cfg);
+    char text[256];
+    assert_int_equal(tk_tam_config_set(&cfg, "db", env.db, text,
+                                       sizeof(text)),
+                     TK_OK);
+    assert_int_equal(tk_tam_config_set(&cfg, "key_dir", env.key_dir, text,
+                                       sizeof(text)),
+                     TK_OK);
+    tk_tam_options opt;
+    memset(&opt, 0, sizeof(opt));
+    opt.clock = env_clock;
+    opt.clock_ctx = &env;
+    assert_int_equal(tk_tam_open(&cfg, &opt, &second, text, sizeof(text)),
+                     TK_OK);
+    tk_tam_config_free(&cfg);
+}
+
+static size_t count_sessions(void)
+{
+    tk_store_mem mem = TK_STORE_MEM_INIT;
+    tk_store_sessions list;
+    tk_store_page page = {0, TK_STORE_MAX_PAGE, false};
+    assert_int_equal(tk_store_session_list(env.store, 0, &page, &mem, &list,
+                                           NULL),
+                     TK_OK);
+    size_t n = list.count;
+    tk_store_mem_free(&mem);
+    return n;
+}
+
+static uint64_t rejected(void)
+{
+    tk_tam_stats stats;
+    tk_tam_stats_get(env.tam, &stats);
+    return stats.rejected;
+}
+
+/*
+ * Replaces the last reply, a QueryRequest of the TAM, with the same
+ * message whose token is changed by alter(), signed again with the TAM's
+ * own ESP256 key. Only a forger who holds the TAM's key but not the token
+ * secret could send it.
+ */
+static void forge_query(void (*alter)(uint8_t *token))
+{
+    tk_cose_opts opts;
+    memset(&opts, 0, sizeof(opts));
+    opts.flags = TK_COSE_OPT_UNTAGGED_OK;
+    tk_cose_sign signed_query;
+    assert_int_equal(tk_cose_sign_decode((tk_view){reply, reply_len}, &opts,
+                                         &signed_query),
+                     TK_OK);
+    tk_view payload = signed_query.payload;
+    tk_teep_message m;
+    assert_int_equal(tk_teep_decode(payload.ptr, payload.len, &m, NULL),
+                     TK_OK);
+    assert_int_equal(m.token.len, TOKEN_LEN);
+    static uint8_t body[ENV_MESSAGE_MAX];
+    memcpy(body, payload.ptr, payload.len);
+    alter(body + (m.token.ptr - payload.ptr));
+
+    char path[256];
+    char text[256];
+    tk_keyfile_info info;
+    tk_key key;
+    snprintf(path, sizeof(path), "%s/%s", env.key_dir, TK_TAM_KEY_ESP256);
+    assert_int_equal(tk_keyfile_load(tk_crypto_openssl(), path, &key, &info,
+                                     text, sizeof(text)),
+                     TK_OK);
+    tk_teep_signer signer = {TK_ALG_ESP256, &key,
+                             {env.tam_kids[0], env.tam_kid_len[0]}};
+    assert_int_equal(tk_teep_sign(tk_crypto_openssl(), &signer, 1,
+                                  (tk_view){body, payload.len}, scratch,
+                                  sizeof(scratch), reply, sizeof(reply),
+                                  &reply_len),
+                     TK_OK);
+    tk_key_release(&key);
+}
+
+static void flip_tag(uint8_t *token)
+{
+    token[TOKEN_LEN - 1] ^= 0x01;
+}
+
+static void extend_expiry(uint8_t *token)
+{
+    token[AT_EXPIRES + 5] += 1; /* 65536 s later */
+}
+
+static void drop_attestation(uint8_t *token)
+{
+    token[AT_ITEMS] &= (uint8_t)~TK_TEEP_ITEM_ATTESTATION;
+}
+
+/* Checks that a forged QueryRequest's answer gets 409 and stores
+ * nothing. */
+static void assert_forgery_rejected(void (*alter)(uint8_t *token))
+{
+    assert_int_equal(post(NULL, 0), 200);
+    forge_query(alter);
+    size_t len = agent_answer();
+    assert_true(len > 0);
+    uint64_t before = rejected();
+    assert_int_equal(post(msg, len), 409);
+    assert_int_equal(reply_len, 0);
+    assert_int_equal(rejected(), before + 1);
+    assert_int_equal(count_attestations(&env, device, NULL), 0);
+    assert_int_equal(count_sessions(), 0);
+}
+
+/* The empty POST writes nothing to the store. */
+static void start_stores_nothing(void **state)
+{
+    (void)state;
+    tk_store_summary before;
+    tk_store_summary after;
+    assert_int_equal(tk_store_summary_get(env.store, &before, NULL), TK_OK);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(post(NULL, 0), 200);
+    assert_int_equal(tk_store_summary_get(env.store, &after, NULL), TK_OK);
+    assert_memory_equal(&before, &after, sizeof(before));
+    assert_int_equal(count_sessions(), 0);
+    tk_tam_stats stats;
+    tk_tam_stats_get(env.tam, &stats);
+    assert_int_equal(stats.sessions_started, 3);
+}
+
+static void forged_tag_rejected(void **state)
+{
+    (void)state;
+    assert_forgery_rejected(flip_tag);
+}
+
+static void altered_expiry_rejected(void **state)
+{
+    (void)state;
+    assert_forgery_rejected(extend_expiry);
+}
+
+/* Without this check a device could skip its attestation. */
+static void altered_items_rejected(void **state)
+{
+    (void)state;
+    assert_forgery_rejected(drop_attestation);
+}
+
+/* A token serves until the second before its expiry (24 hours). */
+static void token_valid_until_expiry(void **state)
+{
+    (void)state;
+    assert_int_equal(post(NULL, 0), 200);
+    env.now += 24 * 3600 - 1;
+    size_t len = agent_answer();
+    assert_true(len > 0);
+    assert_int_equal(post(msg, len), 200);
+    assert_int_equal(count_attestations(&env, device, NULL), 1);
+    assert_int_equal(count_sessions(), 1);
+    len = agent_answer();
+    assert_true(len > 0);
+    assert_int_equal(post(msg, len), 204);
+    assert_int_equal(count_reports(&env, device), 1);
+}
+
+/* A worker accepts the token that another worker of its database
+ * issued, and either rejects it once it is used. */
+static void workers_share_tokens(void **state)
+{
+    (void)state;
+    open_second();
+    assert_int_equal(post(NULL, 0), 200);
+    size_t len = agent_answer();
+    assert_true(len > 0);
+    static uint8_t query_response[ENV_MESSAGE_MAX];
+    memcpy(query_response, msg, len);
+    assert_int_equal(post_to(second, query_response, len), 200);
+    size_t success = agent_answer();
+    assert_true(success > 0);
+    assert_int_equal(post(msg, success), 204);
+    assert_int_equal(count_reports(&env, device), 1);
+    assert_int_equal(post(query_response, len), 409);
+    assert_int_equal(post_to(second, query_response, len), 409);
+    assert_int_equal(count_attestations(&env, device, NULL), 1);
+}
+
+typedef struct racer {
+    tk_tam *tam;
+    const uint8_t *body;
+    size_t len;
+    unsigned status;
+} racer;
+
+static void *race(void *arg)
+{
+    racer *r = arg;
+    tk_net_request req;
+    memset(&req, 0, sizeof(req));
+    req.method = TK_NET_POST;
+    req.method_name = "POST";
+    req.path = "/tam";
+    req.content_type = TK_NET_MEDIA_TEEP;
+    req.body = (tk_view){r->body, r->len};
+    req.request_id = "race";
+    tk_net_response resp;
+    memset(&resp, 0, sizeof(resp));
+    tk_tam_handle(r->tam, &req, &resp);
+    r->status = resp.status;
+    tk_net_response_clear(&resp);
+    return NULL;
+}
+
+/* The same QueryResponse reaches two workers of one SQLite file at once:
+ * one replies, the other gets 409, and the session is stored once. */
+static void racing_workers(void **state)
+{
+    (void)state;
+    open_second();
+    for (int round = 0; round < 4; round++) {
+        assert_int_equal(post(NULL, 0), 200);
+        size_t len = agent_answer();
+        assert_true(len > 0);
+        racer racers[2] = {{env.tam, msg, len, 0}, {second, msg, len, 0}};
+        pthread_t threads[2];
+        for (size_t i = 0; i < 2; i++)
+            assert_int_equal(pthread_create(&threads[i], NULL, race,
+                                            &racers[i]),
+                             0);
+        for (size_t i = 0; i < 2; i++)
+            assert_int_equal(pthread_join(threads[i], NULL), 0);
+        unsigned a = racers[0].status;
+        unsigned b = racers[1].status;
+        assert_true((a == 200 && b == 409) || (a == 409 && b == 200));
+        assert_int_equal(count_attestations(&env, device, NULL),
+                         (size_t)round + 1);
+        assert_int_equal(count_sessions(), (size_t)round + 1);
+        tk_teep_agent_state_init(&agent.state);
+    }
+}
+
+/* A Success that carries the QueryRequest's token is dropped (400), and
+ * because its signature verified, the token is used: the QueryResponse
+ * that follows gets 409. */
+static void dropped_message_uses_token(void **state)
+{
+    (void)state;
+    assert_int_equal(post(NULL, 0), 200);
+    size_t len = agent_answer();
+    assert_true(len > 0);
+    static uint8_t query_response[ENV_MESSAGE_MAX];
+    memcpy(query_response, msg, len);
+    tk_cose_opts opts;
+    memset(&opts, 0, sizeof(opts));
+    opts.flags = TK_COSE_OPT_UNTAGGED_OK;
+    tk_cose_sign1 s1;
+    assert_int_equal(tk_cose_sign1_decode((tk_view){msg, len}, &opts, &s1),
+                     TK_OK);
+    tk_teep_message m;
+    assert_int_equal(tk_teep_decode(s1.payload.ptr, s1.payload.len, &m,
+                                    NULL),
+                     TK_OK);
+    tk_teep_message wrong;
+    memset(&wrong, 0, sizeof(wrong));
+    wrong.type = TK_TEEP_SUCCESS;
+    wrong.token = m.token;
+    TK_TEEP_SET(&wrong, TK_TEEP_LABEL_TOKEN);
+    static uint8_t body[1024];
+    size_t body_len = 0;
+    assert_int_equal(tk_teep_encode(&wrong, body, sizeof(body), &body_len),
+                     TK_OK);
+    static uint8_t success[4096];
+    size_t success_len = 0;
+    assert_int_equal(tk_teep_sign(tk_crypto_openssl(), &agent.signer, 1,
+                                  (tk_view){body, body_len}, scratch,
+                                  sizeof(scratch), success, sizeof(success),
+                                  &success_len),
+                     TK_OK);
+    assert_int_equal(post(success, success_len), 400);
+    assert_int_equal(post(query_response, len), 409);
+    assert_int_equal(count_attestations(&env, device, NULL), 0);
+    assert_int_equal(count_sessions(), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(start_stores_nothing, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(forged_tag_rejected, setup, teardown),
+        cmocka_unit_test_setup_teardown(altered_expiry_rejected, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(altered_items_rejected, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(token_valid_until_expiry, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(workers_share_tokens, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(racing_workers, setup, teardown),
+        cmocka_unit_test_setup_teardown(dropped_message_uses_token, setup,
+                                        teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
