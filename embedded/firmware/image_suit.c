@@ -112,6 +112,7 @@ int main(void)
     metric("image", "heap_high_water", tk_dev_heap_high_water());
     metric("image", "heap_arena", TK_DEV_HEAP_SIZE);
     metric("image", "sizeof_tk_suit_processor", sizeof(tk_suit_processor));
+    metric("image", "sizeof_tk_suit_work", TK_SUIT_WORK_SIZE);
     metric("image", "sizeof_tkd_platform", sizeof(tkd_platform));
     metric("image", "sizeof_tk_cbor_dec", sizeof(tk_cbor_dec));
     metric("image", "sizeof_tk_cbor_enc", sizeof(tk_cbor_enc));

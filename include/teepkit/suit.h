@@ -1047,7 +1047,7 @@ typedef struct tk_suit_work {
 
 /*
  * A manifest processor, owned by the caller. Private fields: use the
- * functions. It is large (about 14 KB on a 64-bit host with the default
+ * functions. It is large (about 17 KB on a 64-bit host with the default
  * limits, mostly the loaded manifests, the parameter table, the decode
  * caches and the work area), so a device keeps it in static memory, not
  * on a small stack. In exchange the processor's own stack stays small.

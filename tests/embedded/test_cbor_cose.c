@@ -349,7 +349,8 @@ static void cose_mac0_published(void)
     memset(&opts, 0, sizeof(opts));
     opts.key = &key;
     if (!TK_COSE_WITH_MAC) {
-        /* A build without COSE_Mac0 says so, whatever the tag. */
+        /* Without COSE_Mac0 support both calls fail with
+           TK_ERR_COSE_STRUCTURE_UNSUPPORTED, whatever the tag. */
         TK_CHECK_ERR(tk_cose_mac0_verify(c, msg, &opts, NULL),
                      TK_ERR_COSE_STRUCTURE_UNSUPPORTED);
         TK_CHECK_ERR(tk_cose_verify(c, msg, &opts, NULL),
