@@ -203,6 +203,8 @@ echo "## Targets"
 echo
 echo "| target | measured | limit | result |"
 echo "|---|---:|---:|---|"
+# NOTE: the flash target is missed in every profile, by about 10.6 KB in
+# the minimal one (the reason is in embedded/profiles/minimal.cmake).
 row "SUIT + CBOR + COSE flash (crypto excluded)" "$suit_flash" 12288 \
   "$((suit_flash < 12288))"
 row "SUIT + CBOR + COSE stack (crypto excluded, measured)" "$suit_stack" 2048 \
