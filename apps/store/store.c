@@ -379,8 +379,12 @@ tk_err tk_store_run(tk_store *store, tk_store_op op, tk_db_tx_kind kind,
     unsigned slot;
     tk_err err = pool_acquire(store, &slot, detail);
     while (err == TK_OK) {
-        tk_store_tx tx = {store, store->driver, store->slots[slot].conn,
-                          mem, detail, 0, op};
+        tk_store_tx tx = {.store = store,
+                          .driver = store->driver,
+                          .conn = store->slots[slot].conn,
+                          .mem = mem,
+                          .detail = detail,
+                          .op = op};
         tk_store_mem_mark mark = {NULL, 0};
         if (mem != NULL)
             mark = tk_store_mem_get_mark(mem);

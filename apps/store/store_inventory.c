@@ -1454,7 +1454,7 @@ static tk_err device_context_body(tk_store_tx *tx, void *arg)
     if (err == TK_OK && !found)
         return tk_store_fail(tx, TK_ERR_STORE_NOT_FOUND,
                              "device %" PRId64 " not found", a->id);
-    const void *items;
+    const void *items = NULL;
     size_t own = 0;
     if (err == TK_OK)
         err = tk_db_read_all(tx, REFVAL_SELECT " WHERE device_id = $1", id, 1,
