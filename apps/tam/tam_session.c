@@ -435,12 +435,19 @@ static void commit_dropped(tam_request *r)
 static tk_err drop(tam_request *r, tk_teep_tam_result *res, tk_err err)
 {
     tk_err reason = err;
+    bool token_rejected = true;
     if (err == TK_ERR_STORE_TOKEN_UNKNOWN || err == TK_ERR_STORE_TOKEN_USED)
         reason = TK_ERR_TEEP_TOKEN_UNKNOWN;
     else if (err == TK_ERR_STORE_TOKEN_EXPIRED)
         reason = TK_ERR_TEEP_TOKEN_EXPIRED;
-    else if (!store_unavailable(err))
+    else
+        token_rejected = false;
+    if (!token_rejected && !store_unavailable(err))
         commit_dropped(r);
+    /* A used self-authenticating token is found only after the appraisal,
+     * so drop the verdict, as tam_session_take() does for a stored token. */
+    if (token_rejected)
+        res->attestation = TK_EAT_STATUS_NONE;
     res->outcome = TK_TEEP_TAM_REJECTED;
     res->out_len = 0;
     res->reason = reason;
