@@ -313,6 +313,9 @@ typedef struct tk_cbor_dec_level {
     uint8_t kind;    /* level kind (cbor_internal.h) */
 } tk_cbor_dec_level;
 
+/* The functions behind the check flags. Private. */
+struct tk_cbor_dec_checks;
+
 /* Decoder context. Private: use the functions. */
 typedef struct tk_cbor_dec {
     const uint8_t *buf;
@@ -321,6 +324,7 @@ typedef struct tk_cbor_dec {
     size_t err_off;
     tk_err err;
     uint32_t flags;
+    const struct tk_cbor_dec_checks *checks; /* NULL when flags is 0 */
     uint8_t depth;     /* open levels */
     uint8_t max_depth;
     uint8_t started;   /* the top-level item has begun */
@@ -328,14 +332,40 @@ typedef struct tk_cbor_dec {
 } tk_cbor_dec;
 
 /*
+ * Starts decoding as tk_cbor_dec_init() does, with checks the functions
+ * of the check flags: tk_cbor_dec_checks_all, or NULL when flags is 0.
+ * Returns TK_ERR_INVALID_ARG for flags without checks.
+ */
+tk_err tk_cbor_dec_init_with(tk_cbor_dec *dec, const uint8_t *ptr,
+                             size_t len, uint32_t flags,
+                             const struct tk_cbor_dec_checks *checks);
+
+#if TK_CBOR_WITH_CHECKS
+/* The functions of the check flags (cbor_decode.c). */
+extern const struct tk_cbor_dec_checks tk_cbor_dec_checks_all;
+#endif
+
+/*
  * Starts decoding the single data item in ptr[0..len). The caller keeps
  * ptr valid while the decoder and its views are used. flags is a
  * combination of TK_CBOR_CHECK_*. Returns TK_OK, TK_ERR_INVALID_ARG (dec
  * NULL, ptr NULL with len > 0, unknown flag) or TK_ERR_UNSUPPORTED (check
  * flags compiled out); an error is also kept in dec.
+ *
+ * Inline, so that a call whose flags are 0 at compile time does not refer
+ * to the checks: a program whose decoders all run without check flags,
+ * such as a SUIT processor, links none of them.
  */
-tk_err tk_cbor_dec_init(tk_cbor_dec *dec, const uint8_t *ptr, size_t len,
-                        uint32_t flags);
+static inline tk_err tk_cbor_dec_init(tk_cbor_dec *dec, const uint8_t *ptr,
+                                      size_t len, uint32_t flags)
+{
+#if TK_CBOR_WITH_CHECKS
+    return tk_cbor_dec_init_with(dec, ptr, len, flags,
+                                 flags != 0 ? &tk_cbor_dec_checks_all : NULL);
+#else
+    return tk_cbor_dec_init_with(dec, ptr, len, flags, NULL);
+#endif
+}
 
 /* Lowers the nesting limit of this decoder to max_depth (1 to
  * TK_CBOR_MAX_DEPTH, else TK_ERR_INVALID_ARG). Call before decoding. */

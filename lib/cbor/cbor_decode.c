@@ -36,8 +36,9 @@ static unsigned level_kind(const tk_cbor_dec_level *level)
     return level->kind & TK_CBOR_LVL_KIND_MASK;
 }
 
-tk_err tk_cbor_dec_init(tk_cbor_dec *dec, const uint8_t *ptr, size_t len,
-                        uint32_t flags)
+tk_err tk_cbor_dec_init_with(tk_cbor_dec *dec, const uint8_t *ptr,
+                             size_t len, uint32_t flags,
+                             const struct tk_cbor_dec_checks *checks)
 {
     if (dec == NULL)
         return TK_ERR_INVALID_ARG;
@@ -47,11 +48,14 @@ tk_err tk_cbor_dec_init(tk_cbor_dec *dec, const uint8_t *ptr, size_t len,
     dec->err = TK_OK;
     dec->err_off = 0;
     dec->flags = flags;
+    dec->checks = checks;
     dec->depth = 0;
     dec->max_depth = TK_CBOR_MAX_DEPTH;
     dec->started = 0;
-    if ((ptr == NULL && len > 0) || (flags & ~CHECK_FLAGS) != 0) {
+    if ((ptr == NULL && len > 0) || (flags & ~CHECK_FLAGS) != 0 ||
+        (flags != 0 && checks == NULL)) {
         dec->len = 0;
+        dec->flags = 0;
         return fail_at(dec, TK_ERR_INVALID_ARG, 0);
     }
 #if !TK_CBOR_WITH_CHECKS
@@ -234,7 +238,7 @@ static tk_err item_done(tk_cbor_dec *dec)
         if ((level->count & 1u) && level_kind(level) == TK_CBOR_LVL_MAP &&
             (dec->flags &
              (TK_CBOR_CHECK_DUP_KEYS | TK_CBOR_CHECK_DETERMINISTIC))) {
-            tk_err err = check_key(dec, level);
+            tk_err err = dec->checks->key(dec, level);
             if (err != TK_OK)
                 return err;
         }
@@ -316,8 +320,8 @@ static tk_cbor_type simple_type(uint64_t value)
 /* Runs the optional checks that the head at off alone decides, and notes
  * where a map key starts for the key checks. Returns the error, which
  * belongs at off. */
-TK_CBOR_OUTLINE_FOR_SIZE static tk_err
-check_head(tk_cbor_dec *dec, const tk_cbor_head *head, size_t off)
+static tk_err check_head(tk_cbor_dec *dec, const tk_cbor_head *head,
+                         size_t off)
 {
     tk_cbor_dec_level *parent =
         dec->depth > 0 ? &dec->level[dec->depth - 1] : NULL;
@@ -336,6 +340,13 @@ check_head(tk_cbor_dec *dec, const tk_cbor_head *head, size_t off)
         return TK_ERR_CBOR_BAD_TAG_CONTENT;
     return TK_OK;
 }
+
+const struct tk_cbor_dec_checks tk_cbor_dec_checks_all = {
+    check_head,
+    check_key,
+    tk_cbor_utf8_valid,
+    float_has_shorter_form,
+};
 #endif
 
 /*
@@ -359,7 +370,7 @@ static tk_err read_item(tk_cbor_dec *dec, tk_cbor_item *item, bool wrap)
         goto fail;
 #if TK_CBOR_WITH_CHECKS
     if (dec->flags != 0) {
-        err = check_head(dec, &head, off);
+        err = dec->checks->head(dec, &head, off);
         if (err != TK_OK)
             goto fail;
     }
@@ -422,7 +433,7 @@ static tk_err read_item(tk_cbor_dec *dec, tk_cbor_item *item, bool wrap)
                 goto fail;
             err = TK_ERR_CBOR_BAD_UTF8;
             if (major == TK_CBOR_MT_TSTR && (dec->flags & TK_CBOR_CHECK_UTF8) &&
-                !tk_cbor_utf8_valid(buf + pos, arg))
+                !dec->checks->utf8_valid(buf + pos, arg))
                 goto fail;
 #else
             (void)chunk_len;
@@ -499,7 +510,7 @@ static tk_err read_item(tk_cbor_dec *dec, tk_cbor_item *item, bool wrap)
 #if TK_CBOR_WITH_CHECKS
             err = TK_ERR_CBOR_NOT_PREFERRED;
             if ((dec->flags & TK_CBOR_CHECK_PREFERRED) &&
-                float_has_shorter_form(head.arg, width))
+                dec->checks->float_has_shorter_form(head.arg, width))
                 goto fail;
 #endif
         }

@@ -305,6 +305,25 @@ bool tk_cbor_chunk_next(tk_cbor_chunks *c);
 /* Returns true when s[0..len) is valid UTF-8 (RFC 3629). */
 bool tk_cbor_utf8_valid(const uint8_t *s, size_t len);
 
+#if TK_CBOR_WITH_CHECKS
+/*
+ * The optional checks of the decoder, which it calls only when check
+ * flags are set. A decoder reaches them through this table, which
+ * tk_cbor_dec_init() passes only for flags other than 0, so they are
+ * linked only into programs that use check flags.
+ */
+struct tk_cbor_dec_checks {
+    /* Checks a head (preferred size, tag content) and notes where a map
+     * key starts. */
+    tk_err (*head)(tk_cbor_dec *dec, const tk_cbor_head *head, size_t off);
+    /* Checks the map key that just ended against the earlier keys. */
+    tk_err (*key)(tk_cbor_dec *dec, tk_cbor_dec_level *map);
+    bool (*utf8_valid)(const uint8_t *s, size_t len);
+    /* Returns true when a float of width bytes has a shorter exact form. */
+    bool (*float_has_shorter_form)(uint64_t raw, unsigned width);
+};
+#endif
+
 /* Float helpers (cbor_float.c). Bits are IEEE 754 binary16, binary32 and
  * binary64 patterns. Conversions to a wider format are always exact. */
 

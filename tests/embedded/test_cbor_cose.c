@@ -176,6 +176,42 @@ static void cbor_decode_errors(void)
     }
 }
 
+/* Reads every item of the decoder's input. Returns the first error, or
+ * TK_OK when the input is one complete item. */
+static tk_err decode_all(tk_cbor_dec *dec)
+{
+    tk_cbor_item item;
+    tk_err err = TK_OK;
+
+    while (err == TK_OK)
+        err = tk_cbor_dec_next(dec, &item);
+    return err == TK_ERR_CBOR_END ? tk_cbor_dec_finish(dec) : err;
+}
+
+/* The check table that tk_cbor_dec_init() passes for check flags: check
+ * flags without it are rejected, and without flags none is needed. */
+static void cbor_decode_check_table(void)
+{
+    tk_view in = tkt_hex("a201020103"); /* {1: 2, 1: 3} */
+    tk_cbor_dec dec;
+
+    TK_CHECK_ERR(tk_cbor_dec_init_with(&dec, in.ptr, in.len,
+                                       TK_CBOR_CHECK_DUP_KEYS, NULL),
+                 TK_ERR_INVALID_ARG);
+    TK_CHECK_ERR(decode_all(&dec), TK_ERR_INVALID_ARG);
+
+    TK_CHECK_OK(tk_cbor_dec_init_with(&dec, in.ptr, in.len, 0, NULL));
+    TK_CHECK_OK(decode_all(&dec));
+
+#if TK_CBOR_WITH_CHECKS
+    TK_CHECK_OK(tk_cbor_dec_init_with(&dec, in.ptr, in.len,
+                                      TK_CBOR_CHECK_DUP_KEYS,
+                                      &tk_cbor_dec_checks_all));
+    TK_CHECK_ERR(decode_all(&dec), TK_ERR_CBOR_DUP_KEY);
+    TK_CHECK_INT(tk_cbor_dec_error_offset(&dec), 3);
+#endif
+}
+
 /* Nesting one level deeper than TK_CBOR_MAX_DEPTH is an error, never a
  * stack overflow. */
 static void cbor_decode_too_deep(void)
@@ -466,6 +502,7 @@ int main(void)
         TK_RUNNER_CASE(cbor_decode_appendix_a),
         TK_RUNNER_CASE(cbor_decode_structure),
         TK_RUNNER_CASE(cbor_decode_errors),
+        TK_RUNNER_CASE(cbor_decode_check_table),
         TK_RUNNER_CASE(cbor_decode_too_deep),
         TK_RUNNER_CASE(cbor_deep_input_bounded_stack),
         TK_RUNNER_CASE(cbor_array_reader),
