@@ -778,7 +778,7 @@ TK_CBOR_NOINLINE static tk_err peek_copy(tk_cbor_dec *dec, tk_cbor_item *item)
 /*
  * Reads the next item and puts the decoder back: saves the position, the
  * depth and the few levels that next() can change, instead of a copy of
- * the whole decoder (540 bytes on Cortex-M4 with TK_CBOR_MAX_DEPTH 16).
+ * the whole decoder (544 bytes on Cortex-M4 with TK_CBOR_MAX_DEPTH 16).
  * An error stays kept, as next() keeps it.
  */
 tk_err tk_cbor_dec_peek(tk_cbor_dec *dec, tk_cbor_item *item)
