@@ -156,3 +156,61 @@ tk_err tk_store_secret(tk_store *store, const char *name, tk_view candidate,
                            secret_store_body, &a, mem, detail);
     return err;
 }
+
+/* ---- The reads of one TEEP message -------------------------------------- */
+
+/* True for the errors by which a token check rejects the token. */
+static bool token_rejected(tk_err err)
+{
+    return err == TK_ERR_STORE_TOKEN_UNKNOWN ||
+           err == TK_ERR_STORE_TOKEN_USED || err == TK_ERR_STORE_TOKEN_EXPIRED;
+}
+
+static tk_err message_reads_body(tk_store_tx *tx, void *arg)
+{
+    tk_store_args *a = arg;
+    tk_store_message_reads *out = a->out;
+    const tk_view *token = a->extra;
+    tk_store_args key = {.kind = TK_STORE_KEY_AGENT, .bytes = a->bytes,
+                         .out = &out->key, .out2 = &out->device};
+    tk_err err = tk_store_key_find_device_body(tx, &key);
+    if (err == TK_OK && a->kind != 0) {
+        tk_store_args context = {.id = out->device.id, .out = &out->context};
+        err = tk_store_device_context_body(tx, &context);
+        out->has_context = err == TK_OK;
+    }
+    if (err == TK_OK && token->len > 0) {
+        tk_store_args check = {.kind = TK_STORE_TOKEN, .bytes = *token,
+                               .out = &out->session};
+        out->token_err = tk_store_token_check_body(tx, &check);
+        out->has_token = true;
+        /* A rejected token is a result of the read, not its failure. */
+        if (token_rejected(out->token_err)) {
+            out->token_detail = *tx->detail;
+            tx->detail->text[0] = '\0';
+        } else {
+            err = out->token_err;
+        }
+    }
+    return err;
+}
+
+tk_err tk_store_message_reads_get(tk_store *store, tk_view kid,
+                                  bool want_context, tk_view token,
+                                  tk_store_mem *mem,
+                                  tk_store_message_reads *out,
+                                  tk_store_detail *detail)
+{
+    if (store == NULL || mem == NULL || out == NULL ||
+        !tk_store_view_ok(kid) || !tk_store_view_ok(token))
+        return tk_store_invalid(store, TK_STORE_OP_MESSAGE_READS, detail,
+                                "store, kid, token, mem or out is NULL");
+    memset(out, 0, sizeof *out);
+    tk_store_args a = {.bytes = kid, .kind = want_context ? 1 : 0,
+                       .extra = &token, .out = out};
+    tk_err err = tk_store_run(store, TK_STORE_OP_MESSAGE_READS, TK_DB_READ,
+                              message_reads_body, &a, mem, detail);
+    if (err != TK_OK)
+        memset(out, 0, sizeof *out);
+    return err;
+}
