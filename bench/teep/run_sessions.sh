@@ -51,6 +51,16 @@ done
 http_row /tmp 2 full
 http_row /tmp 2 normal
 
+# The HTTP server alone: replies of a session's sizes without the TAM.
+declare -A h
+while read -r key value; do
+  h[$key]=$value
+done < <("$bench" --http-only --agents "$agents" --sessions "$sessions" \
+           --threads 2 --dir /dev/shm)
+echo
+echo "HTTP alone (--http-only, 2 threads): ${h[sessions_per_s]} sessions/s," \
+     "server CPU ${h[tam_cpu_us]} µs per session (3 requests)"
+
 # Callgrind: the TAM's handler only, $once sessions in one thread.
 out=$(mktemp)
 valgrind --tool=callgrind --callgrind-out-file="$out" \
@@ -68,8 +78,8 @@ sum_of() {
 }
 sign=$(sum_of 'bench_crypto_sign')
 verify=$(sum_of 'bench_crypto_verify')
-other=$(sum_of 'bench_crypto_(hash|random|key_import)')
-store=$(sum_of 'tk_store_(exchange_record|token_check|key_find_device|device_references|installed_list|plan_(get|for)|version_get|version_latest|policy_list|component_find|component_list)')
+other=$(sum_of 'bench_crypto_(hash|mac|random|key_import)')
+store=$(sum_of 'tk_store_(exchange_record|message_reads_get|token_check|key_find_device|device_context_get|device_references|installed_list|plan_(get|for)|version_get|version_latest|policy_list|component_find|component_list|purge|secret)')
 rm -f "$out" "$out.log"
 per() { awk -v a="$1" -v n="$once" 'BEGIN { printf "%.0f", a / n }'; }
 rest=$((total - sign - verify - other - store))
