@@ -3,7 +3,8 @@
  * sessions: an empty POST stores nothing, a token whose tag, expiry or
  * data items were altered gets 409, a token is valid until its expiry,
  * every worker of a database accepts it, a racing second use gets 409,
- * and a dropped message that was validly signed uses its token.
+ * a token of a TAM with another database gets 409, a replay reports no
+ * verdict, and a dropped message that was validly signed uses its token.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -95,14 +96,23 @@ static size_t agent_answer(void)
     return res.out_len;
 }
 
-/* Opens a second TAM worker on the same database and key folder. */
-static void open_second(void)
+/* The last request that the on_request hook of a second worker saw. */
+static tk_tam_request_info seen;
+
+static void on_request(void *ctx, const tk_tam_request_info *info)
+{
+    (void)ctx;
+    seen = *info;
+}
+
+/* Opens a second TAM worker with the key folder of the first, on the
+ * database db, with the on_request hook when observe is set. */
+static void open_worker(const char *db, bool observe)
 {
     tk_tam_config cfg;
     tk_tam_config_init(&cfg);
     char text[256];
-    assert_int_equal(tk_tam_config_set(&cfg, "db", env.db, text,
-                                       sizeof(text)),
+    assert_int_equal(tk_tam_config_set(&cfg, "db", db, text, sizeof(text)),
                      TK_OK);
     assert_int_equal(tk_tam_config_set(&cfg, "key_dir", env.key_dir, text,
                                        sizeof(text)),
@@ -111,9 +121,17 @@ static void open_second(void)
     memset(&opt, 0, sizeof(opt));
     opt.clock = env_clock;
     opt.clock_ctx = &env;
+    if (observe)
+        opt.on_request = on_request;
     assert_int_equal(tk_tam_open(&cfg, &opt, &second, text, sizeof(text)),
                      TK_OK);
     tk_tam_config_free(&cfg);
+}
+
+/* Opens a second TAM worker on the same database and key folder. */
+static void open_second(void)
+{
+    open_worker(env.db, false);
 }
 
 static size_t count_sessions(void)
@@ -283,6 +301,47 @@ static void workers_share_tokens(void **state)
     assert_int_equal(count_attestations(&env, device, NULL), 1);
 }
 
+/* A token that a TAM of another database issued fails the tag check,
+ * because each database keeps its own secret. */
+static void other_secret_rejected(void **state)
+{
+    (void)state;
+    char db[256];
+    snprintf(db, sizeof(db), "%s/other.db", env.dir);
+    open_worker(db, false);
+    assert_int_equal(post_to(second, NULL, 0), 200);
+    size_t len = agent_answer();
+    assert_true(len > 0);
+    uint64_t before = rejected();
+    assert_int_equal(post(msg, len), 409);
+    assert_int_equal(reply_len, 0);
+    assert_int_equal(rejected(), before + 1);
+    assert_int_equal(count_attestations(&env, device, NULL), 0);
+    assert_int_equal(count_sessions(), 0);
+}
+
+/* A replayed QueryResponse is found used only when its exchange is
+ * recorded, after the appraisal, and reports no verdict. */
+static void replay_reports_no_verdict(void **state)
+{
+    (void)state;
+    open_worker(env.db, true);
+    assert_int_equal(post_to(second, NULL, 0), 200);
+    size_t len = agent_answer();
+    assert_true(len > 0);
+    static uint8_t query_response[ENV_MESSAGE_MAX];
+    memcpy(query_response, msg, len);
+    assert_int_equal(post_to(second, query_response, len), 200);
+    assert_int_equal(seen.status, 200);
+    assert_int_equal(seen.attestation, TK_EAT_STATUS_AFFIRMING);
+    assert_int_equal(post_to(second, query_response, len), 409);
+    assert_int_equal(seen.status, 409);
+    assert_int_equal(seen.received_type, TK_TEEP_QUERY_RESPONSE);
+    assert_int_equal(seen.reason, TK_ERR_TEEP_TOKEN_UNKNOWN);
+    assert_int_equal(seen.attestation, TK_EAT_STATUS_NONE);
+    assert_int_equal(count_attestations(&env, device, NULL), 1);
+}
+
 typedef struct racer {
     tk_tam *tam;
     const uint8_t *body;
@@ -395,6 +454,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(workers_share_tokens, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(racing_workers, setup, teardown),
+        cmocka_unit_test_setup_teardown(other_secret_rejected, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(replay_reports_no_verdict, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(dropped_message_uses_token, setup,
                                         teardown),
     };
