@@ -52,19 +52,17 @@ tk_err tk_cbor_dec_init_with(tk_cbor_dec *dec, const uint8_t *ptr,
     dec->depth = 0;
     dec->max_depth = TK_CBOR_MAX_DEPTH;
     dec->started = 0;
-    if ((ptr == NULL && len > 0) || (flags & ~CHECK_FLAGS) != 0) {
+    /* Without checks built in, check flags are unsupported rather than
+     * missing their table. */
+    if ((ptr == NULL && len > 0) || (flags & ~CHECK_FLAGS) != 0 ||
+        (TK_CBOR_WITH_CHECKS && flags != 0 && checks == NULL)) {
         dec->len = 0;
+        dec->flags = 0; /* no check may run without its table */
         return fail_at(dec, TK_ERR_INVALID_ARG, 0);
     }
 #if !TK_CBOR_WITH_CHECKS
     if (flags != 0)
         return fail_at(dec, TK_ERR_UNSUPPORTED, 0);
-#else
-    if (flags != 0 && checks == NULL) {
-        dec->len = 0;
-        dec->flags = 0; /* no check may run without its table */
-        return fail_at(dec, TK_ERR_INVALID_ARG, 0);
-    }
 #endif
     if (flags & TK_CBOR_CHECK_DETERMINISTIC)
         dec->flags |= TK_CBOR_CHECK_PREFERRED;
