@@ -5,7 +5,8 @@
  *   serve      runs the TEEP endpoint (HTTP, optionally CoAP)
  *   device     add, list, show, remove devices and their keys
  *   component  add (a signed SUIT envelope), list, remove components
- *   policy     set or show which device or class gets which component
+ *   policy     set, list or remove which device or class gets which
+ *              component
  *   reports    lists the SUIT reports of Success and Error messages
  *   audit      lists the audit log
  *
@@ -63,7 +64,9 @@ static void print_usage(FILE *out)
         "       teepkit tam component list | remove COMPONENT\n"
         "       teepkit tam policy set --device ID|--class NAME "
         "--component COMPONENT [--absent]\n"
-        "       teepkit tam policy show [--device ID|--class NAME]\n"
+        "       teepkit tam policy list [--device ID|--class NAME]\n"
+        "       teepkit tam policy remove RULE | --device ID|--class NAME "
+        "--component COMPONENT\n"
         "       teepkit tam reports [--device ID]\n"
         "       teepkit tam audit\n"
         "\n"
@@ -76,6 +79,9 @@ static void print_usage(FILE *out)
         "`component list`\n"
         "prints, a component name, or the encoded SUIT component "
         "identifier in hex.\n"
+        "RULE is the number that `policy list` prints (`policy show` is "
+        "the same as\n"
+        "`policy list`).\n"
         "--agent-key, --attestation-key, --hwmodel and --hwversion may be "
         "repeated.\n"
         "serve prints \"listening on ADDRESS:PORT\" once it accepts "
@@ -1206,7 +1212,8 @@ static int component_remove(const struct args *a, tk_store *store)
     tk_err err = tk_store_component_delete(store, c.id, "cli", &detail);
     if (err == TK_ERR_STORE_REFERENCE)
         return fail(a, "component %lld is still named by a policy rule; "
-                       "remove the rule first (%s)",
+                       "remove the rule first with `teepkit tam policy "
+                       "remove` (%s)",
                     (long long)c.id, detail.text);
     if (err != TK_OK)
         return store_fail(a, err, &detail);
@@ -1318,7 +1325,114 @@ static int policy_show(const struct args *a, tk_store *store)
     return all != NULL ? print_json(a, all) : 0;
 }
 
+/* Finds the rule of the owner of --device or --class for --component.
+ * Returns 0 with *id set, or an exit status. */
+static int find_policy_rule(const struct args *a, tk_store *store,
+                            int64_t *id)
+{
+    int64_t device = 0;
+    int64_t class_id = 0;
+    int status = policy_owner(a, store, false, &device, &class_id);
+    tk_store_mem mem = TK_STORE_MEM_INIT;
+    tk_store_component c;
+    if (status == 0)
+        status = find_component(a, store, a->component, &mem, &c);
+    tk_store_mem_free(&mem);
+    if (status != 0)
+        return status;
+    *id = 0;
+    tk_store_page page = {0, TK_STORE_MAX_PAGE, false};
+    do {
+        tk_store_policies list;
+        tk_store_detail detail = {{0}};
+        tk_err err = tk_store_policy_list(store, device, class_id, &page,
+                                          &mem, &list, &detail);
+        if (err != TK_OK) {
+            tk_store_mem_free(&mem);
+            return store_fail(a, err, &detail);
+        }
+        for (size_t i = 0; i < list.count && *id == 0; i++)
+            if (list.items[i].component == c.id)
+                *id = list.items[i].id;
+        page.after = list.next;
+        tk_store_mem_free(&mem);
+    } while (page.after != 0 && *id == 0);
+    if (*id == 0)
+        return fail(a, "no policy rule for %s '%s' and component %lld; "
+                       "`teepkit tam policy list` prints the rules",
+                    a->device != NULL ? "device" : "class",
+                    a->device != NULL ? a->device : a->class_name,
+                    (long long)c.id);
+    return 0;
+}
+
+/* Removes one rule, named by its number or by its owner and component. */
+static int policy_remove(const struct args *a, tk_store *store)
+{
+    bool by_owner = a->device != NULL || a->class_name != NULL ||
+                    a->component != NULL;
+    if (a->positional_count > 1)
+        return usage_error(a, "give one rule: policy remove RULE");
+    if (a->positional_count == 1 && by_owner)
+        return usage_error(a, "give either RULE or --device ID|--class NAME "
+                              "with --component COMPONENT, not both");
+    if (a->positional_count == 0 && !by_owner)
+        return usage_error(a, "give the rule number that `policy list` "
+                              "prints (policy remove RULE), or --device "
+                              "ID|--class NAME with --component COMPONENT");
+    if (by_owner && (a->device == NULL) == (a->class_name == NULL))
+        return usage_error(a, "give either --device ID or --class NAME "
+                              "with --component COMPONENT");
+    if (by_owner && a->component == NULL)
+        return usage_error(a, "--component COMPONENT is required with "
+                              "--device or --class");
+    int64_t id = 0;
+    if (a->positional_count == 1) {
+        const char *text = a->positional[0];
+        if (is_number(text) && strlen(text) <= 18)
+            id = strtoll(text, NULL, 10);
+        if (id <= 0)
+            return usage_error(a, "invalid rule number '%s': give a number "
+                                  "that `teepkit tam policy list` prints",
+                               text);
+    } else {
+        int status = find_policy_rule(a, store, &id);
+        if (status != 0)
+            return status;
+    }
+    tk_store_detail detail = {{0}};
+    tk_err err = tk_store_policy_delete(store, id, "cli", &detail);
+    if (err == TK_ERR_STORE_NOT_FOUND)
+        return fail(a, "no policy rule %lld; `teepkit tam policy list` "
+                       "prints the rules (%s)",
+                    (long long)id, tk_errname(err));
+    if (err != TK_OK)
+        return store_fail(a, err, &detail);
+    if (a->json)
+        return print_json(a, json_pack("{s:{s:I}}", "removed", "policy",
+                                       (json_int_t)id));
+    printf("policy rule %lld removed\n", (long long)id);
+    return 0;
+}
+
 /* ---- reports and audit ------------------------------------------------- */
+
+/* Describes the result code of a stored SUIT report: "-" for success,
+ * else the code with its teepkit error name when it is one. */
+static void report_error_text(int32_t result, char *out, size_t cap)
+{
+    const char *name = result > 0 && result < (int32_t)TK_ERR_MAX_
+                           ? tk_errname((tk_err)result)
+                           : "TK_ERR_UNKNOWN";
+    if (result == 0)
+        snprintf(out, cap, "-");
+    else if (result == -1)
+        snprintf(out, cap, "-1 (unreadable report or no result code)");
+    else if (strcmp(name, "TK_ERR_UNKNOWN") != 0)
+        snprintf(out, cap, "%d (%s)", (int)result, name);
+    else
+        snprintf(out, cap, "%d", (int)result);
+}
 
 static int cmd_reports(const struct args *a, tk_store *store)
 {
@@ -1337,8 +1451,9 @@ static int cmd_reports(const struct args *a, tk_store *store)
     if (a->json && all == NULL)
         return fail(a, "out of memory");
     if (!a->json)
-        printf("%-6s %-6s %-7s %-4s %-6s %-7s %s\n", "NUMBER", "DEVICE",
-               "SESSION", "ITEM", "RESULT", "BYTES", "TIME");
+        printf("%-6s %-6s %-7s %-4s %-6s %-7s %-20s %s\n", "NUMBER",
+               "DEVICE", "SESSION", "ITEM", "RESULT", "BYTES", "TIME",
+               "ERROR");
     do {
         tk_store_mem mem = TK_STORE_MEM_INIT;
         tk_store_reports list;
@@ -1356,13 +1471,13 @@ static int cmd_reports(const struct args *a, tk_store *store)
         for (size_t i = 0; all == NULL && i < list.count; i++) {
             const tk_store_report *r = &list.items[i];
             char when[32];
-            char result[16];
-            snprintf(result, sizeof(result), "%d", (int)r->result);
-            printf("%-6lld %-6lld %-7lld %-4u %-6s %-7zu %s\n",
+            char error[96];
+            report_error_text(r->result, error, sizeof(error));
+            printf("%-6lld %-6lld %-7lld %-4u %-6s %-7zu %-20s %s\n",
                    (long long)r->id, (long long)r->device_id,
                    (long long)r->session_id, (unsigned)r->item,
-                   r->result == 0 ? "ok" : result, r->report.len,
-                   format_time(r->created, when, sizeof(when)));
+                   r->result == 0 ? "ok" : "failed", r->report.len,
+                   format_time(r->created, when, sizeof(when)), error);
         }
         page.after = list.next;
         tk_store_mem_free(&mem);
@@ -1433,8 +1548,10 @@ static int run_store_command(struct args *a, const char *group,
         return component_remove(a, store);
     if (pol && strcmp(verb, "set") == 0)
         return policy_set(a, store);
-    if (pol && strcmp(verb, "show") == 0)
+    if (pol && (strcmp(verb, "list") == 0 || strcmp(verb, "show") == 0))
         return policy_show(a, store);
+    if (pol && strcmp(verb, "remove") == 0)
+        return policy_remove(a, store);
     if (strcmp(group, "reports") == 0)
         return cmd_reports(a, store);
     if (strcmp(group, "audit") == 0)
