@@ -22,13 +22,15 @@ static void print_usage(FILE *out)
             "       teepkit key public KEY -o PUB [--cose PUB.cose]\n"
             "       teepkit key thumbprint KEY\n"
             "\n"
-            "generate   writes a new private key. ALG is ES256 (P-256) or "
-            "EdDSA\n"
-            "           (Ed25519) for a PEM file (PKCS#8) at KEY, or A128GCM,\n"
-            "           A256GCM, A128KW, A256KW, HS256 for a symmetric key, "
-            "which\n"
-            "           only a COSE_Key file can hold (KEY is then a "
-            "COSE_Key).\n"
+            "generate   writes a new private key. ALG is ES256 or ESP256 "
+            "(P-256\n"
+            "           signing), EdDSA or Ed25519 (Ed25519 signing) or "
+            "ECDH-ES\n"
+            "           (P-256 key agreement, ECDH-ES + HKDF-256) for a PEM "
+            "file\n"
+            "           (PKCS#8) at KEY, or A128GCM, A256GCM, A128KW, A256KW,\n"
+            "           HS256 for a symmetric key, which only a COSE_Key file\n"
+            "           can hold (KEY is then a COSE_Key).\n"
             "           --cose also writes the key as a COSE_Key with its alg\n"
             "           and --kid. Private key files get mode 0600.\n"
             "public     writes the public part of KEY (PEM or COSE_Key) as\n"
@@ -156,8 +158,8 @@ static int key_generate(int argc, char **argv)
     }
     if (i == sizeof(gen_algs) / sizeof(gen_algs[0])) {
         fprintf(stderr, "teepkit key generate: unknown --alg '%s'; use "
-                        "ES256, EdDSA, ECDH-ES, A128GCM, A256GCM, A128KW, "
-                        "A256KW or HS256\n", opt.alg);
+                        "ES256, ESP256, EdDSA, Ed25519, ECDH-ES, A128GCM, "
+                        "A256GCM, A128KW, A256KW or HS256\n", opt.alg);
         return 2;
     }
     c = backend("generate");

@@ -72,8 +72,10 @@ static const char usage_text[] =
     "          [--slot N] [--operation OP] [--nonce HEX] [--json]\n"
     "          [--device-settings FILE] [--battery MWH]\n"
     "          [--authorize yes|no|PRIORITY] [--component-version NAME=V]...\n"
+    "          [--report-out FILE]\n"
     "      process the envelope on the simulated device whose components\n"
-    "      are the files of DIR, and print the SUIT report\n"
+    "      are the files of DIR, and print the SUIT report; --report-out\n"
+    "      also writes the report's CBOR to FILE (read it with show --report)\n"
     "\n"
     "Signature algorithms (--alg of create and sign): ES256, ESP256, EdDSA,\n"
     "Ed25519; the default is ESP256 for a P-256 key, Ed25519 for an Ed25519\n"
@@ -126,6 +128,7 @@ struct options {
     const char *device_settings;
     const char *battery;
     const char *authorize;
+    const char *report_out;
     const char *versions[MAX_VERSION_OPTIONS];
     size_t version_count;
     struct key_arg keys[MAX_KEYS];
@@ -225,13 +228,13 @@ static const char **string_option(struct options *o, const char *arg)
         "-o", "--output", "--info", "--payload", "--store", "--recipient",
         "--content", "--operation", "--nonce", "--vendor-id", "--class-id",
         "--device-id", "--slot", "--device-settings", "--battery",
-        "--authorize",
+        "--authorize", "--report-out",
     };
     const char **slots[] = {
         &o->output, &o->output, &o->info, &o->payload, &o->store,
         &o->recipient, &o->content, &o->operation, &o->nonce, &o->vendor_id,
         &o->class_id, &o->device_id, &o->slot, &o->device_settings,
-        &o->battery, &o->authorize,
+        &o->battery, &o->authorize, &o->report_out,
     };
 
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -523,13 +526,14 @@ static int write_output(const struct options *o, const char *path,
     return 0;
 }
 
-/* Names a manifest member or the shared sequence for messages. */
+/* Names a manifest member or the shared sequence for messages, which add
+ * the word "sequence" after it ("install sequence", "shared sequence"). */
 static const char *member_name(int64_t member)
 {
     const char *name;
 
     if (member == TK_SUIT_BUILD_COMMON_SHARED_SEQUENCE || member == 3)
-        return "shared-sequence";
+        return "shared";
     name = tk_suitnames_name(TK_SUITNAMES_MANIFEST, member);
     return name != NULL ? name : "manifest";
 }
@@ -1059,8 +1063,10 @@ static void print_process_failure(const struct options *o,
         fprintf(stderr, "  device: %s\n", detail);
 }
 
-/* Prints the SUIT report of the last run. Returns 0, or 1 when no report
- * could be made (the manifest was never authenticated). */
+/* Prints the SUIT report of the last run and, with --report-out, writes
+ * its CBOR to that file. Returns 0, 1 when no report could be made (the
+ * manifest was never authenticated), or 2 when the file cannot be
+ * written. */
 static int print_report(const struct options *o, tk_suit_processor *proc,
                         const struct device_options *d)
 {
@@ -1075,6 +1081,11 @@ static int print_report(const struct options *o, tk_suit_processor *proc,
     if (report == NULL)
         return 1;
     err = tk_suit_report_encode(proc, nonce, false, report, len, &len);
+    if (err == TK_OK && o->report_out != NULL &&
+        write_output(o, o->report_out, report, len) != 0) {
+        free(report);
+        return 2;
+    }
     if (err == TK_OK)
         err = o->json ? tk_suitshow_json(stdout, (tk_view){report, len},
                                          TK_SUITSHOW_REPORT, NULL)
@@ -1138,11 +1149,12 @@ static int run_process(struct options *o, const tk_crypto *crypto,
     }
     if (err == TK_OK) {
         err = tk_suit_process(proc, in, d->op);
-        if (print_report(o, proc, d) != 0 && err == TK_OK)
-            err = TK_ERR_INTERNAL;
+        int report_status = print_report(o, proc, d);
         if (err != TK_OK)
             print_process_failure(o, tk_suit_processor_error(proc), device);
-        status = err == TK_OK ? 0 : 1;
+        else if (report_status == 1)
+            print_failure(o, TK_ERR_INTERNAL, "cannot encode the SUIT report");
+        status = err != TK_OK ? 1 : report_status;
     } else {
         print_failure(o, err, "cannot start the processor");
     }
