@@ -143,7 +143,6 @@ extern "C" {
     X(REFVAL_FOR_DEVICE, "refval_for_device")                              \
     X(DEVICE_REFERENCES, "device_references")                              \
     X(DEVICE_CONTEXT, "device_context")                                    \
-    X(MESSAGE_READS, "message_reads")                                      \
     X(SESSION_CREATE, "session_create")                                    \
     X(SESSION_GET, "session_get")                                          \
     X(SESSION_UPDATE, "session_update")                                    \
@@ -846,38 +845,6 @@ tk_err tk_store_device_context_get(tk_store *store, int64_t device_id,
                                    tk_store_mem *mem,
                                    tk_store_device_context *out,
                                    tk_store_detail *detail);
-
-/* What a TAM reads for one message of an agent (see
- * tk_store_message_reads_get()). */
-typedef struct tk_store_message_reads {
-    /* The agent key with the kid, and its device. */
-    tk_store_key key;
-    tk_store_device device;
-    /* With want_context: the device's context. */
-    bool has_context;
-    tk_store_device_context context;
-    /* With a token: the result of tk_store_token_check() on it, and the
-     * session when that result is TK_OK, or the message of the error. */
-    bool has_token;
-    tk_err token_err;
-    tk_store_session session;
-    tk_store_detail token_detail;
-} tk_store_message_reads;
-
-/*
- * Reads from one snapshot what a TAM needs for a message of an agent. That
- * is the agent key with this kid and its device (tk_store_key_find_device()),
- * with want_context the device's context (tk_store_device_context_get()),
- * and with a non-empty token the check of that token. A token that is
- * unknown, used or expired does not fail the call: out->token_err is set.
- * Fails with TK_ERR_STORE_NOT_FOUND when no agent key has the kid, and
- * with the errors of the parts. On failure, out is zeroed.
- */
-tk_err tk_store_message_reads_get(tk_store *store, tk_view kid,
-                                  bool want_context, tk_view token,
-                                  tk_store_mem *mem,
-                                  tk_store_message_reads *out,
-                                  tk_store_detail *detail);
 
 typedef enum tk_store_plan_action {
     TK_STORE_PLAN_INSTALL = 1, /* wanted, not installed */

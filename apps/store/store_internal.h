@@ -163,7 +163,6 @@ typedef struct tk_store_tx {
     tk_store_detail *detail;  /* never NULL */
     int64_t now;
     tk_store_op op;
-    int64_t locked_device; /* the device that tk_store_lock_device() locked */
 } tk_store_tx;
 
 /* The work of one operation. It may run more than once when the
@@ -261,12 +260,6 @@ tk_err tk_store_upsert_installed(tk_store_tx *tx, int64_t device_id,
 /* Deletes one entry; *changes (may be NULL) is 0 when there was none. */
 tk_err tk_store_remove_installed(tk_store_tx *tx, int64_t device_id,
                                  tk_view component_id, int64_t *changes);
-
-/* Bodies of the reads that tk_store_message_reads_get() combines in one
- * transaction; arg is the tk_store_args of their operations. */
-tk_err tk_store_key_find_device_body(tk_store_tx *tx, void *arg);
-tk_err tk_store_device_context_body(tk_store_tx *tx, void *arg);
-tk_err tk_store_token_check_body(tk_store_tx *tx, void *arg);
 
 /* Writes an audit entry when actor is not NULL. */
 tk_err tk_store_audit_write(tk_store_tx *tx, const char *actor,

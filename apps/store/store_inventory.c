@@ -614,11 +614,6 @@ static tk_err key_find_device_body(tk_store_tx *tx, void *arg)
     return err;
 }
 
-tk_err tk_store_key_find_device_body(tk_store_tx *tx, void *arg)
-{
-    return key_find_device_body(tx, arg);
-}
-
 tk_err tk_store_key_find_device(tk_store *store, tk_store_key_use use,
                                 tk_view kid, tk_store_mem *mem,
                                 tk_store_key *key, tk_store_device *device,
@@ -1497,11 +1492,6 @@ static tk_err device_context_body(tk_store_tx *tx, void *arg)
                              &out->installed.count);
     out->installed.items = err == TK_OK ? items : NULL;
     return err;
-}
-
-tk_err tk_store_device_context_body(tk_store_tx *tx, void *arg)
-{
-    return device_context_body(tx, arg);
 }
 
 tk_err tk_store_device_context_get(tk_store *store, int64_t device_id,

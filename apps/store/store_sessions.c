@@ -400,11 +400,6 @@ static tk_err token_check_body(tk_store_tx *tx, void *arg)
     return err;
 }
 
-tk_err tk_store_token_check_body(tk_store_tx *tx, void *arg)
-{
-    return token_check_body(tx, arg);
-}
-
 tk_err tk_store_token_check(tk_store *store, tk_store_token_kind kind,
                             tk_view value, tk_store_mem *mem,
                             tk_store_session *session,
@@ -536,8 +531,6 @@ tk_err tk_store_upsert_installed(tk_store_tx *tx, int64_t device_id,
 
 tk_err tk_store_lock_device(tk_store_tx *tx, int64_t device_id)
 {
-    if (device_id != 0 && tx->locked_device == device_id)
-        return TK_OK;
     const tk_db_val params[] = {tk_db_int(device_id)};
     int64_t id = 0;
     bool found;
@@ -546,8 +539,6 @@ tk_err tk_store_lock_device(tk_store_tx *tx, int64_t device_id)
     if (err == TK_OK && !found)
         return tk_store_fail(tx, TK_ERR_STORE_NOT_FOUND,
                              "device %" PRId64 " not found", device_id);
-    if (err == TK_OK)
-        tx->locked_device = device_id;
     return err;
 }
 

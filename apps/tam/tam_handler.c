@@ -393,12 +393,10 @@ static tk_err run_machine(tam_request *r, const tk_net_request *req,
     tk_teep_tam teep;
     setup_machine(tam, r, &teep, scratch, scratch_cap);
     tk_err err;
-    if (start) {
+    if (start)
         err = start_session(r, &teep, *out, message_cap, res);
-    } else {
-        tam_prefetch(r, req->body);
+    else
         err = tk_teep_tam_handle(&teep, req->body, *out, message_cap, res);
-    }
     if (!start && res->attestation != TK_EAT_STATUS_NONE)
         tam_record_attestation(r, res);
     /* One store transaction for the whole message, while the views into

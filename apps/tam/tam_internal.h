@@ -212,15 +212,6 @@ typedef struct tam_request {
     const char *request_id;
     int64_t now;               /* the TAM's clock, read once per request */
 
-    /* Reads of tam_prefetch(), made from one snapshot before the state
-     * machine runs; callbacks use them when the kid and token match. */
-    bool pre;
-    tk_store_message_reads pre_reads;
-    size_t pre_kid_len;
-    uint8_t pre_kid[TK_TEEP_MAX_KID];
-    size_t pre_token_len;
-    uint8_t pre_token[TK_TEEP_TOKEN_MAX];
-
     /* The device whose agent key verified the message. */
     bool has_device;
     tk_store_device device;
@@ -319,11 +310,6 @@ tk_err tam_token_digest(const tk_crypto *crypto, tk_view token,
                         char sid[TAM_SID_HEX + 1]);
 
 /* tam_verifier.c */
-/* Reads in one store transaction what the callbacks of a message signed
- * as a COSE_Sign1 will need: its agent key and device, the device's
- * context for a QueryResponse, and the session of its token. A message
- * that does not decode is left to the state machine. */
-void tam_prefetch(tam_request *r, tk_view body);
 tk_err tam_agent_key(void *ctx, tk_alg alg, tk_view kid, const tk_key **key,
                      tk_view *peer_id);
 tk_err tam_appraise(void *ctx, const tk_teep_evidence *evidence,

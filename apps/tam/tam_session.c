@@ -288,16 +288,8 @@ tk_err tam_session_take(void *ctx, tk_view token,
     tam_short_id(tam->crypto, token, r->sid_in);
     tk_store_session stored;
     tk_store_detail detail = {{0}};
-    tk_err err;
-    if (r->pre && r->pre_reads.has_token &&
-        tam_view_equal(token, (tk_view){r->pre_token, r->pre_token_len})) {
-        err = r->pre_reads.token_err;
-        stored = r->pre_reads.session;
-        detail = r->pre_reads.token_detail;
-    } else {
-        err = tk_store_token_check(tam->store, TK_STORE_TOKEN, token, &r->mem,
-                                   &stored, &detail);
-    }
+    tk_err err = tk_store_token_check(tam->store, TK_STORE_TOKEN, token,
+                                      &r->mem, &stored, &detail);
     if (err == TK_ERR_STORE_TOKEN_UNKNOWN || err == TK_ERR_STORE_TOKEN_USED) {
         tam_set_detail(r, "%s", detail.text);
         return TK_ERR_NOT_FOUND;

@@ -62,34 +62,6 @@ static tk_err load_device(tam_request *r, const tk_store_device *device)
     return TK_OK;
 }
 
-void tam_prefetch(tam_request *r, tk_view body)
-{
-    tk_cose_opts opts;
-    memset(&opts, 0, sizeof(opts));
-    opts.flags = TK_COSE_OPT_UNTAGGED_OK;
-    tk_cose_sign1 s1;
-    tk_teep_message m;
-    if (tk_cose_sign1_decode(body, &opts, &s1) != TK_OK ||
-        s1.hdr.kid.len == 0 || s1.hdr.kid.len > TK_TEEP_MAX_KID ||
-        tk_teep_decode(s1.payload.ptr, s1.payload.len, &m, NULL) != TK_OK ||
-        m.token.len > TK_TEEP_TOKEN_MAX)
-        return;
-    bool query_response = m.type == TK_TEEP_QUERY_RESPONSE;
-    /* A self-authenticating token needs no read. */
-    tk_view token = tam_token_is_own(m.token) ? (tk_view){NULL, 0} : m.token;
-    tk_store_detail detail = {{0}};
-    if (tk_store_message_reads_get(r->tam->store, s1.hdr.kid, query_response,
-                                   token, &r->mem, &r->pre_reads,
-                                   &detail) != TK_OK)
-        return;
-    memcpy(r->pre_kid, s1.hdr.kid.ptr, s1.hdr.kid.len);
-    r->pre_kid_len = s1.hdr.kid.len;
-    if (token.len > 0)
-        memcpy(r->pre_token, token.ptr, token.len);
-    r->pre_token_len = token.len;
-    r->pre = true;
-}
-
 /*
  * agent_key callback: finds the agent key with this kid in the store,
  * checks that it may verify alg and that its device is served, and
@@ -114,14 +86,8 @@ tk_err tam_agent_key(void *ctx, tk_alg alg, tk_view kid, const tk_key **key,
     tk_store_key stored;
     tk_store_device owner;
     tk_store_detail detail = {{0}};
-    tk_err err = TK_OK;
-    if (r->pre && tam_view_equal(kid, (tk_view){r->pre_kid, r->pre_kid_len})) {
-        stored = r->pre_reads.key;
-        owner = r->pre_reads.device;
-    } else {
-        err = tk_store_key_find_device(tam->store, TK_STORE_KEY_AGENT, kid,
-                                       &r->mem, &stored, &owner, &detail);
-    }
+    tk_err err = tk_store_key_find_device(tam->store, TK_STORE_KEY_AGENT, kid,
+                                          &r->mem, &stored, &owner, &detail);
     if (err == TK_ERR_STORE_NOT_FOUND)
         return TK_ERR_NOT_FOUND;
     if (err != TK_OK) {
@@ -267,13 +233,8 @@ static tk_err load_reference(tam_request *r, tam_reference *ref)
 {
     tk_store_detail detail = {{0}};
     tk_store_device_context dc;
-    tk_err err = TK_OK;
-    if (r->pre && r->pre_reads.has_context &&
-        r->pre_reads.device.id == r->device.id)
-        dc = r->pre_reads.context;
-    else
-        err = tk_store_device_context_get(r->tam->store, r->device.id,
-                                          &r->mem, &dc, &detail);
+    tk_err err = tk_store_device_context_get(r->tam->store, r->device.id,
+                                             &r->mem, &dc, &detail);
     if (err == TK_OK) {
         r->installed = dc.installed;
         r->has_installed = true;

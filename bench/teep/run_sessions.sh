@@ -79,7 +79,7 @@ sum_of() {
 sign=$(sum_of 'bench_crypto_sign')
 verify=$(sum_of 'bench_crypto_verify')
 other=$(sum_of 'bench_crypto_(hash|mac|random|key_import)')
-store=$(sum_of 'tk_store_(exchange_record|message_reads_get|token_check|key_find_device|device_context_get|device_references|installed_list|plan_(get|for)|version_get|version_latest|policy_list|component_find|component_list|purge|secret)')
+store=$(sum_of 'tk_store_(exchange_record|token_check|key_find_device|device_context_get|device_references|installed_list|plan_(get|for)|version_get|version_latest|policy_list|component_find|component_list|purge|secret)')
 rm -f "$out" "$out.log"
 per() { awk -v a="$1" -v n="$once" 'BEGIN { printf "%.0f", a / n }'; }
 rest=$((total - sign - verify - other - store))

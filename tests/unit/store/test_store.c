@@ -2143,98 +2143,6 @@ static void device_context_reads(void **state)
     tk_store_close(store);
 }
 
-/* The reads of one TEEP message: the agent key with its device, the
- * device's context and the check of a token, from one snapshot. */
-static void message_reads_one_snapshot(void **state)
-{
-    (void)state;
-    tk_store *store = open_store();
-    int64_t device = add_device(store, "ueid-reads", 0);
-    tk_store_key agent = {.device_id = device, .use = TK_STORE_KEY_AGENT,
-                          .kid = bytes("kid-reads"), .alg = -7,
-                          .cose_key = bytes("cose-reads")};
-    assert_int_equal(tk_store_key_add(store, &agent, NULL, NULL, NULL),
-                     TK_OK);
-    tk_store_installed item = {.component_id = bytes("tc-reads"),
-                               .sequence = 4};
-    assert_int_equal(tk_store_installed_replace(store, device, &item, 1,
-                                                NULL),
-                     TK_OK);
-    int64_t session = new_session(store, device, "reads-0001", NULL,
-                                  T0 + 60);
-
-    tk_store_mem mem = TK_STORE_MEM_INIT;
-    tk_store_message_reads out;
-    tk_store_detail detail;
-    assert_int_equal(tk_store_message_reads_get(store, bytes("kid-reads"),
-                                                true, bytes("reads-0001"),
-                                                &mem, &out, &detail),
-                     TK_OK);
-    assert_true(view_equals(out.key.kid, "kid-reads"));
-    assert_int_equal(out.key.use, TK_STORE_KEY_AGENT);
-    assert_int_equal(out.device.id, device);
-    assert_true(out.has_context);
-    assert_int_equal(out.context.installed.count, 1);
-    assert_int_equal(out.context.installed.items[0].sequence, 4);
-    assert_true(out.has_token);
-    assert_int_equal(out.token_err, TK_OK);
-    assert_int_equal(out.session.id, session);
-    assert_int_equal(out.session.expires, T0 + 60);
-
-    /* Without a token or the context, those parts are not read. */
-    assert_int_equal(tk_store_message_reads_get(store, bytes("kid-reads"),
-                                                false, (tk_view){NULL, 0},
-                                                &mem, &out, &detail),
-                     TK_OK);
-    assert_int_equal(out.device.id, device);
-    assert_false(out.has_context);
-    assert_false(out.has_token);
-
-    /* A rejected token is part of the result, not a failure. */
-    assert_int_equal(tk_store_message_reads_get(store, bytes("kid-reads"),
-                                                false, bytes("never-issued"),
-                                                &mem, &out, &detail),
-                     TK_OK);
-    assert_true(out.has_token);
-    assert_int_equal(out.token_err, TK_ERR_STORE_TOKEN_UNKNOWN);
-    assert_non_null(strstr(out.token_detail.text, "token"));
-    assert_int_equal(out.device.id, device);
-    assert_int_equal(tk_store_token_consume(store, TK_STORE_TOKEN,
-                                            bytes("reads-0001"), &mem,
-                                            &out.session, NULL),
-                     TK_OK);
-    assert_int_equal(tk_store_message_reads_get(store, bytes("kid-reads"),
-                                                false, bytes("reads-0001"),
-                                                &mem, &out, &detail),
-                     TK_OK);
-    assert_int_equal(out.token_err, TK_ERR_STORE_TOKEN_USED);
-    assert_int_equal(tk_store_token_add(store, session, TK_STORE_TOKEN,
-                                        bytes("reads-0002"), T0 + 10, NULL),
-                     TK_OK);
-    test_now = T0 + 10;
-    assert_int_equal(tk_store_message_reads_get(store, bytes("kid-reads"),
-                                                false, bytes("reads-0002"),
-                                                &mem, &out, &detail),
-                     TK_OK);
-    assert_int_equal(out.token_err, TK_ERR_STORE_TOKEN_EXPIRED);
-
-    /* An unknown kid fails the call and leaves out zeroed. */
-    assert_int_equal(tk_store_message_reads_get(store, bytes("kid-none"),
-                                                true, bytes("reads-0002"),
-                                                &mem, &out, &detail),
-                     TK_ERR_STORE_NOT_FOUND);
-    assert_int_equal(out.device.id, 0);
-    assert_false(out.has_context);
-    assert_false(out.has_token);
-    assert_non_null(strstr(detail.text, "message_reads: "));
-    assert_int_equal(tk_store_message_reads_get(store, bytes("kid-reads"),
-                                                true, (tk_view){NULL, 0},
-                                                &mem, NULL, &detail),
-                     TK_ERR_INVALID_ARG);
-    tk_store_mem_free(&mem);
-    tk_store_close(store);
-}
-
 static void exchange_rejects_bad_arguments(void **state)
 {
     (void)state;
@@ -2946,7 +2854,6 @@ int main(int argc, char **argv)
         STORE_TEST(exchange_rejects_bad_digest),
         STORE_TEST(secret_shared_by_workers),
         STORE_TEST(device_context_reads),
-        STORE_TEST(message_reads_one_snapshot),
         STORE_TEST(plan_for_given_state),
         STORE_TEST(statements_survive_rollback),
         STORE_TEST(sync_option),
