@@ -35,7 +35,8 @@
 
 #include "tam_internal.h"
 
-/* Name of the stored secret of TAM_TOKEN_SECRET_ID. */
+/* Name of the stored secret of TAM_TOKEN_SECRET_ID. NOTE: there is no
+ * rotation; a second secret id would need its own name and tag check. */
 #define SECRET_NAME "tam-token-1"
 
 /* Bytes of a fresh secret. */
