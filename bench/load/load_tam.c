@@ -728,8 +728,12 @@ static void report_store(size_t good, size_t bad_starts)
     check(attestations == (long long)good && affirming == attestations,
           "attestation results: %lld (%lld affirming), %zu sessions",
           attestations, affirming, good);
-    check(sessions == (long long)(good + bad_starts),
-          "store sessions: %lld, expected %zu", sessions, good + bad_starts);
+    /* An empty POST stores nothing: its token authenticates itself, and
+     * a session row is written with the first accepted QueryResponse.
+     * So the sessions that a bad message started leave no row. */
+    printf("bad_session_starts %zu\n", bad_starts);
+    check(sessions == (long long)good, "store sessions: %lld, expected %zu",
+          sessions, good);
 }
 
 /* Writes every RSS sample to WORK/rss.csv, for plots. */
