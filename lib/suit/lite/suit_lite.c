@@ -40,7 +40,7 @@ typedef struct cbor_reader {
 static void rd_init(cbor_reader *r, tk_view v)
 {
     r->p = v.ptr;
-    r->end = v.ptr + v.len;
+    r->end = v.ptr != NULL ? v.ptr + v.len : NULL;
     r->err = TK_OK;
 }
 
