@@ -10,6 +10,8 @@
  *                                          COSE and platform callbacks
  *   metric <example> stack_crypto <bytes>  inside one crypto call
  *   metric <example> stack_total <bytes>   both together
+ *   metric <example> state <digest>        what the run left on the
+ *                                          device (tkd_state_digest)
  *
  * then the arena high-water mark of Mbed TLS and the sizes of the
  * structures the caller provides. The exit status is the number of
@@ -46,6 +48,22 @@ static void metric(const char *name, const char *key, uint64_t value)
     tk_out_str(" ");
     tk_out_uint(value);
     tk_out_str("\n");
+}
+
+/* Prints the first 8 bytes of the platform's state digest
+ * (tkd_state_digest), which tests/embedded/compare_suit_lite.sh compares
+ * with the lite processor's image. */
+static void state(const char *name, const tk_crypto *crypto)
+{
+    uint8_t digest[32];
+    uint64_t v = 0;
+    if (tkd_state_digest(&platform, crypto, digest) != TK_OK) {
+        return;
+    }
+    for (size_t i = 0; i < 8; i++) {
+        v = (v << 8) | digest[i];
+    }
+    metric(name, "state", v);
 }
 
 /* Runs one example; returns its result. */
@@ -99,6 +117,7 @@ int main(void)
         metric(ex->name, "stack_core", proxy.caller_peak);
         metric(ex->name, "stack_crypto", proxy.crypto_peak);
         metric(ex->name, "stack_total", proxy.total_peak);
+        state(ex->name, backend);
         if (err != tke_example_expected(ex)) {
             /* The code only: tk_errname() would link every message. */
             tk_out_str("image_suit: ");

@@ -261,10 +261,13 @@ static tk_err cb_write_end(void *ctx, const tk_suit_component *sc,
     return TK_OK;
 }
 
-static tk_err cb_fetch(void *ctx, const tk_suit_fetch_request *req,
-                       tk_suit_sink *sink)
+/* Serves the payload of req->uri in chunks through push, the sink write
+ * function of the processor that runs. */
+static tk_err fetch_push(tkd_platform *tp, const tk_suit_fetch_request *req,
+                         tk_err (*push)(void *sink, const uint8_t *data,
+                                        size_t len),
+                         void *sink)
 {
-    tkd_platform *tp = ctx;
     uint8_t chunk[TKD_FETCH_CHUNK];
 
     for (size_t i = 0; i < tp->payload_count; i++) {
@@ -280,7 +283,7 @@ static tk_err cb_fetch(void *ctx, const tk_suit_fetch_request *req,
             for (size_t j = 0; j < len; j++) {
                 chunk[j] = tkd_payload_byte(p, done + j);
             }
-            tk_err e = tk_suit_sink_write(sink, chunk, len);
+            tk_err e = push(sink, chunk, len);
             if (e != TK_OK) {
                 return e;
             }
@@ -289,6 +292,30 @@ static tk_err cb_fetch(void *ctx, const tk_suit_fetch_request *req,
         return TK_OK;
     }
     return TK_ERR_NOT_FOUND;
+}
+
+#if TKD_FULL_FETCH
+static tk_err full_push(void *sink, const uint8_t *data, size_t len)
+{
+    return tk_suit_sink_write(sink, data, len);
+}
+
+static tk_err cb_fetch(void *ctx, const tk_suit_fetch_request *req,
+                       tk_suit_sink *sink)
+{
+    return fetch_push(ctx, req, full_push, sink);
+}
+#endif
+
+static tk_err lite_push(void *sink, const uint8_t *data, size_t len)
+{
+    return tk_suit_lite_sink_write(sink, data, len);
+}
+
+tk_err tkd_lite_fetch(void *ctx, const tk_suit_fetch_request *req,
+                      tk_suit_lite_sink *sink)
+{
+    return fetch_push(ctx, req, lite_push, sink);
 }
 
 static tk_err cb_invoke(void *ctx, const tk_suit_component *sc, tk_view args)
@@ -372,7 +399,9 @@ void tkd_init(tkd_platform *tp, const tk_crypto *crypto,
         .write_begin = cb_write_begin,
         .write = cb_write,
         .write_end = cb_write_end,
+#if TKD_FULL_FETCH
         .fetch = cb_fetch,
+#endif
         .invoke = cb_invoke,
         .match_identifier = cb_match_identifier,
         .get_installed = cb_get_installed,
@@ -442,4 +471,49 @@ bool tkd_image_is(tkd_platform *tp, tk_view id, const tkd_payload *p)
         }
     }
     return true;
+}
+
+tk_err tkd_state_digest(tkd_platform *tp, const tk_crypto *crypto,
+                        uint8_t out[32])
+{
+    tk_crypto_hash_state st;
+    size_t len = 0;
+    tk_err e = crypto->hash_start(crypto->ctx, &st, TK_ALG_SHA256);
+
+    for (size_t i = 0; e == TK_OK && i < tp->component_count; i++) {
+        const tkd_component *c = &tp->components[i];
+        uint8_t flags[2] = {c->active.present, c->has_record};
+        uint8_t seq[8];
+        for (size_t k = 0; k < sizeof(seq); k++) {
+            seq[k] = (uint8_t)(c->record.sequence_number >> (8 * k));
+        }
+        e = crypto->hash_update(crypto->ctx, &st, c->id, c->id_len);
+        if (e == TK_OK) {
+            e = crypto->hash_update(crypto->ctx, &st, flags, sizeof(flags));
+        }
+        if (e == TK_OK && c->active.present && c->active.len > 0) {
+            e = crypto->hash_update(crypto->ctx, &st, c->active.data,
+                                    c->active.len);
+        }
+        if (e == TK_OK && c->has_record) {
+            e = crypto->hash_update(crypto->ctx, &st, seq, sizeof(seq));
+        }
+        if (e == TK_OK && c->has_record && c->record.digest_len <= 64) {
+            e = crypto->hash_update(crypto->ctx, &st, c->record.digest,
+                                    c->record.digest_len);
+        }
+    }
+    uint8_t tail[2] = {(uint8_t)tp->invokes, (uint8_t)tp->commits};
+    if (e == TK_OK) {
+        e = crypto->hash_update(crypto->ctx, &st, tail, sizeof(tail));
+    }
+    if (e == TK_OK) {
+        e = crypto->hash_update(crypto->ctx, &st, tp->invoked_id,
+                                tp->invoked_id_len);
+    }
+    if (e != TK_OK) {
+        crypto->hash_abort(crypto->ctx, &st);
+        return e;
+    }
+    return crypto->hash_finish(crypto->ctx, &st, out, 32, &len);
 }

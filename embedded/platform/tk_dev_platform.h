@@ -20,11 +20,19 @@
 #include <stdint.h>
 
 #include "teepkit/suit.h"
+#include "teepkit/suit_lite.h"
 
 #define TKD_MAX_COMPONENTS 4
 #define TKD_MAX_ID 32
 #define TKD_MAX_PAYLOADS 4
 #define TKD_MAX_ALIASES 4
+/* 1: the platform's fetch callback serves tk_suit_process(). The image of
+ * the lite processor builds the platform with 0, so that it links no part
+ * of the full processor. */
+#ifndef TKD_FULL_FETCH
+#define TKD_FULL_FETCH 1
+#endif
+
 /* Bytes that a fetch pushes into the processor per tk_suit_sink_write. */
 #define TKD_FETCH_CHUNK 128
 
@@ -96,6 +104,18 @@ typedef struct tkd_platform {
     uint8_t invoked_id[TKD_MAX_ID]; /* the last invoked component */
     size_t invoked_id_len;
 } tkd_platform;
+
+/* The fetch callback of the lite processor (tk_suit_lite_config.fetch,
+ * with the platform as fetch_ctx): serves the same payloads. */
+tk_err tkd_lite_fetch(void *ctx, const tk_suit_fetch_request *req,
+                      tk_suit_lite_sink *sink);
+
+/* Writes into out a SHA-256 over what a procedure leaves behind: every
+ * component's committed image and rollback record, the number of
+ * invocations and commits, and the last invoked component. Two processors
+ * that did the same to the device give the same digest. */
+tk_err tkd_state_digest(tkd_platform *tp, const tk_crypto *crypto,
+                        uint8_t out[32]);
 
 /* Fills tp with no components, payloads or aliases, and the callbacks. */
 void tkd_init(tkd_platform *tp, const tk_crypto *crypto,

@@ -37,5 +37,6 @@ add_test(NAME tk_no_heap
                  $<TARGET_FILE:tk_test_suit_encryption>
                  $<TARGET_FILE:tk_test_features>
                  $<TARGET_FILE:tk_image_suit>
+                 $<TARGET_FILE:tk_image_suit_lite>
                  $<TARGET_FILE:tk_image_agent>)
 set_tests_properties(tk_no_heap PROPERTIES LABELS embedded)
