@@ -43,6 +43,8 @@ struct tk_coap_client {
     unsigned status;
     int has_format;
     uint32_t format;
+    int has_max_age;  /* a 5.03 carried a Max-Age option */
+    uint32_t max_age;
     uint8_t *buf; /* reply payload, at most max_response bytes */
     size_t len;
     size_t cap;
@@ -109,6 +111,27 @@ static tk_err store_block(tk_coap_client *c, const uint8_t *data, size_t len,
     return TK_OK;
 }
 
+/*
+ * Keeps the Max-Age option of a 5.03, the seconds after which the client
+ * may send again (RFC 7252 section 5.9.3.4). A value longer than the
+ * 4 bytes of a uint option (section 5.10.5) is logged and left out.
+ */
+static void read_max_age(tk_coap_client *c, const coap_pdu_t *received)
+{
+    coap_opt_iterator_t iter;
+    coap_opt_t *opt = coap_check_option(received, COAP_OPTION_MAXAGE, &iter);
+    if (opt == NULL)
+        return;
+    if (coap_opt_length(opt) > 4) {
+        TK_LOG_WARN(c->log_name, "ignoring a Max-Age option of %u bytes "
+                    "in a 5.03", (unsigned)coap_opt_length(opt));
+        return;
+    }
+    c->has_max_age = 1;
+    c->max_age = (uint32_t)coap_decode_var_bytes(coap_opt_value(opt),
+                                                 coap_opt_length(opt));
+}
+
 static coap_response_t on_response(coap_session_t *session,
                                    const coap_pdu_t *sent,
                                    const coap_pdu_t *received,
@@ -122,6 +145,8 @@ static coap_response_t on_response(coap_session_t *session,
     coap_pdu_code_t code = coap_pdu_get_code(received);
     c->status = tk_coap_status_from_code(code);
     if ((unsigned)code >> 5 != 2) {
+        if (c->status == 503)
+            read_max_age(c, received);
         finish(c, TK_ERR_NET_STATUS);
         return COAP_RESPONSE_OK;
     }
@@ -370,6 +395,8 @@ static tk_err make_reply(tk_coap_client *c, const char *uri,
     reply->status = c->status;
     reply->body.ptr = c->len > 0 ? c->buf : NULL;
     reply->body.len = c->len;
+    reply->has_retry_after = c->has_max_age;
+    reply->retry_after = c->has_max_age ? c->max_age : 0;
     int teep = c->has_format && c->format == c->content_format;
     if (teep)
         snprintf(reply->content_type, sizeof reply->content_type, "%s",
@@ -415,6 +442,8 @@ tk_err tk_coap_client_post(tk_coap_client *client, const char *uri,
     client->result = TK_OK;
     client->status = 0;
     client->has_format = 0;
+    client->has_max_age = 0;
+    client->max_age = 0;
     client->len = 0;
     uint64_t start = tk_net_now_ms();
     err = send_request(client, &parsed, body, len);

@@ -51,7 +51,9 @@ tk_err tk_coap_client_new(const tk_coap_client_config *cfg,
  * message), TK_ERR_NET_TIMEOUT, TK_ERR_NET_STATUS (4.xx or 5.xx),
  * TK_ERR_NET_CONTENT_TYPE (a 2.xx payload without the configured
  * Content-Format), TK_ERR_NET_TOO_LARGE, TK_ERR_NET_PROTOCOL,
- * TK_ERR_NET_NO_MEMORY.
+ * TK_ERR_NET_NO_MEMORY. A 5.03 with a Max-Age option sets
+ * reply->has_retry_after and reply->retry_after to its seconds
+ * (RFC 7252 section 5.9.3.4).
  */
 tk_err tk_coap_client_post(tk_coap_client *client, const char *uri,
                            const uint8_t *body, size_t len,

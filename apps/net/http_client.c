@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "log.h"
 
@@ -214,6 +215,70 @@ static int is_http_url(const char *url)
            strncasecmp(url, "https://", 8) == 0;
 }
 
+int tk_http_retry_after_parse(const char *value, int64_t now,
+                              uint32_t *seconds)
+{
+    if (value == NULL)
+        return 0;
+    while (*value == ' ' || *value == '\t')
+        value++;
+    size_t len = strlen(value);
+    while (len > 0 && (value[len - 1] == ' ' || value[len - 1] == '\t'))
+        len--;
+    if (len == 0)
+        return 0;
+    size_t digits = strspn(value, "0123456789");
+    if (digits == len) {
+        uint64_t n = 0;
+        for (size_t i = 0; i < len; i++) {
+            n = n * 10 + (uint64_t)(value[i] - '0');
+            if (n > UINT32_MAX)
+                return 0;
+        }
+        *seconds = (uint32_t)n;
+        return 1;
+    }
+    if (digits > 0 || len >= 64)
+        return 0;
+    /* An HTTP-date: libcurl's parser reads the IMF-fixdate, RFC 850 and
+     * asctime forms. */
+    char date[64];
+    memcpy(date, value, len);
+    date[len] = '\0';
+    time_t when = curl_getdate(date, NULL);
+    if (when == (time_t)-1)
+        return 0;
+    if ((int64_t)when <= now) {
+        *seconds = 0;
+        return 1;
+    }
+    if ((int64_t)when - now > (int64_t)UINT32_MAX)
+        return 0;
+    *seconds = (uint32_t)((int64_t)when - now);
+    return 1;
+}
+
+/* Fills the Retry-After of *reply from the reply's header field, logging a
+ * value that cannot be used. */
+static void read_retry_after(tk_http_client *c, tk_net_reply *reply)
+{
+    struct curl_header *field = NULL;
+    if (curl_easy_header(c->curl, "Retry-After", 0, CURLH_HEADER, -1,
+                         &field) != CURLHE_OK ||
+        field == NULL)
+        return;
+    uint32_t seconds = 0;
+    if (tk_http_retry_after_parse(field->value, (int64_t)time(NULL),
+                                  &seconds)) {
+        reply->has_retry_after = 1;
+        reply->retry_after = seconds;
+        return;
+    }
+    TK_LOG_WARN(c->log_name, "ignoring a Retry-After field that is neither "
+                "delay-seconds below 2^32 nor an HTTP-date: \"%.64s\"",
+                field->value);
+}
+
 /* Checks a received reply and fills *reply. */
 static tk_err check_reply(tk_http_client *c, const char *url,
                           tk_net_reply *reply)
@@ -227,6 +292,7 @@ static tk_err check_reply(tk_http_client *c, const char *url,
     reply->body.len = c->len;
     if (type != NULL && strlen(type) < sizeof reply->content_type)
         memcpy(reply->content_type, type, strlen(type) + 1);
+    read_retry_after(c, reply);
 
     if (status >= 300 && status < 400) {
         TK_LOG_WARN(c->log_name,

@@ -58,11 +58,26 @@ tk_err tk_http_client_new(const tk_http_client_config *cfg,
  * TK_ERR_NET_STATUS (4xx, 5xx or another non-2xx status),
  * TK_ERR_NET_CONTENT_TYPE (a 2xx body that is not application/teep+cbor),
  * TK_ERR_NET_TOO_LARGE (the body passed max_response; the transfer is
- * aborted), TK_ERR_NET_PROTOCOL, TK_ERR_NET_NO_MEMORY.
+ * aborted), TK_ERR_NET_PROTOCOL, TK_ERR_NET_NO_MEMORY. A reply with a
+ * Retry-After field sets reply->has_retry_after and reply->retry_after
+ * (see tk_http_retry_after_parse()); a malformed one is logged and left
+ * out.
  */
 tk_err tk_http_client_post(tk_http_client *client, const char *url,
                            const uint8_t *body, size_t len,
                            tk_net_reply *reply);
+
+/*
+ * Parses the value of a Retry-After field (RFC 9110 section 10.2.3):
+ * delay-seconds (one or more digits) or an HTTP-date in any of the three
+ * forms of RFC 9110 section 5.6.7, which is compared with now (seconds
+ * since 1970-01-01 UTC); a date in the past gives 0. Sets *seconds and
+ * returns 1; returns 0 for NULL, a malformed value, or a delay of 2^32
+ * seconds or more. tk_http_client_post() fills reply->retry_after with
+ * it.
+ */
+int tk_http_retry_after_parse(const char *value, int64_t now,
+                              uint32_t *seconds);
 
 /* Closes the connection and frees client. NULL is ignored. */
 void tk_http_client_free(tk_http_client *client);

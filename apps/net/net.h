@@ -180,6 +180,14 @@ typedef struct tk_net_reply {
     int done;
     tk_view body;
     char content_type[96]; /* media type of the body, "" when none */
+    /* When has_retry_after is 1, the seconds the server asks the client to
+     * wait before it sends again: the Retry-After field of an HTTP reply
+     * (RFC 9110 section 10.2.3; an HTTP-date in the past gives 0) or the
+     * Max-Age option of a CoAP 5.03 (RFC 7252 section 5.9.3.4). 0 when the
+     * reply has none, or a value that is malformed or does not fit in
+     * 32 bits, which the client logs. */
+    int has_retry_after;
+    uint32_t retry_after;
 } tk_net_reply;
 
 /* Returns the method bit for an HTTP method name ("POST" gives
