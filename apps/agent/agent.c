@@ -337,6 +337,9 @@ static tk_err open_components(tk_agent *agent, char *msg, size_t msg_size)
     config.fetch_dirs = (const char *const *)agent->fetch_dirs;
     config.fetch_dir_count = agent->fetch_dir_count;
     config.allow_http = 1;
+    /* Deleted components keep their sequence numbers (docs/agent.md,
+     * "Rollback protection"). */
+    config.keep_tombstones = 1;
     err = tk_suitdev_open(&config, &agent->device);
     if (err != TK_OK)
         agent_set_msg(msg, msg_size, "cannot open the component store %s: "
@@ -661,13 +664,52 @@ static bool may_have_arrived(tk_err err, unsigned status)
     return err != TK_ERR_NET_CONNECT && status != 503;
 }
 
-/* Pauses for ms milliseconds, or less when a signal arrives. */
-static void pause_ms(unsigned ms)
+void tk_agent_set_pause(tk_agent *agent, tk_agent_pause_fn fn, void *ctx)
+{
+    if (agent == NULL)
+        return;
+    agent->pause = fn;
+    agent->pause_ctx = ctx;
+}
+
+/* Pauses for ms milliseconds, or less when a signal arrives; a test's
+ * pause function takes the place of the sleep. */
+static void pause_ms(tk_agent *agent, unsigned ms)
 {
     struct timespec pause = {(time_t)(ms / 1000u),
                              (long)(ms % 1000u) * 1000000L};
 
+    if (agent->pause != NULL) {
+        agent->pause(agent->pause_ctx, ms);
+        return;
+    }
     nanosleep(&pause, NULL);
+}
+
+/*
+ * Returns the pause before the next retry: the seconds the failed reply
+ * asked for (an HTTP Retry-After, RFC 9110 section 10.2.3, or the Max-Age
+ * of a CoAP 5.03, RFC 7252 section 5.9.3.4), at most
+ * TK_AGENT_MAX_RETRY_DELAY_MS, or else the backoff delay.
+ */
+static unsigned retry_pause(const tk_net_reply *reply, unsigned backoff,
+                            tk_agent_session *s)
+{
+    uint64_t ms;
+
+    if (!reply->has_retry_after)
+        return backoff;
+    s->retry_after_used++;
+    ms = (uint64_t)reply->retry_after * 1000u;
+    if (ms > TK_AGENT_MAX_RETRY_DELAY_MS) {
+        TK_LOG_WARN(AGENT_LOG, "the TAM asks for a pause of %lu s, longer "
+                    "than the longest of %u ms: pausing %u ms",
+                    (unsigned long)reply->retry_after,
+                    (unsigned)TK_AGENT_MAX_RETRY_DELAY_MS,
+                    (unsigned)TK_AGENT_MAX_RETRY_DELAY_MS);
+        return TK_AGENT_MAX_RETRY_DELAY_MS;
+    }
+    return (unsigned)ms;
 }
 
 /*
@@ -685,6 +727,7 @@ static tk_err session_post(tk_agent *agent, tk_agent_post_fn post,
 {
     const char *what = len == 0 ? "the empty message" : type_name(sent_type);
     unsigned delay = agent->retry_delay_ms;
+    unsigned wait;
     bool arrived = false;
     tk_err err = TK_OK;
 
@@ -714,13 +757,13 @@ static tk_err session_post(tk_agent *agent, tk_agent_post_fn post,
             break;
         arrived = arrived || may_have_arrived(err, reply->status);
         s->retries++;
+        wait = retry_pause(reply, delay, s);
         TK_LOG_WARN(AGENT_LOG, "POST to the TAM failed: %s (%s), status %u; "
-                    "sending %s again in %u ms (retry %u of %u)",
+                    "sending %s again in %u ms%s (retry %u of %u)",
                     tk_strerror(err), tk_errname(err), reply->status, what,
-                    delay, attempt + 1, agent->retries);
-        /* NOTE: the pause ignores a Retry-After field of a 503, which the
-         * transport callback does not return. */
-        pause_ms(delay);
+                    wait, reply->has_retry_after ? " as the TAM asked" : "",
+                    attempt + 1, agent->retries);
+        pause_ms(agent, wait);
         delay = delay < TK_AGENT_MAX_RETRY_DELAY_MS / 2
                     ? delay * 2
                     : TK_AGENT_MAX_RETRY_DELAY_MS;

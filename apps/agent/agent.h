@@ -249,7 +249,11 @@ typedef tk_err (*tk_agent_post_fn)(void *ctx, const uint8_t *body,
  * before a reply, or gets 502, 503 or 504 is sent again, byte for byte,
  * up to retries times, after a pause of first_delay_ms milliseconds that
  * doubles before each further retry (up to TK_AGENT_MAX_RETRY_DELAY_MS).
- * No other failure is retried, and no 4xx reply. When a retried Success
+ * When the failed reply requests a pause (reply->has_retry_after: an HTTP
+ * Retry-After field, or the Max-Age of a CoAP 5.03), the pause is that
+ * many seconds instead, at most TK_AGENT_MAX_RETRY_DELAY_MS. The
+ * doubling goes on for later pauses that no reply sets. No other failure
+ * is retried, and no 4xx reply. When a retried Success
  * or Error gets 409 after a copy that may have reached the TAM, the TAM
  * had recorded that copy, so the session ends as if the TAM had replied.
  * Returns TK_OK, TK_ERR_INVALID_ARG for a NULL agent, or TK_ERR_LIMIT
@@ -258,6 +262,15 @@ typedef tk_err (*tk_agent_post_fn)(void *ctx, const uint8_t *body,
 tk_err tk_agent_set_retry(tk_agent *agent, unsigned retries,
                           unsigned first_delay_ms);
 
+/*
+ * Replaces the pause between retries, which sleeps by default, with fn:
+ * tk_agent_run_session() calls fn(ctx, ms) instead of waiting ms
+ * milliseconds. Tests use it to count the pauses instead of taking them.
+ * NULL restores the sleep.
+ */
+typedef void (*tk_agent_pause_fn)(void *ctx, unsigned ms);
+void tk_agent_set_pause(tk_agent *agent, tk_agent_pause_fn fn, void *ctx);
+
 /* What one session did. */
 typedef struct tk_agent_session {
     tk_agent_exit exit;        /* failure class, TK_AGENT_EXIT_OK */
@@ -265,6 +278,8 @@ typedef struct tk_agent_session {
     unsigned status;           /* transport status of a failed POST */
     size_t messages;           /* TAM messages handled */
     size_t retries;            /* POSTs sent again after a failure */
+    size_t retry_after_used;   /* pauses that a reply's Retry-After or
+                                  Max-Age set */
     size_t already_recorded;   /* retried messages that got 409 because
                                   the TAM had recorded an earlier copy */
     size_t installed;          /* manifests applied */

@@ -35,9 +35,11 @@
 /* Largest SUIT envelope accepted in an Update. */
 #define AGENT_MAX_ENVELOPE (16u * 1024u * 1024u)
 
-/* Sizes of the work buffers. */
+/* Sizes of the work buffers. The evidence contains the device claims and
+ * one SUIT_Reference per entry of the manifests claim. */
 #define AGENT_SCRATCH_SIZE (AGENT_MAX_ENVELOPE + 64u * 1024u)
-#define AGENT_EVIDENCE_SIZE (8u * 1024u)
+#define AGENT_EVIDENCE_SIZE                                                   \
+    (8u * 1024u + (unsigned)TK_EAT_MAX_MANIFESTS * (AGENT_MAX_REFERENCE + 8u))
 #define AGENT_REPORT_SIZE (64u * 1024u)
 #define AGENT_OUT_SIZE (AGENT_REPORT_SIZE + 16u * 1024u)
 
@@ -88,6 +90,8 @@ struct tk_agent {
                                adds to time() */
     unsigned retries;       /* tk_agent_set_retry() */
     unsigned retry_delay_ms;
+    tk_agent_pause_fn pause; /* tk_agent_set_pause(), NULL: sleep */
+    void *pause_ctx;
 
     /* Claims of the device, from agent.json. */
     size_t ueid_len;

@@ -9,9 +9,10 @@
  * the session's to
  *   - pick the Trusted Component signer key by the kid of each signature
  *     (the session's own lookup takes the first key of a type), and
- *   - check every rollback record against the installed metadata once
- *     more before it is staged, so that no path through the processor
- *     (a dependency, a retried install) can lower a sequence number.
+ *   - check every rollback record once more before it is staged, against
+ *     the installed metadata or the tombstone of a deleted component. So
+ *     no path through the processor (a dependency, a retried install, an
+ *     install after a delete) can lower a sequence number.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -105,26 +106,36 @@ static tk_err w_find_key(void *ctx, const tk_suit_key_request *req,
 /*
  * Checks a rollback record against the committed metadata of its
  * component: the sequence number may not go down, and an equal one must
- * come from the same manifest.
+ * come from the same manifest. A deleted component is checked against its
+ * tombstone, which keeps the highest sequence number it had, so that an
+ * older manifest cannot install it again (draft-ietf-suit-manifest
+ * section 8.4.2: a recipient rejects a sequence number lower than its
+ * current one). The very manifest that was deleted may install it again,
+ * as a TAM does when the component is requested once more.
  */
 static tk_err check_record(tk_agent *agent, tk_view id,
                            const tk_suit_installed *record)
 {
     tk_suitdev_id parsed;
     tk_suitdev_meta meta;
+    const char *state = "installed";
     tk_err err = tk_suitdev_id_decode(id, &parsed);
 
     if (err == TK_OK)
         err = tk_suitdev_get_meta(agent->device, &parsed, &meta);
+    if (err == TK_ERR_NOT_FOUND) {
+        state = "deleted";
+        err = tk_suitdev_get_tombstone(agent->device, &parsed, &meta);
+    }
     if (err == TK_ERR_NOT_FOUND)
         return TK_OK;
     if (err != TK_OK)
         return err;
     if (record->sequence_number < meta.sequence_number) {
         TK_LOG_WARN(AGENT_LOG, "rollback rejected: sequence %llu is lower "
-                    "than %llu of the installed component",
+                    "than %llu of the %s component",
                     (unsigned long long)record->sequence_number,
-                    (unsigned long long)meta.sequence_number);
+                    (unsigned long long)meta.sequence_number, state);
         return TK_ERR_SUIT_ROLLBACK;
     }
     if (record->sequence_number == meta.sequence_number &&
@@ -133,8 +144,8 @@ static tk_err check_record(tk_agent *agent, tk_view id,
          memcmp(record->digest, meta.manifest_digest, record->digest_len) !=
              0)) {
         TK_LOG_WARN(AGENT_LOG, "rollback rejected: sequence %llu equals that "
-                    "of the installed component but the manifest differs",
-                    (unsigned long long)record->sequence_number);
+                    "of the %s component but the manifest differs",
+                    (unsigned long long)record->sequence_number, state);
         return TK_ERR_SUIT_ROLLBACK_DIGEST;
     }
     return TK_OK;
@@ -596,8 +607,8 @@ tk_err agent_cb_unlink_manifest(void *ctx, tk_view manifest_id)
     }
     if (tk_suitdev_get_meta(agent->device, &id, &meta) != TK_OK)
         meta.sequence_number = 0;
-    /* NOTE: the metadata goes with the component, so a later install of
-     * an older version of a deleted component is not seen as a rollback. */
+    /* The store keeps a tombstone with the sequence number, which
+     * check_record() compares with later installs. */
     err = tk_suitdev_delete(agent->device, &id);
     if (err == TK_ERR_NOT_FOUND) {
         TK_LOG_INFO(AGENT_LOG, "unlink: component %s is not installed", name);

@@ -223,11 +223,11 @@ tk_err agent_device_claims(const tk_agent *agent, tk_eat_claims *claims)
         const agent_component *c = &agent->components[i];
 
         if (n == TK_EAT_MAX_MANIFESTS) {
-            /* NOTE: a device with more components than
-             * TK_EAT_MAX_MANIFESTS - 1 cannot attest until lib/eat is
-             * built with a larger limit. */
+            /* The host build sets the limit with the CMake cache variable
+             * TK_HOST_EAT_MAX_MANIFESTS (docs/agent.md, "Limits"). */
             TK_LOG_ERROR(AGENT_LOG, "%zu components do not fit the manifests "
-                         "claim (TK_EAT_MAX_MANIFESTS is %d)",
+                         "claim (TK_EAT_MAX_MANIFESTS is %d); build with a "
+                         "larger TK_HOST_EAT_MAX_MANIFESTS",
                          agent->component_count, TK_EAT_MAX_MANIFESTS);
             return TK_ERR_LIMIT;
         }

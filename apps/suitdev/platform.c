@@ -783,6 +783,10 @@ static tk_err cb_get_installed(void *ctx, tk_view id, tk_suit_installed *out)
         return TK_OK;
     }
     err = tk_suitdev_get_meta(s->device, &e->id, &meta);
+    /* A deleted component keeps its sequence number in its tombstone, so
+     * an older manifest cannot install it again. */
+    if (err == TK_ERR_NOT_FOUND)
+        err = tk_suitdev_get_tombstone(s->device, &e->id, &meta);
     if (err != TK_OK)
         return err;
     memset(out, 0, sizeof(*out));

@@ -7,8 +7,13 @@
  *   STEM.img       the image
  *   STEM.meta      JSON metadata: component id, manifest sequence number
  *                  and digest, image digest and size
+ *   STEM.tomb      with keep_tombstones, the tombstone of a deleted
+ *                  component: its metadata with the highest sequence
+ *                  number it had, kept after the delete for rollback
+ *                  checks
  *   STEM.img.new   an image staged by a commit
  *   STEM.meta.new  the metadata staged by a commit
+ *   STEM.tomb.new  the tombstone staged by a commit that deletes STEM
  * and, while a commit applies its changes, commit.journal: the components
  * it changes, so that recovery can finish it.
  * Every file is reached through openat() on the store folder with
@@ -692,6 +697,15 @@ static int journal_apply(tk_suitdev *device, const struct journal_op *op,
     file_name(meta, op->stem, ".meta");
     file_name(meta_new, op->stem, ".meta.new");
     if (op->kind == TK_SUITDEV_CHANGE_DELETE) {
+        char tomb[TK_SUITDEV_NAME_SIZE + 16];
+        char tomb_new[TK_SUITDEV_NAME_SIZE + 16];
+
+        /* The tombstone first: no step leaves the component gone without
+         * the record of its sequence number. */
+        file_name(tomb, op->stem, ".tomb");
+        file_name(tomb_new, op->stem, ".tomb.new");
+        if (renameat(fd, tomb_new, fd, tomb) != 0 && errno != ENOENT)
+            return -1;
         if (unlinkat(fd, meta, 0) != 0 && errno != ENOENT)
             return -1;
         if (unlinkat(fd, img, 0) != 0 && errno != ENOENT)
@@ -768,8 +782,53 @@ static void discard_staged(tk_suitdev *device, const struct journal_op *ops,
         unlinkat(device->dir_fd, name, 0);
         file_name(name, ops[i].stem, ".meta.new");
         unlinkat(device->dir_fd, name, 0);
+        file_name(name, ops[i].stem, ".tomb.new");
+        unlinkat(device->dir_fd, name, 0);
     }
     unlinkat(device->dir_fd, JOURNAL_NEW, 0);
+}
+
+/*
+ * Stages the tombstone of a component that a change deletes, when the
+ * store keeps tombstones: STEM.tomb.new
+ * with the manifest fields of its metadata, and a sequence number that is
+ * the higher of the installed one and that of an earlier tombstone, so a
+ * tombstone never goes down. Nothing is staged for a component that is not
+ * installed.
+ */
+static tk_err stage_tombstone(tk_suitdev *device, const tk_suitdev_id *id,
+                              const char *stem)
+{
+    char meta[TK_SUITDEV_NAME_SIZE + 16], tomb[TK_SUITDEV_NAME_SIZE + 16];
+    char tomb_new[TK_SUITDEV_NAME_SIZE + 16];
+    tk_suitdev_id stored;
+    uint8_t *id_bytes = NULL;
+    tk_suitdev_meta current, earlier;
+    tk_err err;
+
+    if (!device->keep_tombstones)
+        return TK_OK;
+    file_name(meta, stem, ".meta");
+    file_name(tomb, stem, ".tomb");
+    file_name(tomb_new, stem, ".tomb.new");
+    err = load_meta(device, meta, &stored, &id_bytes, &current);
+    free(id_bytes);
+    if (err == TK_ERR_NOT_FOUND)
+        return TK_OK;
+    if (err != TK_OK)
+        return err;
+    id_bytes = NULL;
+    err = load_meta(device, tomb, &stored, &id_bytes, &earlier);
+    free(id_bytes);
+    if (err == TK_OK && earlier.sequence_number > current.sequence_number)
+        current = earlier;
+    else if (err != TK_OK && err != TK_ERR_NOT_FOUND)
+        return err;
+    if (write_meta_at(device, tomb_new, id, &current) != 0)
+        return suitdev_fail(device, TK_ERR_SUIT_DEVICE_IO,
+                            "cannot write %s/%s: %s", device->store_dir,
+                            tomb_new, strerror(errno));
+    return TK_OK;
 }
 
 /*
@@ -788,7 +847,7 @@ static tk_err stage_change(tk_suitdev *device, const tk_suitdev_change *c,
     file_name(meta, stem, ".meta");
     file_name(meta_new, stem, ".meta.new");
     if (c->kind == TK_SUITDEV_CHANGE_DELETE)
-        return TK_OK;
+        return stage_tombstone(device, c->id, stem);
     if (c->kind == TK_SUITDEV_CHANGE_METADATA) {
         tk_suitdev_id stored;
         uint8_t *id_bytes = NULL;
@@ -1017,6 +1076,7 @@ tk_err tk_suitdev_open(const tk_suitdev_config *config, tk_suitdev **device)
         return TK_ERR_INTERNAL;
     dev->dir_fd = -1;
     dev->allow_http = config->allow_http;
+    dev->keep_tombstones = config->keep_tombstones != 0;
     dev->max_image_size = config->max_image_size != 0
                               ? config->max_image_size
                               : TK_SUITDEV_DEFAULT_MAX_IMAGE;
@@ -1133,6 +1193,25 @@ tk_err tk_suitdev_get_meta(tk_suitdev *device, const tk_suitdev_id *id,
     return err;
 }
 
+tk_err tk_suitdev_get_tombstone(tk_suitdev *device, const tk_suitdev_id *id,
+                                tk_suitdev_meta *meta)
+{
+    char stem[TK_SUITDEV_NAME_SIZE], name[TK_SUITDEV_NAME_SIZE + 16];
+    tk_suitdev_id stored;
+    uint8_t *id_bytes = NULL;
+    tk_err err;
+
+    if (device == NULL || id == NULL || meta == NULL)
+        return TK_ERR_INVALID_ARG;
+    err = tk_suitdev_component_name(id, stem);
+    if (err != TK_OK)
+        return err;
+    file_name(name, stem, ".tomb");
+    err = load_meta(device, name, &stored, &id_bytes, meta);
+    free(id_bytes);
+    return err;
+}
+
 tk_err tk_suitdev_delete(tk_suitdev *device, const tk_suitdev_id *id)
 {
     char stem[TK_SUITDEV_NAME_SIZE], meta[TK_SUITDEV_NAME_SIZE + 16];
@@ -1208,11 +1287,16 @@ tk_err tk_suitdev_check_rollback(tk_suitdev *device, const tk_suitdev_id *id,
                                  const tk_suitdev_meta *manifest)
 {
     tk_suitdev_meta installed;
+    const char *state = "installed";
     tk_err err;
 
     if (device == NULL || id == NULL || manifest == NULL)
         return TK_ERR_INVALID_ARG;
     err = tk_suitdev_get_meta(device, id, &installed);
+    if (err == TK_ERR_NOT_FOUND) {
+        state = "deleted";
+        err = tk_suitdev_get_tombstone(device, id, &installed);
+    }
     if (err == TK_ERR_NOT_FOUND)
         return TK_OK;
     if (err != TK_OK)
@@ -1220,9 +1304,10 @@ tk_err tk_suitdev_check_rollback(tk_suitdev *device, const tk_suitdev_id *id,
     if (sequence_number < installed.sequence_number)
         return suitdev_fail(device, TK_ERR_SUIT_DEVICE_ROLLBACK,
                             "manifest sequence number %llu is lower than "
-                            "%llu of the installed component",
+                            "%llu of the %s component",
                             (unsigned long long)sequence_number,
-                            (unsigned long long)installed.sequence_number);
+                            (unsigned long long)installed.sequence_number,
+                            state);
     if (sequence_number == installed.sequence_number &&
         (installed.manifest_digest_len != manifest->manifest_digest_len ||
          installed.manifest_digest_alg != manifest->manifest_digest_alg ||
@@ -1230,8 +1315,8 @@ tk_err tk_suitdev_check_rollback(tk_suitdev *device, const tk_suitdev_id *id,
                 manifest->manifest_digest_len) != 0))
         return suitdev_fail(device, TK_ERR_SUIT_DEVICE_ROLLBACK,
                             "manifest sequence number %llu equals that of "
-                            "the installed component but the manifest "
-                            "differs; a new manifest needs a higher number",
-                            (unsigned long long)sequence_number);
+                            "the %s component but the manifest differs; a "
+                            "new manifest needs a higher number",
+                            (unsigned long long)sequence_number, state);
     return TK_OK;
 }

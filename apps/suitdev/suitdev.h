@@ -9,6 +9,10 @@
  * installed it (for rollback checks and for the EAT manifests claim) and
  * the SHA-256 digest and size of the image.
  *
+ * Deleting a component can leave a tombstone with its highest sequence
+ * number (see tk_suitdev_delete()), so that an older manifest cannot
+ * install it again.
+ *
  * Commits are atomic, also over several components. Every image and its
  * metadata are first written to ".new" files, fsync'ed and verified. Then
  * a commit journal listing the components is written and fsync'ed, the
@@ -116,6 +120,9 @@ typedef struct tk_suitdev_config {
     size_t max_image_size;
     /* Limit on one HTTP transfer in milliseconds; 0 selects 30000. */
     long http_timeout_ms;
+    /* Nonzero to keep a tombstone for every deleted component (see
+     * tk_suitdev_delete()); the TEEP agent sets it. */
+    int keep_tombstones;
 } tk_suitdev_config;
 
 typedef struct tk_suitdev tk_suitdev;
@@ -205,9 +212,26 @@ tk_err tk_suitdev_read(tk_suitdev *device, const tk_suitdev_id *id,
 tk_err tk_suitdev_get_meta(tk_suitdev *device, const tk_suitdev_id *id,
                            tk_suitdev_meta *meta);
 
-/* Deletes a component and its metadata, atomically. Returns TK_OK,
- * TK_ERR_NOT_FOUND or TK_ERR_SUIT_DEVICE_IO. */
+/*
+ * Deletes a component and its metadata, atomically. A store opened with
+ * keep_tombstones also keeps its tombstone (STEM.tomb): the manifest
+ * fields of the deleted metadata, with the highest sequence number the
+ * component has had. The tombstone is staged with the commit and renamed
+ * into place by its journal before the component's files are removed, so
+ * after a crash at any step a deleted component has one. Every commit
+ * that deletes a component does the same, such as an unlink directive.
+ * Returns TK_OK, TK_ERR_NOT_FOUND or TK_ERR_SUIT_DEVICE_IO.
+ */
 tk_err tk_suitdev_delete(tk_suitdev *device, const tk_suitdev_id *id);
+
+/*
+ * Reads the tombstone that deleting component id left: the manifest
+ * fields of its last metadata, whose sequence_number is the highest it has
+ * had. A tombstone stays when the component is installed again. Returns
+ * TK_OK, TK_ERR_NOT_FOUND (never deleted) or TK_ERR_SUIT_DEVICE_IO.
+ */
+tk_err tk_suitdev_get_tombstone(tk_suitdev *device, const tk_suitdev_id *id,
+                                tk_suitdev_meta *meta);
 
 /*
  * Lists the installed components, in file name order, into a malloc'd
@@ -223,8 +247,9 @@ void tk_suitdev_list_free(tk_suitdev_entry *entries, size_t count);
 /*
  * Checks a manifest against the installed component id: rejects a sequence
  * number lower than the installed one, and an equal one whose manifest
- * digest differs. A component that is not installed passes. Returns TK_OK,
- * TK_ERR_SUIT_DEVICE_ROLLBACK or TK_ERR_SUIT_DEVICE_IO.
+ * digest differs. A deleted component is checked in the same way against
+ * its tombstone. A component that was never installed passes. Returns TK_OK, TK_ERR_SUIT_DEVICE_ROLLBACK or
+ * TK_ERR_SUIT_DEVICE_IO.
  */
 tk_err tk_suitdev_check_rollback(tk_suitdev *device, const tk_suitdev_id *id,
                                  uint64_t sequence_number,

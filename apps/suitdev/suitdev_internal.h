@@ -16,6 +16,7 @@ struct tk_suitdev {
     int allow_http;
     size_t max_image_size;
     long http_timeout_ms;
+    int keep_tombstones; /* tk_suitdev_config.keep_tombstones */
     char message[512];   /* tk_suitdev_last_error() */
 };
 

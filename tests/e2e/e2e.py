@@ -414,7 +414,23 @@ class Agent:
         return image, meta
 
     def component_files(self):
+        """Returns the files of the component store other than the
+        tombstones that deleted components leave."""
+        return [name for name in self.store_files()
+                if not name.endswith(".tomb")]
+
+    def store_files(self):
+        """Returns every file of the component store, sorted."""
         return sorted(os.listdir(os.path.join(self.store, "components")))
+
+    def tombstone(self, name=COMPONENT_NAME):
+        """Returns the tombstone of a deleted component as a dict, or
+        None."""
+        path = os.path.join(self.store, "components", name + ".tomb")
+        if not os.path.exists(path):
+            return None
+        with open(path) as f:
+            return json.load(f)
 
 
 def sha256_hex(data):

@@ -242,6 +242,10 @@ def case_delete(h):
     check("deleted" in proc.stderr, "the agent log records the deletion")
     check_nothing_installed(s)
     check_equal(s.agent.show()["components"], [], "components shown")
+    check_equal(s.agent.store_files(), [COMPONENT_NAME + ".tomb"],
+                "files after the delete")
+    check_equal(s.agent.tombstone()["sequence-number"], 1,
+                "sequence number of the tombstone")
 
 
 def case_request(h):
@@ -698,6 +702,45 @@ def case_rollback_after_failure(h):
     expect_rollback_rejected(s, mock, v4, TK_ERR_SUIT_ROLLBACK)
 
 
+def case_rollback_after_delete(h):
+    """A deleted component keeps its sequence number in a tombstone. An
+    older manifest, or another one with the same number, does not install
+    it again, and a newer one does. case_request installs the very
+    manifest that was deleted again."""
+    s, mock, v4, v5 = rollback_setup(h)
+    s.tam.cmd("policy", "set", "--device", s.agent.ueid, "--component",
+              "app", "--absent")
+    proc = s.run()
+    check("deleted" in proc.stderr, "the agent log records the deletion")
+    check_equal(s.agent.component_files(), [], "component files after the "
+                "delete")
+    check_equal(s.agent.tombstone()["sequence-number"], 5,
+                "sequence number of the tombstone")
+
+    other5 = make_component(h, "app-other5", 5, b"another 5\n", s.signer)
+    for envelope, what, code in (
+            (v4, "sequence 4", TK_ERR_SUIT_ROLLBACK),
+            (other5, "another sequence 5", TK_ERR_SUIT_ROLLBACK_DIGEST)):
+        mock.received.clear()
+        mock.replies.clear()
+        mock.update = mock_update([read(envelope)])
+        proc = s.run(url=mock.url, expect=EXIT_MANIFEST)
+        token = teep_open(mock.replies[1])[1][LABEL_TOKEN]
+        check_error_report(mock.received[1], token, REASON_CONDITION_FAILED,
+                           code)
+        check_equal(s.agent.store_files(), [COMPONENT_NAME + ".tomb"],
+                    f"files after {what} was rejected")
+        check("rollback rejected" in proc.stderr,
+              f"the agent log names the rollback of {what}")
+
+    v6 = make_component(h, "app-v6", 6, b"version 6\n", s.signer)
+    mock.update = mock_update([read(v6)])
+    s.run(url=mock.url)
+    image, meta = s.agent.component()
+    check_equal((image, meta["sequence-number"]), (b"version 6\n", 6),
+                "component after sequence 6")
+
+
 # ---------------------------------------------------------------------------
 # Crash safety
 # ---------------------------------------------------------------------------
@@ -1089,6 +1132,48 @@ def case_crash_install(h):
                     f"sequences the TAM records after {step}")
 
 
+# ---------------------------------------------------------------------------
+# Many installed components
+# ---------------------------------------------------------------------------
+
+MANY_COMPONENTS = 20
+
+
+def case_many_components(h):
+    """An agent with 20 installed components lists them all in its
+    QueryResponse and attests them in the manifests claim of its evidence
+    (one entry each, plus the agent's own), and the TAM appraises the
+    evidence as affirming."""
+    s = Setup(h)
+    store = os.path.join(s.agent.store, "components")
+    for i in range(MANY_COMPONENTS):
+        name = f"extra-{i}"
+        envelope = make_component(h, name, 1, f"component {i}\n".encode(),
+                                  s.signer, component_id=["e2e-extra",
+                                                          name])
+        h.teepkit("suit", "process", "--key", s.signer_pub, "--store",
+                  store, "--vendor-id", VENDOR_ID, "--class-id", CLASS_ID,
+                  envelope)
+    check_equal(len(s.agent.show()["components"]), MANY_COMPONENTS,
+                "components installed before the session")
+    proc = s.run()
+    check(f"session started: {MANY_COMPONENTS} components installed"
+          in proc.stderr, "the agent starts with 20 components")
+    check_equal(tam_attestation(s.tam, s.agent.ueid).get("verdict"),
+                "affirming", "attestation verdict with 20 components")
+    image, meta = s.agent.component()
+    check_equal(image, PAYLOAD_V1, "component the TAM installed")
+    check_equal(len(s.agent.show()["components"]), MANY_COMPONENTS + 1,
+                "components after the session")
+    # The next session attests all 21 and changes nothing.
+    proc = s.run()
+    check(f"session started: {MANY_COMPONENTS + 1} components installed"
+          in proc.stderr, "the second session starts with 21 components")
+    check("processing a manifest" not in proc.stderr,
+          "no manifest is sent in the second session")
+    check_equal(tam_attestation(s.tam, s.agent.ueid).get("verdict"),
+                "affirming", "attestation verdict with 21 components")
+
 CASES = {
     "install": case_install,
     "update": case_update,
@@ -1111,12 +1196,14 @@ CASES = {
     "rollback_direct": case_rollback_direct,
     "rollback_dependency": case_rollback_dependency,
     "rollback_after_failure": case_rollback_after_failure,
+    "rollback_after_delete": case_rollback_after_delete,
     "crash_install": case_crash_install,
     "encrypted": case_encrypted,
     "coap": case_coap,
     "daemon": case_daemon,
     "retry": case_retry,
     "clock_offset": case_clock_offset,
+    "many_components": case_many_components,
 }
 
 if __name__ == "__main__":

@@ -35,8 +35,8 @@ AGENT_STEPS_NEW = ["agent-before-save-update", "agent-after-save-update"]
 STEPS_OLD = STORE_STEPS_OLD + AGENT_STEPS_OLD
 STEPS_NEW = STORE_STEPS_NEW + AGENT_STEPS_NEW
 
-# Steps that a deletion meets: it stages nothing, so it starts at the
-# journal.
+# Steps that a deletion meets: it stages only the tombstone, without the
+# crash points of an image, so it starts at the journal.
 DELETE_STEPS_OLD = ["before-rename"] + AGENT_STEPS_OLD
 DELETE_STEPS_NEW = ["after-journal", "after-apply"] + AGENT_STEPS_NEW
 
@@ -151,11 +151,16 @@ def case_crash_agent_delete(h):
         run_crashed(w, agent, step)
         old = step in DELETE_STEPS_OLD
         check_one_version(w, agent, step, 1 if old else None)
+        # A deletion and its tombstone are committed together.
+        tomb = agent.tombstone()
+        check_equal(tomb is None, old, f"tombstone after a crash at {step}")
         proc = w.run(agent=agent)
         deleted = f"component {COMPONENT_NAME} (sequence 1) deleted"
         check_equal(deleted in proc.stderr, old,
                     f"the TAM sends the deletion again after {step}")
         w.check_nothing_installed(agent=agent)
+        check_equal(agent.tombstone()["sequence-number"], 1,
+                    f"sequence number of the tombstone after {step}")
 
 
 # Crash points of the TAM (apps/tam/tam_testhooks.h) in session order,
