@@ -214,6 +214,148 @@ static void rollback(void **state)
     assert_rejected(f, TK_SUIT_OP_BOOT, TK_ERR_SUIT_ROLLBACK);
 }
 
+/* Appends the lowercase hex of data to out (capacity cap). */
+static void hex_put(char *out, size_t cap, const uint8_t *data, size_t len)
+{
+    size_t at = strlen(out);
+    for (size_t i = 0; i < len && at + 3 < cap; i++, at += 2)
+        snprintf(out + at, cap - at, "%02x", data[i]);
+}
+
+/* Encodes "h'<hex of data>'" wrapped in prefix and suffix, then compiles
+ * the whole diagnostic text into out. */
+static size_t edn_with(const char *prefix, const uint8_t *data, size_t len,
+                       const char *suffix, uint8_t *out, size_t cap)
+{
+    static char text[16384];
+    snprintf(text, sizeof(text), "%sh'", prefix);
+    hex_put(text, sizeof(text), data, len);
+    snprintf(text + strlen(text), sizeof(text) - strlen(text), "'%s",
+             suffix);
+    return tu_edn(text, out, cap);
+}
+
+/* One COSE_Sign1 block over the digest item d of the authentication
+ * wrapper: protected and unprotected headers and the payload in
+ * diagnostic notation, signed with key under ES256. */
+static size_t block_make(const char *protected_edn,
+                         const char *unprotected_edn, const char *payload,
+                         const tk_key *key, const uint8_t *d, size_t d_len,
+                         uint8_t *out, size_t cap)
+{
+    uint8_t prot[64];
+    uint8_t sig_structure[256];
+    uint8_t sig[64];
+    size_t sig_len = 0;
+    char text[1024];
+    size_t prot_len = tu_edn(protected_edn, prot, sizeof(prot));
+    snprintf(text, sizeof(text), "[\"Signature1\", h'");
+    hex_put(text, sizeof(text), prot, prot_len);
+    strcat(text, "', h'', h'");
+    hex_put(text, sizeof(text), d, d_len);
+    strcat(text, "']");
+    size_t n = tu_edn(text, sig_structure, sizeof(sig_structure));
+    tk_view part = {sig_structure, n};
+    const tk_crypto *c = tu_crypto();
+    assert_int_equal(c->sign(c->ctx, TK_ALG_ES256, key, &part, 1, sig,
+                             sizeof(sig), &sig_len),
+                     TK_OK);
+    snprintf(text, sizeof(text), "18([h'");
+    hex_put(text, sizeof(text), prot, prot_len);
+    snprintf(text + strlen(text), sizeof(text) - strlen(text),
+             "', %s, %s, h'", unprotected_edn, payload);
+    hex_put(text, sizeof(text), sig, sig_len);
+    strcat(text, "'])");
+    return tu_edn(text, out, cap);
+}
+
+/* Builds an envelope of the manifest {1: 1, 2: 1, 3: common, 9: invoke}
+ * with the given blocks (count 1 or 2, the second signed by second). */
+static void envelope_make(fixture *f, const char *protected_edn,
+                          const char *unprotected_edn, const char *payload,
+                          const tk_key *second)
+{
+    uint8_t manifest[256];
+    uint8_t wrapped[260];
+    uint8_t digest[32];
+    uint8_t d[64];
+    uint8_t blocks[2][256];
+    size_t block_len[2] = {0, 0};
+    uint8_t wrapper[1024];
+    size_t m = tu_edn("{1: 1, 2: 1, 3: << {2: [[h'00']]} >>, 9: << [23, 2]"
+                      " >>}",
+                      manifest, sizeof(manifest));
+    size_t w = edn_with("", manifest, m, "", wrapped, sizeof(wrapped));
+    tu_sha256(wrapped, w, digest);
+    size_t d_len = edn_with("[-16, ", digest, 32, "]", d, sizeof(d));
+    block_len[0] = block_make(protected_edn, unprotected_edn, payload,
+                              tu_example_private(), d, d_len, blocks[0],
+                              sizeof(blocks[0]));
+    if (second != NULL)
+        block_len[1] = block_make("{1: -7}", "{}", "null", second, d, d_len,
+                                  blocks[1], sizeof(blocks[1]));
+    char text[8192] = "[h'";
+    hex_put(text, sizeof(text), d, d_len);
+    for (size_t i = 0; i < 2 && block_len[i] > 0; i++) {
+        strcat(text, "', h'");
+        hex_put(text, sizeof(text), blocks[i], block_len[i]);
+    }
+    strcat(text, "']");
+    size_t wl = tu_edn(text, wrapper, sizeof(wrapper));
+    snprintf(text, sizeof(text), "107({2: h'");
+    hex_put(text, sizeof(text), wrapper, wl);
+    strcat(text, "', 3: h'");
+    hex_put(text, sizeof(text), manifest, m);
+    strcat(text, "'})");
+    f->env_len = tu_edn(text, f->env, sizeof(f->env));
+}
+
+/* The COSE rules: alg only in the protected header, no crit, a nil
+ * payload, and every block verified with a trusted key. */
+static void cose_rules(void **state)
+{
+    fixture *f = *state;
+    envelope_make(f, "{1: -7}", "{4: h'6b6964'}", "null", NULL);
+    assert_int_equal(run(f, TK_SUIT_OP_BOOT), TK_OK);
+    assert_int_equal(f->tp.ninvoked, 1);
+    envelope_make(f, "{1: -7, 2: [4]}", "{}", "null", NULL);
+    assert_rejected(f, TK_SUIT_OP_BOOT, TK_ERR_SUIT_ALG_UNSUPPORTED);
+    envelope_make(f, "{}", "{1: -7}", "null", NULL);
+    assert_rejected(f, TK_SUIT_OP_BOOT, TK_ERR_SUIT_ALG_UNSUPPORTED);
+    envelope_make(f, "{1: -7}", "{1: -7}", "null", NULL);
+    assert_rejected(f, TK_SUIT_OP_BOOT, TK_ERR_SUIT_ALG_UNSUPPORTED);
+    envelope_make(f, "{1: -7}", "{}", "h'00'", NULL);
+    assert_rejected(f, TK_SUIT_OP_BOOT, TK_ERR_SUIT_AUTH_PAYLOAD);
+    envelope_make(f, "{1: -35}", "{}", "null", NULL);
+    assert_rejected(f, TK_SUIT_OP_BOOT, TK_ERR_SUIT_ALG_UNSUPPORTED);
+    assert_int_equal(f->tp.ninvoked, 1);
+}
+
+/* A second block by another signer, which the trusted key does not
+ * verify, fails the envelope here, while the full processor accepts it
+ * for the first block's sake. */
+static void every_block_verified(void **state)
+{
+    fixture *f = *state;
+    tk_key other;
+    tk_suit_processor proc;
+    tk_suit_config cfg;
+    const tk_crypto *c = tu_crypto();
+    tk_key_init(&other);
+    assert_int_equal(c->key_generate(c->ctx, TK_CRV_P256, &other), TK_OK);
+    envelope_make(f, "{1: -7}", "{}", "null", &other);
+    assert_rejected(f, TK_SUIT_OP_BOOT, TK_ERR_SUIT_SIGNATURE);
+    assert_int_equal(f->tp.ninvoked, 0);
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.crypto = c;
+    cfg.platform = &f->tp.pf;
+    assert_int_equal(tk_suit_processor_init(&proc, &cfg), TK_OK);
+    assert_int_equal(tk_suit_process(&proc, (tk_view){f->env, f->env_len},
+                                     TK_SUIT_OP_BOOT),
+                     TK_OK);
+    tk_key_release(&other);
+}
+
 /* Arguments. */
 static void arguments(void **state)
 {
@@ -251,6 +393,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(indefinite_rejected, setup, teardown),
         cmocka_unit_test_setup_teardown(authentication, setup, teardown),
         cmocka_unit_test_setup_teardown(rollback, setup, teardown),
+        cmocka_unit_test_setup_teardown(cose_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(every_block_verified, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(arguments, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
