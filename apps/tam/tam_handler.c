@@ -8,6 +8,7 @@
  * tk_tam_status_for() when it drops the message. Every request is logged
  * with the device and the short session id, never with the token.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -466,6 +467,51 @@ static void report_request(const tk_tam *tam, const tk_teep_tam_result *res,
     tam->on_request(tam->on_request_ctx, &info);
 }
 
+/* A member of tam_request that request_new() leaves unzeroed. */
+#define TAM_HOLE(m)                                                         \
+    {offsetof(tam_request, m), sizeof(((tam_request *)0)->m)}
+
+/*
+ * Allocates a request with every member zero but the entries of its lists
+ * (54 KiB of its 64 KiB): each is written before it is read, and read only
+ * below its count (key_count, the contexts' manifest_count and
+ * unneeded_count, installed_count). Zeroing them cost about 200,000
+ * instructions and 200 KiB of memory writes per session.
+ */
+static tam_request *request_new(void)
+{
+    static const struct {
+        size_t at;
+        size_t len;
+    } holes[] = {
+        TAM_HOLE(keys),
+        TAM_HOLE(taken.manifests),
+        TAM_HOLE(taken.unneeded),
+        TAM_HOLE(pending.manifests),
+        TAM_HOLE(pending.unneeded),
+        TAM_HOLE(writes.installed),
+    };
+    tam_request *r = malloc(sizeof(*r));
+    if (r == NULL)
+        return NULL;
+    size_t from = 0;
+    for (size_t i = 0; i < sizeof(holes) / sizeof(holes[0]); i++) {
+        memset((char *)r + from, 0, holes[i].at - from);
+        from = holes[i].at + holes[i].len;
+    }
+    memset((char *)r + from, 0, sizeof(*r) - from);
+    return r;
+}
+
+_Static_assert(offsetof(tam_request, keys) < offsetof(tam_request, taken) &&
+                   offsetof(tam_request, taken) <
+                       offsetof(tam_request, pending) &&
+                   offsetof(tam_request, pending) <
+                       offsetof(tam_request, writes) &&
+                   offsetof(tam_context, manifests) <
+                       offsetof(tam_context, unneeded),
+               "request_new() lists its holes in the order of the members");
+
 tk_err tk_tam_handle(void *ctx, const tk_net_request *req,
                      tk_net_response *resp)
 {
@@ -482,7 +528,7 @@ tk_err tk_tam_handle(void *ctx, const tk_net_request *req,
         report_request(tam, NULL, TK_ERR_NET_CONTENT_TYPE, 415, start_ns);
         return TK_OK;
     }
-    tam_request *r = calloc(1, sizeof(*r));
+    tam_request *r = request_new();
     if (r == NULL) {
         atomic_fetch_add(&tam->internal_errors, 1);
         resp->status = 500;

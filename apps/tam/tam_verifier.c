@@ -141,6 +141,21 @@ typedef struct tam_reference {
     tk_eat_format_entry measurements[TK_STORE_MAX_REFVALS];
 } tam_reference;
 
+/* Allocates an empty tam_reference. Its lists are filled and read only
+ * below their counts, so only the counts and the rest are zeroed, not the
+ * 23 KiB of entries. */
+static tam_reference *reference_new(void)
+{
+    tam_reference *ref = malloc(sizeof(*ref));
+    if (ref == NULL)
+        return NULL;
+    memset(&ref->ref, 0, sizeof(ref->ref));
+    ref->attester_count = 0;
+    ref->key_count = 0;
+    memset(ref->owned, 0, sizeof(ref->owned));
+    return ref;
+}
+
 /*
  * Adds an attestation key twice: under its kid, and without a kid for
  * evidence whose header carries none. Both entries are bound to the
@@ -311,7 +326,7 @@ tk_err tam_appraise(void *ctx, const tk_teep_evidence *evidence,
     tam_request *r = ctx;
     if (!r->has_device)
         return TK_ERR_TEEP_ATTESTATION_FAILED;
-    tam_reference *ref = calloc(1, sizeof(*ref));
+    tam_reference *ref = reference_new();
     if (ref == NULL)
         return TK_ERR_STORE_NOMEM;
     tk_err err = load_reference(r, ref);
