@@ -261,6 +261,19 @@ tk_err tk_store_session_list(tk_store *store, int64_t device_id,
 static tk_err token_add_body(tk_store_tx *tx, void *arg)
 {
     tk_store_args *a = arg;
+    /* The tokens have no foreign key to the sessions (schema version 5),
+     * so the session is checked here. A session deleted after the check
+     * leaves a token that no check can match. */
+    const tk_db_val params[] = {tk_db_int(a->id)};
+    int64_t id = 0;
+    bool found = false;
+    tk_err err = tk_db_query_int(tx, "SELECT id FROM sessions WHERE id = $1",
+                                 params, 1, &id, &found);
+    if (err == TK_OK && !found)
+        return tk_store_fail(tx, TK_ERR_STORE_REFERENCE,
+                             "session %" PRId64 " not found", a->id);
+    if (err != TK_OK)
+        return err;
     return insert_token(tx, a->id, a->kind, a->bytes, a->filter[0]);
 }
 
@@ -335,7 +348,15 @@ static tk_err token_consume_body(tk_store_tx *tx, void *arg)
     tk_err err = tk_store_consume_token(tx, a->kind, a->bytes, &session_id);
     if (err != TK_OK)
         return err;
-    return get_session(tx, session_id, a->out);
+    err = get_session(tx, session_id, a->out);
+    /* The session went with its device: the token matches nothing, as in
+     * the token check, and the rollback leaves it unconsumed. */
+    if (err == TK_ERR_STORE_NOT_FOUND)
+        return tk_store_fail(tx, TK_ERR_STORE_TOKEN_UNKNOWN,
+                             "the session of this %s (%zu bytes) was "
+                             "deleted",
+                             token_kind_name(a->kind), a->bytes.len);
+    return err;
 }
 
 tk_err tk_store_token_consume(tk_store *store, tk_store_token_kind kind,

@@ -2816,6 +2816,100 @@ static void busy_lock_timeout(void **state)
     tk_store_close(store);
 }
 
+/* A new SQLite database has pages of 1 KiB, so a commit writes and
+ * checksums less; a database created with other pages keeps them. */
+static void sqlite_page_size(void **state)
+{
+    (void)state;
+    if (backend_is_pg())
+        skip();
+    tk_store_close(open_store());
+    assert_int_equal(count_of("PRAGMA page_size"), 1024);
+
+    backend_fresh();
+    backend_exec("PRAGMA page_size=4096; CREATE TABLE older (a INTEGER)");
+    tk_store *store = open_store();
+    int64_t device = add_device(store, "ueid-4k-pages", 0);
+    assert_true(device > 0);
+    tk_store_close(store);
+    assert_int_equal(count_of("PRAGMA page_size"), 4096);
+}
+
+/* Schema version 5 drops the tokens' foreign key to the sessions: the
+ * tokens written before it keep working, a token of a missing session is
+ * still rejected, and a token whose session went with its device is
+ * unknown. */
+static void tokens_survive_version_5(void **state)
+{
+    (void)state;
+    tk_store_options o = test_options();
+    o.target_version = 4;
+    tk_store *store = open_with(&o);
+    int64_t device = add_device(store, "ueid-v4", 0);
+    int64_t session = new_session(store, device, "tok-v4-live", NULL,
+                                  T0 + 60);
+    assert_int_equal(tk_store_token_add(store, session, TK_STORE_TOKEN,
+                                        bytes("tok-v4-used"), T0 + 60, NULL),
+                     TK_OK);
+    tk_store_mem mem = TK_STORE_MEM_INIT;
+    tk_store_session s;
+    assert_int_equal(tk_store_token_consume(store, TK_STORE_TOKEN,
+                                            bytes("tok-v4-used"), &mem, &s,
+                                            NULL),
+                     TK_OK);
+    tk_store_close(store);
+
+    store = open_store();
+    uint32_t version = 0;
+    assert_int_equal(tk_store_schema_version(store, &version, NULL), TK_OK);
+    assert_int_equal(version, 5);
+    assert_int_equal(count_of(backend_is_pg()
+                                  ? "SELECT count(*) FROM pg_indexes "
+                                    "WHERE indexname = 'tokens_session'"
+                                  : "SELECT count(*) FROM sqlite_schema "
+                                    "WHERE name = 'tokens_session'"),
+                     0);
+    assert_int_equal(count_of("SELECT count(*) FROM tokens"), 2);
+    tk_store_detail detail;
+    assert_int_equal(tk_store_token_check(store, TK_STORE_TOKEN,
+                                          bytes("tok-v4-live"), &mem, &s,
+                                          NULL),
+                     TK_OK);
+    assert_int_equal(s.id, session);
+    assert_int_equal(tk_store_token_check(store, TK_STORE_TOKEN,
+                                          bytes("tok-v4-used"), &mem, &s,
+                                          NULL),
+                     TK_ERR_STORE_TOKEN_USED);
+    assert_int_equal(tk_store_token_add(store, session + 7, TK_STORE_TOKEN,
+                                        bytes("tok-v5-orphan"), T0 + 60,
+                                        &detail),
+                     TK_ERR_STORE_REFERENCE);
+    assert_non_null(strstr(detail.text, "not found"));
+    assert_int_equal(count_of("SELECT count(*) FROM tokens"), 2);
+
+    /* The session goes with its device. Its token stays until the purge
+     * but matches nothing. */
+    assert_int_equal(tk_store_device_delete(store, device, NULL, NULL), TK_OK);
+    assert_int_equal(tk_store_token_check(store, TK_STORE_TOKEN,
+                                          bytes("tok-v4-live"), &mem, &s,
+                                          &detail),
+                     TK_ERR_STORE_TOKEN_UNKNOWN);
+    assert_int_equal(tk_store_token_consume(store, TK_STORE_TOKEN,
+                                            bytes("tok-v4-live"), &mem, &s,
+                                            &detail),
+                     TK_ERR_STORE_TOKEN_UNKNOWN);
+    assert_non_null(strstr(detail.text, "deleted"));
+    assert_int_equal(count_of("SELECT count(*) FROM tokens "
+                              "WHERE consumed = true"),
+                     1);
+    tk_store_purged purged;
+    assert_int_equal(tk_store_purge(store, T0 + 61, &purged, NULL), TK_OK);
+    assert_int_equal(purged.tokens, 2);
+    assert_int_equal(count_of("SELECT count(*) FROM tokens"), 0);
+    tk_store_mem_free(&mem);
+    tk_store_close(store);
+}
+
 int main(int argc, char **argv)
 {
     backend_init(argc, argv);
@@ -2824,6 +2918,8 @@ int main(int argc, char **argv)
         STORE_TEST(open_creates_schema),
         STORE_TEST(open_reopens_existing),
         STORE_TEST(open_migrates_stepwise),
+        STORE_TEST(tokens_survive_version_5),
+        STORE_TEST(sqlite_page_size),
         STORE_TEST(open_rejects_newer_schema),
         STORE_TEST(open_rejects_bad_uri),
         STORE_TEST(open_reports_connect_failure),
