@@ -276,6 +276,7 @@ static tk_err load_trust(tk_agent *agent, const tk_agent_options *opts,
 
     if (opts->tam_key_count > TK_AGENT_MAX_TRUSTED ||
         opts->signer_key_count > TK_AGENT_MAX_TRUSTED ||
+        opts->delegation_key_count > TK_AGENT_MAX_TRUSTED ||
         opts->decrypt_key_count > TK_AGENT_MAX_TRUSTED) {
         agent_set_msg(msg, msg_size, "at most %d keys of each kind",
                       TK_AGENT_MAX_TRUSTED);
@@ -290,6 +291,11 @@ static tk_err load_trust(tk_agent *agent, const tk_agent_options *opts,
         err = agent_trust_load(agent, opts->signer_keys[i],
                                &agent->signer_keys[i], msg, msg_size);
         agent->signer_key_count = i + 1;
+    }
+    for (size_t i = 0; err == TK_OK && i < opts->delegation_key_count; i++) {
+        err = agent_trust_load(agent, opts->delegation_keys[i],
+                               &agent->delegation_keys[i], msg, msg_size);
+        agent->delegation_key_count = i + 1;
     }
     for (size_t i = 0; err == TK_OK && i < opts->decrypt_key_count; i++) {
         err = agent_decrypt_key_load(agent, opts->decrypt_keys[i],
@@ -485,6 +491,7 @@ void tk_agent_close(tk_agent *agent)
     for (size_t i = 0; i < TK_AGENT_MAX_TRUSTED; i++) {
         agent_key_release(&agent->tam_keys[i]);
         agent_key_release(&agent->signer_keys[i]);
+        agent_key_release(&agent->delegation_keys[i]);
         agent_key_release(&agent->decrypt_keys[i]);
     }
     tk_suitdev_close(agent->device);

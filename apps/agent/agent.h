@@ -5,9 +5,9 @@
  *   - a device identity kept in a store folder: agent signing keys (one
  *     per cipher suite), a device attestation key, a ueid and the claims
  *     of agent.json;
- *   - the trust anchors given when the agent is opened: TAM keys, and the
+ *   - the trust anchors given when the agent is opened: TAM keys, the
  *     keys of the Trusted Component signers that SUIT manifests must
- *     verify with;
+ *     verify with, and the anchors of delegation chains;
  *   - EAT evidence built from the identity and the installed components;
  *   - the simulated device store of apps/suitdev as the component store,
  *     with atomic installs and a rollback check on every path;
@@ -167,6 +167,12 @@ typedef struct tk_agent_options {
     /* Public key files of the Trusted Component signers. */
     const char *const *signer_keys;
     size_t signer_key_count;
+    /* Public key files of the trust anchors of delegation chains
+     * (suit-delegation, draft-ietf-suit-trust-domains-11): a manifest
+     * signed by a key that a chain rooted in one of them delegates to is
+     * authentic. Signer keys anchor no chain. */
+    const char *const *delegation_keys;
+    size_t delegation_key_count;
     /* Key files that unwrap the content keys of encrypted payloads
      * (draft-ietf-suit-firmware-encryption-24): symmetric AES-KW keys
      * (COSE_Key), or private P-256 or X25519 keys for ECDH-ES. */

@@ -116,6 +116,8 @@ struct tk_agent {
     size_t tam_key_count;
     agent_key signer_keys[TK_AGENT_MAX_TRUSTED];
     size_t signer_key_count;
+    agent_key delegation_keys[TK_AGENT_MAX_TRUSTED];
+    size_t delegation_key_count;
     agent_key decrypt_keys[TK_AGENT_MAX_TRUSTED];
     size_t decrypt_key_count;
 

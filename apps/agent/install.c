@@ -7,8 +7,9 @@
  * end of a successful procedure, one component at a time with write,
  * fsync and rename. The agent puts its own platform table in front of
  * the session's to
- *   - pick the Trusted Component signer key by the kid of each signature
- *     (the session's own lookup takes the first key of a type), and
+ *   - pick the Trusted Component signer key, or the delegation anchor, by
+ *     the kid of each signature (the session's own lookup takes the first
+ *     key of a type), and
  *   - check every rollback record once more before it is staged, against
  *     the installed metadata or the tombstone of a deleted component. So
  *     no path through the processor (a dependency, a retried install, an
@@ -29,6 +30,7 @@ typedef struct agent_platform {
     tk_suit_platform outer;
     const tk_suit_platform *inner;
     tk_agent *agent;
+    bool delegated;  /* the envelope carries a delegation chain */
 } agent_platform;
 
 /* Returns the inner platform of ctx. */
@@ -67,23 +69,24 @@ static bool kid_names(const agent_key *k, tk_view kid)
 }
 
 /*
- * Finds a Trusted Component signer key: the one the kid names, else the
- * first key of the right type whose file carries no kid (a PEM file), so
- * that a kid never selects a key that claims another kid.
+ * Finds a trusted key among keys[0..count): the one the kid names, else,
+ * with any_kidless, the first key of the right type whose file carries no
+ * kid (a PEM file). A kid never selects a key that claims another kid.
  */
-static tk_err find_signer(tk_agent *agent, const tk_suit_key_request *req,
-                          const tk_key **key)
+static tk_err find_trusted(const agent_key *keys, size_t count,
+                           const tk_suit_key_request *req, bool any_kidless,
+                           const tk_key **key)
 {
-    for (size_t i = 0; i < agent->signer_key_count; i++) {
-        const agent_key *k = &agent->signer_keys[i];
+    for (size_t i = 0; i < count; i++) {
+        const agent_key *k = &keys[i];
 
         if (key_fits(&k->key, req->alg) && kid_names(k, req->kid)) {
             *key = &k->key;
             return TK_OK;
         }
     }
-    for (size_t i = 0; i < agent->signer_key_count; i++) {
-        const agent_key *k = &agent->signer_keys[i];
+    for (size_t i = 0; any_kidless && i < count; i++) {
+        const agent_key *k = &keys[i];
 
         if (key_fits(&k->key, req->alg) && k->info.kid_len == 0) {
             *key = &k->key;
@@ -98,8 +101,17 @@ static tk_err w_find_key(void *ctx, const tk_suit_key_request *req,
 {
     agent_platform *p = ctx;
 
-    if (req->use == TK_SUIT_KEY_MANIFEST || req->use == TK_SUIT_KEY_DELEGATION)
-        return find_signer(p->agent, req, key);
+    /* A Trusted Component signer key verifies manifests, and a delegation
+     * anchor the first CWT of a chain: neither replaces the other.
+     * lib/suit tries the chain's key only when no trusted key is found, so
+     * in an envelope with a chain a signer key must be named by the kid. */
+    if (req->use == TK_SUIT_KEY_MANIFEST)
+        return find_trusted(p->agent->signer_keys,
+                            p->agent->signer_key_count, req, !p->delegated,
+                            key);
+    if (req->use == TK_SUIT_KEY_DELEGATION)
+        return find_trusted(p->agent->delegation_keys,
+                            p->agent->delegation_key_count, req, true, key);
     return p->inner->find_key(p->inner->ctx, req, key);
 }
 
@@ -507,11 +519,24 @@ static void log_failure(const tk_agent *agent, const tk_suit_processor *proc,
                     tk_errname(err), e->offset);
 }
 
+/* Returns true when envelope carries a suit-delegation member. */
+static bool has_delegation(tk_view envelope)
+{
+    tk_suit_envelope *env = calloc(1, sizeof(*env));
+    bool found = false;
+
+    if (env != NULL && tk_suit_envelope_decode(envelope, env, NULL) == TK_OK)
+        found = env->delegation.len > 0;
+    free(env);
+    return found;
+}
+
 /* Runs the update procedure on envelope with a session of the store. */
 static tk_err run_update(tk_agent *agent, tk_suit_processor *proc,
                          tk_suit_record *records, tk_view envelope, bool *ran)
 {
     const tk_key *trusted[TK_AGENT_MAX_TRUSTED];
+    const tk_key *anchors[TK_AGENT_MAX_TRUSTED];
     const tk_key *decrypt[TK_AGENT_MAX_TRUSTED];
     tk_suitdev_policy policy;
     tk_suitdev_session *session = NULL;
@@ -524,6 +549,10 @@ static tk_err run_update(tk_agent *agent, tk_suit_processor *proc,
         trusted[i] = &agent->signer_keys[i].key;
     policy.manifest_keys = trusted;
     policy.manifest_key_count = agent->signer_key_count;
+    for (size_t i = 0; i < agent->delegation_key_count; i++)
+        anchors[i] = &agent->delegation_keys[i].key;
+    policy.delegation_keys = anchors;
+    policy.delegation_key_count = agent->delegation_key_count;
     for (size_t i = 0; i < agent->decrypt_key_count; i++)
         decrypt[i] = &agent->decrypt_keys[i].key;
     policy.decryption_keys = decrypt;
@@ -531,14 +560,13 @@ static tk_err run_update(tk_agent *agent, tk_suit_processor *proc,
     policy.vendor_id = agent->has_vendor_id ? agent->vendor_id : NULL;
     policy.class_id = agent->has_class_id ? agent->class_id : NULL;
     policy.on_invoke = log_invoke;
-    /* NOTE: tk_suitdev_policy has no delegation trust anchors, so a
-     * manifest signed under suit-delegation fails as unauthorised. */
     /* The device clock follows the TK_TEST_CLOCK_OFFSET test hook too. */
     policy.clock_offset = agent->clock_offset;
     err = tk_suitdev_session_open(agent->device, &policy, &session);
     if (err != TK_OK)
         return err;
     platform_wrap(&platform, agent, tk_suitdev_session_platform(session));
+    platform.delegated = has_delegation(envelope);
     memset(&cfg, 0, sizeof(cfg));
     cfg.crypto = agent->crypto;
     cfg.platform = &platform.outer;

@@ -45,7 +45,8 @@ static void print_usage(FILE *out)
         "                       [--class-id UUID] [--json]\n"
         "       teep-agent show --store DIR [--json]\n"
         "       teep-agent --tam URL --store DIR [--tam-key PUB]...\n"
-        "                  [--signer-key PUB]... [--decrypt-key KEY]...\n"
+        "                  [--signer-key PUB]... [--delegation-anchor PUB]...\n"
+        "                  [--decrypt-key KEY]...\n"
         "                  [--fetch-dir DIR]...\n"
         "                  [--request ID]... [--unrequest ID]...\n"
         "                  [--daemon [--interval S]] [--timeout S]\n"
@@ -68,6 +69,8 @@ static void print_usage(FILE *out)
         "  --class-id UUID   class id that manifests must check\n"
         "  --tam-key PUB     public key (PEM or COSE_Key) of the TAM\n"
         "  --signer-key PUB  public key of a Trusted Component signer\n"
+        "  --delegation-anchor PUB  public key that may sign the first CWT\n"
+        "                    of a manifest's delegation chain\n"
         "  --decrypt-key KEY key that unwraps encrypted payloads: AES-KW\n"
         "                    (COSE_Key), or a private P-256 or X25519 key\n"
         "  --fetch-dir DIR   folder that file: URIs of manifests may name\n"
@@ -100,6 +103,8 @@ struct options {
     size_t tam_key_count;
     const char *signer_keys[TK_AGENT_MAX_TRUSTED];
     size_t signer_key_count;
+    const char *delegation_keys[TK_AGENT_MAX_TRUSTED];
+    size_t delegation_key_count;
     const char *decrypt_keys[TK_AGENT_MAX_TRUSTED];
     size_t decrypt_key_count;
     const char *fetch_dirs[TK_AGENT_MAX_FETCH_DIRS];
@@ -221,6 +226,9 @@ static int run_option(struct options *o, int opt, const char *arg)
     case 'K':
         return add_value(o->signer_keys, &o->signer_key_count,
                          TK_AGENT_MAX_TRUSTED, "--signer-key", arg);
+    case 'g':
+        return add_value(o->delegation_keys, &o->delegation_key_count,
+                         TK_AGENT_MAX_TRUSTED, "--delegation-anchor", arg);
     case 'D':
         return add_value(o->decrypt_keys, &o->decrypt_key_count,
                          TK_AGENT_MAX_TRUSTED, "--decrypt-key", arg);
@@ -267,6 +275,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"tam", required_argument, NULL, 't'},
         {"tam-key", required_argument, NULL, 'k'},
         {"signer-key", required_argument, NULL, 'K'},
+        {"delegation-anchor", required_argument, NULL, 'g'},
         {"decrypt-key", required_argument, NULL, 'D'},
         {"fetch-dir", required_argument, NULL, 'f'},
         {"request", required_argument, NULL, 'r'},
@@ -475,6 +484,8 @@ static int open_run(const struct options *o, tk_agent **agent)
     opts.tam_key_count = o->tam_key_count;
     opts.signer_keys = o->signer_keys;
     opts.signer_key_count = o->signer_key_count;
+    opts.delegation_keys = o->delegation_keys;
+    opts.delegation_key_count = o->delegation_key_count;
     opts.decrypt_keys = o->decrypt_keys;
     opts.decrypt_key_count = o->decrypt_key_count;
     opts.fetch_dirs = o->fetch_dirs;
@@ -489,9 +500,9 @@ static int open_run(const struct options *o, tk_agent **agent)
     if (o->tam_key_count == 0)
         TK_LOG_WARN("agent", "no --tam-key given: every TAM message will be "
                     "rejected");
-    if (o->signer_key_count == 0)
-        TK_LOG_WARN("agent", "no --signer-key given: every manifest will be "
-                    "rejected");
+    if (o->signer_key_count == 0 && o->delegation_key_count == 0)
+        TK_LOG_WARN("agent", "no --signer-key or --delegation-anchor given: "
+                    "every manifest will be rejected");
     return 0;
 }
 

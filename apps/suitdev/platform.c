@@ -221,6 +221,13 @@ static tk_err cb_find_key(void *ctx, const tk_suit_key_request *req,
                 return TK_OK;
             }
         }
+    } else if (req->use == TK_SUIT_KEY_DELEGATION) {
+        for (size_t i = 0; i < p->delegation_key_count; i++) {
+            if (key_fits_signature(p->delegation_keys[i], req->alg)) {
+                *key = p->delegation_keys[i];
+                return TK_OK;
+            }
+        }
     } else if (req->use == TK_SUIT_KEY_DECRYPTION) {
         for (size_t i = 0; i < p->decryption_key_count; i++) {
             if (key_fits_decryption(p->decryption_keys[i], req->alg)) {

@@ -372,6 +372,13 @@ typedef struct tk_suitdev_policy {
      * block's algorithm is used. */
     const tk_key *const *manifest_keys;
     size_t manifest_key_count;
+    /* Trust anchors of delegation chains (suit-delegation, envelope
+     * member 1 of draft-ietf-suit-trust-domains-11): public keys that may
+     * sign the first CWT of a chain, whose last confirmation key then
+     * authenticates the manifest. The first key whose type fits the CWT's
+     * algorithm is used. A manifest key anchors no chain. */
+    const tk_key *const *delegation_keys;
+    size_t delegation_key_count;
     /* Keys that unwrap content keys: symmetric key-encryption keys for
      * A128KW, A192KW and A256KW, private P-256 or X25519 keys for
      * ECDH-ES. */

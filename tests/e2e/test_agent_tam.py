@@ -43,6 +43,7 @@ PAYLOAD_V2 = b"trusted component, version 2 with more bytes\n"
 TK_ERR_SUIT_ROLLBACK = 143
 TK_ERR_SUIT_ROLLBACK_DIGEST = 144
 TK_ERR_SUIT_EXPIRED = 157
+TK_ERR_SUIT_DELEGATION = 162
 
 
 class Setup:
@@ -742,6 +743,76 @@ def case_rollback_after_delete(h):
 
 
 # ---------------------------------------------------------------------------
+# Delegation chains
+# ---------------------------------------------------------------------------
+
+def make_delegated(h, name, sequence, payload, anchor, delegate):
+    """Writes an envelope signed by delegate under a one-link delegation
+    chain (suit-delegation, draft-ietf-suit-trust-domains-11): a CWT that
+    anchor signs and whose cnf claim (RFC 8747) is delegate's public key.
+    Returns the envelope bytes."""
+    cose_key = h.path(f"{name}-delegate.cose")
+    h.teepkit("key", "public", delegate, "-o", h.path(f"{name}-delegate.pub"),
+              "--cose", cose_key)
+    # Claims {1 (iss): "e2e-author", 8 (cnf): {1 (COSE_Key): key}}, built
+    # around the encoded key.
+    claims = (b"\xa2" + cbor_encode(1) + cbor_encode("e2e-author") +
+              cbor_encode(8) + b"\xa1" + cbor_encode(1) + read(cose_key))
+    claims_file = h.write(f"{name}-cwt-claims.cbor", claims)
+    cwt_file = h.path(f"{name}-cwt.cose")
+    h.teepkit("cose", "sign1", "--key", anchor, "--alg", "ES256",
+              "--payload", claims_file, "-o", cwt_file)
+    envelope = cbor_decode(read(make_component(h, name, sequence, payload,
+                                               delegate)))
+    check(isinstance(envelope, Tag) and envelope.number == 107,
+          "the envelope carries tag 107")
+    envelope.value[1] = cbor_encode([[read(cwt_file)]])
+    return cbor_encode(envelope)
+
+
+def case_delegation(h):
+    """A manifest signed by a key that a delegation chain vouches for
+    installs when the chain's anchor is a --delegation-anchor of the
+    agent. Without an anchor, with another one, or with the anchor given
+    as a --signer-key, the manifest is rejected as unauthorised and
+    nothing is written."""
+    s = Setup(h, policy=False)
+    anchor, anchor_pub = make_signer(h, "anchor")
+    delegate, _ = make_signer(h, "delegate")
+    _, other_pub = make_signer(h, "other-anchor")
+    envelope = make_delegated(h, "app-delegated", 3, PAYLOAD_V2, anchor,
+                              delegate)
+    mock = MockTam(h, os.path.join(s.tam.key_dir, "tam-esp256.pem"))
+    mock.update = mock_update([envelope])
+    rejected = (
+        ("no anchor", [s.signer_pub], []),
+        ("another anchor", [s.signer_pub],
+         ["--delegation-anchor", other_pub]),
+        ("the anchor as a signer key", [anchor_pub], []),
+    )
+    for what, signers, extra in rejected:
+        mock.received.clear()
+        mock.replies.clear()
+        s.agent.run(mock.url, s.tam.keys, signers, extra=extra,
+                    expect=EXIT_MANIFEST)
+        token = teep_open(mock.replies[1])[1][LABEL_TOKEN]
+        check_error_report(mock.received[1], token, REASON_UNAUTHORISED,
+                           TK_ERR_SUIT_DELEGATION)
+        check_equal(s.agent.store_files(), [],
+                    f"files in the component store with {what}")
+
+    mock.received.clear()
+    mock.replies.clear()
+    proc = s.run(url=mock.url, extra=["--delegation-anchor", anchor_pub])
+    check("sequence 3 installed" in proc.stderr,
+          "the agent log names the delegated manifest")
+    image, meta = s.agent.component()
+    check_equal((image, meta["sequence-number"]), (PAYLOAD_V2, 3),
+                "component installed under the delegation")
+    check_equal(teep_open(mock.received[1])[0], SUCCESS,
+                "the agent replies with a Success")
+
+# ---------------------------------------------------------------------------
 # Crash safety
 # ---------------------------------------------------------------------------
 
@@ -1156,6 +1227,7 @@ def case_many_components(h):
                   envelope)
     check_equal(len(s.agent.show()["components"]), MANY_COMPONENTS,
                 "components installed before the session")
+
     proc = s.run()
     check(f"session started: {MANY_COMPONENTS} components installed"
           in proc.stderr, "the agent starts with 20 components")
@@ -1197,6 +1269,7 @@ CASES = {
     "rollback_dependency": case_rollback_dependency,
     "rollback_after_failure": case_rollback_after_failure,
     "rollback_after_delete": case_rollback_after_delete,
+    "delegation": case_delegation,
     "crash_install": case_crash_install,
     "encrypted": case_encrypted,
     "coap": case_coap,

@@ -6,10 +6,9 @@
  * fixed clock of the device settings stays fixed, and an offset that
  * would move the clock before 1970 is an error.
  *
- * The agent's component store trusts no delegation anchor, so a chain is
- * rejected there whatever the time. The test wraps the device's platform
- * table to trust the published example key for delegations and keeps
- * every other callback, the clock included.
+ * The published example key is the delegation anchor of the device's
+ * policy (tk_suitdev_policy.delegation_keys), and a key made by the test
+ * is the one the CWT delegates to.
  */
 #define _XOPEN_SOURCE 700
 
@@ -55,25 +54,11 @@ typedef struct fixture {
     char dir[64];
     tk_suitdev *device;
     tk_key delegate;          /* the key the CWT delegates to */
+    tk_key other;             /* a key that anchors nothing here */
     tk_suitdev_state state;   /* device settings, for the fixed clock */
     uint8_t env[8192];
     size_t env_len;
 } fixture;
-
-/* find_key of the wrapped device, called for every other key use. */
-static tk_err (*device_find_key)(void *ctx, const tk_suit_key_request *req,
-                                 const tk_key **key);
-
-/* Trusts the example key as the anchor of delegation chains. */
-static tk_err find_key(void *ctx, const tk_suit_key_request *req,
-                       const tk_key **key)
-{
-    if (req->use == TK_SUIT_KEY_DELEGATION) {
-        *key = tu_example_public();
-        return TK_OK;
-    }
-    return device_find_key(ctx, req, key);
-}
 
 static int setup(void **state)
 {
@@ -90,6 +75,9 @@ static int setup(void **state)
     tk_key_init(&f->delegate);
     assert_int_equal(c->key_generate(c->ctx, TK_CRV_P256, &f->delegate),
                      TK_OK);
+    tk_key_init(&f->other);
+    assert_int_equal(c->key_generate(c->ctx, TK_CRV_P256, &f->other),
+                     TK_OK);
     *state = f;
     return 0;
 }
@@ -100,6 +88,7 @@ static int teardown(void **state)
 
     tk_suitdev_close(f->device);
     tk_key_release(&f->delegate);
+    tk_key_release(&f->other);
     nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
     free(f);
     return 0;
@@ -156,19 +145,29 @@ static void cwt_hex(const fixture *f, int64_t exp, int64_t nbf, char *out)
         sprintf(out + 2 * i, "%02x", cwt[i]);
 }
 
+/* Which keys the device's policy trusts. */
+typedef enum trust {
+    TRUST_ANCHOR,        /* the example key anchors delegations */
+    TRUST_NONE,          /* no key at all */
+    TRUST_WRONG_ANCHOR,  /* another key anchors delegations */
+    TRUST_AS_SIGNER      /* the example key verifies manifests only */
+} trust;
+
 /*
  * Processes the manifest, signed by the delegated key under a one-link
  * chain with the given claims, on the device whose clock runs offset
- * seconds ahead; fixed selects the fixed clock of the settings.
+ * seconds ahead and that trusts the keys of trusted; fixed selects the
+ * fixed clock of the settings.
  */
 static tk_err run_on(fixture *f, int64_t exp, int64_t nbf, int64_t offset,
-                     bool fixed, bool anchor)
+                     bool fixed, trust trusted)
 {
+    const tk_key *example[1] = {tu_example_public()};
+    const tk_key *other[1] = {&f->other};
     char cwt[1100];
     char extra[1300];
     tk_suitdev_policy policy;
     tk_suitdev_session *session = NULL;
-    tk_suit_platform platform;
     tk_suit_processor *proc = calloc(1, sizeof(*proc));
     tk_suit_config cfg;
     tk_err err;
@@ -181,15 +180,18 @@ static tk_err run_on(fixture *f, int64_t exp, int64_t nbf, int64_t offset,
     memset(&policy, 0, sizeof(policy));
     policy.clock_offset = offset;
     policy.state = fixed ? &f->state : NULL;
+    if (trusted == TRUST_ANCHOR || trusted == TRUST_WRONG_ANCHOR) {
+        policy.delegation_keys = trusted == TRUST_ANCHOR ? example : other;
+        policy.delegation_key_count = 1;
+    } else if (trusted == TRUST_AS_SIGNER) {
+        policy.manifest_keys = example;
+        policy.manifest_key_count = 1;
+    }
     assert_int_equal(tk_suitdev_session_open(f->device, &policy, &session),
                      TK_OK);
-    platform = *tk_suitdev_session_platform(session);
-    device_find_key = platform.find_key;
-    if (anchor)
-        platform.find_key = find_key;
     memset(&cfg, 0, sizeof(cfg));
     cfg.crypto = tu_crypto();
-    cfg.platform = &platform;
+    cfg.platform = tk_suitdev_session_platform(session);
     assert_int_equal(tk_suit_processor_init(proc, &cfg), TK_OK);
     err = tk_suit_process(proc, (tk_view){f->env, f->env_len},
                           TK_SUIT_OP_UPDATE);
@@ -204,7 +206,7 @@ static tk_err run_on(fixture *f, int64_t exp, int64_t nbf, int64_t offset,
 static tk_err run(fixture *f, int64_t exp, int64_t nbf, int64_t offset,
                   bool fixed)
 {
-    return run_on(f, exp, nbf, offset, fixed, true);
+    return run_on(f, exp, nbf, offset, fixed, TRUST_ANCHOR);
 }
 
 /* Returns true when the store holds the image the manifest installs. */
@@ -308,18 +310,23 @@ static void offset_before_1970_fails(void **state)
     assert_false(installed(f));
 }
 
-/* Without the wrapper the device trusts no delegation anchor: the
- * chain, valid at any time, is not rooted in a trusted key. */
+/* A chain, valid at any time, is accepted only when its anchor is a
+ * delegation anchor of the policy: not without anchors, not with another
+ * anchor, and not with the anchor's key trusted as a manifest key. */
 static void delegation_needs_anchor(void **state)
 {
+    static const trust rejected[] = {TRUST_NONE, TRUST_WRONG_ANCHOR,
+                                     TRUST_AS_SIGNER};
     fixture *f = *state;
 
-    assert_int_equal(run_on(f, 0, 0, 0, false, false),
-                     TK_ERR_SUIT_DELEGATION);
+    for (size_t i = 0; i < sizeof(rejected) / sizeof(rejected[0]); i++) {
+        assert_int_equal(run_on(f, 0, 0, 0, false, rejected[i]),
+                         TK_ERR_SUIT_DELEGATION);
+        assert_false(installed(f));
+    }
     assert_int_equal(tk_suit_error_reason(TK_ERR_SUIT_DELEGATION),
                      TK_SUIT_REASON_UNAUTHORISED);
-    assert_false(installed(f));
-    assert_int_equal(run_on(f, 0, 0, 0, false, true), TK_OK);
+    assert_int_equal(run_on(f, 0, 0, 0, false, TRUST_ANCHOR), TK_OK);
     assert_true(installed(f));
 }
 
