@@ -942,6 +942,7 @@ class FaultProxy:
                     without the TAM's reply
       a number      reply with that status and no body; the TAM gets
                     nothing
+      (status, {field: value})  the same with these header fields
     and forwards every other request. It records (request, status) with
     status None for a closed connection."""
 
@@ -962,9 +963,14 @@ class FaultProxy:
                     proxy.exchanges.append((body, None))
                     self.close_connection = True
                     return
+                fields = {}
+                if isinstance(fault, tuple):
+                    fault, fields = fault
                 if isinstance(fault, int):
                     proxy.exchanges.append((body, fault))
                     self.send_response(fault)
+                    for name, value in fields.items():
+                        self.send_header(name, value)
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
@@ -1040,6 +1046,27 @@ def case_retry(h):
     proc = s.run(expect=2, extra=["--retries", "11"])
     check("--retries needs a whole number from 0 to 10" in proc.stderr,
           "the agent rejects --retries 11")
+
+
+def case_retry_after(h):
+    """A 503 with Retry-After: 1 makes the real agent wait one second
+    before it sends the message again, and a malformed Retry-After leaves
+    its own delay, which doubled meanwhile. The retries stay within the
+    limit and the session installs."""
+    s = Setup(h)
+    proxy = FaultProxy(h, s.tam.url, {1: (503, {"Retry-After": "1"}),
+                                      2: (503, {"Retry-After": "soon"})})
+    proc = s.run(url=proxy.url)
+    check_installed(s, 1, PAYLOAD_V1)
+    check_equal([status for _, status in proxy.exchanges],
+                [200, 503, 503, 200, 204], "statuses of the exchanges")
+    for line in ["sending QueryResponse again in 1000 ms as the TAM asked "
+                 "(retry 1 of 3)",
+                 "ignoring a Retry-After field",
+                 "sending QueryResponse again in 2000 ms (retry 2 of 3)"]:
+        check(line in proc.stderr, f"the agent logs '{line}'")
+    check_equal(proc.stderr.count("as the TAM asked"), 1,
+                "pauses that the TAM set")
 
 
 def make_use_before(h, name, payload, signer, use_before):
@@ -1275,6 +1302,7 @@ CASES = {
     "coap": case_coap,
     "daemon": case_daemon,
     "retry": case_retry,
+    "retry_after": case_retry_after,
     "clock_offset": case_clock_offset,
     "many_components": case_many_components,
 }
