@@ -68,6 +68,7 @@ static const char usage_text[] =
     "      INFO (default OUT.info)\n"
     "  process --key PUB... --store DIR IN [--allow-rollback]\n"
     "          [--fetch-dir DIR]... [--decrypt-key KEY]...\n"
+    "          [--delegation-anchor PUB]...\n"
     "          [--vendor-id UUID] [--class-id UUID] [--device-id UUID]\n"
     "          [--slot N] [--operation OP] [--nonce HEX] [--json]\n"
     "          [--device-settings FILE] [--battery MWH]\n"
@@ -75,7 +76,9 @@ static const char usage_text[] =
     "          [--report-out FILE]\n"
     "      process the envelope on the simulated device whose components\n"
     "      are the files of DIR, and print the SUIT report; --report-out\n"
-    "      also writes the report's CBOR to FILE (read it with show --report)\n"
+    "      also writes the report's CBOR to FILE (read it with show --report);\n"
+    "      a manifest signed under a suit-delegation chain needs the chain's\n"
+    "      trust anchor as --delegation-anchor\n"
     "\n"
     "Signature algorithms (--alg of create and sign): ES256, ESP256, EdDSA,\n"
     "Ed25519; the default is ESP256 for a P-256 key, Ed25519 for an Ed25519\n"
@@ -135,6 +138,8 @@ struct options {
     size_t key_count;
     struct key_arg decrypt_keys[MAX_KEYS];
     size_t decrypt_key_count;
+    struct key_arg anchor_keys[MAX_KEYS];
+    size_t anchor_key_count;
     const char *fetch_dirs[MAX_FETCH_DIRS];
     size_t fetch_dir_count;
     bool json;
@@ -244,8 +249,9 @@ static const char **string_option(struct options *o, const char *arg)
     return NULL;
 }
 
-/* Handles --key, --decrypt-key, --alg, --kid and --fetch-dir. Returns 1
- * when arg was one of them, 0 when not, 2 after a usage error. */
+/* Handles --key, --decrypt-key, --delegation-anchor, --alg, --kid and
+ * --fetch-dir. Returns 1 when arg was one of them, 0 when not, 2 after a
+ * usage error. */
 static int list_option(struct options *o, int argc, char **argv, int *i)
 {
     const char *arg = argv[*i];
@@ -253,15 +259,26 @@ static int list_option(struct options *o, int argc, char **argv, int *i)
     struct key_arg *last = o->key_count > 0 ? &o->keys[o->key_count - 1]
                                             : NULL;
 
-    if (is_option(arg, "--key") || is_option(arg, "--decrypt-key")) {
+    if (is_option(arg, "--key") || is_option(arg, "--decrypt-key") ||
+        is_option(arg, "--delegation-anchor")) {
         bool decrypt = is_option(arg, "--decrypt-key");
-        size_t *count = decrypt ? &o->decrypt_key_count : &o->key_count;
-        struct key_arg *list = decrypt ? o->decrypt_keys : o->keys;
+        bool anchor = is_option(arg, "--delegation-anchor");
+        size_t *count = decrypt  ? &o->decrypt_key_count
+                        : anchor ? &o->anchor_key_count
+                                 : &o->key_count;
+        struct key_arg *list = decrypt  ? o->decrypt_keys
+                               : anchor ? o->anchor_keys
+                                        : o->keys;
 
-        value = option_value(argc, argv, i, decrypt ? "--decrypt-key"
-                                                    : "--key");
+        value = option_value(argc, argv, i,
+                             decrypt  ? "--decrypt-key"
+                             : anchor ? "--delegation-anchor"
+                                      : "--key");
         if (value == NULL)
             return usage_error(o, "%s is missing its key file", arg);
+        if (anchor && strcmp(o->command, "process") != 0)
+            return usage_error(o, "--delegation-anchor applies to process "
+                               "only");
         if (*count == MAX_KEYS)
             return usage_error(o, "more than %d keys", MAX_KEYS);
         memset(&list[*count], 0, sizeof(list[0]));
@@ -938,6 +955,7 @@ struct device_options {
     tk_suitdev_state state;
     const tk_key *trusted[MAX_KEYS];
     const tk_key *decrypt[MAX_KEYS];
+    const tk_key *anchors[MAX_KEYS];
     uint8_t nonce[64];
     size_t nonce_len;
     tk_suit_operation op;
@@ -1034,6 +1052,10 @@ static int device_options(struct options *o, struct device_options *d)
     d->policy.manifest_key_count = o->key_count;
     d->policy.decryption_keys = d->decrypt;
     d->policy.decryption_key_count = o->decrypt_key_count;
+    for (size_t i = 0; i < o->anchor_key_count; i++)
+        d->anchors[i] = &o->anchor_keys[i].key;
+    d->policy.delegation_keys = d->anchors;
+    d->policy.delegation_key_count = o->anchor_key_count;
     d->policy.on_invoke = print_invoke;
     d->policy.on_custom = print_custom;
     return device_state_options(o, d);
@@ -1172,12 +1194,15 @@ static int suit_process(struct options *o, const tk_crypto *crypto)
     size_t in_len;
     int status;
 
-    if (o->input == NULL || o->store == NULL || o->key_count == 0)
-        return usage_error(o, "missing argument: give --key PUB, --store "
-                           "DIR and IN");
+    if (o->input == NULL || o->store == NULL ||
+        o->key_count + o->anchor_key_count == 0)
+        return usage_error(o, "missing argument: give --key PUB (or "
+                           "--delegation-anchor PUB), --store DIR and IN");
     status = load_keys(o, crypto, o->keys, o->key_count);
     if (status == 0)
         status = load_keys(o, crypto, o->decrypt_keys, o->decrypt_key_count);
+    if (status == 0)
+        status = load_keys(o, crypto, o->anchor_keys, o->anchor_key_count);
     if (status == 0)
         status = device_options(o, &d);
     if (status == 0)
@@ -1251,5 +1276,6 @@ int tk_cli_suit(int argc, char **argv)
     }
     release_keys(o.keys, o.key_count);
     release_keys(o.decrypt_keys, o.decrypt_key_count);
+    release_keys(o.anchor_keys, o.anchor_key_count);
     return status;
 }
