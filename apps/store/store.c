@@ -318,6 +318,96 @@ static void pool_release(tk_store *store, unsigned index, bool broken)
 
 /* ---- Transaction runner ------------------------------------------------- */
 
+/* The read transaction that tk_store_shared_reads_begin() lets this
+ * thread's reads share. */
+typedef struct shared_reads {
+    tk_store *store; /* NULL when the thread shares no reads */
+    unsigned slot;   /* the pooled connection, when open */
+    bool open;       /* a read transaction is open on slot */
+} shared_reads;
+
+static _Thread_local shared_reads tls_reads;
+
+/* Ends the shared read transaction, if one is open, and returns its
+ * connection to the pool. */
+static void shared_reads_close(bool failed)
+{
+    if (!tls_reads.open)
+        return;
+    tk_store *store = tls_reads.store;
+    void *conn = store->slots[tls_reads.slot].conn;
+    tk_store_detail scratch;
+    if (failed || store->driver->commit(conn, &scratch) != TK_OK)
+        store->driver->rollback(conn);
+    pool_release(store, tls_reads.slot, store->driver->broken(conn));
+    tls_reads.open = false;
+}
+
+void tk_store_shared_reads_begin(tk_store *store)
+{
+    if (tls_reads.store != NULL)
+        shared_reads_close(false);
+    tls_reads = (shared_reads){.store = store};
+}
+
+void tk_store_shared_reads_end(tk_store *store)
+{
+    if (store == NULL || tls_reads.store != store)
+        return;
+    shared_reads_close(false);
+    tls_reads.store = NULL;
+}
+
+/* Runs a read body in the shared read transaction, beginning it if needed.
+ * Returns false when the caller must run the call alone instead: no
+ * connection or BEGIN failed, or the body met a busy or lost connection.
+ * Else sets *result to the body's result. */
+static bool run_shared(tk_store *store, tk_store_op op, tk_store_body body,
+                       void *arg, tk_store_mem *mem, tk_store_detail *detail,
+                       tk_err *result)
+{
+    int64_t now;
+    if (!tls_reads.open) {
+        unsigned slot;
+        if (pool_acquire(store, &slot, detail) != TK_OK)
+            return false;
+        /* Read after the wait for a connection, as run_once() does. */
+        now = store->options.clock(store->options.clock_ctx);
+        void *conn = store->slots[slot].conn;
+        if (store->driver->begin(conn, TK_DB_READ, detail) != TK_OK) {
+            pool_release(store, slot, store->driver->broken(conn));
+            return false;
+        }
+        tls_reads.slot = slot;
+        tls_reads.open = true;
+    } else {
+        now = store->options.clock(store->options.clock_ctx);
+    }
+    tk_store_tx tx = {.store = store,
+                      .driver = store->driver,
+                      .conn = store->slots[tls_reads.slot].conn,
+                      .mem = mem,
+                      .detail = detail,
+                      .op = op};
+    tx.now = now;
+    detail->text[0] = '\0';
+    tk_store_mem_mark mark = {NULL, 0};
+    if (mem != NULL)
+        mark = tk_store_mem_get_mark(mem);
+    tk_err err = body(&tx, arg);
+    if (err == TK_OK) {
+        *result = TK_OK;
+        return true;
+    }
+    if (mem != NULL)
+        tk_store_mem_reset(mem, mark);
+    shared_reads_close(true);
+    if (err == TK_ERR_STORE_BUSY || err == TK_ERR_STORE_CONNECT)
+        return false;
+    *result = err;
+    return true;
+}
+
 static void backoff(unsigned attempt)
 {
     uint64_t range = 1000000ull << (attempt < 6 ? attempt : 6);
@@ -342,10 +432,19 @@ static void prefix_detail(tk_store_detail *detail, tk_store_op op, tk_err err)
 /* Runs one attempt: begin, body, commit. Leaves the transaction rolled
  * back on failure, and sets *began when BEGIN succeeded. */
 static tk_err run_once(tk_store_tx *tx, tk_db_tx_kind kind,
-                       tk_store_body body, void *arg, bool *began)
+                       tk_store_body body, void *arg, bool *began,
+                       bool *end_read)
 {
     const tk_db_driver *driver = tx->driver;
     tx->now = tx->store->options.clock(tx->store->options.clock_ctx);
+    if (*end_read) {
+        /* The shared reads' transaction ends on the connection that this
+         * write goes on with. If that connection broke, BEGIN fails and
+         * the caller reconnects. */
+        *end_read = false;
+        if (driver->commit(tx->conn, tx->detail) != TK_OK)
+            driver->rollback(tx->conn);
+    }
     tx->detail->text[0] = '\0';
     *began = false;
     tk_err err = driver->begin(tx->conn, kind, tx->detail);
@@ -375,9 +474,27 @@ tk_err tk_store_run(tk_store *store, tk_store_op op, tk_db_tx_kind kind,
     uint64_t start = monotonic_ns();
     unsigned retries = 0;
     bool reconnected = false;
+    tk_err err;
 
-    unsigned slot;
-    tk_err err = pool_acquire(store, &slot, detail);
+    unsigned slot = 0;
+    bool end_read = false;
+    if (tls_reads.store == store) {
+        if (kind != TK_DB_READ) {
+            /* The write takes over the shared reads' connection and ends
+             * their transaction in its first attempt. */
+            end_read = tls_reads.open;
+            slot = tls_reads.slot;
+            tls_reads.open = false;
+        } else if (run_shared(store, op, body, arg, mem, detail, &err)) {
+            if (err != TK_OK)
+                prefix_detail(detail, op, err);
+            record_stats(store, op, err, monotonic_ns() - start, 0);
+            return err;
+        }
+        detail->text[0] = '\0';
+    }
+
+    err = end_read ? TK_OK : pool_acquire(store, &slot, detail);
     while (err == TK_OK) {
         tk_store_tx tx = {.store = store,
                           .driver = store->driver,
@@ -397,7 +514,7 @@ tk_err tk_store_run(tk_store *store, tk_store_op op, tk_db_tx_kind kind,
         bool queue = kind != TK_DB_READ && store->driver->single_writer;
         if (queue)
             pthread_mutex_lock(&store->writer);
-        err = run_once(&tx, kind, body, arg, &began);
+        err = run_once(&tx, kind, body, arg, &began, &end_read);
         if (queue)
             pthread_mutex_unlock(&store->writer);
         if (err != TK_OK && mem != NULL)
@@ -669,6 +786,7 @@ void tk_store_close(tk_store *store)
 {
     if (store == NULL)
         return;
+    tk_store_shared_reads_end(store);
     for (unsigned i = 0; i < TK_STORE_MAX_POOL; i++) {
         if (store->slots[i].conn != NULL)
             store->driver->disconnect(store->slots[i].conn);

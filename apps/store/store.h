@@ -292,6 +292,29 @@ tk_err tk_store_open(const char *uri, const tk_store_options *options,
  * running on another thread. NULL is ignored. */
 void tk_store_close(tk_store *store);
 
+/*
+ * Lets the read calls that this thread makes on store, until
+ * tk_store_shared_reads_end(), share one read transaction: the first of
+ * them begins it and the others run in it, which saves a BEGIN, a COMMIT
+ * and the backend's locks per call. A call that writes ends it first, so
+ * the thread never holds a pooled connection while it waits for another
+ * one or for the write lock; a read after the write begins a new one. A
+ * read that fails ends it too (a busy or lost connection is then retried
+ * alone, as without sharing).
+ *
+ * The shared reads see the database as it was at the first of them. Use
+ * this only where each decision taken on a read is checked again by the
+ * write that acts on it, as separate reads need as well: another writer
+ * may commit between any read and a later write. One store per thread at
+ * a time; a begin while sharing ends the previous sharing.
+ */
+void tk_store_shared_reads_begin(tk_store *store);
+
+/* Ends the sharing begun by tk_store_shared_reads_begin() on this thread,
+ * and the read transaction if one is open. Does nothing when this thread
+ * shares no reads on store. */
+void tk_store_shared_reads_end(tk_store *store);
+
 /* Returns "sqlite" or "postgresql". */
 const char *tk_store_backend(const tk_store *store);
 

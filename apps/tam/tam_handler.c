@@ -544,7 +544,13 @@ tk_err tk_tam_handle(void *ctx, const tk_net_request *req,
     uint8_t *out = NULL;
     size_t out_cap = 0;
     tk_teep_tam_result res;
+    /* The reads of the state machine's callbacks (agent key, device
+     * context, plan, token) share one read transaction. The exchange that
+     * records the message checks again what it acts on (the token's
+     * state, the session's step) and ends that transaction first. */
+    tk_store_shared_reads_begin(tam->store);
     tk_err err = run_machine(r, req, &out, &out_cap, &res);
+    tk_store_shared_reads_end(tam->store);
     tk_err rejection = err;
     unsigned status = err == TK_OK ? (res.out_len > 0 ? 200 : 204)
                                    : tk_tam_status_for(err);

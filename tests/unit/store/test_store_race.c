@@ -820,6 +820,139 @@ static void processes_race_exchanges(void **state)
     race_processes(true);
 }
 
+/* ---- Reads that share one transaction ---------------------------------- */
+
+static void add_device(tk_store *store, const char *ueid)
+{
+    tk_store_device d = {.ueid = {(const uint8_t *)ueid, strlen(ueid)}};
+    int64_t id;
+    assert_int_equal(tk_store_device_add(store, &d, NULL, &id, NULL), TK_OK);
+}
+
+static tk_err find_device(tk_store *store, const char *ueid)
+{
+    tk_store_mem mem = TK_STORE_MEM_INIT;
+    tk_store_device d;
+    tk_err err = tk_store_device_find(
+        store, (tk_view){(const uint8_t *)ueid, strlen(ueid)}, &mem, &d, NULL);
+    tk_store_mem_free(&mem);
+    return err;
+}
+
+/*
+ * The reads between tk_store_shared_reads_begin() and _end() see one
+ * snapshot; a failed read and a write each end it, and the write runs
+ * although the pool's only connection carried the reads (it would wait
+ * for that connection and time out otherwise). Devices that the other
+ * handle adds show when a new snapshot began.
+ */
+static void shared_reads(void **state)
+{
+    (void)state;
+    backend_fresh();
+    tk_store_options o = race_options();
+    o.pool_size = 1;
+    o.acquire_timeout_ms = 300;
+    tk_store *shared = NULL;
+    tk_store_detail detail;
+    assert_int_equal(tk_store_open(backend_uri(), &o, &shared, &detail),
+                     TK_OK);
+    tk_store *other = open_store();
+    add_device(other, "ueid-a");
+
+    tk_store_shared_reads_end(shared); /* no sharing yet: nothing to do */
+    tk_store_shared_reads_begin(shared);
+    assert_int_equal(find_device(shared, "ueid-a"), TK_OK);
+    add_device(other, "ueid-b");
+    assert_int_equal(find_device(shared, "ueid-a"), TK_OK);
+    /* Still the first snapshot, which that failure ends. */
+    assert_int_equal(find_device(shared, "ueid-b"), TK_ERR_STORE_NOT_FOUND);
+    assert_int_equal(find_device(shared, "ueid-b"), TK_OK);
+
+    /* The snapshot that the last read began. */
+    add_device(other, "ueid-c");
+    assert_int_equal(find_device(shared, "ueid-c"), TK_ERR_STORE_NOT_FOUND);
+    assert_int_equal(find_device(shared, "ueid-a"), TK_OK);
+    tk_store_audit entry = {.actor = "race", .action = "write"};
+    assert_int_equal(tk_store_audit_add(shared, &entry, NULL, &detail),
+                     TK_OK);
+    add_device(other, "ueid-e");
+    /* The write ended the snapshot, so this read begins a new one. */
+    assert_int_equal(find_device(shared, "ueid-e"), TK_OK);
+    add_device(other, "ueid-f");
+    assert_int_equal(find_device(shared, "ueid-f"), TK_ERR_STORE_NOT_FOUND);
+
+    tk_store_shared_reads_end(shared);
+    assert_int_equal(find_device(shared, "ueid-f"), TK_OK);
+    add_device(other, "ueid-g");
+    assert_int_equal(find_device(shared, "ueid-g"), TK_OK);
+
+    tk_store_op_stats stats;
+    tk_store_op_stats_get(shared, TK_STORE_OP_DEVICE_FIND, &stats);
+    assert_int_equal(stats.calls, 10);
+    assert_int_equal(stats.errors, 3);
+    tk_store_op_stats_get(shared, TK_STORE_OP_AUDIT_ADD, &stats);
+    assert_int_equal(stats.calls, 1);
+    assert_int_equal(stats.errors, 0);
+    tk_store_close(other);
+    tk_store_close(shared);
+}
+
+/* A thread that shares reads on one handle while another thread reads
+ * and writes through the same handle: neither waits for the other's
+ * connection longer than a call. */
+typedef struct shared_pair {
+    tk_store *store;
+    pthread_barrier_t start;
+    _Atomic int failures;
+} shared_pair;
+
+static void *run_sharer(void *arg)
+{
+    shared_pair *p = arg;
+    pthread_barrier_wait(&p->start);
+    for (int i = 0; i < ROUNDS; i++) {
+        tk_store_shared_reads_begin(p->store);
+        tk_store_audit entry = {.actor = "race", .action = "share"};
+        if (find_device(p->store, "ueid-a") != TK_OK ||
+            find_device(p->store, "ueid-a") != TK_OK ||
+            tk_store_audit_add(p->store, &entry, NULL, NULL) != TK_OK ||
+            find_device(p->store, "ueid-a") != TK_OK)
+            p->failures++;
+        tk_store_shared_reads_end(p->store);
+    }
+    return NULL;
+}
+
+static void shared_reads_threads(void **state)
+{
+    (void)state;
+    backend_fresh();
+    shared_pair *p = calloc(1, sizeof *p);
+    assert_non_null(p);
+    tk_store_options o = race_options();
+    o.pool_size = 2;
+    tk_store_detail detail;
+    assert_int_equal(tk_store_open(backend_uri(), &o, &p->store, &detail),
+                     TK_OK);
+    add_device(p->store, "ueid-a");
+    pthread_barrier_init(&p->start, NULL, THREADS);
+    pthread_t threads[THREADS];
+    for (int t = 0; t < THREADS; t++)
+        assert_int_equal(pthread_create(&threads[t], NULL, run_sharer, p), 0);
+    for (int t = 0; t < THREADS; t++)
+        pthread_join(threads[t], NULL);
+    assert_int_equal(p->failures, 0);
+    char count[16];
+    backend_query_text("SELECT count(*) FROM audit_log WHERE action = "
+                       "'share'",
+                       count, sizeof count);
+    assert_int_equal(atoi(count), THREADS * ROUNDS);
+    pthread_barrier_destroy(&p->start);
+    tk_store_close(p->store);
+    free(p);
+}
+
 int main(int argc, char **argv)
 {
     backend_init(argc, argv);
@@ -832,6 +965,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(processes_race_exchanges),
         cmocka_unit_test(writers_queue),
         cmocka_unit_test(exchanges_of_many_devices),
+        cmocka_unit_test(shared_reads),
+        cmocka_unit_test(shared_reads_threads),
     };
     const char *group = backend_is_pg() ? "store_race_postgresql"
                                         : "store_race_sqlite";
