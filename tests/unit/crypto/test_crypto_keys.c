@@ -78,6 +78,29 @@ static void test_wipe_and_ct_equal(void **state)
     assert_true(tk_crypto_ct_equal(NULL, NULL, 0));
 }
 
+/* A single flipped bit is found at every position, in the four-byte
+ * steps and in the tail, from unaligned starts too. */
+static void test_ct_equal_every_position(void **state)
+{
+    (void)state;
+    uint8_t a[48];
+    uint8_t b[48];
+
+    for (size_t i = 0; i < sizeof(a); i++)
+        a[i] = (uint8_t)(i * 37u + 1u);
+    for (size_t start = 0; start < 4; start++) {
+        for (size_t len = 0; len + start <= 40; len++) {
+            memcpy(b, a, sizeof(b));
+            assert_true(tk_crypto_ct_equal(a + start, b + start, len));
+            for (size_t pos = 0; pos < len; pos++) {
+                b[start + pos] ^= 0x10;
+                assert_false(tk_crypto_ct_equal(a + start, b + start, len));
+                b[start + pos] ^= 0x10;
+            }
+        }
+    }
+}
+
 static void test_algorithm_sizes(void **state)
 {
     (void)state;
@@ -643,6 +666,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_key_release_wipes),
         cmocka_unit_test(test_wipe_and_ct_equal),
+        cmocka_unit_test(test_ct_equal_every_position),
         cmocka_unit_test(test_algorithm_sizes),
         cmocka_unit_test(test_symmetric_key_limits),
         cmocka_unit_test(test_import_rejects_bad_ec_keys),
