@@ -121,10 +121,16 @@ arm_linked() {
 }
 
 if command -v arm-none-eabi-gcc >/dev/null; then
-  core=(cbor_decode.c cbor_encode.c cbor_float.c cbor_util.c)
-  # size_all.c must name every public function but tk_cbor_diag().
-  for fn in $(sed -n 's/^[a-z_ ]*[ *]\(tk_cbor_[a-z_]*\)(.*/\1/p' \
-                "$root/include/teepkit/cbor.h" | grep -v '^tk_cbor_diag$'); do
+  # Every source of lib/cbor but cbor_diag.c, which is host only.
+  core=()
+  for src in "$root"/lib/cbor/*.c; do
+    [[ ${src##*/} == cbor_diag.c ]] || core+=("${src##*/}")
+  done
+  # size_all.c must name every function that cbor.h declares, but
+  # tk_cbor_diag() and the inline ones, which call declared ones.
+  for fn in $(grep -v '^static ' "$root/include/teepkit/cbor.h" |
+              sed -n 's/^[a-z_][a-z_ ]*[ *]\(tk_cbor_[a-z_]*\)(.*/\1/p' |
+              grep -v '^tk_cbor_diag$'); do
     if ! grep -q "(tk_any_fn)$fn," "$root/bench/cbor/size_all.c"; then
       echo "run.sh: $fn is missing from the table of bench/cbor/size_all.c;" \
         "add it there so that the linked size counts it" >&2
@@ -137,7 +143,8 @@ if command -v arm-none-eabi-gcc >/dev/null; then
   echo "| build | text bytes |"
   echo "|---|---:|"
   extra=""
-  echo "| encode + decode, all switches on | $(arm_text "${core[@]}") |"
+  total=$(arm_text "${core[@]}")
+  echo "| encode + decode, all switches on | $total |"
   for file in "${core[@]}"; do
     echo "| $file | $(arm_text "$file") |"
   done
@@ -156,4 +163,15 @@ if command -v arm-none-eabi-gcc >/dev/null; then
   read -r lib libc < <(arm_linked "${core[@]}")
   echo "| linked with --gc-sections, every public function used: lib/cbor | $lib |"
   echo "| the same: newlib-nano functions it calls | $libc |"
+  echo
+  # The target of docs/benchmarks.md: encode + decode with every switch
+  # on under 6 KiB.
+  # NOTE: missed by 1,626 bytes (7,770): the array reader, the walker and
+  # the check table outgrew it; see the CBOR section there.
+  if (( total < 6144 )); then
+    echo "Target met: $total bytes, $(( 6144 - total )) under 6,144."
+  else
+    echo "Target missed: $total bytes, $(( total - 6144 + 1 )) too many" \
+      "for under 6,144."
+  fi
 fi

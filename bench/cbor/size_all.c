@@ -1,6 +1,7 @@
 /*
  * Cortex-M4 program that references every public function of the CBOR
- * encoder and decoder (include/teepkit/cbor.h without tk_cbor_diag()), so
+ * encoder, decoder and array reader (include/teepkit/cbor.h without
+ * tk_cbor_diag()), so
  * that a link with --gc-sections keeps exactly the code a device that uses
  * the whole API needs. bench/cbor/run.sh links it and reports the text
  * that lib/cbor and the C library add. It also checks that this table
@@ -49,6 +50,7 @@ static const tk_any_fn every_function[] = {
     (tk_any_fn)tk_cbor_enc_put_raw,
     (tk_any_fn)tk_cbor_item_copy_str,
     (tk_any_fn)tk_cbor_dec_init,
+    (tk_any_fn)tk_cbor_dec_init_with,
     (tk_any_fn)tk_cbor_dec_set_max_depth,
     (tk_any_fn)tk_cbor_dec_error,
     (tk_any_fn)tk_cbor_dec_error_offset,
@@ -77,6 +79,13 @@ static const tk_any_fn every_function[] = {
     (tk_any_fn)tk_cbor_dec_container_raw,
     (tk_any_fn)tk_cbor_dec_finish,
     (tk_any_fn)tk_cbor_validate,
+    (tk_any_fn)tk_cbor_array_open,
+    (tk_any_fn)tk_cbor_array_more,
+    (tk_any_fn)tk_cbor_array_next,
+    (tk_any_fn)tk_cbor_array_finish,
+    (tk_any_fn)tk_cbor_array_error_offset,
+    (tk_any_fn)tk_cbor_array_offset,
+    (tk_any_fn)tk_cbor_array_fail,
 };
 
 /* The entry point of the link: it reads the table through a volatile
