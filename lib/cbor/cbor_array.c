@@ -19,63 +19,6 @@ static tk_err array_fail(tk_cbor_array_reader *r, tk_err err, size_t off)
     return r->err;
 }
 
-/* Returns the item type of simple value value (major type 7). */
-static tk_cbor_type simple_item_type(uint64_t value)
-{
-    /* false, true, null and undefined are 20 to 23, in the order of their
-     * item types. */
-    if (value >= 20 && value <= 23)
-        return (tk_cbor_type)(TK_CBOR_FALSE + (int)(value - 20));
-    return TK_CBOR_SIMPLE;
-}
-
-/* Fills item from the head event ev of an item of buf that ends at end. */
-static void item_from_event(const uint8_t *buf, const tk_cbor_walk_event *ev,
-                            size_t end, tk_cbor_item *item)
-{
-    const tk_cbor_head *h = &ev->head;
-    bool indef = h->ai == TK_CBOR_AI_INDEF;
-
-    memset(item, 0, sizeof(*item));
-    item->offset = ev->offset;
-    item->depth = 1;
-    item->value = h->arg;
-    item->flags = indef ? TK_CBOR_ITEM_INDEFINITE : 0;
-    switch (h->major) {
-    case TK_CBOR_MT_BSTR:
-    case TK_CBOR_MT_TSTR:
-        /* The item types of major types 0 to 3 have the same values. */
-        item->type = (tk_cbor_type)h->major;
-        item->value = ev->total;
-        item->str.ptr = buf + ev->content;
-        /* An indefinite string's chunks end before its break. */
-        item->str.len = end - ev->content - (indef ? 1u : 0u);
-        break;
-    case TK_CBOR_MT_ARRAY:
-    case TK_CBOR_MT_MAP:
-        item->type = h->major == TK_CBOR_MT_MAP ? TK_CBOR_MAP : TK_CBOR_ARRAY;
-        item->value = indef ? TK_CBOR_INDEFINITE : h->arg;
-        break;
-    case TK_CBOR_MT_TAG:
-        item->type = TK_CBOR_TAG;
-        break;
-    case TK_CBOR_MT_SIMPLE:
-        item->type = simple_item_type(h->arg);
-        if (h->ai >= TK_CBOR_AI_2BYTES) {
-            item->type = TK_CBOR_FLOAT;
-            item->float_width = (uint8_t)(h->len - 1);
-#if TK_CBOR_WITH_FLOAT
-            uint64_t bits = tk_cbor_float_bits_to_double(h->arg, h->len - 1u);
-            memcpy(&item->f, &bits, sizeof(item->f));
-#endif
-        }
-        break;
-    default:
-        item->type = (tk_cbor_type)h->major;
-        break;
-    }
-}
-
 tk_err tk_cbor_array_open(tk_cbor_array_reader *r, const uint8_t *buf,
                           size_t len, uint64_t *count)
 {
@@ -153,7 +96,7 @@ tk_err tk_cbor_array_next(tk_cbor_array_reader *r, tk_cbor_item *item,
     if (err != TK_ERR_CBOR_END)
         return array_fail(r, err, w.off);
     if (item != NULL)
-        item_from_event(r->buf, &first, w.off, item);
+        tk_cbor_item_from_event(item, r->buf, &first, w.off, 1);
     if (raw != NULL) {
         raw->ptr = r->buf + r->off;
         raw->len = w.off - r->off;

@@ -308,15 +308,6 @@ static tk_err close_done_levels(tk_cbor_dec *dec)
 
 /* ---- items ------------------------------------------------------------ */
 
-/* Returns the item type of simple value value (major type 7, below 256). */
-static tk_cbor_type simple_type(uint64_t value)
-{
-    /* false, true, null and undefined are 20 to 23, in the order of their
-     * item types. */
-    if (value >= 20 && value <= 23)
-        return (tk_cbor_type)(TK_CBOR_FALSE + (int)(value - 20));
-    return TK_CBOR_SIMPLE;
-}
 
 #if TK_CBOR_WITH_CHECKS
 /* Runs the optional checks that the head at off alone decides, and notes
@@ -381,77 +372,25 @@ static tk_err read_item(tk_cbor_dec *dec, tk_cbor_item *item, bool wrap)
     uint8_t major = head.major;
     bool indef = head.ai == TK_CBOR_AI_INDEF;
     dec->started = 1;
-    item->offset = off;
-    item->depth = depth;
-    item->flags = 0;
-    item->float_width = 0;
-    item->value = head.arg;
-    item->f = 0;
-    item->str.ptr = NULL;
-    item->str.len = 0;
-    /* The item types of major types 0 to 3 have the same values. */
-    item->type = (tk_cbor_type)major;
+    tk_cbor_item_from_head(item, &head, off, depth);
 
     switch (major) {
     case TK_CBOR_MT_BSTR:
     case TK_CBOR_MT_TSTR: {
-        /* A definite string is one piece. An indefinite one is a series
-         * of chunks up to a break, each a definite string of the same
-         * major type (RFC 8949 section 3.2.3), checked in order like a
-         * definite string, with each error at the chunk's head. */
         size_t start = pos;
-        size_t arg = head.size; /* length of the current piece */
-        size_t chunk_len = 0;   /* head size of the current chunk */
-        size_t total = 0;       /* below len: each piece was checked */
-        if (indef && (dec->flags & TK_CBOR_CHECK_DETERMINISTIC)) {
-            err = TK_ERR_CBOR_INDEFINITE;
+        err = TK_ERR_CBOR_INDEFINITE;
+        if (indef && (dec->flags & TK_CBOR_CHECK_DETERMINISTIC))
+            goto fail;
+        err = tk_cbor_read_string(buf, len, &head, &pos, dec);
+        if (err != TK_OK) {
+            at = pos;
             goto fail;
         }
-        for (;;) {
-            if (indef) {
-                tk_cbor_head chunk;
-                at = pos;
-                err = tk_cbor_read_head(buf, len, pos, &chunk);
-                if (err != TK_OK)
-                    goto fail;
-                if (chunk.major == TK_CBOR_MT_SIMPLE &&
-                    chunk.ai == TK_CBOR_AI_INDEF)
-                    break;
-                err = TK_ERR_CBOR_BAD_CHUNK;
-                if (chunk.major != major || chunk.ai == TK_CBOR_AI_INDEF)
-                    goto fail;
-                arg = chunk.size;
-                chunk_len = chunk.len;
-                pos += chunk.len;
-            }
-            err = TK_ERR_CBOR_TRUNCATED;
-            if (arg > len - pos)
-                goto fail;
-#if TK_CBOR_WITH_CHECKS
-            /* check_head() has checked the head of a definite string. */
-            err = TK_ERR_CBOR_NOT_PREFERRED;
-            if (indef && (dec->flags & TK_CBOR_CHECK_PREFERRED) &&
-                tk_cbor_head_size(arg) != chunk_len)
-                goto fail;
-            err = TK_ERR_CBOR_BAD_UTF8;
-            if (major == TK_CBOR_MT_TSTR && (dec->flags & TK_CBOR_CHECK_UTF8) &&
-                !dec->checks->utf8_valid(buf + pos, arg))
-                goto fail;
-#else
-            (void)chunk_len;
-#endif
-            total += arg;
-            pos += arg;
-            if (!indef)
-                break;
-        }
+        item->value = head.size;
         item->str.ptr = buf + start;
-        item->str.len = pos - start;
-        if (indef) {
-            item->value = total;
-            item->flags = TK_CBOR_ITEM_INDEFINITE;
-            pos++; /* the break */
-        } else if (wrap && major == TK_CBOR_MT_BSTR) {
+        /* An indefinite string's chunks end before its break. */
+        item->str.len = pos - start - (indef ? 1u : 0u);
+        if (wrap && !indef && major == TK_CBOR_MT_BSTR) {
             err = push_level(dec, TK_CBOR_LVL_WRAP, off, 0);
             if (err != TK_OK)
                 return err;
@@ -466,14 +405,11 @@ static tk_err read_item(tk_cbor_dec *dec, tk_cbor_item *item, bool wrap)
         bool is_map = major == TK_CBOR_MT_MAP;
         uint8_t kind = is_map ? TK_CBOR_LVL_MAP : TK_CBOR_LVL_ARRAY;
         size_t total = SIZE_MAX;
-        item->type = is_map ? TK_CBOR_MAP : TK_CBOR_ARRAY;
         if (indef) {
             err = TK_ERR_CBOR_INDEFINITE;
             if (dec->flags & TK_CBOR_CHECK_DETERMINISTIC)
                 goto fail;
             kind |= TK_CBOR_LVL_INDEF;
-            item->flags = TK_CBOR_ITEM_INDEFINITE;
-            item->value = TK_CBOR_INDEFINITE;
         } else {
             /* Every item takes at least one byte, so a count beyond the
              * remaining input is wrong before any item is read. */
@@ -487,7 +423,6 @@ static tk_err read_item(tk_cbor_dec *dec, tk_cbor_item *item, bool wrap)
         return push_level(dec, kind, off, total);
     }
     case TK_CBOR_MT_TAG:
-        item->type = TK_CBOR_TAG;
         err = push_level(dec, TK_CBOR_LVL_TAG, off, 1);
         if (err != TK_OK)
             return err;
@@ -500,22 +435,12 @@ static tk_err read_item(tk_cbor_dec *dec, tk_cbor_item *item, bool wrap)
         err = TK_ERR_CBOR_UNEXPECTED_BREAK;
         if (indef)
             goto fail;
-        item->type = simple_type(head.arg);
-        if (head.ai >= TK_CBOR_AI_2BYTES) {
-            unsigned width = (unsigned)head.len - 1;
-            item->type = TK_CBOR_FLOAT;
-            item->float_width = (uint8_t)width;
-#if TK_CBOR_WITH_FLOAT
-            uint64_t bits = tk_cbor_float_bits_to_double(head.arg, width);
-            memcpy(&item->f, &bits, sizeof item->f);
-#endif
 #if TK_CBOR_WITH_CHECKS
-            err = TK_ERR_CBOR_NOT_PREFERRED;
-            if ((dec->flags & TK_CBOR_CHECK_PREFERRED) &&
-                dec->checks->float_has_shorter_form(head.arg, width))
-                goto fail;
+        err = TK_ERR_CBOR_NOT_PREFERRED;
+        if (item->float_width != 0 && (dec->flags & TK_CBOR_CHECK_PREFERRED) &&
+            dec->checks->float_has_shorter_form(head.arg, item->float_width))
+            goto fail;
 #endif
-        }
         break;
     default:
         break; /* integers */
@@ -528,6 +453,16 @@ fail:
 }
 
 #if TK_CBOR_FAST_PATH
+/* Returns the item type of simple value value (major type 7, below 256). */
+static tk_cbor_type simple_type(uint64_t value)
+{
+    /* false, true, null and undefined are 20 to 23, in the order of their
+     * item types. */
+    if (value >= 20 && value <= 23)
+        return (tk_cbor_type)(TK_CBOR_FALSE + (int)(value - 20));
+    return TK_CBOR_SIMPLE;
+}
+
 /*
  * Pushes the level of the definite array or map, or the tag, that the fast
  * path read: item has its offset and argument, the content starts at pos

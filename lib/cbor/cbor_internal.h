@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "teepkit/cbor.h"
 
@@ -260,6 +261,27 @@ tk_err tk_cbor_walk_init(tk_cbor_walk *w, const uint8_t *buf, size_t len,
 tk_err tk_cbor_walk_next(tk_cbor_walk *w, tk_cbor_walk_event *ev);
 
 /*
+ * The string and item functions below are inlined into each caller in
+ * builds for speed and are shared functions (defined in cbor_util.c) in
+ * builds for size, as the head functions are.
+ */
+#if defined(__OPTIMIZE_SIZE__)
+tk_err tk_cbor_read_string(const uint8_t *buf, size_t len, tk_cbor_head *head,
+                           size_t *pos, const tk_cbor_dec *dec);
+void tk_cbor_item_from_head(tk_cbor_item *item, const tk_cbor_head *head,
+                            size_t off, unsigned depth);
+#endif
+
+/*
+ * Sets item from the event ev of a walk over buf, at depth, for an item
+ * that ends at end: tk_cbor_item_from_head() with the content of a
+ * string.
+ */
+void tk_cbor_item_from_event(tk_cbor_item *item, const uint8_t *buf,
+                             const tk_cbor_walk_event *ev, size_t end,
+                             unsigned depth);
+
+/*
  * Finds the end of the well-formed item at buf[off] (input of len bytes)
  * with a walker, nesting bounded by max_depth. Checks well-formedness
  * only. On TK_OK *end is the offset after the item; on an error *end is
@@ -347,5 +369,123 @@ uint64_t tk_cbor_float_bits_to_double(uint64_t raw, unsigned width);
  * container when that level ends. Returns as tk_cbor_dec_next().
  */
 tk_err tk_cbor_dec_read(tk_cbor_dec *dec, tk_cbor_item *item, bool wrap);
+
+#if !defined(__OPTIMIZE_SIZE__) || defined(TK_CBOR_DEFINE_HEAD_FUNCTIONS)
+/*
+ * Reads the content of the string whose head (checked) is head and ends at
+ * *pos: a definite string's bytes, or an indefinite string's chunks up to
+ * and including the break (RFC 8949 section 3.2.3), whose heads are read
+ * into *head. With dec (may be NULL) its preferred and UTF-8 check flags
+ * apply to each piece. Returns TK_OK with *pos at the end of the string
+ * and the content length in head->size, or the error with *pos at the
+ * head it belongs to. The decoder and the walker share it.
+ */
+TK_CBOR_HEAD_LINKAGE tk_err tk_cbor_read_string(const uint8_t *buf, size_t len,
+                                              tk_cbor_head *head, size_t *pos,
+                                              const tk_cbor_dec *dec)
+{
+    uint8_t major = head->major;
+    bool indef = head->ai == TK_CBOR_AI_INDEF;
+    size_t p = *pos;
+    size_t at = p - head->len; /* head that an error belongs to */
+    size_t arg = head->size;   /* length of the current piece */
+    size_t chunk_len = 0;      /* head size of the current chunk */
+    size_t sum = 0;            /* below len: each piece was checked */
+    tk_err err;
+    /* Each chunk takes at least its head byte, so the loop ends. */
+    for (;;) {
+        if (indef) {
+            /* The chunk heads reuse *head, which saves a head's stack. */
+            at = p;
+            err = tk_cbor_read_head(buf, len, p, head);
+            if (err != TK_OK)
+                goto fail;
+            if (head->major == TK_CBOR_MT_SIMPLE &&
+                head->ai == TK_CBOR_AI_INDEF) {
+                p++;
+                break;
+            }
+            err = TK_ERR_CBOR_BAD_CHUNK;
+            if (head->major != major || head->ai == TK_CBOR_AI_INDEF)
+                goto fail;
+            arg = head->size;
+            chunk_len = head->len;
+            p += head->len;
+        }
+        err = TK_ERR_CBOR_TRUNCATED;
+        if (arg > len - p)
+            goto fail;
+#if TK_CBOR_WITH_CHECKS
+        if (dec != NULL && dec->flags != 0) {
+            /* The decoder's head check covers a definite string's head. */
+            err = TK_ERR_CBOR_NOT_PREFERRED;
+            if (indef && (dec->flags & TK_CBOR_CHECK_PREFERRED) &&
+                tk_cbor_head_size(arg) != chunk_len)
+                goto fail;
+            err = TK_ERR_CBOR_BAD_UTF8;
+            if (major == TK_CBOR_MT_TSTR &&
+                (dec->flags & TK_CBOR_CHECK_UTF8) &&
+                !dec->checks->utf8_valid(buf + p, arg))
+                goto fail;
+        }
+#else
+        (void)chunk_len;
+        (void)dec;
+#endif
+        sum += arg;
+        p += arg;
+        if (!indef)
+            break;
+    }
+    *pos = p;
+    head->size = sum;
+    return TK_OK;
+
+fail:
+    *pos = at;
+    return err;
+}
+
+/*
+ * Sets every field of item from the head at off (checked) at
+ * depth: its type, value, flags and float. A string's str is left empty
+ * and its value is the head's argument.
+ */
+TK_CBOR_HEAD_LINKAGE void tk_cbor_item_from_head(tk_cbor_item *item,
+                                               const tk_cbor_head *head,
+                                               size_t off, unsigned depth)
+{
+    bool indef = head->ai == TK_CBOR_AI_INDEF;
+    uint64_t arg = head->arg;
+    /* The item types of major types 0 to 6 have the same values. */
+    tk_cbor_type type = (tk_cbor_type)head->major;
+    item->offset = off;
+    item->depth = (uint8_t)depth;
+    item->flags = indef ? TK_CBOR_ITEM_INDEFINITE : 0;
+    item->float_width = 0;
+    item->value = arg;
+    item->f = 0;
+    item->str.ptr = NULL;
+    item->str.len = 0;
+    if (indef && type >= TK_CBOR_ARRAY)
+        item->value = TK_CBOR_INDEFINITE; /* an array or a map */
+    if (head->major == TK_CBOR_MT_SIMPLE) {
+        /* false, true, null and undefined are 20 to 23, in the order of
+         * their item types. */
+        type = arg - 20 <= 3 ? (tk_cbor_type)(TK_CBOR_FALSE + (int)(arg - 20))
+                             : TK_CBOR_SIMPLE;
+        if (head->ai >= TK_CBOR_AI_2BYTES) {
+            unsigned width = (unsigned)head->len - 1u;
+            type = TK_CBOR_FLOAT;
+            item->float_width = (uint8_t)width;
+#if TK_CBOR_WITH_FLOAT
+            uint64_t bits = tk_cbor_float_bits_to_double(arg, width);
+            memcpy(&item->f, &bits, sizeof(item->f));
+#endif
+        }
+    }
+    item->type = type;
+}
+#endif /* !__OPTIMIZE_SIZE__ || TK_CBOR_DEFINE_HEAD_FUNCTIONS */
 
 #endif /* TK_CBOR_INTERNAL_H */

@@ -49,27 +49,18 @@ static void owed_item_done(size_t *owed)
         (*owed)--;
 }
 
-/* Skips the chunks of an indefinite string of type major from *pos up to
- * and including the break, adding their content lengths to *total. On an
- * error *pos is the offset of the chunk head that failed. */
-static tk_err skip_chunks(const uint8_t *buf, size_t len, size_t *pos,
-                          uint8_t major, size_t *total)
+void tk_cbor_item_from_event(tk_cbor_item *item, const uint8_t *buf,
+                             const tk_cbor_walk_event *ev, size_t end,
+                             unsigned depth)
 {
-    for (;;) {
-        tk_cbor_head chunk;
-        tk_err err = tk_cbor_read_head(buf, len, *pos, &chunk);
-        if (err != TK_OK)
-            return err;
-        if (chunk.major == TK_CBOR_MT_SIMPLE && chunk.ai == TK_CBOR_AI_INDEF) {
-            *pos += 1;
-            return TK_OK;
-        }
-        if (chunk.major != major || chunk.ai == TK_CBOR_AI_INDEF)
-            return TK_ERR_CBOR_BAD_CHUNK;
-        if (chunk.arg > len - *pos - chunk.len)
-            return TK_ERR_CBOR_TRUNCATED;
-        *pos += chunk.len + (size_t)chunk.arg;
-        *total += (size_t)chunk.arg;
+    tk_cbor_item_from_head(item, &ev->head, ev->offset, depth);
+    if (ev->head.major == TK_CBOR_MT_BSTR ||
+        ev->head.major == TK_CBOR_MT_TSTR) {
+        item->value = ev->total;
+        item->str.ptr = buf + ev->content;
+        /* An indefinite string's chunks end before its break. */
+        item->str.len = end - ev->content -
+                        (ev->head.ai == TK_CBOR_AI_INDEF ? 1u : 0u);
     }
 }
 
@@ -122,19 +113,11 @@ tk_err tk_cbor_walk_next(tk_cbor_walk *w, tk_cbor_walk_event *ev)
         switch (head.major) {
         case TK_CBOR_MT_BSTR:
         case TK_CBOR_MT_TSTR:
-            if (head.ai == TK_CBOR_AI_INDEF) {
-                ev->total = 0;
-                err = skip_chunks(buf, len, &pos, head.major, &ev->total);
-                if (err != TK_OK) {
-                    w->off = pos;
-                    return err;
-                }
-            } else if (head.arg > room) {
-                return TK_ERR_CBOR_TRUNCATED;
-            } else {
-                pos += (size_t)head.arg;
-            }
+            err = tk_cbor_read_string(buf, len, &head, &pos, NULL);
+            ev->total = head.size;
             w->off = pos;
+            if (err != TK_OK)
+                return err;
             owed_item_done(owed);
             return TK_OK;
         case TK_CBOR_MT_ARRAY:
@@ -242,21 +225,6 @@ static bool strings_equal(const tk_cbor_item *a, const tk_cbor_item *b)
     }
 }
 
-/* Fills a string item of the event ev of a walk over buf, for the chunk
- * cursor. */
-static void string_item(const uint8_t *buf, const tk_cbor_walk_event *ev,
-                        size_t end, tk_cbor_item *item)
-{
-    bool indef = ev->head.ai == TK_CBOR_AI_INDEF;
-    memset(item, 0, sizeof(*item));
-    item->type = (tk_cbor_type)ev->head.major;
-    item->flags = indef ? TK_CBOR_ITEM_INDEFINITE : 0;
-    item->value = ev->total;
-    item->str.ptr = buf + ev->content;
-    /* An indefinite string ends with a break, which str leaves out. */
-    item->str.len = end - ev->content - (indef ? 1u : 0u);
-}
-
 /*
  * Compares two items event by event with two walkers: the same heads at
  * the same depths in the same order, with equal values. The order of
@@ -287,8 +255,8 @@ static bool items_equal_deep(const uint8_t *a, size_t a_len, const uint8_t *b,
             tk_cbor_item ia, ib;
             if (ea.total != eb.total)
                 return false;
-            string_item(a, &ea, wa.off, &ia);
-            string_item(b, &eb, wb.off, &ib);
+            tk_cbor_item_from_event(&ia, a, &ea, wa.off, 0);
+            tk_cbor_item_from_event(&ib, b, &eb, wb.off, 0);
             if (!strings_equal(&ia, &ib))
                 return false;
             continue;
