@@ -62,7 +62,7 @@ then
     read -r total sig other platform < <(count "$name")
     library=$((total - sig - other - platform))
     share=$(awk -v r="$library" -v t="$total" \
-      'BEGIN { printf "%.1f%%", 100 * r / t }')
+      'BEGIN { printf "%.2f%%", 100 * r / t }')
     # A MAC-authenticated manifest has no signature whose cost the share
     # could be measured against: its absolute count is what matters.
     if [[ $name == *hmac* ]]; then

@@ -384,6 +384,19 @@ TK_CBOR_HEAD_LINKAGE tk_err tk_cbor_read_string(const uint8_t *buf, size_t len,
                                               tk_cbor_head *head, size_t *pos,
                                               const tk_cbor_dec *dec)
 {
+#if !defined(__OPTIMIZE_SIZE__)
+    /* A definite string without check flags is only its bytes: the
+     * common case of the walker and of decoders without flags. Builds for
+     * size leave this shortcut out. */
+    if (head->ai != TK_CBOR_AI_INDEF && (dec == NULL || dec->flags == 0)) {
+        if (head->size > len - *pos) {
+            *pos -= head->len;
+            return TK_ERR_CBOR_TRUNCATED;
+        }
+        *pos += head->size;
+        return TK_OK;
+    }
+#endif
     uint8_t major = head->major;
     bool indef = head->ai == TK_CBOR_AI_INDEF;
     size_t p = *pos;
