@@ -18,6 +18,7 @@
  * that did not carry a live token changes no session or token.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -120,6 +121,31 @@ static size_t in_session(const uint8_t *payload, size_t len, bool evidence,
     return sign_as_agent(false, encoded, n, out, cap);
 }
 
+/* Tells whether the TEEP message in payload carries a token that the
+ * store holds unconsumed. The fuzzer can learn such a token from the
+ * comparisons of the store's lookups, and a validly signed message
+ * consumes its token even when it is dropped (docs/tam.md). */
+static bool carries_live_token(const uint8_t *payload, size_t len)
+{
+    static tk_teep_message m;
+    static uint8_t copy[HS_BUF];
+    if (len > sizeof copy)
+        return false;
+    memcpy(copy, payload, len);
+    if (tk_teep_decode(copy, len, &m, NULL) != TK_OK || m.token.len == 0 ||
+        m.token.len > 64)
+        return false;
+    char sql[256];
+    int n = snprintf(sql, sizeof sql,
+                     "SELECT count(*) FROM tokens WHERE NOT consumed AND "
+                     "value = x'");
+    for (size_t i = 0; i < m.token.len; i++)
+        n += snprintf(sql + n, sizeof sql - (size_t)n, "%02x",
+                      m.token.ptr[i]);
+    snprintf(sql + n, sizeof sql - (size_t)n, "'");
+    return hs_service_count(&g_svc, sql) > 0;
+}
+
 static bool status_known(unsigned status)
 {
     return status == 200 || status == 204 || status == 400 || status == 403 ||
@@ -152,6 +178,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(in, body, len);
 
     bool check_state = signing != 3 && len > 0;
+    bool live_token = (signing == 1 || signing == 2) &&
+                      carries_live_token(payload, size - 1);
     hs_service_snapshot before, after;
     if (check_state)
         hs_service_state(&g_svc, &before);
@@ -169,9 +197,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (status >= 400 && check_state) {
         hs_service_state(&g_svc, &after);
-        CHECK(after.sessions == before.sessions);
-        CHECK(after.tokens == before.tokens);
-        CHECK(after.consumed == before.consumed);
+        if (!live_token) {
+            CHECK(after.sessions == before.sessions);
+            CHECK(after.tokens == before.tokens);
+            CHECK(after.consumed == before.consumed);
+        }
         CHECK(after.installed == before.installed);
     }
     free(in);
