@@ -259,30 +259,30 @@ static int list_option(struct options *o, int argc, char **argv, int *i)
     struct key_arg *last = o->key_count > 0 ? &o->keys[o->key_count - 1]
                                             : NULL;
 
-    if (is_option(arg, "--key") || is_option(arg, "--decrypt-key") ||
-        is_option(arg, "--delegation-anchor")) {
-        bool decrypt = is_option(arg, "--decrypt-key");
-        bool anchor = is_option(arg, "--delegation-anchor");
-        size_t *count = decrypt  ? &o->decrypt_key_count
-                        : anchor ? &o->anchor_key_count
-                                 : &o->key_count;
-        struct key_arg *list = decrypt  ? o->decrypt_keys
-                               : anchor ? o->anchor_keys
-                                        : o->keys;
+    struct key_list {
+        const char *name;
+        struct key_arg *keys;
+        size_t *count;
+    } lists[] = {
+        {"--key", o->keys, &o->key_count},
+        {"--decrypt-key", o->decrypt_keys, &o->decrypt_key_count},
+        {"--delegation-anchor", o->anchor_keys, &o->anchor_key_count},
+    };
+    for (size_t k = 0; k < sizeof(lists) / sizeof(lists[0]); k++) {
+        const struct key_list *l = &lists[k];
 
-        value = option_value(argc, argv, i,
-                             decrypt  ? "--decrypt-key"
-                             : anchor ? "--delegation-anchor"
-                                      : "--key");
+        if (!is_option(arg, l->name))
+            continue;
+        value = option_value(argc, argv, i, l->name);
         if (value == NULL)
             return usage_error(o, "%s is missing its key file", arg);
-        if (anchor && strcmp(o->command, "process") != 0)
+        if (l->keys == o->anchor_keys && strcmp(o->command, "process") != 0)
             return usage_error(o, "--delegation-anchor applies to process "
                                "only");
-        if (*count == MAX_KEYS)
+        if (*l->count == MAX_KEYS)
             return usage_error(o, "more than %d keys", MAX_KEYS);
-        memset(&list[*count], 0, sizeof(list[0]));
-        list[(*count)++].path = value;
+        memset(&l->keys[*l->count], 0, sizeof(l->keys[0]));
+        l->keys[(*l->count)++].path = value;
         return 1;
     }
     if (is_option(arg, "--alg")) {

@@ -180,7 +180,7 @@ typedef struct tk_net_reply {
     int done;
     tk_view body;
     char content_type[96]; /* media type of the body, "" when none */
-    /* When has_retry_after is 1, the seconds the server asks the client to
+    /* When has_retry_after is 1, the seconds the server requests the client to
      * wait before it sends again: the Retry-After field of an HTTP reply
      * (RFC 9110 section 10.2.3; an HTTP-date in the past gives 0) or the
      * Max-Age option of a CoAP 5.03 (RFC 7252 section 5.9.3.4). 0 when the

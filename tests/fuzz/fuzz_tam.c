@@ -121,8 +121,8 @@ static size_t in_session(const uint8_t *payload, size_t len, bool evidence,
     return sign_as_agent(false, encoded, n, out, cap);
 }
 
-/* Tells whether the TEEP message in payload carries a token that the
- * store holds unconsumed. The fuzzer can learn such a token from the
+/* Returns true when the TEEP message in payload carries a token that the
+ * store contains unconsumed. The fuzzer can learn such a token from the
  * comparisons of the store's lookups, and a validly signed message
  * consumes its token even when it is dropped (docs/tam.md). */
 static bool carries_live_token(const uint8_t *payload, size_t len)

@@ -37,7 +37,7 @@
 
 #define MAX_STEPS 8
 
-/* What the mock server answers to one POST. */
+/* What the mock server replies to one POST. */
 typedef struct step {
     unsigned status;
     const char *retry_after; /* HTTP field value, or NULL for none */
@@ -161,7 +161,7 @@ static tk_err http_post(void *ctx, const uint8_t *body, size_t len,
 }
 
 /* Runs one session of f's agent against a mock HTTP server on 127.0.0.1
- * that answers with steps. */
+ * that replies with steps. */
 static void http_session(fixture *f, const step *steps, size_t count,
                          tk_agent_session *s)
 {
@@ -281,7 +281,7 @@ static void http_retry_after_malformed_falls_back(void **state)
     assert_int_equal(f->pauses[2], 20);
 }
 
-/* An HTTP-date in the past asks for no pause at all. */
+/* An HTTP-date in the past requests no pause at all. */
 static void http_retry_after_date_in_the_past(void **state)
 {
     static const step steps[] = {
@@ -345,7 +345,7 @@ static void retry_after_parse(void **unused)
 /* CoAP                                                                   */
 /* ---------------------------------------------------------------------- */
 
-/* A CoAP server on a UDP socket of 127.0.0.1 that answers each
+/* A CoAP server on a UDP socket of 127.0.0.1 that replies to each
  * confirmable request with a piggybacked response (RFC 7252 section
  * 5.2.1) from the script. */
 typedef struct coap_mock {

@@ -344,7 +344,16 @@ static tk_err auth_check(tk_suit_lite *lite, tk_view wrapper)
 /* Index in severed[] of envelope member 16, 20 or 23, or -1. */
 static int severed_index(uint64_t key)
 {
-    return key == 16 ? 0 : key == 20 ? 1 : key == 23 ? 2 : -1;
+    switch (key) {
+    case 16:
+        return 0;
+    case 20:
+        return 1;
+    case 23:
+        return 2;
+    default:
+        return -1;
+    }
 }
 
 /* Reads the envelope map. Nothing of the manifest is read here. */
@@ -553,7 +562,7 @@ static void text_entry(cbor_reader *r, uint32_t *seen)
 /*
  * Checks suit-text, which only informs. Accepted is a subset of
  * SUIT_Text_Map (draft-ietf-suit-manifest-37 section 8.4.4): one language
- * whose map holds unique keys 0..31 and unique listed components, each
+ * whose map contains unique keys 0..31 and unique listed components, each
  * with a map of unique keys 0..31, all text in UTF-8.
  */
 static tk_err text_check(const tk_suit_lite *lite, tk_view text)
@@ -1000,7 +1009,7 @@ static tk_err identifier(tk_suit_lite *lite, uint32_t index, unsigned key,
 }
 
 /* Runs condition or directive `label` on component index. *condition
- * tells whether a failure is a condition failure that try-each may
+ * is true when a failure is a condition failure that try-each may
  * absorb. */
 static tk_err command_one(tk_suit_lite *lite, int64_t label, uint32_t index,
                           bool *condition)
@@ -1194,7 +1203,7 @@ static bool shared_allowed(int64_t label)
 
 /*
  * Runs a command sequence. fixed is the component of a nested sequence,
- * or -1 at the top level. *condition tells the caller whether a failure
+ * or -1 at the top level. *condition is true when a failure
  * is a soft condition failure (for try-each).
  */
 static tk_err run_sequence(tk_suit_lite *lite, tk_view seq, unsigned depth,

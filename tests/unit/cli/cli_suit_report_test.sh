@@ -53,7 +53,7 @@ EOF
 expect_status 0 "$teepkit" suit create app.json -o app.suit --key author.pem
 mkdir store
 
-# Success: the file holds the report that was printed.
+# Success: the file contains the report that was printed.
 expect_status 0 "$teepkit" suit process --key author.pub --store store \
   --vendor-id "$vendor" --nonce 0a0b --report-out ok.report app.suit
 cp out.txt printed.txt
