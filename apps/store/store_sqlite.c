@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "store_internal.h"
+#include "store_sqlite_vfs.h"
 
 /* Prepared statements kept per connection. */
 #define STMT_CACHE_SIZE TK_STORE_MAX_STATEMENTS
@@ -177,7 +178,12 @@ static tk_err sqlite_connect(const char *target,
     }
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                 SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI;
-    int rc = sqlite3_open_v2(target, &c->db, flags, NULL);
+    /* With synchronous=FULL, the frames of a commit reach the WAL in one
+     * write (store_sqlite_vfs.c). */
+    const char *vfs = options->sync == TK_STORE_SYNC_NORMAL
+                          ? NULL
+                          : tk_store_sqlite_wal_vfs();
+    int rc = sqlite3_open_v2(target, &c->db, flags, vfs);
     if (rc != SQLITE_OK) {
         if (c->db != NULL)
             tk_store_set_detail(detail, "cannot open %s: %s", target,
