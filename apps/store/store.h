@@ -45,7 +45,7 @@ extern "C" {
 #endif
 
 /* Newest schema version this build creates and understands. */
-#define TK_STORE_SCHEMA_VERSION 5
+#define TK_STORE_SCHEMA_VERSION 6
 
 /* Capacity of a tk_store_detail message, NUL included. */
 #define TK_STORE_DETAIL_MAX 256

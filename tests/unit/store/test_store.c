@@ -2862,7 +2862,7 @@ static void tokens_survive_version_5(void **state)
     store = open_store();
     uint32_t version = 0;
     assert_int_equal(tk_store_schema_version(store, &version, NULL), TK_OK);
-    assert_int_equal(version, 5);
+    assert_int_equal(version, TK_STORE_SCHEMA_VERSION);
     assert_int_equal(count_of(backend_is_pg()
                                   ? "SELECT count(*) FROM pg_indexes "
                                     "WHERE indexname = 'tokens_session'"
@@ -2910,6 +2910,89 @@ static void tokens_survive_version_5(void **state)
     tk_store_close(store);
 }
 
+/* Schema version 6 drops AUTOINCREMENT from audit_log and installed on
+ * SQLite. Their rows survive with their ids, new audit ids keep
+ * increasing, and the sessions, reports and attestation results keep
+ * AUTOINCREMENT. */
+static void ids_survive_version_6(void **state)
+{
+    (void)state;
+    tk_store_options o = test_options();
+    o.target_version = 5;
+    tk_store *store = open_with(&o);
+    int64_t device = add_device(store, "ueid-v5", 0);
+    tk_store_audit entry = {.actor = "admin:v5", .action = "test.v5",
+                            .object = "device/v5"};
+    int64_t first = 0;
+    int64_t second = 0;
+    assert_int_equal(tk_store_audit_add(store, &entry, &first, NULL), TK_OK);
+    assert_int_equal(tk_store_audit_add(store, &entry, &second, NULL), TK_OK);
+    assert_true(second > first);
+    tk_store_installed items[2] = {
+        {.device_id = device, .component_id = bytes("component-a"),
+         .sequence = 3, .digest = bytes("digest-a"), .reported = T0},
+        {.device_id = device, .component_id = bytes("component-b"),
+         .sequence = 4, .digest = bytes("digest-b"), .reported = T0},
+    };
+    assert_int_equal(tk_store_installed_replace(store, device, items, 2, NULL),
+                     TK_OK);
+    tk_store_close(store);
+
+    store = open_store();
+    uint32_t version = 0;
+    assert_int_equal(tk_store_schema_version(store, &version, NULL), TK_OK);
+    assert_int_equal(version, TK_STORE_SCHEMA_VERSION);
+    if (!backend_is_pg()) {
+        assert_int_equal(count_of("SELECT count(*) FROM sqlite_sequence "
+                                  "WHERE name IN ('audit_log', "
+                                  "'installed')"),
+                         0);
+        assert_int_equal(count_of("SELECT count(*) FROM sqlite_schema WHERE "
+                                  "sql LIKE '%AUTOINCREMENT%' AND name IN "
+                                  "('sessions', 'reports', "
+                                  "'attestation_results')"),
+                         3);
+        assert_int_equal(count_of("SELECT count(*) FROM sqlite_schema WHERE "
+                                  "sql LIKE '%AUTOINCREMENT%' AND name IN "
+                                  "('audit_log', 'installed')"),
+                         0);
+    }
+    tk_store_mem mem = TK_STORE_MEM_INIT;
+    tk_store_page page = {0, TK_STORE_MAX_PAGE, false};
+    tk_store_audits audits;
+    assert_int_equal(tk_store_audit_list(store, "device/v5", &page, &mem,
+                                         &audits, NULL),
+                     TK_OK);
+    assert_int_equal(audits.count, 2);
+    int64_t third = 0;
+    assert_int_equal(tk_store_audit_add(store, &entry, &third, NULL), TK_OK);
+    assert_true(third > second);
+    tk_store_installeds installed;
+    assert_int_equal(tk_store_installed_list(store, device, &page, &mem,
+                                             &installed, NULL),
+                     TK_OK);
+    assert_int_equal(installed.count, 2);
+    assert_true(view_equals(installed.items[0].component_id, "component-a"));
+    assert_int_equal(installed.items[1].sequence, 4);
+    /* The unique key and the index of the rebuilt table work as before. */
+    items[0].sequence = 5;
+    assert_int_equal(tk_store_installed_set(store, &items[0], NULL), TK_OK);
+    assert_int_equal(count_of("SELECT count(*) FROM installed"), 2);
+    assert_int_equal(count_of("SELECT max(sequence) FROM installed"), 5);
+    tk_store_installeds by_component;
+    assert_int_equal(tk_store_installed_by_component(store,
+                                                     bytes("component-b"),
+                                                     &page, &mem,
+                                                     &by_component, NULL),
+                     TK_OK);
+    assert_int_equal(by_component.count, 1);
+    /* The entries still go with their device. */
+    assert_int_equal(tk_store_device_delete(store, device, NULL, NULL), TK_OK);
+    assert_int_equal(count_of("SELECT count(*) FROM installed"), 0);
+    tk_store_mem_free(&mem);
+    tk_store_close(store);
+}
+
 int main(int argc, char **argv)
 {
     backend_init(argc, argv);
@@ -2919,6 +3002,7 @@ int main(int argc, char **argv)
         STORE_TEST(open_reopens_existing),
         STORE_TEST(open_migrates_stepwise),
         STORE_TEST(tokens_survive_version_5),
+        STORE_TEST(ids_survive_version_6),
         STORE_TEST(sqlite_page_size),
         STORE_TEST(open_rejects_newer_schema),
         STORE_TEST(open_rejects_bad_uri),
