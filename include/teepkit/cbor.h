@@ -67,8 +67,8 @@ extern "C" {
 /* One open container of the encoder. Private: use the functions. */
 typedef struct tk_cbor_enc_level {
     size_t start;     /* offset of the head, or of the reserved head byte */
-    uint64_t pending; /* items still owed to a definite container */
-    uint64_t count;   /* items written so far */
+    size_t pending;   /* items still owed to a definite container */
+    size_t count;     /* items written so far */
     uint8_t kind;     /* container kind (cbor_internal.h) */
 } tk_cbor_enc_level;
 
@@ -135,7 +135,8 @@ tk_err tk_cbor_enc_put_tstr(tk_cbor_enc *enc, const char *text, size_t len);
 tk_err tk_cbor_enc_put_text(tk_cbor_enc *enc, const char *text);
 
 /* Opens a definite-length array of count items. The array closes by itself
- * after its count-th item. */
+ * after its count-th item. A count of items above SIZE_MAX, which no
+ * output could hold, gives TK_ERR_LIMIT (as does put_map() for 2 * pairs). */
 tk_err tk_cbor_enc_put_array(tk_cbor_enc *enc, uint64_t count);
 
 /* Opens a definite-length map of pairs key/value pairs (2 * pairs items),
@@ -304,13 +305,15 @@ typedef struct tk_cbor_dec_level {
     size_t head;     /* offset of the container's (or tag's) head */
     size_t total;    /* items declared (2 per map pair), or SIZE_MAX */
     size_t count;    /* items read so far */
-    size_t end;      /* end of input for this level's items */
     size_t key;      /* offset of the current map key */
-    size_t prev_key; /* offset of the previous complete map key, or the
-                        tag number of a tag level; under the duplicate-key
-                        check alone the offset of the first key */
+    size_t prev_key; /* offset of the previous complete map key; under the
+                        duplicate-key check alone the offset of the first
+                        key */
     size_t prev_len; /* its encoded length */
-    uint8_t kind;    /* level kind (cbor_internal.h) */
+    size_t tag;      /* tag number of a tag level, for the content check */
+    uint8_t kind;    /* level kind (cbor_internal.h). With it a level
+                        takes 8 words, and a power of two keeps finding a
+                        level a shift instead of a multiplication. */
 } tk_cbor_dec_level;
 
 /* The functions behind the check flags. Private. */
@@ -319,7 +322,7 @@ struct tk_cbor_dec_checks;
 /* Decoder context. Private: use the functions. */
 typedef struct tk_cbor_dec {
     const uint8_t *buf;
-    size_t len;        /* end of the current level's input */
+    size_t len;        /* input size */
     size_t off;        /* offset of the next head */
     size_t err_off;
     tk_err err;

@@ -221,7 +221,6 @@ static tk_err push_level(tk_cbor_dec *dec, uint8_t kind, size_t off,
     level->head = off;
     level->total = total;
     level->count = 0;
-    level->end = dec->len;
     level->prev_len = 0;
     return TK_OK;
 }
@@ -264,8 +263,6 @@ TK_CBOR_HOT int level_state(tk_cbor_dec *dec)
         }
         return dec->buf[dec->off] == TK_CBOR_BREAK ? LEVEL_DONE : LEVEL_MORE;
     }
-    if (level_kind(level) == TK_CBOR_LVL_WRAP)
-        return dec->off < dec->len ? LEVEL_MORE : LEVEL_DONE;
     return level->count < level->total ? LEVEL_MORE : LEVEL_DONE;
 }
 
@@ -279,8 +276,6 @@ static tk_err close_level(tk_cbor_dec *dec)
         if (level_kind(level) == TK_CBOR_LVL_MAP && (level->count & 1u))
             return fail_at(dec, TK_ERR_CBOR_UNEXPECTED_BREAK, dec->off);
         dec->off++;
-    } else if (level_kind(level) == TK_CBOR_LVL_WRAP) {
-        dec->len = level->end;
     }
     dec->depth--;
     return item_done(dec);
@@ -329,7 +324,7 @@ static tk_err check_head(tk_cbor_dec *dec, const tk_cbor_head *head,
         return TK_ERR_CBOR_NOT_PREFERRED;
     if ((dec->flags & TK_CBOR_CHECK_TAG_CONTENT) && parent != NULL &&
         level_kind(parent) == TK_CBOR_LVL_TAG &&
-        !tag_content_valid(parent->prev_key, head->major, head->ai))
+        !tag_content_valid(parent->tag, head->major, head->ai))
         return TK_ERR_CBOR_BAD_TAG_CONTENT;
     return TK_OK;
 }
@@ -345,10 +340,9 @@ const struct tk_cbor_dec_checks tk_cbor_dec_checks_all = {
 /*
  * Reads the item whose head is at dec->off: the general reader, which
  * handles every item and every check flag. Scalars and strings are
- * complete on return; arrays, maps and tags push a level. With wrap set, a
- * definite byte string pushes a WRAP level over its content instead.
+ * complete on return; arrays, maps and tags push a level.
  */
-static tk_err read_item(tk_cbor_dec *dec, tk_cbor_item *item, bool wrap)
+static tk_err read_item(tk_cbor_dec *dec, tk_cbor_item *item)
 {
     /* Locals, read before the first store to *item, because the compiler
      * must assume that its uint8_t fields may alias the decoder. */
@@ -390,14 +384,6 @@ static tk_err read_item(tk_cbor_dec *dec, tk_cbor_item *item, bool wrap)
         item->str.ptr = buf + start;
         /* An indefinite string's chunks end before its break. */
         item->str.len = pos - start - (indef ? 1u : 0u);
-        if (wrap && !indef && major == TK_CBOR_MT_BSTR) {
-            err = push_level(dec, TK_CBOR_LVL_WRAP, off, 0);
-            if (err != TK_OK)
-                return err;
-            dec->off = start;
-            dec->len = pos;
-            return TK_OK;
-        }
         break;
     }
     case TK_CBOR_MT_ARRAY:
@@ -428,7 +414,7 @@ static tk_err read_item(tk_cbor_dec *dec, tk_cbor_item *item, bool wrap)
             return err;
         /* The tag number is kept for the content check; none of the
          * checked tags is above SIZE_MAX. */
-        dec->level[depth].prev_key = head.size;
+        dec->level[depth].tag = head.size;
         dec->off = pos;
         return TK_OK;
     case TK_CBOR_MT_SIMPLE:
@@ -453,6 +439,8 @@ fail:
 }
 
 #if TK_CBOR_FAST_PATH
+static tk_err dec_read(tk_cbor_dec *dec, tk_cbor_item *item);
+
 /* Returns the item type of simple value value (major type 7, below 256). */
 static tk_cbor_type simple_type(uint64_t value)
 {
@@ -480,29 +468,28 @@ TK_CBOR_NOINLINE static tk_err push_fast(tk_cbor_dec *dec, tk_cbor_item *item,
     tk_cbor_type type = TK_CBOR_TAG;
     if (major == TK_CBOR_MT_ARRAY) {
         if (arg > left)
-            return read_item(dec, item, false);
+            return read_item(dec, item);
         kind = TK_CBOR_LVL_ARRAY;
         type = TK_CBOR_ARRAY;
         total = (size_t)arg;
     } else if (major == TK_CBOR_MT_MAP) {
         if (arg > left / 2)
-            return read_item(dec, item, false);
+            return read_item(dec, item);
         kind = TK_CBOR_LVL_MAP;
         type = TK_CBOR_MAP;
         total = (size_t)arg * 2;
     }
     if (dec->depth >= dec->max_depth)
-        return read_item(dec, item, false);
+        return read_item(dec, item);
     item->type = type;
     tk_cbor_dec_level *level = &dec->level[dec->depth++];
     level->kind = kind;
     level->head = item->offset;
     level->total = total;
     level->count = 0;
-    level->end = dec->len;
     level->prev_len = 0;
     if (kind == TK_CBOR_LVL_TAG)
-        level->prev_key = arg <= SIZE_MAX ? (size_t)arg : SIZE_MAX;
+        level->tag = arg <= SIZE_MAX ? (size_t)arg : SIZE_MAX;
     dec->off = pos;
     return TK_OK;
 }
@@ -512,7 +499,7 @@ TK_CBOR_NOINLINE static tk_err push_fast(tk_cbor_dec *dec, tk_cbor_item *item,
  * check flags: reads the next item when it is an integer, a definite
  * string, a definite array or map, a tag or a one-byte simple value,
  * inside a level that has items left. Every other case, errors included,
- * goes unchanged to the general reader: tk_cbor_dec_read() when called
+ * goes unchanged to the general reader: dec_read() when called
  * from next() (in_next), which may have levels to close first, else
  * read_item(). Both readers produce the same items and levels. Every
  * call here is a tail call, so the fast path needs few registers.
@@ -527,8 +514,7 @@ TK_CBOR_HOT tk_err read_fast(tk_cbor_dec *dec, tk_cbor_item *item, bool in_next)
     while (top->count >= top->total) {
         /* In next(), close the counted arrays and maps whose items have
          * all been read while their parent is an array or a map, as
-         * close_done_levels() would. A WRAP level has total 0, so it
-         * always goes to the general path. */
+         * close_done_levels() would. */
         if (!in_next || depth == 1 ||
             (top->kind != TK_CBOR_LVL_ARRAY && top->kind != TK_CBOR_LVL_MAP) ||
             level_kind(top - 1) == TK_CBOR_LVL_TAG)
@@ -594,8 +580,8 @@ TK_CBOR_HOT tk_err read_fast(tk_cbor_dec *dec, tk_cbor_item *item, bool in_next)
 
 general:
     if (in_next)
-        return tk_cbor_dec_read(dec, item, false);
-    return read_item(dec, item, false);
+        return dec_read(dec, item);
+    return read_item(dec, item);
 }
 
 #endif /* TK_CBOR_FAST_PATH */
@@ -607,14 +593,13 @@ static tk_err read_one(tk_cbor_dec *dec, tk_cbor_item *item)
 #if TK_CBOR_FAST_PATH
     return read_fast(dec, item, false);
 #else
-    return read_item(dec, item, false);
+    return read_item(dec, item);
 #endif
 }
 
 /* tk_cbor_dec_next() when its fast path does not apply. Kept out of line,
  * so that the fast path needs few registers. */
-TK_CBOR_NOINLINE tk_err tk_cbor_dec_read(tk_cbor_dec *dec, tk_cbor_item *item,
-                                         bool wrap)
+TK_CBOR_NOINLINE static tk_err dec_read(tk_cbor_dec *dec, tk_cbor_item *item)
 {
     if (dec->err != TK_OK)
         return dec->err;
@@ -625,12 +610,12 @@ TK_CBOR_NOINLINE tk_err tk_cbor_dec_read(tk_cbor_dec *dec, tk_cbor_item *item,
         dec->depth > 0 ? &dec->level[dec->depth - 1] : NULL;
     if (top != NULL && top->count < top->total &&
         !(top->kind & TK_CBOR_LVL_INDEF))
-        return read_item(dec, item, wrap);
+        return read_item(dec, item);
 #endif
     tk_err err = close_done_levels(dec);
     if (err != TK_OK)
         return err;
-    return read_item(dec, item, wrap);
+    return read_item(dec, item);
 }
 
 /* Returns the error of a next() call that cannot start. */
@@ -651,58 +636,12 @@ tk_err tk_cbor_dec_next(tk_cbor_dec *dec, tk_cbor_item *item)
 #if TK_CBOR_FAST_PATH
     return read_fast(dec, item, true);
 #else
-    return tk_cbor_dec_read(dec, item, false);
+    return dec_read(dec, item);
 #endif
 }
 
-/* Levels that tk_cbor_dec_peek() saves on its stack. */
-#define PEEK_LEVELS 3
-
-/*
- * Returns the lowest level index that the next call of next() can change,
- * found without changing dec. next() first closes the levels whose items
- * have all been read, and each close counts one item in the parent level.
- * Then it reads an item, which counts in the level below it, and in the
- * levels below a tag that the item completes. An item that opens a
- * container or a tag writes the slot above the levels left open, which a
- * closed level may have used.
- */
-static unsigned peek_lowest_level(const tk_cbor_dec *dec)
-{
-    unsigned depth = dec->depth;
-    size_t off = dec->off;
-    size_t len = dec->len;
-    size_t closed_child = 0;
-    while (depth > 0) {
-        const tk_cbor_dec_level *level = &dec->level[depth - 1];
-        bool done;
-        if (level->kind & TK_CBOR_LVL_INDEF) {
-            /* next() fails here when the input ends: nothing changes. */
-            if (off >= len)
-                break;
-            done = dec->buf[off] == TK_CBOR_BREAK;
-        } else if (level_kind(level) == TK_CBOR_LVL_WRAP) {
-            done = off >= len;
-        } else {
-            done = level->count + closed_child >= level->total;
-        }
-        if (!done)
-            break;
-        if (level->kind & TK_CBOR_LVL_INDEF)
-            off++;
-        else if (level_kind(level) == TK_CBOR_LVL_WRAP)
-            len = level->end;
-        depth--;
-        closed_child = 1;
-    }
-    unsigned lowest = depth > 0 ? depth - 1 : 0;
-    while (lowest > 0 && level_kind(&dec->level[lowest]) == TK_CBOR_LVL_TAG)
-        lowest--;
-    return lowest;
-}
-
-/* tk_cbor_dec_peek() on a copy of the whole decoder, for the rare item
- * that changes more levels than the cheap peek saves. */
+/* tk_cbor_dec_peek() on a copy of the whole decoder, whose check flags
+ * need the levels that next() changes. */
 TK_CBOR_NOINLINE static tk_err peek_copy(tk_cbor_dec *dec, tk_cbor_item *item)
 {
     tk_cbor_dec copy = *dec;
@@ -713,10 +652,12 @@ TK_CBOR_NOINLINE static tk_err peek_copy(tk_cbor_dec *dec, tk_cbor_item *item)
 }
 
 /*
- * Reads the next item and puts the decoder back: saves the position, the
- * depth and the few levels that next() can change, instead of a copy of
- * the whole decoder (544 bytes on Cortex-M4 with TK_CBOR_MAX_DEPTH 16).
- * An error stays kept, as next() keeps it.
+ * Reads the item that next() would return without changing the decoder:
+ * finds where next() would read, past the levels that it would close,
+ * and reads that item with a walker, which finds the same errors at the
+ * same offsets as the decoder without check flags. A decoder with check
+ * flags is copied instead (peek_copy()). An error stays kept, as next()
+ * keeps it.
  */
 tk_err tk_cbor_dec_peek(tk_cbor_dec *dec, tk_cbor_item *item)
 {
@@ -724,24 +665,48 @@ tk_err tk_cbor_dec_peek(tk_cbor_dec *dec, tk_cbor_item *item)
         return TK_ERR_INVALID_ARG;
     if (dec->err != TK_OK || item == NULL)
         return tk_cbor_dec_next(dec, item);
-    unsigned lowest = peek_lowest_level(dec);
-    unsigned depth = dec->depth;
-    if (depth - lowest > PEEK_LEVELS)
+    if (dec->flags != 0)
         return peek_copy(dec, item);
+    unsigned depth = dec->depth;
     size_t off = dec->off;
-    size_t len = dec->len;
-    uint8_t started = dec->started;
-    tk_cbor_dec_level saved[PEEK_LEVELS];
-    if (depth > lowest)
-        memcpy(saved, &dec->level[lowest], (depth - lowest) * sizeof(*saved));
-    tk_err err = tk_cbor_dec_next(dec, item);
-    if (depth > lowest)
-        memcpy(&dec->level[lowest], saved, (depth - lowest) * sizeof(*saved));
-    dec->off = off;
-    dec->len = len;
-    dec->depth = (uint8_t)depth;
-    dec->started = started;
-    return err;
+    size_t closed_child = 0; /* the level above closed: one more item */
+    tk_err err = TK_OK;
+    while (depth > 0) {
+        const tk_cbor_dec_level *level = &dec->level[depth - 1];
+        if (level->kind & TK_CBOR_LVL_INDEF) {
+            err = TK_ERR_CBOR_TRUNCATED;
+            if (off >= dec->len)
+                break;
+            err = TK_OK;
+            if (dec->buf[off] != TK_CBOR_BREAK)
+                break;
+            err = TK_ERR_CBOR_UNEXPECTED_BREAK;
+            if (level_kind(level) == TK_CBOR_LVL_MAP &&
+                ((level->count + closed_child) & 1u))
+                break;
+            err = TK_OK;
+            off++;
+        } else if (level->count + closed_child < level->total) {
+            break;
+        }
+        depth--;
+        closed_child = 1;
+    }
+    if (err == TK_OK && depth == 0 && dec->started)
+        return TK_ERR_CBOR_END;
+    tk_cbor_walk w;
+    tk_cbor_walk_event ev;
+    if (err == TK_OK)
+        err = tk_cbor_walk_init(&w, dec->buf, dec->len, off,
+                                dec->max_depth - depth);
+    if (err == TK_OK) {
+        err = tk_cbor_walk_next(&w, &ev);
+        off = w.off;
+    }
+    if (err != TK_OK)
+        return fail_at(dec, err, off);
+    tk_cbor_item_from_event(item, dec->buf, &ev, w.off, depth);
+    return TK_OK;
 }
 
 /* ---- typed helpers ---------------------------------------------------- */
@@ -1122,19 +1087,6 @@ tk_err tk_cbor_validate(const uint8_t *ptr, size_t len, uint32_t flags,
 {
     tk_cbor_dec dec;
     tk_cbor_item item;
-
-    if (flags == 0 && (ptr != NULL || len == 0)) {
-        /* Well-formedness alone needs no items: the walker of
-         * tk_cbor_skip_item() finds the same errors at the same offsets
-         * with less stack. */
-        size_t end;
-        tk_err err = tk_cbor_skip_item(ptr, len, 0, TK_CBOR_MAX_DEPTH, &end);
-        if (err == TK_OK && end < len)
-            err = TK_ERR_CBOR_TRAILING;
-        if (err_off != NULL)
-            *err_off = err == TK_OK ? 0 : end;
-        return err;
-    }
     tk_err err = tk_cbor_dec_init(&dec, ptr, len, flags);
     while (err == TK_OK)
         err = tk_cbor_dec_next(&dec, &item);

@@ -471,18 +471,21 @@ static void put_item(diag_state *d, const tk_cbor_item *item)
 }
 
 /*
- * Decides whether the definite byte string item contains exactly one
- * well-formed array, map or tag that passes the decoder's checks within
- * the nesting that is left, so that it can be shown as << >>. Scalars are
- * left out because most short byte strings (h'00', a key id) are also a
- * well-formed integer or string by chance. The bstr-wrapped structures of
- * COSE and SUIT are always arrays, maps or tags.
+ * Decides whether the definite byte string item, depth levels deep in the
+ * printout, contains exactly one well-formed array, map or tag that passes
+ * the decoder's checks within the nesting that is left, so that it can be
+ * shown as << >>. Scalars are left out because most short byte strings
+ * (h'00', a key id) are also a well-formed integer or string by chance.
+ * The bstr-wrapped structures of COSE and SUIT are always arrays, maps or
+ * tags.
  */
-static bool is_embedded(const diag_state *d, const tk_cbor_item *item)
+static bool is_embedded(const diag_state *d, const tk_cbor_item *item,
+                        unsigned depth)
 {
-    unsigned used = (unsigned)item->depth + 1u; /* with the WRAP level */
-    if (item->type != TK_CBOR_BSTR || (item->flags & TK_CBOR_ITEM_INDEFINITE) ||
-        item->str.len == 0 || used >= d->dec.max_depth)
+    unsigned used = depth + 1u; /* with the WRAP level */
+    if (!(d->flags & TK_CBOR_DIAG_EMBEDDED) || item->type != TK_CBOR_BSTR ||
+        (item->flags & TK_CBOR_ITEM_INDEFINITE) || item->str.len == 0 ||
+        used >= d->dec.max_depth)
         return false;
     uint8_t major = (uint8_t)(item->str.ptr[0] >> 5);
     if (major != 4 && major != 5 && major != 6)
@@ -498,21 +501,48 @@ static bool is_embedded(const diag_state *d, const tk_cbor_item *item)
     return err == TK_ERR_CBOR_END && tk_cbor_dec_finish(&sub) == TK_OK;
 }
 
-/* Reads the next item, entering a byte string as << >> when it qualifies.
- * Sets *wrapped when it did. */
-static tk_err read_next(diag_state *d, tk_cbor_item *item, bool *wrapped)
+/*
+ * Prints the items of dec, which lie base levels deep in the printout: the
+ * whole input (base 0), or the content of a byte string printed as
+ * embedded CBOR, which is printed with a decoder of its own. Each embedded
+ * string takes a level of the nesting bound, so the recursion ends.
+ * Returns TK_ERR_CBOR_END when dec has no more items, or the error.
+ */
+static tk_err print_items(diag_state *d, tk_cbor_dec *dec, unsigned base)
 {
-    *wrapped = false;
-    if (!(d->flags & TK_CBOR_DIAG_EMBEDDED))
-        return tk_cbor_dec_next(&d->dec, item);
-    tk_err err = tk_cbor_dec_peek(&d->dec, item);
-    if (err != TK_OK && err != TK_ERR_CBOR_END)
-        return err;
-    if (err == TK_ERR_CBOR_END || !is_embedded(d, item))
-        return tk_cbor_dec_next(&d->dec, item);
-    /* is_embedded() has found a definite byte string. */
-    *wrapped = true;
-    return tk_cbor_dec_read(&d->dec, item, true);
+    tk_err err = TK_OK;
+    while (err == TK_OK) {
+        tk_cbor_item item;
+        err = tk_cbor_dec_next(dec, &item);
+        if (err != TK_OK)
+            break;
+        unsigned depth = base + item.depth;
+        while (d->open > depth)
+            close_one(d);
+        put_separator(d);
+        if (!is_embedded(d, &item, depth)) {
+            put_item(d, &item);
+            continue;
+        }
+        tk_cbor_dec sub;
+        put_str(&d->out, "<<");
+        open_level(d, TK_CBOR_LVL_WRAP);
+        err = tk_cbor_dec_init(&sub, item.str.ptr, item.str.len,
+                               d->dec.flags);
+        if (err == TK_OK)
+            err = tk_cbor_dec_set_max_depth(&sub,
+                                            d->dec.max_depth - depth - 1u);
+        if (err == TK_OK)
+            err = print_items(d, &sub, depth + 1u);
+        /* is_embedded() decoded the content, so it ends without an
+         * error; the outer decoder goes on after the string. */
+        err = err == TK_ERR_CBOR_END ? tk_cbor_dec_finish(&sub) : err;
+        if (err != TK_OK)
+            return tk_cbor_dec_fail(dec, TK_ERR_INTERNAL);
+        while (d->open > depth)
+            close_one(d);
+    }
+    return err;
 }
 
 tk_err tk_cbor_diag(const uint8_t *in, size_t len, char *out, size_t cap,
@@ -536,23 +566,8 @@ tk_err tk_cbor_diag(const uint8_t *in, size_t len, char *out, size_t cap,
     d.ctx = ctx;
     d.open = 0;
     err = tk_cbor_dec_init(&d.dec, in, len, dec_flags);
-
-    while (err == TK_OK) {
-        tk_cbor_item item;
-        bool wrapped;
-        err = read_next(&d, &item, &wrapped);
-        if (err != TK_OK)
-            break;
-        while (d.open > item.depth)
-            close_one(&d);
-        put_separator(&d);
-        if (wrapped) {
-            put_str(&d.out, "<<");
-            open_level(&d, TK_CBOR_LVL_WRAP);
-        } else {
-            put_item(&d, &item);
-        }
-    }
+    if (err == TK_OK)
+        err = print_items(&d, &d.dec, 0);
     if (err == TK_ERR_CBOR_END)
         err = tk_cbor_dec_finish(&d.dec);
     if (err != TK_OK) {

@@ -128,7 +128,7 @@ static tk_err begin_item(tk_cbor_enc *enc, uint8_t major, bool indef)
 }
 
 static tk_err push(tk_cbor_enc *enc, uint8_t kind, size_t start,
-                   uint64_t pending)
+                   size_t pending)
 {
     if (enc->depth >= TK_CBOR_MAX_DEPTH)
         return enc_fail(enc, TK_ERR_CBOR_TOO_DEEP);
@@ -173,13 +173,13 @@ static size_t skip_entry(const tk_cbor_enc *enc, size_t at, size_t *key_end)
  * no memory beyond the buffer. An entry that comes after the last sorted
  * one costs one comparison. Two equal keys give TK_ERR_CBOR_DUP_KEY.
  */
-static tk_err sort_map(tk_cbor_enc *enc, size_t start, uint64_t pairs)
+static tk_err sort_map(tk_cbor_enc *enc, size_t start, size_t pairs)
 {
     uint8_t *buf = enc->buf;
     size_t sorted_end = start; /* entries before this offset are sorted */
     size_t last_key = start;   /* offset of the last sorted key */
 
-    for (uint64_t i = 0; i < pairs; i++) {
+    for (size_t i = 0; i < pairs; i++) {
         size_t key = sorted_end, key_end;
         size_t entry_end = skip_entry(enc, key, &key_end);
         if (entry_end == 0)
@@ -225,7 +225,7 @@ static tk_err sort_map(tk_cbor_enc *enc, size_t start, uint64_t pairs)
 
 /* Runs the end-of-map work of deterministic mode: sorts the pairs entries
  * of the complete map whose head is at start. */
-static tk_err finish_map(tk_cbor_enc *enc, size_t start, uint64_t pairs)
+static tk_err finish_map(tk_cbor_enc *enc, size_t start, size_t pairs)
 {
 #if TK_CBOR_WITH_SORT
     if ((enc->flags & TK_CBOR_ENC_DETERMINISTIC) && enc_complete(enc) &&
@@ -277,21 +277,25 @@ static tk_err put_head(tk_cbor_enc *enc, uint8_t kind, uint64_t arg)
     tk_err err = begin_item(enc, major, indef);
     if (err != TK_OK)
         return err;
+    uint64_t items = 0;
+    if (kind_style(kind) == TK_CBOR_ENC_COUNTED) {
+        items = major == TK_CBOR_MT_ARRAY ? arg
+                : major == TK_CBOR_MT_MAP ? arg * 2
+                                          : major == TK_CBOR_MT_TAG;
+        /* Each item takes a byte of the output, whose size is a size_t,
+         * so a larger count could never be completed. */
+        if (items > SIZE_MAX)
+            return enc_fail(enc, TK_ERR_LIMIT);
+    }
     size_t start = enc->len;
     uint8_t head[TK_CBOR_HEAD_MAX];
     size_t head_len = tk_cbor_encode_head(head, major, arg);
     if (indef)
         head[0] |= TK_CBOR_AI_INDEF;
     emit(enc, head, head_len);
-    uint64_t items = 0;
-    if (kind_style(kind) == TK_CBOR_ENC_COUNTED) {
-        items = major == TK_CBOR_MT_ARRAY ? arg
-                : major == TK_CBOR_MT_MAP ? arg * 2
-                                          : major == TK_CBOR_MT_TAG;
-        if (items == 0)
-            return item_done(enc);
-    }
-    return push(enc, kind, start, items);
+    if (kind_style(kind) == TK_CBOR_ENC_COUNTED && items == 0)
+        return item_done(enc);
+    return push(enc, kind, start, (size_t)items);
 }
 
 /* Writes a definite string of major type major. */
@@ -403,7 +407,7 @@ static tk_err close_level(tk_cbor_enc *enc, unsigned mask, unsigned want)
     unsigned kind = level->kind;
     uint8_t major = kind_major(kind);
     size_t start = level->start;
-    uint64_t arg = level->count;
+    size_t arg = level->count;
     tk_err err = TK_OK;
 
     if ((kind & mask) != want || kind_style(kind) == TK_CBOR_ENC_COUNTED)

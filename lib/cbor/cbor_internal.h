@@ -69,8 +69,9 @@ enum {
 /* The break stop code: major type 7, additional information 31. */
 #define TK_CBOR_BREAK 0xffu
 
-/* Kinds of decoder levels (tk_cbor_dec_level.kind). A WRAP level is the
- * content of a byte string decoded in place by the diagnostic printer. */
+/* Kinds of decoder levels (tk_cbor_dec_level.kind). The diagnostic
+ * printer uses them for its own levels too, and a WRAP level there is the
+ * content of a byte string that it prints as embedded CBOR. */
 enum {
     TK_CBOR_LVL_ARRAY = 1,
     TK_CBOR_LVL_MAP = 2,
@@ -360,15 +361,6 @@ bool tk_cbor_double_narrow(uint64_t d, unsigned exp_bits, unsigned man_bits,
 
 /* Returns the binary64 bits of a float item's raw bits of width 2, 4, 8. */
 uint64_t tk_cbor_float_bits_to_double(uint64_t raw, unsigned width);
-
-/*
- * Closes the levels of dec whose items have all been read, then reads the
- * next item with the general reader into *item. With wrap (for the
- * diagnostic printer), a definite byte string pushes a WRAP level whose
- * items are its content, and the string counts as one item of its
- * container when that level ends. Returns as tk_cbor_dec_next().
- */
-tk_err tk_cbor_dec_read(tk_cbor_dec *dec, tk_cbor_item *item, bool wrap);
 
 #if !defined(__OPTIMIZE_SIZE__) || defined(TK_CBOR_DEFINE_HEAD_FUNCTIONS)
 /*

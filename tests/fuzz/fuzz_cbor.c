@@ -32,17 +32,43 @@ static void check_view(tk_view v, const uint8_t *buf, size_t len)
     CHECK(v.ptr + v.len <= buf + len);
 }
 
-/* Walks every item with next(); returns the walk's result. */
+/* Traps unless peek() returned what the next() after it returns: the
+ * same result, kept error and item. */
+static void check_peek(tk_err peek_err, const tk_cbor_item *peeked,
+                       tk_err next_err, const tk_cbor_item *item)
+{
+    CHECK(peek_err == next_err);
+    if (next_err != TK_OK)
+        return;
+    CHECK(peeked->type == item->type && peeked->offset == item->offset);
+    CHECK(peeked->depth == item->depth && peeked->flags == item->flags);
+    CHECK(peeked->value == item->value);
+    CHECK(peeked->float_width == item->float_width);
+    CHECK(peeked->str.ptr == item->str.ptr && peeked->str.len == item->str.len);
+    CHECK(memcmp(&peeked->f, &item->f, sizeof item->f) == 0);
+}
+
+/* Walks every item with next(), peeking before each; returns the walk's
+ * result. */
 static tk_err walk_next(const uint8_t *buf, size_t len, uint32_t flags)
 {
     tk_cbor_dec dec;
-    tk_cbor_item item;
+    tk_cbor_item item, peeked;
     uint8_t copy[64];
     size_t items = 0;
     tk_err err;
 
     tk_cbor_dec_init(&dec, buf, len, flags);
-    while ((err = tk_cbor_dec_next(&dec, &item)) == TK_OK) {
+    for (;;) {
+        tk_err peek_err = tk_cbor_dec_peek(&dec, &peeked);
+        size_t peek_off = tk_cbor_dec_error_offset(&dec);
+        err = tk_cbor_dec_next(&dec, &item);
+        check_peek(peek_err, &peeked, err, &item);
+        /* An error that peek() kept is the one next() returns. */
+        if (peek_err != TK_OK && peek_err != TK_ERR_CBOR_END)
+            CHECK(tk_cbor_dec_error_offset(&dec) == peek_off);
+        if (err != TK_OK)
+            break;
         items++;
         CHECK(items <= len);
         CHECK(item.offset < len);
