@@ -437,17 +437,22 @@ static tk_err run_once(tk_store_tx *tx, tk_db_tx_kind kind,
 {
     const tk_db_driver *driver = tx->driver;
     tx->now = tx->store->options.clock(tx->store->options.clock_ctx);
+    bool upgraded = false;
     if (*end_read) {
-        /* The shared reads' transaction ends on the connection that this
-         * write goes on with. If that connection broke, BEGIN fails and
-         * the caller reconnects. */
+        /* The write goes on with the shared reads' connection. It takes
+         * over their transaction when the backend can make it a write
+         * one, which needs no other writer to have committed since the
+         * reads began. Else the reads' transaction ends, and if that
+         * connection broke, BEGIN fails and the caller reconnects. */
         *end_read = false;
-        if (driver->commit(tx->conn, tx->detail) != TK_OK)
+        upgraded = driver->upgrade != NULL &&
+                   driver->upgrade(tx->conn, tx->detail) == TK_OK;
+        if (!upgraded && driver->commit(tx->conn, tx->detail) != TK_OK)
             driver->rollback(tx->conn);
     }
     tx->detail->text[0] = '\0';
     *began = false;
-    tk_err err = driver->begin(tx->conn, kind, tx->detail);
+    tk_err err = upgraded ? TK_OK : driver->begin(tx->conn, kind, tx->detail);
     if (err != TK_OK)
         return err;
     *began = true;

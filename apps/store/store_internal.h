@@ -92,6 +92,11 @@ typedef struct tk_db_driver {
     /* True when the connection is unusable and must be reopened. */
     bool (*broken)(void *conn);
     tk_err (*begin)(void *conn, tk_db_tx_kind kind, tk_store_detail *detail);
+    /* Turns the open read transaction into a write transaction, as begin
+     * with TK_DB_WRITE would start one, or fails and leaves it a read
+     * transaction. NULL when the backend cannot: the read transactions of
+     * PostgreSQL are READ ONLY. */
+    tk_err (*upgrade)(void *conn, tk_store_detail *detail);
     tk_err (*commit)(void *conn, tk_store_detail *detail);
     void (*rollback)(void *conn);
     /* Runs several statements without parameters (a migration). */

@@ -54,11 +54,17 @@ static const char *const tx_sql[TX_COUNT] = {
     [TX_ROLLBACK] = "ROLLBACK",
 };
 
+/* A statement that writes nothing but takes the write lock, for
+ * sqlite_upgrade(). used_tokens exists from schema version 4 on, and the
+ * store reads in shared transactions only after its migrations. */
+static const char upgrade_sql[] = "DELETE FROM used_tokens WHERE 0";
+
 typedef struct sqlite_conn {
     sqlite3 *db;
     bool broken;
     uint64_t tick;
     sqlite3_stmt *tx[TX_COUNT];
+    sqlite3_stmt *upgrade; /* upgrade_sql, NULL until first used */
     cached_stmt cache[STMT_CACHE_SIZE];
 } sqlite_conn;
 
@@ -116,6 +122,7 @@ static void sqlite_disconnect(void *conn)
     }
     for (size_t i = 0; i < TX_COUNT; i++)
         sqlite3_finalize(c->tx[i]);
+    sqlite3_finalize(c->upgrade);
     sqlite3_close(c->db);
     free(c);
 }
@@ -251,6 +258,32 @@ static tk_err sqlite_begin(void *conn, tk_db_tx_kind kind,
      * to upgrade a read lock, which can fail without waiting. */
     return run_tx(conn, kind == TK_DB_READ ? TX_BEGIN : TX_BEGIN_IMMEDIATE,
                   detail);
+}
+
+/* Takes the write lock with a write statement inside the read
+ * transaction. Unlike COMMIT and BEGIN IMMEDIATE, this keeps the read lock
+ * of the WAL index, which saves 2 fcntl() calls. SQLite refuses at once
+ * with SQLITE_BUSY when another connection holds the write lock, and with
+ * SQLITE_BUSY_SNAPSHOT when one committed after the snapshot began. The
+ * transaction then stays a read transaction. */
+static tk_err sqlite_upgrade(void *conn, tk_store_detail *detail)
+{
+    sqlite_conn *c = conn;
+    if (c->upgrade == NULL) {
+        int rc = sqlite3_prepare_v3(c->db, upgrade_sql, -1,
+                                    SQLITE_PREPARE_PERSISTENT, &c->upgrade,
+                                    NULL);
+        if (rc != SQLITE_OK)
+            return map_error(c, rc, detail);
+    }
+    int rc = sqlite3_step(c->upgrade);
+    tk_err err = rc == SQLITE_DONE ? TK_OK : map_error(c, rc, detail);
+    sqlite3_reset(c->upgrade);
+    if (err == TK_OK && sqlite3_txn_state(c->db, "main") != SQLITE_TXN_WRITE) {
+        tk_store_set_detail(detail, "the read transaction stayed a read");
+        err = TK_ERR_STORE_BUSY;
+    }
+    return err;
 }
 
 static tk_err sqlite_commit(void *conn, tk_store_detail *detail)
@@ -494,6 +527,7 @@ const tk_db_driver tk_db_sqlite = {
     .disconnect = sqlite_disconnect,
     .broken = sqlite_broken,
     .begin = sqlite_begin,
+    .upgrade = sqlite_upgrade,
     .commit = sqlite_commit,
     .rollback = sqlite_rollback,
     .script = sqlite_script,

@@ -822,11 +822,13 @@ static void processes_race_exchanges(void **state)
 
 /* ---- Reads that share one transaction ---------------------------------- */
 
-static void add_device(tk_store *store, const char *ueid)
+/* Adds a device and returns its id. */
+static int64_t add_device(tk_store *store, const char *ueid)
 {
     tk_store_device d = {.ueid = {(const uint8_t *)ueid, strlen(ueid)}};
     int64_t id;
     assert_int_equal(tk_store_device_add(store, &d, NULL, &id, NULL), TK_OK);
+    return id;
 }
 
 static tk_err find_device(tk_store *store, const char *ueid)
@@ -894,6 +896,77 @@ static void shared_reads(void **state)
     tk_store_op_stats_get(shared, TK_STORE_OP_AUDIT_ADD, &stats);
     assert_int_equal(stats.calls, 1);
     assert_int_equal(stats.errors, 0);
+    tk_store_close(other);
+    tk_store_close(shared);
+}
+
+/*
+ * A write after shared reads takes over their transaction on SQLite when no
+ * other writer committed since the reads began. When one did, the write
+ * begins a transaction of its own without a retry. It then reads that
+ * commit: the device that the other handle added after the snapshot.
+ */
+static void shared_reads_then_write(void **state)
+{
+    (void)state;
+    backend_fresh();
+    tk_store_options o = race_options();
+    o.pool_size = 1;
+    o.acquire_timeout_ms = 300;
+    tk_store *shared = NULL;
+    tk_store_detail detail;
+    assert_int_equal(tk_store_open(backend_uri(), &o, &shared, &detail),
+                     TK_OK);
+    tk_store *other = open_store();
+    add_device(other, "ueid-a");
+    tk_store_audit entry = {.actor = "race", .action = "after-reads"};
+
+    /* No other writer committed in between. */
+    tk_store_shared_reads_begin(shared);
+    assert_int_equal(find_device(shared, "ueid-a"), TK_OK);
+    assert_int_equal(tk_store_audit_add(shared, &entry, NULL, &detail),
+                     TK_OK);
+    tk_store_shared_reads_end(shared);
+
+    /* The other handle commits after the snapshot began. */
+    tk_store_shared_reads_begin(shared);
+    assert_int_equal(find_device(shared, "ueid-a"), TK_OK);
+    int64_t late = add_device(other, "ueid-late");
+    /* Still the snapshot from before that device. */
+    tk_store_mem mem = TK_STORE_MEM_INIT;
+    tk_store_page page = {0, TK_STORE_MAX_PAGE, false};
+    tk_store_devices devices;
+    assert_int_equal(tk_store_device_list(shared, 0, -1, &page, &mem,
+                                          &devices, &detail),
+                     TK_OK);
+    assert_int_equal(devices.count, 1);
+    tk_store_mem_free(&mem);
+    tk_store_installed item = {.device_id = late,
+                               .component_id = {(const uint8_t *)"c", 1},
+                               .sequence = 1,
+                               .reported = T0};
+    assert_int_equal(tk_store_installed_replace(shared, late, &item, 1,
+                                                &detail),
+                     TK_OK);
+    assert_int_equal(tk_store_audit_add(shared, &entry, NULL, &detail),
+                     TK_OK);
+    tk_store_shared_reads_end(shared);
+
+    char count[16];
+    backend_query_text("SELECT count(*) FROM audit_log WHERE action = "
+                       "'after-reads'",
+                       count, sizeof count);
+    assert_int_equal(atoi(count), 2);
+    backend_query_text("SELECT count(*) FROM installed", count,
+                       sizeof count);
+    assert_int_equal(atoi(count), 1);
+    tk_store_op_stats stats;
+    tk_store_op_stats_get(shared, TK_STORE_OP_INSTALLED_REPLACE, &stats);
+    assert_int_equal(stats.calls, 1);
+    assert_int_equal(stats.errors, 0);
+    assert_int_equal(stats.retries, 0);
+    tk_store_op_stats_get(shared, TK_STORE_OP_AUDIT_ADD, &stats);
+    assert_int_equal(stats.retries, 0);
     tk_store_close(other);
     tk_store_close(shared);
 }
@@ -966,6 +1039,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(writers_queue),
         cmocka_unit_test(exchanges_of_many_devices),
         cmocka_unit_test(shared_reads),
+        cmocka_unit_test(shared_reads_then_write),
         cmocka_unit_test(shared_reads_threads),
     };
     const char *group = backend_is_pg() ? "store_race_postgresql"
