@@ -516,7 +516,9 @@ typedef tk_err (*tk_suit_find_key_fn)(void *ctx,
  * recomputes the digest over env->manifest_wrapped; and verifies each
  * block over the bstr-wrapped digest with the key that find_key returns.
  * With a suit-delegation chain, the chain is verified first and its last
- * key is accepted as a manifest key. At least one block must verify with
+ * key is accepted as a manifest key: a block that no key of find_key
+ * fits, or that the key of find_key does not verify, is verified with the
+ * chains' keys. At least one block must verify with
  * a trusted key. A block with a non-nil payload fails the whole envelope
  * (the only digest used is the wrapper's, recomputed over the manifest).
  * Sets env->verified and env->signer on success; signer is NULL when a

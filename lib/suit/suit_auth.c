@@ -321,7 +321,9 @@ tk_err tk_suit_key_lookup(void *arg, tk_view kid, tk_alg alg,
     tk_suit_key_request req = kc->req;
     req.kid = kid;
     req.alg = alg;
-    tk_err e = kc->find_key(kc->ctx, &req, key);
+    tk_err e = TK_ERR_NOT_FOUND;
+    if (!kc->delegated_only)
+        e = kc->find_key(kc->ctx, &req, key);
     if (e == TK_OK && *key != NULL) {
         kc->found = true;
         kc->last = *key;
@@ -370,6 +372,15 @@ static tk_err block_dispatch(const tk_crypto *crypto, tk_cose_type type,
     }
 }
 
+/* Returns true when e means that a block's signature or MAC did not
+ * verify with the key that was found. */
+static bool signature_failed(tk_err e)
+{
+    return e == TK_ERR_COSE_SIGNATURE_INVALID || e == TK_ERR_COSE_MAC_INVALID ||
+           e == TK_ERR_CRYPTO_SIGNATURE_INVALID ||
+           e == TK_ERR_COSE_KEY_MISMATCH || e == TK_ERR_CRYPTO_KEY_MISMATCH;
+}
+
 /*
  * Verifies one COSE authentication block over the detached payload.
  * Returns TK_OK when the block is settled (tally updated) and an error
@@ -396,6 +407,21 @@ static tk_err block_verify(const tk_crypto *crypto, tk_view block,
     tk_err e = block_dispatch(crypto, type, block, &opts);
     if (kc->callback_err != TK_OK)
         return kc->callback_err;
+    if (signature_failed(e) && kc->last != NULL && kc->delegated != NULL &&
+        kc->delegated->count > 0 && !is_delegated(kc->delegated, kc->last)) {
+        /* A trusted key of the signature's algorithm did not verify it,
+         * and the signer may be a key that a delegation chain vouches
+         * for: a kid need not tell them apart. Verifies once more with
+         * the chains' keys alone. */
+        kc->delegated_only = true;
+        kc->last = NULL;
+        tk_err retry = block_dispatch(crypto, type, block, &opts);
+        kc->delegated_only = false;
+        if (kc->callback_err != TK_OK)
+            return kc->callback_err;
+        if (retry == TK_OK || !signature_failed(retry))
+            e = retry;
+    }
     switch (e) {
     case TK_OK:
         tally->valid = true;

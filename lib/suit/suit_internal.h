@@ -174,6 +174,8 @@ typedef struct tk_suit_key_ctx {
     const tk_suit_auth_work *delegated; /* keys of verified delegation
                                            chains, or NULL */
     const tk_key *last;        /* key the last lookup returned */
+    bool delegated_only;       /* lookups skip find_key: a retry with the
+                                  keys of delegation chains */
     const tk_key *signer;      /* key of the first verified block */
     tk_err callback_err;       /* first error other than TK_ERR_NOT_FOUND */
     bool found;                /* some lookup found a key */

@@ -194,6 +194,32 @@ static void broken_links(void **state)
     assert_null(tp_image_of(&f->tp, tp_id_byte(id, 0)));
 }
 
+/*
+ * A trusted manifest key of the signature's algorithm that did not sign:
+ * without kids the platform returns it first, and the processor then
+ * verifies with the chain's key.
+ */
+static void trusted_key_of_same_alg(void **state)
+{
+    fixture *f = *state;
+    char cwt[1100];
+    char chain[1200];
+    uint8_t id[3];
+    tp_add_key(&f->tp, TK_SUIT_KEY_MANIFEST, 0, NULL, -1, &f->leaf);
+    cwt_hex(tu_example_private(), &f->middle, cwt);
+    snprintf(chain, sizeof(chain), "[[h'%s']]", cwt);
+    /* Signed by the anchor, which only delegates: neither key verifies. */
+    assert_int_equal(run(f, chain, tu_example_private()),
+                     TK_ERR_SUIT_SIGNATURE);
+    assert_null(tp_image_of(&f->tp, tp_id_byte(id, 0)));
+    assert_int_equal(run(f, chain, &f->middle), TK_OK);
+    const tp_image *img = tp_image_of(&f->tp, tp_id_byte(id, 0));
+    assert_non_null(img);
+    assert_memory_equal(img->data, "delegated", 9);
+    /* The trusted key itself still verifies. */
+    assert_int_equal(run(f, chain, &f->leaf), TK_OK);
+}
+
 /* Runs a one-link chain whose CWT has the given validity claims. */
 static tk_err run_timed(fixture *f, claim exp, claim nbf)
 {
@@ -355,6 +381,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(one_link, setup, teardown),
         cmocka_unit_test_setup_teardown(two_links, setup, teardown),
         cmocka_unit_test_setup_teardown(broken_links, setup, teardown),
+        cmocka_unit_test_setup_teardown(trusted_key_of_same_alg, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(expired_delegation, setup, teardown),
         cmocka_unit_test_setup_teardown(not_yet_valid_delegation, setup,
                                         teardown),
