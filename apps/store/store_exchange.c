@@ -45,7 +45,11 @@ static tk_err activate(tk_store_tx *tx, const tk_store_exchange *x,
 static tk_err apply_installed(tk_store_tx *tx, const tk_store_exchange *x)
 {
     tk_err err = TK_OK;
-    if (x->replace_installed)
+    /* exchange_body() locked the device when it names one. */
+    if (x->replace_installed && x->device_id != 0)
+        err = tk_store_replace_installed_locked(tx, x->device_id, x->installed,
+                                                x->installed_count);
+    else if (x->replace_installed)
         err = tk_store_replace_installed(tx, x->device_id, x->installed,
                                          x->installed_count);
     for (size_t i = 0; err == TK_OK && i < x->installed_set_count; i++)

@@ -260,6 +260,11 @@ tk_err tk_store_lock_device(tk_store_tx *tx, int64_t device_id);
 tk_err tk_store_replace_installed(tk_store_tx *tx, int64_t device_id,
                                   const tk_store_installed *items,
                                   size_t count);
+/* tk_store_replace_installed() in a transaction that already holds the
+ * device's lock (tk_store_lock_device()). */
+tk_err tk_store_replace_installed_locked(tk_store_tx *tx, int64_t device_id,
+                                         const tk_store_installed *items,
+                                         size_t count);
 tk_err tk_store_upsert_installed(tk_store_tx *tx, int64_t device_id,
                                  const tk_store_installed *item);
 /* Deletes one entry; *changes (may be NULL) is 0 when there was none. */

@@ -572,9 +572,16 @@ tk_err tk_store_replace_installed(tk_store_tx *tx, int64_t device_id,
     tk_err err = tk_store_lock_device(tx, device_id);
     if (err != TK_OK)
         return err;
+    return tk_store_replace_installed_locked(tx, device_id, items, count);
+}
+
+tk_err tk_store_replace_installed_locked(tk_store_tx *tx, int64_t device_id,
+                                        const tk_store_installed *items,
+                                        size_t count)
+{
     const tk_db_val params[] = {tk_db_int(device_id)};
-    err = tk_db_exec(tx, "DELETE FROM installed WHERE device_id = $1", params,
-                     1, NULL);
+    tk_err err = tk_db_exec(tx, "DELETE FROM installed WHERE device_id = $1",
+                            params, 1, NULL);
     for (size_t i = 0; i < count && err == TK_OK; i++) {
         const tk_db_val row[] = {
             tk_db_int(device_id), tk_db_blob(items[i].component_id),

@@ -429,14 +429,14 @@ static int bind_value(sqlite3_stmt *stmt, int index, const tk_db_val *v)
     return SQLITE_MISUSE;
 }
 
+/* A cached statement keeps its bound values until its next use, which
+ * binds them again (see sqlite_query). */
 static void release_stmt(sqlite3_stmt *stmt, bool temporary)
 {
-    if (temporary) {
+    if (temporary)
         sqlite3_finalize(stmt);
-    } else {
+    else
         sqlite3_reset(stmt);
-        sqlite3_clear_bindings(stmt);
-    }
 }
 
 static tk_err sqlite_query(void *conn, const char *sql,
@@ -449,6 +449,11 @@ static tk_err sqlite_query(void *conn, const char *sql,
     tk_err err = get_stmt(c, sql, &stmt, &temporary, detail);
     if (err != TK_OK)
         return err;
+    /* Each call binds every parameter, which replaces the values of the
+     * statement's last use. A call with fewer leaves the rest NULL, as on a
+     * fresh statement. */
+    if (count != (size_t)sqlite3_bind_parameter_count(stmt))
+        sqlite3_clear_bindings(stmt);
     for (size_t i = 0; i < count; i++) {
         int rc = bind_value(stmt, (int)i + 1, &params[i]);
         if (rc != SQLITE_OK) {
