@@ -52,6 +52,9 @@ struct tk_store {
     unsigned size;
     pool_slot slots[TK_STORE_MAX_POOL];
     op_counters stats[TK_STORE_OP_COUNT];
+    /* Write transactions that this handle committed. Counted under the
+     * writer mutex when the driver has one. */
+    _Atomic uint64_t commits;
 };
 
 struct tk_store_chunk {
@@ -324,6 +327,7 @@ typedef struct shared_reads {
     tk_store *store; /* NULL when the thread shares no reads */
     unsigned slot;   /* the pooled connection, when open */
     bool open;       /* a read transaction is open on slot */
+    uint64_t commits; /* store->commits before the transaction began */
 } shared_reads;
 
 static _Thread_local shared_reads tls_reads;
@@ -373,6 +377,7 @@ static bool run_shared(tk_store *store, tk_store_op op, tk_store_body body,
             return false;
         /* Read after the wait for a connection, as run_once() does. */
         now = store->options.clock(store->options.clock_ctx);
+        tls_reads.commits = atomic_load(&store->commits);
         void *conn = store->slots[slot].conn;
         if (store->driver->begin(conn, TK_DB_READ, detail) != TK_OK) {
             pool_release(store, slot, store->driver->broken(conn));
@@ -433,7 +438,7 @@ static void prefix_detail(tk_store_detail *detail, tk_store_op op, tk_err err)
  * back on failure, and sets *began when BEGIN succeeded. */
 static tk_err run_once(tk_store_tx *tx, tk_db_tx_kind kind,
                        tk_store_body body, void *arg, bool *began,
-                       bool *end_read)
+                       bool *end_read, uint64_t read_commits)
 {
     const tk_db_driver *driver = tx->driver;
     tx->now = tx->store->options.clock(tx->store->options.clock_ctx);
@@ -445,7 +450,11 @@ static tk_err run_once(tk_store_tx *tx, tk_db_tx_kind kind,
          * reads began. Else the reads' transaction ends, and if that
          * connection broke, BEGIN fails and the caller reconnects. */
         *end_read = false;
-        upgraded = driver->upgrade != NULL &&
+        /* A commit of this handle since the reads began would make the
+         * backend refuse, so the attempt is skipped. The writer mutex,
+         * held here, makes that count exact for this process. */
+        bool fresh = atomic_load(&tx->store->commits) == read_commits;
+        upgraded = fresh && driver->upgrade != NULL &&
                    driver->upgrade(tx->conn, tx->detail) == TK_OK;
         if (!upgraded && driver->commit(tx->conn, tx->detail) != TK_OK)
             driver->rollback(tx->conn);
@@ -465,6 +474,8 @@ static tk_err run_once(tk_store_tx *tx, tk_db_tx_kind kind,
         err = driver->commit(tx->conn, tx->detail);
     if (err != TK_OK)
         driver->rollback(tx->conn);
+    else if (kind != TK_DB_READ)
+        atomic_fetch_add(&tx->store->commits, 1);
     return err;
 }
 
@@ -483,10 +494,12 @@ tk_err tk_store_run(tk_store *store, tk_store_op op, tk_db_tx_kind kind,
 
     unsigned slot = 0;
     bool end_read = false;
+    uint64_t read_commits = 0;
     if (tls_reads.store == store) {
         if (kind != TK_DB_READ) {
-            /* The write takes over the shared reads' connection and ends
-             * their transaction in its first attempt. */
+            read_commits = tls_reads.commits;
+            /* The write takes over the shared reads' connection, and
+             * their transaction in its first attempt (run_once()). */
             end_read = tls_reads.open;
             slot = tls_reads.slot;
             tls_reads.open = false;
@@ -519,7 +532,8 @@ tk_err tk_store_run(tk_store *store, tk_store_op op, tk_db_tx_kind kind,
         bool queue = kind != TK_DB_READ && store->driver->single_writer;
         if (queue)
             pthread_mutex_lock(&store->writer);
-        err = run_once(&tx, kind, body, arg, &began, &end_read);
+        err = run_once(&tx, kind, body, arg, &began, &end_read,
+                       read_commits);
         if (queue)
             pthread_mutex_unlock(&store->writer);
         if (err != TK_OK && mem != NULL)
