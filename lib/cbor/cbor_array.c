@@ -22,8 +22,8 @@ static tk_err array_fail(tk_cbor_array_reader *r, tk_err err, size_t off)
 tk_err tk_cbor_array_open(tk_cbor_array_reader *r, const uint8_t *buf,
                           size_t len, uint64_t *count)
 {
-    tk_cbor_head head;
-    tk_err err;
+    tk_cbor_walk_event ev;
+    size_t pos = 0;
 
     if (r == NULL)
         return TK_ERR_INVALID_ARG;
@@ -32,29 +32,25 @@ tk_err tk_cbor_array_open(tk_cbor_array_reader *r, const uint8_t *buf,
     r->len = len;
     if (buf == NULL && len > 0)
         return array_fail(r, TK_ERR_INVALID_ARG, 0);
-    err = tk_cbor_read_head(buf, len, 0, &head);
-    if (err != TK_OK)
-        return array_fail(r, err, 0);
-    if (head.major != TK_CBOR_MT_ARRAY) {
+    tk_err err = tk_cbor_read_one(buf, len, TK_CBOR_MAX_DEPTH, NULL, &ev, &pos);
+    if (err == TK_OK && ev.head.major != TK_CBOR_MT_ARRAY) {
         /* A decoder reads the whole item before it checks the type, so a
          * malformed item reports its own error first. */
-        size_t end;
-        err = tk_cbor_skip_item(buf, len, 0, TK_CBOR_MAX_DEPTH, &end);
-        return array_fail(r, err != TK_OK ? err : TK_ERR_CBOR_TYPE,
-                          err != TK_OK ? end : 0);
+        err = tk_cbor_skip_item(buf, len, 0, TK_CBOR_MAX_DEPTH, &pos);
+        if (err == TK_OK) {
+            err = TK_ERR_CBOR_TYPE;
+            pos = 0;
+        }
     }
-    r->off = head.len;
-    if (head.ai == TK_CBOR_AI_INDEF) {
-        r->indefinite = true;
-        r->left = SIZE_MAX;
-    } else {
-        /* Every item takes at least one byte. */
-        if (head.size > len - r->off)
-            return array_fail(r, TK_ERR_CBOR_COUNT_TOO_LARGE, 0);
-        r->left = head.size;
-    }
+    if (err != TK_OK)
+        return array_fail(r, err, pos);
+    /* The items an indefinite array owes are TK_CBOR_OWED_INDEF_ARRAY,
+     * SIZE_MAX. */
+    r->off = pos;
+    r->indefinite = ev.head.ai == TK_CBOR_AI_INDEF;
+    r->left = ev.total;
     if (count != NULL)
-        *count = r->indefinite ? TK_CBOR_INDEFINITE : head.arg;
+        *count = r->indefinite ? TK_CBOR_INDEFINITE : ev.head.arg;
     return TK_OK;
 }
 

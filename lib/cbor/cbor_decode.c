@@ -210,21 +210,6 @@ static bool float_has_shorter_form(uint64_t raw, unsigned width)
 
 /* ---- levels ----------------------------------------------------------- */
 
-/* Pushes a level for the container or tag whose head is at off. */
-static tk_err push_level(tk_cbor_dec *dec, uint8_t kind, size_t off,
-                         size_t total)
-{
-    if (dec->depth >= dec->max_depth)
-        return fail_at(dec, TK_ERR_CBOR_TOO_DEEP, off);
-    tk_cbor_dec_level *level = &dec->level[dec->depth++];
-    level->kind = kind;
-    level->head = off;
-    level->total = total;
-    level->count = 0;
-    level->prev_len = 0;
-    return TK_OK;
-}
-
 /*
  * Counts one complete item in the innermost level. A tag level is then
  * complete as well, so it closes and counts as an item of its own parent.
@@ -326,6 +311,17 @@ static tk_err check_head(tk_cbor_dec *dec, const tk_cbor_head *head,
         level_kind(parent) == TK_CBOR_LVL_TAG &&
         !tag_content_valid(parent->tag, head->major, head->ai))
         return TK_ERR_CBOR_BAD_TAG_CONTENT;
+    /* Deterministic encoding has no indefinite strings, arrays or maps
+     * (a break is reported as unexpected later). */
+    if ((dec->flags & TK_CBOR_CHECK_DETERMINISTIC) &&
+        head->ai == TK_CBOR_AI_INDEF && head->major >= TK_CBOR_MT_BSTR &&
+        head->major <= TK_CBOR_MT_MAP)
+        return TK_ERR_CBOR_INDEFINITE;
+    if ((dec->flags & TK_CBOR_CHECK_PREFERRED) &&
+        head->major == TK_CBOR_MT_SIMPLE && head->ai >= TK_CBOR_AI_2BYTES &&
+        head->ai <= TK_CBOR_AI_8BYTES &&
+        float_has_shorter_form(head->arg, head->len - 1u))
+        return TK_ERR_CBOR_NOT_PREFERRED;
     return TK_OK;
 }
 
@@ -333,7 +329,6 @@ const struct tk_cbor_dec_checks tk_cbor_dec_checks_all = {
     check_head,
     check_key,
     tk_cbor_utf8_valid,
-    float_has_shorter_form,
 };
 #endif
 
@@ -344,98 +339,40 @@ const struct tk_cbor_dec_checks tk_cbor_dec_checks_all = {
  */
 static tk_err read_item(tk_cbor_dec *dec, tk_cbor_item *item)
 {
-    /* Locals, read before the first store to *item, because the compiler
-     * must assume that its uint8_t fields may alias the decoder. */
-    const uint8_t *buf = dec->buf;
-    size_t len = dec->len;
-    size_t off = dec->off;
-    size_t at = off; /* head that an error belongs to */
-    uint8_t depth = dec->depth;
-    tk_cbor_head head;
-    tk_err err = tk_cbor_read_head(buf, len, off, &head);
+    /* The head's offset and the depth are read from ev and dec after the
+     * step, which keeps them out of this frame during it. */
+    size_t end = dec->off;
+    tk_cbor_walk_event ev;
+    tk_err err = tk_cbor_read_one(dec->buf, dec->len,
+                                  (unsigned)dec->max_depth - dec->depth,
+                                  dec->flags != 0 ? dec : NULL, &ev, &end);
     if (err != TK_OK)
-        goto fail;
-#if TK_CBOR_WITH_CHECKS
-    if (dec->flags != 0) {
-        err = dec->checks->head(dec, &head, off);
-        if (err != TK_OK)
-            goto fail;
-    }
-#endif
-    size_t pos = off + head.len;
-    uint8_t major = head.major;
-    bool indef = head.ai == TK_CBOR_AI_INDEF;
+        return fail_at(dec, err, end);
     dec->started = 1;
-    tk_cbor_item_from_head(item, &head, off, depth);
-
-    switch (major) {
-    case TK_CBOR_MT_BSTR:
-    case TK_CBOR_MT_TSTR: {
-        size_t start = pos;
-        err = TK_ERR_CBOR_INDEFINITE;
-        if (indef && (dec->flags & TK_CBOR_CHECK_DETERMINISTIC))
-            goto fail;
-        err = tk_cbor_read_string(buf, len, &head, &pos, dec);
-        if (err != TK_OK) {
-            at = pos;
-            goto fail;
-        }
-        item->value = head.size;
-        item->str.ptr = buf + start;
-        /* An indefinite string's chunks end before its break. */
-        item->str.len = pos - start - (indef ? 1u : 0u);
-        break;
+    dec->off = end;
+    tk_cbor_item_from_event(item, dec->buf, &ev, end, dec->depth);
+    uint8_t major = ev.head.major;
+    if (major < TK_CBOR_MT_ARRAY || major > TK_CBOR_MT_TAG)
+        return item_done(dec);
+    _Static_assert(TK_CBOR_LVL_ARRAY == TK_CBOR_MT_ARRAY - 3 &&
+                       TK_CBOR_LVL_MAP == TK_CBOR_MT_MAP - 3 &&
+                       TK_CBOR_LVL_TAG == TK_CBOR_MT_TAG - 3,
+                   "level kinds follow the major types");
+    /* The level kinds of arrays, maps and tags are their major types
+     * minus 3. A tag level keeps its number for the content check; none of
+     * the checked tags is above SIZE_MAX. */
+    tk_cbor_dec_level *level = &dec->level[dec->depth++];
+    level->kind = (uint8_t)(major - 3u);
+    level->total = ev.total;
+    if (ev.head.ai == TK_CBOR_AI_INDEF) {
+        level->kind |= TK_CBOR_LVL_INDEF;
+        level->total = SIZE_MAX;
     }
-    case TK_CBOR_MT_ARRAY:
-    case TK_CBOR_MT_MAP: {
-        bool is_map = major == TK_CBOR_MT_MAP;
-        uint8_t kind = is_map ? TK_CBOR_LVL_MAP : TK_CBOR_LVL_ARRAY;
-        size_t total = SIZE_MAX;
-        if (indef) {
-            err = TK_ERR_CBOR_INDEFINITE;
-            if (dec->flags & TK_CBOR_CHECK_DETERMINISTIC)
-                goto fail;
-            kind |= TK_CBOR_LVL_INDEF;
-        } else {
-            /* Every item takes at least one byte, so a count beyond the
-             * remaining input is wrong before any item is read. */
-            size_t room = len - pos;
-            err = TK_ERR_CBOR_COUNT_TOO_LARGE;
-            if (head.size > (is_map ? room / 2 : room))
-                goto fail;
-            total = is_map ? head.size * 2 : head.size;
-        }
-        dec->off = pos;
-        return push_level(dec, kind, off, total);
-    }
-    case TK_CBOR_MT_TAG:
-        err = push_level(dec, TK_CBOR_LVL_TAG, off, 1);
-        if (err != TK_OK)
-            return err;
-        /* The tag number is kept for the content check; none of the
-         * checked tags is above SIZE_MAX. */
-        dec->level[depth].tag = head.size;
-        dec->off = pos;
-        return TK_OK;
-    case TK_CBOR_MT_SIMPLE:
-        err = TK_ERR_CBOR_UNEXPECTED_BREAK;
-        if (indef)
-            goto fail;
-#if TK_CBOR_WITH_CHECKS
-        err = TK_ERR_CBOR_NOT_PREFERRED;
-        if (item->float_width != 0 && (dec->flags & TK_CBOR_CHECK_PREFERRED) &&
-            dec->checks->float_has_shorter_form(head.arg, item->float_width))
-            goto fail;
-#endif
-        break;
-    default:
-        break; /* integers */
-    }
-    dec->off = pos;
-    return item_done(dec);
-
-fail:
-    return fail_at(dec, err, at);
+    level->head = ev.offset;
+    level->count = 0;
+    level->prev_len = 0;
+    level->tag = ev.head.size;
+    return TK_OK;
 }
 
 #if TK_CBOR_FAST_PATH
@@ -654,8 +591,8 @@ TK_CBOR_NOINLINE static tk_err peek_copy(tk_cbor_dec *dec, tk_cbor_item *item)
 /*
  * Reads the item that next() would return without changing the decoder:
  * finds where next() would read, past the levels that it would close,
- * and reads that item with a walker, which finds the same errors at the
- * same offsets as the decoder without check flags. A decoder with check
+ * and reads that item with the step of the general reader,
+ * tk_cbor_read_one(), without the decoder's check flags. A decoder with check
  * flags is copied instead (peek_copy()). An error stays kept, as next()
  * keeps it.
  */
@@ -694,18 +631,13 @@ tk_err tk_cbor_dec_peek(tk_cbor_dec *dec, tk_cbor_item *item)
     }
     if (err == TK_OK && depth == 0 && dec->started)
         return TK_ERR_CBOR_END;
-    tk_cbor_walk w;
     tk_cbor_walk_event ev;
     if (err == TK_OK)
-        err = tk_cbor_walk_init(&w, dec->buf, dec->len, off,
-                                dec->max_depth - depth);
-    if (err == TK_OK) {
-        err = tk_cbor_walk_next(&w, &ev);
-        off = w.off;
-    }
+        err = tk_cbor_read_one(dec->buf, dec->len, dec->max_depth - depth,
+                               NULL, &ev, &off);
     if (err != TK_OK)
         return fail_at(dec, err, off);
-    tk_cbor_item_from_event(item, dec->buf, &ev, w.off, depth);
+    tk_cbor_item_from_event(item, dec->buf, &ev, off, depth);
     return TK_OK;
 }
 

@@ -247,6 +247,32 @@ typedef struct tk_cbor_walk_event {
     size_t total;    /* content length of a string; head.size otherwise */
 } tk_cbor_walk_event;
 
+/* Items owed by one level of a walker, and by the array, map or tag that
+ * tk_cbor_read_one() reads (in its event's total). A definite count is at
+ * most the input size (each item takes a byte), which tk_cbor_walk_init()
+ * keeps below these values. */
+#define TK_CBOR_OWED_INDEF_ARRAY SIZE_MAX
+#define TK_CBOR_OWED_INDEF_MAP_KEY (SIZE_MAX - 1)   /* next item is a key */
+#define TK_CBOR_OWED_INDEF_MAP_VALUE (SIZE_MAX - 2) /* next is a value */
+
+/*
+ * Reads the item at buf[*pos] (input of len bytes): its head and, for a
+ * string, its content. The walker and the decoder share this step. With
+ * dec (may be NULL; only a decoder with check flags passes itself), the
+ * decoder's head check runs once the head is read, and its string checks
+ * on each piece of a string. room is the number of levels left below the
+ * nesting limit. Sets *ev but its depth: for an array, map or tag its total
+ * is the number of items it owes, a TK_CBOR_OWED_INDEF_* mark for an
+ * indefinite length. On TK_OK *pos is after the head of an array, map or
+ * tag, or after any other item. On an error *pos is the offset that the
+ * error belongs to. A break is TK_ERR_CBOR_UNEXPECTED_BREAK here.
+ */
+#if defined(__OPTIMIZE_SIZE__)
+tk_err tk_cbor_read_one(const uint8_t *buf, size_t len, unsigned room,
+                        tk_cbor_dec *dec, tk_cbor_walk_event *ev,
+                        size_t *pos);
+#endif
+
 /* Starts w at the item at buf[off] (input of len bytes), with nesting
  * bounded by max_depth (at most TK_CBOR_MAX_DEPTH). Returns TK_OK, or
  * TK_ERR_LIMIT for an input too large for the owed counts. */
@@ -278,9 +304,11 @@ void tk_cbor_item_from_head(tk_cbor_item *item, const tk_cbor_head *head,
  * that ends at end: tk_cbor_item_from_head() with the content of a
  * string.
  */
+#if defined(__OPTIMIZE_SIZE__)
 void tk_cbor_item_from_event(tk_cbor_item *item, const uint8_t *buf,
                              const tk_cbor_walk_event *ev, size_t end,
                              unsigned depth);
+#endif
 
 /*
  * Finds the end of the well-formed item at buf[off] (input of len bytes)
@@ -336,14 +364,13 @@ bool tk_cbor_utf8_valid(const uint8_t *s, size_t len);
  * linked only into programs that use check flags.
  */
 struct tk_cbor_dec_checks {
-    /* Checks a head (preferred size, tag content) and notes where a map
-     * key starts. */
+    /* Checks a head (preferred size of heads and floats, tag content,
+     * definite lengths in deterministic mode) and notes where a map key
+     * starts. */
     tk_err (*head)(tk_cbor_dec *dec, const tk_cbor_head *head, size_t off);
     /* Checks the map key that just ended against the earlier keys. */
     tk_err (*key)(tk_cbor_dec *dec, tk_cbor_dec_level *map);
     bool (*utf8_valid)(const uint8_t *s, size_t len);
-    /* Returns true when a float of width bytes has a shorter exact form. */
-    bool (*float_has_shorter_form)(uint64_t raw, unsigned width);
 };
 #endif
 
@@ -490,6 +517,87 @@ TK_CBOR_HEAD_LINKAGE void tk_cbor_item_from_head(tk_cbor_item *item,
         }
     }
     item->type = type;
+}
+/* tk_cbor_item_from_event(), declared above, linked as the head reader. */
+TK_CBOR_HEAD_LINKAGE void tk_cbor_item_from_event(tk_cbor_item *item,
+                                                 const uint8_t *buf,
+                                                 const tk_cbor_walk_event *ev,
+                                                 size_t end, unsigned depth)
+{
+    tk_cbor_item_from_head(item, &ev->head, ev->offset, depth);
+    if (ev->head.major == TK_CBOR_MT_BSTR ||
+        ev->head.major == TK_CBOR_MT_TSTR) {
+        item->value = ev->total;
+        item->str.ptr = buf + ev->content;
+        /* An indefinite string's chunks end before its break. */
+        item->str.len = end - ev->content -
+                        (ev->head.ai == TK_CBOR_AI_INDEF ? 1u : 0u);
+    }
+}
+
+/* tk_cbor_read_one(), declared above: inline in builds for speed, one
+ * shared function in builds for size, as the head reader is. */
+TK_CBOR_HEAD_LINKAGE tk_err tk_cbor_read_one(const uint8_t *buf, size_t len,
+                                            unsigned room, tk_cbor_dec *dec,
+                                            tk_cbor_walk_event *ev,
+                                            size_t *pos)
+{
+    tk_cbor_head *head = &ev->head;
+    size_t off = *pos;
+    tk_err err = tk_cbor_read_head(buf, len, off, head);
+#if TK_CBOR_WITH_CHECKS
+    if (err == TK_OK && dec != NULL)
+        err = dec->checks->head(dec, head, off);
+#endif
+    if (err != TK_OK)
+        return err;
+    size_t at = off + head->len;
+    size_t left = len - at;
+    uint8_t major = head->major;
+    bool indef = head->ai == TK_CBOR_AI_INDEF;
+    ev->offset = off;
+    ev->content = at;
+    ev->total = head->size;
+    switch (major) {
+    case TK_CBOR_MT_BSTR:
+    case TK_CBOR_MT_TSTR:
+        /* The string reader leaves the content length in the head, and
+         * reads the chunk heads of an indefinite string into it, so that
+         * head is read again: a second head would take stack. */
+        *pos = at;
+        err = tk_cbor_read_string(buf, len, head, pos, dec);
+        ev->total = head->size;
+        if (err == TK_OK && indef)
+            (void)tk_cbor_read_head(buf, len, off, head);
+        return err;
+    case TK_CBOR_MT_ARRAY:
+    case TK_CBOR_MT_MAP:
+        if (indef) {
+            ev->total = major == TK_CBOR_MT_ARRAY ? TK_CBOR_OWED_INDEF_ARRAY
+                                                  : TK_CBOR_OWED_INDEF_MAP_KEY;
+        } else {
+            /* Every item takes at least one byte of what is left. */
+            if (head->size > (major == TK_CBOR_MT_MAP ? left / 2 : left))
+                return TK_ERR_CBOR_COUNT_TOO_LARGE;
+            if (major == TK_CBOR_MT_MAP)
+                ev->total = head->size * 2;
+        }
+        break;
+    case TK_CBOR_MT_TAG:
+        ev->total = 1;
+        break;
+    case TK_CBOR_MT_SIMPLE:
+        if (indef)
+            return TK_ERR_CBOR_UNEXPECTED_BREAK;
+        /* fall through */
+    default:
+        *pos = at;
+        return TK_OK;
+    }
+    if (room == 0)
+        return TK_ERR_CBOR_TOO_DEEP;
+    *pos = at;
+    return TK_OK;
 }
 #endif /* !__OPTIMIZE_SIZE__ || TK_CBOR_DEFINE_HEAD_FUNCTIONS */
 

@@ -31,12 +31,9 @@ void tk_cbor_write_head(uint8_t *out, uint8_t major, uint64_t arg, size_t size)
 
 /* ---- walking ---------------------------------------------------------- */
 
-/* Items owed by one level of a walker. A definite count is at most the
- * input size (each item takes a byte), which tk_cbor_walk_init() keeps
- * below these values. */
-#define OWED_INDEF_ARRAY SIZE_MAX
-#define OWED_INDEF_MAP_KEY (SIZE_MAX - 1)   /* next item is a key */
-#define OWED_INDEF_MAP_VALUE (SIZE_MAX - 2) /* next item is a value */
+#define OWED_INDEF_ARRAY TK_CBOR_OWED_INDEF_ARRAY
+#define OWED_INDEF_MAP_KEY TK_CBOR_OWED_INDEF_MAP_KEY
+#define OWED_INDEF_MAP_VALUE TK_CBOR_OWED_INDEF_MAP_VALUE
 
 /* Counts one complete item in a level's owed count. */
 static void owed_item_done(size_t *owed)
@@ -47,21 +44,6 @@ static void owed_item_done(size_t *owed)
         *owed = OWED_INDEF_MAP_KEY;
     else if (*owed != OWED_INDEF_ARRAY)
         (*owed)--;
-}
-
-void tk_cbor_item_from_event(tk_cbor_item *item, const uint8_t *buf,
-                             const tk_cbor_walk_event *ev, size_t end,
-                             unsigned depth)
-{
-    tk_cbor_item_from_head(item, &ev->head, ev->offset, depth);
-    if (ev->head.major == TK_CBOR_MT_BSTR ||
-        ev->head.major == TK_CBOR_MT_TSTR) {
-        item->value = ev->total;
-        item->str.ptr = buf + ev->content;
-        /* An indefinite string's chunks end before its break. */
-        item->str.len = end - ev->content -
-                        (ev->head.ai == TK_CBOR_AI_INDEF ? 1u : 0u);
-    }
 }
 
 tk_err tk_cbor_walk_init(tk_cbor_walk *w, const uint8_t *buf, size_t len,
@@ -80,8 +62,6 @@ tk_err tk_cbor_walk_init(tk_cbor_walk *w, const uint8_t *buf, size_t len,
 
 tk_err tk_cbor_walk_next(tk_cbor_walk *w, tk_cbor_walk_event *ev)
 {
-    const uint8_t *buf = w->buf;
-    size_t len = w->len;
     for (;;) {
         size_t *owed = &w->owed[w->depth];
         if (*owed == 0) {
@@ -91,63 +71,22 @@ tk_err tk_cbor_walk_next(tk_cbor_walk *w, tk_cbor_walk_event *ev)
             owed_item_done(&w->owed[w->depth]);
             continue;
         }
-        tk_cbor_head head;
-        tk_err err = tk_cbor_read_head(buf, len, w->off, &head);
-        if (err != TK_OK)
-            return err;
-        if (head.major == TK_CBOR_MT_SIMPLE && head.ai == TK_CBOR_AI_INDEF) {
-            if (*owed != OWED_INDEF_ARRAY && *owed != OWED_INDEF_MAP_KEY)
-                return TK_ERR_CBOR_UNEXPECTED_BREAK;
+        if (w->off < w->len && w->buf[w->off] == TK_CBOR_BREAK &&
+            (*owed == OWED_INDEF_ARRAY || *owed == OWED_INDEF_MAP_KEY)) {
             w->off++;
             *owed = 0;
             continue;
         }
-        size_t pos = w->off + head.len;
-        size_t room = len - pos;
-        size_t count = 0;
-        ev->head = head;
-        ev->offset = w->off;
+        tk_err err = tk_cbor_read_one(w->buf, w->len, w->max_depth - w->depth,
+                                      NULL, ev, &w->off);
+        if (err != TK_OK)
+            return err;
         ev->depth = w->depth;
-        ev->content = pos;
-        ev->total = head.size;
-        switch (head.major) {
-        case TK_CBOR_MT_BSTR:
-        case TK_CBOR_MT_TSTR:
-            err = tk_cbor_read_string(buf, len, &head, &pos, NULL);
-            ev->total = head.size;
-            w->off = pos;
-            if (err != TK_OK)
-                return err;
+        uint8_t major = ev->head.major;
+        if (major >= TK_CBOR_MT_ARRAY && major <= TK_CBOR_MT_TAG)
+            w->owed[++w->depth] = ev->total;
+        else
             owed_item_done(owed);
-            return TK_OK;
-        case TK_CBOR_MT_ARRAY:
-            if (head.ai == TK_CBOR_AI_INDEF)
-                count = OWED_INDEF_ARRAY;
-            else if (head.arg > room)
-                return TK_ERR_CBOR_COUNT_TOO_LARGE;
-            else
-                count = (size_t)head.arg;
-            break;
-        case TK_CBOR_MT_MAP:
-            if (head.ai == TK_CBOR_AI_INDEF)
-                count = OWED_INDEF_MAP_KEY;
-            else if (head.arg > room / 2)
-                return TK_ERR_CBOR_COUNT_TOO_LARGE;
-            else
-                count = (size_t)head.arg * 2;
-            break;
-        case TK_CBOR_MT_TAG:
-            count = 1;
-            break;
-        default:
-            w->off = pos;
-            owed_item_done(owed);
-            return TK_OK;
-        }
-        if (w->depth >= w->max_depth)
-            return TK_ERR_CBOR_TOO_DEEP;
-        w->owed[++w->depth] = count;
-        w->off = pos;
         return TK_OK;
     }
 }
@@ -208,20 +147,17 @@ bool tk_cbor_chunk_next(tk_cbor_chunks *c)
 static bool strings_equal(const tk_cbor_item *a, const tk_cbor_item *b)
 {
     tk_cbor_chunks ca = {a, 0, NULL, 0}, cb = {b, 0, NULL, 0};
-    /* Each round consumes at least one byte of both strings, and both
-     * end together. */
+    /* Byte by byte, which takes the least code: map keys are short. Each
+     * round consumes a byte of both strings, and both end together. */
     for (;;) {
         if (ca.left == 0 && !tk_cbor_chunk_next(&ca))
             return true;
         if (cb.left == 0 && !tk_cbor_chunk_next(&cb))
             return false;
-        size_t n = ca.left < cb.left ? ca.left : cb.left;
-        if (memcmp(ca.ptr, cb.ptr, n) != 0)
+        if (*ca.ptr++ != *cb.ptr++)
             return false;
-        ca.ptr += n;
-        ca.left -= n;
-        cb.ptr += n;
-        cb.left -= n;
+        ca.left--;
+        cb.left--;
     }
 }
 
