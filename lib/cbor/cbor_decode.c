@@ -709,8 +709,9 @@ bool tk_cbor_dec_more(tk_cbor_dec *dec)
 }
 
 /* Reads or closes one step at a time until the level count drops below
- * depth. Each step consumes input or closes a level, so the loop ends. */
-static tk_err unwind_to(tk_cbor_dec *dec, unsigned depth)
+ * depth, or with keep until level depth - 1 has no item left, still open.
+ * Each step consumes input or closes a level, so the loop ends. */
+static tk_err unwind_to(tk_cbor_dec *dec, unsigned depth, bool keep)
 {
     tk_cbor_item item;
     while (dec->depth >= depth && dec->depth > 0) {
@@ -718,6 +719,8 @@ static tk_err unwind_to(tk_cbor_dec *dec, unsigned depth)
         tk_err err;
         if (state == LEVEL_ERROR)
             return dec->err;
+        if (state == LEVEL_DONE && keep && dec->depth == depth)
+            break;
         if (state == LEVEL_DONE)
             err = close_level(dec);
         else
@@ -755,7 +758,7 @@ tk_err tk_cbor_dec_exit(tk_cbor_dec *dec)
     tk_err err = check_level(dec, IN_CONTAINER);
     if (err != TK_OK)
         return err;
-    return unwind_to(dec, dec->depth);
+    return unwind_to(dec, dec->depth, false);
 }
 
 tk_err tk_cbor_dec_get_uint(tk_cbor_dec *dec, uint64_t *value)
@@ -878,7 +881,7 @@ tk_err tk_cbor_dec_skip(tk_cbor_dec *dec, tk_view *raw)
     if (err != TK_OK)
         return err;
     /* A container or tag pushed a level: read until it has closed. */
-    err = unwind_to(dec, depth + 1);
+    err = unwind_to(dec, depth + 1, false);
     if (err != TK_OK)
         return err;
     if (raw != NULL) {
@@ -962,20 +965,7 @@ tk_err tk_cbor_dec_container_raw(tk_cbor_dec *dec, tk_view *raw)
     tk_cbor_dec_level *level = &dec->level[depth - 1];
     tk_cbor_dec_level saved = *level;
     size_t off = dec->off;
-    tk_cbor_item item;
-    /* Each step consumes input or closes a deeper level, so the loop
-     * ends. */
-    while (err == TK_OK) {
-        int state = level_state(dec);
-        if (state == LEVEL_ERROR)
-            err = dec->err;
-        else if (state == LEVEL_MORE)
-            err = read_one(dec, &item);
-        else if (dec->depth > depth)
-            err = close_level(dec);
-        else
-            break;
-    }
+    err = unwind_to(dec, depth, true);
     size_t end = dec->off;
     if (err == TK_OK && (level->kind & TK_CBOR_LVL_INDEF))
         end++; /* the break */
