@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "keyfile.h"
@@ -67,6 +68,7 @@ static const char usage_text[] =
     "      encrypt a payload into OUT and write its encryption info to\n"
     "      INFO (default OUT.info)\n"
     "  process --key PUB... --store DIR IN [--allow-rollback]\n"
+    "          [--keep-tombstones]\n"
     "          [--fetch-dir DIR]... [--decrypt-key KEY]...\n"
     "          [--delegation-anchor PUB]...\n"
     "          [--vendor-id UUID] [--class-id UUID] [--device-id UUID]\n"
@@ -77,6 +79,8 @@ static const char usage_text[] =
     "      process the envelope on the simulated device whose components\n"
     "      are the files of DIR, and print the SUIT report; --report-out\n"
     "      also writes the report's CBOR to FILE (read it with show --report);\n"
+    "      --keep-tombstones keeps the sequence number of each deleted\n"
+    "      component, so that an older manifest cannot install it again;\n"
     "      a manifest signed under a suit-delegation chain needs the chain's\n"
     "      trust anchor as --delegation-anchor\n"
     "\n"
@@ -146,6 +150,7 @@ struct options {
     bool report;
     bool omit_severed;
     bool allow_rollback;
+    bool keep_tombstones;
     bool help;
 };
 
@@ -379,6 +384,8 @@ static int parse_options(int argc, char **argv, struct options *o)
             o->omit_severed = true;
         else if (strcmp(arg, "--allow-rollback") == 0)
             o->allow_rollback = true;
+        else if (strcmp(arg, "--keep-tombstones") == 0)
+            o->keep_tombstones = true;
         else if (arg[0] == '-' && arg[1] != '\0')
             return usage_error(o, "unknown option '%s'", arg);
         else if (o->input != NULL)
@@ -1136,8 +1143,15 @@ static int open_device(struct options *o, tk_suitdev **device)
     config.fetch_dirs = dirs;
     config.fetch_dir_count = o->fetch_dir_count + 1;
     config.allow_http = 1;
+    config.keep_tombstones = o->keep_tombstones;
     err = tk_suitdev_open(&config, device);
     free(copy);
+    struct stat st;
+    if (err != TK_OK && stat(o->store, &st) != 0) {
+        print_failure(o, err, "cannot open the store %s: %s; create the "
+                      "folder first", o->store, strerror(errno));
+        return 2;
+    }
     if (err != TK_OK) {
         print_failure(o, err, "cannot open the store %s or a fetch folder",
                       o->store);

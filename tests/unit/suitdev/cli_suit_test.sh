@@ -413,6 +413,46 @@ expect "unlink removes the component" 0 "" -- \
   process --key p256.pub --store devstore unlink.suit
 check "unlink: image and metadata gone" test -z "$(ls devstore)"
 
+# --- tombstones ----------------------------------------------------------
+# With --keep-tombstones a deleted component keeps its sequence number, so
+# an older manifest cannot install it again; without, it can.
+manifest tomb5.json 5 "file://$work/payload.bin"
+manifest tomb4.json 4 "file://$work/payload.bin"
+cat >tombgone.json <<EOF
+{
+  "manifest-sequence-number": 6,
+  "components": [["TEEP-Device", "app"]],
+  "install": [{"directive-unlink": 15}]
+}
+EOF
+for name in tomb5 tomb4 tombgone; do
+  expect "create $name" 0 "" -- create $name.json -o $name.suit --key p256.pem
+done
+expect "missing store folder" 2 "create the folder first" -- \
+  process --key p256.pub --store nostore "${identity[@]}" tomb5.suit
+mkdir tombstore plainstore
+for store in tombstore plainstore; do
+  keep=()
+  [[ $store == tombstore ]] && keep=(--keep-tombstones)
+  expect "$store: install seq 5" 0 "" -- process --key p256.pub \
+    --store $store "${identity[@]}" "${keep[@]}" tomb5.suit
+  expect "$store: unlink" 0 "" -- process --key p256.pub --store $store \
+    "${keep[@]}" tombgone.suit
+done
+check "tombstone kept" test -f tombstore/c_sTEEP-Device_sapp.tomb
+check "no tombstone without the option" \
+  test ! -e plainstore/c_sTEEP-Device_sapp.tomb
+snapshot tombstore >before.txt
+expect "older manifest after a delete rejected" 1 "ROLLBACK" -- \
+  process --key p256.pub --store tombstore "${identity[@]}" \
+  --keep-tombstones tomb4.suit
+check "tombstone: store unchanged" diff <(snapshot tombstore) before.txt
+expect "older manifest without tombstones accepted" 0 "" -- \
+  process --key p256.pub --store plainstore "${identity[@]}" tomb4.suit
+expect "same sequence number after a delete accepted" 0 "" -- \
+  process --key p256.pub --store tombstore "${identity[@]}" \
+  --keep-tombstones tomb5.suit
+
 # --- usage errors --------------------------------------------------------
 expect "no command" 2 "" --
 expect "unknown command" 2 "unknown command" -- frobnicate
