@@ -345,6 +345,42 @@ static tk_err broken_clock(void *ctx, uint64_t *seconds)
     return TK_ERR_CALLBACK;
 }
 
+/* Fills the stack below the caller with a pattern, so that a local
+ * that the library reads before it writes it holds that pattern rather
+ * than zeros. */
+__attribute__((noinline)) static void paint_stack(void)
+{
+    volatile uint8_t area[32768];
+    for (size_t i = 0; i < sizeof(area); i++)
+        area[i] = 0xa5;
+}
+
+/*
+ * A chain that fails before its first key is imported (here: a CWT with
+ * an exp claim and no clock) releases the keys of the verifier's work
+ * area, which the verifier did not initialize. On a stack full of a
+ * pattern, a release of such a key once called a garbage pointer.
+ */
+static void failed_chain_on_dirty_stack(void **state)
+{
+    fixture *f = *state;
+    claim exp = {exp_1000, sizeof(exp_1000)};
+    tk_suit_envelope env;
+    tk_suit_error err;
+    tk_view none = {NULL, 0};
+    f->tp.now = 700;
+    assert_int_equal(run_timed(f, exp, NO_CLAIM), TK_OK);
+    tk_view in = {f->env, f->env_len};
+    assert_int_equal(tk_suit_envelope_decode(in, &env, &err), TK_OK);
+    for (int i = 0; i < 3; i++) {
+        paint_stack();
+        assert_int_equal(tk_suit_envelope_verify(&env, tu_crypto(),
+                                                 f->tp.pf.find_key, &f->tp,
+                                                 0, none, &err),
+                         TK_ERR_SUIT_DELEGATION_NO_CLOCK);
+    }
+}
+
 static void verify_with_clock(void **state)
 {
     fixture *f = *state;
@@ -391,6 +427,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(validity_edge_cases, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(verify_with_clock, setup, teardown),
+        cmocka_unit_test_setup_teardown(failed_chain_on_dirty_stack, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
