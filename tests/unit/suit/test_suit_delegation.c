@@ -346,8 +346,8 @@ static tk_err broken_clock(void *ctx, uint64_t *seconds)
 }
 
 /* Fills the stack below the caller with a pattern, so that a local
- * that the library reads before it writes it holds that pattern rather
- * than zeros. */
+ * that the library reads before it writes it contains that pattern
+ * rather than zeros. */
 __attribute__((noinline)) static void paint_stack(void)
 {
     volatile uint8_t area[32768];
