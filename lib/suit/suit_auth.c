@@ -407,25 +407,28 @@ static tk_err block_verify(const tk_crypto *crypto, tk_view block,
     opts.lookup = tk_suit_key_lookup;
     opts.lookup_arg = kc;
     opts.signature_index = TK_COSE_ANY_SIGNATURE;
-    kc->last = NULL;
-    tk_err e = block_dispatch(crypto, type, block, &opts);
+    tk_err e;
+    tk_err first = TK_OK;
+    /* At most two rounds. When a trusted key of the signature's algorithm
+     * does not verify it, the signer may be a key that a delegation chain
+     * vouches for: a kid need not tell them apart. The second round
+     * verifies with the chains' keys alone, and only its success counts. */
+    for (;;) {
+        kc->last = NULL;
+        e = block_dispatch(crypto, type, block, &opts);
+        if (kc->callback_err != TK_OK || !TK_SUIT_WITH_DELEGATION ||
+            kc->delegated_only || !signature_failed(e) || kc->last == NULL ||
+            kc->delegated == NULL || kc->delegated->count == 0 ||
+            is_delegated(kc->delegated, kc->last))
+            break;
+        first = e;
+        kc->delegated_only = true;
+    }
+    if (kc->delegated_only && e != TK_OK)
+        e = first;
+    kc->delegated_only = false;
     if (kc->callback_err != TK_OK)
         return kc->callback_err;
-    if (signature_failed(e) && kc->last != NULL && kc->delegated != NULL &&
-        kc->delegated->count > 0 && !is_delegated(kc->delegated, kc->last)) {
-        /* A trusted key of the signature's algorithm did not verify it,
-         * and the signer may be a key that a delegation chain vouches
-         * for: a kid need not tell them apart. Verifies once more with
-         * the chains' keys alone. */
-        kc->delegated_only = true;
-        kc->last = NULL;
-        tk_err retry = block_dispatch(crypto, type, block, &opts);
-        kc->delegated_only = false;
-        if (kc->callback_err != TK_OK)
-            return kc->callback_err;
-        if (retry == TK_OK || !signature_failed(retry))
-            e = retry;
-    }
     switch (e) {
     case TK_OK:
         tally->valid = true;
