@@ -281,11 +281,21 @@ static void load_tam_key(size_t i, const char *name)
     tam_pub[i].kid = (tk_view){tam_kid[i], info.kid_len};
 }
 
+/* Removes the work folder at exit, whichever way the run ends. */
+static void remove_work_dir(void)
+{
+    char cmd[320];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", work_dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "bench_tam: cannot remove %s\n", work_dir);
+}
+
 static void open_tam(unsigned threads)
 {
     snprintf(work_dir, sizeof(work_dir), "%s/tk-bench-tam.XXXXXX", db_parent);
     if (mkdtemp(work_dir) == NULL)
         die("cannot create a work folder");
+    atexit(remove_work_dir);
     snprintf(key_dir, sizeof(key_dir), "%s/keys", work_dir);
     char msg[512];
     bool created;
@@ -923,9 +933,5 @@ int main(int argc, char **argv)
     run_http(agents, count, sessions, false);
     tk_http_server_stop(srv);
     tk_tam_close(tam);
-    char cmd[320];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", work_dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "bench_tam: cannot remove %s\n", work_dir);
     return 0;
 }
