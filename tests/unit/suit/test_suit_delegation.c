@@ -355,6 +355,18 @@ __attribute__((noinline)) static void paint_stack(void)
         area[i] = 0xa5;
 }
 
+/* Builds a manifest under a one-link chain whose CWT expires at 1000,
+ * and decodes it into *env. */
+static void decode_expiring(fixture *f, tk_suit_envelope *env)
+{
+    claim exp = {exp_1000, sizeof(exp_1000)};
+    tk_suit_error err;
+    f->tp.now = 700;
+    assert_int_equal(run_timed(f, exp, NO_CLAIM), TK_OK);
+    tk_view in = {f->env, f->env_len};
+    assert_int_equal(tk_suit_envelope_decode(in, env, &err), TK_OK);
+}
+
 /*
  * A chain that fails before its first key is imported (here: a CWT with
  * an exp claim and no clock) releases the keys of the verifier's work
@@ -364,14 +376,10 @@ __attribute__((noinline)) static void paint_stack(void)
 static void failed_chain_on_dirty_stack(void **state)
 {
     fixture *f = *state;
-    claim exp = {exp_1000, sizeof(exp_1000)};
     tk_suit_envelope env;
     tk_suit_error err;
     tk_view none = {NULL, 0};
-    f->tp.now = 700;
-    assert_int_equal(run_timed(f, exp, NO_CLAIM), TK_OK);
-    tk_view in = {f->env, f->env_len};
-    assert_int_equal(tk_suit_envelope_decode(in, &env, &err), TK_OK);
+    decode_expiring(f, &env);
     for (int i = 0; i < 3; i++) {
         paint_stack();
         assert_int_equal(tk_suit_envelope_verify(&env, tu_crypto(),
@@ -384,14 +392,10 @@ static void failed_chain_on_dirty_stack(void **state)
 static void verify_with_clock(void **state)
 {
     fixture *f = *state;
-    claim exp = {exp_1000, sizeof(exp_1000)};
     tk_suit_envelope env;
     tk_suit_error err;
     tk_view none = {NULL, 0};
-    f->tp.now = 700;
-    assert_int_equal(run_timed(f, exp, NO_CLAIM), TK_OK);
-    tk_view in = {f->env, f->env_len};
-    assert_int_equal(tk_suit_envelope_decode(in, &env, &err), TK_OK);
+    decode_expiring(f, &env);
     assert_int_equal(tk_suit_envelope_verify(&env, tu_crypto(),
                                              f->tp.pf.find_key, &f->tp, 0,
                                              none, &err),
