@@ -44,6 +44,9 @@ int main(int argc, char **argv)
         print_usage(stdout);
         return 0;
     }
+    /* The usual spelling of `teepkit version`. */
+    if (strcmp(argv[1], "--version") == 0)
+        argv[1] = "version";
     for (const struct cli_command *c = commands; c->name != NULL; c++) {
         if (strcmp(argv[1], c->name) == 0)
             return c->run(argc - 1, argv + 1);
