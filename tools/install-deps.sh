@@ -10,6 +10,13 @@ for pkg in "${wanted[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
   [[ "$status" == "install ok installed" ]] || missing+=("$pkg")
 done
+# The interop test (tests/interop) runs Node.js and npm. A machine may have
+# them from another source than Debian (NodeSource, for one), whose nodejs
+# package conflicts with Debian's npm, so only a machine without the two
+# commands gets Debian's packages.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  missing+=(nodejs npm)
+fi
 [[ ${#missing[@]} -eq 0 ]] && exit 0
 if [[ $(id -u) -ne 0 ]]; then
   echo "Missing Debian packages. Install them with:" >&2

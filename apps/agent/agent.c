@@ -229,8 +229,8 @@ static tk_err cb_evidence(void *ctx, const tk_teep_evidence_request *req,
                      tk_strerror(err));
         return err;
     }
-    TK_LOG_INFO(AGENT_LOG, "attestation evidence: %zu bytes, %zu manifests "
-                "entries, eat_nonce of %zu bytes", *len,
+    TK_LOG_INFO(AGENT_LOG, "attestation evidence: %zu bytes, entries in "
+                "manifests %zu, eat_nonce of %zu bytes", *len,
                 claims.manifest_count, request.challenge.len);
     return TK_OK;
 }
@@ -542,8 +542,8 @@ static void log_result(tk_err err, const tk_teep_agent_result *res,
         TK_LOG_WARN(AGENT_LOG, "the TAM sent err-code %u",
                     (unsigned)res->tam_err_code);
     if (res->installed + res->failed + res->unlinked > 0)
-        TK_LOG_INFO(AGENT_LOG, "update result: %zu manifests applied, %zu "
-                    "failed, %zu components deleted", res->installed,
+        TK_LOG_INFO(AGENT_LOG, "update result: manifests applied %zu, "
+                    "failed %zu, components deleted %zu", res->installed,
                     res->failed, res->unlinked);
     if (res->out_len > 0 && res->sent_type == TK_TEEP_ERROR)
         TK_LOG_INFO(AGENT_LOG, "sending Error with err-code %u (%zu bytes)",
@@ -827,8 +827,8 @@ tk_err tk_agent_run_session(tk_agent *agent, tk_agent_post_fn post,
     if (err == TK_OK && reply.done)
         TK_LOG_INFO(AGENT_LOG, "the TAM ended the session");
     store_unlock(agent);
-    TK_LOG_INFO(AGENT_LOG, "session finished: %s; %zu messages, %zu "
-                "manifests applied, %zu failed, %zu components deleted",
+    TK_LOG_INFO(AGENT_LOG, "session finished: %s; messages %zu, manifests "
+                "applied %zu, failed %zu, components deleted %zu",
                 tk_agent_exit_text(s->exit), s->messages, s->installed,
                 s->failed, s->unlinked);
     return s->reason;

@@ -1148,7 +1148,7 @@ static int open_device(struct options *o, tk_suitdev **device)
     free(copy);
     struct stat st;
     if (err != TK_OK && stat(o->store, &st) != 0) {
-        print_failure(o, err, "cannot open the store %s: %s; create the "
+        print_failure(o, TK_OK, "cannot open the store %s: %s; create the "
                       "folder first", o->store, strerror(errno));
         return 2;
     }

@@ -624,8 +624,8 @@ tk_err tam_record(void *ctx, const tk_teep_record *rec)
         snprintf(err_code, sizeof(err_code), ", err-code %u",
                  (unsigned)msg->err_code);
     tam_audit(r, action,
-              "session %lld: %zu manifests and %zu deletions sent, %zu "
-              "reports%s",
+              "session %lld: manifests sent %zu, deletions sent %zu, "
+              "reports %zu%s",
               (long long)r->session_id, r->taken.manifest_count,
               r->taken.unneeded_count, msg->report_count, err_code);
     r->writes.recorded = true;
