@@ -310,11 +310,11 @@ typedef struct tk_cbor_dec_level {
                         duplicate-key check alone the offset of the first
                         key */
     size_t prev_len; /* its encoded length */
-    size_t tag;      /* tag number of a tag level, for the content check */
-    uint8_t kind;    /* level kind (cbor_internal.h). With it a level
-                        takes 8 words, and a power of two keeps finding a
-                        level a shift instead of a multiplication. */
+    size_t tag;      /* tag number of a tag level (the content check) */
+    uint8_t kind;    /* level kind (cbor_internal.h) */
 } tk_cbor_dec_level;
+/* A level of 8 words, a power of two, is found with a shift rather than a
+ * multiplication, which the decode loop notices (docs/internals/cbor.md). */
 
 /* The functions behind the check flags. Private. */
 struct tk_cbor_dec_checks;

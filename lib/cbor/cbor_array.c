@@ -44,8 +44,7 @@ tk_err tk_cbor_array_open(tk_cbor_array_reader *r, const uint8_t *buf,
     }
     if (err != TK_OK)
         return array_fail(r, err, pos);
-    /* The items an indefinite array owes are TK_CBOR_OWED_INDEF_ARRAY,
-     * SIZE_MAX. */
+    /* An indefinite array owes TK_CBOR_OWED_INDEF_ARRAY (SIZE_MAX) items. */
     r->off = pos;
     r->indefinite = ev.head.ai == TK_CBOR_AI_INDEF;
     r->left = ev.total;

@@ -288,6 +288,20 @@ static tk_err close_done_levels(tk_cbor_dec *dec)
 
 /* ---- items ------------------------------------------------------------ */
 
+/* Opens a level of kind for the container or tag whose head is at head,
+ * owing total items: the one push of the general reader and the fast
+ * path, which have checked the nesting limit. */
+TK_CBOR_HOT void push_level(tk_cbor_dec *dec, uint8_t kind, size_t head,
+                            size_t total, size_t tag)
+{
+    tk_cbor_dec_level *level = &dec->level[dec->depth++];
+    level->kind = kind;
+    level->head = head;
+    level->total = total;
+    level->count = 0;
+    level->prev_len = 0;
+    level->tag = tag;
+}
 
 #if TK_CBOR_WITH_CHECKS
 /* Runs the optional checks that the head at off alone decides, and notes
@@ -311,8 +325,8 @@ static tk_err check_head(tk_cbor_dec *dec, const tk_cbor_head *head,
         level_kind(parent) == TK_CBOR_LVL_TAG &&
         !tag_content_valid(parent->tag, head->major, head->ai))
         return TK_ERR_CBOR_BAD_TAG_CONTENT;
-    /* Deterministic encoding has no indefinite strings, arrays or maps
-     * (a break is reported as unexpected later). */
+    /* Deterministic encoding has no indefinite strings, arrays or maps. A
+     * break is not one of them: the reader rejects it as unexpected. */
     if ((dec->flags & TK_CBOR_CHECK_DETERMINISTIC) &&
         head->ai == TK_CBOR_AI_INDEF && head->major >= TK_CBOR_MT_BSTR &&
         head->major <= TK_CBOR_MT_MAP)
@@ -339,8 +353,8 @@ const struct tk_cbor_dec_checks tk_cbor_dec_checks_all = {
  */
 static tk_err read_item(tk_cbor_dec *dec, tk_cbor_item *item)
 {
-    /* The head's offset and the depth are read from ev and dec after the
-     * step, which keeps them out of this frame during it. */
+    /* The head's offset and the depth come from ev and dec after the
+     * step, so this frame does not keep them during it. */
     size_t end = dec->off;
     tk_cbor_walk_event ev;
     tk_err err = tk_cbor_read_one(dec->buf, dec->len,
@@ -359,34 +373,20 @@ static tk_err read_item(tk_cbor_dec *dec, tk_cbor_item *item)
                        TK_CBOR_LVL_TAG == TK_CBOR_MT_TAG - 3,
                    "level kinds follow the major types");
     /* The level kinds of arrays, maps and tags are their major types
-     * minus 3. A tag level keeps its number for the content check; none of
-     * the checked tags is above SIZE_MAX. */
-    tk_cbor_dec_level *level = &dec->level[dec->depth++];
-    level->kind = (uint8_t)(major - 3u);
-    level->total = ev.total;
+     * minus 3. A tag level keeps its number for the content check, and no
+     * checked tag is above SIZE_MAX. */
+    uint8_t kind = (uint8_t)(major - 3u);
+    size_t total = ev.total;
     if (ev.head.ai == TK_CBOR_AI_INDEF) {
-        level->kind |= TK_CBOR_LVL_INDEF;
-        level->total = SIZE_MAX;
+        kind |= TK_CBOR_LVL_INDEF;
+        total = SIZE_MAX;
     }
-    level->head = ev.offset;
-    level->count = 0;
-    level->prev_len = 0;
-    level->tag = ev.head.size;
+    push_level(dec, kind, ev.offset, total, ev.head.size);
     return TK_OK;
 }
 
 #if TK_CBOR_FAST_PATH
 static tk_err dec_read(tk_cbor_dec *dec, tk_cbor_item *item);
-
-/* Returns the item type of simple value value (major type 7, below 256). */
-static tk_cbor_type simple_type(uint64_t value)
-{
-    /* false, true, null and undefined are 20 to 23, in the order of their
-     * item types. */
-    if (value >= 20 && value <= 23)
-        return (tk_cbor_type)(TK_CBOR_FALSE + (int)(value - 20));
-    return TK_CBOR_SIMPLE;
-}
 
 /*
  * Pushes the level of the definite array or map, or the tag, that the fast
@@ -419,14 +419,8 @@ TK_CBOR_NOINLINE static tk_err push_fast(tk_cbor_dec *dec, tk_cbor_item *item,
     if (dec->depth >= dec->max_depth)
         return read_item(dec, item);
     item->type = type;
-    tk_cbor_dec_level *level = &dec->level[dec->depth++];
-    level->kind = kind;
-    level->head = item->offset;
-    level->total = total;
-    level->count = 0;
-    level->prev_len = 0;
-    if (kind == TK_CBOR_LVL_TAG)
-        level->tag = arg <= SIZE_MAX ? (size_t)arg : SIZE_MAX;
+    push_level(dec, kind, item->offset, total,
+               arg <= SIZE_MAX ? (size_t)arg : SIZE_MAX);
     dec->off = pos;
     return TK_OK;
 }
@@ -506,7 +500,7 @@ TK_CBOR_HOT tk_err read_fast(tk_cbor_dec *dec, tk_cbor_item *item, bool in_next)
     case TK_CBOR_MT_TAG:
         return push_fast(dec, item, major, pos, dec->len - pos);
     default:
-        item->type = simple_type(arg);
+        item->type = tk_cbor_simple_type(arg);
         break;
     }
     dec->off = pos;
@@ -589,12 +583,11 @@ TK_CBOR_NOINLINE static tk_err peek_copy(tk_cbor_dec *dec, tk_cbor_item *item)
 }
 
 /*
- * Reads the item that next() would return without changing the decoder:
- * finds where next() would read, past the levels that it would close,
- * and reads that item with the step of the general reader,
- * tk_cbor_read_one(), without the decoder's check flags. A decoder with check
- * flags is copied instead (peek_copy()). An error stays kept, as next()
- * keeps it.
+ * Reads the item that next() would return without changing the decoder.
+ * It finds where next() would read, past the levels that it would close,
+ * and reads that item with the general reader's step, tk_cbor_read_one().
+ * A decoder with check flags is copied instead (peek_copy()). An error
+ * stays kept, as next() keeps it.
  */
 tk_err tk_cbor_dec_peek(tk_cbor_dec *dec, tk_cbor_item *item)
 {
@@ -606,24 +599,24 @@ tk_err tk_cbor_dec_peek(tk_cbor_dec *dec, tk_cbor_item *item)
         return peek_copy(dec, item);
     unsigned depth = dec->depth;
     size_t off = dec->off;
-    size_t closed_child = 0; /* the level above closed: one more item */
+    size_t closed_child = 0; /* 1 once the level above has closed */
     tk_err err = TK_OK;
     while (depth > 0) {
         const tk_cbor_dec_level *level = &dec->level[depth - 1];
+        size_t count = level->count + closed_child;
         if (level->kind & TK_CBOR_LVL_INDEF) {
-            err = TK_ERR_CBOR_TRUNCATED;
-            if (off >= dec->len)
+            if (off >= dec->len) {
+                err = TK_ERR_CBOR_TRUNCATED;
                 break;
-            err = TK_OK;
+            }
             if (dec->buf[off] != TK_CBOR_BREAK)
                 break;
-            err = TK_ERR_CBOR_UNEXPECTED_BREAK;
-            if (level_kind(level) == TK_CBOR_LVL_MAP &&
-                ((level->count + closed_child) & 1u))
+            if (level_kind(level) == TK_CBOR_LVL_MAP && (count & 1u)) {
+                err = TK_ERR_CBOR_UNEXPECTED_BREAK;
                 break;
-            err = TK_OK;
+            }
             off++;
-        } else if (level->count + closed_child < level->total) {
+        } else if (count < level->total) {
             break;
         }
         depth--;
@@ -709,8 +702,9 @@ bool tk_cbor_dec_more(tk_cbor_dec *dec)
 }
 
 /* Reads or closes one step at a time until the level count drops below
- * depth, or with keep until level depth - 1 has no item left, still open.
- * Each step consumes input or closes a level, so the loop ends. */
+ * depth. With keep it stops instead when level depth - 1 has no item left,
+ * before closing it. Each step consumes input or closes a level, so the
+ * loop ends. */
 static tk_err unwind_to(tk_cbor_dec *dec, unsigned depth, bool keep)
 {
     tk_cbor_item item;

@@ -244,26 +244,28 @@ typedef struct tk_cbor_walk_event {
     size_t offset;   /* offset of the head */
     unsigned depth;  /* levels around the item */
     size_t content;  /* offset after the head */
-    size_t total;    /* content length of a string; head.size otherwise */
+    size_t total;    /* content length of a string; items owed by an
+                        array, map or tag (tk_cbor_read_one()); head.size
+                        otherwise */
 } tk_cbor_walk_event;
 
-/* Items owed by one level of a walker, and by the array, map or tag that
- * tk_cbor_read_one() reads (in its event's total). A definite count is at
- * most the input size (each item takes a byte), which tk_cbor_walk_init()
- * keeps below these values. */
+/* Marks of the items that an indefinite array or map owes, in a walker's
+ * levels and in the event total of tk_cbor_read_one(). A definite count is
+ * at most the input size, because each item takes a byte, and
+ * tk_cbor_walk_init() keeps that size below these values. */
 #define TK_CBOR_OWED_INDEF_ARRAY SIZE_MAX
 #define TK_CBOR_OWED_INDEF_MAP_KEY (SIZE_MAX - 1)   /* next item is a key */
 #define TK_CBOR_OWED_INDEF_MAP_VALUE (SIZE_MAX - 2) /* next is a value */
 
 /*
  * Reads the item at buf[*pos] (input of len bytes): its head and, for a
- * string, its content. The walker and the decoder share this step. With
- * dec (may be NULL; only a decoder with check flags passes itself), the
- * decoder's head check runs once the head is read, and its string checks
- * on each piece of a string. room is the number of levels left below the
- * nesting limit. Sets *ev but its depth: for an array, map or tag its total
- * is the number of items it owes, a TK_CBOR_OWED_INDEF_* mark for an
- * indefinite length. On TK_OK *pos is after the head of an array, map or
+ * string, its content. The walker and the decoder share this step. A
+ * decoder with check flags passes itself as dec (NULL otherwise), so its
+ * head check runs once the head is read and its string checks on each
+ * piece of a string. room is the number of levels left below the nesting
+ * limit. Sets every field of *ev but depth. For an array, map or tag its
+ * total is the number of items it owes, or a TK_CBOR_OWED_INDEF_* mark
+ * for an indefinite length. On TK_OK *pos is after the head of an array, map or
  * tag, or after any other item. On an error *pos is the offset that the
  * error belongs to. A break is TK_ERR_CBOR_UNEXPECTED_BREAK here.
  */
@@ -389,6 +391,16 @@ bool tk_cbor_double_narrow(uint64_t d, unsigned exp_bits, unsigned man_bits,
 /* Returns the binary64 bits of a float item's raw bits of width 2, 4, 8. */
 uint64_t tk_cbor_float_bits_to_double(uint64_t raw, unsigned width);
 
+/* Returns the item type of a simple value below 256 (major type 7):
+ * false, true, null and undefined are 20 to 23, in the order of their item
+ * types. */
+TK_CBOR_HOT tk_cbor_type tk_cbor_simple_type(uint64_t value)
+{
+    if (value >= 20 && value <= 23)
+        return (tk_cbor_type)(TK_CBOR_FALSE + (int)(value - 20));
+    return TK_CBOR_SIMPLE;
+}
+
 #if !defined(__OPTIMIZE_SIZE__) || defined(TK_CBOR_DEFINE_HEAD_FUNCTIONS)
 /*
  * Reads the content of the string whose head (checked) is head and ends at
@@ -502,10 +514,7 @@ TK_CBOR_HEAD_LINKAGE void tk_cbor_item_from_head(tk_cbor_item *item,
     if (indef && type >= TK_CBOR_ARRAY)
         item->value = TK_CBOR_INDEFINITE; /* an array or a map */
     if (head->major == TK_CBOR_MT_SIMPLE) {
-        /* false, true, null and undefined are 20 to 23, in the order of
-         * their item types. */
-        type = arg - 20 <= 3 ? (tk_cbor_type)(TK_CBOR_FALSE + (int)(arg - 20))
-                             : TK_CBOR_SIMPLE;
+        type = tk_cbor_simple_type(arg);
         if (head->ai >= TK_CBOR_AI_2BYTES) {
             unsigned width = (unsigned)head->len - 1u;
             type = TK_CBOR_FLOAT;
@@ -518,6 +527,7 @@ TK_CBOR_HEAD_LINKAGE void tk_cbor_item_from_head(tk_cbor_item *item,
     }
     item->type = type;
 }
+
 /* tk_cbor_item_from_event(), declared above, linked as the head reader. */
 TK_CBOR_HEAD_LINKAGE void tk_cbor_item_from_event(tk_cbor_item *item,
                                                  const uint8_t *buf,
@@ -561,9 +571,9 @@ TK_CBOR_HEAD_LINKAGE tk_err tk_cbor_read_one(const uint8_t *buf, size_t len,
     switch (major) {
     case TK_CBOR_MT_BSTR:
     case TK_CBOR_MT_TSTR:
-        /* The string reader leaves the content length in the head, and
-         * reads the chunk heads of an indefinite string into it, so that
-         * head is read again: a second head would take stack. */
+        /* The string reader leaves the content length in the head and
+         * reads an indefinite string's chunk heads into it. The string's
+         * own head is then read again, because a second head costs stack. */
         *pos = at;
         err = tk_cbor_read_string(buf, len, head, pos, dec);
         ev->total = head->size;

@@ -31,18 +31,14 @@ void tk_cbor_write_head(uint8_t *out, uint8_t major, uint64_t arg, size_t size)
 
 /* ---- walking ---------------------------------------------------------- */
 
-#define OWED_INDEF_ARRAY TK_CBOR_OWED_INDEF_ARRAY
-#define OWED_INDEF_MAP_KEY TK_CBOR_OWED_INDEF_MAP_KEY
-#define OWED_INDEF_MAP_VALUE TK_CBOR_OWED_INDEF_MAP_VALUE
-
 /* Counts one complete item in a level's owed count. */
 static void owed_item_done(size_t *owed)
 {
-    if (*owed == OWED_INDEF_MAP_KEY)
-        *owed = OWED_INDEF_MAP_VALUE;
-    else if (*owed == OWED_INDEF_MAP_VALUE)
-        *owed = OWED_INDEF_MAP_KEY;
-    else if (*owed != OWED_INDEF_ARRAY)
+    if (*owed == TK_CBOR_OWED_INDEF_MAP_KEY)
+        *owed = TK_CBOR_OWED_INDEF_MAP_VALUE;
+    else if (*owed == TK_CBOR_OWED_INDEF_MAP_VALUE)
+        *owed = TK_CBOR_OWED_INDEF_MAP_KEY;
+    else if (*owed != TK_CBOR_OWED_INDEF_ARRAY)
         (*owed)--;
 }
 
@@ -56,8 +52,8 @@ tk_err tk_cbor_walk_init(tk_cbor_walk *w, const uint8_t *buf, size_t len,
     w->max_depth = max_depth < TK_CBOR_MAX_DEPTH ? max_depth
                                                  : TK_CBOR_MAX_DEPTH;
     w->owed[0] = 1;
-    /* Definite counts must stay below the OWED_INDEF_* marks. */
-    return len < OWED_INDEF_MAP_VALUE ? TK_OK : TK_ERR_LIMIT;
+    /* Definite counts must stay below the TK_CBOR_OWED_INDEF_* marks. */
+    return len < TK_CBOR_OWED_INDEF_MAP_VALUE ? TK_OK : TK_ERR_LIMIT;
 }
 
 tk_err tk_cbor_walk_next(tk_cbor_walk *w, tk_cbor_walk_event *ev)
@@ -71,8 +67,9 @@ tk_err tk_cbor_walk_next(tk_cbor_walk *w, tk_cbor_walk_event *ev)
             owed_item_done(&w->owed[w->depth]);
             continue;
         }
-        if (w->off < w->len && w->buf[w->off] == TK_CBOR_BREAK &&
-            (*owed == OWED_INDEF_ARRAY || *owed == OWED_INDEF_MAP_KEY)) {
+        bool may_end = *owed == TK_CBOR_OWED_INDEF_ARRAY ||
+                       *owed == TK_CBOR_OWED_INDEF_MAP_KEY;
+        if (may_end && w->off < w->len && w->buf[w->off] == TK_CBOR_BREAK) {
             w->off++;
             *owed = 0;
             continue;
@@ -147,7 +144,7 @@ bool tk_cbor_chunk_next(tk_cbor_chunks *c)
 static bool strings_equal(const tk_cbor_item *a, const tk_cbor_item *b)
 {
     tk_cbor_chunks ca = {a, 0, NULL, 0}, cb = {b, 0, NULL, 0};
-    /* Byte by byte, which takes the least code: map keys are short. Each
+    /* Byte by byte takes the least code, and map keys are short. Each
      * round consumes a byte of both strings, and both end together. */
     for (;;) {
         if (ca.left == 0 && !tk_cbor_chunk_next(&ca))
