@@ -1174,8 +1174,10 @@ tk_err tk_suitdev_read(tk_suitdev *device, const tk_suitdev_id *id,
     return TK_OK;
 }
 
-tk_err tk_suitdev_get_meta(tk_suitdev *device, const tk_suitdev_id *id,
-                           tk_suitdev_meta *meta)
+/* Reads the metadata file of component id with the suffix ext (".meta"
+ * or ".tomb") into *meta. */
+static tk_err get_meta_file(tk_suitdev *device, const tk_suitdev_id *id,
+                            const char *ext, tk_suitdev_meta *meta)
 {
     char stem[TK_SUITDEV_NAME_SIZE], name[TK_SUITDEV_NAME_SIZE + 16];
     tk_suitdev_id stored;
@@ -1187,29 +1189,22 @@ tk_err tk_suitdev_get_meta(tk_suitdev *device, const tk_suitdev_id *id,
     err = tk_suitdev_component_name(id, stem);
     if (err != TK_OK)
         return err;
-    file_name(name, stem, ".meta");
+    file_name(name, stem, ext);
     err = load_meta(device, name, &stored, &id_bytes, meta);
     free(id_bytes);
     return err;
 }
 
+tk_err tk_suitdev_get_meta(tk_suitdev *device, const tk_suitdev_id *id,
+                           tk_suitdev_meta *meta)
+{
+    return get_meta_file(device, id, ".meta", meta);
+}
+
 tk_err tk_suitdev_get_tombstone(tk_suitdev *device, const tk_suitdev_id *id,
                                 tk_suitdev_meta *meta)
 {
-    char stem[TK_SUITDEV_NAME_SIZE], name[TK_SUITDEV_NAME_SIZE + 16];
-    tk_suitdev_id stored;
-    uint8_t *id_bytes = NULL;
-    tk_err err;
-
-    if (device == NULL || id == NULL || meta == NULL)
-        return TK_ERR_INVALID_ARG;
-    err = tk_suitdev_component_name(id, stem);
-    if (err != TK_OK)
-        return err;
-    file_name(name, stem, ".tomb");
-    err = load_meta(device, name, &stored, &id_bytes, meta);
-    free(id_bytes);
-    return err;
+    return get_meta_file(device, id, ".tomb", meta);
 }
 
 tk_err tk_suitdev_delete(tk_suitdev *device, const tk_suitdev_id *id)
