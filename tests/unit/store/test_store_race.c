@@ -841,6 +841,20 @@ static tk_err find_device(tk_store *store, const char *ueid)
     return err;
 }
 
+/* Opens the backend with a pool of one connection, which a waiting
+ * acquire gives up on after 300 ms. */
+static tk_store *open_one_connection(void)
+{
+    tk_store_options o = race_options();
+    o.pool_size = 1;
+    o.acquire_timeout_ms = 300;
+    tk_store *store = NULL;
+    tk_store_detail detail;
+    assert_int_equal(tk_store_open(backend_uri(), &o, &store, &detail),
+                     TK_OK);
+    return store;
+}
+
 /*
  * The reads between tk_store_shared_reads_begin() and _end() see one
  * snapshot; a failed read and a write each end it, and the write runs
@@ -852,13 +866,8 @@ static void shared_reads(void **state)
 {
     (void)state;
     backend_fresh();
-    tk_store_options o = race_options();
-    o.pool_size = 1;
-    o.acquire_timeout_ms = 300;
-    tk_store *shared = NULL;
+    tk_store *shared = open_one_connection();
     tk_store_detail detail;
-    assert_int_equal(tk_store_open(backend_uri(), &o, &shared, &detail),
-                     TK_OK);
     tk_store *other = open_store();
     add_device(other, "ueid-a");
 
@@ -910,13 +919,8 @@ static void shared_reads_then_write(void **state)
 {
     (void)state;
     backend_fresh();
-    tk_store_options o = race_options();
-    o.pool_size = 1;
-    o.acquire_timeout_ms = 300;
-    tk_store *shared = NULL;
+    tk_store *shared = open_one_connection();
     tk_store_detail detail;
-    assert_int_equal(tk_store_open(backend_uri(), &o, &shared, &detail),
-                     TK_OK);
     tk_store *other = open_store();
     add_device(other, "ueid-a");
     tk_store_audit entry = {.actor = "race", .action = "after-reads"};
