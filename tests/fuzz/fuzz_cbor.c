@@ -40,11 +40,14 @@ static void check_peek(tk_err peek_err, const tk_cbor_item *peeked,
     CHECK(peek_err == next_err);
     if (next_err != TK_OK)
         return;
-    CHECK(peeked->type == item->type && peeked->offset == item->offset);
-    CHECK(peeked->depth == item->depth && peeked->flags == item->flags);
+    CHECK(peeked->type == item->type);
+    CHECK(peeked->offset == item->offset);
+    CHECK(peeked->depth == item->depth);
+    CHECK(peeked->flags == item->flags);
     CHECK(peeked->value == item->value);
     CHECK(peeked->float_width == item->float_width);
-    CHECK(peeked->str.ptr == item->str.ptr && peeked->str.len == item->str.len);
+    CHECK(peeked->str.ptr == item->str.ptr);
+    CHECK(peeked->str.len == item->str.len);
     CHECK(memcmp(&peeked->f, &item->f, sizeof item->f) == 0);
 }
 
