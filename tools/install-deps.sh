@@ -11,9 +11,9 @@ for pkg in "${wanted[@]}"; do
   [[ "$status" == "install ok installed" ]] || missing+=("$pkg")
 done
 # The interop test (tests/interop) runs Node.js and npm. A machine may have
-# them from another source than Debian (NodeSource, for one), whose nodejs
-# package conflicts with Debian's npm, so only a machine without the two
-# commands gets Debian's packages.
+# them from another source than Debian, whose packages can clash with
+# Debian's npm. So only a machine without the two commands gets Debian's
+# nodejs and npm.
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   missing+=(nodejs npm)
 fi

@@ -14,8 +14,8 @@ int tk_cli_version(int argc, char **argv)
         return 0;
     }
     if (argc > 1) {
-        fprintf(stderr, "teepkit version: takes no arguments ('%s')\n",
-                argv[1]);
+        fprintf(stderr, "teepkit version: unexpected argument '%s'; the "
+                "command takes none\n", argv[1]);
         return 2;
     }
     printf("teepkit %s\n", TK_VERSION);

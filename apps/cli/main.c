@@ -44,7 +44,7 @@ int main(int argc, char **argv)
         print_usage(stdout);
         return 0;
     }
-    /* The usual spelling of `teepkit version`. */
+    /* `teepkit --version` is the same as `teepkit version`. */
     if (strcmp(argv[1], "--version") == 0)
         argv[1] = "version";
     for (const struct cli_command *c = commands; c->name != NULL; c++) {

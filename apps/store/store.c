@@ -451,7 +451,7 @@ static tk_err run_once(tk_store_tx *tx, tk_db_tx_kind kind,
          * connection broke, BEGIN fails and the caller reconnects. */
         *end_read = false;
         /* A commit of this handle since the reads began would make the
-         * backend refuse, so the attempt is skipped. The writer mutex,
+         * backend reject it, so the attempt is skipped. The writer mutex,
          * held here, makes that count exact for this process. */
         bool fresh = atomic_load(&tx->store->commits) == read_commits;
         upgraded = fresh && driver->upgrade != NULL &&

@@ -262,7 +262,7 @@ static tk_err sqlite_begin(void *conn, tk_db_tx_kind kind,
 
 /* Takes the write lock with a write statement inside the read
  * transaction. Unlike COMMIT and BEGIN IMMEDIATE, this keeps the read lock
- * of the WAL index, which saves 2 fcntl() calls. SQLite refuses at once
+ * of the WAL index, which saves 2 fcntl() calls. SQLite fails at once
  * with SQLITE_BUSY when another connection holds the write lock, and with
  * SQLITE_BUSY_SNAPSHOT when one committed after the snapshot began. The
  * transaction then stays a read transaction. */

@@ -16,11 +16,11 @@
  * The store uses this VFS only with synchronous=FULL. Then SQLite syncs
  * the WAL after the last frame of every commit and only then adds the
  * commit to the WAL index (walFrames() in wal.c). Every frame is thus in
- * the file before a reader in this process or another can look for it. A failed
- * write fails that sync, and thus the commit. The bytes and their order in
- * the file are the same as without the buffer, so a crash leaves the same
- * kind of files behind: the frames of a commit that was not yet synced may
- * be missing or partial, and recovery ignores them either way.
+ * the file before a reader in this process or another can look for it. A
+ * failed write fails that sync, and thus the commit. The bytes and their
+ * order in the file are the same as without the buffer, so a crash leaves
+ * the same kind of files behind. The frames of a commit that was not yet
+ * synced may be missing or partial, and recovery ignores them either way.
  *
  * With synchronous=NORMAL a commit reaches the WAL index without a sync,
  * so the store opens such a database with the default VFS. A WAL file

@@ -152,9 +152,9 @@ static tk_err chain_verify(const tk_crypto *crypto, tk_cbor_dec *dec,
 {
     bool have_prev = false;
     tk_err result = TK_ERR_SUIT_DELEGATION;
-    /* Both are released on every failure, including one before the
-     * first key is imported: next lies in the caller's work area, whose
-     * bytes are not initialized. */
+    /* Both are released on every failure, also before the first key is
+     * imported. next lies in the caller's work area, whose bytes are not
+     * initialized, so it is initialized here. */
     tk_key_init(out);
     tk_key_init(next);
     if (tk_cbor_dec_enter_array(dec, NULL) != TK_OK)

@@ -368,10 +368,10 @@ static void decode_expiring(fixture *f, tk_suit_envelope *env)
 }
 
 /*
- * A chain that fails before its first key is imported (here: a CWT with
- * an exp claim and no clock) releases the keys of the verifier's work
- * area, which the verifier did not initialize. On a stack full of a
- * pattern, a release of such a key once called a garbage pointer.
+ * A chain that fails before its first key is imported (here a CWT with an
+ * exp claim and no clock) releases the keys of the verifier's work area.
+ * The stack is filled with a pattern first, so releasing a key that was
+ * never initialized would call a garbage pointer and crash.
  */
 static void failed_chain_on_dirty_stack(void **state)
 {

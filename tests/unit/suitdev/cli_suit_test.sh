@@ -415,7 +415,7 @@ check "unlink: image and metadata gone" test -z "$(ls devstore)"
 
 # --- tombstones ----------------------------------------------------------
 # With --keep-tombstones a deleted component keeps its sequence number, so
-# an older manifest cannot install it again; without, it can.
+# an older manifest cannot install it again. Without the option it can.
 manifest tomb5.json 5 "file://$work/payload.bin"
 manifest tomb4.json 4 "file://$work/payload.bin"
 cat >tombgone.json <<EOF
