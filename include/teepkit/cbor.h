@@ -300,26 +300,15 @@ typedef struct tk_cbor_item {
 tk_err tk_cbor_item_copy_str(const tk_cbor_item *item, uint8_t *out,
                              size_t cap, size_t *len);
 
-/* One open container or tag of the decoder. Private: use the functions. */
-typedef struct tk_cbor_dec_level {
-    size_t head;     /* offset of the container's (or tag's) head */
-    size_t total;    /* items declared (2 per map pair), or SIZE_MAX */
-    size_t count;    /* items read so far */
-    size_t key;      /* offset of the current map key */
-    size_t prev_key; /* offset of the previous complete map key; under the
-                        duplicate-key check alone the offset of the first
-                        key */
-    size_t prev_len; /* its encoded length */
-    size_t tag;      /* tag number of a tag level (the content check) */
-    uint8_t kind;    /* level kind (cbor_internal.h) */
-} tk_cbor_dec_level;
-/* A level of 8 words, a power of two, is found with a shift rather than a
- * multiplication, which the decode loop notices (docs/internals/cbor.md). */
-
 /* The functions behind the check flags. Private. */
 struct tk_cbor_dec_checks;
 
-/* Decoder context. Private: use the functions. */
+/*
+ * Decoder context. Private: use the functions. Level 0 stands for the
+ * input, which owes one item; level d > 0 is the d-th open array, map or
+ * tag. Each level keeps the items it still owes (two per map pair, or a
+ * mark for an indefinite length), the offset of its head and its kind.
+ */
 typedef struct tk_cbor_dec {
     const uint8_t *buf;
     size_t len;        /* input size */
@@ -330,8 +319,9 @@ typedef struct tk_cbor_dec {
     const struct tk_cbor_dec_checks *checks; /* NULL when flags is 0 */
     uint8_t depth;     /* open levels */
     uint8_t max_depth;
-    uint8_t started;   /* the top-level item has begun */
-    tk_cbor_dec_level level[TK_CBOR_MAX_DEPTH];
+    uint8_t kind[TK_CBOR_MAX_DEPTH + 1];
+    size_t owed[TK_CBOR_MAX_DEPTH + 1];
+    size_t head[TK_CBOR_MAX_DEPTH + 1];
 } tk_cbor_dec;
 
 /*
@@ -532,22 +522,14 @@ tk_err tk_cbor_validate(const uint8_t *ptr, size_t len, uint32_t flags,
 /* ====================================================================== */
 
 /*
- * Reads the items of one array, each whole, with the state of a walker
- * instead of a decoder's levels: 28 bytes here and about 50 more while an
- * item is read, against 188 for a decoder with TK_CBOR_MAX_DEPTH 5 on
- * Cortex-M4. For flat sequences whose items are used whole, such as SUIT
- * command sequences. It checks what a decoder without check flags checks,
- * with the same errors at the same offsets, and keeps the first error.
- * Private fields: use the functions.
+ * Reads the items of one array, each whole: for flat sequences whose items
+ * are used whole, such as SUIT command sequences. It is a decoder without
+ * check flags inside the array, so it reports the errors of one at the
+ * same offsets, and keeps the first error. Private fields: use the
+ * functions.
  */
 typedef struct tk_cbor_array_reader {
-    const uint8_t *buf;
-    size_t len;
-    size_t off;       /* next item */
-    size_t left;      /* items left in a definite array */
-    size_t err_off;
-    tk_err err;
-    bool indefinite;
+    tk_cbor_dec dec;
 } tk_cbor_array_reader;
 
 /*

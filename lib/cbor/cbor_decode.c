@@ -2,9 +2,12 @@
  * Pull decoder: reads one item at a time over a caller buffer, with an
  * explicit stack of open levels (arrays, maps, tags) instead of recursion.
  *
- * A level is pushed when an array, map or tag head is read. Tag levels
- * close as soon as their content is complete. Array and map levels close
- * when tk_cbor_dec_next() moves past their end or tk_cbor_dec_exit() is
+ * Each level keeps only what the decoder cannot read back from the input:
+ * the items it still owes, the offset of its head and its kind. Level 0
+ * stands for the input itself, which owes one item. A level is pushed when
+ * an array, map or tag head is read. Tag levels close as soon as their
+ * content is complete. Array and map levels close when
+ * tk_cbor_dec_next() moves past their end or tk_cbor_dec_exit() is
  * called, so the typed helpers can report "no more items" instead of
  * leaving the container by accident. Closing a level completes one item of
  * its parent, which is where map keys are checked.
@@ -31,9 +34,9 @@ TK_CBOR_COLD static tk_err fail_at(tk_cbor_dec *dec, tk_err err, size_t off)
     return dec->err;
 }
 
-static unsigned level_kind(const tk_cbor_dec_level *level)
+tk_err tk_cbor_dec_fail_at(tk_cbor_dec *dec, tk_err err, size_t off)
 {
-    return level->kind & TK_CBOR_LVL_KIND_MASK;
+    return fail_at(dec, err, off);
 }
 
 tk_err tk_cbor_dec_init_with(tk_cbor_dec *dec, const uint8_t *ptr,
@@ -51,10 +54,15 @@ tk_err tk_cbor_dec_init_with(tk_cbor_dec *dec, const uint8_t *ptr,
     dec->checks = checks;
     dec->depth = 0;
     dec->max_depth = TK_CBOR_MAX_DEPTH;
-    dec->started = 0;
+    dec->kind[0] = 0;
+    dec->owed[0] = 1;
+    dec->head[0] = 0;
     /* Without checks built in, check flags are unsupported rather than
-     * missing their table. */
+     * missing their table. An input of TK_CBOR_OWED_INDEF_MAP_VALUE bytes
+     * or more, which no address space holds, would let a definite count
+     * reach the marks of indefinite lengths. */
     if ((ptr == NULL && len > 0) || (flags & ~CHECK_FLAGS) != 0 ||
+        len >= TK_CBOR_OWED_INDEF_MAP_VALUE ||
         (TK_CBOR_WITH_CHECKS && flags != 0 && checks == NULL)) {
         dec->len = 0;
         dec->flags = 0; /* no check may run without its table */
@@ -108,52 +116,48 @@ tk_err tk_cbor_dec_fail(tk_cbor_dec *dec, tk_err err)
     return fail_at(dec, err, dec->off);
 }
 
-/* ---- map key checks --------------------------------------------------- */
+/* ---- optional checks -------------------------------------------------- */
 
 #if TK_CBOR_WITH_CHECKS
 /*
- * Checks the map key that just ended at dec->off against the earlier keys
- * of its map: the previous key only in deterministic mode (strict order
- * rules out duplicates), every earlier key otherwise.
+ * Checks the map key of level d that starts at start and just ended at
+ * dec->off against the earlier keys of its map, which it walks from the
+ * map's first entry: in deterministic mode the key must sort after the
+ * previous key (strict order rules out duplicates), otherwise it must
+ * equal none of them. Both take time in the square of the entry count.
  */
-static tk_err check_key(tk_cbor_dec *dec, tk_cbor_dec_level *map)
+static tk_err check_key(tk_cbor_dec *dec, unsigned d, size_t start)
 {
     const uint8_t *buf = dec->buf;
-    size_t key_len = dec->off - map->key;
-    tk_err err = TK_OK;
-
-    if (dec->flags & TK_CBOR_CHECK_DETERMINISTIC) {
-        if (map->prev_len > 0) {
-            int c = tk_cbor_compare_keys(buf + map->prev_key, map->prev_len,
-                                         buf + map->key, key_len);
-            if (c == 0)
-                err = TK_ERR_CBOR_DUP_KEY;
-            else if (c > 0)
-                err = TK_ERR_CBOR_UNSORTED;
+    const uint8_t *key = buf + start;
+    size_t key_len = dec->off - start;
+    bool deterministic = (dec->flags & TK_CBOR_CHECK_DETERMINISTIC) != 0;
+    int order = -1; /* of the previous key against this one */
+    tk_cbor_head head;
+    tk_err err = tk_cbor_read_head(buf, dec->len, dec->head[d], &head);
+    size_t p = dec->head[d] + head.len;
+    /* The entries were checked when read, so a failure to skip one is
+     * internal. Each round moves p past one entry. */
+    while (err == TK_OK && p < start) {
+        size_t key_end;
+        if (tk_cbor_skip_item(buf, dec->len, p, TK_CBOR_MAX_DEPTH,
+                              &key_end) != TK_OK) {
+            err = TK_ERR_INTERNAL;
+            break;
         }
-        map->prev_key = map->key;
-        map->prev_len = key_len;
-    } else {
-        /* The first key marks where the entries start, so each later key
-         * walks the (count - 1) / 2 earlier entries from there. They were
-         * checked when read, so a failure to skip one is internal. */
-        if (map->count == 1)
-            map->prev_key = map->key;
-        size_t p = map->prev_key;
-        for (size_t i = 1; i < map->count && err == TK_OK; i += 2) {
-            size_t key_end;
-            if (tk_cbor_skip_item(buf, dec->len, p, TK_CBOR_MAX_DEPTH,
-                                  &key_end) != TK_OK)
-                err = TK_ERR_INTERNAL;
-            else if (tk_cbor_items_equal(buf + p, key_end - p, buf + map->key,
-                                         key_len))
-                err = TK_ERR_CBOR_DUP_KEY;
-            else if (tk_cbor_skip_item(buf, dec->len, key_end,
-                                       TK_CBOR_MAX_DEPTH, &p) != TK_OK)
-                err = TK_ERR_INTERNAL;
-        }
+        if (deterministic)
+            order = tk_cbor_compare_keys(buf + p, key_end - p, key, key_len);
+        else if (tk_cbor_items_equal(buf + p, key_end - p, key, key_len))
+            order = 0;
+        if (order == 0 && !deterministic)
+            break;
+        if (tk_cbor_skip_item(buf, dec->len, key_end, TK_CBOR_MAX_DEPTH,
+                              &p) != TK_OK)
+            err = TK_ERR_INTERNAL;
     }
-    return err == TK_OK ? TK_OK : fail_at(dec, err, map->key);
+    if (err == TK_OK && order >= 0)
+        err = order == 0 ? TK_ERR_CBOR_DUP_KEY : TK_ERR_CBOR_UNSORTED;
+    return err == TK_OK ? TK_OK : fail_at(dec, err, start);
 }
 
 /* Content that a standard tag requires (tag_content_valid()): a byte or
@@ -180,7 +184,7 @@ static const uint32_t tag_needs[3] = {
 
 /* Checks the type of the content of a standard tag (RFC 8949 section 3.4,
  * and RFC 8746 for the typed arrays 64..87, which need a byte string). */
-static bool tag_content_valid(size_t tag, uint8_t major, uint8_t ai)
+static bool tag_content_valid(uint64_t tag, uint8_t major, uint8_t ai)
 {
     unsigned need = NEED_ANY;
     if (tag < 48)
@@ -206,125 +210,27 @@ static bool float_has_shorter_form(uint64_t raw, unsigned width)
         return true;
     return width >= 4 && tk_cbor_double_narrow(d, 5, 10, &narrow);
 }
-#endif /* TK_CBOR_WITH_CHECKS */
 
-/* ---- levels ----------------------------------------------------------- */
-
-/*
- * Counts one complete item in the innermost level. A tag level is then
- * complete as well, so it closes and counts as an item of its own parent.
- * A completed map key is checked here.
- */
-static tk_err item_done(tk_cbor_dec *dec)
+/* Runs the optional checks that a head alone decides, with the tag around
+ * it for the content check. Returns the error, which belongs at the
+ * head. */
+static tk_err check_head(tk_cbor_dec *dec, const tk_cbor_head *head)
 {
-    while (dec->depth > 0) {
-        tk_cbor_dec_level *level = &dec->level[dec->depth - 1];
-        level->count++;
-#if TK_CBOR_WITH_CHECKS
-        if ((level->count & 1u) && level_kind(level) == TK_CBOR_LVL_MAP &&
-            (dec->flags &
-             (TK_CBOR_CHECK_DUP_KEYS | TK_CBOR_CHECK_DETERMINISTIC))) {
-            tk_err err = dec->checks->key(dec, level);
-            if (err != TK_OK)
-                return err;
-        }
-#endif
-        if (level_kind(level) != TK_CBOR_LVL_TAG)
-            break;
-        dec->depth--;
-    }
-    return TK_OK;
-}
-
-/* Tells whether the innermost level (depth > 0) has items left. An
- * indefinite level needs one more byte to tell, else it is truncated. */
-TK_CBOR_HOT int level_state(tk_cbor_dec *dec)
-{
-    const tk_cbor_dec_level *level = &dec->level[dec->depth - 1];
-    if (level->kind & TK_CBOR_LVL_INDEF) {
-        if (dec->off >= dec->len) {
-            fail_at(dec, TK_ERR_CBOR_TRUNCATED, dec->off);
-            return LEVEL_ERROR;
-        }
-        return dec->buf[dec->off] == TK_CBOR_BREAK ? LEVEL_DONE : LEVEL_MORE;
-    }
-    return level->count < level->total ? LEVEL_MORE : LEVEL_DONE;
-}
-
-/* Closes the innermost level, which level_state() found done: consumes
- * the break of an indefinite level and counts the container as an item of
- * its parent. */
-static tk_err close_level(tk_cbor_dec *dec)
-{
-    tk_cbor_dec_level *level = &dec->level[dec->depth - 1];
-    if (level->kind & TK_CBOR_LVL_INDEF) {
-        if (level_kind(level) == TK_CBOR_LVL_MAP && (level->count & 1u))
-            return fail_at(dec, TK_ERR_CBOR_UNEXPECTED_BREAK, dec->off);
-        dec->off++;
-    }
-    dec->depth--;
-    return item_done(dec);
-}
-
-/*
- * Closes every level whose items have all been read. Returns TK_OK when an
- * item follows, TK_ERR_CBOR_END (not kept) when the top-level item is
- * complete, or the kept error.
- */
-static tk_err close_done_levels(tk_cbor_dec *dec)
-{
-    while (dec->depth > 0) {
-        int state = level_state(dec);
-        if (state == LEVEL_MORE)
-            return TK_OK;
-        if (state == LEVEL_ERROR)
-            return dec->err;
-        tk_err err = close_level(dec);
-        if (err != TK_OK)
-            return err;
-    }
-    return dec->started ? TK_ERR_CBOR_END : TK_OK;
-}
-
-/* ---- items ------------------------------------------------------------ */
-
-/* Opens a level of kind for the container or tag whose head is at head,
- * owing total items: the one push of the general reader and the fast
- * path, which have checked the nesting limit. */
-TK_CBOR_HOT void push_level(tk_cbor_dec *dec, uint8_t kind, size_t head,
-                            size_t total, size_t tag)
-{
-    tk_cbor_dec_level *level = &dec->level[dec->depth++];
-    level->kind = kind;
-    level->head = head;
-    level->total = total;
-    level->count = 0;
-    level->prev_len = 0;
-    level->tag = tag;
-}
-
-#if TK_CBOR_WITH_CHECKS
-/* Runs the optional checks that the head at off alone decides, and notes
- * where a map key starts for the key checks. Returns the error, which
- * belongs at off. */
-static tk_err check_head(tk_cbor_dec *dec, const tk_cbor_head *head,
-                         size_t off)
-{
-    tk_cbor_dec_level *parent =
-        dec->depth > 0 ? &dec->level[dec->depth - 1] : NULL;
-
-    if (parent != NULL && (parent->count & 1u) == 0)
-        parent->key = off; /* a key when parent is a map, else unused */
-
+    unsigned d = dec->depth;
     if ((dec->flags & TK_CBOR_CHECK_PREFERRED) &&
         head->ai >= TK_CBOR_AI_1BYTE && head->ai <= TK_CBOR_AI_8BYTES &&
         head->major != TK_CBOR_MT_SIMPLE &&
         tk_cbor_head_size(head->arg) != head->len)
         return TK_ERR_CBOR_NOT_PREFERRED;
-    if ((dec->flags & TK_CBOR_CHECK_TAG_CONTENT) && parent != NULL &&
-        level_kind(parent) == TK_CBOR_LVL_TAG &&
-        !tag_content_valid(parent->tag, head->major, head->ai))
-        return TK_ERR_CBOR_BAD_TAG_CONTENT;
+    if ((dec->flags & TK_CBOR_CHECK_TAG_CONTENT) &&
+        dec->kind[d] == TK_CBOR_LVL_TAG) {
+        /* The tag's head was read before, so it reads again. */
+        tk_cbor_head tag;
+        if (tk_cbor_read_head(dec->buf, dec->len, dec->head[d], &tag) !=
+                TK_OK ||
+            !tag_content_valid(tag.arg, head->major, head->ai))
+            return TK_ERR_CBOR_BAD_TAG_CONTENT;
+    }
     /* Deterministic encoding has no indefinite strings, arrays or maps. A
      * break is not one of them: the reader rejects it as unexpected. */
     if ((dec->flags & TK_CBOR_CHECK_DETERMINISTIC) &&
@@ -344,7 +250,148 @@ const struct tk_cbor_dec_checks tk_cbor_dec_checks_all = {
     check_key,
     tk_cbor_utf8_valid,
 };
+#endif /* TK_CBOR_WITH_CHECKS */
+
+/* ---- levels ----------------------------------------------------------- */
+
+/*
+ * Counts one complete item, which started at start and ends at dec->off,
+ * in the innermost level. A tag level is then complete as well, so it
+ * closes and its tag counts as an item of its own parent. A completed map
+ * key is checked here.
+ */
+static tk_err item_done(tk_cbor_dec *dec, size_t start)
+{
+    for (;;) {
+        unsigned d = dec->depth;
+        size_t *owed = &dec->owed[d];
+#if TK_CBOR_WITH_CHECKS
+        /* A map owes an even number of items before each key. */
+        if ((dec->flags &
+             (TK_CBOR_CHECK_DUP_KEYS | TK_CBOR_CHECK_DETERMINISTIC)) &&
+            dec->kind[d] == TK_CBOR_LVL_MAP && (*owed & 1u) == 0) {
+            tk_err err = dec->checks->key(dec, d, start);
+            if (err != TK_OK)
+                return err;
+        }
 #endif
+        tk_cbor_owed_done(owed);
+        if (dec->kind[d] != TK_CBOR_LVL_TAG)
+            return TK_OK;
+        start = dec->head[d];
+        dec->depth--;
+    }
+}
+
+/* Tells whether the innermost level has items left. An indefinite level
+ * needs one more byte to tell, else it is truncated. */
+TK_CBOR_HOT int level_state(tk_cbor_dec *dec)
+{
+    size_t owed = dec->owed[dec->depth];
+    if (owed >= TK_CBOR_OWED_INDEF_MAP_VALUE) {
+        if (dec->off >= dec->len) {
+            fail_at(dec, TK_ERR_CBOR_TRUNCATED, dec->off);
+            return LEVEL_ERROR;
+        }
+        return dec->buf[dec->off] == TK_CBOR_BREAK ? LEVEL_DONE : LEVEL_MORE;
+    }
+    return owed == 0 ? LEVEL_DONE : LEVEL_MORE;
+}
+
+/* Closes the innermost level (depth > 0), which level_state() found done:
+ * consumes the break of an indefinite level and counts the container as
+ * an item of its parent. */
+static tk_err close_level(tk_cbor_dec *dec)
+{
+    unsigned d = dec->depth;
+    if (dec->owed[d] != 0) {
+        /* An indefinite map may end only where a key would start. */
+        if (dec->owed[d] == TK_CBOR_OWED_INDEF_MAP_VALUE)
+            return fail_at(dec, TK_ERR_CBOR_UNEXPECTED_BREAK, dec->off);
+        dec->off++;
+    }
+    dec->depth--;
+    return item_done(dec, dec->head[d]);
+}
+
+/*
+ * Closes every level whose items have all been read. Returns TK_OK when an
+ * item follows, TK_ERR_CBOR_END (not kept) when the top-level item is
+ * complete, or the kept error.
+ */
+static tk_err close_done_levels(tk_cbor_dec *dec)
+{
+    for (;;) {
+        int state = level_state(dec);
+        if (state == LEVEL_MORE)
+            return TK_OK;
+        if (state == LEVEL_ERROR)
+            return dec->err;
+        if (dec->depth == 0)
+            return TK_ERR_CBOR_END;
+        tk_err err = close_level(dec);
+        if (err != TK_OK)
+            return err;
+    }
+}
+
+/* ---- items ------------------------------------------------------------ */
+
+/* Opens level depth + 1 of kind for the container or tag whose head is at
+ * head, owing owed items: the one push of the general reader and the fast
+ * path, which have checked the nesting limit. */
+TK_CBOR_HOT void push_level(tk_cbor_dec *dec, uint8_t kind, size_t head,
+                            size_t owed)
+{
+    unsigned d = ++dec->depth;
+    dec->kind[d] = kind;
+    dec->owed[d] = owed;
+    dec->head[d] = head;
+}
+
+/*
+ * Sets every field of item from the event ev that read_item() read, at
+ * depth, for an item that ends at end: its type, value, flags, float, and
+ * a string's content.
+ */
+static void item_from_event(tk_cbor_item *item, const uint8_t *buf,
+                            const tk_cbor_event *ev, size_t end,
+                            unsigned depth)
+{
+    const tk_cbor_head *head = &ev->head;
+    bool indef = head->ai == TK_CBOR_AI_INDEF;
+    uint64_t arg = head->arg;
+    /* The item types of major types 0 to 6 have the same values. */
+    tk_cbor_type type = (tk_cbor_type)head->major;
+    item->offset = ev->offset;
+    item->depth = (uint8_t)depth;
+    item->flags = indef ? TK_CBOR_ITEM_INDEFINITE : 0;
+    item->float_width = 0;
+    item->value = arg;
+    item->f = 0;
+    item->str.ptr = NULL;
+    item->str.len = 0;
+    if (type == TK_CBOR_BSTR || type == TK_CBOR_TSTR) {
+        item->value = ev->total;
+        item->str.ptr = buf + ev->content;
+        /* An indefinite string's chunks end before its break. */
+        item->str.len = end - ev->content - (indef ? 1u : 0u);
+    } else if (indef) {
+        item->value = TK_CBOR_INDEFINITE; /* an array or a map */
+    } else if (head->major == TK_CBOR_MT_SIMPLE) {
+        type = tk_cbor_simple_type(arg);
+        if (head->ai >= TK_CBOR_AI_2BYTES) {
+            unsigned width = (unsigned)head->len - 1u;
+            type = TK_CBOR_FLOAT;
+            item->float_width = (uint8_t)width;
+#if TK_CBOR_WITH_FLOAT
+            uint64_t bits = tk_cbor_float_bits_to_double(arg, width);
+            memcpy(&item->f, &bits, sizeof(item->f));
+#endif
+        }
+    }
+    item->type = type;
+}
 
 /*
  * Reads the item whose head is at dec->off: the general reader, which
@@ -353,35 +400,27 @@ const struct tk_cbor_dec_checks tk_cbor_dec_checks_all = {
  */
 static tk_err read_item(tk_cbor_dec *dec, tk_cbor_item *item)
 {
-    /* The head's offset and the depth come from ev and dec after the
-     * step, so this frame does not keep them during it. */
+    /* The head's offset comes from ev after the step, so this frame does
+     * not keep it during it. */
     size_t end = dec->off;
-    tk_cbor_walk_event ev;
+    tk_cbor_event ev;
     tk_err err = tk_cbor_read_one(dec->buf, dec->len,
                                   (unsigned)dec->max_depth - dec->depth,
                                   dec->flags != 0 ? dec : NULL, &ev, &end);
     if (err != TK_OK)
         return fail_at(dec, err, end);
-    dec->started = 1;
     dec->off = end;
-    tk_cbor_item_from_event(item, dec->buf, &ev, end, dec->depth);
+    item_from_event(item, dec->buf, &ev, end, dec->depth);
     uint8_t major = ev.head.major;
     if (major < TK_CBOR_MT_ARRAY || major > TK_CBOR_MT_TAG)
-        return item_done(dec);
+        return item_done(dec, ev.offset);
     _Static_assert(TK_CBOR_LVL_ARRAY == TK_CBOR_MT_ARRAY - 3 &&
                        TK_CBOR_LVL_MAP == TK_CBOR_MT_MAP - 3 &&
                        TK_CBOR_LVL_TAG == TK_CBOR_MT_TAG - 3,
                    "level kinds follow the major types");
     /* The level kinds of arrays, maps and tags are their major types
-     * minus 3. A tag level keeps its number for the content check, and no
-     * checked tag is above SIZE_MAX. */
-    uint8_t kind = (uint8_t)(major - 3u);
-    size_t total = ev.total;
-    if (ev.head.ai == TK_CBOR_AI_INDEF) {
-        kind |= TK_CBOR_LVL_INDEF;
-        total = SIZE_MAX;
-    }
-    push_level(dec, kind, ev.offset, total, ev.head.size);
+     * minus 3. */
+    push_level(dec, (uint8_t)(major - 3u), ev.offset, ev.total);
     return TK_OK;
 }
 
@@ -400,7 +439,7 @@ TK_CBOR_NOINLINE static tk_err push_fast(tk_cbor_dec *dec, tk_cbor_item *item,
                                          size_t left)
 {
     uint64_t arg = item->value;
-    size_t total = 1;
+    size_t owed = 1;
     uint8_t kind = TK_CBOR_LVL_TAG;
     tk_cbor_type type = TK_CBOR_TAG;
     if (major == TK_CBOR_MT_ARRAY) {
@@ -408,19 +447,18 @@ TK_CBOR_NOINLINE static tk_err push_fast(tk_cbor_dec *dec, tk_cbor_item *item,
             return read_item(dec, item);
         kind = TK_CBOR_LVL_ARRAY;
         type = TK_CBOR_ARRAY;
-        total = (size_t)arg;
+        owed = (size_t)arg;
     } else if (major == TK_CBOR_MT_MAP) {
         if (arg > left / 2)
             return read_item(dec, item);
         kind = TK_CBOR_LVL_MAP;
         type = TK_CBOR_MAP;
-        total = (size_t)arg * 2;
+        owed = (size_t)arg * 2;
     }
     if (dec->depth >= dec->max_depth)
         return read_item(dec, item);
     item->type = type;
-    push_level(dec, kind, item->offset, total,
-               arg <= SIZE_MAX ? (size_t)arg : SIZE_MAX);
+    push_level(dec, kind, item->offset, owed);
     dec->off = pos;
     return TK_OK;
 }
@@ -439,19 +477,19 @@ TK_CBOR_HOT tk_err read_fast(tk_cbor_dec *dec, tk_cbor_item *item, bool in_next)
 {
     unsigned depth = dec->depth;
     size_t off = dec->off;
-    if (dec->err != TK_OK || dec->flags != 0 || depth == 0 || off >= dec->len)
+    if (dec->err != TK_OK || dec->flags != 0 || off >= dec->len)
         goto general;
-    tk_cbor_dec_level *top = &dec->level[depth - 1];
-    while (top->count >= top->total) {
+    size_t *owed = &dec->owed[depth];
+    while (*owed == 0) {
         /* In next(), close the counted arrays and maps whose items have
          * all been read while their parent is an array or a map, as
-         * close_done_levels() would. */
-        if (!in_next || depth == 1 ||
-            (top->kind != TK_CBOR_LVL_ARRAY && top->kind != TK_CBOR_LVL_MAP) ||
-            level_kind(top - 1) == TK_CBOR_LVL_TAG)
+         * close_done_levels() would. A level that owes nothing is
+         * counted: tags close at once, indefinite levels at their break. */
+        if (!in_next || depth == 0 ||
+            (unsigned)(dec->kind[depth - 1] - TK_CBOR_LVL_ARRAY) > 1u)
             goto general;
-        top--;
-        top->count++;
+        owed--;
+        tk_cbor_owed_done(owed);
         dec->depth = (uint8_t)--depth;
     }
     /* The item fields that do not depend on the head are stored first,
@@ -504,9 +542,9 @@ TK_CBOR_HOT tk_err read_fast(tk_cbor_dec *dec, tk_cbor_item *item, bool in_next)
         break;
     }
     dec->off = pos;
-    if (TK_CBOR_UNLIKELY(top->kind == TK_CBOR_LVL_TAG))
-        return item_done(dec);
-    top->count++;
+    if (TK_CBOR_UNLIKELY(dec->kind[depth] == TK_CBOR_LVL_TAG))
+        return item_done(dec, off);
+    tk_cbor_owed_done(owed);
     return TK_OK;
 
 general:
@@ -534,15 +572,6 @@ TK_CBOR_NOINLINE static tk_err dec_read(tk_cbor_dec *dec, tk_cbor_item *item)
 {
     if (dec->err != TK_OK)
         return dec->err;
-#if TK_CBOR_FAST_PATH
-    /* Most items follow another in a counted array or map: no level can
-     * close before them. */
-    const tk_cbor_dec_level *top =
-        dec->depth > 0 ? &dec->level[dec->depth - 1] : NULL;
-    if (top != NULL && top->count < top->total &&
-        !(top->kind & TK_CBOR_LVL_INDEF))
-        return read_item(dec, item);
-#endif
     tk_err err = close_done_levels(dec);
     if (err != TK_OK)
         return err;
@@ -571,67 +600,20 @@ tk_err tk_cbor_dec_next(tk_cbor_dec *dec, tk_cbor_item *item)
 #endif
 }
 
-/* tk_cbor_dec_peek() on a copy of the whole decoder, whose check flags
- * need the levels that next() changes. */
-TK_CBOR_NOINLINE static tk_err peek_copy(tk_cbor_dec *dec, tk_cbor_item *item)
-{
-    tk_cbor_dec copy = *dec;
-    tk_err err = tk_cbor_dec_next(&copy, item);
-    if (err != TK_OK && err != TK_ERR_CBOR_END)
-        fail_at(dec, copy.err, copy.err_off);
-    return err;
-}
-
 /*
- * Reads the item that next() would return without changing the decoder.
- * It finds where next() would read, past the levels that it would close,
- * and reads that item with the general reader's step, tk_cbor_read_one().
- * A decoder with check flags is copied instead (peek_copy()). An error
- * stays kept, as next() keeps it.
+ * Reads the item that next() would return without changing the decoder:
+ * next() runs on a copy, whose levels are small. An error stays kept, as
+ * next() keeps it.
  */
 tk_err tk_cbor_dec_peek(tk_cbor_dec *dec, tk_cbor_item *item)
 {
     if (dec == NULL)
         return TK_ERR_INVALID_ARG;
-    if (dec->err != TK_OK || item == NULL)
-        return tk_cbor_dec_next(dec, item);
-    if (dec->flags != 0)
-        return peek_copy(dec, item);
-    unsigned depth = dec->depth;
-    size_t off = dec->off;
-    size_t closed_child = 0; /* 1 once the level above has closed */
-    tk_err err = TK_OK;
-    while (depth > 0) {
-        const tk_cbor_dec_level *level = &dec->level[depth - 1];
-        size_t count = level->count + closed_child;
-        if (level->kind & TK_CBOR_LVL_INDEF) {
-            if (off >= dec->len) {
-                err = TK_ERR_CBOR_TRUNCATED;
-                break;
-            }
-            if (dec->buf[off] != TK_CBOR_BREAK)
-                break;
-            if (level_kind(level) == TK_CBOR_LVL_MAP && (count & 1u)) {
-                err = TK_ERR_CBOR_UNEXPECTED_BREAK;
-                break;
-            }
-            off++;
-        } else if (count < level->total) {
-            break;
-        }
-        depth--;
-        closed_child = 1;
-    }
-    if (err == TK_OK && depth == 0 && dec->started)
-        return TK_ERR_CBOR_END;
-    tk_cbor_walk_event ev;
-    if (err == TK_OK)
-        err = tk_cbor_read_one(dec->buf, dec->len, dec->max_depth - depth,
-                               NULL, &ev, &off);
-    if (err != TK_OK)
-        return fail_at(dec, err, off);
-    tk_cbor_item_from_event(item, dec->buf, &ev, off, depth);
-    return TK_OK;
+    tk_cbor_dec copy = *dec;
+    tk_err err = tk_cbor_dec_next(&copy, item);
+    if (err != TK_OK && err != TK_ERR_CBOR_END)
+        fail_at(dec, copy.err, copy.err_off);
+    return err;
 }
 
 /* ---- typed helpers ---------------------------------------------------- */
@@ -641,16 +623,11 @@ static tk_err read_member(tk_cbor_dec *dec, tk_cbor_item *item)
 {
     if (dec->err != TK_OK)
         return dec->err;
-    if (dec->depth == 0) {
-        if (dec->started)
-            return fail_at(dec, TK_ERR_CBOR_NO_MORE, dec->off);
-    } else {
-        int state = level_state(dec);
-        if (state == LEVEL_ERROR)
-            return dec->err;
-        if (state == LEVEL_DONE)
-            return fail_at(dec, TK_ERR_CBOR_NO_MORE, dec->off);
-    }
+    int state = level_state(dec);
+    if (state == LEVEL_ERROR)
+        return dec->err;
+    if (state == LEVEL_DONE)
+        return fail_at(dec, TK_ERR_CBOR_NO_MORE, dec->off);
     return read_one(dec, item);
 }
 
@@ -696,8 +673,6 @@ bool tk_cbor_dec_more(tk_cbor_dec *dec)
 {
     if (dec == NULL || dec->err != TK_OK)
         return false;
-    if (dec->depth == 0)
-        return !dec->started;
     return level_state(dec) == LEVEL_MORE;
 }
 
@@ -737,8 +712,8 @@ static tk_err check_level(tk_cbor_dec *dec, unsigned kinds)
         return TK_ERR_INVALID_ARG;
     if (dec->err != TK_OK)
         return dec->err;
-    if (dec->depth == 0 ||
-        !((kinds >> level_kind(&dec->level[dec->depth - 1])) & 1u))
+    /* Level 0 has kind 0, which is in no set. */
+    if (!((kinds >> dec->kind[dec->depth]) & 1u))
         return fail_at(dec, TK_ERR_STATE, dec->off);
     return TK_OK;
 }
@@ -858,20 +833,17 @@ tk_err tk_cbor_dec_get_label(tk_cbor_dec *dec, int64_t *label)
     tk_err err = check_level(dec, IN_MAP);
     if (err != TK_OK)
         return err;
-    /* A key comes after an even number of items. */
-    if (dec->level[dec->depth - 1].count & 1u)
+    /* A map owes an even number of items before a key. */
+    if (dec->owed[dec->depth] & 1u)
         return fail_at(dec, TK_ERR_STATE, dec->off);
     return read_int64(dec, label, TK_ERR_CBOR_BAD_MAP_LABEL,
                       TK_ERR_CBOR_BAD_MAP_LABEL);
 }
 
-tk_err tk_cbor_dec_skip(tk_cbor_dec *dec, tk_view *raw)
+tk_err tk_cbor_dec_take(tk_cbor_dec *dec, tk_cbor_item *item, tk_view *raw)
 {
-    tk_cbor_item item;
-    if (dec == NULL)
-        return TK_ERR_INVALID_ARG;
     unsigned depth = dec->depth;
-    tk_err err = read_member(dec, &item);
+    tk_err err = read_member(dec, item);
     if (err != TK_OK)
         return err;
     /* A container or tag pushed a level: read until it has closed. */
@@ -879,10 +851,18 @@ tk_err tk_cbor_dec_skip(tk_cbor_dec *dec, tk_view *raw)
     if (err != TK_OK)
         return err;
     if (raw != NULL) {
-        raw->ptr = dec->buf + item.offset;
-        raw->len = dec->off - item.offset;
+        raw->ptr = dec->buf + item->offset;
+        raw->len = dec->off - item->offset;
     }
     return TK_OK;
+}
+
+tk_err tk_cbor_dec_skip(tk_cbor_dec *dec, tk_view *raw)
+{
+    tk_cbor_item item;
+    if (dec == NULL)
+        return TK_ERR_INVALID_ARG;
+    return tk_cbor_dec_take(dec, &item, raw);
 }
 
 tk_err tk_cbor_dec_get_bstr_cbor(tk_cbor_dec *dec, tk_cbor_dec *inner,
@@ -903,20 +883,19 @@ tk_err tk_cbor_dec_get_bstr_cbor(tk_cbor_dec *dec, tk_cbor_dec *inner,
     return TK_OK;
 }
 
-/* Moves back to the first entry of the map level, forgetting the keys
- * read so far. */
-TK_CBOR_OUTLINE_FOR_SIZE static void rewind_map(tk_cbor_dec *dec,
-                                                tk_cbor_dec_level *map)
+/* Moves back to the first entry of the innermost level, a map, forgetting
+ * the keys read so far. */
+TK_CBOR_OUTLINE_FOR_SIZE static void rewind_map(tk_cbor_dec *dec)
 {
-    /* The head was checked when read: its size follows from the
-     * additional information alone. */
-    unsigned ai = dec->buf[map->head] & 0x1fu;
-    size_t head_len = 1;
-    if (ai >= TK_CBOR_AI_1BYTE && ai <= TK_CBOR_AI_8BYTES)
-        head_len += (size_t)1 << (ai - TK_CBOR_AI_1BYTE);
-    dec->off = map->head + head_len;
-    map->count = 0;
-    map->prev_len = 0;
+    unsigned d = dec->depth;
+    tk_cbor_head head;
+    /* The head was checked when read, so it reads again. */
+    if (tk_cbor_read_head(dec->buf, dec->len, dec->head[d], &head) == TK_OK) {
+        dec->off = dec->head[d] + head.len;
+        dec->owed[d] = head.ai == TK_CBOR_AI_INDEF
+                           ? TK_CBOR_OWED_INDEF_MAP_KEY
+                           : head.size * 2;
+    }
 }
 
 tk_err tk_cbor_dec_map_find(tk_cbor_dec *dec, int64_t label)
@@ -924,8 +903,7 @@ tk_err tk_cbor_dec_map_find(tk_cbor_dec *dec, int64_t label)
     tk_err err = check_level(dec, IN_MAP);
     if (err != TK_OK)
         return err;
-    tk_cbor_dec_level *map = &dec->level[dec->depth - 1];
-    rewind_map(dec, map);
+    rewind_map(dec);
     while (tk_cbor_dec_more(dec)) {
         int64_t key;
         err = tk_cbor_dec_get_label(dec, &key);
@@ -939,16 +917,15 @@ tk_err tk_cbor_dec_map_find(tk_cbor_dec *dec, int64_t label)
     }
     if (dec->err != TK_OK)
         return dec->err;
-    rewind_map(dec, map);
+    rewind_map(dec);
     return TK_ERR_NOT_FOUND;
 }
 
 /*
  * Reads the rest of the innermost container with the decoder itself and
- * then puts the decoder back, as tk_cbor_dec_peek() does: only the
- * container's level changes, since deeper levels are pushed above it and
- * closed again. Reading checks what next() checks, and an error stays
- * kept.
+ * then puts the decoder back: only the container's level changes, since
+ * deeper levels are pushed above it and closed again. Reading checks what
+ * next() checks, and an error stays kept.
  */
 tk_err tk_cbor_dec_container_raw(tk_cbor_dec *dec, tk_view *raw)
 {
@@ -956,21 +933,20 @@ tk_err tk_cbor_dec_container_raw(tk_cbor_dec *dec, tk_view *raw)
     if (err != TK_OK)
         return err;
     unsigned depth = dec->depth;
-    tk_cbor_dec_level *level = &dec->level[depth - 1];
-    tk_cbor_dec_level saved = *level;
+    size_t owed = dec->owed[depth];
     size_t off = dec->off;
     err = unwind_to(dec, depth, true);
     size_t end = dec->off;
-    if (err == TK_OK && (level->kind & TK_CBOR_LVL_INDEF))
-        end++; /* the break */
-    *level = saved;
+    if (dec->owed[depth] != 0)
+        end++; /* the break of an indefinite container */
+    dec->owed[depth] = owed;
     dec->off = off;
     dec->depth = (uint8_t)depth;
     if (err != TK_OK)
         return err;
     if (raw != NULL) {
-        raw->ptr = dec->buf + level->head;
-        raw->len = end - level->head;
+        raw->ptr = dec->buf + dec->head[depth];
+        raw->len = end - dec->head[depth];
     }
     return TK_OK;
 }
@@ -981,7 +957,8 @@ tk_err tk_cbor_dec_finish(tk_cbor_dec *dec)
         return TK_ERR_INVALID_ARG;
     if (dec->err != TK_OK)
         return dec->err;
-    if (!dec->started) {
+    if (dec->depth == 0 && dec->owed[0] != 0) {
+        /* Nothing was read. */
         tk_err err = dec->len == 0 ? TK_ERR_CBOR_TRUNCATED
                                    : TK_ERR_CBOR_NOT_CLOSED;
         return fail_at(dec, err, 0);

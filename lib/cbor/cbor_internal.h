@@ -69,9 +69,10 @@ enum {
 /* The break stop code: major type 7, additional information 31. */
 #define TK_CBOR_BREAK 0xffu
 
-/* Kinds of decoder levels (tk_cbor_dec_level.kind). The diagnostic
- * printer uses them for its own levels too, and a WRAP level there is the
- * content of a byte string that it prints as embedded CBOR. */
+/* Kinds of decoder levels (tk_cbor_dec.kind; level 0 has kind 0). The
+ * diagnostic printer uses them for its own levels too, with the INDEF
+ * flag, and a WRAP level there is the content of a byte string that it
+ * prints as embedded CBOR. */
 enum {
     TK_CBOR_LVL_ARRAY = 1,
     TK_CBOR_LVL_MAP = 2,
@@ -223,47 +224,43 @@ size_t tk_cbor_encode_head(uint8_t *out, uint8_t major, uint64_t arg);
  * argument arg into out. arg must fit in the size (below 24 for size 1). */
 void tk_cbor_write_head(uint8_t *out, uint8_t major, uint64_t arg, size_t size);
 
-/*
- * A walker over the heads of one encoded item, without a decoder context:
- * it checks well-formedness only and keeps one count of owed items per
- * level, so it takes 88 bytes on Cortex-M4 where a decoder takes 540
- * (TK_CBOR_MAX_DEPTH 16).
- */
-typedef struct tk_cbor_walk {
-    const uint8_t *buf;
-    size_t len;
-    size_t off;        /* next head; the error's offset after an error */
-    unsigned depth;    /* open levels */
-    unsigned max_depth;
-    size_t owed[TK_CBOR_MAX_DEPTH + 1]; /* items owed per level */
-} tk_cbor_walk;
-
-/* One item that a walker read. */
-typedef struct tk_cbor_walk_event {
+/* One item that tk_cbor_read_one() read. */
+typedef struct tk_cbor_event {
     tk_cbor_head head;
     size_t offset;   /* offset of the head */
-    unsigned depth;  /* levels around the item */
     size_t content;  /* offset after the head */
     size_t total;    /* content length of a string; items owed by an
-                        array, map or tag (tk_cbor_read_one()); head.size
-                        otherwise */
-} tk_cbor_walk_event;
+                        array, map or tag; head.size otherwise */
+} tk_cbor_event;
 
-/* Marks of the items that an indefinite array or map owes, in a walker's
+/* Marks of the items that an indefinite array or map owes, in a decoder's
  * levels and in the event total of tk_cbor_read_one(). A definite count is
  * at most the input size, because each item takes a byte, and
- * tk_cbor_walk_init() keeps that size below these values. */
+ * tk_cbor_dec_init() keeps that size below these values. The two map
+ * marks differ in their two low bits, and a map owes an even number of
+ * items before each key, in both forms. */
 #define TK_CBOR_OWED_INDEF_ARRAY SIZE_MAX
 #define TK_CBOR_OWED_INDEF_MAP_KEY (SIZE_MAX - 1)   /* next item is a key */
 #define TK_CBOR_OWED_INDEF_MAP_VALUE (SIZE_MAX - 2) /* next is a value */
 
+/* Counts one complete item in a level's owed items. */
+TK_CBOR_HOT void tk_cbor_owed_done(size_t *owed)
+{
+    size_t n = *owed;
+    if (n < TK_CBOR_OWED_INDEF_MAP_VALUE)
+        n--;
+    else if (n != TK_CBOR_OWED_INDEF_ARRAY)
+        n ^= TK_CBOR_OWED_INDEF_MAP_KEY ^ TK_CBOR_OWED_INDEF_MAP_VALUE;
+    *owed = n;
+}
+
 /*
  * Reads the item at buf[*pos] (input of len bytes): its head and, for a
- * string, its content. The walker and the decoder share this step. A
+ * string, its content: the decoder's step over one item. A
  * decoder with check flags passes itself as dec (NULL otherwise), so its
  * head check runs once the head is read and its string checks on each
  * piece of a string. room is the number of levels left below the nesting
- * limit. Sets every field of *ev but depth. For an array, map or tag its
+ * limit. Sets every field of *ev. For an array, map or tag its
  * total is the number of items it owes, or a TK_CBOR_OWED_INDEF_* mark
  * for an indefinite length. On TK_OK *pos is after the head of an array, map or
  * tag, or after any other item. On an error *pos is the offset that the
@@ -271,51 +268,32 @@ typedef struct tk_cbor_walk_event {
  */
 #if defined(__OPTIMIZE_SIZE__)
 tk_err tk_cbor_read_one(const uint8_t *buf, size_t len, unsigned room,
-                        tk_cbor_dec *dec, tk_cbor_walk_event *ev,
+                        tk_cbor_dec *dec, tk_cbor_event *ev,
                         size_t *pos);
 #endif
 
-/* Starts w at the item at buf[off] (input of len bytes), with nesting
- * bounded by max_depth (at most TK_CBOR_MAX_DEPTH). Returns TK_OK, or
- * TK_ERR_LIMIT for an input too large for the owed counts. */
-tk_err tk_cbor_walk_init(tk_cbor_walk *w, const uint8_t *buf, size_t len,
-                         size_t off, unsigned max_depth);
+/* tk_cbor_dec_skip() that also gives the item's first head in *item
+ * (required): the array reader reads its items with it. */
+tk_err tk_cbor_dec_take(tk_cbor_dec *dec, tk_cbor_item *item, tk_view *raw);
+
+/* Keeps err at offset off unless an error is kept already. Returns the
+ * kept error. */
+tk_err tk_cbor_dec_fail_at(tk_cbor_dec *dec, tk_err err, size_t off);
 
 /*
- * Reads the next item head into *ev, in document order: arrays, maps and
- * tags are entered, breaks consumed, strings passed whole. Returns TK_OK,
- * TK_ERR_CBOR_END when the item is complete (w->off is then its end), or
- * the first error with w->off at the offset where the decoder reports it.
- */
-tk_err tk_cbor_walk_next(tk_cbor_walk *w, tk_cbor_walk_event *ev);
-
-/*
- * The string and item functions below are inlined into each caller in
- * builds for speed and are shared functions (defined in cbor_util.c) in
- * builds for size, as the head functions are.
+ * The string reader below is inlined into each caller in builds for speed
+ * and is a shared function (defined in cbor_util.c) in builds for size, as
+ * the head functions are.
  */
 #if defined(__OPTIMIZE_SIZE__)
 tk_err tk_cbor_read_string(const uint8_t *buf, size_t len, tk_cbor_head *head,
                            size_t *pos, const tk_cbor_dec *dec);
-void tk_cbor_item_from_head(tk_cbor_item *item, const tk_cbor_head *head,
-                            size_t off, unsigned depth);
-#endif
-
-/*
- * Sets item from the event ev of a walk over buf, at depth, for an item
- * that ends at end: tk_cbor_item_from_head() with the content of a
- * string.
- */
-#if defined(__OPTIMIZE_SIZE__)
-void tk_cbor_item_from_event(tk_cbor_item *item, const uint8_t *buf,
-                             const tk_cbor_walk_event *ev, size_t end,
-                             unsigned depth);
 #endif
 
 /*
  * Finds the end of the well-formed item at buf[off] (input of len bytes)
- * with a walker, nesting bounded by max_depth. Checks well-formedness
- * only. On TK_OK *end is the offset after the item; on an error *end is
+ * with a decoder of its own, nesting bounded by max_depth (at most
+ * TK_CBOR_MAX_DEPTH). Checks well-formedness only. On TK_OK *end is the offset after the item; on an error *end is
  * the offset where the error was found.
  */
 tk_err tk_cbor_skip_item(const uint8_t *buf, size_t len, size_t off,
@@ -367,11 +345,11 @@ bool tk_cbor_utf8_valid(const uint8_t *s, size_t len);
  */
 struct tk_cbor_dec_checks {
     /* Checks a head (preferred size of heads and floats, tag content,
-     * definite lengths in deterministic mode) and notes where a map key
-     * starts. */
-    tk_err (*head)(tk_cbor_dec *dec, const tk_cbor_head *head, size_t off);
-    /* Checks the map key that just ended against the earlier keys. */
-    tk_err (*key)(tk_cbor_dec *dec, tk_cbor_dec_level *map);
+     * definite lengths in deterministic mode). */
+    tk_err (*head)(tk_cbor_dec *dec, const tk_cbor_head *head);
+    /* Checks the key of map level d that starts at start and just ended
+     * against the earlier keys. */
+    tk_err (*key)(tk_cbor_dec *dec, unsigned d, size_t start);
     bool (*utf8_valid)(const uint8_t *s, size_t len);
 };
 #endif
@@ -409,7 +387,7 @@ TK_CBOR_HOT tk_cbor_type tk_cbor_simple_type(uint64_t value)
  * into *head. With dec (may be NULL) its preferred and UTF-8 check flags
  * apply to each piece. Returns TK_OK with *pos at the end of the string
  * and the content length in head->size, or the error with *pos at the
- * head it belongs to. The decoder and the walker share it.
+ * head it belongs to. The decoder reads strings with it.
  */
 TK_CBOR_HEAD_LINKAGE tk_err tk_cbor_read_string(const uint8_t *buf, size_t len,
                                               tk_cbor_head *head, size_t *pos,
@@ -417,7 +395,7 @@ TK_CBOR_HEAD_LINKAGE tk_err tk_cbor_read_string(const uint8_t *buf, size_t len,
 {
 #if !defined(__OPTIMIZE_SIZE__)
     /* A definite string without check flags is only its bytes: the
-     * common case of the walker and of decoders without flags. Builds for
+     * common case of decoders without flags. Builds for
      * size leave this shortcut out. */
     if (head->ai != TK_CBOR_AI_INDEF && (dec == NULL || dec->flags == 0)) {
         if (head->size > len - *pos) {
@@ -490,66 +468,11 @@ fail:
     return err;
 }
 
-/*
- * Sets every field of item from the head at off (checked) at
- * depth: its type, value, flags and float. A string's str is left empty
- * and its value is the head's argument.
- */
-TK_CBOR_HEAD_LINKAGE void tk_cbor_item_from_head(tk_cbor_item *item,
-                                               const tk_cbor_head *head,
-                                               size_t off, unsigned depth)
-{
-    bool indef = head->ai == TK_CBOR_AI_INDEF;
-    uint64_t arg = head->arg;
-    /* The item types of major types 0 to 6 have the same values. */
-    tk_cbor_type type = (tk_cbor_type)head->major;
-    item->offset = off;
-    item->depth = (uint8_t)depth;
-    item->flags = indef ? TK_CBOR_ITEM_INDEFINITE : 0;
-    item->float_width = 0;
-    item->value = arg;
-    item->f = 0;
-    item->str.ptr = NULL;
-    item->str.len = 0;
-    if (indef && type >= TK_CBOR_ARRAY)
-        item->value = TK_CBOR_INDEFINITE; /* an array or a map */
-    if (head->major == TK_CBOR_MT_SIMPLE) {
-        type = tk_cbor_simple_type(arg);
-        if (head->ai >= TK_CBOR_AI_2BYTES) {
-            unsigned width = (unsigned)head->len - 1u;
-            type = TK_CBOR_FLOAT;
-            item->float_width = (uint8_t)width;
-#if TK_CBOR_WITH_FLOAT
-            uint64_t bits = tk_cbor_float_bits_to_double(arg, width);
-            memcpy(&item->f, &bits, sizeof(item->f));
-#endif
-        }
-    }
-    item->type = type;
-}
-
-/* tk_cbor_item_from_event(), declared above, linked as the head reader. */
-TK_CBOR_HEAD_LINKAGE void tk_cbor_item_from_event(tk_cbor_item *item,
-                                                 const uint8_t *buf,
-                                                 const tk_cbor_walk_event *ev,
-                                                 size_t end, unsigned depth)
-{
-    tk_cbor_item_from_head(item, &ev->head, ev->offset, depth);
-    if (ev->head.major == TK_CBOR_MT_BSTR ||
-        ev->head.major == TK_CBOR_MT_TSTR) {
-        item->value = ev->total;
-        item->str.ptr = buf + ev->content;
-        /* An indefinite string's chunks end before its break. */
-        item->str.len = end - ev->content -
-                        (ev->head.ai == TK_CBOR_AI_INDEF ? 1u : 0u);
-    }
-}
-
 /* tk_cbor_read_one(), declared above: inline in builds for speed, one
  * shared function in builds for size, as the head reader is. */
 TK_CBOR_HEAD_LINKAGE tk_err tk_cbor_read_one(const uint8_t *buf, size_t len,
                                             unsigned room, tk_cbor_dec *dec,
-                                            tk_cbor_walk_event *ev,
+                                            tk_cbor_event *ev,
                                             size_t *pos)
 {
     tk_cbor_head *head = &ev->head;
@@ -557,7 +480,7 @@ TK_CBOR_HEAD_LINKAGE tk_err tk_cbor_read_one(const uint8_t *buf, size_t len,
     tk_err err = tk_cbor_read_head(buf, len, off, head);
 #if TK_CBOR_WITH_CHECKS
     if (err == TK_OK && dec != NULL)
-        err = dec->checks->head(dec, head, off);
+        err = dec->checks->head(dec, head);
 #endif
     if (err != TK_OK)
         return err;

@@ -1,7 +1,6 @@
 /*
- * Helpers shared by the encoder and the decoder: head encoding, walking
- * and skipping an item without a decoder context, comparing items as
- * data, and UTF-8 validation.
+ * Helpers shared by the encoder and the decoder: head encoding, skipping
+ * an item, comparing items as data, and UTF-8 validation.
  */
 #include <string.h>
 
@@ -29,75 +28,18 @@ void tk_cbor_write_head(uint8_t *out, uint8_t major, uint64_t arg, size_t size)
     }
 }
 
-/* ---- walking ---------------------------------------------------------- */
-
-/* Counts one complete item in a level's owed count. */
-static void owed_item_done(size_t *owed)
-{
-    if (*owed == TK_CBOR_OWED_INDEF_MAP_KEY)
-        *owed = TK_CBOR_OWED_INDEF_MAP_VALUE;
-    else if (*owed == TK_CBOR_OWED_INDEF_MAP_VALUE)
-        *owed = TK_CBOR_OWED_INDEF_MAP_KEY;
-    else if (*owed != TK_CBOR_OWED_INDEF_ARRAY)
-        (*owed)--;
-}
-
-tk_err tk_cbor_walk_init(tk_cbor_walk *w, const uint8_t *buf, size_t len,
-                         size_t off, unsigned max_depth)
-{
-    w->buf = buf;
-    w->len = len;
-    w->off = off;
-    w->depth = 0;
-    w->max_depth = max_depth < TK_CBOR_MAX_DEPTH ? max_depth
-                                                 : TK_CBOR_MAX_DEPTH;
-    w->owed[0] = 1;
-    /* Definite counts must stay below the TK_CBOR_OWED_INDEF_* marks. */
-    return len < TK_CBOR_OWED_INDEF_MAP_VALUE ? TK_OK : TK_ERR_LIMIT;
-}
-
-tk_err tk_cbor_walk_next(tk_cbor_walk *w, tk_cbor_walk_event *ev)
-{
-    for (;;) {
-        size_t *owed = &w->owed[w->depth];
-        if (*owed == 0) {
-            if (w->depth == 0)
-                return TK_ERR_CBOR_END;
-            w->depth--;
-            owed_item_done(&w->owed[w->depth]);
-            continue;
-        }
-        bool may_end = *owed == TK_CBOR_OWED_INDEF_ARRAY ||
-                       *owed == TK_CBOR_OWED_INDEF_MAP_KEY;
-        if (may_end && w->off < w->len && w->buf[w->off] == TK_CBOR_BREAK) {
-            w->off++;
-            *owed = 0;
-            continue;
-        }
-        tk_err err = tk_cbor_read_one(w->buf, w->len, w->max_depth - w->depth,
-                                      NULL, ev, &w->off);
-        if (err != TK_OK)
-            return err;
-        ev->depth = w->depth;
-        uint8_t major = ev->head.major;
-        if (major >= TK_CBOR_MT_ARRAY && major <= TK_CBOR_MT_TAG)
-            w->owed[++w->depth] = ev->total;
-        else
-            owed_item_done(owed);
-        return TK_OK;
-    }
-}
+/* ---- skipping --------------------------------------------------------- */
 
 tk_err tk_cbor_skip_item(const uint8_t *buf, size_t len, size_t off,
                          unsigned max_depth, size_t *end)
 {
-    tk_cbor_walk w;
-    tk_cbor_walk_event ev;
-    tk_err err = tk_cbor_walk_init(&w, buf, len, off, max_depth);
-    while (err == TK_OK)
-        err = tk_cbor_walk_next(&w, &ev);
-    *end = w.off;
-    return err == TK_ERR_CBOR_END ? TK_OK : err;
+    tk_cbor_dec dec;
+    tk_err err = tk_cbor_dec_init_with(&dec, buf + off, len - off, 0, NULL);
+    dec.max_depth = (uint8_t)max_depth;
+    if (err == TK_OK)
+        err = tk_cbor_dec_skip(&dec, NULL);
+    *end = off + (err == TK_OK ? dec.off : dec.err_off);
+    return err;
 }
 
 /* ---- comparing -------------------------------------------------------- */
@@ -159,97 +101,59 @@ static bool strings_equal(const tk_cbor_item *a, const tk_cbor_item *b)
 }
 
 /*
- * Compares two items event by event with two walkers: the same heads at
+ * Compares two items item by item with two decoders: the same types at
  * the same depths in the same order, with equal values. The order of
- * heads and depths fixes the tree, so definite and indefinite containers
+ * items and depths fixes the tree, so definite and indefinite containers
  * of the same items compare equal. The value of a string is its content
- * length, of a definite or indefinite string alike. The walkers keep no
- * decoder context, so the comparison needs little stack.
+ * length, of a definite or indefinite string alike, and a float's value is
+ * compared as binary64.
  */
-static bool items_equal_deep(const uint8_t *a, size_t a_len, const uint8_t *b,
-                             size_t b_len)
-{
-    tk_cbor_walk wa, wb;
-    tk_cbor_walk_event ea, eb;
-    if (tk_cbor_walk_init(&wa, a, a_len, 0, TK_CBOR_MAX_DEPTH) != TK_OK ||
-        tk_cbor_walk_init(&wb, b, b_len, 0, TK_CBOR_MAX_DEPTH) != TK_OK)
-        return false;
-    for (;;) {
-        tk_err ra = tk_cbor_walk_next(&wa, &ea);
-        tk_err rb = tk_cbor_walk_next(&wb, &eb);
-        if (ra != TK_OK || rb != TK_OK)
-            return ra == TK_ERR_CBOR_END && rb == TK_ERR_CBOR_END;
-        uint8_t major = ea.head.major;
-        if (major != eb.head.major || ea.depth != eb.depth)
-            return false;
-        if (major == TK_CBOR_MT_ARRAY || major == TK_CBOR_MT_MAP)
-            continue; /* the items that follow decide */
-        if (major == TK_CBOR_MT_BSTR || major == TK_CBOR_MT_TSTR) {
-            tk_cbor_item ia, ib;
-            if (ea.total != eb.total)
-                return false;
-            tk_cbor_item_from_event(&ia, a, &ea, wa.off, 0);
-            tk_cbor_item_from_event(&ib, b, &eb, wb.off, 0);
-            if (!strings_equal(&ia, &ib))
-                return false;
-            continue;
-        }
-        uint64_t va = ea.head.arg;
-        uint64_t vb = eb.head.arg;
-        if (major == TK_CBOR_MT_SIMPLE) {
-            /* A float and a simple value differ, whatever their bits. */
-            bool fa = ea.head.ai >= TK_CBOR_AI_2BYTES;
-            if (fa != (eb.head.ai >= TK_CBOR_AI_2BYTES))
-                return false;
-            if (fa) {
-                va = tk_cbor_float_bits_to_double(va, ea.head.len - 1u);
-                vb = tk_cbor_float_bits_to_double(vb, eb.head.len - 1u);
-            }
-        }
-        if (va != vb)
-            return false;
-    }
-}
-
 bool tk_cbor_items_equal(const uint8_t *a, size_t a_len, const uint8_t *b,
                          size_t b_len)
 {
 #if !defined(__OPTIMIZE_SIZE__)
-    /* Fast paths for equal bytes and for one-head items, which most keys
-     * are. Builds for size leave them out, because the decoders below
-     * return the same result. */
+    /* Fast paths for equal bytes and for one-head integer and definite
+     * string keys, which most keys are. Builds for size leave them out,
+     * because the decoders below return the same result. */
     if (a_len == b_len && memcmp(a, b, a_len) == 0)
         return true;
     tk_cbor_head ha, hb;
     if (tk_cbor_read_head(a, a_len, 0, &ha) != TK_OK ||
         tk_cbor_read_head(b, b_len, 0, &hb) != TK_OK || ha.major != hb.major)
         return false;
-    switch (ha.major) {
-    case TK_CBOR_MT_UINT:
-    case TK_CBOR_MT_NINT:
+    if (ha.major <= TK_CBOR_MT_NINT)
         return ha.arg == hb.arg;
-    case TK_CBOR_MT_BSTR:
-    case TK_CBOR_MT_TSTR:
-        if (ha.ai != TK_CBOR_AI_INDEF && hb.ai != TK_CBOR_AI_INDEF)
-            return ha.arg == hb.arg && ha.arg <= a_len - ha.len &&
-                   hb.arg <= b_len - hb.len &&
-                   memcmp(a + ha.len, b + hb.len, (size_t)ha.arg) == 0;
-        break;
-    case TK_CBOR_MT_SIMPLE: {
-        bool fa = ha.ai >= TK_CBOR_AI_2BYTES;
-        bool fb = hb.ai >= TK_CBOR_AI_2BYTES;
-        if (fa != fb)
-            return false;
-        if (!fa)
-            return ha.arg == hb.arg;
-        return tk_cbor_float_bits_to_double(ha.arg, ha.len - 1u) ==
-               tk_cbor_float_bits_to_double(hb.arg, hb.len - 1u);
-    }
-    default:
-        break;
-    }
+    if (ha.major <= TK_CBOR_MT_TSTR && ha.ai != TK_CBOR_AI_INDEF &&
+        hb.ai != TK_CBOR_AI_INDEF)
+        return ha.arg == hb.arg && ha.arg <= a_len - ha.len &&
+               hb.arg <= b_len - hb.len &&
+               memcmp(a + ha.len, b + hb.len, (size_t)ha.arg) == 0;
 #endif
-    return items_equal_deep(a, a_len, b, b_len);
+    tk_cbor_dec da, db;
+    tk_cbor_item ia, ib;
+    tk_cbor_dec_init_with(&da, a, a_len, 0, NULL);
+    tk_cbor_dec_init_with(&db, b, b_len, 0, NULL);
+    for (;;) {
+        tk_err ra = tk_cbor_dec_next(&da, &ia);
+        tk_err rb = tk_cbor_dec_next(&db, &ib);
+        if (ra != TK_OK || rb != TK_OK)
+            return ra == TK_ERR_CBOR_END && rb == TK_ERR_CBOR_END;
+        if (ia.type != ib.type || ia.depth != ib.depth)
+            return false;
+        if (ia.type == TK_CBOR_ARRAY || ia.type == TK_CBOR_MAP)
+            continue; /* the items that follow decide */
+        uint64_t va = ia.value;
+        uint64_t vb = ib.value;
+        if (ia.type == TK_CBOR_FLOAT) {
+            va = tk_cbor_float_bits_to_double(va, ia.float_width);
+            vb = tk_cbor_float_bits_to_double(vb, ib.float_width);
+        }
+        if (va != vb)
+            return false;
+        if ((ia.type == TK_CBOR_BSTR || ia.type == TK_CBOR_TSTR) &&
+            !strings_equal(&ia, &ib))
+            return false;
+    }
 }
 #endif /* TK_CBOR_WITH_CHECKS */
 
