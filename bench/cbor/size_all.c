@@ -1,7 +1,6 @@
 /*
  * Cortex-M4 program that references every public function of the CBOR
- * encoder, decoder and array reader (include/teepkit/cbor.h without
- * tk_cbor_diag()), so
+ * encoder and decoder (include/teepkit/cbor.h without tk_cbor_diag()), so
  * that a link with --gc-sections keeps exactly the code a device that uses
  * the whole API needs. bench/cbor/run.sh links it and reports the text
  * that lib/cbor and the C library add. It also checks that this table
@@ -79,13 +78,6 @@ static const tk_any_fn every_function[] = {
     (tk_any_fn)tk_cbor_dec_container_raw,
     (tk_any_fn)tk_cbor_dec_finish,
     (tk_any_fn)tk_cbor_validate,
-    (tk_any_fn)tk_cbor_array_open,
-    (tk_any_fn)tk_cbor_array_more,
-    (tk_any_fn)tk_cbor_array_next,
-    (tk_any_fn)tk_cbor_array_finish,
-    (tk_any_fn)tk_cbor_array_error_offset,
-    (tk_any_fn)tk_cbor_array_offset,
-    (tk_any_fn)tk_cbor_array_fail,
 };
 
 /* The entry point of the link: it reads the table through a volatile

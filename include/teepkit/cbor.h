@@ -518,58 +518,6 @@ tk_err tk_cbor_validate(const uint8_t *ptr, size_t len, uint32_t flags,
                         size_t *err_off);
 
 /* ====================================================================== */
-/* Array reader                                                           */
-/* ====================================================================== */
-
-/*
- * Reads the items of one array, each whole: for flat sequences whose items
- * are used whole, such as SUIT command sequences. It is a decoder without
- * check flags inside the array, so it reports the errors of one at the
- * same offsets, and keeps the first error. Private fields: use the
- * functions.
- */
-typedef struct tk_cbor_array_reader {
-    tk_cbor_dec dec;
-} tk_cbor_array_reader;
-
-/*
- * Starts reading the array that is the single item of buf[0..len).
- * *count (may be NULL) receives its item count or TK_CBOR_INDEFINITE.
- * Returns TK_OK, the item's error, or TK_ERR_CBOR_TYPE when it is not an
- * array; errors are kept.
- */
-tk_err tk_cbor_array_open(tk_cbor_array_reader *r, const uint8_t *buf,
-                          size_t len, uint64_t *count);
-
-/* Returns true when items remain. False on error. */
-bool tk_cbor_array_more(tk_cbor_array_reader *r);
-
-/*
- * Reads the next item whole. *item (may be NULL) receives it as
- * tk_cbor_dec_next() would give it, at depth 1 (a float's f only with
- * TK_CBOR_WITH_FLOAT), and *raw (may be NULL) its encoded bytes. No item
- * left gives TK_ERR_CBOR_NO_MORE, which is kept.
- */
-tk_err tk_cbor_array_next(tk_cbor_array_reader *r, tk_cbor_item *item,
-                          tk_view *raw);
-
-/* Ends reading: every item read, the break of an indefinite array
- * consumed and no bytes after the array. Returns the first error. */
-tk_err tk_cbor_array_finish(tk_cbor_array_reader *r);
-
-/* Returns the byte offset of the first error (0 when there is none). */
-size_t tk_cbor_array_error_offset(const tk_cbor_array_reader *r);
-
-/* Returns the byte offset of the next item. */
-size_t tk_cbor_array_offset(const tk_cbor_array_reader *r);
-
-/* Keeps err at offset as the reader's error, unless an error is kept
- * already, so that a format built on CBOR reports a semantic error
- * through the same context. Returns the error that is kept. */
-tk_err tk_cbor_array_fail(tk_cbor_array_reader *r, tk_err err,
-                          size_t offset);
-
-/* ====================================================================== */
 /* Diagnostic notation (lib/cbor/cbor_diag.c, left out of device builds)  */
 /* ====================================================================== */
 

@@ -34,11 +34,6 @@ TK_CBOR_COLD static tk_err fail_at(tk_cbor_dec *dec, tk_err err, size_t off)
     return dec->err;
 }
 
-tk_err tk_cbor_dec_fail_at(tk_cbor_dec *dec, tk_err err, size_t off)
-{
-    return fail_at(dec, err, off);
-}
-
 tk_err tk_cbor_dec_init_with(tk_cbor_dec *dec, const uint8_t *ptr,
                              size_t len, uint32_t flags,
                              const struct tk_cbor_dec_checks *checks)
@@ -840,10 +835,13 @@ tk_err tk_cbor_dec_get_label(tk_cbor_dec *dec, int64_t *label)
                       TK_ERR_CBOR_BAD_MAP_LABEL);
 }
 
-tk_err tk_cbor_dec_take(tk_cbor_dec *dec, tk_cbor_item *item, tk_view *raw)
+tk_err tk_cbor_dec_skip(tk_cbor_dec *dec, tk_view *raw)
 {
+    tk_cbor_item item;
+    if (dec == NULL)
+        return TK_ERR_INVALID_ARG;
     unsigned depth = dec->depth;
-    tk_err err = read_member(dec, item);
+    tk_err err = read_member(dec, &item);
     if (err != TK_OK)
         return err;
     /* A container or tag pushed a level: read until it has closed. */
@@ -851,18 +849,10 @@ tk_err tk_cbor_dec_take(tk_cbor_dec *dec, tk_cbor_item *item, tk_view *raw)
     if (err != TK_OK)
         return err;
     if (raw != NULL) {
-        raw->ptr = dec->buf + item->offset;
-        raw->len = dec->off - item->offset;
+        raw->ptr = dec->buf + item.offset;
+        raw->len = dec->off - item.offset;
     }
     return TK_OK;
-}
-
-tk_err tk_cbor_dec_skip(tk_cbor_dec *dec, tk_view *raw)
-{
-    tk_cbor_item item;
-    if (dec == NULL)
-        return TK_ERR_INVALID_ARG;
-    return tk_cbor_dec_take(dec, &item, raw);
 }
 
 tk_err tk_cbor_dec_get_bstr_cbor(tk_cbor_dec *dec, tk_cbor_dec *inner,

@@ -272,14 +272,6 @@ tk_err tk_cbor_read_one(const uint8_t *buf, size_t len, unsigned room,
                         size_t *pos);
 #endif
 
-/* tk_cbor_dec_skip() that also gives the item's first head in *item
- * (required): the array reader reads its items with it. */
-tk_err tk_cbor_dec_take(tk_cbor_dec *dec, tk_cbor_item *item, tk_view *raw);
-
-/* Keeps err at offset off unless an error is kept already. Returns the
- * kept error. */
-tk_err tk_cbor_dec_fail_at(tk_cbor_dec *dec, tk_err err, size_t off);
-
 /*
  * The string reader below is inlined into each caller in builds for speed
  * and is a shared function (defined in cbor_util.c) in builds for size, as

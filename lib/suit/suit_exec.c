@@ -423,20 +423,20 @@ TK_SUIT_NOINLINE static tk_err try_each(tk_suit_exec *ex, tk_view arg,
                                         const uint8_t *at,
                                         tk_suit_outcome *out)
 {
-    tk_cbor_array_reader reader;
+    tk_cbor_dec dec;
     size_t sequences = 0;
     bool has_nil = false;
-    tk_cbor_array_open(&reader, arg.ptr, arg.len, NULL);
-    while (tk_cbor_array_more(&reader)) {
+    tk_cbor_dec_init(&dec, arg.ptr, arg.len, 0);
+    tk_cbor_dec_enter_array(&dec, NULL);
+    while (tk_cbor_dec_more(&dec)) {
         tk_cbor_item item;
         bool absorbed = false;
+        /* nil must be the last entry. */
         if (has_nil) {
-            /* nil must be the last entry. */
-            tk_cbor_array_fail(&reader, TK_ERR_SUIT_MALFORMED,
-                               tk_cbor_array_offset(&reader));
+            tk_cbor_dec_fail(&dec, TK_ERR_SUIT_MALFORMED);
             break;
         }
-        if (tk_cbor_array_next(&reader, &item, NULL) != TK_OK)
+        if (tk_cbor_dec_next(&dec, &item) != TK_OK)
             break;
         if (item.type == TK_CBOR_NULL) {
             has_nil = true;
@@ -444,10 +444,9 @@ TK_SUIT_NOINLINE static tk_err try_each(tk_suit_exec *ex, tk_view arg,
         }
         if (item.type != TK_CBOR_BSTR ||
             (item.flags & TK_CBOR_ITEM_INDEFINITE) != 0) {
-            tk_cbor_array_fail(&reader,
-                               item.type == TK_CBOR_BSTR ? TK_ERR_CBOR_CHUNKED
-                                                         : TK_ERR_CBOR_TYPE,
-                               item.offset);
+            tk_cbor_dec_fail(&dec, item.type == TK_CBOR_BSTR
+                                       ? TK_ERR_CBOR_CHUNKED
+                                       : TK_ERR_CBOR_TYPE);
             break;
         }
         sequences++;
@@ -456,7 +455,8 @@ TK_SUIT_NOINLINE static tk_err try_each(tk_suit_exec *ex, tk_view arg,
         if (e != TK_OK || !absorbed)
             return e;
     }
-    tk_err e = tk_suit_cbor_err(tk_cbor_array_finish(&reader));
+    tk_cbor_dec_exit(&dec);
+    tk_err e = tk_suit_cbor_err(tk_cbor_dec_finish(&dec));
     if (e == TK_OK && sequences == 0)
         e = TK_ERR_SUIT_MALFORMED;
     if (e == TK_OK && !has_nil)
@@ -708,7 +708,7 @@ tk_err tk_suit_run_sequence(tk_suit_exec *ex, tk_view seq, unsigned depth,
                             bool soft_default, int32_t fixed_component,
                             tk_suit_outcome *out)
 {
-    tk_cbor_array_reader reader;
+    tk_cbor_dec dec;
     frame f;
     size_t commands = 0;
     bool record = false;
@@ -731,29 +731,16 @@ tk_err tk_suit_run_sequence(tk_suit_exec *ex, tk_view seq, unsigned depth,
         return run_cached(ex, cached, &f, fixed_component, out);
     record = cache_start(ex, seq);
 #endif
-    /* A command sequence is flat: each label and argument is read whole
-     * by an array reader, which takes far less stack than a decoder in
-     * every level of try-each and run-sequence. */
-    tk_cbor_array_open(&reader, seq.ptr, seq.len, NULL);
-    while (e == TK_OK && tk_cbor_array_more(&reader)) {
-        tk_cbor_item item;
+    /* A command sequence is flat: a label, then an argument taken
+     * whole. */
+    tk_cbor_dec_init(&dec, seq.ptr, seq.len, 0);
+    tk_cbor_dec_enter_array(&dec, NULL);
+    while (e == TK_OK && tk_cbor_dec_more(&dec)) {
+        const uint8_t *at = seq.ptr + tk_cbor_dec_offset(&dec);
+        int64_t label;
         tk_view arg;
-        if (tk_cbor_array_next(&reader, &item, NULL) != TK_OK)
-            break;
-        const uint8_t *at = seq.ptr + item.offset;
-        if ((item.type != TK_CBOR_UINT && item.type != TK_CBOR_NINT) ||
-            item.value > (uint64_t)INT64_MAX) {
-            tk_cbor_array_fail(&reader,
-                               item.type == TK_CBOR_UINT ||
-                                       item.type == TK_CBOR_NINT
-                                   ? TK_ERR_CBOR_INT_RANGE
-                                   : TK_ERR_CBOR_TYPE,
-                               item.offset);
-            break;
-        }
-        int64_t label = item.type == TK_CBOR_UINT ? (int64_t)item.value
-                                                  : -1 - (int64_t)item.value;
-        if (tk_cbor_array_next(&reader, NULL, &arg) != TK_OK)
+        if (tk_cbor_dec_get_int(&dec, &label) != TK_OK ||
+            tk_cbor_dec_skip(&dec, &arg) != TK_OK)
             break;
 #if TK_SUIT_MAX_CACHED_COMMANDS > 0
         if (record && !cache_add(ex, seq, label, at, arg)) {
@@ -768,11 +755,11 @@ tk_err tk_suit_run_sequence(tk_suit_exec *ex, tk_view seq, unsigned depth,
             out->soft = f.soft;
     }
     if (e == TK_OK) {
-        e = tk_cbor_array_finish(&reader);
+        tk_cbor_dec_exit(&dec);
+        e = tk_cbor_dec_finish(&dec);
         if (e != TK_OK)
             e = tk_suit_exec_fail(ex, tk_suit_cbor_err(e),
-                                  seq.ptr +
-                                      tk_cbor_array_error_offset(&reader),
+                                  seq.ptr + tk_cbor_dec_error_offset(&dec),
                                   0, TK_SUIT_NO_COMPONENT);
     }
 #if TK_SUIT_MAX_CACHED_COMMANDS > 0
