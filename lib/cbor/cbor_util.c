@@ -33,6 +33,20 @@ void tk_cbor_write_head(uint8_t *out, uint8_t major, uint64_t arg, size_t size)
 tk_err tk_cbor_skip_item(const uint8_t *buf, size_t len, size_t off,
                          unsigned max_depth, size_t *end)
 {
+#if !defined(__OPTIMIZE_SIZE__)
+    /* An integer or a definite string, which most map keys are, ends
+     * after its head and content. Builds for size leave this out, and
+     * everything else, errors included, goes to the decoder. */
+    tk_cbor_head head;
+    if (tk_cbor_read_head(buf, len, off, &head) == TK_OK &&
+        head.major <= TK_CBOR_MT_TSTR && head.ai != TK_CBOR_AI_INDEF) {
+        size_t content = head.major >= TK_CBOR_MT_BSTR ? head.size : 0;
+        if (content <= len - off - head.len) {
+            *end = off + head.len + content;
+            return TK_OK;
+        }
+    }
+#endif
     tk_cbor_dec dec;
     tk_err err = tk_cbor_dec_init_with(&dec, buf + off, len - off, 0, NULL);
     dec.max_depth = (uint8_t)max_depth;
