@@ -166,8 +166,6 @@ if command -v arm-none-eabi-gcc >/dev/null; then
   echo
   # The target of docs/benchmarks.md: encode + decode with every switch
   # on under 6 KiB.
-  # NOTE: 1,116 bytes over (7,260): the array reader, the walker and
-  # the check table outgrew it; see the CBOR section there.
   if (( total < 6144 )); then
     echo "Target met: $total bytes, $(( 6144 - total )) under 6,144."
   else

@@ -127,7 +127,7 @@ static tk_err check_key(tk_cbor_dec *dec, unsigned d, size_t start)
     const uint8_t *key = buf + start;
     size_t key_len = dec->off - start;
     bool deterministic = (dec->flags & TK_CBOR_CHECK_DETERMINISTIC) != 0;
-    int order = -1; /* of the previous key against this one */
+    int order = -1; /* sign of comparing the previous key with this one */
     tk_cbor_head head;
     tk_err err = tk_cbor_read_head(buf, dec->len, dec->head[d], &head);
     size_t p = dec->head[d] + head.len;
@@ -219,7 +219,7 @@ static tk_err check_head(tk_cbor_dec *dec, const tk_cbor_head *head)
         return TK_ERR_CBOR_NOT_PREFERRED;
     if ((dec->flags & TK_CBOR_CHECK_TAG_CONTENT) &&
         dec->kind[d] == TK_CBOR_LVL_TAG) {
-        /* The tag's head was read before, so it reads again. */
+        /* The level keeps only the tag's offset: read its number again. */
         tk_cbor_head tag;
         if (tk_cbor_read_head(dec->buf, dec->len, dec->head[d], &tag) !=
                 TK_OK ||
@@ -879,7 +879,7 @@ TK_CBOR_OUTLINE_FOR_SIZE static void rewind_map(tk_cbor_dec *dec)
 {
     unsigned d = dec->depth;
     tk_cbor_head head;
-    /* The head was checked when read, so it reads again. */
+    /* The head was checked when first read, so it reads again cleanly. */
     if (tk_cbor_read_head(dec->buf, dec->len, dec->head[d], &head) == TK_OK) {
         dec->off = dec->head[d] + head.len;
         dec->owed[d] = head.ai == TK_CBOR_AI_INDEF

@@ -293,8 +293,8 @@ static void cose_sign1_published(void)
     tk_key_release(&key);
 }
 
-/* Skips every item of the array in hex, as the SUIT processor reads a
- * try-each list, and checks the error that ends the array. */
+/* Skips every item of the array in hex, as the SUIT processor takes the
+ * arguments of a command sequence, and checks the error that ends it. */
 static void skipping_items_ends_with(const char *hex, tk_err expected)
 {
     tk_view in = tkt_hex(hex);
