@@ -13,25 +13,8 @@ teepkit=$(realpath "$1")
 agent=$(realpath "$2")
 docs=$(realpath "$3")
 export PATH="$(dirname "$teepkit"):$(dirname "$agent"):$PATH"
-work=$(mktemp -d /tmp/tk-cli-docs.XXXXXX)
-serve_pid=
-http_pid=
-cleanup() {
-  for pid in $serve_pid $http_pid; do
-    if kill -0 "$pid" 2>/dev/null; then
-      kill "$pid"
-      wait "$pid" || true
-    fi
-  done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-cd "$work"
-
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/shell.sh"
+start_work tk-cli-docs
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
@@ -56,6 +39,7 @@ grep -q "tam serve --db tam.db --listen 127.0.0.1:$port" tam1.sh ||
   fail "the first TAM example does not end with serve: $(cat tam1.sh)"
 bash -e tam1.sh >tam1.out 2>&1 &
 serve_pid=$!
+track_pid "$serve_pid"
 for _ in $(seq 1 200); do
   grep -q "^listening on 127.0.0.1:$port$" tam1.out && break
   kill -0 "$serve_pid" 2>/dev/null || fail "tam.md example 1 stopped: $(cat tam1.out)"
@@ -78,7 +62,7 @@ tam_pid=$(pgrep -P "$serve_pid" -f "teepkit tam serve" || echo "$serve_pid")
 [[ -n $tam_pid ]] || fail "no tam serve process under the example's shell"
 kill -TERM "$tam_pid"
 wait "$serve_pid" || fail "tam.md example 1 exited with an error: $(tail -5 tam1.out)"
-serve_pid=
+untrack_pid "$serve_pid"
 
 # docs/suit.md: block 1 is the first round trip, block 2 the encryption,
 # block 3 the teepkit form, which needs an HTTP server for its folder.
@@ -98,6 +82,7 @@ awk '/^### The teepkit form/ { f = 1 }
      g { print }' "$docs/suit.md" | sed "s/8080/$port/g" >securefs.json
 python3 -m http.server "$port" --bind 127.0.0.1 >http.log 2>&1 &
 http_pid=$!
+track_pid "$http_pid"
 for _ in $(seq 1 100); do
   curl -s -o /dev/null "http://127.0.0.1:$port/" && break
   sleep 0.1

@@ -10,24 +10,8 @@ set -euo pipefail
 
 teepkit=$(realpath "$1")
 e2e_dir=$(realpath "$2")
-work=$(mktemp -d /tmp/tk-cli-delegation.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-cd "$work"
-
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
-
-# expect_status WANT COMMAND...: runs the command and checks its status.
-expect_status() {
-  local want=$1
-  shift
-  local got=0
-  "$@" >out.txt 2>err.txt || got=$?
-  [[ $got -eq $want ]] ||
-    fail "'$*' exited $got, expected $want: $(cat err.txt)"
-}
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/shell.sh"
+start_work tk-cli-delegation
 
 for name in anchor delegate other; do
   "$teepkit" key generate --alg ES256 -o "$name.pem"

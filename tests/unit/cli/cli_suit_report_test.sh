@@ -8,24 +8,8 @@
 set -euo pipefail
 
 teepkit=$(realpath "$1")
-work=$(mktemp -d /tmp/tk-cli-report.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-cd "$work"
-
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
-
-# expect_status WANT COMMAND...: runs the command and checks its status.
-expect_status() {
-  local want=$1
-  shift
-  local got=0
-  "$@" >out.txt 2>err.txt || got=$?
-  [[ $got -eq $want ]] ||
-    fail "'$*' exited $got, expected $want: $(cat err.txt)"
-}
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/shell.sh"
+start_work tk-cli-report
 
 vendor=fa6b4a53-d5ad-5fdf-be9d-e663e4d41ffe
 "$teepkit" key generate --alg ES256 -o author.pem

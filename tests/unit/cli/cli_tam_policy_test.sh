@@ -9,32 +9,8 @@ set -euo pipefail
 
 teepkit=$(realpath "$1")
 agent=$(realpath "$2")
-work=$(mktemp -d /tmp/tk-cli-policy.XXXXXX)
-serve_pid=
-cleanup() {
-  if [[ -n $serve_pid ]] && kill -0 "$serve_pid" 2>/dev/null; then
-    kill "$serve_pid"
-    wait "$serve_pid" || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-cd "$work"
-
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
-
-# expect_status WANT COMMAND...: runs the command and checks its status.
-expect_status() {
-  local want=$1
-  shift
-  local got=0
-  "$@" >out.txt 2>err.txt || got=$?
-  [[ $got -eq $want ]] ||
-    fail "'$*' exited $got, expected $want: $(cat err.txt)"
-}
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/shell.sh"
+start_work tk-cli-policy
 
 db=$work/tam.db
 expect_status 0 "$teepkit" tam init --db "$db"
@@ -137,6 +113,7 @@ grep -q "policy.delete" out.txt || fail "audit of the removal: $(cat out.txt)"
 "$teepkit" tam serve --db "$db" --listen 127.0.0.1:0 --port-file port \
   >serve.out 2>serve.err &
 serve_pid=$!
+track_pid "$serve_pid"
 for _ in $(seq 1 100); do
   [[ -s port ]] && break
   sleep 0.1
@@ -147,7 +124,7 @@ expect_status 7 "$agent" --tam "http://127.0.0.1:$(cat port)/tam" --store dev \
   --signer-key author.pub
 kill -TERM "$serve_pid"
 wait "$serve_pid" || fail "serve exited with an error: $(cat serve.err)"
-serve_pid=
+untrack_pid "$serve_pid"
 
 expect_status 0 "$teepkit" tam reports --db "$db" --device "$ueid" --json
 [[ $(jq length out.txt) -eq 2 ]] || fail "reports --json: $(cat out.txt)"

@@ -6,11 +6,7 @@
 set -euo pipefail
 
 teepkit=$1
-
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/shell.sh"
 
 line=$("$teepkit" version) || fail "teepkit version exited $?"
 [[ $line =~ ^teepkit\ [0-9]+\.[0-9]+\.[0-9]+$ ]] ||

@@ -7,32 +7,8 @@
 set -euo pipefail
 
 teepkit=$(realpath "$1")
-work=$(mktemp -d /tmp/tk-tam-cli.XXXXXX)
-serve_pid=
-cleanup() {
-  if [[ -n $serve_pid ]] && kill -0 "$serve_pid" 2>/dev/null; then
-    kill "$serve_pid"
-    wait "$serve_pid" || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-cd "$work"
-
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
-
-# expect_status WANT COMMAND...: runs the command and checks its status.
-expect_status() {
-  local want=$1
-  shift
-  local got=0
-  "$@" >out.txt 2>err.txt || got=$?
-  [[ $got -eq $want ]] ||
-    fail "'$*' exited $got, expected $want: $(cat err.txt)"
-}
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/shell.sh"
+start_work tk-tam-cli
 
 db=$work/tam.db
 expect_status 0 "$teepkit" tam init --db "$db"
@@ -122,6 +98,7 @@ EOF
 expect_status 2 "$teepkit" tam serve --config missing.conf
 "$teepkit" tam serve --config tam.conf --port-file port >serve.out 2>serve.err &
 serve_pid=$!
+track_pid "$serve_pid"
 for _ in $(seq 1 100); do
   [[ -s port ]] && break
   sleep 0.1
@@ -141,7 +118,7 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -X POST \
 kill -TERM "$serve_pid"
 status=0
 wait "$serve_pid" || status=$?
-serve_pid=
+untrack_pid "$serve_pid"
 [[ $status -eq 0 ]] || fail "serve exited $status after SIGTERM: $(cat serve.err)"
 grep -q "tam: started: http=127.0.0.1:$port" serve.err || fail "no start line: $(cat serve.err)"
 grep -q "session started: QueryRequest sent" serve.err || fail "no session line"
