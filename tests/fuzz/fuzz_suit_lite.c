@@ -35,13 +35,6 @@ static hs_device g_dev;
 static tk_suit_processor g_proc;
 static tk_suit_lite g_lite;
 
-static const uint8_t g_id0[] = {0x81, 0x41, 0x00};
-static const uint8_t g_image0[] = "an image installed before the run";
-static const uint8_t g_payload[] = "This is a test image";
-
-static const tk_alg g_algs[4] = {TK_ALG_ESP256, TK_ALG_ES256, TK_ALG_ED25519,
-                                 TK_ALG_EDDSA};
-
 /* Vendor and class identifiers of draft-ietf-suit-manifest-37 appendix B. */
 static const uint8_t g_vendor[16] = {0xfa, 0x6b, 0x4a, 0x53, 0xd5, 0xad,
                                      0x5f, 0xdf, 0xbe, 0x9d, 0xe6, 0x63,
@@ -50,26 +43,15 @@ static const uint8_t g_class[16] = {0x14, 0x92, 0xaf, 0x14, 0x25, 0x69,
                                     0x5e, 0x48, 0xbf, 0x42, 0x9b, 0x2d,
                                     0x51, 0xf2, 0xab, 0x45};
 
+/* Resets the device; mode bit 6 gives it the identifiers of the SUIT
+ * manifest examples. */
 static void device_reset(uint8_t mode)
 {
-    tk_suit_installed rec;
-    hs_device_free(&g_dev);
-    hs_device_init(&g_dev);
+    hs_device_reset_fuzz(&g_dev);
     if (mode & 0x40) {
         memcpy(g_dev.vendor_id, g_vendor, sizeof g_vendor);
         memcpy(g_dev.class_id, g_class, sizeof g_class);
     }
-    memset(&rec, 0, sizeof rec);
-    rec.sequence_number = 1;
-    hs_device_set(&g_dev, hs_view(g_id0, sizeof g_id0), g_image0,
-                  sizeof g_image0 - 1, &rec);
-    rec.sequence_number = 2;
-    hs_device_set(&g_dev, hs_view(hs_tc_id, sizeof hs_tc_id), hs_tc_payload,
-                  sizeof hs_tc_payload, &rec);
-    hs_device_add_uri(&g_dev, "http://example.com/file.bin", g_payload,
-                      sizeof g_payload - 1);
-    hs_device_add_uri(&g_dev, hs_tc_uri, hs_tc_payload,
-                      sizeof hs_tc_payload);
 }
 
 /* The lite fetch callback: serves the device's URIs in 7-byte chunks. */
@@ -98,28 +80,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1)
         return 0;
     uint8_t mode = data[0];
-    size_t len = size - 1;
-    uint8_t *buf = malloc(len == 0 ? 1 : len);
+    size_t len;
+    uint8_t *buf =
+        hs_fuzz_envelope(data + 1, size - 1, (mode & 1) ? (mode >> 1) & 3 : -1,
+                         &len);
     if (buf == NULL)
         return 0;
-    memcpy(buf, data + 1, len);
-    if (mode & 1) {
-        const hs_keys *k = hs_keys_get();
-        unsigned signer = (mode >> 1) & 3u;
-        const tk_key *key = signer < 2 ? &k->suit_p256 : &k->suit_ed25519;
-        size_t cap = len + 1024;
-        uint8_t *signed_env = malloc(cap);
-        size_t n = 0;
-        if (signed_env != NULL &&
-            hs_suit_resign(hs_view(buf, len), key, g_algs[signer], signed_env,
-                           cap, &n) == TK_OK && n <= cap) {
-            free(buf);
-            buf = signed_env;
-            signed_env = NULL;
-            len = n;
-        }
-        free(signed_env);
-    }
     tk_suit_operation op = (tk_suit_operation)(1 + ((mode >> 3) & 7u) % 6u);
     tk_view input = hs_view(buf, len);
 

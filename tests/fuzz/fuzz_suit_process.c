@@ -32,73 +32,19 @@ static tk_suit_processor g_proc;
 static tk_suit_record g_records[32];
 static uint8_t g_work[64 * 1024];
 
-/* [h'00'] and the Trusted Component of the published TEEP examples. */
-static const uint8_t g_id0[] = {0x81, 0x41, 0x00};
-static const uint8_t g_id_tc[] = {
-    0x84, 0x4b, 'T',  'E',  'E',  'P',  '-',  'D',  'e',  'v',  'i',
-    'c',  'e',  0x48, 'S',  'e',  'c',  'u',  'r',  'e',  'F',  'S',
-    0x50, 0x8d, 0x82, 0x57, 0x3a, 0x92, 0x6d, 0x47, 0x54, 0x93, 0x53,
-    0x32, 0xdc, 0x29, 0x99, 0x7f, 0x74, 0x42, 't',  'a'};
-static const uint8_t g_image0[] = "an image installed before the run";
-static const uint8_t g_payload[] = "This is a test image";
-static const uint8_t g_payload_tc[] = "Hello, Secure World!";
-
-static const tk_alg g_algs[4] = {TK_ALG_ESP256, TK_ALG_ES256, TK_ALG_ED25519,
-                                 TK_ALG_EDDSA};
-
-static void device_reset(void)
-{
-    hs_device_free(&g_dev);
-    hs_device_init(&g_dev);
-    tk_suit_installed rec;
-    memset(&rec, 0, sizeof rec);
-    rec.sequence_number = 1;
-    hs_device_set(&g_dev, hs_view(g_id0, sizeof g_id0), g_image0,
-                  sizeof g_image0 - 1, &rec);
-    rec.sequence_number = 2;
-    hs_device_set(&g_dev, hs_view(g_id_tc, sizeof g_id_tc), g_payload_tc,
-                  sizeof g_payload_tc - 1, &rec);
-    hs_device_add_uri(&g_dev, "http://example.com/file.bin", g_payload,
-                      sizeof g_payload - 1);
-    hs_device_add_uri(&g_dev,
-                      "https://example.org/"
-                      "8d82573a-926d-4754-9353-32dc29997f74.ta",
-                      g_payload_tc, sizeof g_payload_tc - 1);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
     uint8_t mode = data[0];
-    size_t len = size - 1;
-    uint8_t *buf = malloc(len == 0 ? 1 : len);
+    size_t len;
+    uint8_t *buf =
+        hs_fuzz_envelope(data + 1, size - 1, (mode & 1) ? (mode >> 1) & 3 : -1,
+                         &len);
     if (buf == NULL)
         return 0;
-    memcpy(buf, data + 1, len);
 
-    if (mode & 1) {
-        const hs_keys *k = hs_keys_get();
-        unsigned signer_index = (mode >> 1) & 3u;
-        const tk_key *key = signer_index < 2 ? &k->suit_p256 : &k->suit_ed25519;
-        size_t cap = len + 1024;
-        uint8_t *signed_env = malloc(cap);
-        size_t n = 0;
-        if (signed_env != NULL &&
-            hs_suit_resign(hs_view(buf, len), key, g_algs[signer_index],
-                           signed_env, cap, &n) == TK_OK) {
-            uint8_t *exact = malloc(n);
-            if (exact != NULL) {
-                memcpy(exact, signed_env, n);
-                free(buf);
-                buf = exact;
-                len = n;
-            }
-        }
-        free(signed_env);
-    }
-
-    device_reset();
+    hs_device_reset_fuzz(&g_dev);
     uint8_t before[32];
     hs_device_fingerprint(&g_dev, before);
 

@@ -107,6 +107,17 @@ extern const uint8_t hs_tc_payload[20];
 extern const char hs_tc_uri[];
 
 /*
+ * Returns the envelope of a SUIT fuzz input in a heap buffer of its exact
+ * size, so that AddressSanitizer catches a read past its end, and its size
+ * in *len; NULL when memory runs out. With signer 0 to 3 the manifest is
+ * first signed again with ESP256, ES256, Ed25519 or EdDSA, so that mutated
+ * manifests pass authentication. An input that hs_suit_resign() rejects
+ * stays as it is, and signer -1 copies the envelope unchanged.
+ */
+uint8_t *hs_fuzz_envelope(const uint8_t *env, size_t env_len, int signer,
+                          size_t *len);
+
+/*
  * Writes the manifest of the Trusted Component with sequence number
  * sequence: the shared sequence checks vendor and class, install fetches
  * the payload from hs_tc_uri (or the integrated "#tc" when integrated is
@@ -224,6 +235,11 @@ const hs_image *hs_device_image(const hs_device *dev, tk_view id);
 /* SHA-256 over every committed image and record, to check that a failed
  * procedure changed nothing. */
 void hs_device_fingerprint(const hs_device *dev, uint8_t out[32]);
+
+/* Resets dev to the device that the SUIT fuzz targets start from. It has
+ * component [h'00'] at sequence number 1, the Trusted Component of the
+ * TEEP examples at sequence number 2, and the URIs of both payloads. */
+void hs_device_reset_fuzz(hs_device *dev);
 
 /* Arms a failure of callback number fail_at (1-based, counted from now)
  * with err; 0 disarms. */

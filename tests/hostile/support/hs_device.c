@@ -615,3 +615,23 @@ void hs_device_arm(hs_device *dev, unsigned long fail_at, tk_err err)
     dev->fail_err = err;
     dev->failed_callback = NULL;
 }
+
+void hs_device_reset_fuzz(hs_device *dev)
+{
+    static const uint8_t id0[] = {0x81, 0x41, 0x00}; /* [h'00'] */
+    static const uint8_t image0[] = "an image installed before the run";
+    static const uint8_t payload[] = "This is a test image";
+    tk_suit_installed rec;
+    hs_device_free(dev);
+    hs_device_init(dev);
+    memset(&rec, 0, sizeof rec);
+    rec.sequence_number = 1;
+    hs_device_set(dev, hs_view(id0, sizeof id0), image0, sizeof image0 - 1,
+                  &rec);
+    rec.sequence_number = 2;
+    hs_device_set(dev, hs_view(hs_tc_id, sizeof hs_tc_id), hs_tc_payload,
+                  sizeof hs_tc_payload, &rec);
+    hs_device_add_uri(dev, "http://example.com/file.bin", payload,
+                      sizeof payload - 1);
+    hs_device_add_uri(dev, hs_tc_uri, hs_tc_payload, sizeof hs_tc_payload);
+}

@@ -1,6 +1,7 @@
 /* SUIT envelope builders of the tests; see hs.h. */
 #include "hs.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "teepkit/suit_build.h"
@@ -318,4 +319,33 @@ size_t hs_tc_envelope(uint64_t sequence, bool integrated, uint8_t *out,
                                   integrated ? 1 : 0, &hs_keys_get()->suit_p256,
                                   TK_ALG_ESP256, out, cap, &len);
     return err == TK_OK ? len : 0;
+}
+
+uint8_t *hs_fuzz_envelope(const uint8_t *env, size_t env_len, int signer,
+                          size_t *len)
+{
+    static const tk_alg algs[4] = {TK_ALG_ESP256, TK_ALG_ES256,
+                                   TK_ALG_ED25519, TK_ALG_EDDSA};
+    uint8_t *signed_env = NULL;
+    size_t n = 0;
+    if (signer >= 0 && signer < 4) {
+        const hs_keys *k = hs_keys_get();
+        const tk_key *key = signer < 2 ? &k->suit_p256 : &k->suit_ed25519;
+        size_t cap = env_len + 1024;
+        signed_env = malloc(cap);
+        if (signed_env != NULL &&
+            hs_suit_resign(hs_view(env, env_len), key, algs[signer],
+                           signed_env, cap, &n) == TK_OK) {
+            env = signed_env;
+            env_len = n;
+        }
+    }
+    uint8_t *out = malloc(env_len == 0 ? 1 : env_len);
+    if (out != NULL) {
+        if (env_len > 0)
+            memcpy(out, env, env_len);
+        *len = env_len;
+    }
+    free(signed_env);
+    return out;
 }
