@@ -318,6 +318,12 @@ void tk_db_list_filter(tk_db_list *list, const char *column, tk_db_val value)
     }
 }
 
+void tk_db_list_filter_id(tk_db_list *list, const char *column, int64_t id)
+{
+    if (id != 0)
+        tk_db_list_filter(list, column, tk_db_int(id));
+}
+
 tk_err tk_db_list_page(tk_store_tx *tx, const tk_db_list *list,
                        const tk_store_page *page, const void **items,
                        size_t *count, int64_t *next)

@@ -334,6 +334,9 @@ typedef struct tk_db_list {
 
 /* Adds the filter "column = value" to list. */
 void tk_db_list_filter(tk_db_list *list, const char *column, tk_db_val value);
+/* Adds the filter "column = id" to list unless id is 0, which the list
+ * calls take to mean any row. */
+void tk_db_list_filter_id(tk_db_list *list, const char *column, int64_t id);
 
 /* Runs one page of list; items are copied into tx->mem. */
 tk_err tk_db_list_page(tk_store_tx *tx, const tk_db_list *list,
@@ -362,6 +365,22 @@ tk_err tk_store_invalid(tk_store *store, tk_store_op op,
 /* Counts a call rejected before it reached the database because a count
  * exceeds a limit (the caller wrote the message). Returns TK_ERR_LIMIT. */
 tk_err tk_store_limit(tk_store *store, tk_store_op op);
+
+/* ---- Operations shared by the entity tables ----------------------------- */
+
+/* Checks the arguments of a call that returns its result in mem. When
+ * store, mem or out is NULL, it records the call as tk_store_invalid()
+ * does and returns false, and the caller returns TK_ERR_INVALID_ARG. */
+bool tk_store_out_ok(tk_store *store, tk_store_op op, const tk_store_mem *mem,
+                     const void *out, tk_store_detail *detail);
+
+/* Runs one page of list in a read transaction of op. The page's items
+ * (in mem), count and cursor of the next page go to *items, *count and
+ * *next, which are cleared first and keep the values of the last attempt. */
+tk_err tk_store_run_list(tk_store *store, tk_store_op op,
+                         const tk_db_list *list, const tk_store_page *page,
+                         tk_store_mem *mem, const void **items, size_t *count,
+                         int64_t *next, tk_store_detail *detail);
 
 /* True when v can be read: it has a pointer or no bytes. */
 static inline bool tk_store_view_ok(tk_view v)

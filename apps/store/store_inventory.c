@@ -241,31 +241,25 @@ tk_err tk_store_class_delete(tk_store *store, int64_t id, const char *actor,
                         class_delete_body, &a, NULL, detail);
 }
 
-static tk_err class_list_body(tk_store_tx *tx, void *arg)
-{
-    tk_store_args *a = arg;
-    tk_store_classes *out = a->out;
-    tk_db_list list = {.select = CLASS_SELECT, .id = "id",
-                       .item_size = sizeof(tk_store_class),
-                       .read = read_class};
-    const void *items;
-    tk_err err = tk_db_list_page(tx, &list, a->page, &items, &out->count,
-                                 &out->next);
-    out->items = items;
-    return err;
-}
+static const tk_db_list class_list = {
+    .select = CLASS_SELECT,
+    .id = "id",
+    .item_size = sizeof(tk_store_class),
+    .read = read_class,
+};
 
 tk_err tk_store_class_list(tk_store *store, const tk_store_page *page,
                            tk_store_mem *mem, tk_store_classes *out,
                            tk_store_detail *detail)
 {
-    if (store == NULL || mem == NULL || out == NULL)
-        return tk_store_invalid(store, TK_STORE_OP_CLASS_LIST, detail,
-                                "store, mem or out is NULL");
-    memset(out, 0, sizeof *out);
-    tk_store_args a = {.page = page, .out = out};
-    return tk_store_run(store, TK_STORE_OP_CLASS_LIST, TK_DB_READ,
-                        class_list_body, &a, mem, detail);
+    if (!tk_store_out_ok(store, TK_STORE_OP_CLASS_LIST, mem, out, detail))
+        return TK_ERR_INVALID_ARG;
+    const void *items = NULL;
+    tk_err err =
+        tk_store_run_list(store, TK_STORE_OP_CLASS_LIST, &class_list, page, mem,
+                          &items, &out->count, &out->next, detail);
+    out->items = items;
+    return err;
 }
 
 /* ---- Devices ------------------------------------------------------------ */
@@ -460,36 +454,29 @@ tk_err tk_store_device_delete(tk_store *store, int64_t id, const char *actor,
                         device_delete_body, &a, NULL, detail);
 }
 
-static tk_err device_list_body(tk_store_tx *tx, void *arg)
-{
-    tk_store_args *a = arg;
-    tk_store_devices *out = a->out;
-    tk_db_list list = {.select = DEVICE_SELECT, .id = "id",
-                       .item_size = sizeof(tk_store_device),
-                       .read = read_device};
-    if (a->filter[0] != 0)
-        tk_db_list_filter(&list, "class_id", tk_db_int(a->filter[0]));
-    if (a->kind >= 0)
-        tk_db_list_filter(&list, "state", tk_db_int(a->kind));
-    const void *items;
-    tk_err err = tk_db_list_page(tx, &list, a->page, &items, &out->count,
-                                 &out->next);
-    out->items = items;
-    return err;
-}
+static const tk_db_list device_list = {
+    .select = DEVICE_SELECT,
+    .id = "id",
+    .item_size = sizeof(tk_store_device),
+    .read = read_device,
+};
 
 tk_err tk_store_device_list(tk_store *store, int64_t class_id, int state,
                             const tk_store_page *page, tk_store_mem *mem,
                             tk_store_devices *out, tk_store_detail *detail)
 {
-    if (store == NULL || mem == NULL || out == NULL)
-        return tk_store_invalid(store, TK_STORE_OP_DEVICE_LIST, detail,
-                                "store, mem or out is NULL");
-    memset(out, 0, sizeof *out);
-    tk_store_args a = {.filter = {class_id, 0}, .kind = state, .page = page,
-                       .out = out};
-    return tk_store_run(store, TK_STORE_OP_DEVICE_LIST, TK_DB_READ,
-                        device_list_body, &a, mem, detail);
+    if (!tk_store_out_ok(store, TK_STORE_OP_DEVICE_LIST, mem, out, detail))
+        return TK_ERR_INVALID_ARG;
+    tk_db_list list = device_list;
+    tk_db_list_filter_id(&list, "class_id", class_id);
+    if (state >= 0)
+        tk_db_list_filter(&list, "state", tk_db_int(state));
+    const void *items = NULL;
+    tk_err err =
+        tk_store_run_list(store, TK_STORE_OP_DEVICE_LIST, &list, page, mem,
+                          &items, &out->count, &out->next, detail);
+    out->items = items;
+    return err;
 }
 
 /* ---- Device keys -------------------------------------------------------- */
@@ -647,32 +634,27 @@ tk_err tk_store_key_delete(tk_store *store, int64_t id, const char *actor,
                         key_delete_body, &a, NULL, detail);
 }
 
-static tk_err key_list_body(tk_store_tx *tx, void *arg)
-{
-    tk_store_args *a = arg;
-    tk_store_keys *out = a->out;
-    tk_db_list list = {.select = KEY_SELECT, .id = "id",
-                       .item_size = sizeof(tk_store_key), .read = read_key};
-    if (a->filter[0] != 0)
-        tk_db_list_filter(&list, "device_id", tk_db_int(a->filter[0]));
-    const void *items;
-    tk_err err = tk_db_list_page(tx, &list, a->page, &items, &out->count,
-                                 &out->next);
-    out->items = items;
-    return err;
-}
+static const tk_db_list key_list = {
+    .select = KEY_SELECT,
+    .id = "id",
+    .item_size = sizeof(tk_store_key),
+    .read = read_key,
+};
 
 tk_err tk_store_key_list(tk_store *store, int64_t device_id,
                          const tk_store_page *page, tk_store_mem *mem,
                          tk_store_keys *out, tk_store_detail *detail)
 {
-    if (store == NULL || mem == NULL || out == NULL)
-        return tk_store_invalid(store, TK_STORE_OP_KEY_LIST, detail,
-                                "store, mem or out is NULL");
-    memset(out, 0, sizeof *out);
-    tk_store_args a = {.filter = {device_id, 0}, .page = page, .out = out};
-    return tk_store_run(store, TK_STORE_OP_KEY_LIST, TK_DB_READ, key_list_body,
-                        &a, mem, detail);
+    if (!tk_store_out_ok(store, TK_STORE_OP_KEY_LIST, mem, out, detail))
+        return TK_ERR_INVALID_ARG;
+    tk_db_list list = key_list;
+    tk_db_list_filter_id(&list, "device_id", device_id);
+    const void *items = NULL;
+    tk_err err =
+        tk_store_run_list(store, TK_STORE_OP_KEY_LIST, &list, page, mem, &items,
+                          &out->count, &out->next, detail);
+    out->items = items;
+    return err;
 }
 
 /* ---- Trusted Components ------------------------------------------------- */
@@ -830,31 +812,25 @@ tk_err tk_store_component_delete(tk_store *store, int64_t id,
                         component_delete_body, &a, NULL, detail);
 }
 
-static tk_err component_list_body(tk_store_tx *tx, void *arg)
-{
-    tk_store_args *a = arg;
-    tk_store_components *out = a->out;
-    tk_db_list list = {.select = COMPONENT_SELECT, .id = "id",
-                       .item_size = sizeof(tk_store_component),
-                       .read = read_component};
-    const void *items;
-    tk_err err = tk_db_list_page(tx, &list, a->page, &items, &out->count,
-                                 &out->next);
-    out->items = items;
-    return err;
-}
+static const tk_db_list component_list = {
+    .select = COMPONENT_SELECT,
+    .id = "id",
+    .item_size = sizeof(tk_store_component),
+    .read = read_component,
+};
 
 tk_err tk_store_component_list(tk_store *store, const tk_store_page *page,
                                tk_store_mem *mem, tk_store_components *out,
                                tk_store_detail *detail)
 {
-    if (store == NULL || mem == NULL || out == NULL)
-        return tk_store_invalid(store, TK_STORE_OP_COMPONENT_LIST, detail,
-                                "store, mem or out is NULL");
-    memset(out, 0, sizeof *out);
-    tk_store_args a = {.page = page, .out = out};
-    return tk_store_run(store, TK_STORE_OP_COMPONENT_LIST, TK_DB_READ,
-                        component_list_body, &a, mem, detail);
+    if (!tk_store_out_ok(store, TK_STORE_OP_COMPONENT_LIST, mem, out, detail))
+        return TK_ERR_INVALID_ARG;
+    const void *items = NULL;
+    tk_err err =
+        tk_store_run_list(store, TK_STORE_OP_COMPONENT_LIST, &component_list,
+                          page, mem, &items, &out->count, &out->next, detail);
+    out->items = items;
+    return err;
 }
 
 /* ---- Component versions ------------------------------------------------- */
@@ -1054,33 +1030,27 @@ tk_err tk_store_version_delete(tk_store *store, int64_t id, const char *actor,
                         version_delete_body, &a, NULL, detail);
 }
 
-static tk_err version_list_body(tk_store_tx *tx, void *arg)
-{
-    tk_store_args *a = arg;
-    tk_store_versions *out = a->out;
-    tk_db_list list = {.select = VERSION_SELECT, .id = "id",
-                       .item_size = sizeof(tk_store_version),
-                       .read = read_version};
-    if (a->filter[0] != 0)
-        tk_db_list_filter(&list, "component", tk_db_int(a->filter[0]));
-    const void *items;
-    tk_err err = tk_db_list_page(tx, &list, a->page, &items, &out->count,
-                                 &out->next);
-    out->items = items;
-    return err;
-}
+static const tk_db_list version_list = {
+    .select = VERSION_SELECT,
+    .id = "id",
+    .item_size = sizeof(tk_store_version),
+    .read = read_version,
+};
 
 tk_err tk_store_version_list(tk_store *store, int64_t component,
                              const tk_store_page *page, tk_store_mem *mem,
                              tk_store_versions *out, tk_store_detail *detail)
 {
-    if (store == NULL || mem == NULL || out == NULL)
-        return tk_store_invalid(store, TK_STORE_OP_VERSION_LIST, detail,
-                                "store, mem or out is NULL");
-    memset(out, 0, sizeof *out);
-    tk_store_args a = {.filter = {component, 0}, .page = page, .out = out};
-    return tk_store_run(store, TK_STORE_OP_VERSION_LIST, TK_DB_READ,
-                        version_list_body, &a, mem, detail);
+    if (!tk_store_out_ok(store, TK_STORE_OP_VERSION_LIST, mem, out, detail))
+        return TK_ERR_INVALID_ARG;
+    tk_db_list list = version_list;
+    tk_db_list_filter_id(&list, "component", component);
+    const void *items = NULL;
+    tk_err err =
+        tk_store_run_list(store, TK_STORE_OP_VERSION_LIST, &list, page, mem,
+                          &items, &out->count, &out->next, detail);
+    out->items = items;
+    return err;
 }
 
 /* ---- Policy ------------------------------------------------------------- */
@@ -1193,37 +1163,29 @@ tk_err tk_store_policy_delete(tk_store *store, int64_t id, const char *actor,
                         policy_delete_body, &a, NULL, detail);
 }
 
-static tk_err policy_list_body(tk_store_tx *tx, void *arg)
-{
-    tk_store_args *a = arg;
-    tk_store_policies *out = a->out;
-    tk_db_list list = {.select = POLICY_SELECT, .id = "id",
-                       .item_size = sizeof(tk_store_policy),
-                       .read = read_policy};
-    if (a->filter[0] != 0)
-        tk_db_list_filter(&list, "device_id", tk_db_int(a->filter[0]));
-    if (a->filter[1] != 0)
-        tk_db_list_filter(&list, "class_id", tk_db_int(a->filter[1]));
-    const void *items;
-    tk_err err = tk_db_list_page(tx, &list, a->page, &items, &out->count,
-                                 &out->next);
-    out->items = items;
-    return err;
-}
+static const tk_db_list policy_list = {
+    .select = POLICY_SELECT,
+    .id = "id",
+    .item_size = sizeof(tk_store_policy),
+    .read = read_policy,
+};
 
 tk_err tk_store_policy_list(tk_store *store, int64_t device_id,
                             int64_t class_id, const tk_store_page *page,
                             tk_store_mem *mem, tk_store_policies *out,
                             tk_store_detail *detail)
 {
-    if (store == NULL || mem == NULL || out == NULL)
-        return tk_store_invalid(store, TK_STORE_OP_POLICY_LIST, detail,
-                                "store, mem or out is NULL");
-    memset(out, 0, sizeof *out);
-    tk_store_args a = {.filter = {device_id, class_id}, .page = page,
-                       .out = out};
-    return tk_store_run(store, TK_STORE_OP_POLICY_LIST, TK_DB_READ,
-                        policy_list_body, &a, mem, detail);
+    if (!tk_store_out_ok(store, TK_STORE_OP_POLICY_LIST, mem, out, detail))
+        return TK_ERR_INVALID_ARG;
+    tk_db_list list = policy_list;
+    tk_db_list_filter_id(&list, "device_id", device_id);
+    tk_db_list_filter_id(&list, "class_id", class_id);
+    const void *items = NULL;
+    tk_err err =
+        tk_store_run_list(store, TK_STORE_OP_POLICY_LIST, &list, page, mem,
+                          &items, &out->count, &out->next, detail);
+    out->items = items;
+    return err;
 }
 
 /* ---- Reference values --------------------------------------------------- */
@@ -1329,37 +1291,29 @@ tk_err tk_store_refval_delete(tk_store *store, int64_t id, const char *actor,
                         refval_delete_body, &a, NULL, detail);
 }
 
-static tk_err refval_list_body(tk_store_tx *tx, void *arg)
-{
-    tk_store_args *a = arg;
-    tk_store_refvals *out = a->out;
-    tk_db_list list = {.select = REFVAL_SELECT, .id = "id",
-                       .item_size = sizeof(tk_store_refval),
-                       .read = read_refval};
-    if (a->filter[0] != 0)
-        tk_db_list_filter(&list, "device_id", tk_db_int(a->filter[0]));
-    if (a->filter[1] != 0)
-        tk_db_list_filter(&list, "class_id", tk_db_int(a->filter[1]));
-    const void *items;
-    tk_err err = tk_db_list_page(tx, &list, a->page, &items, &out->count,
-                                 &out->next);
-    out->items = items;
-    return err;
-}
+static const tk_db_list refval_list = {
+    .select = REFVAL_SELECT,
+    .id = "id",
+    .item_size = sizeof(tk_store_refval),
+    .read = read_refval,
+};
 
 tk_err tk_store_refval_list(tk_store *store, int64_t device_id,
                             int64_t class_id, const tk_store_page *page,
                             tk_store_mem *mem, tk_store_refvals *out,
                             tk_store_detail *detail)
 {
-    if (store == NULL || mem == NULL || out == NULL)
-        return tk_store_invalid(store, TK_STORE_OP_REFVAL_LIST, detail,
-                                "store, mem or out is NULL");
-    memset(out, 0, sizeof *out);
-    tk_store_args a = {.filter = {device_id, class_id}, .page = page,
-                       .out = out};
-    return tk_store_run(store, TK_STORE_OP_REFVAL_LIST, TK_DB_READ,
-                        refval_list_body, &a, mem, detail);
+    if (!tk_store_out_ok(store, TK_STORE_OP_REFVAL_LIST, mem, out, detail))
+        return TK_ERR_INVALID_ARG;
+    tk_db_list list = refval_list;
+    tk_db_list_filter_id(&list, "device_id", device_id);
+    tk_db_list_filter_id(&list, "class_id", class_id);
+    const void *items = NULL;
+    tk_err err =
+        tk_store_run_list(store, TK_STORE_OP_REFVAL_LIST, &list, page, mem,
+                          &items, &out->count, &out->next, detail);
+    out->items = items;
+    return err;
 }
 
 static tk_err refval_for_device_body(tk_store_tx *tx, void *arg)

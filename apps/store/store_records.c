@@ -144,34 +144,28 @@ tk_err tk_store_attestation_latest(tk_store *store, int64_t device_id,
                         attestation_latest_body, &a, mem, detail);
 }
 
-static tk_err attestation_list_body(tk_store_tx *tx, void *arg)
-{
-    tk_store_args *a = arg;
-    tk_store_attestations *out = a->out;
-    tk_db_list list = {.select = ATTESTATION_SELECT, .id = "id",
-                       .item_size = sizeof(tk_store_attestation),
-                       .read = read_attestation};
-    if (a->id != 0)
-        tk_db_list_filter(&list, "device_id", tk_db_int(a->id));
-    const void *items;
-    tk_err err = tk_db_list_page(tx, &list, a->page, &items, &out->count,
-                                 &out->next);
-    out->items = items;
-    return err;
-}
+static const tk_db_list attestation_list = {
+    .select = ATTESTATION_SELECT,
+    .id = "id",
+    .item_size = sizeof(tk_store_attestation),
+    .read = read_attestation,
+};
 
 tk_err tk_store_attestation_list(tk_store *store, int64_t device_id,
                                  const tk_store_page *page, tk_store_mem *mem,
                                  tk_store_attestations *out,
                                  tk_store_detail *detail)
 {
-    if (store == NULL || mem == NULL || out == NULL)
-        return tk_store_invalid(store, TK_STORE_OP_ATTESTATION_LIST, detail,
-                                "store, mem or out is NULL");
-    memset(out, 0, sizeof *out);
-    tk_store_args a = {.id = device_id, .page = page, .out = out};
-    return tk_store_run(store, TK_STORE_OP_ATTESTATION_LIST, TK_DB_READ,
-                        attestation_list_body, &a, mem, detail);
+    if (!tk_store_out_ok(store, TK_STORE_OP_ATTESTATION_LIST, mem, out, detail))
+        return TK_ERR_INVALID_ARG;
+    tk_db_list list = attestation_list;
+    tk_db_list_filter_id(&list, "device_id", device_id);
+    const void *items = NULL;
+    tk_err err =
+        tk_store_run_list(store, TK_STORE_OP_ATTESTATION_LIST, &list, page, mem,
+                          &items, &out->count, &out->next, detail);
+    out->items = items;
+    return err;
 }
 
 /* ---- Audit log ---------------------------------------------------------- */
@@ -211,33 +205,28 @@ tk_err tk_store_audit_add(tk_store *store, const tk_store_audit *entry,
                         audit_add_body, &a, NULL, detail);
 }
 
-static tk_err audit_list_body(tk_store_tx *tx, void *arg)
-{
-    tk_store_args *a = arg;
-    tk_store_audits *out = a->out;
-    tk_db_list list = {.select = AUDIT_SELECT, .id = "id",
-                       .item_size = sizeof(tk_store_audit),
-                       .read = read_audit};
-    if (a->text != NULL)
-        tk_db_list_filter(&list, "object", tk_db_text(a->text));
-    const void *items;
-    tk_err err = tk_db_list_page(tx, &list, a->page, &items, &out->count,
-                                 &out->next);
-    out->items = items;
-    return err;
-}
+static const tk_db_list audit_list = {
+    .select = AUDIT_SELECT,
+    .id = "id",
+    .item_size = sizeof(tk_store_audit),
+    .read = read_audit,
+};
 
 tk_err tk_store_audit_list(tk_store *store, const char *object,
                            const tk_store_page *page, tk_store_mem *mem,
                            tk_store_audits *out, tk_store_detail *detail)
 {
-    if (store == NULL || mem == NULL || out == NULL)
-        return tk_store_invalid(store, TK_STORE_OP_AUDIT_LIST, detail,
-                                "store, mem or out is NULL");
-    memset(out, 0, sizeof *out);
-    tk_store_args a = {.text = object, .page = page, .out = out};
-    return tk_store_run(store, TK_STORE_OP_AUDIT_LIST, TK_DB_READ,
-                        audit_list_body, &a, mem, detail);
+    if (!tk_store_out_ok(store, TK_STORE_OP_AUDIT_LIST, mem, out, detail))
+        return TK_ERR_INVALID_ARG;
+    tk_db_list list = audit_list;
+    if (object != NULL)
+        tk_db_list_filter(&list, "object", tk_db_text(object));
+    const void *items = NULL;
+    tk_err err =
+        tk_store_run_list(store, TK_STORE_OP_AUDIT_LIST, &list, page, mem,
+                          &items, &out->count, &out->next, detail);
+    out->items = items;
+    return err;
 }
 
 /* ---- SUIT reports ------------------------------------------------------- */
@@ -388,37 +377,29 @@ tk_err tk_store_report_get(tk_store *store, int64_t id, tk_store_mem *mem,
                         report_get_body, &a, mem, detail);
 }
 
-static tk_err report_list_body(tk_store_tx *tx, void *arg)
-{
-    tk_store_args *a = arg;
-    tk_store_reports *out = a->out;
-    tk_db_list list = {.select = REPORT_SELECT, .id = "id",
-                       .item_size = sizeof(tk_store_report),
-                       .read = read_report};
-    if (a->filter[0] != 0)
-        tk_db_list_filter(&list, "device_id", tk_db_int(a->filter[0]));
-    if (a->filter[1] != 0)
-        tk_db_list_filter(&list, "session_id", tk_db_int(a->filter[1]));
-    const void *items;
-    tk_err err = tk_db_list_page(tx, &list, a->page, &items, &out->count,
-                                 &out->next);
-    out->items = items;
-    return err;
-}
+static const tk_db_list report_list = {
+    .select = REPORT_SELECT,
+    .id = "id",
+    .item_size = sizeof(tk_store_report),
+    .read = read_report,
+};
 
 tk_err tk_store_report_list(tk_store *store, int64_t device_id,
                             int64_t session_id, const tk_store_page *page,
                             tk_store_mem *mem, tk_store_reports *out,
                             tk_store_detail *detail)
 {
-    if (store == NULL || mem == NULL || out == NULL)
-        return tk_store_invalid(store, TK_STORE_OP_REPORT_LIST, detail,
-                                "store, mem or out is NULL");
-    memset(out, 0, sizeof *out);
-    tk_store_args a = {.filter = {device_id, session_id}, .page = page,
-                       .out = out};
-    return tk_store_run(store, TK_STORE_OP_REPORT_LIST, TK_DB_READ,
-                        report_list_body, &a, mem, detail);
+    if (!tk_store_out_ok(store, TK_STORE_OP_REPORT_LIST, mem, out, detail))
+        return TK_ERR_INVALID_ARG;
+    tk_db_list list = report_list;
+    tk_db_list_filter_id(&list, "device_id", device_id);
+    tk_db_list_filter_id(&list, "session_id", session_id);
+    const void *items = NULL;
+    tk_err err =
+        tk_store_run_list(store, TK_STORE_OP_REPORT_LIST, &list, page, mem,
+                          &items, &out->count, &out->next, detail);
+    out->items = items;
+    return err;
 }
 
 /* ---- Counters ----------------------------------------------------------- */

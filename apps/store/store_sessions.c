@@ -227,33 +227,27 @@ tk_err tk_store_session_update(tk_store *store,
                         session_update_body, &a, NULL, detail);
 }
 
-static tk_err session_list_body(tk_store_tx *tx, void *arg)
-{
-    tk_store_args *a = arg;
-    tk_store_sessions *out = a->out;
-    tk_db_list list = {.select = SESSION_SELECT, .id = "id",
-                       .item_size = sizeof(tk_store_session),
-                       .read = read_session};
-    if (a->filter[0] != 0)
-        tk_db_list_filter(&list, "device_id", tk_db_int(a->filter[0]));
-    const void *items;
-    tk_err err = tk_db_list_page(tx, &list, a->page, &items, &out->count,
-                                 &out->next);
-    out->items = items;
-    return err;
-}
+static const tk_db_list session_list = {
+    .select = SESSION_SELECT,
+    .id = "id",
+    .item_size = sizeof(tk_store_session),
+    .read = read_session,
+};
 
 tk_err tk_store_session_list(tk_store *store, int64_t device_id,
                              const tk_store_page *page, tk_store_mem *mem,
                              tk_store_sessions *out, tk_store_detail *detail)
 {
-    if (store == NULL || mem == NULL || out == NULL)
-        return tk_store_invalid(store, TK_STORE_OP_SESSION_LIST, detail,
-                                "store, mem or out is NULL");
-    memset(out, 0, sizeof *out);
-    tk_store_args a = {.filter = {device_id, 0}, .page = page, .out = out};
-    return tk_store_run(store, TK_STORE_OP_SESSION_LIST, TK_DB_READ,
-                        session_list_body, &a, mem, detail);
+    if (!tk_store_out_ok(store, TK_STORE_OP_SESSION_LIST, mem, out, detail))
+        return TK_ERR_INVALID_ARG;
+    tk_db_list list = session_list;
+    tk_db_list_filter_id(&list, "device_id", device_id);
+    const void *items = NULL;
+    tk_err err =
+        tk_store_run_list(store, TK_STORE_OP_SESSION_LIST, &list, page, mem,
+                          &items, &out->count, &out->next, detail);
+    out->items = items;
+    return err;
 }
 
 /* ---- Tokens ------------------------------------------------------------- */
@@ -690,47 +684,26 @@ tk_err tk_store_installed_remove(tk_store *store, int64_t device_id,
                         installed_remove_body, &a, NULL, detail);
 }
 
-static tk_err installed_list_body(tk_store_tx *tx, void *arg)
-{
-    tk_store_args *a = arg;
-    tk_store_installeds *out = a->out;
-    tk_db_list list = {.select = INSTALLED_SELECT, .id = "id",
-                       .item_size = sizeof(tk_store_installed),
-                       .read = read_installed};
-    if (a->id != 0)
-        tk_db_list_filter(&list, "device_id", tk_db_int(a->id));
-    const void *items;
-    tk_err err = tk_db_list_page(tx, &list, a->page, &items, &out->count,
-                                 &out->next);
-    out->items = items;
-    return err;
-}
+static const tk_db_list installed_list = {
+    .select = INSTALLED_SELECT,
+    .id = "id",
+    .item_size = sizeof(tk_store_installed),
+    .read = read_installed,
+};
 
 tk_err tk_store_installed_list(tk_store *store, int64_t device_id,
                                const tk_store_page *page, tk_store_mem *mem,
                                tk_store_installeds *out,
                                tk_store_detail *detail)
 {
-    if (store == NULL || mem == NULL || out == NULL)
-        return tk_store_invalid(store, TK_STORE_OP_INSTALLED_LIST, detail,
-                                "store, mem or out is NULL");
-    memset(out, 0, sizeof *out);
-    tk_store_args a = {.id = device_id, .page = page, .out = out};
-    return tk_store_run(store, TK_STORE_OP_INSTALLED_LIST, TK_DB_READ,
-                        installed_list_body, &a, mem, detail);
-}
-
-static tk_err installed_by_component_body(tk_store_tx *tx, void *arg)
-{
-    tk_store_args *a = arg;
-    tk_store_installeds *out = a->out;
-    tk_db_list list = {.select = INSTALLED_SELECT, .id = "id",
-                       .item_size = sizeof(tk_store_installed),
-                       .read = read_installed};
-    tk_db_list_filter(&list, "component_id", tk_db_blob(a->bytes));
-    const void *items;
-    tk_err err = tk_db_list_page(tx, &list, a->page, &items, &out->count,
-                                 &out->next);
+    if (!tk_store_out_ok(store, TK_STORE_OP_INSTALLED_LIST, mem, out, detail))
+        return TK_ERR_INVALID_ARG;
+    tk_db_list list = installed_list;
+    tk_db_list_filter_id(&list, "device_id", device_id);
+    const void *items = NULL;
+    tk_err err =
+        tk_store_run_list(store, TK_STORE_OP_INSTALLED_LIST, &list, page, mem,
+                          &items, &out->count, &out->next, detail);
     out->items = items;
     return err;
 }
@@ -747,10 +720,14 @@ tk_err tk_store_installed_by_component(tk_store *store, tk_view component_id,
                                 detail,
                                 "store, mem or out is NULL, or component_id "
                                 "is empty");
-    memset(out, 0, sizeof *out);
-    tk_store_args a = {.bytes = component_id, .page = page, .out = out};
-    return tk_store_run(store, TK_STORE_OP_INSTALLED_BY_COMPONENT, TK_DB_READ,
-                        installed_by_component_body, &a, mem, detail);
+    tk_db_list list = installed_list;
+    tk_db_list_filter(&list, "component_id", tk_db_blob(component_id));
+    const void *items = NULL;
+    tk_err err =
+        tk_store_run_list(store, TK_STORE_OP_INSTALLED_BY_COMPONENT, &list,
+                          page, mem, &items, &out->count, &out->next, detail);
+    out->items = items;
+    return err;
 }
 
 /* ---- Plans -------------------------------------------------------------- */
