@@ -56,6 +56,7 @@ typedef struct tk_tam_config {
     char *key_esp256;         /* key key_esp256: private key file */
     char *key_ed25519;        /* key key_ed25519: private key file */
     int64_t session_lifetime; /* key session_lifetime, seconds */
+    int64_t token_rotation;   /* key token_rotation, seconds; 0: never */
     size_t max_body;          /* key max_body, bytes of one request */
     size_t max_update;        /* key max_update, manifest bytes per Update */
     tk_log_level log_level;   /* key log_level */

@@ -21,6 +21,7 @@
 /* Bounds of the numeric keys. */
 #define LIFETIME_MIN 60
 #define LIFETIME_MAX (30 * 24 * 3600)
+#define ROTATION_MAX (366 * 24 * 3600)
 #define BODY_MIN 1024u
 #define BODY_MAX (64u * 1024u * 1024u)
 #define THREADS_MAX 64u
@@ -33,6 +34,7 @@ void tk_tam_config_init(tk_tam_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
     cfg->session_lifetime = 24 * 3600;
+    cfg->token_rotation = 7 * 24 * 3600;
     cfg->max_body = 1024u * 1024u;
     cfg->max_update = 1024u * 1024u;
     cfg->log_level = TK_LOG_INFO;
@@ -192,6 +194,8 @@ static bool set_number(tk_tam_config *cfg, const char *key,
     const number_key keys[] = {
         {"session_lifetime", LIFETIME_MIN, LIFETIME_MAX,
          &cfg->session_lifetime, NULL, NULL, NULL},
+        {"token_rotation", 0, ROTATION_MAX, &cfg->token_rotation, NULL,
+         NULL, NULL},
         {"max_body", BODY_MIN, BODY_MAX, NULL, &cfg->max_body, NULL, NULL},
         {"max_update", BODY_MIN, BODY_MAX, NULL, &cfg->max_update, NULL,
          NULL},

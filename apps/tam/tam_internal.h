@@ -45,11 +45,12 @@
 #define TAM_SID_HEX 12
 
 /* Self-authenticating tokens of the QueryRequests that start sessions
- * (tam_token.c): their length, the value of their first byte, and the id
- * of the secret that authenticates them. */
+ * (tam_token.c): their length and the value of their first byte. */
 #define TAM_TOKEN_LEN 46
 #define TAM_TOKEN_FORMAT 0x01
-#define TAM_TOKEN_SECRET_ID 1
+
+/* The token secrets that a TAM keeps in memory (tam_token.c). */
+typedef struct tam_token_keys tam_token_keys;
 
 /* Bytes of the SHA-256 digest of a token. */
 #define TAM_DIGEST_LEN 32
@@ -89,11 +90,10 @@ struct tk_tam {
     size_t signer_count;
     tam_keycache key_cache;
 
-    /* Keys of the self-authenticating tokens, derived from the secret
+    /* Keys of the self-authenticating tokens, derived from the secrets
      * that the store keeps for every worker, and the crypto table whose
      * random function issues such tokens (tam_token.c). */
-    tk_key token_tag;
-    tk_key token_challenge;
+    tam_token_keys *token_keys;
     tk_crypto issuing;
     /* Time of the next purge of expired tokens and sessions. */
     _Atomic int64_t next_purge;
@@ -156,6 +156,7 @@ typedef struct tam_request_key {
 typedef struct tam_token_issue {
     const tk_tam *tam;
     const tk_crypto *real; /* the TAM's crypto table */
+    int64_t epoch;         /* of the secret that authenticates the token */
     int64_t expires;
     uint32_t data_items;
     uint32_t freshness;

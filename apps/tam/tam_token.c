@@ -12,7 +12,7 @@
  * A token (TAM_TOKEN_LEN bytes):
  *
  *   0      format, TAM_TOKEN_FORMAT
- *   1      id of the secret that authenticates it (TAM_TOKEN_SECRET_ID)
+ *   1      id of the secret that authenticates it
  *   2      data items the QueryRequest requested
  *   3      freshness mechanisms it offered, a bit per mechanism
  *   4..5   length of the challenge, big-endian, 0 when none was sent
@@ -24,6 +24,14 @@
  * 32-byte block per counter value 1, 2, ..., cut to its length. Both keys
  * are HMAC-SHA-256 of the stored secret with a label of their own.
  *
+ * With token_rotation set, time is cut into epochs of that many seconds.
+ * Epoch N has a secret of its own with id 2 + N % 254, stored as
+ * "tam-token-eN" by the first worker that needs it. A token is accepted
+ * with the secret of the current epoch or of the one before. That covers
+ * its lifetime, because session_lifetime may not exceed token_rotation.
+ * With token_rotation 0 one secret, "tam-token-1" with id 1, serves for
+ * ever.
+ *
  * lib/teep draws the token and the challenge of a QueryRequest from the
  * crypto table's random function. While a request starts a session, the
  * TAM gives the state machine a table whose random function returns the
@@ -31,13 +39,17 @@
  * checks that the QueryRequest carries exactly those.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tam_internal.h"
 
-/* Name of the stored secret of TAM_TOKEN_SECRET_ID. NOTE: there is no
- * rotation; a second secret id would need its own name and tag check. */
-#define SECRET_NAME "tam-token-1"
+/* Name and id of the one secret used when token_rotation is 0. */
+#define FIXED_SECRET_NAME "tam-token-1"
+#define FIXED_SECRET_ID 1
+
+/* Epoch number of a slot without keys. */
+#define NO_EPOCH INT64_MIN
 
 /* Bytes of a fresh secret. */
 #define SECRET_LEN 32
@@ -62,6 +74,20 @@ _Static_assert(TAM_TOKEN_LEN >= TK_TEEP_TOKEN_MIN &&
 
 static const char tag_label[] = "teepkit TAM token tag";
 static const char challenge_label[] = "teepkit TAM token challenge";
+
+/* The keys of one epoch's secret. */
+typedef struct token_slot {
+    int64_t epoch; /* NO_EPOCH when empty */
+    tk_key tag;
+    tk_key challenge;
+} token_slot;
+
+/* The keys of the current and the previous epoch that this TAM has
+ * loaded, shared by its threads. */
+struct tam_token_keys {
+    pthread_mutex_t lock;
+    token_slot slots[2];
+};
 
 /* The token being issued on this thread, between tam_token_issue_begin()
  * and tam_token_issue_end(). */
@@ -98,8 +124,33 @@ static tk_err derive_key(const tk_crypto *crypto, tk_view secret,
     return err;
 }
 
-tk_err tam_tokens_init(tk_tam *tam, char *msg, size_t msg_size)
+/* Returns the epoch of time now: 0 when tokens do not rotate. */
+static int64_t epoch_of(const tk_tam *tam, int64_t now)
 {
+    int64_t period = tam->cfg.token_rotation;
+    if (period <= 0 || now <= 0)
+        return 0;
+    return now / period;
+}
+
+/* Returns the secret id that tokens of epoch carry. */
+static uint8_t secret_id(const tk_tam *tam, int64_t epoch)
+{
+    if (tam->cfg.token_rotation <= 0)
+        return FIXED_SECRET_ID;
+    return (uint8_t)(2 + epoch % 254);
+}
+
+/* Reads the secret of epoch from the store, drawing it when no worker has
+ * yet, and derives its keys into slot. */
+static tk_err load_slot(const tk_tam *tam, int64_t epoch, token_slot *slot,
+                        char *msg, size_t msg_size)
+{
+    char name[TK_STORE_SECRET_NAME_MAX + 1];
+    if (tam->cfg.token_rotation <= 0)
+        snprintf(name, sizeof(name), "%s", FIXED_SECRET_NAME);
+    else
+        snprintf(name, sizeof(name), "tam-token-e%lld", (long long)epoch);
     uint8_t candidate[SECRET_LEN];
     tk_err err = tam->crypto->random(tam->crypto->ctx, candidate,
                                      sizeof(candidate));
@@ -111,32 +162,112 @@ tk_err tam_tokens_init(tk_tam *tam, char *msg, size_t msg_size)
     tk_store_mem mem = TK_STORE_MEM_INIT;
     tk_store_detail detail = {{0}};
     tk_view secret = {NULL, 0};
-    err = tk_store_secret(tam->store, SECRET_NAME,
+    err = tk_store_secret(tam->store, name,
                           (tk_view){candidate, sizeof(candidate)}, &mem,
                           &secret, &detail);
     memset(candidate, 0, sizeof(candidate));
     if (err != TK_OK) {
-        snprintf(msg, msg_size, "cannot read the token secret: %s",
+        snprintf(msg, msg_size, "cannot read the token secret %s: %s", name,
                  detail.text[0] != '\0' ? detail.text : tk_strerror(err));
         tk_store_mem_free(&mem);
         return err;
     }
-    err = derive_key(tam->crypto, secret, tag_label, &tam->token_tag);
+    tk_key_release(&slot->tag);
+    tk_key_release(&slot->challenge);
+    slot->epoch = NO_EPOCH;
+    err = derive_key(tam->crypto, secret, tag_label, &slot->tag);
     if (err == TK_OK)
         err = derive_key(tam->crypto, secret, challenge_label,
-                         &tam->token_challenge);
+                         &slot->challenge);
     memset((void *)secret.ptr, 0, secret.len);
     tk_store_mem_free(&mem);
-    if (err != TK_OK)
+    if (err != TK_OK) {
         snprintf(msg, msg_size, "cannot derive the token keys: %s",
                  tk_strerror(err));
-    return err;
+        return err;
+    }
+    slot->epoch = epoch;
+    if (tam->cfg.token_rotation > 0)
+        TK_LOG_INFO(TAM_LOG, "token secret of epoch %lld in use (%s)",
+                    (long long)epoch, name);
+    return TK_OK;
+}
+
+/*
+ * Locks the keys and returns the slot of epoch, loading it over the slot
+ * of the older epoch when it is not there. On TK_OK the caller computes
+ * with the slot and then calls unlock_keys(). On an error nothing stays
+ * locked.
+ */
+static tk_err lock_keys(const tk_tam *tam, int64_t epoch, token_slot **out)
+{
+    tam_token_keys *keys = tam->token_keys;
+    pthread_mutex_lock(&keys->lock);
+    token_slot *slot = &keys->slots[0];
+    for (size_t i = 0; i < 2; i++) {
+        if (keys->slots[i].epoch == epoch) {
+            *out = &keys->slots[i];
+            return TK_OK;
+        }
+        if (keys->slots[i].epoch < slot->epoch)
+            slot = &keys->slots[i];
+    }
+    char msg[256];
+    tk_err err = load_slot(tam, epoch, slot, msg, sizeof(msg));
+    if (err != TK_OK) {
+        pthread_mutex_unlock(&keys->lock);
+        TK_LOG_ERROR(TAM_LOG, "%s", msg);
+        return err;
+    }
+    *out = slot;
+    return TK_OK;
+}
+
+static void unlock_keys(const tk_tam *tam)
+{
+    pthread_mutex_unlock(&tam->token_keys->lock);
+}
+
+tk_err tam_tokens_init(tk_tam *tam, char *msg, size_t msg_size)
+{
+    int64_t rotation = tam->cfg.token_rotation;
+    if (rotation != 0 && rotation < tam->cfg.session_lifetime) {
+        snprintf(msg, msg_size,
+                 "token_rotation must be 0 or at least session_lifetime "
+                 "(%lld seconds), not %lld",
+                 (long long)tam->cfg.session_lifetime, (long long)rotation);
+        return TK_ERR_TAM_CONFIG;
+    }
+    tam_token_keys *keys = calloc(1, sizeof(*keys));
+    if (keys == NULL) {
+        snprintf(msg, msg_size, "out of memory for the token keys");
+        return TK_ERR_STORE_NOMEM;
+    }
+    pthread_mutex_init(&keys->lock, NULL);
+    for (size_t i = 0; i < 2; i++) {
+        keys->slots[i].epoch = NO_EPOCH;
+        tk_key_init(&keys->slots[i].tag);
+        tk_key_init(&keys->slots[i].challenge);
+    }
+    tam->token_keys = keys;
+    /* Load the current epoch's secret at once, so that a store that
+     * cannot give one stops the start. */
+    return load_slot(tam, epoch_of(tam, tam_now(tam)), &keys->slots[0], msg,
+                     msg_size);
 }
 
 void tam_tokens_release(tk_tam *tam)
 {
-    tk_key_release(&tam->token_tag);
-    tk_key_release(&tam->token_challenge);
+    tam_token_keys *keys = tam->token_keys;
+    if (keys == NULL)
+        return;
+    for (size_t i = 0; i < 2; i++) {
+        tk_key_release(&keys->slots[i].tag);
+        tk_key_release(&keys->slots[i].challenge);
+    }
+    pthread_mutex_destroy(&keys->lock);
+    free(keys);
+    tam->token_keys = NULL;
 }
 
 static void put_be(uint8_t *out, uint64_t value, size_t len)
@@ -153,32 +284,43 @@ static uint64_t get_be(const uint8_t *in, size_t len)
     return value;
 }
 
-/* Computes the tag of the first AT_TAG bytes of token. */
-static tk_err token_tag(const tk_tam *tam, const uint8_t *token,
-                        uint8_t out[32])
+/* Computes the tag of the first AT_TAG bytes of token with the keys of
+ * epoch. */
+static tk_err token_tag(const tk_tam *tam, int64_t epoch,
+                        const uint8_t *token, uint8_t out[32])
 {
+    token_slot *slot;
+    tk_err err = lock_keys(tam, epoch, &slot);
+    if (err != TK_OK)
+        return err;
     tk_view part = {token, AT_TAG};
-    return hmac(tam->crypto, &tam->token_tag, &part, 1, out);
+    err = hmac(tam->crypto, &slot->tag, &part, 1, out);
+    unlock_keys(tam);
+    return err;
 }
 
 /* Derives the challenge of a token into out (len bytes, at most
- * TK_TEEP_CHALLENGE_MAX). */
-static tk_err token_challenge(const tk_tam *tam, const uint8_t *token,
-                              uint8_t *out, size_t len)
+ * TK_TEEP_CHALLENGE_MAX) with the keys of epoch. */
+static tk_err token_challenge(const tk_tam *tam, int64_t epoch,
+                              const uint8_t *token, uint8_t *out, size_t len)
 {
-    tk_err err = TK_OK;
+    token_slot *slot;
+    tk_err err = lock_keys(tam, epoch, &slot);
+    if (err != TK_OK)
+        return err;
     uint8_t block[32];
     for (size_t done = 0, n = 1; err == TK_OK && done < len; n++) {
         uint8_t counter[2] = {(uint8_t)(n >> 8), (uint8_t)n};
         tk_view parts[2] = {{token, TAM_TOKEN_LEN},
                             {counter, sizeof(counter)}};
-        err = hmac(tam->crypto, &tam->token_challenge, parts, 2, block);
+        err = hmac(tam->crypto, &slot->challenge, parts, 2, block);
         size_t take = len - done < sizeof(block) ? len - done : sizeof(block);
         if (err == TK_OK)
             memcpy(out + done, block, take);
         done += take;
     }
     memset(block, 0, sizeof(block));
+    unlock_keys(tam);
     return err;
 }
 
@@ -193,7 +335,7 @@ static tk_err issue_token(tam_token_issue *st)
     const tk_tam *tam = st->tam;
     uint8_t *t = st->token;
     t[0] = TAM_TOKEN_FORMAT;
-    t[AT_SECRET] = TAM_TOKEN_SECRET_ID;
+    t[AT_SECRET] = secret_id(tam, st->epoch);
     t[AT_ITEMS] = (uint8_t)st->data_items;
     t[AT_FRESHNESS] = (uint8_t)st->freshness;
     put_be(t + AT_CHALLENGE_LEN, st->challenge_len, 2);
@@ -201,7 +343,7 @@ static tk_err issue_token(tam_token_issue *st)
     tk_err err = st->real->random(st->real->ctx, t + AT_NONCE, NONCE_LEN);
     uint8_t tag[32];
     if (err == TK_OK)
-        err = token_tag(tam, t, tag);
+        err = token_tag(tam, st->epoch, t, tag);
     if (err == TK_OK)
         memcpy(t + AT_TAG, tag, TAG_LEN);
     return err;
@@ -227,7 +369,8 @@ static tk_err issuing_random(void *ctx, uint8_t *out, size_t len)
     }
     if (st->issued && !st->challenged && st->challenge_len > 0 &&
         len == st->challenge_len) {
-        tk_err err = token_challenge(st->tam, st->token, st->challenge, len);
+        tk_err err = token_challenge(st->tam, st->epoch, st->token,
+                                     st->challenge, len);
         if (err != TK_OK)
             return err;
         st->challenged = true;
@@ -254,6 +397,7 @@ tk_err tam_token_issue_begin(tam_token_issue *st, const tk_tam *tam,
         return TK_ERR_LIMIT;
     st->tam = tam;
     st->real = tam->crypto;
+    st->epoch = epoch_of(tam, now);
     st->expires = now + tam->cfg.session_lifetime;
     st->data_items = data_items;
     st->freshness = freshness;
@@ -290,10 +434,18 @@ tk_err tam_token_open(const tk_tam *tam, tk_view token, int64_t now,
                       tk_teep_tam_session *s, int64_t *expires)
 {
     memset(s, 0, sizeof(*s));
-    if (!tam_token_is_own(token) || token.ptr[AT_SECRET] != TAM_TOKEN_SECRET_ID)
+    if (!tam_token_is_own(token))
         return TK_ERR_NOT_FOUND;
+    /* A token of the current epoch, or of the previous one while its
+     * lifetime lasts. */
+    int64_t epoch = epoch_of(tam, now);
+    if (token.ptr[AT_SECRET] != secret_id(tam, epoch)) {
+        if (epoch == 0 || token.ptr[AT_SECRET] != secret_id(tam, epoch - 1))
+            return TK_ERR_NOT_FOUND;
+        epoch--;
+    }
     uint8_t tag[32];
-    tk_err err = token_tag(tam, token.ptr, tag);
+    tk_err err = token_tag(tam, epoch, token.ptr, tag);
     if (err != TK_OK)
         return err;
     if (!tk_crypto_ct_equal(tag, token.ptr + AT_TAG, TAG_LEN))
@@ -315,7 +467,8 @@ tk_err tam_token_open(const tk_tam *tam, tk_view token, int64_t now,
     s->created = *expires - tam->cfg.session_lifetime;
     s->challenge_len = challenge_len;
     if (challenge_len > 0)
-        err = token_challenge(tam, token.ptr, s->challenge, challenge_len);
+        err = token_challenge(tam, epoch, token.ptr, s->challenge,
+                              challenge_len);
     return err;
 }
 

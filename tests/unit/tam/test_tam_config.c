@@ -59,6 +59,7 @@ static void test_config_defaults(void **state)
     assert_null(cfg.db);
     assert_null(cfg.listen);
     assert_int_equal(cfg.session_lifetime, 86400);
+    assert_int_equal(cfg.token_rotation, 7 * 86400);
     assert_int_equal(cfg.max_body, 1048576);
     assert_int_equal(cfg.max_update, 1048576);
     assert_int_equal(cfg.log_level, TK_LOG_INFO);
@@ -82,6 +83,7 @@ static void test_config_lines(void **state)
                "listen=127.0.0.1:9000   # comment\n"
                "\n"
                "session_lifetime = 3600\n"
+               "token_rotation = 0\n"
                "accept_warning = yes\n"
                "component_signer = a.pub\n"
                "component_signer = b.pub\n"
@@ -95,6 +97,7 @@ static void test_config_lines(void **state)
     assert_string_equal(cfg.db, "/var/tam.db");
     assert_string_equal(cfg.listen, "127.0.0.1:9000");
     assert_int_equal(cfg.session_lifetime, 3600);
+    assert_int_equal(cfg.token_rotation, 0);
     assert_true(cfg.accept_warning);
     assert_int_equal(cfg.signer_count, 2);
     assert_string_equal(cfg.signers[1], "b.pub");
@@ -137,6 +140,8 @@ static void test_config_errors(void **state)
         {"threads = 0\n", "threads must be a whole number from 1 to 64"},
         {"max_body = 12k\n", "max_body must be a whole number"},
         {"session_lifetime = -5\n", "session_lifetime must be"},
+        {"token_rotation = 31708801\n",
+         "token_rotation must be a whole number from 0 to 31622400"},
         {"accept_warning = maybe\n", "accept_warning must be true or false"},
         {"listen = localhost\n", "listen must be ADDRESS:PORT"},
         {"listen = 127.0.0.1:99999\n", "listen must be ADDRESS:PORT"},

@@ -5,6 +5,8 @@
  * every worker of a database accepts it, a racing second use gets 409,
  * a token of a TAM with another database gets 409, a replay reports no
  * verdict, and a dropped message that was validly signed uses its token.
+ * With token_rotation each epoch has its own secret, and a token serves
+ * into the next epoch but not beyond. Without it one secret serves.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -22,6 +24,7 @@
 
 /* Layout of the token (apps/tam/tam_token.c). */
 #define TOKEN_LEN 46
+#define AT_SECRET 1
 #define AT_ITEMS 2
 #define AT_EXPIRES 6
 #define AT_TAG 30
@@ -35,15 +38,40 @@ static size_t reply_len;
 static uint8_t msg[ENV_MESSAGE_MAX];
 static uint8_t scratch[ENV_MESSAGE_MAX];
 
-static int setup(void **state)
+/* Opens the TAM with config, a device agent and a component for it. */
+static void open_env(const char *const *config)
 {
-    (void)state;
-    const char *const config[] = {"log_level=off", NULL};
     env_open(&env, config);
     agent_init(&agent, &env, 5);
     int64_t app = env_add_component(&env, "app", 1);
     env_policy(&env, &agent, app, false);
     device = agent_device_id(&env, &agent);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    const char *const config[] = {"log_level=off", NULL};
+    open_env(config);
+    return 0;
+}
+
+/* Secrets of one hour, as long as a session. */
+static int setup_rotating(void **state)
+{
+    (void)state;
+    const char *const config[] = {"log_level=off", "session_lifetime=3600",
+                                  "token_rotation=3600", NULL};
+    open_env(config);
+    return 0;
+}
+
+/* One secret for ever. */
+static int setup_fixed(void **state)
+{
+    (void)state;
+    const char *const config[] = {"log_level=off", "token_rotation=0", NULL};
+    open_env(config);
     return 0;
 }
 
@@ -91,7 +119,7 @@ static unsigned post_to(tk_tam *tam, const uint8_t *body, size_t len)
 static size_t agent_answer(void)
 {
     tk_teep_agent_result res;
-    tk_teep_agent_handle(&agent.agent, &agent.state,
+    tk_teep_agent_handle(&agent.sim.machine, &agent.sim.state,
                          (tk_view){reply, reply_len}, msg, sizeof(msg), &res);
     return res.out_len;
 }
@@ -106,26 +134,43 @@ static void on_request(void *ctx, const tk_tam_request_info *info)
 }
 
 /* Opens a second TAM worker with the key folder of the first, on the
- * database db, with the on_request hook when observe is set. */
-static void open_worker(const char *db, bool observe)
+ * database db, with the on_request hook when observe is set and the
+ * settings rotation gives to token_rotation and session_lifetime (NULL:
+ * the defaults). Returns what tk_tam_open() returned, with its message in
+ * text (capacity 256). */
+static tk_err try_worker(const char *db, bool observe, const char *rotation,
+                         const char *lifetime, char *text)
 {
     tk_tam_config cfg;
     tk_tam_config_init(&cfg);
-    char text[256];
-    assert_int_equal(tk_tam_config_set(&cfg, "db", db, text, sizeof(text)),
-                     TK_OK);
+    assert_int_equal(tk_tam_config_set(&cfg, "db", db, text, 256), TK_OK);
     assert_int_equal(tk_tam_config_set(&cfg, "key_dir", env.key_dir, text,
-                                       sizeof(text)),
+                                       256),
                      TK_OK);
+    if (rotation != NULL)
+        assert_int_equal(tk_tam_config_set(&cfg, "token_rotation", rotation,
+                                           text, 256),
+                         TK_OK);
+    if (lifetime != NULL)
+        assert_int_equal(tk_tam_config_set(&cfg, "session_lifetime",
+                                           lifetime, text, 256),
+                         TK_OK);
     tk_tam_options opt;
     memset(&opt, 0, sizeof(opt));
     opt.clock = env_clock;
     opt.clock_ctx = &env;
     if (observe)
         opt.on_request = on_request;
-    assert_int_equal(tk_tam_open(&cfg, &opt, &second, text, sizeof(text)),
-                     TK_OK);
+    tk_err err = tk_tam_open(&cfg, &opt, &second, text, 256);
     tk_tam_config_free(&cfg);
+    return err;
+}
+
+/* Opens a second TAM worker with the default settings. */
+static void open_worker(const char *db, bool observe)
+{
+    char text[256];
+    assert_int_equal(try_worker(db, observe, NULL, NULL, text), TK_OK);
 }
 
 /* Opens a second TAM worker on the same database and key folder. */
@@ -186,14 +231,32 @@ static void forge_query(void (*alter)(uint8_t *token))
     assert_int_equal(tk_keyfile_load(tk_crypto_openssl(), path, &key, &info,
                                      text, sizeof(text)),
                      TK_OK);
-    tk_teep_signer signer = {TK_ALG_ESP256, &key,
-                             {env.tam_kids[0], env.tam_kid_len[0]}};
+    tk_teep_signer signer = {
+        TK_ALG_ESP256, &key, {env.tam_keys.kid[0], env.tam_keys.kid_len[0]}};
     assert_int_equal(tk_teep_sign(tk_crypto_openssl(), &signer, 1,
                                   (tk_view){body, payload.len}, scratch,
                                   sizeof(scratch), reply, sizeof(reply),
                                   &reply_len),
                      TK_OK);
     tk_key_release(&key);
+}
+
+/* Returns the secret id in the token of the last reply, a QueryRequest. */
+static uint8_t last_secret_id(void)
+{
+    tk_cose_opts opts;
+    memset(&opts, 0, sizeof(opts));
+    opts.flags = TK_COSE_OPT_UNTAGGED_OK;
+    tk_cose_sign signed_query;
+    assert_int_equal(tk_cose_sign_decode((tk_view){reply, reply_len}, &opts,
+                                         &signed_query),
+                     TK_OK);
+    tk_teep_message m;
+    assert_int_equal(tk_teep_decode(signed_query.payload.ptr,
+                                    signed_query.payload.len, &m, NULL),
+                     TK_OK);
+    assert_int_equal(m.token.len, TOKEN_LEN);
+    return m.token.ptr[AT_SECRET];
 }
 
 static void flip_tag(uint8_t *token)
@@ -392,7 +455,7 @@ static void racing_workers(void **state)
         assert_int_equal(count_attestations(&env, device, NULL),
                          (size_t)round + 1);
         assert_int_equal(count_sessions(), (size_t)round + 1);
-        tk_teep_agent_state_init(&agent.state);
+        tk_teep_agent_state_init(&agent.sim.state);
     }
 }
 
@@ -428,7 +491,7 @@ static void dropped_message_uses_token(void **state)
                      TK_OK);
     static uint8_t success[4096];
     size_t success_len = 0;
-    assert_int_equal(tk_teep_sign(tk_crypto_openssl(), &agent.signer, 1,
+    assert_int_equal(tk_teep_sign(tk_crypto_openssl(), &agent.sim.signer, 1,
                                   (tk_view){body, body_len}, scratch,
                                   sizeof(scratch), success, sizeof(success),
                                   &success_len),
@@ -437,6 +500,71 @@ static void dropped_message_uses_token(void **state)
     assert_int_equal(post(query_response, len), 409);
     assert_int_equal(count_attestations(&env, device, NULL), 0);
     assert_int_equal(count_sessions(), 0);
+}
+
+/* A token issued in the last seconds of an epoch serves in the next one,
+ * on this worker and on one that starts then, and the new epoch's tokens
+ * carry another secret id. */
+static void rotation_keeps_previous_epoch(void **state)
+{
+    (void)state;
+    env.now = (env.now / 3600 + 1) * 3600 - 10;
+    assert_int_equal(post(NULL, 0), 200);
+    uint8_t first = last_secret_id();
+    size_t len = agent_answer();
+    assert_true(len > 0);
+    env.now += 20;
+    char text[256];
+    assert_int_equal(try_worker(env.db, false, "3600", "3600", text), TK_OK);
+    static uint8_t query_response[ENV_MESSAGE_MAX];
+    memcpy(query_response, msg, len);
+    assert_int_equal(post_to(second, query_response, len), 200);
+    assert_int_equal(count_attestations(&env, device, NULL), 1);
+    assert_int_equal(post(query_response, len), 409);
+    assert_int_equal(post(NULL, 0), 200);
+    assert_int_not_equal(last_secret_id(), first);
+    assert_int_not_equal(last_secret_id(), 1);
+}
+
+/* Two epochs on, the token is refused and nothing is stored. */
+static void rotation_drops_older_epochs(void **state)
+{
+    (void)state;
+    assert_int_equal(post(NULL, 0), 200);
+    size_t len = agent_answer();
+    assert_true(len > 0);
+    env.now += 2 * 3600;
+    uint64_t before = rejected();
+    assert_int_equal(post(msg, len), 409);
+    assert_int_equal(rejected(), before + 1);
+    assert_int_equal(count_attestations(&env, device, NULL), 0);
+    assert_int_equal(count_sessions(), 0);
+}
+
+/* A rotation shorter than a session's lifetime stops the start, because
+ * a token could outlive both secrets that are accepted. */
+static void rotation_below_lifetime_rejected(void **state)
+{
+    (void)state;
+    char text[256];
+    assert_int_equal(try_worker(env.db, false, "3599", "3600", text),
+                     TK_ERR_TAM_CONFIG);
+    assert_non_null(strstr(text, "token_rotation"));
+    assert_null(second);
+}
+
+/* Without rotation every token carries the one secret of id 1 and serves
+ * until its expiry. */
+static void fixed_secret_without_rotation(void **state)
+{
+    (void)state;
+    assert_int_equal(post(NULL, 0), 200);
+    assert_int_equal(last_secret_id(), 1);
+    size_t len = agent_answer();
+    assert_true(len > 0);
+    env.now += 24 * 3600 - 1;
+    assert_int_equal(post(msg, len), 200);
+    assert_int_equal(count_attestations(&env, device, NULL), 1);
 }
 
 int main(void)
@@ -460,6 +588,14 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(dropped_message_uses_token, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(rotation_keeps_previous_epoch,
+                                        setup_rotating, teardown),
+        cmocka_unit_test_setup_teardown(rotation_drops_older_epochs,
+                                        setup_rotating, teardown),
+        cmocka_unit_test_setup_teardown(rotation_below_lifetime_rejected,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(fixed_secret_without_rotation,
+                                        setup_fixed, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
