@@ -28,7 +28,8 @@
  * Epoch N has a secret of its own with id 2 + N % 254, stored as
  * "tam-token-eN" by the first worker that needs it. A token is accepted
  * with the secret of the current epoch or of the one before. That covers
- * its lifetime, because session_lifetime may not exceed token_rotation.
+ * its lifetime, because a rotation shorter than session_lifetime is
+ * raised to it.
  * With token_rotation 0 one secret, "tam-token-1" with id 1, serves for
  * ever.
  *
@@ -230,13 +231,15 @@ static void unlock_keys(const tk_tam *tam)
 
 tk_err tam_tokens_init(tk_tam *tam, char *msg, size_t msg_size)
 {
+    /* A token must not outlive the two secrets that are accepted. */
     int64_t rotation = tam->cfg.token_rotation;
     if (rotation != 0 && rotation < tam->cfg.session_lifetime) {
-        snprintf(msg, msg_size,
-                 "token_rotation must be 0 or at least session_lifetime "
-                 "(%lld seconds), not %lld",
-                 (long long)tam->cfg.session_lifetime, (long long)rotation);
-        return TK_ERR_TAM_CONFIG;
+        tam->cfg.token_rotation = tam->cfg.session_lifetime;
+        TK_LOG_WARN(TAM_LOG,
+                    "token_rotation %lld is shorter than session_lifetime: "
+                    "token secrets rotate every %lld seconds",
+                    (long long)rotation,
+                    (long long)tam->cfg.token_rotation);
     }
     tam_token_keys *keys = calloc(1, sizeof(*keys));
     if (keys == NULL) {

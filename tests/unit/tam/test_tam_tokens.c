@@ -541,16 +541,22 @@ static void rotation_drops_older_epochs(void **state)
     assert_int_equal(count_sessions(), 0);
 }
 
-/* A rotation shorter than a session's lifetime stops the start, because
- * a token could outlive both secrets that are accepted. */
-static void rotation_below_lifetime_rejected(void **state)
+/* A rotation shorter than a session's lifetime is raised to it, so that
+ * a token never outlives both secrets that are accepted: a token of a
+ * 3600-second session issued at the end of a 60-second epoch still serves
+ * 3599 seconds later. */
+static void short_rotation_raised_to_lifetime(void **state)
 {
     (void)state;
     char text[256];
-    assert_int_equal(try_worker(env.db, false, "3599", "3600", text),
-                     TK_ERR_TAM_CONFIG);
-    assert_non_null(strstr(text, "token_rotation"));
-    assert_null(second);
+    assert_int_equal(try_worker(env.db, false, "60", "3600", text), TK_OK);
+    env.now = (env.now / 3600 + 1) * 3600 - 1;
+    assert_int_equal(post_to(second, NULL, 0), 200);
+    size_t len = agent_answer();
+    assert_true(len > 0);
+    env.now += 3599;
+    assert_int_equal(post_to(second, msg, len), 200);
+    assert_int_equal(count_attestations(&env, device, NULL), 1);
 }
 
 /* Without rotation every token carries the one secret of id 1 and serves
@@ -592,7 +598,7 @@ int main(void)
                                         setup_rotating, teardown),
         cmocka_unit_test_setup_teardown(rotation_drops_older_epochs,
                                         setup_rotating, teardown),
-        cmocka_unit_test_setup_teardown(rotation_below_lifetime_rejected,
+        cmocka_unit_test_setup_teardown(short_rotation_raised_to_lifetime,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(fixed_secret_without_rotation,
                                         setup_fixed, teardown),
