@@ -542,9 +542,9 @@ static void rotation_drops_older_epochs(void **state)
 }
 
 /* A rotation shorter than a session's lifetime is raised to it, so that
- * a token never outlives both secrets that are accepted: a token of a
- * 3600-second session issued at the end of a 60-second epoch still serves
- * 3599 seconds later. */
+ * a token never outlives both secrets that are accepted. A token of a
+ * 3600-second session, issued at the end of a 60-second epoch, still
+ * serves 3599 seconds later. */
 static void short_rotation_raised_to_lifetime(void **state)
 {
     (void)state;
