@@ -16,15 +16,11 @@
 
 #include "coap_client.h"
 #include "http_client.h"
-#include "keyfile.h"
 #include "util.h"
 #include "tam_test_env.h"
 #include "teepkit/cbor.h"
 #include "teepkit/cose.h"
-#include "teepkit/suit.h"
-#include "teepkit/suit_build.h"
 
-static const uint8_t device_oemid[3] = {0x0a, 0x0b, 0x0c};
 static const uint8_t device_hwmodel[2] = {0x01, 0x02};
 static const uint8_t other_hwmodel[2] = {0x09, 0x99};
 static const uint8_t stale_nonce[32] = {0x5a, 0x5a, 0x5a, 0x5a, 0x5a,
@@ -43,23 +39,6 @@ int64_t env_clock(void *ctx)
 }
 
 /* ---- TAM side ----------------------------------------------------------- */
-
-/* Loads a TAM public key as the agents trust it, with its kid. */
-static void load_tam_key(tam_env *env, size_t i, const char *name)
-{
-    char path[256];
-    tk_keyfile_info info;
-    char msg[256];
-    snprintf(path, sizeof(path), "%s/%s", env->key_dir, name);
-    tk_key_init(&env->tam_keys[i]);
-    assert_int_equal(tk_keyfile_load(crypto(), path, &env->tam_keys[i],
-                                     &info, msg, sizeof(msg)),
-                     TK_OK);
-    assert_true(info.kid_len > 0);
-    memcpy(env->tam_kids[i], info.kid, info.kid_len);
-    env->tam_kid_len[i] = info.kid_len;
-    env->tam_keys[i].kid = (tk_view){env->tam_kids[i], info.kid_len};
-}
 
 void env_open(tam_env *env, const char *const *config)
 {
@@ -110,8 +89,9 @@ void env_open(tam_env *env, const char *const *config)
     assert_int_equal(crypto()->key_generate(crypto()->ctx, TK_CRV_P256,
                                             &env->component_signer),
                      TK_OK);
-    load_tam_key(env, 0, TK_TAM_COSE_ESP256);
-    load_tam_key(env, 1, TK_TAM_COSE_ED25519);
+    if (sim_tam_keys_load(&env->tam_keys, crypto(), env->key_dir, msg,
+                          sizeof(msg)) != TK_OK)
+        fail_msg("TAM keys: %s", msg);
 }
 
 static int remove_entry(const char *path, const struct stat *st, int flag,
@@ -129,8 +109,7 @@ void env_close(tam_env *env)
     tk_http_server_stop(env->http);
     tk_tam_close(env->tam);
     tk_key_release(&env->component_signer);
-    tk_key_release(&env->tam_keys[0]);
-    tk_key_release(&env->tam_keys[1]);
+    sim_tam_keys_release(&env->tam_keys);
     nftw(env->dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
 }
 
@@ -187,51 +166,20 @@ void component_ids(const char *name, agent_component *c)
 
 int64_t env_add_component(tam_env *env, const char *name, uint64_t sequence)
 {
-    tk_view id_parts[2] = {{(const uint8_t *)"tc", 2},
-                           {(const uint8_t *)name, strlen(name)}};
-    tk_view manifest_parts[3] = {id_parts[0], id_parts[1],
-                                 {(const uint8_t *)"suit", 4}};
-    tk_suit_build_component_id component_id = {id_parts, 2};
-    tk_suit_build_component_id manifest_id = {manifest_parts, 3};
-    tk_suit_build_manifest m;
-    memset(&m, 0, sizeof(m));
-    m.sequence_number = sequence;
-    m.components = &component_id;
-    m.component_count = 1;
-    m.manifest_component_id = &manifest_id;
-    tk_suit_build_envelope e;
-    memset(&e, 0, sizeof(e));
-    e.manifest = &m;
-    tk_suit_build_signer signer = {TK_ALG_ESP256, &env->component_signer,
-                                   {NULL, 0}};
-    uint8_t buf[2048];
-    size_t len = 0;
-    assert_int_equal(tk_suit_build_encode_envelope(&e, crypto(), &signer, 1,
-                                                   buf, sizeof(buf), &len,
-                                                   NULL),
-                     TK_OK);
-
-    const tk_key *signers[1] = {&env->component_signer};
-    tk_tam_envelope_info info;
-    char msg[256];
-    assert_int_equal(tk_tam_envelope_inspect(crypto(), (tk_view){buf, len},
-                                             signers, 1, &info, msg,
-                                             sizeof(msg)),
-                     TK_OK);
-    tk_store_version v;
-    memset(&v, 0, sizeof(v));
-    v.sequence = info.sequence;
-    v.digest = info.digest;
-    v.envelope = (tk_view){buf, len};
-    v.size = len;
+    tk_view id[2] = {{(const uint8_t *)"tc", 2},
+                     {(const uint8_t *)name, strlen(name)}};
+    sim_upload up = {.id = id,
+                     .id_count = 2,
+                     .manifest_id = true,
+                     .sequence = sequence,
+                     .name = name,
+                     .actor = "test",
+                     .signer = &env->component_signer};
     int64_t component = 0;
-    int64_t version = 0;
-    tk_store_detail detail = {{0}};
-    tk_err err = tk_store_version_upload(env->store, info.component_id, name,
-                                         &v, "test", &component, &version,
-                                         &detail);
-    if (err != TK_OK)
-        fail_msg("version upload: %s", detail.text);
+    char msg[256];
+    if (sim_upload_component(env->store, crypto(), &up, &component, msg,
+                             sizeof(msg)) != TK_OK)
+        fail_msg("version upload: %s", msg);
     return component;
 }
 
@@ -249,87 +197,31 @@ void env_policy(tam_env *env, const test_agent *agent, int64_t component,
                      TK_OK);
 }
 
-/* ---- Agent callbacks ---------------------------------------------------- */
+/* ---- Agents ------------------------------------------------------------- */
 
-static int64_t agent_now(void *ctx)
+/* Applies the agent's fault and hwversion to its evidence. */
+static void agent_faults(void *user, tk_eat_claims *c,
+                         tk_teep_evidence_request *request,
+                         tk_eat_signer *signer)
 {
-    return ((test_agent *)ctx)->env->now;
-}
-
-static bool same_family(tk_alg a, tk_alg b)
-{
-    return tk_crypto_sig_curve(a) == tk_crypto_sig_curve(b);
-}
-
-static tk_err agent_tam_key(void *ctx, tk_alg alg, tk_view kid,
-                            const tk_key **key, tk_view *peer_id)
-{
-    test_agent *a = ctx;
-    tam_env *env = a->env;
-    for (size_t i = 0; i < 2; i++) {
-        if (kid.len == env->tam_kid_len[i] &&
-            memcmp(kid.ptr, env->tam_kids[i], kid.len) == 0 &&
-            same_family(alg, i == 0 ? TK_ALG_ESP256 : TK_ALG_ED25519)) {
-            *key = &env->tam_keys[i];
-            *peer_id = (tk_view){(const uint8_t *)"tam", 3};
-            return TK_OK;
-        }
-    }
-    return TK_ERR_NOT_FOUND;
-}
-
-static tk_err agent_evidence(void *ctx, const tk_teep_evidence_request *req,
-                             uint8_t *buf, size_t cap, size_t *len,
-                             tk_view *format)
-{
-    test_agent *a = ctx;
-    (void)format;
-    tk_eat_claims c;
-    memset(&c, 0, sizeof(c));
-    c.present = TK_EAT_HAS_UEID | TK_EAT_HAS_OEMID | TK_EAT_HAS_HWMODEL |
-                TK_EAT_HAS_HWVERSION | TK_EAT_HAS_MANIFESTS;
-    c.ueid = (tk_view){a->ueid, sizeof(a->ueid)};
-    c.oemid = (tk_view){device_oemid, sizeof(device_oemid)};
-    c.hwmodel = (tk_view){device_hwmodel, sizeof(device_hwmodel)};
+    test_agent *a = user;
     if (a->fault == AGENT_WRONG_HWMODEL)
-        c.hwmodel = (tk_view){other_hwmodel, sizeof(other_hwmodel)};
-    const char *hwversion = a->hwversion != NULL ? a->hwversion : "1.0";
-    c.hwversion.version = (tk_view){(const uint8_t *)hwversion,
-                                    strlen(hwversion)};
-    c.manifest_count = 1;
-    c.manifests[0].content_type = 60;
-    c.manifests[0].content = (tk_view){(const uint8_t *)"\xa0", 1};
-    tk_teep_evidence_request request = *req;
+        c->hwmodel = (tk_view){other_hwmodel, sizeof(other_hwmodel)};
+    if (a->hwversion != NULL)
+        c->hwversion.version =
+            (tk_view){(const uint8_t *)a->hwversion, strlen(a->hwversion)};
     if (a->fault == AGENT_STALE_NONCE)
-        request.challenge = (tk_view){stale_nonce, sizeof(stale_nonce)};
-    tk_eat_signer signer = {TK_ALG_ESP256, &a->attester,
-                            {a->attester_kid, sizeof(a->attester_kid)}};
+        request->challenge = (tk_view){stale_nonce, sizeof(stale_nonce)};
     if (a->fault == AGENT_WRONG_ATTESTATION_KEY) {
-        signer.key = &a->rogue;
-        signer.kid = (tk_view){a->rogue_kid, sizeof(a->rogue_kid)};
+        signer->key = &a->rogue;
+        signer->kid = (tk_view){a->rogue_kid, sizeof(a->rogue_kid)};
     }
-    return tk_teep_agent_evidence(crypto(), &signer, &c, &request,
-                                  a->env->now, a->evidence_scratch,
-                                  sizeof(a->evidence_scratch), buf, cap, len);
-}
-
-static tk_err cb_component(void *ctx, size_t index, tk_teep_tc_info *info)
-{
-    test_agent *a = ctx;
-    if (index >= a->installed_count)
-        return TK_ERR_NOT_FOUND;
-    memset(info, 0, sizeof(*info));
-    info->component_id = (tk_view){a->installed[index].id,
-                                   a->installed[index].id_len};
-    info->has_sequence = true;
-    info->sequence = a->installed[index].sequence;
-    return TK_OK;
 }
 
 static tk_err agent_requested(void *ctx, size_t index,
                               tk_teep_requested_tc *tc)
 {
-    test_agent *a = ctx;
+    const test_agent *a = ((sim_agent *)ctx)->user;
     if (index >= a->requested_count)
         return TK_ERR_NOT_FOUND;
     memset(tc, 0, sizeof(*tc));
@@ -340,7 +232,7 @@ static tk_err agent_requested(void *ctx, size_t index,
 
 static tk_err agent_unneeded(void *ctx, size_t index, tk_view *manifest_id)
 {
-    test_agent *a = ctx;
+    const test_agent *a = ((sim_agent *)ctx)->user;
     if (index >= a->unneeded_count)
         return TK_ERR_NOT_FOUND;
     *manifest_id = (tk_view){a->unneeded[index].manifest_id,
@@ -348,194 +240,37 @@ static tk_err agent_unneeded(void *ctx, size_t index, tk_view *manifest_id)
     return TK_OK;
 }
 
-static tk_err signer_key(void *ctx, const tk_suit_key_request *req,
-                         const tk_key **key)
-{
-    if (req->use != TK_SUIT_KEY_MANIFEST)
-        return TK_ERR_NOT_FOUND;
-    *key = ctx;
-    return TK_OK;
-}
-
-/* Writes {2: token, 3: [], 4: true, 99: ["", digest]}. */
-static tk_err write_report(tk_view token, const tk_suit_digest *digest,
-                           uint8_t *out, size_t cap, size_t *len)
-{
-    tk_cbor_enc enc;
-    tk_cbor_enc_init(&enc, out, cap, 0);
-    tk_cbor_enc_put_map(&enc, 4);
-    tk_cbor_enc_put_uint(&enc, 2);
-    tk_cbor_enc_put_bstr(&enc, token.ptr, token.len);
-    tk_cbor_enc_put_uint(&enc, 3);
-    tk_cbor_enc_put_array(&enc, 0);
-    tk_cbor_enc_put_uint(&enc, 4);
-    tk_cbor_enc_put_bool(&enc, true);
-    tk_cbor_enc_put_uint(&enc, 99);
-    tk_cbor_enc_put_array(&enc, 2);
-    tk_cbor_enc_put_text(&enc, "");
-    tk_cbor_enc_put_array(&enc, 2);
-    tk_cbor_enc_put_int(&enc, digest->alg);
-    tk_cbor_enc_put_bstr(&enc, digest->bytes.ptr, digest->bytes.len);
-    return tk_cbor_enc_finish(&enc, len);
-}
-
-static agent_component *find_component(test_agent *a, tk_view id)
-{
-    for (size_t i = 0; i < a->installed_count; i++)
-        if (a->installed[i].id_len == id.len &&
-            memcmp(a->installed[i].id, id.ptr, id.len) == 0)
-            return &a->installed[i];
-    return NULL;
-}
-
-/* Verifies and "installs" an envelope: records its component and
- * sequence, rejecting a sequence number that is not newer. */
-static tk_err agent_process(void *ctx, tk_view envelope, tk_view token,
-                            uint8_t *report, size_t cap, size_t *report_len)
-{
-    test_agent *a = ctx;
-    a->process_calls++;
-    tk_suit_envelope env;
-    tk_suit_manifest m;
-    tk_err err = tk_suit_envelope_decode(envelope, &env, NULL);
-    if (err == TK_OK)
-        err = tk_suit_envelope_verify(&env, crypto(), signer_key,
-                                      &a->env->component_signer, 0,
-                                      (tk_view){NULL, 0}, NULL);
-    if (err == TK_OK)
-        err = tk_suit_manifest_decode(&env, crypto(), 0, &m, NULL);
-    if (err != TK_OK)
-        return err;
-    agent_component *c = find_component(a, m.components[0]);
-    if (c != NULL && c->sequence >= m.sequence_number)
-        return TK_ERR_SUIT_ROLLBACK;
-    if (c == NULL) {
-        assert_true(a->installed_count < ENV_MAX_COMPONENTS);
-        c = &a->installed[a->installed_count++];
-        memset(c, 0, sizeof(*c));
-        memcpy(c->id, m.components[0].ptr, m.components[0].len);
-        c->id_len = m.components[0].len;
-        memcpy(c->manifest_id, m.component_id.ptr, m.component_id.len);
-        c->manifest_id_len = m.component_id.len;
-    }
-    c->sequence = m.sequence_number;
-    return write_report(token, &env.digest, report, cap, report_len);
-}
-
-static tk_err agent_unlink(void *ctx, tk_view manifest_id)
-{
-    test_agent *a = ctx;
-    a->unlink_calls++;
-    for (size_t i = 0; i < a->installed_count; i++) {
-        agent_component *c = &a->installed[i];
-        if (c->manifest_id_len == manifest_id.len &&
-            memcmp(c->manifest_id, manifest_id.ptr, manifest_id.len) == 0) {
-            a->installed[i] = a->installed[--a->installed_count];
-            return TK_OK;
-        }
-    }
-    return TK_ERR_NOT_FOUND;
-}
-
-/* ---- Agent set-up ------------------------------------------------------- */
-
-static void new_key(tk_key *key, uint8_t kid[32])
-{
-    tk_key_init(key);
-    assert_int_equal(crypto()->key_generate(crypto()->ctx, TK_CRV_P256, key),
-                     TK_OK);
-    assert_int_equal(tk_cose_key_thumbprint(crypto(), key, kid), TK_OK);
-}
-
-static void register_key(tam_env *env, int64_t device, tk_store_key_use use,
-                         const tk_key *key, const uint8_t kid[32])
-{
-    uint8_t cose[256];
-    size_t len = 0;
-    tk_key pub = *key;
-    pub.kid = (tk_view){NULL, 0};
-    assert_int_equal(tk_cose_key_encode(&pub, TK_ALG_ESP256, false, cose,
-                                        sizeof(cose), &len),
-                     TK_OK);
-    tk_store_key row;
-    memset(&row, 0, sizeof(row));
-    row.device_id = device;
-    row.use = use;
-    row.kid = (tk_view){kid, 32};
-    row.alg = TK_ALG_ESP256;
-    row.cose_key = (tk_view){cose, len};
-    assert_int_equal(tk_store_key_add(env->store, &row, "test", NULL, NULL),
-                     TK_OK);
-}
-
-static void register_device(test_agent *a)
-{
-    tam_env *env = a->env;
-    tk_store_device d;
-    memset(&d, 0, sizeof(d));
-    d.ueid = (tk_view){a->ueid, sizeof(a->ueid)};
-    int64_t id = 0;
-    assert_int_equal(tk_store_device_add(env->store, &d, "test", &id, NULL),
-                     TK_OK);
-    register_key(env, id, TK_STORE_KEY_AGENT, &a->key, a->kid);
-    register_key(env, id, TK_STORE_KEY_ATTESTATION, &a->attester,
-                 a->attester_kid);
-    tk_store_refval v;
-    memset(&v, 0, sizeof(v));
-    v.device_id = id;
-    v.kind = TK_STORE_REF_HWMODEL;
-    v.value = (tk_view){device_hwmodel, sizeof(device_hwmodel)};
-    assert_int_equal(tk_store_refval_add(env->store, &v, "test", NULL, NULL),
-                     TK_OK);
-    v.kind = TK_STORE_REF_HWVERSION;
-    v.value = (tk_view){(const uint8_t *)"1.0", 3};
-    assert_int_equal(tk_store_refval_add(env->store, &v, "test", NULL, NULL),
-                     TK_OK);
-}
-
 void agent_init(test_agent *a, tam_env *env, unsigned n)
 {
     memset(a, 0, sizeof(*a));
     a->env = env;
-    new_key(&a->key, a->kid);
-    new_key(&a->attester, a->attester_kid);
-    new_key(&a->rogue, a->rogue_kid);
-    a->ueid[0] = 0x01; /* RAND type, RFC 9711 section 4.2.1 */
-    for (size_t i = 1; i < sizeof(a->ueid); i++)
-        a->ueid[i] = (uint8_t)(0x30 + i + 16 * n);
-    tk_util_hex_encode(a->ueid, sizeof(a->ueid), a->id_hex);
-    register_device(a);
-
-    a->signer.alg = TK_ALG_ESP256;
-    a->signer.key = &a->key;
-    a->signer.kid = (tk_view){a->kid, sizeof(a->kid)};
-    tk_teep_agent_init(&a->agent);
-    tk_teep_agent_state_init(&a->state);
-    a->agent.crypto = crypto();
-    a->agent.signers = &a->signer;
-    a->agent.signer_count = 1;
-    a->agent.scratch = a->scratch;
-    a->agent.scratch_cap = sizeof(a->scratch);
-    a->agent.evidence_buf = a->evidence;
-    a->agent.evidence_cap = sizeof(a->evidence);
-    a->agent.report_buf = a->reports;
-    a->agent.report_cap = sizeof(a->reports);
-    tk_teep_agent_ops *ops = &a->agent.ops;
-    ops->ctx = a;
-    ops->now = agent_now;
-    ops->tam_key = agent_tam_key;
-    ops->evidence = agent_evidence;
-    ops->component = cb_component;
-    ops->requested = agent_requested;
-    ops->unneeded = agent_unneeded;
-    ops->process_manifest = agent_process;
-    ops->unlink_manifest = agent_unlink;
+    sim_agent_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.crypto = crypto();
+    cfg.tam = &env->tam_keys;
+    cfg.now = env_clock;
+    cfg.now_ctx = env;
+    cfg.hwmodel = (tk_view){device_hwmodel, sizeof(device_hwmodel)};
+    cfg.hwversion_reference = true;
+    cfg.manifest_signer = &env->component_signer;
+    cfg.evidence_hook = agent_faults;
+    uint8_t ueid[SIM_UEID_LEN];
+    ueid[0] = 0x01; /* RAND type, RFC 9711 section 4.2.1 */
+    for (size_t i = 1; i < sizeof(ueid); i++)
+        ueid[i] = (uint8_t)(0x30 + i + 16 * n);
+    assert_int_equal(sim_agent_init(&a->sim, &cfg, ueid), TK_OK);
+    a->sim.user = a;
+    a->sim.machine.ops.requested = agent_requested;
+    a->sim.machine.ops.unneeded = agent_unneeded;
+    assert_int_equal(sim_new_key(crypto(), &a->rogue, a->rogue_kid), TK_OK);
+    tk_util_hex_encode(ueid, sizeof(ueid), a->id_hex);
+    assert_int_equal(
+        sim_agent_register(&a->sim, env->store, 0, "test", NULL, NULL), TK_OK);
 }
 
 void agent_release(test_agent *a)
 {
-    tk_key_release(&a->key);
-    tk_key_release(&a->attester);
+    sim_agent_release(&a->sim);
     tk_key_release(&a->rogue);
 }
 
@@ -543,20 +278,19 @@ void agent_install(test_agent *a, const char *name, uint64_t sequence)
 {
     agent_component c;
     component_ids(name, &c);
-    c.sequence = sequence;
-    assert_true(a->installed_count < ENV_MAX_COMPONENTS);
-    a->installed[a->installed_count++] = c;
+    assert_int_equal(
+        sim_agent_record(&a->sim, (tk_view){c.id, c.id_len},
+                         (tk_view){c.manifest_id, c.manifest_id_len}, sequence),
+        TK_OK);
 }
 
 uint64_t agent_sequence(const test_agent *a, const char *name)
 {
     agent_component c;
     component_ids(name, &c);
-    for (size_t i = 0; i < a->installed_count; i++)
-        if (a->installed[i].id_len == c.id_len &&
-            memcmp(a->installed[i].id, c.id, c.id_len) == 0)
-            return a->installed[i].sequence;
-    return 0;
+    const sim_component *found =
+        sim_agent_find(&a->sim, (tk_view){c.id, c.id_len});
+    return found != NULL ? found->sequence : 0;
 }
 
 /* ---- Transport ---------------------------------------------------------- */
@@ -679,7 +413,7 @@ size_t run_exchange(tam_env *env, test_agent *agent, exchange *ex)
     n++;
     while (status == 200 && n < ENV_MAX_MESSAGES) {
         tk_teep_agent_result res;
-        tk_teep_agent_handle(&agent->agent, &agent->state,
+        tk_teep_agent_handle(&agent->sim.machine, &agent->sim.state,
                              (tk_view){reply, reply_len}, ex->sent[n],
                              ENV_MESSAGE_MAX, &res);
         ex->last_agent = res;
@@ -704,10 +438,10 @@ int64_t agent_device_id(tam_env *env, const test_agent *agent)
 {
     tk_store_mem mem = TK_STORE_MEM_INIT;
     tk_store_device d;
-    assert_int_equal(tk_store_device_find(env->store,
-                                          (tk_view){agent->ueid,
-                                                    sizeof(agent->ueid)},
-                                          &mem, &d, NULL),
+    assert_int_equal(tk_store_device_find(
+                         env->store,
+                         (tk_view){agent->sim.ueid, sizeof(agent->sim.ueid)},
+                         &mem, &d, NULL),
                      TK_OK);
     tk_store_mem_free(&mem);
     return d.id;

@@ -1,8 +1,8 @@
 /*
  * Test bed of the TAM service: a TAM on a temporary SQLite store with a
- * test clock, and TEEP agents built on lib/teep's agent state machine.
- * The agents' stub callbacks keep an in-memory component inventory and
- * make real EAT evidence and real SUIT reports. Messages travel through
+ * test clock, and TEEP agents (tests/support/sim_agent.h) that keep an
+ * in-memory component inventory, verify every SUIT envelope and make
+ * real EAT evidence and real SUIT reports. Messages travel through
  * tk_tam_handle() in-process, or through real HTTP or CoAP servers on
  * 127.0.0.1.
  */
@@ -15,11 +15,11 @@
 
 #include "coap_server.h"
 #include "http_server.h"
+#include "sim_agent.h"
 #include "store.h"
 #include "tam.h"
 #include "teepkit/teep.h"
 
-#define ENV_MAX_COMPONENTS 8
 #define ENV_MAX_MESSAGES 16
 #define ENV_MESSAGE_MAX (64 * 1024)
 
@@ -32,22 +32,14 @@ typedef struct tam_env {
     tk_store *store;
     int64_t now;                 /* the test clock */
     tk_key component_signer;     /* signs the SUIT envelopes */
-    tk_key tam_keys[2];          /* public keys the agents trust */
-    uint8_t tam_kids[2][64];
-    size_t tam_kid_len[2];
+    sim_tam_keys tam_keys;       /* public keys the agents trust */
     tk_http_server *http;        /* started by env_start_http() */
     tk_coap_server *coap;        /* started by env_start_coap() */
     char url[64];
 } tam_env;
 
 /* A component installed on a test agent. */
-typedef struct agent_component {
-    uint8_t id[64];
-    size_t id_len;
-    uint8_t manifest_id[64];
-    size_t manifest_id_len;
-    uint64_t sequence;
-} agent_component;
+typedef sim_component agent_component;
 
 /* How a test agent misbehaves. */
 typedef enum agent_fault {
@@ -57,36 +49,21 @@ typedef enum agent_fault {
     AGENT_WRONG_HWMODEL,         /* evidence names another hardware model */
 } agent_fault;
 
-/* One TEEP Agent with its device. */
+/* One TEEP Agent with its device. sim contains the state machine (machine,
+ * state), the agent and attestation keys, the ueid, the inventory and the
+ * counts of process and unlink calls. */
 typedef struct test_agent {
+    sim_agent sim;
     tam_env *env;
-    tk_teep_agent agent;
-    tk_teep_agent_state state;
-    tk_key key;                  /* agent signing key (P-256) */
-    uint8_t kid[32];
-    tk_teep_signer signer;
-    tk_key attester;             /* registered attestation key */
-    uint8_t attester_kid[32];
     tk_key rogue;                /* unregistered attestation key */
     uint8_t rogue_kid[32];
-    uint8_t ueid[17];
     char id_hex[40];
     agent_fault fault;
-    const char *hwversion;       /* of the evidence; NULL sends "1.0" */
-
-    agent_component installed[ENV_MAX_COMPONENTS];
-    size_t installed_count;
+    const char *hwversion; /* of the evidence; NULL sends "1.0" */
     agent_component requested[4];
     size_t requested_count;
     agent_component unneeded[4];
     size_t unneeded_count;
-    size_t process_calls;
-    size_t unlink_calls;
-
-    uint8_t scratch[128 * 1024];
-    uint8_t evidence[4096];
-    uint8_t evidence_scratch[4096];
-    uint8_t reports[8192];
 } test_agent;
 
 /* Messages of one exchange, for replays. */

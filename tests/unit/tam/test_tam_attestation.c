@@ -66,7 +66,7 @@ static void expect_refused(tk_err reason, tk_store_verdict verdict)
     assert_int_equal(ex.last_agent.out_len, 0);
     assert_int_equal(ex.last_agent.tam_err_code,
                      TK_TEEP_ERR_ATTESTATION_REQUIRED);
-    assert_int_equal(agent.process_calls, 0);
+    assert_int_equal(agent.sim.process_calls, 0);
     assert_int_equal(agent_sequence(&agent, "app"), 0);
 
     tk_store_attestation at;
@@ -163,7 +163,7 @@ static void test_attestation_no_key(void **state)
     tk_store_mem mem = TK_STORE_MEM_INIT;
     tk_store_key key;
     assert_int_equal(tk_store_key_find(env.store, TK_STORE_KEY_ATTESTATION,
-                                       (tk_view){agent.attester_kid, 32},
+                                       (tk_view){agent.sim.attester_kid, 32},
                                        &mem, &key, NULL),
                      TK_OK);
     assert_int_equal(tk_store_key_delete(env.store, key.id, NULL, NULL),
@@ -186,7 +186,7 @@ static void test_attestation_requery(void **state)
     size_t n = run_exchange(&env, &agent, &ex);
     assert_true(n >= 3);
     assert_int_equal(ex.reply_type[1], TK_TEEP_QUERY_REQUEST);
-    assert_int_equal(agent.process_calls, 0);
+    assert_int_equal(agent.sim.process_calls, 0);
     assert_true(count_attestations(&env, device, NULL) >= 2);
     assert_int_equal(count_installed(&env, device, NULL, NULL), 0);
 }
@@ -223,7 +223,7 @@ static void test_attestation_warning_refused(void **state)
     assert_int_equal(run_exchange(&env, &agent, &ex), 2);
     assert_int_equal(ex.last_agent.tam_err_code,
                      TK_TEEP_ERR_ATTESTATION_REQUIRED);
-    assert_int_equal(agent.process_calls, 0);
+    assert_int_equal(agent.sim.process_calls, 0);
     tk_store_attestation at;
     assert_int_equal(count_attestations(&env, device, &at), 1);
     assert_int_equal(at.verdict, TK_STORE_VERDICT_WARNING);
@@ -263,7 +263,7 @@ static void test_attestation_blocked_device(void **state)
     assert_int_equal(run_exchange(&env, &agent, &ex), 2);
     assert_int_equal(ex.status[1], 403);
     assert_int_equal(count_attestations(&env, device, NULL), 0);
-    assert_int_equal(agent.process_calls, 0);
+    assert_int_equal(agent.sim.process_calls, 0);
     tk_tam_stats stats;
     tk_tam_stats_get(env.tam, &stats);
     assert_int_equal(stats.rejected, 1);

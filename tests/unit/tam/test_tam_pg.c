@@ -58,7 +58,7 @@ static void post_to(tk_tam *tam, const uint8_t *body, size_t len,
 static size_t answer(const reply *in, uint8_t *msg, size_t cap)
 {
     tk_teep_agent_result res;
-    tk_teep_agent_handle(&agent.agent, &agent.state,
+    tk_teep_agent_handle(&agent.sim.machine, &agent.sim.state,
                          (tk_view){in->body, in->len}, msg, cap, &res);
     return res.out_len;
 }

@@ -84,7 +84,7 @@ static unsigned post(const uint8_t *body, size_t len)
 static size_t agent_answer(void)
 {
     tk_teep_agent_result res;
-    tk_teep_agent_handle(&agent.agent, &agent.state,
+    tk_teep_agent_handle(&agent.sim.machine, &agent.sim.state,
                          (tk_view){reply, reply_len}, msg, sizeof(msg), &res);
     return res.out_len;
 }
@@ -259,7 +259,7 @@ static void test_unsupported_suite_signature(void **state)
     tk_key_init(&p384);
     const tk_crypto *c = tk_crypto_openssl();
     assert_int_equal(c->key_generate(c->ctx, TK_CRV_P384, &p384), TK_OK);
-    tk_teep_signer es384 = {TK_ALG_ES384, &p384, {agent.kid, 32}};
+    tk_teep_signer es384 = {TK_ALG_ES384, &p384, {agent.sim.kid, 32}};
     static uint8_t forged[ENV_MESSAGE_MAX];
     size_t forged_len = sign(&es384, payload, payload_len, forged,
                              sizeof(forged));
@@ -299,7 +299,8 @@ static void test_unsupported_suite_error(void **state)
     assert_int_equal(tk_teep_encode(&m, payload, sizeof(payload),
                                     &payload_len),
                      TK_OK);
-    size_t len = sign(&agent.signer, payload, payload_len, msg, sizeof(msg));
+    size_t len =
+        sign(&agent.sim.signer, payload, payload_len, msg, sizeof(msg));
     assert_int_equal(post(msg, len), 204);
     assert_int_equal(count_audit(&env, "query.error"), 1);
     assert_int_equal(post(qresp, qresp_len), 409);
@@ -324,8 +325,8 @@ static void test_unknown_and_wrong_types(void **state)
         uint8_t payload[128];
         size_t payload_len = bare_message(types[i], token, token_len,
                                           payload, sizeof(payload));
-        size_t len = sign(&agent.signer, payload, payload_len, msg,
-                          sizeof(msg));
+        size_t len =
+            sign(&agent.sim.signer, payload, payload_len, msg, sizeof(msg));
         snapshot before;
         take_snapshot(&before);
         assert_int_equal(post(msg, len), 400);
@@ -356,7 +357,8 @@ static void test_unknown_key_and_garbage(void **state)
     assert_int_equal(post(forged, forged_len), 403);
 
     /* The right kid with another key's signature. */
-    tk_teep_signer impostor = {TK_ALG_ESP256, &agent.rogue, {agent.kid, 32}};
+    tk_teep_signer impostor = {
+        TK_ALG_ESP256, &agent.rogue, {agent.sim.kid, 32}};
     forged_len = sign(&impostor, payload, payload_len, forged,
                       sizeof(forged));
     assert_int_equal(post(forged, forged_len), 403);
@@ -405,7 +407,7 @@ static void test_other_device_success(void **state)
     uint8_t payload[128];
     size_t payload_len = bare_message(TK_TEEP_SUCCESS, token, token_len,
                                       payload, sizeof(payload));
-    len = sign(&other->signer, payload, payload_len, msg, sizeof(msg));
+    len = sign(&other->sim.signer, payload, payload_len, msg, sizeof(msg));
     snapshot before;
     take_snapshot(&before);
     assert_int_equal(post(msg, len), 403);
@@ -428,7 +430,7 @@ static void test_removed_key_rejected(void **state)
     tk_store_mem mem = TK_STORE_MEM_INIT;
     tk_store_key key;
     assert_int_equal(tk_store_key_find(env.store, TK_STORE_KEY_AGENT,
-                                       (tk_view){agent.kid, 32}, &mem, &key,
+                                       (tk_view){agent.sim.kid, 32}, &mem, &key,
                                        NULL),
                      TK_OK);
     assert_int_equal(tk_store_key_delete(env.store, key.id, NULL, NULL),
@@ -470,7 +472,7 @@ static size_t query_response(const uint8_t *token, size_t token_len,
     assert_int_equal(tk_teep_encode(&m, payload_buf, sizeof(payload_buf),
                                     &len),
                      TK_OK);
-    return sign(&agent.signer, payload_buf, len, msg, sizeof(msg));
+    return sign(&agent.sim.signer, payload_buf, len, msg, sizeof(msg));
 }
 
 /* Reads the err-code of the Update in the last reply (0 when none). */
@@ -553,9 +555,10 @@ static void test_malformed_payloads(void **state)
     static const uint8_t type99[] = {0x82, 0x18, 0x63, 0xa0};
     snapshot before;
     take_snapshot(&before);
-    size_t len = sign(&agent.signer, empty, sizeof(empty), msg, sizeof(msg));
+    size_t len =
+        sign(&agent.sim.signer, empty, sizeof(empty), msg, sizeof(msg));
     assert_int_equal(post(msg, len), 400);
-    len = sign(&agent.signer, type99, sizeof(type99), msg, sizeof(msg));
+    len = sign(&agent.sim.signer, type99, sizeof(type99), msg, sizeof(msg));
     assert_int_equal(post(msg, len), 400);
     assert_unchanged(&before);
 }

@@ -49,7 +49,7 @@ static void test_session_install(void **state)
     assert_int_equal(ex.reply_type[1], TK_TEEP_UPDATE);
     assert_int_equal(ex.sent_type[2], TK_TEEP_SUCCESS);
     assert_int_equal(ex.status[2], 204);
-    assert_int_equal(agent.process_calls, 1);
+    assert_int_equal(agent.sim.process_calls, 1);
     assert_int_equal(agent_sequence(&agent, "app"), 3);
 
     tk_store_attestation at;
@@ -86,7 +86,7 @@ static void test_session_update(void **state)
     assert_int_equal(run_exchange(&env, &agent, &ex), 3);
     assert_int_equal(ex.reply_type[1], TK_TEEP_UPDATE);
     assert_int_equal(ex.status[2], 204);
-    assert_int_equal(agent.process_calls, 1);
+    assert_int_equal(agent.sim.process_calls, 1);
     assert_int_equal(agent_sequence(&agent, "app"), 5);
     uint64_t seq = 0;
     assert_int_equal(count_installed(&env, device, "app", &seq), 1);
@@ -96,7 +96,7 @@ static void test_session_update(void **state)
     /* Up to date now: the next session ends after the QueryResponse. */
     assert_int_equal(run_exchange(&env, &agent, &ex), 2);
     assert_int_equal(ex.status[1], 204);
-    assert_int_equal(agent.process_calls, 1);
+    assert_int_equal(agent.sim.process_calls, 1);
     assert_int_equal(count_attestations(&env, device, NULL), 2);
     assert_int_equal(count_reports(&env, device), 1);
 }
@@ -114,7 +114,7 @@ static void test_session_nothing_needed(void **state)
 
     assert_int_equal(run_exchange(&env, &agent, &ex), 2);
     assert_int_equal(ex.status[1], 204);
-    assert_int_equal(agent.process_calls, 0);
+    assert_int_equal(agent.sim.process_calls, 0);
     assert_int_equal(count_installed(&env, device, NULL, NULL), 2);
     uint64_t seq = 0;
     assert_int_equal(count_installed(&env, device, "other", &seq), 1);
@@ -141,8 +141,8 @@ static void test_session_delete(void **state)
     assert_int_equal(ex.reply_type[1], TK_TEEP_UPDATE);
     assert_int_equal(ex.sent_type[2], TK_TEEP_SUCCESS);
     assert_int_equal(ex.status[2], 204);
-    assert_int_equal(agent.unlink_calls, 1);
-    assert_int_equal(agent.process_calls, 0);
+    assert_int_equal(agent.sim.unlink_calls, 1);
+    assert_int_equal(agent.sim.process_calls, 0);
     assert_int_equal(agent_sequence(&agent, "app"), 0);
     assert_int_equal(agent_sequence(&agent, "keep"), 1);
     assert_int_equal(count_installed(&env, device, "app", NULL), 0);
@@ -159,7 +159,7 @@ static void test_session_unknown_component_stays(void **state)
     int64_t device = agent_device_id(&env, &agent);
     assert_int_equal(run_exchange(&env, &agent, &ex), 2);
     assert_int_equal(ex.status[1], 204);
-    assert_int_equal(agent.unlink_calls, 0);
+    assert_int_equal(agent.sim.unlink_calls, 0);
     assert_int_equal(count_installed(&env, device, "foreign", NULL), 1);
 }
 
@@ -192,7 +192,7 @@ static void test_session_request_refused(void **state)
 
     assert_int_equal(run_exchange(&env, &agent, &ex), 2);
     assert_int_equal(ex.status[1], 204);
-    assert_int_equal(agent.process_calls, 0);
+    assert_int_equal(agent.sim.process_calls, 0);
     assert_int_equal(count_installed(&env, device, NULL, NULL), 0);
 }
 
@@ -208,7 +208,7 @@ static void test_session_unrequest(void **state)
 
     assert_int_equal(run_exchange(&env, &agent, &ex), 3);
     assert_int_equal(ex.reply_type[1], TK_TEEP_UPDATE);
-    assert_int_equal(agent.unlink_calls, 1);
+    assert_int_equal(agent.sim.unlink_calls, 1);
     assert_int_equal(agent_sequence(&agent, "app"), 0);
     assert_int_equal(count_installed(&env, device, NULL, NULL), 0);
 }
@@ -225,7 +225,7 @@ static void test_session_unrequest_required(void **state)
 
     assert_int_equal(run_exchange(&env, &agent, &ex), 2);
     assert_int_equal(ex.status[1], 204);
-    assert_int_equal(agent.unlink_calls, 0);
+    assert_int_equal(agent.sim.unlink_calls, 0);
     assert_int_equal(agent_sequence(&agent, "app"), 2);
 }
 
