@@ -47,13 +47,9 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
-#include "keyfile.h"
+#include "sim_agent.h"
 #include "store.h"
 #include "tam.h"
-#include "teepkit/cbor.h"
-#include "teepkit/cose.h"
-#include "teepkit/suit.h"
-#include "teepkit/suit_build.h"
 #include "teepkit/teep.h"
 #include "util.h"
 
@@ -83,11 +79,8 @@ static struct options {
 } opt = {.agents = 20, .sessions = 300, .verify = true};
 
 static const tk_crypto *crypto;
-static tk_key tam_keys[2];
-static tk_keyfile_info tam_key_info[2];
+static sim_tam_keys tam_keys;
 static tk_key component_signer;
-static uint8_t component_id[64];
-static size_t component_id_len;
 static char class_name[64];
 
 static _Atomic unsigned next_session;
@@ -168,188 +161,37 @@ static void count_served(const char *worker)
 /* ---- One agent ------------------------------------------------------------ */
 
 typedef struct agent {
+    sim_agent sim;
     unsigned index;
-    uint8_t ueid[17];
     char ueid_hex[35];
     int64_t device_id;
-    tk_key key;
-    uint8_t kid[TK_COSE_THUMBPRINT_SIZE];
-    tk_key attester;
-    uint8_t attester_kid[TK_COSE_THUMBPRINT_SIZE];
-    tk_teep_signer signer;
-    tk_teep_agent teep;
-    tk_teep_agent_state state;
-    bool installed; /* has the component installed */
-    uint64_t installed_sequence;
     unsigned completed;
     CURL *curl;
-    uint8_t scratch[128 * 1024];
-    uint8_t evidence[4096];
-    uint8_t evidence_scratch[4096];
-    uint8_t reports[8192];
 } agent;
 
 static agent *agents;
 
-static int64_t agent_now(void *ctx)
-{
-    (void)ctx;
-    return (int64_t)time(NULL);
-}
-
-static tk_err agent_tam_key(void *ctx, tk_alg alg, tk_view kid,
-                            const tk_key **key, tk_view *peer_id)
-{
-    (void)ctx;
-    for (size_t i = 0; i < 2; i++) {
-        const tk_keyfile_info *info = &tam_key_info[i];
-        bool family = tk_crypto_sig_curve(alg) == tam_keys[i].crv;
-        if (family && kid.len == info->kid_len &&
-            memcmp(kid.ptr, info->kid, kid.len) == 0) {
-            *key = &tam_keys[i];
-            *peer_id = (tk_view){(const uint8_t *)"tam", 3};
-            return TK_OK;
-        }
-    }
-    return TK_ERR_NOT_FOUND;
-}
-
-static tk_err agent_evidence(void *ctx, const tk_teep_evidence_request *req,
-                             uint8_t *buf, size_t cap, size_t *len,
-                             tk_view *format)
-{
-    agent *a = ctx;
-    (void)format;
-    static const uint8_t oemid[3] = {0x0a, 0x0b, 0x0c};
-    tk_eat_claims c;
-    memset(&c, 0, sizeof(c));
-    c.present = TK_EAT_HAS_UEID | TK_EAT_HAS_OEMID | TK_EAT_HAS_HWMODEL |
-                TK_EAT_HAS_HWVERSION | TK_EAT_HAS_MANIFESTS;
-    c.ueid = (tk_view){a->ueid, sizeof(a->ueid)};
-    c.oemid = (tk_view){oemid, sizeof(oemid)};
-    c.hwmodel = (tk_view){hwmodel, sizeof(hwmodel)};
-    c.hwversion.version = (tk_view){(const uint8_t *)hwversion,
-                                    strlen(hwversion)};
-    c.manifest_count = 1;
-    c.manifests[0].content_type = 60; /* application/cbor */
-    c.manifests[0].content = (tk_view){(const uint8_t *)"\xa0", 1};
-    tk_eat_signer signer = {TK_ALG_ESP256, &a->attester,
-                            {a->attester_kid, sizeof(a->attester_kid)}};
-    return tk_teep_agent_evidence(crypto, &signer, &c, req, agent_now(a),
-                                  a->evidence_scratch,
-                                  sizeof(a->evidence_scratch), buf, cap, len);
-}
-
-static tk_err agent_component(void *ctx, size_t index, tk_teep_tc_info *info)
-{
-    agent *a = ctx;
-    if (index > 0 || !a->installed)
-        return TK_ERR_NOT_FOUND;
-    memset(info, 0, sizeof(*info));
-    info->component_id = (tk_view){component_id, component_id_len};
-    info->has_sequence = true;
-    info->sequence = a->installed_sequence;
-    return TK_OK;
-}
-
-static tk_err signer_key(void *ctx, const tk_suit_key_request *req,
-                         const tk_key **key)
-{
-    (void)ctx;
-    if (req->use != TK_SUIT_KEY_MANIFEST)
-        return TK_ERR_NOT_FOUND;
-    *key = &component_signer;
-    return TK_OK;
-}
-
-/*
- * Writes a SUIT report (draft-ietf-suit-report): {suit-reference (99):
- * ["", digest], suit-report-nonce (2): token, suit-report-records (3): [],
- * suit-report-result (4): true}.
- */
-static tk_err write_report(tk_view token, const tk_suit_digest *digest,
-                           uint8_t *out, size_t cap, size_t *len)
-{
-    tk_cbor_enc enc;
-    tk_cbor_enc_init(&enc, out, cap, 0);
-    tk_cbor_enc_put_map(&enc, 4);
-    tk_cbor_enc_put_uint(&enc, 2);
-    tk_cbor_enc_put_bstr(&enc, token.ptr, token.len);
-    tk_cbor_enc_put_uint(&enc, 3);
-    tk_cbor_enc_put_array(&enc, 0);
-    tk_cbor_enc_put_uint(&enc, 4);
-    tk_cbor_enc_put_bool(&enc, true);
-    tk_cbor_enc_put_uint(&enc, 99);
-    tk_cbor_enc_put_array(&enc, 2);
-    tk_cbor_enc_put_text(&enc, "");
-    tk_cbor_enc_put_array(&enc, 2);
-    tk_cbor_enc_put_int(&enc, digest->alg);
-    tk_cbor_enc_put_bstr(&enc, digest->bytes.ptr, digest->bytes.len);
-    return tk_cbor_enc_finish(&enc, len);
-}
-
-/* Verifies the envelope with the component signer and "installs" it. */
-static tk_err agent_process(void *ctx, tk_view envelope, tk_view token,
-                            uint8_t *report, size_t cap, size_t *report_len)
-{
-    agent *a = ctx;
-    tk_suit_envelope env;
-    tk_suit_manifest m;
-    tk_err err = tk_suit_envelope_decode(envelope, &env, NULL);
-    if (err == TK_OK)
-        err = tk_suit_envelope_verify(&env, crypto, signer_key, NULL, 0,
-                                      (tk_view){NULL, 0}, NULL);
-    if (err == TK_OK)
-        err = tk_suit_manifest_decode(&env, crypto, 0, &m, NULL);
-    if (err != TK_OK)
-        return err;
-    if (a->installed && a->installed_sequence >= m.sequence_number)
-        return TK_ERR_SUIT_ROLLBACK;
-    a->installed = true;
-    a->installed_sequence = m.sequence_number;
-    return write_report(token, &env.digest, report, cap, report_len);
-}
-
-static void new_key(tk_key *key, uint8_t kid[TK_COSE_THUMBPRINT_SIZE])
-{
-    tk_key_init(key);
-    if (crypto->key_generate(crypto->ctx, TK_CRV_P256, key) != TK_OK ||
-        tk_cose_key_thumbprint(crypto, key, kid) != TK_OK)
-        die("cannot generate a P-256 key");
-}
-
+/* Sets up agent a with a random UEID. The agent verifies every envelope
+ * with the component signer and rejects a rollback. */
 static void agent_setup(agent *a, unsigned index)
 {
+    sim_agent_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.crypto = crypto;
+    cfg.tam = &tam_keys;
+    cfg.hwmodel = (tk_view){hwmodel, sizeof(hwmodel)};
+    cfg.hwversion = hwversion;
+    cfg.hwversion_reference = true;
+    cfg.manifest_signer = &component_signer;
+    uint8_t ueid[SIM_UEID_LEN];
+    ueid[0] = 0x01; /* RAND type, RFC 9711 section 4.2.1 */
+    if (crypto->random(crypto->ctx, ueid + 1, sizeof(ueid) - 1) != TK_OK)
+        die("no random bytes for a UEID");
     memset(a, 0, sizeof(*a));
     a->index = index;
-    a->ueid[0] = 0x01; /* RAND type, RFC 9711 section 4.2.1 */
-    if (crypto->random(crypto->ctx, a->ueid + 1, sizeof(a->ueid) - 1) !=
-        TK_OK)
-        die("no random bytes for a UEID");
-    tk_util_hex_encode(a->ueid, sizeof(a->ueid), a->ueid_hex);
-    new_key(&a->key, a->kid);
-    new_key(&a->attester, a->attester_kid);
-    a->signer.alg = TK_ALG_ESP256;
-    a->signer.key = &a->key;
-    a->signer.kid = (tk_view){a->kid, sizeof(a->kid)};
-    tk_teep_agent_init(&a->teep);
-    tk_teep_agent_state_init(&a->state);
-    a->teep.crypto = crypto;
-    a->teep.signers = &a->signer;
-    a->teep.signer_count = 1;
-    a->teep.scratch = a->scratch;
-    a->teep.scratch_cap = sizeof(a->scratch);
-    a->teep.evidence_buf = a->evidence;
-    a->teep.evidence_cap = sizeof(a->evidence);
-    a->teep.report_buf = a->reports;
-    a->teep.report_cap = sizeof(a->reports);
-    tk_teep_agent_ops *ops = &a->teep.ops;
-    ops->ctx = a;
-    ops->now = agent_now;
-    ops->tam_key = agent_tam_key;
-    ops->evidence = agent_evidence;
-    ops->component = agent_component;
-    ops->process_manifest = agent_process;
+    tk_util_hex_encode(ueid, sizeof(ueid), a->ueid_hex);
+    if (sim_agent_init(&a->sim, &cfg, ueid) != TK_OK)
+        die("cannot generate a P-256 key");
 }
 
 /* ---- HTTP --------------------------------------------------------------------- */
@@ -527,8 +369,8 @@ static size_t agent_step(agent *a, const exchange *x, uint8_t *out,
                          uint32_t expected_type)
 {
     tk_teep_agent_result res;
-    tk_teep_agent_handle(&a->teep, &a->state, (tk_view){x->body, x->len},
-                         out, MESSAGE_MAX, &res);
+    tk_teep_agent_handle(&a->sim.machine, &a->sim.state,
+                         (tk_view){x->body, x->len}, out, MESSAGE_MAX, &res);
     if (res.sent_type != expected_type || res.out_len == 0)
         problem("agent %s: sent type %u, expected %u (reason %s)",
                 a->ueid_hex, (unsigned)res.sent_type,
@@ -617,8 +459,8 @@ static void *agent_thread(void *arg)
         if (number >= opt.sessions)
             break;
         uint64_t start = mono_ns();
-        a->installed = false;
-        tk_teep_agent_state_init(&a->state);
+        sim_agent_forget(&a->sim);
+        tk_teep_agent_state_init(&a->sim.state);
         if (run_session(a, number + 1, x, query_response, success)) {
             a->completed++;
             unsigned i = atomic_fetch_add(&latency_count, 1);
@@ -649,128 +491,33 @@ static int64_t add_component(tk_store *store)
     snprintf(name, sizeof(name), "fleet-%d", (int)getpid());
     tk_view parts[2] = {{(const uint8_t *)"fleet", 5},
                         {(const uint8_t *)name, strlen(name)}};
-    tk_suit_build_component_id id = {parts, 2};
-    tk_suit_build_manifest m;
-    memset(&m, 0, sizeof(m));
-    m.sequence_number = 1;
-    m.components = &id;
-    m.component_count = 1;
-    tk_suit_build_envelope e;
-    memset(&e, 0, sizeof(e));
-    e.manifest = &m;
-    tk_suit_build_signer signer = {TK_ALG_ESP256, &component_signer,
-                                   {NULL, 0}};
-    uint8_t buf[2048];
-    size_t len = 0;
-    if (tk_suit_build_encode_envelope(&e, crypto, &signer, 1, buf,
-                                      sizeof(buf), &len, NULL) != TK_OK)
-        die("cannot build the SUIT envelope");
-    const tk_key *signers[1] = {&component_signer};
-    tk_tam_envelope_info info;
-    char msg[256];
-    if (tk_tam_envelope_inspect(crypto, (tk_view){buf, len}, signers, 1,
-                                &info, msg, sizeof(msg)) != TK_OK)
-        die("envelope: %s", msg);
-    memcpy(component_id, info.component_id.ptr, info.component_id.len);
-    component_id_len = info.component_id.len;
-    tk_store_version v;
-    memset(&v, 0, sizeof(v));
-    v.sequence = info.sequence;
-    v.digest = info.digest;
-    v.envelope = (tk_view){buf, len};
-    v.size = len;
+    sim_upload up = {.id = parts,
+                     .id_count = 2,
+                     .sequence = 1,
+                     .name = name,
+                     .actor = "fleet_load",
+                     .signer = &component_signer};
     int64_t component = 0;
-    int64_t version = 0;
-    tk_store_detail detail = {{0}};
-    store_check(tk_store_version_upload(store, info.component_id, name, &v,
-                                        "fleet_load", &component, &version,
-                                        &detail),
-                &detail, "component upload");
+    char msg[256];
+    if (sim_upload_component(store, crypto, &up, &component, msg,
+                             sizeof(msg)) != TK_OK)
+        die("component upload: %s", msg);
     snprintf(class_name, sizeof(class_name), "fleet-load-%d", (int)getpid());
-    tk_store_class cls;
-    memset(&cls, 0, sizeof(cls));
-    cls.name = class_name;
     int64_t class_id = 0;
-    store_check(tk_store_class_add(store, &cls, "fleet_load", &class_id,
-                                   &detail),
-                &detail, "class add");
-    tk_store_policy rule;
-    memset(&rule, 0, sizeof(rule));
-    rule.class_id = class_id;
-    rule.component = component;
-    rule.action = TK_STORE_POLICY_INSTALL;
-    int64_t rule_id = 0;
-    store_check(tk_store_policy_set(store, &rule, "fleet_load", &rule_id,
-                                    &detail),
-                &detail, "policy set");
-    return class_id;
-}
-
-static void add_key(tk_store *store, int64_t device, tk_store_key_use use,
-                    const tk_key *key, const uint8_t *kid)
-{
-    uint8_t cose[256];
-    size_t len = 0;
-    tk_key pub = *key;
-    pub.kid = (tk_view){NULL, 0};
-    if (tk_cose_key_encode(&pub, TK_ALG_ESP256, false, cose, sizeof(cose),
-                           &len) != TK_OK)
-        die("cannot encode a COSE_Key");
-    tk_store_key row;
-    memset(&row, 0, sizeof(row));
-    row.device_id = device;
-    row.use = use;
-    row.kid = (tk_view){kid, TK_COSE_THUMBPRINT_SIZE};
-    row.alg = TK_ALG_ESP256;
-    row.cose_key = (tk_view){cose, len};
     tk_store_detail detail = {{0}};
-    store_check(tk_store_key_add(store, &row, "fleet_load", NULL, &detail),
-                &detail, "key add");
+    store_check(sim_add_install_class(store, class_name, component,
+                                      "fleet_load", &class_id, &detail),
+                &detail, "class and policy");
+    return class_id;
 }
 
 /* Registers the device of agent a in the class of the component. */
 static void register_device(tk_store *store, agent *a, int64_t class_id)
 {
-    tk_store_device d;
-    memset(&d, 0, sizeof(d));
-    d.ueid = (tk_view){a->ueid, sizeof(a->ueid)};
-    d.class_id = class_id;
     tk_store_detail detail = {{0}};
-    store_check(tk_store_device_add(store, &d, "fleet_load", &a->device_id,
-                                    &detail),
-                &detail, "device add");
-    add_key(store, a->device_id, TK_STORE_KEY_AGENT, &a->key, a->kid);
-    add_key(store, a->device_id, TK_STORE_KEY_ATTESTATION, &a->attester,
-            a->attester_kid);
-    tk_store_refval v;
-    memset(&v, 0, sizeof(v));
-    v.device_id = a->device_id;
-    v.kind = TK_STORE_REF_HWMODEL;
-    v.value = (tk_view){hwmodel, sizeof(hwmodel)};
-    store_check(tk_store_refval_add(store, &v, "fleet_load", NULL, &detail),
-                &detail, "reference value add");
-    v.kind = TK_STORE_REF_HWVERSION;
-    v.value = (tk_view){(const uint8_t *)hwversion, strlen(hwversion)};
-    store_check(tk_store_refval_add(store, &v, "fleet_load", NULL, &detail),
-                &detail, "reference value add");
-}
-
-static void load_tam_keys(void)
-{
-    const char *names[2] = {TK_TAM_COSE_ESP256, TK_TAM_COSE_ED25519};
-    for (size_t i = 0; i < 2; i++) {
-        char path[1024];
-        char msg[512];
-        snprintf(path, sizeof(path), "%s/%s", opt.key_dir, names[i]);
-        tk_key_init(&tam_keys[i]);
-        if (tk_keyfile_load(crypto, path, &tam_keys[i], &tam_key_info[i],
-                            msg, sizeof(msg)) != TK_OK)
-            die("%s", msg);
-        if (tam_key_info[i].kid_len == 0)
-            die("%s has no kid; run teepkit tam init", path);
-        tam_keys[i].kid = (tk_view){tam_key_info[i].kid,
-                                    tam_key_info[i].kid_len};
-    }
+    store_check(sim_agent_register(&a->sim, store, class_id, "fleet_load",
+                                   &a->device_id, &detail),
+                &detail, "device registration");
 }
 
 /* ---- Checks through the store --------------------------------------------------------- */
@@ -953,10 +700,13 @@ int main(int argc, char **argv)
     parse_options(argc, argv);
     crypto = tk_crypto_openssl();
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    load_tam_keys();
-    tk_key_init(&component_signer);
+    char msg[512];
+    if (sim_tam_keys_load(&tam_keys, crypto, opt.key_dir, msg, sizeof(msg)) !=
+        TK_OK)
+        die("%s", msg);
     uint8_t unused[TK_COSE_THUMBPRINT_SIZE];
-    new_key(&component_signer, unused);
+    if (sim_new_key(crypto, &component_signer, unused) != TK_OK)
+        die("cannot generate a P-256 key");
 
     tk_store *store = NULL;
     tk_store_detail detail = {{0}};
@@ -1041,15 +791,12 @@ int main(int argc, char **argv)
     printf("\n");
     json_decref(summary);
 
-    for (unsigned i = 0; i < opt.agents; i++) {
-        tk_key_release(&agents[i].key);
-        tk_key_release(&agents[i].attester);
-    }
+    for (unsigned i = 0; i < opt.agents; i++)
+        sim_agent_release(&agents[i].sim);
     free(agents);
     tk_store_close(store);
     tk_key_release(&component_signer);
-    tk_key_release(&tam_keys[0]);
-    tk_key_release(&tam_keys[1]);
+    sim_tam_keys_release(&tam_keys);
     curl_global_cleanup();
     return atomic_load(&failures) == 0 ? 0 : 1;
 }
