@@ -49,13 +49,9 @@
 #include <unistd.h>
 
 #include "http_client.h"
-#include "keyfile.h"
+#include "sim_agent.h"
 #include "store.h"
 #include "tam.h"
-#include "teepkit/cbor.h"
-#include "teepkit/cose.h"
-#include "teepkit/suit.h"
-#include "teepkit/suit_build.h"
 #include "teepkit/teep.h"
 
 extern char **environ;
@@ -97,9 +93,7 @@ static options opt = {NULL, NULL, 1000, 50, 10, 100, 16 * 1024, 1024};
 
 static const tk_crypto *crypto;
 static char url[64];
-static tk_key tam_pub[2];
-static uint8_t tam_kid[2][TK_KEYFILE_MAX_KID];
-static size_t tam_kid_len[2];
+static sim_tam_keys tam_keys;
 
 /* Shared progress. */
 static _Atomic size_t next_session;
@@ -145,98 +139,33 @@ static int64_t class_id;
  * integrated payload of opt.payload bytes, and a class policy for it. */
 static void add_component(tk_store *store)
 {
-    tk_key_init(&author);
-    if (crypto->key_generate(crypto->ctx, TK_CRV_P256, &author) != TK_OK)
+    uint8_t kid[TK_COSE_THUMBPRINT_SIZE];
+    if (sim_new_key(crypto, &author, kid) != TK_OK)
         die("cannot generate the component signer key");
     tk_view segments[2] = {{(const uint8_t *)"load", 4},
                            {(const uint8_t *)"app", 3}};
-    tk_suit_build_component_id id = {segments, 2};
-    tk_suit_build_manifest manifest;
-    memset(&manifest, 0, sizeof(manifest));
-    manifest.sequence_number = 1;
-    manifest.components = &id;
-    manifest.component_count = 1;
-    uint8_t *payload = calloc(1, opt.payload + 1);
-    tk_suit_build_integrated member = {{(const uint8_t *)"#app", 4},
-                                       {payload, opt.payload}};
-    tk_suit_build_envelope envelope;
-    memset(&envelope, 0, sizeof(envelope));
-    envelope.manifest = &manifest;
-    envelope.payloads = &member;
-    envelope.payload_count = opt.payload > 0 ? 1 : 0;
-    tk_suit_build_signer signer = {TK_ALG_ESP256, &author, {NULL, 0}};
-    size_t cap = opt.payload + 4096;
-    uint8_t *buf = malloc(cap);
-    size_t len = 0;
-    if (payload == NULL || buf == NULL ||
-        tk_suit_build_encode_envelope(&envelope, crypto, &signer, 1, buf,
-                                      cap, &len, NULL) != TK_OK)
-        die("cannot build the SUIT envelope");
-    const tk_key *signers[1] = {&author};
-    tk_tam_envelope_info info;
-    char msg[256];
-    if (tk_tam_envelope_inspect(crypto, (tk_view){buf, len}, signers, 1,
-                                &info, msg, sizeof(msg)) != TK_OK)
-        die("%s", msg);
-    tk_store_version version;
-    memset(&version, 0, sizeof(version));
-    version.sequence = info.sequence;
-    version.digest = info.digest;
-    version.envelope = (tk_view){buf, len};
-    version.size = len;
+    sim_upload up = {.id = segments,
+                     .id_count = 2,
+                     .sequence = 1,
+                     .payload = opt.payload,
+                     .name = "app",
+                     .actor = "load",
+                     .signer = &author};
     int64_t component = 0;
-    int64_t version_id = 0;
-    if (tk_store_version_upload(store, info.component_id, "app", &version,
-                                "load", &component, &version_id,
-                                NULL) != TK_OK)
-        die("cannot store the component");
-    tk_store_class cls;
-    memset(&cls, 0, sizeof(cls));
-    cls.name = "load";
-    if (tk_store_class_add(store, &cls, "load", &class_id, NULL) != TK_OK)
-        die("cannot add the device class");
-    tk_store_policy rule;
-    memset(&rule, 0, sizeof(rule));
-    rule.class_id = class_id;
-    rule.component = component;
-    rule.action = TK_STORE_POLICY_INSTALL;
-    if (tk_store_policy_set(store, &rule, "load", NULL, NULL) != TK_OK)
-        die("cannot set the policy");
-    free(payload);
-    free(buf);
-}
-
-static void load_tam_key(size_t i, const char *name)
-{
-    char path[PATH_MAX_LEN];
     char msg[256];
-    tk_keyfile_info info;
-    snprintf(path, sizeof(path), "%s/keys/%s", opt.work, name);
-    tk_key_init(&tam_pub[i]);
-    if (tk_keyfile_load(crypto, path, &tam_pub[i], &info, msg,
-                        sizeof(msg)) != TK_OK)
+    if (sim_upload_component(store, crypto, &up, &component, msg,
+                             sizeof(msg)) != TK_OK)
         die("%s", msg);
-    memcpy(tam_kid[i], info.kid, info.kid_len);
-    tam_kid_len[i] = info.kid_len;
+    if (sim_add_install_class(store, "load", component, "load", &class_id,
+                              NULL) != TK_OK)
+        die("cannot add the device class and its policy");
 }
 
 /* ---- Agents ------------------------------------------------------------- */
 
 typedef struct agent {
+    sim_agent sim;
     unsigned index;
-    tk_teep_agent machine;
-    tk_teep_agent_state state;
-    tk_key key;
-    uint8_t kid[TK_COSE_THUMBPRINT_SIZE];
-    tk_teep_signer signer;
-    tk_key attester;
-    uint8_t attester_kid[TK_COSE_THUMBPRINT_SIZE];
-    uint8_t ueid[17];
-    size_t installed;           /* manifests applied in this session */
-    uint8_t scratch[MESSAGE_MAX];
-    uint8_t evidence[4096];
-    uint8_t evidence_scratch[4096];
-    uint8_t reports[4096];
     uint8_t out[MESSAGE_MAX];
     /* The QueryResponse and Success of the last good session, replayed
      * by the bad sessions of this agent. */
@@ -248,163 +177,35 @@ typedef struct agent {
 } agent;
 
 static const uint8_t hwmodel[] = "load-model";
-static const uint8_t oemid[3] = {0x0a, 0x0b, 0x0c};
 
-static int64_t agent_now(void *ctx)
-{
-    (void)ctx;
-    return (int64_t)time(NULL);
-}
-
-static tk_err agent_tam_key(void *ctx, tk_alg alg, tk_view kid,
-                            const tk_key **key, tk_view *peer_id)
-{
-    (void)ctx;
-    for (size_t i = 0; i < 2; i++) {
-        if (kid.len == tam_kid_len[i] &&
-            memcmp(kid.ptr, tam_kid[i], kid.len) == 0 &&
-            tk_crypto_sig_curve(alg) == tam_pub[i].crv) {
-            *key = &tam_pub[i];
-            *peer_id = (tk_view){(const uint8_t *)"tam", 3};
-            return TK_OK;
-        }
-    }
-    return TK_ERR_NOT_FOUND;
-}
-
-static tk_err agent_evidence(void *ctx, const tk_teep_evidence_request *req,
-                             uint8_t *buf, size_t cap, size_t *len,
-                             tk_view *format)
-{
-    agent *a = ctx;
-    (void)format;
-    tk_eat_claims claims;
-    memset(&claims, 0, sizeof(claims));
-    claims.present = TK_EAT_HAS_UEID | TK_EAT_HAS_OEMID |
-                     TK_EAT_HAS_HWMODEL | TK_EAT_HAS_HWVERSION |
-                     TK_EAT_HAS_MANIFESTS;
-    claims.ueid = (tk_view){a->ueid, sizeof(a->ueid)};
-    claims.oemid = (tk_view){oemid, sizeof(oemid)};
-    claims.hwmodel = (tk_view){hwmodel, sizeof(hwmodel) - 1};
-    claims.hwversion.version = (tk_view){(const uint8_t *)"1.0", 3};
-    claims.manifest_count = 1;
-    claims.manifests[0].content_type = 60;
-    claims.manifests[0].content = (tk_view){(const uint8_t *)"\xa0", 1};
-    tk_eat_signer attester = {TK_ALG_ESP256, &a->attester,
-                              {a->attester_kid, sizeof(a->attester_kid)}};
-    return tk_teep_agent_evidence(crypto, &attester, &claims, req,
-                                  agent_now(a), a->evidence_scratch,
-                                  sizeof(a->evidence_scratch), buf, cap, len);
-}
-
-/*
- * Accepts the manifest without installing anything (the agents stand in
- * for devices; the TAM is what this test loads) and writes its SUIT
- * report: the token as nonce, no records, result true, and the reference
- * to the manifest digest, so the TAM matches it to what it sent.
- */
-static tk_err agent_process(void *ctx, tk_view envelope, tk_view token,
-                            uint8_t *report, size_t cap, size_t *report_len)
-{
-    agent *a = ctx;
-    tk_suit_envelope env;
-    tk_err err = tk_suit_envelope_decode(envelope, &env, NULL);
-    if (err != TK_OK)
-        return err;
-    a->installed++;
-    tk_cbor_enc enc;
-    tk_cbor_enc_init(&enc, report, cap, 0);
-    tk_cbor_enc_put_map(&enc, 4);
-    tk_cbor_enc_put_uint(&enc, 2); /* suit-report-nonce */
-    tk_cbor_enc_put_bstr(&enc, token.ptr, token.len);
-    tk_cbor_enc_put_uint(&enc, 3); /* suit-report-records */
-    tk_cbor_enc_put_array(&enc, 0);
-    tk_cbor_enc_put_uint(&enc, 4); /* suit-report-result */
-    tk_cbor_enc_put_bool(&enc, true);
-    tk_cbor_enc_put_uint(&enc, 99); /* suit-reference */
-    tk_cbor_enc_put_array(&enc, 2);
-    tk_cbor_enc_put_text(&enc, "");
-    tk_cbor_enc_put_array(&enc, 2);
-    tk_cbor_enc_put_int(&enc, env.digest.alg);
-    tk_cbor_enc_put_bstr(&enc, env.digest.bytes.ptr, env.digest.bytes.len);
-    return tk_cbor_enc_finish(&enc, report_len);
-}
-
-static void new_key(tk_key *key, uint8_t kid[TK_COSE_THUMBPRINT_SIZE])
-{
-    tk_key_init(key);
-    if (crypto->key_generate(crypto->ctx, TK_CRV_P256, key) != TK_OK ||
-        tk_cose_key_thumbprint(crypto, key, kid) != TK_OK)
-        die("key generation failed");
-}
-
-static void register_key(tk_store *store, int64_t device,
-                         tk_store_key_use use, const tk_key *key,
-                         const uint8_t kid[TK_COSE_THUMBPRINT_SIZE])
-{
-    uint8_t cose[256];
-    size_t len = 0;
-    tk_key pub = *key;
-    pub.kid = (tk_view){NULL, 0};
-    if (tk_cose_key_encode(&pub, TK_ALG_ESP256, false, cose, sizeof(cose),
-                           &len) != TK_OK)
-        die("cannot encode a public key");
-    tk_store_key row;
-    memset(&row, 0, sizeof(row));
-    row.device_id = device;
-    row.use = use;
-    row.kid = (tk_view){kid, TK_COSE_THUMBPRINT_SIZE};
-    row.alg = TK_ALG_ESP256;
-    row.cose_key = (tk_view){cose, len};
-    if (tk_store_key_add(store, &row, "load", NULL, NULL) != TK_OK)
-        die("cannot store a device key");
-}
+/* The encoded id ['load', 'app'] that the agents record. They accept the
+ * manifest without installing anything, because the test loads the TAM
+ * and not the devices. Their report carries the manifest's digest, so the
+ * TAM matches the report to the manifest that it sent. */
+static const uint8_t component_id[] = {0x82, 0x44, 'l', 'o', 'a',
+                                       'd',  0x43, 'a', 'p', 'p'};
 
 static void agent_setup(tk_store *store, agent *a, unsigned index)
 {
+    sim_agent_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.crypto = crypto;
+    cfg.tam = &tam_keys;
+    cfg.hwmodel = (tk_view){hwmodel, sizeof(hwmodel) - 1};
+    cfg.component = (tk_view){component_id, sizeof(component_id)};
+    cfg.sequence = 1;
+    uint8_t ueid[SIM_UEID_LEN];
+    ueid[0] = 0x01; /* RAND type, RFC 9711 section 4.2.1 */
+    for (size_t i = 1; i < sizeof(ueid); i++)
+        ueid[i] = (uint8_t)(index * 37 + i * 11);
     memset(a, 0, sizeof(*a));
     a->index = index;
-    new_key(&a->key, a->kid);
-    new_key(&a->attester, a->attester_kid);
-    a->ueid[0] = 0x01; /* RAND type, RFC 9711 section 4.2.1 */
-    for (size_t i = 1; i < sizeof(a->ueid); i++)
-        a->ueid[i] = (uint8_t)(index * 37 + i * 11);
-    tk_store_device device;
-    memset(&device, 0, sizeof(device));
-    device.ueid = (tk_view){a->ueid, sizeof(a->ueid)};
-    device.class_id = class_id;
-    int64_t id = 0;
-    if (tk_store_device_add(store, &device, "load", &id, NULL) != TK_OK)
-        die("cannot add device %u", index);
-    register_key(store, id, TK_STORE_KEY_AGENT, &a->key, a->kid);
-    register_key(store, id, TK_STORE_KEY_ATTESTATION, &a->attester,
-                 a->attester_kid);
-    tk_store_refval value;
-    memset(&value, 0, sizeof(value));
-    value.device_id = id;
-    value.kind = TK_STORE_REF_HWMODEL;
-    value.value = (tk_view){hwmodel, sizeof(hwmodel) - 1};
-    if (tk_store_refval_add(store, &value, "load", NULL, NULL) != TK_OK)
-        die("cannot add a reference value");
-
-    a->signer = (tk_teep_signer){TK_ALG_ESP256, &a->key,
-                                 {a->kid, sizeof(a->kid)}};
-    tk_teep_agent_init(&a->machine);
-    tk_teep_agent_state_init(&a->state);
-    a->machine.crypto = crypto;
-    a->machine.signers = &a->signer;
-    a->machine.signer_count = 1;
-    a->machine.scratch = a->scratch;
-    a->machine.scratch_cap = sizeof(a->scratch);
-    a->machine.evidence_buf = a->evidence;
-    a->machine.evidence_cap = sizeof(a->evidence);
-    a->machine.report_buf = a->reports;
-    a->machine.report_cap = sizeof(a->reports);
-    a->machine.ops.ctx = a;
-    a->machine.ops.now = agent_now;
-    a->machine.ops.tam_key = agent_tam_key;
-    a->machine.ops.evidence = agent_evidence;
-    a->machine.ops.process_manifest = agent_process;
+    if (sim_agent_init(&a->sim, &cfg, ueid) != TK_OK)
+        die("key generation failed");
+    tk_store_detail detail = {{0}};
+    if (sim_agent_register(&a->sim, store, class_id, "load", NULL, &detail) !=
+        TK_OK)
+        die("cannot add device %u: %s", index, detail.text);
 }
 
 /* POSTs body; returns the HTTP status (0 when no reply came) and the
@@ -427,9 +228,9 @@ static size_t start_session(agent *a)
     if (post(a, NULL, 0, &reply) != 200)
         return 0;
     tk_teep_agent_result res;
-    a->installed = 0;
-    tk_err err = tk_teep_agent_handle(&a->machine, &a->state, reply.body,
-                                      a->out, sizeof(a->out), &res);
+    sim_agent_forget(&a->sim);
+    tk_err err = tk_teep_agent_handle(&a->sim.machine, &a->sim.state,
+                                      reply.body, a->out, sizeof(a->out), &res);
     if (err != TK_OK || res.sent_type != TK_TEEP_QUERY_RESPONSE)
         return 0;
     return res.out_len;
@@ -455,10 +256,10 @@ static bool run_good(agent *a)
     if (post(a, query_response, len, &reply) != 200)
         return false;
     tk_teep_agent_result res;
-    tk_err err = tk_teep_agent_handle(&a->machine, &a->state, reply.body,
-                                      a->out, sizeof(a->out), &res);
+    tk_err err = tk_teep_agent_handle(&a->sim.machine, &a->sim.state,
+                                      reply.body, a->out, sizeof(a->out), &res);
     if (err != TK_OK || res.sent_type != TK_TEEP_SUCCESS ||
-        a->installed != 1)
+        a->sim.accepted != 1)
         return false;
     size_t success_len = res.out_len;
     uint8_t success[MESSAGE_MAX];
@@ -838,8 +639,8 @@ int main(int argc, char **argv)
     bool created = false;
     if (tk_tam_keys_create(crypto, keys, &created, msg, sizeof(msg)) != TK_OK)
         die("%s", msg);
-    load_tam_key(0, TK_TAM_COSE_ESP256);
-    load_tam_key(1, TK_TAM_COSE_ED25519);
+    if (sim_tam_keys_load(&tam_keys, crypto, keys, msg, sizeof(msg)) != TK_OK)
+        die("%s", msg);
     tk_store *store = NULL;
     tk_store_detail detail = {{0}};
     if (tk_store_open(db, NULL, &store, &detail) != TK_OK)
@@ -910,13 +711,10 @@ int main(int argc, char **argv)
     report_store(good, atomic_load(&sessions_started_bad));
     report_rss();
     printf("result %s\n", failures == 0 ? "pass" : "FAIL");
-    for (unsigned i = 0; i < opt.agents; i++) {
-        tk_key_release(&agents[i].key);
-        tk_key_release(&agents[i].attester);
-    }
+    for (unsigned i = 0; i < opt.agents; i++)
+        sim_agent_release(&agents[i].sim);
     tk_key_release(&author);
-    tk_key_release(&tam_pub[0]);
-    tk_key_release(&tam_pub[1]);
+    sim_tam_keys_release(&tam_keys);
     free(samples);
     free(agents);
     return failures == 0 ? 0 : 1;

@@ -42,13 +42,9 @@
 
 #include "http_client.h"
 #include "http_server.h"
-#include "keyfile.h"
+#include "sim_agent.h"
 #include "store.h"
 #include "tam.h"
-#include "teepkit/cbor.h"
-#include "teepkit/cose.h"
-#include "teepkit/suit.h"
-#include "teepkit/suit_build.h"
 #include "teepkit/teep.h"
 
 #define MAX_AGENTS 64
@@ -262,24 +258,7 @@ static const char *db_parent = "/tmp";
 static const char *store_sync = "full";
 static char key_dir[320];
 static tk_key author;
-static tk_key tam_pub[2];
-static uint8_t tam_kid[2][64];
-static size_t tam_kid_len[2];
-
-static void load_tam_key(size_t i, const char *name)
-{
-    char path[400];
-    char msg[256];
-    tk_keyfile_info info;
-    snprintf(path, sizeof(path), "%s/%s", key_dir, name);
-    tk_key_init(&tam_pub[i]);
-    if (tk_keyfile_load(real, path, &tam_pub[i], &info, msg, sizeof(msg)) !=
-        TK_OK)
-        die(msg);
-    memcpy(tam_kid[i], info.kid, info.kid_len);
-    tam_kid_len[i] = info.kid_len;
-    tam_pub[i].kid = (tk_view){tam_kid[i], info.kid_len};
-}
+static sim_tam_keys tam_keys;
 
 /* Removes the work folder at exit, whichever way the run ends. */
 static void remove_work_dir(void)
@@ -323,96 +302,44 @@ static void open_tam(unsigned threads)
     if (tk_tam_open(&cfg, &opt, &tam, msg, sizeof(msg)) != TK_OK)
         die(msg);
     tk_tam_config_free(&cfg);
-    load_tam_key(0, TK_TAM_COSE_ESP256);
-    load_tam_key(1, TK_TAM_COSE_ED25519);
+    if (sim_tam_keys_load(&tam_keys, real, key_dir, msg, sizeof(msg)) != TK_OK)
+        die(msg);
 }
 
 /* Adds the component every agent installs: ['bench', 'app'] with an
- * integrated payload of payload_size bytes. */
-static void add_component(size_t payload_size)
+ * integrated payload of payload_size bytes, and the class "bench" whose
+ * rule installs it. Returns the class. */
+static int64_t add_component(size_t payload_size)
 {
-    tk_key_init(&author);
-    if (real->key_generate(real->ctx, TK_CRV_P256, &author) != TK_OK)
+    uint8_t kid[TK_COSE_THUMBPRINT_SIZE];
+    if (sim_new_key(real, &author, kid) != TK_OK)
         die("key generation failed");
     tk_view parts[2] = {{(const uint8_t *)"bench", 5},
                         {(const uint8_t *)"app", 3}};
-    tk_suit_build_component_id id = {parts, 2};
-    tk_suit_build_manifest m;
-    memset(&m, 0, sizeof(m));
-    m.sequence_number = 1;
-    m.components = &id;
-    m.component_count = 1;
-    uint8_t *payload = calloc(1, payload_size + 1);
-    tk_suit_build_integrated member = {{(const uint8_t *)"#app", 4},
-                                       {payload, payload_size}};
-    tk_suit_build_envelope e;
-    memset(&e, 0, sizeof(e));
-    e.manifest = &m;
-    e.payloads = &member;
-    e.payload_count = payload_size > 0 ? 1 : 0;
-    tk_suit_build_signer signer = {TK_ALG_ESP256, &author, {NULL, 0}};
-    size_t cap = payload_size + 4096;
-    uint8_t *buf = malloc(cap);
-    size_t len = 0;
-    if (payload == NULL || buf == NULL ||
-        tk_suit_build_encode_envelope(&e, real, &signer, 1, buf, cap, &len,
-                                      NULL) != TK_OK)
-        die("cannot build the SUIT envelope");
-    const tk_key *signers[1] = {&author};
-    tk_tam_envelope_info info;
-    char msg[256];
-    if (tk_tam_envelope_inspect(real, (tk_view){buf, len}, signers, 1, &info,
-                                msg, sizeof(msg)) != TK_OK)
-        die(msg);
-    tk_store_version v;
-    memset(&v, 0, sizeof(v));
-    v.sequence = info.sequence;
-    v.digest = info.digest;
-    v.envelope = (tk_view){buf, len};
-    v.size = len;
-    int64_t component = 0;
-    int64_t version = 0;
+    sim_upload up = {.id = parts,
+                     .id_count = 2,
+                     .sequence = 1,
+                     .payload = payload_size,
+                     .name = "app",
+                     .signer = &author};
     tk_store *store = tk_tam_store(tam);
-    if (tk_store_version_upload(store, info.component_id, "app", &v, NULL,
-                                &component, &version, NULL) != TK_OK)
-        die("cannot store the component");
-    tk_store_class cls;
-    memset(&cls, 0, sizeof(cls));
-    cls.name = "bench";
+    int64_t component = 0;
     int64_t class_id = 0;
-    tk_store_policy rule;
-    memset(&rule, 0, sizeof(rule));
-    if (tk_store_class_add(store, &cls, NULL, &class_id, NULL) != TK_OK)
-        die("cannot add the class");
-    rule.class_id = class_id;
-    rule.component = component;
-    rule.action = TK_STORE_POLICY_INSTALL;
-    if (tk_store_policy_set(store, &rule, NULL, NULL, NULL) != TK_OK)
-        die("cannot set the policy");
-    free(payload);
-    free(buf);
+    char msg[256];
+    if (sim_upload_component(store, real, &up, &component, msg, sizeof(msg)) !=
+        TK_OK)
+        die(msg);
+    if (sim_add_install_class(store, "bench", component, NULL, &class_id,
+                              NULL) != TK_OK)
+        die("cannot add the class and its policy");
+    return class_id;
 }
 
 /* ---- Agents ------------------------------------------------------------- */
 
 typedef struct agent {
+    sim_agent sim;
     unsigned index;
-    tk_teep_agent machine;
-    tk_teep_agent_state state;
-    tk_key key;
-    uint8_t kid[32];
-    tk_teep_signer signer;
-    tk_key attester;
-    uint8_t attester_kid[32];
-    uint8_t ueid[17];
-    bool installed;
-    uint8_t installed_id[64];
-    size_t installed_id_len;
-    uint64_t installed_sequence;
-    uint8_t scratch[MESSAGE_MAX];
-    uint8_t evidence[2048];
-    uint8_t evidence_scratch[2048];
-    uint8_t reports[2048];
     uint8_t out[MESSAGE_MAX];
     tk_http_client *client;
     uint64_t cpu_ns;
@@ -422,179 +349,34 @@ typedef struct agent {
 } agent;
 
 static const uint8_t hwmodel[2] = {0x01, 0x02};
-static const uint8_t oemid[3] = {0x0a, 0x0b, 0x0c};
 
-static int64_t agent_now(void *ctx)
-{
-    (void)ctx;
-    return (int64_t)time(NULL);
-}
+/* The encoded id ['bench', 'app'] that the agents record. They accept the
+ * manifest without verifying it, because the benchmark measures the TAM
+ * and not the agent's crypto, and report success. */
+static const uint8_t component_id[] = {0x82, 0x45, 'b', 'e', 'n', 'c',
+                                       'h',  0x43, 'a', 'p', 'p'};
 
-static tk_err agent_tam_key(void *ctx, tk_alg alg, tk_view kid,
-                            const tk_key **key, tk_view *peer_id)
+static void agent_setup(agent *a, unsigned index, size_t max_sessions,
+                        int64_t class_id)
 {
-    (void)ctx;
-    for (size_t i = 0; i < 2; i++) {
-        if (kid.len == tam_kid_len[i] &&
-            memcmp(kid.ptr, tam_kid[i], kid.len) == 0 &&
-            tk_crypto_sig_curve(alg) == tam_pub[i].crv) {
-            *key = &tam_pub[i];
-            *peer_id = (tk_view){(const uint8_t *)"tam", 3};
-            return TK_OK;
-        }
-    }
-    return TK_ERR_NOT_FOUND;
-}
-
-static tk_err agent_evidence(void *ctx, const tk_teep_evidence_request *req,
-                             uint8_t *buf, size_t cap, size_t *len,
-                             tk_view *format)
-{
-    agent *a = ctx;
-    (void)format;
-    tk_eat_claims c;
-    memset(&c, 0, sizeof(c));
-    c.present = TK_EAT_HAS_UEID | TK_EAT_HAS_OEMID | TK_EAT_HAS_HWMODEL |
-                TK_EAT_HAS_HWVERSION | TK_EAT_HAS_MANIFESTS;
-    c.ueid = (tk_view){a->ueid, sizeof(a->ueid)};
-    c.oemid = (tk_view){oemid, sizeof(oemid)};
-    c.hwmodel = (tk_view){hwmodel, sizeof(hwmodel)};
-    c.hwversion.version = (tk_view){(const uint8_t *)"1.0", 3};
-    c.manifest_count = 1;
-    c.manifests[0].content_type = 60;
-    c.manifests[0].content = (tk_view){(const uint8_t *)"\xa0", 1};
-    tk_eat_signer signer = {TK_ALG_ESP256, &a->attester,
-                            {a->attester_kid, sizeof(a->attester_kid)}};
-    return tk_teep_agent_evidence(real, &signer, &c, req, agent_now(a),
-                                  a->evidence_scratch,
-                                  sizeof(a->evidence_scratch), buf, cap, len);
-}
-
-static tk_err agent_component(void *ctx, size_t index, tk_teep_tc_info *info)
-{
-    agent *a = ctx;
-    if (!a->installed || index > 0)
-        return TK_ERR_NOT_FOUND;
-    memset(info, 0, sizeof(*info));
-    info->component_id = (tk_view){a->installed_id, a->installed_id_len};
-    info->has_sequence = true;
-    info->sequence = a->installed_sequence;
-    return TK_OK;
-}
-
-/* Records the manifest's component without verifying it (the agent's
- * crypto is not what this benchmark measures) and reports success. */
-static tk_err agent_process(void *ctx, tk_view envelope, tk_view token,
-                            uint8_t *report, size_t cap, size_t *report_len)
-{
-    agent *a = ctx;
-    tk_suit_envelope env;
-    tk_err err = tk_suit_envelope_decode(envelope, &env, NULL);
-    if (err != TK_OK)
-        return err;
-    static const uint8_t id[] = {0x82, 0x45, 'b', 'e', 'n', 'c', 'h',
-                                 0x43, 'a',  'p', 'p'};
-    memcpy(a->installed_id, id, sizeof(id));
-    a->installed_id_len = sizeof(id);
-    a->installed_sequence = 1;
-    a->installed = true;
-    tk_cbor_enc enc;
-    tk_cbor_enc_init(&enc, report, cap, 0);
-    tk_cbor_enc_put_map(&enc, 4);
-    tk_cbor_enc_put_uint(&enc, 2);
-    tk_cbor_enc_put_bstr(&enc, token.ptr, token.len);
-    tk_cbor_enc_put_uint(&enc, 3);
-    tk_cbor_enc_put_array(&enc, 0);
-    tk_cbor_enc_put_uint(&enc, 4);
-    tk_cbor_enc_put_bool(&enc, true);
-    tk_cbor_enc_put_uint(&enc, 99);
-    tk_cbor_enc_put_array(&enc, 2);
-    tk_cbor_enc_put_text(&enc, "");
-    tk_cbor_enc_put_array(&enc, 2);
-    tk_cbor_enc_put_int(&enc, env.digest.alg);
-    tk_cbor_enc_put_bstr(&enc, env.digest.bytes.ptr, env.digest.bytes.len);
-    return tk_cbor_enc_finish(&enc, report_len);
-}
-
-static void new_key(tk_key *key, uint8_t kid[32])
-{
-    tk_key_init(key);
-    if (real->key_generate(real->ctx, TK_CRV_P256, key) != TK_OK ||
-        tk_cose_key_thumbprint(real, key, kid) != TK_OK)
-        die("key generation failed");
-}
-
-static void register_key(int64_t device, tk_store_key_use use,
-                         const tk_key *key, const uint8_t kid[32])
-{
-    uint8_t cose[256];
-    size_t len = 0;
-    tk_key pub = *key;
-    pub.kid = (tk_view){NULL, 0};
-    tk_store_key row;
-    memset(&row, 0, sizeof(row));
-    if (tk_cose_key_encode(&pub, TK_ALG_ESP256, false, cose, sizeof(cose),
-                           &len) != TK_OK)
-        die("cannot encode a key");
-    row.device_id = device;
-    row.use = use;
-    row.kid = (tk_view){kid, 32};
-    row.alg = TK_ALG_ESP256;
-    row.cose_key = (tk_view){cose, len};
-    if (tk_store_key_add(tk_tam_store(tam), &row, NULL, NULL, NULL) != TK_OK)
-        die("cannot store a key");
-}
-
-static void agent_setup(agent *a, unsigned index, size_t max_sessions)
-{
+    sim_agent_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.crypto = real;
+    cfg.tam = &tam_keys;
+    cfg.hwmodel = (tk_view){hwmodel, sizeof(hwmodel)};
+    cfg.component = (tk_view){component_id, sizeof(component_id)};
+    cfg.sequence = 1;
+    uint8_t ueid[SIM_UEID_LEN];
+    ueid[0] = 0x01; /* RAND type, RFC 9711 section 4.2.1 */
+    for (size_t i = 1; i < sizeof(ueid); i++)
+        ueid[i] = (uint8_t)(index * 31 + i);
     memset(a, 0, sizeof(*a));
     a->index = index;
-    new_key(&a->key, a->kid);
-    new_key(&a->attester, a->attester_kid);
-    a->ueid[0] = 0x01;
-    for (size_t i = 1; i < sizeof(a->ueid); i++)
-        a->ueid[i] = (uint8_t)(index * 31 + i);
-    tk_store *store = tk_tam_store(tam);
-    tk_store_mem mem = TK_STORE_MEM_INIT;
-    tk_store_class cls;
-    if (tk_store_class_find(store, "bench", &mem, &cls, NULL) != TK_OK)
-        die("no bench class");
-    tk_store_device d;
-    memset(&d, 0, sizeof(d));
-    d.ueid = (tk_view){a->ueid, sizeof(a->ueid)};
-    d.class_id = cls.id;
-    tk_store_mem_free(&mem);
-    int64_t id = 0;
-    if (tk_store_device_add(store, &d, NULL, &id, NULL) != TK_OK)
-        die("cannot add a device");
-    register_key(id, TK_STORE_KEY_AGENT, &a->key, a->kid);
-    register_key(id, TK_STORE_KEY_ATTESTATION, &a->attester, a->attester_kid);
-    tk_store_refval v;
-    memset(&v, 0, sizeof(v));
-    v.device_id = id;
-    v.kind = TK_STORE_REF_HWMODEL;
-    v.value = (tk_view){hwmodel, sizeof(hwmodel)};
-    if (tk_store_refval_add(store, &v, NULL, NULL, NULL) != TK_OK)
-        die("cannot add a reference value");
-
-    a->signer = (tk_teep_signer){TK_ALG_ESP256, &a->key, {a->kid, 32}};
-    tk_teep_agent_init(&a->machine);
-    tk_teep_agent_state_init(&a->state);
-    a->machine.crypto = real;
-    a->machine.signers = &a->signer;
-    a->machine.signer_count = 1;
-    a->machine.scratch = a->scratch;
-    a->machine.scratch_cap = sizeof(a->scratch);
-    a->machine.evidence_buf = a->evidence;
-    a->machine.evidence_cap = sizeof(a->evidence);
-    a->machine.report_buf = a->reports;
-    a->machine.report_cap = sizeof(a->reports);
-    a->machine.ops.ctx = a;
-    a->machine.ops.now = agent_now;
-    a->machine.ops.tam_key = agent_tam_key;
-    a->machine.ops.evidence = agent_evidence;
-    a->machine.ops.component = agent_component;
-    a->machine.ops.process_manifest = agent_process;
+    if (sim_agent_init(&a->sim, &cfg, ueid) != TK_OK)
+        die("key generation failed");
+    if (sim_agent_register(&a->sim, tk_tam_store(tam), class_id, NULL, NULL,
+                           NULL) != TK_OK)
+        die("cannot register a device");
     a->latency = calloc(max_sessions + 1, sizeof(uint64_t));
     if (a->latency == NULL)
         die("out of memory");
@@ -609,13 +391,13 @@ static bool run_session(agent *a, post_fn post)
 {
     tk_view reply;
     bool done = false;
-    a->installed = false;
+    sim_agent_forget(&a->sim);
     if (!post(a, NULL, 0, &reply, &done))
         return false;
     uint32_t last_sent = 0;
     for (int step = 0; step < 8 && !done; step++) {
         tk_teep_agent_result res;
-        tk_teep_agent_handle(&a->machine, &a->state, reply, a->out,
+        tk_teep_agent_handle(&a->sim.machine, &a->sim.state, reply, a->out,
                              sizeof(a->out), &res);
         if (res.out_len == 0)
             return false;
@@ -623,7 +405,7 @@ static bool run_session(agent *a, post_fn post)
         if (!post(a, a->out, res.out_len, &reply, &done))
             return false;
     }
-    return done && last_sent == TK_TEEP_SUCCESS && a->installed;
+    return done && last_sent == TK_TEEP_SUCCESS && a->sim.accepted > 0;
 }
 
 static char bench_url[64];
@@ -896,13 +678,14 @@ int main(int argc, char **argv)
         die("--agents must be 1 to 64 and --threads at least 1");
     timed_crypto_init();
     open_tam(threads);
-    add_component(payload);
+    int64_t class_id = add_component(payload);
     unsigned count = once > 0 ? 1 : agents_count;
     agent *agents = calloc(count, sizeof(agent));
     if (agents == NULL)
         die("out of memory");
     for (unsigned i = 0; i < count; i++)
-        agent_setup(&agents[i], i, once > 0 ? once + 2 : sessions + 2);
+        agent_setup(&agents[i], i, once > 0 ? once + 2 : sessions + 2,
+                    class_id);
 
     if (once > 0) {
         run_session(&agents[0], post_direct);  /* warm the caches */
