@@ -351,8 +351,8 @@ typedef struct agent {
 static const uint8_t hwmodel[2] = {0x01, 0x02};
 
 /* The encoded id ['bench', 'app'] that the agents record. They accept the
- * manifest without verifying it, because the benchmark measures the TAM
- * and not the agent's crypto, and report success. */
+ * manifest without verifying it and report success, because the benchmark
+ * measures the TAM and not the agent's crypto. */
 static const uint8_t component_id[] = {0x82, 0x45, 'b', 'e', 'n', 'c',
                                        'h',  0x43, 'a', 'p', 'p'};
 
@@ -619,7 +619,8 @@ static bool post_direct(agent *a, const uint8_t *body, size_t len,
         tk_net_response_clear(&resp);
         return false;
     }
-    memcpy(buf, resp.body, resp.body_len);
+    if (resp.body_len > 0)
+        memcpy(buf, resp.body, resp.body_len);
     *reply = (tk_view){buf, resp.body_len};
     *done = resp.body_len == 0;
     tk_net_response_clear(&resp);
@@ -633,6 +634,18 @@ __attribute__((noinline)) static size_t run_once(agent *a, size_t n)
     for (size_t i = 0; i < n; i++)
         ok += run_session(a, post_direct) ? 1 : 0;
     return ok;
+}
+
+/* Releases the agents, their keys and the other keys of the run. */
+static void free_agents(agent *agents, unsigned count)
+{
+    for (unsigned i = 0; i < count; i++) {
+        sim_agent_release(&agents[i].sim);
+        free(agents[i].latency);
+    }
+    free(agents);
+    tk_key_release(&author);
+    sim_tam_keys_release(&tam_keys);
 }
 
 #define USAGE                                                              \
@@ -691,6 +704,8 @@ int main(int argc, char **argv)
         run_session(&agents[0], post_direct);  /* warm the caches */
         size_t ok = run_once(&agents[0], once);
         printf("sessions %zu of %zu\n", ok, once);
+        free_agents(agents, count);
+        tk_tam_close(tam);
         return ok == once ? 0 : 1;
     }
     tk_http_route route;
@@ -715,6 +730,7 @@ int main(int argc, char **argv)
     run_http(agents, count, count * 5 < 50 ? 50 : count * 5, true);
     run_http(agents, count, sessions, false);
     tk_http_server_stop(srv);
+    free_agents(agents, count);
     tk_tam_close(tam);
     return 0;
 }
