@@ -529,11 +529,12 @@ static bool state_equal(const tk_teep_agent_state *a,
     return la == lb && memcmp(ea, eb, la) == 0;
 }
 
-/* Logs what one message did. */
+/* Logs what one message did, after the lines of the manifests that it
+ * carried. */
 static void log_result(tk_err err, const tk_teep_agent_result *res,
                        size_t in_len)
 {
-    TK_LOG_INFO(AGENT_LOG, "received %s (%zu bytes)",
+    TK_LOG_INFO(AGENT_LOG, "handled %s (%zu bytes)",
                 type_name(res->received_type), in_len);
     if (err != TK_OK)
         TK_LOG_WARN(AGENT_LOG, "message rejected: %s (%s)", tk_strerror(err),
