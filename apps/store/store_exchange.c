@@ -9,7 +9,6 @@
  * and it removes the states in between: a message either took effect
  * completely, its token consumed, or not at all.
  */
-#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -34,9 +33,9 @@ static tk_err activate(tk_store_tx *tx, const tk_store_exchange *x,
     *changed = err == TK_OK && changes > 0;
     if (err != TK_OK || !*changed)
         return err;
-    char object[48];
+    char object[TK_STORE_OBJECT_MAX];
     char text[48];
-    snprintf(object, sizeof object, "device/%" PRId64, x->device_id);
+    tk_store_object_name(object, "device", x->device_id);
     snprintf(text, sizeof text, "state=%d (first affirming attestation)",
              (int)TK_STORE_DEVICE_ACTIVE);
     return tk_store_audit_write(tx, x->actor, ACTIVATE_ACTION, object, text);

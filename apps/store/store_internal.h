@@ -374,6 +374,41 @@ tk_err tk_store_limit(tk_store *store, tk_store_op op);
 bool tk_store_out_ok(tk_store *store, tk_store_op op, const tk_store_mem *mem,
                      const void *out, tk_store_detail *detail);
 
+/* Maximum size of an audit object name such as "device/42", NUL included. */
+#define TK_STORE_OBJECT_MAX 48
+
+/* Writes the audit object name of a row, "<kind>/<id>". */
+void tk_store_object_name(char out[TK_STORE_OBJECT_MAX], const char *kind,
+                          int64_t id);
+
+/* Queries and names of a table whose rows the shared calls read and
+ * delete by id. */
+typedef struct tk_store_table {
+    const char *entity; /* the row in messages, such as "device class" */
+    const char *kind;   /* the row in audit objects, such as "class" */
+    const char *get;    /* "SELECT ... WHERE id = $1" */
+    tk_db_read_fn read; /* reads a row of get */
+    const char *remove; /* "DELETE FROM ... WHERE id = $1", NULL if none */
+} tk_store_table;
+
+/* Reads the row id of table into item. When there is none, it fails with
+ * TK_ERR_STORE_NOT_FOUND and the message "<entity> <id> not found". */
+tk_err tk_store_get_row(tk_store_tx *tx, const tk_store_table *table,
+                        int64_t id, void *item);
+
+/* Reads the row id of table into out, in a read transaction of op, after
+ * the check of tk_store_out_ok(). */
+tk_err tk_store_run_get(tk_store *store, tk_store_op op,
+                        const tk_store_table *table, int64_t id,
+                        tk_store_mem *mem, void *out, tk_store_detail *detail);
+
+/* Deletes the row id of table in a write transaction of op. When actor is
+ * not NULL, the transaction also writes the audit entry of action
+ * "<kind>.delete" on the object "<kind>/<id>". */
+tk_err tk_store_run_delete(tk_store *store, tk_store_op op,
+                           const tk_store_table *table, int64_t id,
+                           const char *actor, tk_store_detail *detail);
+
 /* Runs one page of list in a read transaction of op. The page's items
  * (in mem), count and cursor of the next page go to *items, *count and
  * *next, which are cleared first and keep the values of the last attempt. */

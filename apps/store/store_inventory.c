@@ -8,53 +8,6 @@
 
 #include "store_internal.h"
 
-/* Audit object names such as "device/42". */
-#define OBJECT_MAX 48
-
-static void object_name(char out[OBJECT_MAX], const char *kind, int64_t id)
-{
-    snprintf(out, OBJECT_MAX, "%s/%" PRId64, kind, id);
-}
-
-/* Deletes the row `id` with sql and writes the audit entry; `entity` names
- * the row in messages ("device"), `kind` in audit objects and actions. */
-static tk_err delete_row(tk_store_tx *tx, const char *sql, const char *entity,
-                         const char *kind, int64_t id, const char *actor)
-{
-    int64_t changes = 0;
-    const tk_db_val params[] = {tk_db_int(id)};
-    tk_err err = tk_db_exec(tx, sql, params, 1, &changes);
-    if (err == TK_ERR_STORE_REFERENCE)
-        return tk_store_fail(tx, err,
-                             "%s %" PRId64 " is still referenced (by "
-                             "devices, policy or other entries); remove "
-                             "those first",
-                             entity, id);
-    if (err != TK_OK)
-        return tk_store_annotate(tx, err, "%s %" PRId64, entity, id);
-    if (changes == 0)
-        return tk_store_fail(tx, TK_ERR_STORE_NOT_FOUND,
-                             "%s %" PRId64 " not found", entity, id);
-    char object[OBJECT_MAX];
-    char action[32];
-    object_name(object, kind, id);
-    snprintf(action, sizeof action, "%s.delete", kind);
-    return tk_store_audit_write(tx, actor, action, object, NULL);
-}
-
-/* Reads one row by id, or fails with TK_ERR_STORE_NOT_FOUND. */
-static tk_err get_row(tk_store_tx *tx, const char *sql, int64_t id,
-                      tk_db_read_fn read, void *out, const char *entity)
-{
-    const tk_db_val params[] = {tk_db_int(id)};
-    bool found;
-    tk_err err = tk_db_read_one(tx, sql, params, 1, read, out, &found);
-    if (err == TK_OK && !found)
-        return tk_store_fail(tx, TK_ERR_STORE_NOT_FOUND,
-                             "%s %" PRId64 " not found", entity, id);
-    return err;
-}
-
 /* Runs an INSERT ... RETURNING id and stores the id. */
 static tk_err insert_row(tk_store_tx *tx, const char *sql,
                          const tk_db_val *params, size_t count, int64_t *id)
@@ -74,9 +27,9 @@ static tk_err audit_change(tk_store_tx *tx, const char *actor,
                            const char *kind, const char *verb, int64_t id,
                            const char *detail)
 {
-    char object[OBJECT_MAX];
+    char object[TK_STORE_OBJECT_MAX];
     char action[32];
-    object_name(object, kind, id);
+    tk_store_object_name(object, kind, id);
     snprintf(action, sizeof action, "%s.%s", kind, verb);
     return tk_store_audit_write(tx, actor, action, object, detail);
 }
@@ -101,6 +54,14 @@ static tk_err read_class(tk_store_tx *tx, const tk_db_rows *rows, void *item)
         err = tk_db_col_view(tx, rows, 4, &c->class_uuid);
     return err;
 }
+
+static const tk_store_table class_table = {
+    .entity = "device class",
+    .kind = "class",
+    .get = CLASS_SELECT " WHERE id = $1",
+    .read = read_class,
+    .remove = "DELETE FROM device_classes WHERE id = $1",
+};
 
 static tk_err class_add_body(tk_store_tx *tx, void *arg)
 {
@@ -141,22 +102,11 @@ tk_err tk_store_class_add(tk_store *store, const tk_store_class *cls,
                         class_add_body, &a, NULL, detail);
 }
 
-static tk_err class_get_body(tk_store_tx *tx, void *arg)
-{
-    tk_store_args *a = arg;
-    return get_row(tx, CLASS_SELECT " WHERE id = $1", a->id, read_class,
-                   a->out, "device class");
-}
-
 tk_err tk_store_class_get(tk_store *store, int64_t id, tk_store_mem *mem,
                           tk_store_class *out, tk_store_detail *detail)
 {
-    if (store == NULL || mem == NULL || out == NULL)
-        return tk_store_invalid(store, TK_STORE_OP_CLASS_GET, detail,
-                                "store, mem or out is NULL");
-    tk_store_args a = {.id = id, .out = out};
-    return tk_store_run(store, TK_STORE_OP_CLASS_GET, TK_DB_READ,
-                        class_get_body, &a, mem, detail);
+    return tk_store_run_get(store, TK_STORE_OP_CLASS_GET, &class_table, id, mem,
+                            out, detail);
 }
 
 static tk_err class_find_body(tk_store_tx *tx, void *arg)
@@ -223,22 +173,11 @@ tk_err tk_store_class_update(tk_store *store, const tk_store_class *cls,
                         class_update_body, &a, NULL, detail);
 }
 
-static tk_err class_delete_body(tk_store_tx *tx, void *arg)
-{
-    tk_store_args *a = arg;
-    return delete_row(tx, "DELETE FROM device_classes WHERE id = $1",
-                      "device class", "class", a->id, a->actor);
-}
-
 tk_err tk_store_class_delete(tk_store *store, int64_t id, const char *actor,
                              tk_store_detail *detail)
 {
-    if (store == NULL)
-        return tk_store_invalid(store, TK_STORE_OP_CLASS_DELETE, detail,
-                                "store is NULL");
-    tk_store_args a = {.id = id, .actor = actor};
-    return tk_store_run(store, TK_STORE_OP_CLASS_DELETE, TK_DB_WRITE,
-                        class_delete_body, &a, NULL, detail);
+    return tk_store_run_delete(store, TK_STORE_OP_CLASS_DELETE, &class_table,
+                               id, actor, detail);
 }
 
 static const tk_db_list class_list = {
@@ -281,6 +220,14 @@ static tk_err read_device(tk_store_tx *tx, const tk_db_rows *rows, void *item)
         err = tk_db_col_text(tx, rows, 3, &d->name);
     return err;
 }
+
+static const tk_store_table device_table = {
+    .entity = "device",
+    .kind = "device",
+    .get = DEVICE_SELECT " WHERE id = $1",
+    .read = read_device,
+    .remove = "DELETE FROM devices WHERE id = $1",
+};
 
 /* Explains a failed device insert or update. */
 static tk_err device_error(tk_store_tx *tx, tk_err err,
@@ -330,22 +277,11 @@ tk_err tk_store_device_add(tk_store *store, const tk_store_device *device,
                         device_add_body, &a, NULL, detail);
 }
 
-static tk_err device_get_body(tk_store_tx *tx, void *arg)
-{
-    tk_store_args *a = arg;
-    return get_row(tx, DEVICE_SELECT " WHERE id = $1", a->id, read_device,
-                   a->out, "device");
-}
-
 tk_err tk_store_device_get(tk_store *store, int64_t id, tk_store_mem *mem,
                            tk_store_device *out, tk_store_detail *detail)
 {
-    if (store == NULL || mem == NULL || out == NULL)
-        return tk_store_invalid(store, TK_STORE_OP_DEVICE_GET, detail,
-                                "store, mem or out is NULL");
-    tk_store_args a = {.id = id, .out = out};
-    return tk_store_run(store, TK_STORE_OP_DEVICE_GET, TK_DB_READ,
-                        device_get_body, &a, mem, detail);
+    return tk_store_run_get(store, TK_STORE_OP_DEVICE_GET, &device_table, id,
+                            mem, out, detail);
 }
 
 static tk_err device_find_body(tk_store_tx *tx, void *arg)
@@ -387,8 +323,8 @@ static tk_err device_update_body(tk_store_tx *tx, void *arg)
                             "UPDATE devices SET class_id = $2, name = $3, "
                             "state = $4 WHERE id = $1",
                             params, 4, &changes);
-    char what[OBJECT_MAX];
-    object_name(what, "device", d->id);
+    char what[TK_STORE_OBJECT_MAX];
+    tk_store_object_name(what, "device", d->id);
     if (err != TK_OK)
         return device_error(tx, err, d, what);
     if (changes == 0)
@@ -436,22 +372,11 @@ tk_err tk_store_device_seen(tk_store *store, int64_t id,
                         device_seen_body, &a, NULL, detail);
 }
 
-static tk_err device_delete_body(tk_store_tx *tx, void *arg)
-{
-    tk_store_args *a = arg;
-    return delete_row(tx, "DELETE FROM devices WHERE id = $1", "device",
-                      "device", a->id, a->actor);
-}
-
 tk_err tk_store_device_delete(tk_store *store, int64_t id, const char *actor,
                               tk_store_detail *detail)
 {
-    if (store == NULL)
-        return tk_store_invalid(store, TK_STORE_OP_DEVICE_DELETE, detail,
-                                "store is NULL");
-    tk_store_args a = {.id = id, .actor = actor};
-    return tk_store_run(store, TK_STORE_OP_DEVICE_DELETE, TK_DB_WRITE,
-                        device_delete_body, &a, NULL, detail);
+    return tk_store_run_delete(store, TK_STORE_OP_DEVICE_DELETE, &device_table,
+                               id, actor, detail);
 }
 
 static const tk_db_list device_list = {
@@ -499,6 +424,14 @@ static tk_err read_key(tk_store_tx *tx, const tk_db_rows *rows, void *item)
     return err;
 }
 
+static const tk_store_table key_table = {
+    .entity = "key",
+    .kind = "key",
+    .get = KEY_SELECT " WHERE id = $1",
+    .read = read_key,
+    .remove = "DELETE FROM device_keys WHERE id = $1",
+};
+
 static tk_err key_add_body(tk_store_tx *tx, void *arg)
 {
     tk_store_args *a = arg;
@@ -545,22 +478,11 @@ tk_err tk_store_key_add(tk_store *store, const tk_store_key *key,
                         &a, NULL, detail);
 }
 
-static tk_err key_get_body(tk_store_tx *tx, void *arg)
-{
-    tk_store_args *a = arg;
-    return get_row(tx, KEY_SELECT " WHERE id = $1", a->id, read_key, a->out,
-                   "key");
-}
-
 tk_err tk_store_key_get(tk_store *store, int64_t id, tk_store_mem *mem,
                         tk_store_key *out, tk_store_detail *detail)
 {
-    if (store == NULL || mem == NULL || out == NULL)
-        return tk_store_invalid(store, TK_STORE_OP_KEY_GET, detail,
-                                "store, mem or out is NULL");
-    tk_store_args a = {.id = id, .out = out};
-    return tk_store_run(store, TK_STORE_OP_KEY_GET, TK_DB_READ, key_get_body,
-                        &a, mem, detail);
+    return tk_store_run_get(store, TK_STORE_OP_KEY_GET, &key_table, id, mem,
+                            out, detail);
 }
 
 static tk_err key_find_body(tk_store_tx *tx, void *arg)
@@ -596,8 +518,7 @@ static tk_err key_find_device_body(tk_store_tx *tx, void *arg)
     tk_store_key *key = a->out;
     tk_err err = key_find_body(tx, arg);
     if (err == TK_OK)
-        err = get_row(tx, DEVICE_SELECT " WHERE id = $1", key->device_id,
-                      read_device, a->out2, "device");
+        err = tk_store_get_row(tx, &device_table, key->device_id, a->out2);
     return err;
 }
 
@@ -616,22 +537,11 @@ tk_err tk_store_key_find_device(tk_store *store, tk_store_key_use use,
                         key_find_device_body, &a, mem, detail);
 }
 
-static tk_err key_delete_body(tk_store_tx *tx, void *arg)
-{
-    tk_store_args *a = arg;
-    return delete_row(tx, "DELETE FROM device_keys WHERE id = $1", "key",
-                      "key", a->id, a->actor);
-}
-
 tk_err tk_store_key_delete(tk_store *store, int64_t id, const char *actor,
                            tk_store_detail *detail)
 {
-    if (store == NULL)
-        return tk_store_invalid(store, TK_STORE_OP_KEY_DELETE, detail,
-                                "store is NULL");
-    tk_store_args a = {.id = id, .actor = actor};
-    return tk_store_run(store, TK_STORE_OP_KEY_DELETE, TK_DB_WRITE,
-                        key_delete_body, &a, NULL, detail);
+    return tk_store_run_delete(store, TK_STORE_OP_KEY_DELETE, &key_table, id,
+                               actor, detail);
 }
 
 static const tk_db_list key_list = {
@@ -673,6 +583,14 @@ static tk_err read_component(tk_store_tx *tx, const tk_db_rows *rows,
         err = tk_db_col_text(tx, rows, 2, &c->name);
     return err;
 }
+
+static const tk_store_table component_table = {
+    .entity = "component",
+    .kind = "component",
+    .get = COMPONENT_SELECT " WHERE id = $1",
+    .read = read_component,
+    .remove = "DELETE FROM components WHERE id = $1",
+};
 
 /* Inserts a component row; shared by component_add and version_upload. */
 static tk_err insert_component(tk_store_tx *tx, tk_view component_id,
@@ -720,23 +638,12 @@ tk_err tk_store_component_add(tk_store *store,
                         component_add_body, &a, NULL, detail);
 }
 
-static tk_err component_get_body(tk_store_tx *tx, void *arg)
-{
-    tk_store_args *a = arg;
-    return get_row(tx, COMPONENT_SELECT " WHERE id = $1", a->id,
-                   read_component, a->out, "component");
-}
-
 tk_err tk_store_component_get(tk_store *store, int64_t id, tk_store_mem *mem,
                               tk_store_component *out,
                               tk_store_detail *detail)
 {
-    if (store == NULL || mem == NULL || out == NULL)
-        return tk_store_invalid(store, TK_STORE_OP_COMPONENT_GET, detail,
-                                "store, mem or out is NULL");
-    tk_store_args a = {.id = id, .out = out};
-    return tk_store_run(store, TK_STORE_OP_COMPONENT_GET, TK_DB_READ,
-                        component_get_body, &a, mem, detail);
+    return tk_store_run_get(store, TK_STORE_OP_COMPONENT_GET, &component_table,
+                            id, mem, out, detail);
 }
 
 static tk_err component_find_body(tk_store_tx *tx, void *arg)
@@ -794,22 +701,11 @@ tk_err tk_store_component_update(tk_store *store,
                         component_update_body, &a, NULL, detail);
 }
 
-static tk_err component_delete_body(tk_store_tx *tx, void *arg)
-{
-    tk_store_args *a = arg;
-    return delete_row(tx, "DELETE FROM components WHERE id = $1",
-                      "component", "component", a->id, a->actor);
-}
-
 tk_err tk_store_component_delete(tk_store *store, int64_t id,
                                  const char *actor, tk_store_detail *detail)
 {
-    if (store == NULL)
-        return tk_store_invalid(store, TK_STORE_OP_COMPONENT_DELETE, detail,
-                                "store is NULL");
-    tk_store_args a = {.id = id, .actor = actor};
-    return tk_store_run(store, TK_STORE_OP_COMPONENT_DELETE, TK_DB_WRITE,
-                        component_delete_body, &a, NULL, detail);
+    return tk_store_run_delete(store, TK_STORE_OP_COMPONENT_DELETE,
+                               &component_table, id, actor, detail);
 }
 
 static const tk_db_list component_list = {
@@ -863,6 +759,14 @@ static tk_err read_version_full(tk_store_tx *tx, const tk_db_rows *rows,
         err = tk_db_col_view(tx, rows, 6, &v->envelope);
     return err;
 }
+
+static const tk_store_table version_table = {
+    .entity = "version",
+    .kind = "version",
+    .get = VERSION_SELECT_FULL " WHERE id = $1",
+    .read = read_version_full,
+    .remove = "DELETE FROM component_versions WHERE id = $1",
+};
 
 /* Inserts a version of component. */
 static tk_err insert_version(tk_store_tx *tx, int64_t component,
@@ -967,22 +871,11 @@ tk_err tk_store_version_upload(tk_store *store, tk_view component_id,
                         version_upload_body, &a, NULL, detail);
 }
 
-static tk_err version_get_body(tk_store_tx *tx, void *arg)
-{
-    tk_store_args *a = arg;
-    return get_row(tx, VERSION_SELECT_FULL " WHERE id = $1", a->id,
-                   read_version_full, a->out, "version");
-}
-
 tk_err tk_store_version_get(tk_store *store, int64_t id, tk_store_mem *mem,
                             tk_store_version *out, tk_store_detail *detail)
 {
-    if (store == NULL || mem == NULL || out == NULL)
-        return tk_store_invalid(store, TK_STORE_OP_VERSION_GET, detail,
-                                "store, mem or out is NULL");
-    tk_store_args a = {.id = id, .out = out};
-    return tk_store_run(store, TK_STORE_OP_VERSION_GET, TK_DB_READ,
-                        version_get_body, &a, mem, detail);
+    return tk_store_run_get(store, TK_STORE_OP_VERSION_GET, &version_table, id,
+                            mem, out, detail);
 }
 
 static tk_err version_latest_body(tk_store_tx *tx, void *arg)
@@ -1012,22 +905,11 @@ tk_err tk_store_version_latest(tk_store *store, int64_t component,
                         version_latest_body, &a, mem, detail);
 }
 
-static tk_err version_delete_body(tk_store_tx *tx, void *arg)
-{
-    tk_store_args *a = arg;
-    return delete_row(tx, "DELETE FROM component_versions WHERE id = $1",
-                      "version", "version", a->id, a->actor);
-}
-
 tk_err tk_store_version_delete(tk_store *store, int64_t id, const char *actor,
                                tk_store_detail *detail)
 {
-    if (store == NULL)
-        return tk_store_invalid(store, TK_STORE_OP_VERSION_DELETE, detail,
-                                "store is NULL");
-    tk_store_args a = {.id = id, .actor = actor};
-    return tk_store_run(store, TK_STORE_OP_VERSION_DELETE, TK_DB_WRITE,
-                        version_delete_body, &a, NULL, detail);
+    return tk_store_run_delete(store, TK_STORE_OP_VERSION_DELETE,
+                               &version_table, id, actor, detail);
 }
 
 static const tk_db_list version_list = {
@@ -1069,6 +951,14 @@ static tk_err read_policy(tk_store_tx *tx, const tk_db_rows *rows, void *item)
     p->created = tk_db_col_int(tx, rows, 5);
     return TK_OK;
 }
+
+static const tk_store_table policy_table = {
+    .entity = "policy rule",
+    .kind = "policy",
+    .get = POLICY_SELECT " WHERE id = $1",
+    .read = read_policy,
+    .remove = "DELETE FROM policy WHERE id = $1",
+};
 
 static tk_err policy_set_body(tk_store_tx *tx, void *arg)
 {
@@ -1127,40 +1017,18 @@ tk_err tk_store_policy_set(tk_store *store, const tk_store_policy *policy,
                         policy_set_body, &a, NULL, detail);
 }
 
-static tk_err policy_get_body(tk_store_tx *tx, void *arg)
-{
-    tk_store_args *a = arg;
-    return get_row(tx, POLICY_SELECT " WHERE id = $1", a->id, read_policy,
-                   a->out, "policy rule");
-}
-
 tk_err tk_store_policy_get(tk_store *store, int64_t id, tk_store_mem *mem,
                            tk_store_policy *out, tk_store_detail *detail)
 {
-    if (store == NULL || mem == NULL || out == NULL)
-        return tk_store_invalid(store, TK_STORE_OP_POLICY_GET, detail,
-                                "store, mem or out is NULL");
-    tk_store_args a = {.id = id, .out = out};
-    return tk_store_run(store, TK_STORE_OP_POLICY_GET, TK_DB_READ,
-                        policy_get_body, &a, mem, detail);
-}
-
-static tk_err policy_delete_body(tk_store_tx *tx, void *arg)
-{
-    tk_store_args *a = arg;
-    return delete_row(tx, "DELETE FROM policy WHERE id = $1", "policy rule",
-                      "policy", a->id, a->actor);
+    return tk_store_run_get(store, TK_STORE_OP_POLICY_GET, &policy_table, id,
+                            mem, out, detail);
 }
 
 tk_err tk_store_policy_delete(tk_store *store, int64_t id, const char *actor,
                               tk_store_detail *detail)
 {
-    if (store == NULL)
-        return tk_store_invalid(store, TK_STORE_OP_POLICY_DELETE, detail,
-                                "store is NULL");
-    tk_store_args a = {.id = id, .actor = actor};
-    return tk_store_run(store, TK_STORE_OP_POLICY_DELETE, TK_DB_WRITE,
-                        policy_delete_body, &a, NULL, detail);
+    return tk_store_run_delete(store, TK_STORE_OP_POLICY_DELETE, &policy_table,
+                               id, actor, detail);
 }
 
 static const tk_db_list policy_list = {
@@ -1206,6 +1074,14 @@ static tk_err read_refval(tk_store_tx *tx, const tk_db_rows *rows, void *item)
         err = tk_db_col_view(tx, rows, 5, &r->value);
     return err;
 }
+
+static const tk_store_table refval_table = {
+    .entity = "reference value",
+    .kind = "refval",
+    .get = REFVAL_SELECT " WHERE id = $1",
+    .read = read_refval,
+    .remove = "DELETE FROM reference_values WHERE id = $1",
+};
 
 static tk_err refval_add_body(tk_store_tx *tx, void *arg)
 {
@@ -1255,40 +1131,18 @@ tk_err tk_store_refval_add(tk_store *store, const tk_store_refval *refval,
                         refval_add_body, &a, NULL, detail);
 }
 
-static tk_err refval_get_body(tk_store_tx *tx, void *arg)
-{
-    tk_store_args *a = arg;
-    return get_row(tx, REFVAL_SELECT " WHERE id = $1", a->id, read_refval,
-                   a->out, "reference value");
-}
-
 tk_err tk_store_refval_get(tk_store *store, int64_t id, tk_store_mem *mem,
                            tk_store_refval *out, tk_store_detail *detail)
 {
-    if (store == NULL || mem == NULL || out == NULL)
-        return tk_store_invalid(store, TK_STORE_OP_REFVAL_GET, detail,
-                                "store, mem or out is NULL");
-    tk_store_args a = {.id = id, .out = out};
-    return tk_store_run(store, TK_STORE_OP_REFVAL_GET, TK_DB_READ,
-                        refval_get_body, &a, mem, detail);
-}
-
-static tk_err refval_delete_body(tk_store_tx *tx, void *arg)
-{
-    tk_store_args *a = arg;
-    return delete_row(tx, "DELETE FROM reference_values WHERE id = $1",
-                      "reference value", "refval", a->id, a->actor);
+    return tk_store_run_get(store, TK_STORE_OP_REFVAL_GET, &refval_table, id,
+                            mem, out, detail);
 }
 
 tk_err tk_store_refval_delete(tk_store *store, int64_t id, const char *actor,
                               tk_store_detail *detail)
 {
-    if (store == NULL)
-        return tk_store_invalid(store, TK_STORE_OP_REFVAL_DELETE, detail,
-                                "store is NULL");
-    tk_store_args a = {.id = id, .actor = actor};
-    return tk_store_run(store, TK_STORE_OP_REFVAL_DELETE, TK_DB_WRITE,
-                        refval_delete_body, &a, NULL, detail);
+    return tk_store_run_delete(store, TK_STORE_OP_REFVAL_DELETE, &refval_table,
+                               id, actor, detail);
 }
 
 static const tk_db_list refval_list = {

@@ -250,6 +250,12 @@ static tk_err read_report(tk_store_tx *tx, const tk_db_rows *rows, void *item)
     return err;
 }
 
+static const tk_store_table report_table = {
+    .entity = "report",
+    .get = REPORT_SELECT " WHERE id = $1",
+    .read = read_report,
+};
+
 static bool same_bytes(tk_view a, tk_view b)
 {
     return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
@@ -353,28 +359,11 @@ tk_err tk_store_report_insert(tk_store *store, const tk_store_report *report,
                         report_insert_body, &a, NULL, detail);
 }
 
-static tk_err report_get_body(tk_store_tx *tx, void *arg)
-{
-    tk_store_args *a = arg;
-    const tk_db_val params[] = {tk_db_int(a->id)};
-    bool found;
-    tk_err err = tk_db_read_one(tx, REPORT_SELECT " WHERE id = $1", params, 1,
-                                read_report, a->out, &found);
-    if (err == TK_OK && !found)
-        return tk_store_fail(tx, TK_ERR_STORE_NOT_FOUND,
-                             "report %" PRId64 " not found", a->id);
-    return err;
-}
-
 tk_err tk_store_report_get(tk_store *store, int64_t id, tk_store_mem *mem,
                            tk_store_report *out, tk_store_detail *detail)
 {
-    if (store == NULL || mem == NULL || out == NULL)
-        return tk_store_invalid(store, TK_STORE_OP_REPORT_GET, detail,
-                                "store, mem or out is NULL");
-    tk_store_args a = {.id = id, .out = out};
-    return tk_store_run(store, TK_STORE_OP_REPORT_GET, TK_DB_READ,
-                        report_get_body, &a, mem, detail);
+    return tk_store_run_get(store, TK_STORE_OP_REPORT_GET, &report_table, id,
+                            mem, out, detail);
 }
 
 static const tk_db_list report_list = {

@@ -30,6 +30,12 @@ static tk_err read_session(tk_store_tx *tx, const tk_db_rows *rows,
     return err;
 }
 
+static const tk_store_table session_table = {
+    .entity = "session",
+    .get = SESSION_SELECT " WHERE id = $1",
+    .read = read_session,
+};
+
 static const char *token_kind_name(int kind)
 {
     return kind == TK_STORE_CHALLENGE ? "challenge" : "token";
@@ -115,33 +121,11 @@ tk_err tk_store_session_create(tk_store *store,
                         session_create_body, &a, NULL, detail);
 }
 
-static tk_err get_session(tk_store_tx *tx, int64_t id, tk_store_session *out)
-{
-    const tk_db_val params[] = {tk_db_int(id)};
-    bool found;
-    tk_err err = tk_db_read_one(tx, SESSION_SELECT " WHERE id = $1", params, 1,
-                                read_session, out, &found);
-    if (err == TK_OK && !found)
-        return tk_store_fail(tx, TK_ERR_STORE_NOT_FOUND,
-                             "session %" PRId64 " not found", id);
-    return err;
-}
-
-static tk_err session_get_body(tk_store_tx *tx, void *arg)
-{
-    tk_store_args *a = arg;
-    return get_session(tx, a->id, a->out);
-}
-
 tk_err tk_store_session_get(tk_store *store, int64_t id, tk_store_mem *mem,
                             tk_store_session *out, tk_store_detail *detail)
 {
-    if (store == NULL || mem == NULL || out == NULL)
-        return tk_store_invalid(store, TK_STORE_OP_SESSION_GET, detail,
-                                "store, mem or out is NULL");
-    tk_store_args a = {.id = id, .out = out};
-    return tk_store_run(store, TK_STORE_OP_SESSION_GET, TK_DB_READ,
-                        session_get_body, &a, mem, detail);
+    return tk_store_run_get(store, TK_STORE_OP_SESSION_GET, &session_table, id,
+                            mem, out, detail);
 }
 
 #define SESSION_UPDATE                                                      \
@@ -342,7 +326,7 @@ static tk_err token_consume_body(tk_store_tx *tx, void *arg)
     tk_err err = tk_store_consume_token(tx, a->kind, a->bytes, &session_id);
     if (err != TK_OK)
         return err;
-    err = get_session(tx, session_id, a->out);
+    err = tk_store_get_row(tx, &session_table, session_id, a->out);
     /* The session went with its device: the token matches nothing, as in
      * the token check, and the rollback leaves it unconsumed. */
     if (err == TK_ERR_STORE_NOT_FOUND)
