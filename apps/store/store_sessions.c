@@ -41,6 +41,32 @@ static const char *token_kind_name(int kind)
     return kind == TK_STORE_CHALLENGE ? "challenge" : "token";
 }
 
+/* Fails with the error of a single-use value of kind and len bytes that
+ * was never issued, was used or expired, checked in this order. */
+static tk_err token_error(tk_store_tx *tx, int kind, size_t len, bool issued,
+                          bool used, bool expired)
+{
+    const char *name = token_kind_name(kind);
+    if (!issued)
+        return tk_store_fail(tx, TK_ERR_STORE_TOKEN_UNKNOWN,
+                             "this %s (%zu bytes) was never issued", name, len);
+    if (used)
+        return tk_store_fail(tx, TK_ERR_STORE_TOKEN_USED,
+                             "this %s (%zu bytes) was already used", name, len);
+    if (expired)
+        return tk_store_fail(tx, TK_ERR_STORE_TOKEN_EXPIRED,
+                             "this %s (%zu bytes) has expired", name, len);
+    return TK_OK;
+}
+
+tk_err tk_store_token_row_error(tk_store_tx *tx, int kind, size_t len,
+                                const tk_db_rows *rows, bool has_row)
+{
+    bool used = has_row && tk_db_col_int(tx, rows, 0) != 0;
+    bool expired = has_row && tk_db_col_int(tx, rows, 1) <= tx->now;
+    return token_error(tx, kind, len, has_row, used, expired);
+}
+
 /* Inserts a single-use value of session_id. */
 static tk_err insert_token(tk_store_tx *tx, int64_t session_id, int kind,
                            tk_view value, int64_t expires)
@@ -283,17 +309,9 @@ static tk_err token_failure(tk_store_tx *tx, int kind, tk_view value)
                                  params, 2, &consumed, &found);
     if (err != TK_OK)
         return err;
-    const char *name = token_kind_name(kind);
-    if (!found)
-        return tk_store_fail(tx, TK_ERR_STORE_TOKEN_UNKNOWN,
-                             "this %s (%zu bytes) was never issued", name,
-                             value.len);
-    if (consumed != 0)
-        return tk_store_fail(tx, TK_ERR_STORE_TOKEN_USED,
-                             "this %s (%zu bytes) was already used", name,
-                             value.len);
-    return tk_store_fail(tx, TK_ERR_STORE_TOKEN_EXPIRED,
-                         "this %s (%zu bytes) has expired", name, value.len);
+    /* The UPDATE matched no row, so an issued value that is unused has
+     * expired. */
+    return token_error(tx, kind, value.len, found, consumed != 0, true);
 }
 
 tk_err tk_store_consume_token(tk_store_tx *tx, int kind, tk_view value,
@@ -370,19 +388,9 @@ static tk_err token_check_body(tk_store_tx *tx, void *arg)
         return err;
     bool has_row = false;
     err = tk_db_next(tx, &rows, &has_row);
-    const char *name = token_kind_name(a->kind);
-    if (err == TK_OK && !has_row)
-        err = tk_store_fail(tx, TK_ERR_STORE_TOKEN_UNKNOWN,
-                            "this %s (%zu bytes) was never issued", name,
-                            a->bytes.len);
-    else if (err == TK_OK && tk_db_col_int(tx, &rows, 0) != 0)
-        err = tk_store_fail(tx, TK_ERR_STORE_TOKEN_USED,
-                            "this %s (%zu bytes) was already used", name,
-                            a->bytes.len);
-    else if (err == TK_OK && tk_db_col_int(tx, &rows, 1) <= tx->now)
-        err = tk_store_fail(tx, TK_ERR_STORE_TOKEN_EXPIRED,
-                            "this %s (%zu bytes) has expired", name,
-                            a->bytes.len);
+    if (err == TK_OK)
+        err =
+            tk_store_token_row_error(tx, a->kind, a->bytes.len, &rows, has_row);
     if (err == TK_OK) {
         tk_store_session *out = a->out;
         out->id = tk_db_col_int(tx, &rows, 2);

@@ -25,18 +25,10 @@ static tk_err session_token_failure(tk_store_tx *tx, tk_view value,
         return err;
     bool has_row = false;
     err = tk_db_next(tx, &rows, &has_row);
-    if (err == TK_OK && !has_row)
-        err = tk_store_fail(tx, TK_ERR_STORE_TOKEN_UNKNOWN,
-                            "this token (%zu bytes) was never issued",
-                            value.len);
-    else if (err == TK_OK && tk_db_col_int(tx, &rows, 0) != 0)
-        err = tk_store_fail(tx, TK_ERR_STORE_TOKEN_USED,
-                            "this token (%zu bytes) was already used",
-                            value.len);
-    else if (err == TK_OK && tk_db_col_int(tx, &rows, 1) <= tx->now)
-        err = tk_store_fail(tx, TK_ERR_STORE_TOKEN_EXPIRED,
-                            "this token (%zu bytes) has expired", value.len);
-    else if (err == TK_OK)
+    if (err == TK_OK)
+        err = tk_store_token_row_error(tx, TK_STORE_TOKEN, value.len, &rows,
+                                       has_row);
+    if (err == TK_OK)
         err = tk_store_fail(tx, TK_ERR_STORE_CONFLICT,
                             "the token belongs to session %" PRId64
                             ", not to session %" PRId64,
