@@ -355,18 +355,30 @@ static tk_err token_consume_body(tk_store_tx *tx, void *arg)
     return err;
 }
 
+/* Checks the arguments of the token calls and runs body, the work of op,
+ * in a transaction of tx_kind. */
+static tk_err run_token_call(tk_store *store, tk_store_op op,
+                             tk_db_tx_kind tx_kind, tk_store_body body,
+                             tk_store_token_kind kind, tk_view value,
+                             tk_store_mem *mem, tk_store_session *session,
+                             tk_store_detail *detail)
+{
+    if (store == NULL || mem == NULL || session == NULL ||
+        !tk_store_view_ok(value))
+        return tk_store_invalid(store, op, detail,
+                                "store, value, mem or session is NULL");
+    tk_store_args a = {.kind = (int)kind, .bytes = value, .out = session};
+    return tk_store_run(store, op, tx_kind, body, &a, mem, detail);
+}
+
 tk_err tk_store_token_consume(tk_store *store, tk_store_token_kind kind,
                               tk_view value, tk_store_mem *mem,
                               tk_store_session *session,
                               tk_store_detail *detail)
 {
-    if (store == NULL || mem == NULL || session == NULL ||
-        !tk_store_view_ok(value))
-        return tk_store_invalid(store, TK_STORE_OP_TOKEN_CONSUME, detail,
-                                "store, value, mem or session is NULL");
-    tk_store_args a = {.kind = (int)kind, .bytes = value, .out = session};
-    return tk_store_run(store, TK_STORE_OP_TOKEN_CONSUME, TK_DB_WRITE,
-                        token_consume_body, &a, mem, detail);
+    return run_token_call(store, TK_STORE_OP_TOKEN_CONSUME, TK_DB_WRITE,
+                          token_consume_body, kind, value, mem, session,
+                          detail);
 }
 
 /* Reads the token and its session in one statement; the token's state
@@ -412,13 +424,8 @@ tk_err tk_store_token_check(tk_store *store, tk_store_token_kind kind,
                             tk_store_session *session,
                             tk_store_detail *detail)
 {
-    if (store == NULL || mem == NULL || session == NULL ||
-        !tk_store_view_ok(value))
-        return tk_store_invalid(store, TK_STORE_OP_TOKEN_CHECK, detail,
-                                "store, value, mem or session is NULL");
-    tk_store_args a = {.kind = (int)kind, .bytes = value, .out = session};
-    return tk_store_run(store, TK_STORE_OP_TOKEN_CHECK, TK_DB_READ,
-                        token_check_body, &a, mem, detail);
+    return run_token_call(store, TK_STORE_OP_TOKEN_CHECK, TK_DB_READ,
+                          token_check_body, kind, value, mem, session, detail);
 }
 
 static tk_err purge_body(tk_store_tx *tx, void *arg)
