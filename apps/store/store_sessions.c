@@ -14,20 +14,26 @@
     "SELECT id, device_id, state, challenge, context, created, updated, "  \
     "expires FROM sessions"
 
-static tk_err read_session(tk_store_tx *tx, const tk_db_rows *rows,
-                           void *item)
+/* Reads the columns of SESSION_SELECT, which start at column first of the
+ * row, into s. */
+static tk_err read_session_at(tk_store_tx *tx, const tk_db_rows *rows,
+                              int first, tk_store_session *s)
 {
-    tk_store_session *s = item;
-    s->id = tk_db_col_int(tx, rows, 0);
-    s->device_id = tk_db_col_int(tx, rows, 1);
-    s->state = (int32_t)tk_db_col_int(tx, rows, 2);
-    s->created = tk_db_col_int(tx, rows, 5);
-    s->updated = tk_db_col_int(tx, rows, 6);
-    s->expires = tk_db_col_int(tx, rows, 7);
-    tk_err err = tk_db_col_view(tx, rows, 3, &s->challenge);
+    s->id = tk_db_col_int(tx, rows, first);
+    s->device_id = tk_db_col_int(tx, rows, first + 1);
+    s->state = (int32_t)tk_db_col_int(tx, rows, first + 2);
+    s->created = tk_db_col_int(tx, rows, first + 5);
+    s->updated = tk_db_col_int(tx, rows, first + 6);
+    s->expires = tk_db_col_int(tx, rows, first + 7);
+    tk_err err = tk_db_col_view(tx, rows, first + 3, &s->challenge);
     if (err == TK_OK)
-        err = tk_db_col_view(tx, rows, 4, &s->context);
+        err = tk_db_col_view(tx, rows, first + 4, &s->context);
     return err;
+}
+
+static tk_err read_session(tk_store_tx *tx, const tk_db_rows *rows, void *item)
+{
+    return read_session_at(tx, rows, 0, item);
 }
 
 static const tk_store_table session_table = {
@@ -401,20 +407,10 @@ static tk_err token_check_body(tk_store_tx *tx, void *arg)
     bool has_row = false;
     err = tk_db_next(tx, &rows, &has_row);
     if (err == TK_OK)
-        err =
-            tk_store_token_row_error(tx, a->kind, a->bytes.len, &rows, has_row);
-    if (err == TK_OK) {
-        tk_store_session *out = a->out;
-        out->id = tk_db_col_int(tx, &rows, 2);
-        out->device_id = tk_db_col_int(tx, &rows, 3);
-        out->state = (int32_t)tk_db_col_int(tx, &rows, 4);
-        out->created = tk_db_col_int(tx, &rows, 7);
-        out->updated = tk_db_col_int(tx, &rows, 8);
-        out->expires = tk_db_col_int(tx, &rows, 9);
-        err = tk_db_col_view(tx, &rows, 5, &out->challenge);
-        if (err == TK_OK)
-            err = tk_db_col_view(tx, &rows, 6, &out->context);
-    }
+        err = tk_store_token_row_error(tx, a->kind, a->bytes.len, &rows,
+                                       has_row);
+    if (err == TK_OK)
+        err = read_session_at(tx, &rows, 2, a->out);
     tk_db_done(tx, &rows);
     return err;
 }
