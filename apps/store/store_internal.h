@@ -140,6 +140,18 @@ extern const tk_db_driver tk_db_sqlite;
 extern const tk_db_driver tk_db_postgresql;
 #endif
 
+/* Returns the FNV-1a hash of a NUL-terminated SQL text. The drivers compare
+ * it before the text when they look up a prepared statement, on every
+ * query, so it is inline. */
+static inline uint64_t tk_db_text_hash(const char *text)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (const unsigned char *p = (const unsigned char *)text; *p != '\0';
+         p++)
+        h = (h ^ *p) * 0x100000001b3ull;
+    return h;
+}
+
 /* Formats a message into detail; accepts a NULL detail. */
 void tk_store_set_detail(tk_store_detail *detail, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

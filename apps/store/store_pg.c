@@ -215,16 +215,6 @@ static void put_be64(uint8_t out[8], int64_t value)
     }
 }
 
-/* FNV-1a of a NUL-terminated string. */
-static uint64_t text_hash(const char *text)
-{
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (const unsigned char *p = (const unsigned char *)text; *p != '\0';
-         p++)
-        h = (h ^ *p) * 0x100000001b3ull;
-    return h;
-}
-
 /* True for the statements that a connection prepares: queries and data
  * changes. Schema changes run unnamed. */
 static bool preparable(const char *sql)
@@ -254,7 +244,7 @@ static tk_err find_or_prepare(pg_conn *c, const char *sql, int count,
     *stmt = NULL;
     if (!c->prepare || !preparable(sql))
         return TK_OK;
-    uint64_t hash = text_hash(sql);
+    uint64_t hash = tk_db_text_hash(sql);
     for (size_t i = 0; i < c->prepared; i++) {
         const pg_stmt *e = &c->stmts[i];
         if (e->hash == hash && e->count == count &&

@@ -332,16 +332,6 @@ static tk_err prepare(sqlite_conn *c, const char *sql, sqlite3_stmt **stmt,
     return rc == SQLITE_OK ? TK_OK : map_error(c, rc, detail);
 }
 
-/* FNV-1a of a NUL-terminated string. */
-static uint64_t text_hash(const char *text)
-{
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (const unsigned char *p = (const unsigned char *)text; *p != '\0';
-         p++)
-        h = (h ^ *p) * 0x100000001b3ull;
-    return h;
-}
-
 /* Finds or prepares the statement for sql. A cached statement that is still
  * stepping (the same SQL nested in itself) is not shared: a temporary one
  * is prepared instead. */
@@ -362,7 +352,7 @@ static tk_err get_stmt(sqlite_conn *c, const char *sql, sqlite3_stmt **stmt,
             return TK_OK;
         }
     }
-    uint64_t hash = text_hash(sql);
+    uint64_t hash = tk_db_text_hash(sql);
     size_t victim = 0;
     for (size_t i = 0; i < STMT_CACHE_SIZE; i++) {
         cached_stmt *e = &c->cache[i];
