@@ -5,6 +5,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "store_internal.h"
 
@@ -15,6 +16,16 @@ bool tk_store_out_ok(tk_store *store, tk_store_op op, const tk_store_mem *mem,
         return true;
     tk_store_invalid(store, op, detail, "store, mem or out is NULL");
     return false;
+}
+
+tk_err tk_store_run_read(tk_store *store, tk_store_op op, tk_store_body body,
+                         tk_store_args *a, size_t clear, tk_store_mem *mem,
+                         tk_store_detail *detail)
+{
+    if (!tk_store_out_ok(store, op, mem, a->out, detail))
+        return TK_ERR_INVALID_ARG;
+    memset(a->out, 0, clear);
+    return tk_store_run(store, op, TK_DB_READ, body, a, mem, detail);
 }
 
 /* ---- Lists -------------------------------------------------------------- */

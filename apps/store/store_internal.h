@@ -393,6 +393,13 @@ tk_err tk_store_limit(tk_store *store, tk_store_op op);
 bool tk_store_out_ok(tk_store *store, tk_store_op op, const tk_store_mem *mem,
                      const void *out, tk_store_detail *detail);
 
+/* Runs body, the work of the read call op, in a read transaction with
+ * a->out as its result. It first checks the arguments as
+ * tk_store_out_ok() does and clears the first clear bytes of a->out. */
+tk_err tk_store_run_read(tk_store *store, tk_store_op op, tk_store_body body,
+                         tk_store_args *a, size_t clear, tk_store_mem *mem,
+                         tk_store_detail *detail);
+
 /* Maximum size of an audit object name such as "device/42", NUL included. */
 #define TK_STORE_OBJECT_MAX 48
 

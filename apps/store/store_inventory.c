@@ -897,12 +897,9 @@ tk_err tk_store_version_latest(tk_store *store, int64_t component,
                                tk_store_mem *mem, tk_store_version *out,
                                tk_store_detail *detail)
 {
-    if (store == NULL || mem == NULL || out == NULL)
-        return tk_store_invalid(store, TK_STORE_OP_VERSION_LATEST, detail,
-                                "store, mem or out is NULL");
     tk_store_args a = {.id = component, .out = out};
-    return tk_store_run(store, TK_STORE_OP_VERSION_LATEST, TK_DB_READ,
-                        version_latest_body, &a, mem, detail);
+    return tk_store_run_read(store, TK_STORE_OP_VERSION_LATEST,
+                             version_latest_body, &a, 0, mem, detail);
 }
 
 tk_err tk_store_version_delete(tk_store *store, int64_t id, const char *actor,
@@ -1307,24 +1304,17 @@ tk_err tk_store_device_context_get(tk_store *store, int64_t device_id,
                                    tk_store_device_context *out,
                                    tk_store_detail *detail)
 {
-    if (store == NULL || mem == NULL || out == NULL)
-        return tk_store_invalid(store, TK_STORE_OP_DEVICE_CONTEXT, detail,
-                                "store, mem or out is NULL");
-    memset(out, 0, sizeof *out);
     tk_store_args a = {.id = device_id, .out = out};
-    return tk_store_run(store, TK_STORE_OP_DEVICE_CONTEXT, TK_DB_READ,
-                        device_context_body, &a, mem, detail);
+    return tk_store_run_read(store, TK_STORE_OP_DEVICE_CONTEXT,
+                             device_context_body, &a, sizeof *out, mem, detail);
 }
 
 tk_err tk_store_refval_for_device(tk_store *store, int64_t device_id,
                                   tk_store_mem *mem, tk_store_refvals *out,
                                   tk_store_detail *detail)
 {
-    if (store == NULL || mem == NULL || out == NULL)
-        return tk_store_invalid(store, TK_STORE_OP_REFVAL_FOR_DEVICE, detail,
-                                "store, mem or out is NULL");
-    memset(out, 0, sizeof *out);
     tk_store_args a = {.id = device_id, .out = out};
-    return tk_store_run(store, TK_STORE_OP_REFVAL_FOR_DEVICE, TK_DB_READ,
-                        refval_for_device_body, &a, mem, detail);
+    return tk_store_run_read(store, TK_STORE_OP_REFVAL_FOR_DEVICE,
+                             refval_for_device_body, &a, sizeof *out, mem,
+                             detail);
 }

@@ -136,12 +136,9 @@ tk_err tk_store_attestation_latest(tk_store *store, int64_t device_id,
                                    tk_store_attestation *out,
                                    tk_store_detail *detail)
 {
-    if (store == NULL || mem == NULL || out == NULL)
-        return tk_store_invalid(store, TK_STORE_OP_ATTESTATION_LATEST, detail,
-                                "store, mem or out is NULL");
     tk_store_args a = {.id = device_id, .out = out};
-    return tk_store_run(store, TK_STORE_OP_ATTESTATION_LATEST, TK_DB_READ,
-                        attestation_latest_body, &a, mem, detail);
+    return tk_store_run_read(store, TK_STORE_OP_ATTESTATION_LATEST,
+                             attestation_latest_body, &a, 0, mem, detail);
 }
 
 static const tk_db_list attestation_list = {
@@ -459,13 +456,9 @@ static tk_err counter_list_body(tk_store_tx *tx, void *arg)
 tk_err tk_store_counter_list(tk_store *store, tk_store_mem *mem,
                              tk_store_counters *out, tk_store_detail *detail)
 {
-    if (store == NULL || mem == NULL || out == NULL)
-        return tk_store_invalid(store, TK_STORE_OP_COUNTER_LIST, detail,
-                                "store, mem or out is NULL");
-    memset(out, 0, sizeof *out);
     tk_store_args a = {.out = out};
-    return tk_store_run(store, TK_STORE_OP_COUNTER_LIST, TK_DB_READ,
-                        counter_list_body, &a, mem, detail);
+    return tk_store_run_read(store, TK_STORE_OP_COUNTER_LIST, counter_list_body,
+                             &a, sizeof *out, mem, detail);
 }
 
 /* ---- Summary ------------------------------------------------------------ */

@@ -845,13 +845,9 @@ tk_err tk_store_plan_get(tk_store *store, int64_t device_id,
                          tk_store_mem *mem, tk_store_plan *out,
                          tk_store_detail *detail)
 {
-    if (store == NULL || mem == NULL || out == NULL)
-        return tk_store_invalid(store, TK_STORE_OP_PLAN, detail,
-                                "store, mem or out is NULL");
-    memset(out, 0, sizeof *out);
     tk_store_args a = {.id = device_id, .out = out};
-    return tk_store_run(store, TK_STORE_OP_PLAN, TK_DB_READ, plan_body, &a,
-                        mem, detail);
+    return tk_store_run_read(store, TK_STORE_OP_PLAN, plan_body, &a,
+                             sizeof *out, mem, detail);
 }
 
 /* Copies v into tx->mem. */
