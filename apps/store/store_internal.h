@@ -240,13 +240,14 @@ tk_err tk_store_insert_attestation(tk_store_tx *tx,
 /* Stores a report once (see tk_store_report_insert()). */
 tk_err tk_store_insert_report(tk_store_tx *tx, const tk_store_report *r,
                               int64_t *id, bool *inserted);
-/* Checks whether a single-use value of kind and len bytes can be consumed,
- * from its row in rows, whose first columns are consumed and expires. When
- * has_row is false, it fails with TK_ERR_STORE_TOKEN_UNKNOWN. Else it fails
- * with TK_ERR_STORE_TOKEN_USED when consumed is set, then with
- * TK_ERR_STORE_TOKEN_EXPIRED when expires is not after tx->now. */
-tk_err tk_store_token_row_error(tk_store_tx *tx, int kind, size_t len,
-                                const tk_db_rows *rows, bool has_row);
+/* Runs sql, a query of the single-use value with kind $1 and value $2
+ * whose first columns are consumed and expires, and checks that the value
+ * can be consumed. Fails with TK_ERR_STORE_TOKEN_UNKNOWN without a row,
+ * else TK_ERR_STORE_TOKEN_USED when consumed is set, else
+ * TK_ERR_STORE_TOKEN_EXPIRED when expires is not after tx->now. On TK_OK,
+ * rows is on that row and the caller ends it with tk_db_done(). */
+tk_err tk_store_query_token(tk_store_tx *tx, const char *sql, int kind,
+                            tk_view value, tk_db_rows *rows);
 /* Marks a token used and returns its session; the errors of
  * tk_store_token_consume(). */
 tk_err tk_store_consume_token(tk_store_tx *tx, int kind, tk_view value,

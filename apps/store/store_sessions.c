@@ -48,7 +48,8 @@ static const char *token_kind_name(int kind)
 }
 
 /* Fails with the error of a single-use value of kind and len bytes that
- * was never issued, was used or expired, checked in this order. */
+ * was never issued, was used or expired, checked in this order. Returns
+ * TK_OK when none of these holds. */
 static tk_err token_error(tk_store_tx *tx, int kind, size_t len, bool issued,
                           bool used, bool expired)
 {
@@ -65,12 +66,23 @@ static tk_err token_error(tk_store_tx *tx, int kind, size_t len, bool issued,
     return TK_OK;
 }
 
-tk_err tk_store_token_row_error(tk_store_tx *tx, int kind, size_t len,
-                                const tk_db_rows *rows, bool has_row)
+tk_err tk_store_query_token(tk_store_tx *tx, const char *sql, int kind,
+                            tk_view value, tk_db_rows *rows)
 {
-    bool used = has_row && tk_db_col_int(tx, rows, 0) != 0;
-    bool expired = has_row && tk_db_col_int(tx, rows, 1) <= tx->now;
-    return token_error(tx, kind, len, has_row, used, expired);
+    const tk_db_val params[] = {tk_db_int(kind), tk_db_blob(value)};
+    tk_err err = tk_db_query(tx, sql, params, 2, rows);
+    if (err != TK_OK)
+        return err;
+    bool has_row = false;
+    err = tk_db_next(tx, rows, &has_row);
+    if (err == TK_OK) {
+        bool used = has_row && tk_db_col_int(tx, rows, 0) != 0;
+        bool expired = has_row && tk_db_col_int(tx, rows, 1) <= tx->now;
+        err = token_error(tx, kind, value.len, has_row, used, expired);
+    }
+    if (err != TK_OK)
+        tk_db_done(tx, rows);
+    return err;
 }
 
 /* Inserts a single-use value of session_id. */
@@ -392,25 +404,19 @@ tk_err tk_store_token_consume(tk_store *store, tk_store_token_kind kind,
 static tk_err token_check_body(tk_store_tx *tx, void *arg)
 {
     tk_store_args *a = arg;
-    const tk_db_val params[] = {tk_db_int(a->kind), tk_db_blob(a->bytes)};
     tk_db_rows rows;
-    tk_err err = tk_db_query(tx,
-                             "SELECT t.consumed, t.expires, s.id, "
-                             "s.device_id, s.state, s.challenge, s.context, "
-                             "s.created, s.updated, s.expires "
-                             "FROM tokens t JOIN sessions s "
-                             "ON s.id = t.session_id "
-                             "WHERE t.kind = $1 AND t.value = $2",
-                             params, 2, &rows);
+    tk_err err = tk_store_query_token(tx,
+                                      "SELECT t.consumed, t.expires, s.id, "
+                                      "s.device_id, s.state, s.challenge, "
+                                      "s.context, s.created, s.updated, "
+                                      "s.expires "
+                                      "FROM tokens t JOIN sessions s "
+                                      "ON s.id = t.session_id "
+                                      "WHERE t.kind = $1 AND t.value = $2",
+                                      a->kind, a->bytes, &rows);
     if (err != TK_OK)
         return err;
-    bool has_row = false;
-    err = tk_db_next(tx, &rows, &has_row);
-    if (err == TK_OK)
-        err = tk_store_token_row_error(tx, a->kind, a->bytes.len, &rows,
-                                       has_row);
-    if (err == TK_OK)
-        err = read_session_at(tx, &rows, 2, a->out);
+    err = read_session_at(tx, &rows, 2, a->out);
     tk_db_done(tx, &rows);
     return err;
 }

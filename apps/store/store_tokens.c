@@ -15,24 +15,20 @@
 static tk_err session_token_failure(tk_store_tx *tx, tk_view value,
                                     int64_t session_id)
 {
-    const tk_db_val params[] = {tk_db_int(TK_STORE_TOKEN), tk_db_blob(value)};
     tk_db_rows rows;
-    tk_err err = tk_db_query(tx,
-                             "SELECT consumed, expires, session_id "
-                             "FROM tokens WHERE kind = $1 AND value = $2",
-                             params, 2, &rows);
+    tk_err err = tk_store_query_token(tx,
+                                      "SELECT consumed, expires, session_id "
+                                      "FROM tokens "
+                                      "WHERE kind = $1 AND value = $2",
+                                      TK_STORE_TOKEN, value, &rows);
     if (err != TK_OK)
         return err;
-    bool has_row = false;
-    err = tk_db_next(tx, &rows, &has_row);
-    if (err == TK_OK)
-        err = tk_store_token_row_error(tx, TK_STORE_TOKEN, value.len, &rows,
-                                       has_row);
-    if (err == TK_OK)
-        err = tk_store_fail(tx, TK_ERR_STORE_CONFLICT,
-                            "the token belongs to session %" PRId64
-                            ", not to session %" PRId64,
-                            tk_db_col_int(tx, &rows, 2), session_id);
+    /* The token is issued, unused and unexpired, so the UPDATE failed on
+     * its session. */
+    err = tk_store_fail(tx, TK_ERR_STORE_CONFLICT,
+                        "the token belongs to session %" PRId64
+                        ", not to session %" PRId64,
+                        tk_db_col_int(tx, &rows, 2), session_id);
     tk_db_done(tx, &rows);
     return err;
 }
