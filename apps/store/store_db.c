@@ -132,25 +132,20 @@ tk_err tk_db_exec(tk_store_tx *tx, const char *sql, const tk_db_val *params,
     return err;
 }
 
+/* Reads the first column of a row into the int64_t at item (NULL reads as
+ * 0). */
+static tk_err read_int(tk_store_tx *tx, const tk_db_rows *rows, void *item)
+{
+    *(int64_t *)item = tk_db_col_int(tx, rows, 0);
+    return TK_OK;
+}
+
 tk_err tk_db_query_int(tk_store_tx *tx, const char *sql,
                        const tk_db_val *params, size_t count, int64_t *value,
                        bool *found)
 {
-    tk_db_rows rows;
-    *found = false;
     *value = 0;
-    tk_err err = tk_db_query(tx, sql, params, count, &rows);
-    if (err != TK_OK)
-        return err;
-    bool has_row;
-    err = tk_db_next(tx, &rows, &has_row);
-    if (err == TK_OK && has_row) {
-        *found = true;
-        if (!tx->driver->column_null(&rows, 0))
-            *value = tx->driver->column_int(&rows, 0);
-    }
-    tk_db_done(tx, &rows);
-    return err;
+    return tk_db_read_one(tx, sql, params, count, read_int, value, found);
 }
 
 tk_err tk_db_insert_id(tk_store_tx *tx, const char *sql,
