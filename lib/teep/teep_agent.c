@@ -106,16 +106,8 @@ typedef struct agent_call {
 static bool signer_for(const tk_teep_agent *agent, tk_alg alg,
                        tk_teep_signer *out)
 {
-    bool strict = agent_strict(agent);
-    tk_alg wanted = tk_teep_current_alg(alg, strict);
-    for (size_t i = 0; i < agent->signer_count; i++) {
-        if (tk_teep_current_alg(agent->signers[i].alg, strict) != wanted)
-            continue;
-        *out = agent->signers[i];
-        out->alg = alg;
-        return true;
-    }
-    return false;
+    return tk_teep_signer_for(agent->signers, agent->signer_count,
+                              agent_strict(agent), alg, out);
 }
 
 /* The first signer with an algorithm of a mandatory suite, in its current
@@ -647,31 +639,14 @@ static tk_err handle_update(agent_call *c)
     return TK_OK;
 }
 
-/* Fills accept with the algorithms of the agent's signers and, unless
- * strict, their legacy or current twins. */
-static size_t accepted_algs(const tk_teep_agent *agent, tk_alg *accept)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < agent->signer_count; i++) {
-        tk_alg alg = agent->signers[i].alg;
-        accept[n++] = alg;
-        if (agent_strict(agent))
-            continue;
-        if (alg == TK_ALG_ESP256 || alg == TK_ALG_ES256)
-            accept[n++] = alg == TK_ALG_ESP256 ? TK_ALG_ES256 : TK_ALG_ESP256;
-        else if (alg == TK_ALG_ED25519 || alg == TK_ALG_EDDSA)
-            accept[n++] = alg == TK_ALG_ED25519 ? TK_ALG_EDDSA : TK_ALG_ED25519;
-    }
-    return n;
-}
-
 /* Verifies and decodes the input. On failure it sends the Error that the
  * protocol requires and returns the reason. */
 static tk_err open_input(agent_call *c, tk_view in)
 {
     tk_teep_agent *agent = c->agent;
     tk_alg accept[2 * TK_TEEP_MAX_SUITES];
-    size_t accept_count = accepted_algs(agent, accept);
+    size_t accept_count = tk_teep_accepted_algs(
+        agent->signers, agent->signer_count, agent_strict(agent), accept);
     tk_err err = tk_teep_verify(
         agent->crypto, in, accept, accept_count, agent->ops.tam_key,
         agent->ops.ctx, agent->scratch, agent->scratch_cap, &c->verified);

@@ -23,6 +23,21 @@ bool tk_teep_view_equal(tk_view a, tk_view b);
  */
 tk_alg tk_teep_current_alg(tk_alg alg, bool strict);
 
+/*
+ * Finds the signer among signers[0..count) for alg, compared in current
+ * form unless strict, and copies it to *out with alg as given. A peer that
+ * uses a legacy id thus gets replies with the same id. Returns false when
+ * there is none.
+ */
+bool tk_teep_signer_for(const tk_teep_signer *signers, size_t count,
+                        bool strict, tk_alg alg, tk_teep_signer *out);
+
+/* Fills accept (room for 2 * count) with the algorithms of signers[0..
+ * count) and, unless strict, their legacy or current twins. Returns how
+ * many it wrote. */
+size_t tk_teep_accepted_algs(const tk_teep_signer *signers, size_t count,
+                             bool strict, tk_alg *accept);
+
 /* Returns true when alg is one of the algorithms of the mandatory suites
  * (ESP256 or Ed25519, or their legacy ids unless strict). */
 bool tk_teep_alg_mandatory(tk_alg alg, bool strict);

@@ -92,41 +92,11 @@ static tk_err set_device(tk_teep_tam_result *res, tk_view device_id)
     return TK_OK;
 }
 
-/*
- * Finds the TAM signer for alg (compared in current form unless strict)
- * and copies it to *out with alg as given, so that an agent that uses a
- * legacy id gets replies with the same id.
- */
+/* Finds the TAM signer for alg and copies it with alg as given. */
 static bool signer_for(const tk_teep_tam *tam, tk_alg alg, tk_teep_signer *out)
 {
-    bool strict = tam_strict(tam);
-    tk_alg wanted = tk_teep_current_alg(alg, strict);
-    for (size_t i = 0; i < tam->signer_count; i++) {
-        if (tk_teep_current_alg(tam->signers[i].alg, strict) != wanted)
-            continue;
-        *out = tam->signers[i];
-        out->alg = alg;
-        return true;
-    }
-    return false;
-}
-
-/* Fills accept with the algorithms the TAM verifies: those of its signers
- * and, unless strict, their legacy or current twins. */
-static size_t accepted_algs(const tk_teep_tam *tam, tk_alg *accept)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < tam->signer_count; i++) {
-        tk_alg alg = tam->signers[i].alg;
-        accept[n++] = alg;
-        if (tam_strict(tam))
-            continue;
-        if (alg == TK_ALG_ESP256 || alg == TK_ALG_ES256)
-            accept[n++] = alg == TK_ALG_ESP256 ? TK_ALG_ES256 : TK_ALG_ESP256;
-        else if (alg == TK_ALG_ED25519 || alg == TK_ALG_EDDSA)
-            accept[n++] = alg == TK_ALG_ED25519 ? TK_ALG_EDDSA : TK_ALG_ED25519;
-    }
-    return n;
+    return tk_teep_signer_for(tam->signers, tam->signer_count,
+                              tam_strict(tam), alg, out);
 }
 
 /* Fills session fields shared by every request and draws a fresh token. */
@@ -608,7 +578,8 @@ tk_err tk_teep_tam_handle(tk_teep_tam *tam, tk_view in, uint8_t *out,
     c.cap = cap;
     c.res = res;
     tk_alg accept[2 * TK_TEEP_MAX_SIGNERS];
-    size_t accept_count = accepted_algs(tam, accept);
+    size_t accept_count = tk_teep_accepted_algs(
+        tam->signers, tam->signer_count, tam_strict(tam), accept);
     err = tk_teep_verify(tam->crypto, in, accept, accept_count,
                          tam->ops.agent_key, tam->ops.ctx, tam->scratch,
                          tam->scratch_cap, &c.verified);
