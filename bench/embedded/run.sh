@@ -60,7 +60,7 @@ metric_max() {
 }
 
 core='^tk_(common|cbor|crypto|cose|suit|suit_lite|eat|teep)$'
-crypto='^tk_(crypto_mbedtls|mbedtls_device)$'
+crypto='^tk_(crypto_frame|crypto_mbedtls|mbedtls_device)$'
 runtime='^(c_nano|gcc)$'
 groups=(--group "teepkit core=$core" --group "crypto backend and Mbed TLS=$crypto"
         --group "newlib-nano and libgcc=$runtime")
@@ -86,7 +86,7 @@ echo
 echo "| library | text | data | bss |"
 echo "|---|---:|---:|---:|"
 for lib in tk_common tk_cbor tk_crypto tk_cose tk_suit tk_suit_lite tk_eat \
-           tk_teep tk_crypto_mbedtls tk_mbedtls_device; do
+           tk_teep tk_crypto_frame tk_crypto_mbedtls tk_mbedtls_device; do
   arm-none-eabi-size -t "$build/lib$lib.a" |
     awk -v lib="$lib" 'END {printf "| %s | %d | %d | %d |\n", lib, $1, $2, $3}'
 done

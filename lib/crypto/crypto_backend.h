@@ -1,7 +1,8 @@
 /*
- * Helpers shared by the backends in lib/crypto/: argument checks and the
- * algorithm classes that every backend maps the same way. Not part of the
- * public interface.
+ * Helpers shared by the backends in lib/crypto/: argument checks, the
+ * algorithm classes that every backend maps the same way, and the frame
+ * (crypto_frame.c) with the primitives a backend plugs into it. Not part
+ * of the public interface.
  */
 #ifndef TK_CRYPTO_BACKEND_H
 #define TK_CRYPTO_BACKEND_H
@@ -26,6 +27,13 @@ static inline bool tk_crypto_parts_ok(const tk_view *parts, size_t nparts)
         }
     }
     return true;
+}
+
+/* Tells whether alg is one of the SHA-2 hash functions. */
+static inline bool tk_crypto_alg_is_sha2(tk_alg alg)
+{
+    return alg == TK_ALG_SHA256 || alg == TK_ALG_SHA384 ||
+           alg == TK_ALG_SHA512;
 }
 
 /* Tells whether alg is one of the ECDSA algorithms. */
@@ -126,8 +134,92 @@ static inline tk_err tk_crypto_check_sig_key(const tk_key *key, tk_alg alg,
     return TK_OK;
 }
 
-/* Magic values that mark a started streaming state. */
+/* ---------------------------------------------------------------------- */
+/* The frame (crypto_frame.c, target tk_crypto_frame)                      */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * The frame is the backend-independent part of the table functions: the
+ * argument checks, the algorithm, key and length checks in one order, the
+ * output sizes with TK_ERR_BUFFER_TOO_SMALL, the marks of streaming states
+ * and the wiping of outputs on failure. A backend's table points at the
+ * tk_crypto_frame_* functions, and its ctx starts with a
+ * tk_crypto_backend_ctx that names the backend's primitives: the calls
+ * into its crypto library. The frame calls a primitive only with
+ * arguments that passed every check, and with an output buffer of the
+ * size the operation writes.
+ */
+
+/* Magic values that the frame stores in a started streaming state. */
 #define TK_CRYPTO_HASH_MAGIC 0x74686173u   /* "thas" */
 #define TK_CRYPTO_CIPHER_MAGIC 0x74636970u /* "tcip" */
+
+/*
+ * First member of a backend's layout of tk_crypto_hash_state. The start
+ * primitive stores alg, and the frame stores magic once start succeeded.
+ */
+typedef struct tk_crypto_hash_head {
+    uint32_t magic;
+    tk_alg alg;
+} tk_crypto_hash_head;
+
+/* SHA-2, HMAC and HKDF primitives of a backend. */
+typedef struct tk_crypto_hash_primitives {
+    /* Starts the SHA-2 alg in state, which is zero, and stores alg in its
+     * head. TK_ERR_CRYPTO_UNSUPPORTED_ALG for an alg the backend lacks. */
+    tk_err (*start)(tk_crypto_hash_state *state, tk_alg alg);
+    /* Adds len bytes of data (NULL when len is 0) to a started state. */
+    tk_err (*update)(tk_crypto_hash_state *state, const uint8_t *data,
+                     size_t len);
+    /* Writes the digest of a started state and wipes the state. */
+    tk_err (*finish)(tk_crypto_hash_state *state, uint8_t *digest);
+    /* Hashes the concatenation of parts with the SHA-2 alg into digest
+     * and stores the digest size in *digest_len. */
+    tk_err (*digest)(tk_alg alg, const tk_view *parts, size_t nparts,
+                     uint8_t *digest, size_t *digest_len);
+    /* Computes HMAC with the SHA-2 hash_alg and a key of 1 to
+     * TK_CRYPTO_MAX_SYMMETRIC_SIZE bytes over parts into tag. */
+    tk_err (*hmac)(tk_alg hash_alg, const uint8_t *key, size_t key_len,
+                   const tk_view *parts, size_t nparts, uint8_t *tag);
+    /* Derives out_len bytes (1 to 255 hash lengths) with HKDF over the
+     * SHA-2 hash_alg. An empty view may have a NULL pointer. */
+    tk_err (*hkdf)(tk_alg hash_alg, tk_view salt, tk_view ikm, tk_view info,
+                   uint8_t *out, size_t out_len);
+} tk_crypto_hash_primitives;
+
+/* The primitives of a backend, grouped as its source files are. */
+typedef struct tk_crypto_primitives {
+    /*
+     * Tells whether the backend's build has alg, once the frame found alg
+     * in the class that the operation takes. NULL when it has every one.
+     * A curve that the build lacks is the key primitives' concern.
+     */
+    bool (*has_alg)(tk_alg alg);
+    const tk_crypto_hash_primitives *hash;
+} tk_crypto_primitives;
+
+/* First member of the ctx of a backend whose table uses the frame. */
+typedef struct tk_crypto_backend_ctx {
+    const tk_crypto_primitives *primitives;
+} tk_crypto_backend_ctx;
+
+/* Table functions of the frame, in the order of struct tk_crypto. */
+tk_err tk_crypto_frame_hash(void *ctx, tk_alg alg, const tk_view *parts,
+                            size_t nparts, uint8_t *digest,
+                            size_t digest_cap, size_t *digest_len);
+tk_err tk_crypto_frame_hash_start(void *ctx, tk_crypto_hash_state *state,
+                                  tk_alg alg);
+tk_err tk_crypto_frame_hash_update(void *ctx, tk_crypto_hash_state *state,
+                                   const uint8_t *data, size_t len);
+tk_err tk_crypto_frame_hash_finish(void *ctx, tk_crypto_hash_state *state,
+                                   uint8_t *digest, size_t digest_cap,
+                                   size_t *digest_len);
+void tk_crypto_frame_hash_abort(void *ctx, tk_crypto_hash_state *state);
+tk_err tk_crypto_frame_mac(void *ctx, tk_alg alg, const tk_key *key,
+                           const tk_view *parts, size_t nparts, uint8_t *tag,
+                           size_t tag_cap, size_t *tag_len);
+tk_err tk_crypto_frame_hkdf(void *ctx, tk_alg hash_alg, tk_view salt,
+                            tk_view ikm, tk_view info, uint8_t *out,
+                            size_t out_len);
 
 #endif /* TK_CRYPTO_BACKEND_H */

@@ -1,7 +1,7 @@
 /*
  * The Mbed TLS 2.28 backend table: capability query, the CTR_DRBG and its
- * entropy source, and the function pointers of the other files of this
- * folder.
+ * entropy source, the primitives of the other files of this folder, and
+ * the frame functions (crypto_backend.h) that run them.
  *
  * The DRBG lives in this file's static state and is seeded on the first
  * tk_crypto_mbedtls() call. That first call is not thread-safe, so a
@@ -16,6 +16,7 @@
 
 /* Backend context: the table's ctx member points here. */
 typedef struct tk_mbed_ctx {
+    tk_crypto_backend_ctx backend; /* first, for the frame */
     mbedtls_entropy_context entropy;
     mbedtls_ctr_drbg_context drbg;
     bool seeded;
@@ -23,7 +24,29 @@ typedef struct tk_mbed_ctx {
     void *entropy_fn_ctx;
 } tk_mbed_ctx;
 
-static tk_mbed_ctx tk_mbed_state;
+/*
+ * Tells whether the configuration has alg, for the algorithms whose
+ * absence the frame reports before it checks the key. The other
+ * algorithms that need a left-out hash or curve fail in their
+ * primitives.
+ */
+static bool mbed_has_alg(tk_alg alg)
+{
+    switch (alg) {
+    case TK_ALG_SHA384:
+    case TK_ALG_SHA512:
+        return TK_MBED_SHA512;
+    default:
+        return true;
+    }
+}
+
+static const tk_crypto_primitives tk_mbed_primitives = {
+    .has_alg = mbed_has_alg,
+    .hash = &tk_mbed_hash_primitives,
+};
+
+static tk_mbed_ctx tk_mbed_state = {.backend = {&tk_mbed_primitives}};
 
 /* Personalization string of the DRBG (NIST SP 800-90A section 8.7.1). */
 static const unsigned char tk_mbed_pers[] = "teepkit crypto mbedtls";
@@ -150,15 +173,15 @@ static const tk_crypto tk_mbed_table = {
     .ctx = &tk_mbed_state,
     .name = "mbedtls",
     .supports = mbed_supports,
-    .hash = tk_mbed_hash,
-    .hash_start = tk_mbed_hash_start,
-    .hash_update = tk_mbed_hash_update,
-    .hash_finish = tk_mbed_hash_finish,
-    .hash_abort = tk_mbed_hash_abort,
+    .hash = tk_crypto_frame_hash,
+    .hash_start = tk_crypto_frame_hash_start,
+    .hash_update = tk_crypto_frame_hash_update,
+    .hash_finish = tk_crypto_frame_hash_finish,
+    .hash_abort = tk_crypto_frame_hash_abort,
     .sign = tk_mbed_sign,
     .verify = tk_mbed_verify,
-    .mac = tk_mbed_mac,
-    .hkdf = tk_mbed_hkdf,
+    .mac = tk_crypto_frame_mac,
+    .hkdf = tk_crypto_frame_hkdf,
     .key_wrap = tk_mbed_key_wrap,
     .key_unwrap = tk_mbed_key_unwrap,
     .ecdh = tk_mbed_ecdh,

@@ -49,24 +49,10 @@ bool tk_mbed_hash_available(tk_alg alg);
  * backend's CTR_DRBG. ctx is the table's ctx member. */
 int tk_mbed_rng(void *ctx, unsigned char *out, size_t len);
 
-/* Table functions, one file per group. */
-tk_err tk_mbed_hash(void *ctx, tk_alg alg, const tk_view *parts,
-                    size_t nparts, uint8_t *digest, size_t digest_cap,
-                    size_t *digest_len);
-tk_err tk_mbed_hash_start(void *ctx, tk_crypto_hash_state *state,
-                          tk_alg alg);
-tk_err tk_mbed_hash_update(void *ctx, tk_crypto_hash_state *state,
-                           const uint8_t *data, size_t len);
-tk_err tk_mbed_hash_finish(void *ctx, tk_crypto_hash_state *state,
-                           uint8_t *digest, size_t digest_cap,
-                           size_t *digest_len);
-void tk_mbed_hash_abort(void *ctx, tk_crypto_hash_state *state);
-tk_err tk_mbed_mac(void *ctx, tk_alg alg, const tk_key *key,
-                   const tk_view *parts, size_t nparts, uint8_t *tag,
-                   size_t tag_cap, size_t *tag_len);
-tk_err tk_mbed_hkdf(void *ctx, tk_alg hash_alg, tk_view salt, tk_view ikm,
-                    tk_view info, uint8_t *out, size_t out_len);
+/* Primitives of the frame (crypto_backend.h), one group per file. */
+extern const tk_crypto_hash_primitives tk_mbed_hash_primitives;
 
+/* Table functions, one file per group. */
 tk_err tk_mbed_sign(void *ctx, tk_alg alg, const tk_key *key,
                     const tk_view *parts, size_t nparts, uint8_t *sig,
                     size_t sig_cap, size_t *sig_len);

@@ -1,6 +1,7 @@
 /*
- * The OpenSSL 3 backend table: capability query, random bytes, and the
- * function pointers of the other files of this folder.
+ * The OpenSSL 3 backend table: capability query, random bytes, the
+ * primitives of the other files of this folder, and the frame functions
+ * (crypto_backend.h) that run them.
  */
 #include <limits.h>
 
@@ -67,19 +68,28 @@ static tk_err ossl_random(void *ctx, uint8_t *out, size_t len)
     return TK_OK;
 }
 
+/* OpenSSL 3 has every algorithm that the frame's checks let through. */
+static const tk_crypto_primitives tk_ossl_primitives = {
+    .has_alg = NULL,
+    .hash = &tk_ossl_hash_primitives,
+};
+
+/* The table's ctx: constant, and never written through. */
+static const tk_crypto_backend_ctx tk_ossl_ctx = {&tk_ossl_primitives};
+
 static const tk_crypto tk_ossl_table = {
-    .ctx = NULL,
+    .ctx = (void *)&tk_ossl_ctx,
     .name = "openssl",
     .supports = ossl_supports,
-    .hash = tk_ossl_hash,
-    .hash_start = tk_ossl_hash_start,
-    .hash_update = tk_ossl_hash_update,
-    .hash_finish = tk_ossl_hash_finish,
-    .hash_abort = tk_ossl_hash_abort,
+    .hash = tk_crypto_frame_hash,
+    .hash_start = tk_crypto_frame_hash_start,
+    .hash_update = tk_crypto_frame_hash_update,
+    .hash_finish = tk_crypto_frame_hash_finish,
+    .hash_abort = tk_crypto_frame_hash_abort,
     .sign = tk_ossl_sign,
     .verify = tk_ossl_verify,
-    .mac = tk_ossl_mac,
-    .hkdf = tk_ossl_hkdf,
+    .mac = tk_crypto_frame_mac,
+    .hkdf = tk_crypto_frame_hkdf,
     .key_wrap = tk_ossl_key_wrap,
     .key_unwrap = tk_ossl_key_unwrap,
     .ecdh = tk_ossl_ecdh,

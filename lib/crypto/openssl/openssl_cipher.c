@@ -1,34 +1,17 @@
 /*
- * Symmetric primitives for the OpenSSL backend: HMAC, HKDF, AES key wrap,
- * one-shot AEAD and the streaming AES-CTR / AES-GCM / ChaCha20-Poly1305
- * cipher, all through EVP.
+ * Symmetric primitives for the OpenSSL backend: AES key wrap, one-shot
+ * AEAD and the streaming AES-CTR / AES-GCM / ChaCha20-Poly1305 cipher, all
+ * through EVP.
  */
 #include <limits.h>
 #include <string.h>
 
-#include <openssl/core_names.h>
 #include <openssl/err.h>
-#include <openssl/kdf.h>
 
 #include "openssl_internal.h"
 
 /* EVP length arguments are int: longer input is fed in chunks this size. */
 #define TK_OSSL_CHUNK (1 << 30)
-
-/* OpenSSL digest name of a SHA-2 alg, NULL for others. */
-static const char *digest_name(tk_alg alg)
-{
-    switch (alg) {
-    case TK_ALG_SHA256:
-        return "SHA256";
-    case TK_ALG_SHA384:
-        return "SHA384";
-    case TK_ALG_SHA512:
-        return "SHA512";
-    default:
-        return NULL;
-    }
-}
 
 /* EVP cipher of an AES or ChaCha20/Poly1305 alg, NULL for others. */
 static const EVP_CIPHER *evp_cipher(tk_alg alg)
@@ -79,89 +62,6 @@ static bool update_all(EVP_CIPHER_CTX *cctx, uint8_t *out, const uint8_t *in,
         len -= (size_t)chunk;
     }
     return true;
-}
-
-tk_err tk_ossl_mac(void *ctx, tk_alg alg, const tk_key *key,
-                   const tk_view *parts, size_t nparts, uint8_t *tag,
-                   size_t tag_cap, size_t *tag_len)
-{
-    (void)ctx;
-    if (tag_len == NULL) {
-        return TK_ERR_INVALID_ARG;
-    }
-    *tag_len = 0;
-    if (key == NULL || tag == NULL || !tk_crypto_parts_ok(parts, nparts)) {
-        return TK_ERR_INVALID_ARG;
-    }
-    tk_alg hash_alg = tk_crypto_hmac_hash(alg);
-    if (hash_alg == TK_ALG_NONE) {
-        return TK_ERR_CRYPTO_UNSUPPORTED_ALG;
-    }
-    if (key->kty != TK_KTY_SYMMETRIC) {
-        return TK_ERR_CRYPTO_KEY_MISMATCH;
-    }
-    if (key->k_len == 0 || key->k_len > TK_CRYPTO_MAX_SYMMETRIC_SIZE) {
-        return TK_ERR_CRYPTO_KEY_INVALID;
-    }
-    size_t size = tk_crypto_hash_size(alg);
-    if (tag_cap < size) {
-        *tag_len = size;
-        return TK_ERR_BUFFER_TOO_SMALL;
-    }
-    tk_err err = tk_ossl_hmac_parts(hash_alg, key->k, key->k_len, parts,
-                                    nparts, tag);
-    if (err != TK_OK) {
-        tk_crypto_wipe(tag, size);
-        return err;
-    }
-    *tag_len = size;
-    return TK_OK;
-}
-
-tk_err tk_ossl_hkdf(void *ctx, tk_alg hash_alg, tk_view salt, tk_view ikm,
-                    tk_view info, uint8_t *out, size_t out_len)
-{
-    (void)ctx;
-    if (out == NULL || !tk_crypto_view_ok(salt) || !tk_crypto_view_ok(ikm) ||
-        !tk_crypto_view_ok(info)) {
-        return TK_ERR_INVALID_ARG;
-    }
-    const char *md = digest_name(hash_alg);
-    if (md == NULL) {
-        return TK_ERR_CRYPTO_UNSUPPORTED_ALG;
-    }
-    if (out_len == 0 || out_len > 255 * tk_crypto_hash_size(hash_alg)) {
-        return TK_ERR_CRYPTO_OUTPUT_LENGTH;
-    }
-
-    static const uint8_t empty[1] = {0};
-    OSSL_PARAM params[5];
-    size_t n = 0;
-    params[n++] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
-                                                   (char *)md, 0);
-    params[n++] = OSSL_PARAM_construct_octet_string(
-        OSSL_KDF_PARAM_KEY, (void *)(ikm.len > 0 ? ikm.ptr : empty), ikm.len);
-    if (salt.len > 0) {
-        params[n++] = OSSL_PARAM_construct_octet_string(
-            OSSL_KDF_PARAM_SALT, (void *)salt.ptr, salt.len);
-    }
-    params[n++] = OSSL_PARAM_construct_octet_string(
-        OSSL_KDF_PARAM_INFO, (void *)(info.len > 0 ? info.ptr : empty),
-        info.len);
-    params[n] = OSSL_PARAM_construct_end();
-
-    tk_err err = TK_ERR_CRYPTO_BACKEND;
-    EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
-    EVP_KDF_CTX *kctx = kdf != NULL ? EVP_KDF_CTX_new(kdf) : NULL;
-    if (kctx != NULL && EVP_KDF_derive(kctx, out, out_len, params) == 1) {
-        err = TK_OK;
-    } else {
-        tk_crypto_wipe(out, out_len);
-    }
-    EVP_KDF_CTX_free(kctx);
-    EVP_KDF_free(kdf);
-    ERR_clear_error();
-    return err;
 }
 
 /* Runs AES key wrap (enc 1) or unwrap (enc 0) of in into out. */

@@ -1,6 +1,5 @@
 /*
- * SHA-2 hashing and HMAC for the OpenSSL backend, one-shot over parts and
- * streaming.
+ * SHA-2 hashing, HMAC and HKDF primitives of the OpenSSL backend.
  *
  * The streaming state must live in caller memory of a fixed size and be
  * safe to abandon, which rules out EVP_MD_CTX (always heap-allocated). The
@@ -12,14 +11,16 @@
 
 #include <string.h>
 
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/kdf.h>
 #include <openssl/sha.h>
 
 #include "openssl_internal.h"
 
 /* Layout of tk_crypto_hash_state for this backend. */
 typedef struct tk_ossl_hash_state {
-    uint32_t magic;
-    tk_alg alg;
+    tk_crypto_hash_head head;
     union {
         SHA256_CTX sha256;
         SHA512_CTX sha512; /* also SHA-384 */
@@ -29,9 +30,16 @@ typedef struct tk_ossl_hash_state {
 _Static_assert(sizeof(tk_ossl_hash_state) <= TK_CRYPTO_HASH_STATE_SIZE,
                "TK_CRYPTO_HASH_STATE_SIZE is too small for OpenSSL SHA-2");
 
-/* Starts alg in st; returns TK_ERR_CRYPTO_UNSUPPORTED_ALG for non-SHA-2. */
-static tk_err hash_init(tk_ossl_hash_state *st, tk_alg alg)
+static tk_ossl_hash_state *hash_state(tk_crypto_hash_state *state)
 {
+    return (tk_ossl_hash_state *)state->opaque.bytes;
+}
+
+/* Starts alg in state; returns TK_ERR_CRYPTO_UNSUPPORTED_ALG for
+ * non-SHA-2. */
+static tk_err hash_start(tk_crypto_hash_state *state, tk_alg alg)
+{
+    tk_ossl_hash_state *st = hash_state(state);
     int ok;
 
     switch (alg) {
@@ -50,52 +58,58 @@ static tk_err hash_init(tk_ossl_hash_state *st, tk_alg alg)
     if (ok != 1) {
         return TK_ERR_CRYPTO_BACKEND;
     }
-    st->alg = alg;
-    st->magic = TK_CRYPTO_HASH_MAGIC;
+    st->head.alg = alg;
     return TK_OK;
 }
 
-static void hash_feed(tk_ossl_hash_state *st, const uint8_t *data, size_t len)
+static tk_err hash_update(tk_crypto_hash_state *state, const uint8_t *data,
+                          size_t len)
 {
+    tk_ossl_hash_state *st = hash_state(state);
+
     /* The low-level Update functions always return 1. */
     if (len == 0) {
-        return;
+        return TK_OK;
     }
-    if (st->alg == TK_ALG_SHA256) {
+    if (st->head.alg == TK_ALG_SHA256) {
         (void)SHA256_Update(&st->u.sha256, data, len);
-    } else if (st->alg == TK_ALG_SHA384) {
+    } else if (st->head.alg == TK_ALG_SHA384) {
         (void)SHA384_Update(&st->u.sha512, data, len);
     } else {
         (void)SHA512_Update(&st->u.sha512, data, len);
     }
+    return TK_OK;
 }
 
-/* Writes the digest of st to md (room for its size) and wipes st. */
-static void hash_final(tk_ossl_hash_state *st, uint8_t *md)
+/* Writes the digest of state to md (room for its size) and wipes state. */
+static tk_err hash_finish(tk_crypto_hash_state *state, uint8_t *md)
 {
-    if (st->alg == TK_ALG_SHA256) {
+    tk_ossl_hash_state *st = hash_state(state);
+
+    if (st->head.alg == TK_ALG_SHA256) {
         (void)SHA256_Final(md, &st->u.sha256);
-    } else if (st->alg == TK_ALG_SHA384) {
+    } else if (st->head.alg == TK_ALG_SHA384) {
         (void)SHA384_Final(md, &st->u.sha512);
     } else {
         (void)SHA512_Final(md, &st->u.sha512);
     }
     tk_crypto_wipe(st, sizeof(*st));
+    return TK_OK;
 }
 
 tk_err tk_ossl_digest_parts(tk_alg alg, const tk_view *parts, size_t nparts,
                             uint8_t *md, size_t *md_len)
 {
-    tk_ossl_hash_state st;
-    tk_err err = hash_init(&st, alg);
+    tk_crypto_hash_state st;
+    tk_err err = hash_start(&st, alg);
 
     if (err != TK_OK) {
         return err;
     }
     for (size_t i = 0; i < nparts; i++) {
-        hash_feed(&st, parts[i].ptr, parts[i].len);
+        (void)hash_update(&st, parts[i].ptr, parts[i].len);
     }
-    hash_final(&st, md);
+    (void)hash_finish(&st, md);
     *md_len = tk_crypto_hash_size(alg);
     return TK_OK;
 }
@@ -105,15 +119,15 @@ tk_err tk_ossl_digest_parts(tk_alg alg, const tk_view *parts, size_t nparts,
  * algorithm and allocate a context on every call, which costs several times
  * the hashing of a short COSE MAC structure.
  */
-tk_err tk_ossl_hmac_parts(tk_alg hash_alg, const uint8_t *key, size_t key_len,
-                          const tk_view *parts, size_t nparts, uint8_t *tag)
+static tk_err hmac_parts(tk_alg hash_alg, const uint8_t *key, size_t key_len,
+                         const tk_view *parts, size_t nparts, uint8_t *tag)
 {
     size_t block = hash_alg == TK_ALG_SHA256 ? 64 : 128;
     size_t md_len = tk_crypto_hash_size(hash_alg);
     uint8_t k0[128];
     uint8_t pad[128];
     uint8_t inner[TK_CRYPTO_MAX_HASH_SIZE];
-    tk_ossl_hash_state st;
+    tk_crypto_hash_state st;
     tk_err err;
 
     /* K0: the key, or its hash when longer than a block, zero-padded. */
@@ -133,24 +147,24 @@ tk_err tk_ossl_hmac_parts(tk_alg hash_alg, const uint8_t *key, size_t key_len,
     for (size_t i = 0; i < block; i++) {
         pad[i] = (uint8_t)(k0[i] ^ 0x36);
     }
-    err = hash_init(&st, hash_alg);
+    err = hash_start(&st, hash_alg);
     if (err == TK_OK) {
-        hash_feed(&st, pad, block);
+        (void)hash_update(&st, pad, block);
         for (size_t i = 0; i < nparts; i++) {
-            hash_feed(&st, parts[i].ptr, parts[i].len);
+            (void)hash_update(&st, parts[i].ptr, parts[i].len);
         }
-        hash_final(&st, inner);
+        (void)hash_finish(&st, inner);
 
         /* tag = H((K0 ^ opad) || inner) */
         for (size_t i = 0; i < block; i++) {
             pad[i] = (uint8_t)(k0[i] ^ 0x5c);
         }
-        err = hash_init(&st, hash_alg);
+        err = hash_start(&st, hash_alg);
     }
     if (err == TK_OK) {
-        hash_feed(&st, pad, block);
-        hash_feed(&st, inner, md_len);
-        hash_final(&st, tag);
+        (void)hash_update(&st, pad, block);
+        (void)hash_update(&st, inner, md_len);
+        (void)hash_finish(&st, tag);
     }
     tk_crypto_wipe(k0, sizeof(k0));
     tk_crypto_wipe(pad, sizeof(pad));
@@ -159,90 +173,55 @@ tk_err tk_ossl_hmac_parts(tk_alg hash_alg, const uint8_t *key, size_t key_len,
     return err;
 }
 
-tk_err tk_ossl_hash(void *ctx, tk_alg alg, const tk_view *parts,
-                    size_t nparts, uint8_t *digest, size_t digest_cap,
-                    size_t *digest_len)
+/* OpenSSL digest name of a SHA-2 alg. */
+static const char *digest_name(tk_alg alg)
 {
-    (void)ctx;
-    if (digest_len == NULL) {
-        return TK_ERR_INVALID_ARG;
+    switch (alg) {
+    case TK_ALG_SHA256:
+        return "SHA256";
+    case TK_ALG_SHA384:
+        return "SHA384";
+    default:
+        return "SHA512";
     }
-    *digest_len = 0;
-    if (digest == NULL || !tk_crypto_parts_ok(parts, nparts)) {
-        return TK_ERR_INVALID_ARG;
-    }
-    size_t size = tk_crypto_hash_size(alg);
-    if (alg != TK_ALG_SHA256 && alg != TK_ALG_SHA384 &&
-        alg != TK_ALG_SHA512) {
-        return TK_ERR_CRYPTO_UNSUPPORTED_ALG;
-    }
-    if (digest_cap < size) {
-        *digest_len = size;
-        return TK_ERR_BUFFER_TOO_SMALL;
-    }
-    return tk_ossl_digest_parts(alg, parts, nparts, digest, digest_len);
 }
 
-tk_err tk_ossl_hash_start(void *ctx, tk_crypto_hash_state *state,
-                          tk_alg alg)
+static tk_err hkdf(tk_alg hash_alg, tk_view salt, tk_view ikm, tk_view info,
+                   uint8_t *out, size_t out_len)
 {
-    (void)ctx;
-    if (state == NULL) {
-        return TK_ERR_INVALID_ARG;
+    static const uint8_t empty[1] = {0};
+    OSSL_PARAM params[5];
+    size_t n = 0;
+    params[n++] = OSSL_PARAM_construct_utf8_string(
+        OSSL_KDF_PARAM_DIGEST, (char *)digest_name(hash_alg), 0);
+    params[n++] = OSSL_PARAM_construct_octet_string(
+        OSSL_KDF_PARAM_KEY, (void *)(ikm.len > 0 ? ikm.ptr : empty), ikm.len);
+    if (salt.len > 0) {
+        params[n++] = OSSL_PARAM_construct_octet_string(
+            OSSL_KDF_PARAM_SALT, (void *)salt.ptr, salt.len);
     }
-    tk_ossl_hash_state *st = (tk_ossl_hash_state *)state->opaque.bytes;
-    tk_crypto_wipe(st, sizeof(*st));
-    return hash_init(st, alg);
+    params[n++] = OSSL_PARAM_construct_octet_string(
+        OSSL_KDF_PARAM_INFO, (void *)(info.len > 0 ? info.ptr : empty),
+        info.len);
+    params[n] = OSSL_PARAM_construct_end();
+
+    tk_err err = TK_ERR_CRYPTO_BACKEND;
+    EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+    EVP_KDF_CTX *kctx = kdf != NULL ? EVP_KDF_CTX_new(kdf) : NULL;
+    if (kctx != NULL && EVP_KDF_derive(kctx, out, out_len, params) == 1) {
+        err = TK_OK;
+    }
+    EVP_KDF_CTX_free(kctx);
+    EVP_KDF_free(kdf);
+    ERR_clear_error();
+    return err;
 }
 
-tk_err tk_ossl_hash_update(void *ctx, tk_crypto_hash_state *state,
-                           const uint8_t *data, size_t len)
-{
-    if (state == NULL) {
-        return TK_ERR_INVALID_ARG;
-    }
-    tk_ossl_hash_state *st = (tk_ossl_hash_state *)state->opaque.bytes;
-    if (st->magic != TK_CRYPTO_HASH_MAGIC) {
-        return TK_ERR_STATE;
-    }
-    if (data == NULL && len > 0) {
-        tk_ossl_hash_abort(ctx, state);
-        return TK_ERR_INVALID_ARG;
-    }
-    hash_feed(st, data, len);
-    return TK_OK;
-}
-
-tk_err tk_ossl_hash_finish(void *ctx, tk_crypto_hash_state *state,
-                           uint8_t *digest, size_t digest_cap,
-                           size_t *digest_len)
-{
-    (void)ctx;
-    if (state == NULL || digest == NULL || digest_len == NULL) {
-        tk_ossl_hash_abort(ctx, state);
-        return TK_ERR_INVALID_ARG;
-    }
-    *digest_len = 0;
-    tk_ossl_hash_state *st = (tk_ossl_hash_state *)state->opaque.bytes;
-    if (st->magic != TK_CRYPTO_HASH_MAGIC) {
-        tk_ossl_hash_abort(ctx, state);
-        return TK_ERR_STATE;
-    }
-    size_t size = tk_crypto_hash_size(st->alg);
-    if (digest_cap < size) {
-        tk_ossl_hash_abort(ctx, state);
-        *digest_len = size;
-        return TK_ERR_BUFFER_TOO_SMALL;
-    }
-    hash_final(st, digest);
-    *digest_len = size;
-    return TK_OK;
-}
-
-void tk_ossl_hash_abort(void *ctx, tk_crypto_hash_state *state)
-{
-    (void)ctx;
-    if (state != NULL) {
-        tk_crypto_wipe(state, sizeof(*state));
-    }
-}
+const tk_crypto_hash_primitives tk_ossl_hash_primitives = {
+    .start = hash_start,
+    .update = hash_update,
+    .finish = hash_finish,
+    .digest = tk_ossl_digest_parts,
+    .hmac = hmac_parts,
+    .hkdf = hkdf,
+};

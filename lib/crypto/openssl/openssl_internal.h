@@ -11,30 +11,16 @@
 /* Identity of this backend in tk_key.backend_owner. */
 extern const char tk_ossl_owner;
 
-/* Table functions, one file per group. */
-tk_err tk_ossl_hash(void *ctx, tk_alg alg, const tk_view *parts,
-                    size_t nparts, uint8_t *digest, size_t digest_cap,
-                    size_t *digest_len);
-tk_err tk_ossl_hash_start(void *ctx, tk_crypto_hash_state *state,
-                          tk_alg alg);
-tk_err tk_ossl_hash_update(void *ctx, tk_crypto_hash_state *state,
-                           const uint8_t *data, size_t len);
-tk_err tk_ossl_hash_finish(void *ctx, tk_crypto_hash_state *state,
-                           uint8_t *digest, size_t digest_cap,
-                           size_t *digest_len);
-void tk_ossl_hash_abort(void *ctx, tk_crypto_hash_state *state);
+/* Primitives of the frame (crypto_backend.h), one group per file. */
+extern const tk_crypto_hash_primitives tk_ossl_hash_primitives;
 
+/* Table functions, one file per group. */
 tk_err tk_ossl_sign(void *ctx, tk_alg alg, const tk_key *key,
                     const tk_view *parts, size_t nparts, uint8_t *sig,
                     size_t sig_cap, size_t *sig_len);
 tk_err tk_ossl_verify(void *ctx, tk_alg alg, const tk_key *key,
                       const tk_view *parts, size_t nparts, tk_view sig);
 
-tk_err tk_ossl_mac(void *ctx, tk_alg alg, const tk_key *key,
-                   const tk_view *parts, size_t nparts, uint8_t *tag,
-                   size_t tag_cap, size_t *tag_len);
-tk_err tk_ossl_hkdf(void *ctx, tk_alg hash_alg, tk_view salt, tk_view ikm,
-                    tk_view info, uint8_t *out, size_t out_len);
 tk_err tk_ossl_key_wrap(void *ctx, tk_alg alg, const tk_key *kek,
                         tk_view plain, uint8_t *out, size_t out_cap,
                         size_t *out_len);
@@ -70,13 +56,6 @@ void tk_ossl_cipher_abort(void *ctx, tk_crypto_cipher_state *state);
  */
 tk_err tk_ossl_digest_parts(tk_alg alg, const tk_view *parts, size_t nparts,
                             uint8_t *md, size_t *md_len);
-
-/*
- * Computes HMAC with a SHA-2 hash_alg over the concatenation of parts into
- * tag (room for the digest size). key may have any length.
- */
-tk_err tk_ossl_hmac_parts(tk_alg hash_alg, const uint8_t *key, size_t key_len,
-                          const tk_view *parts, size_t nparts, uint8_t *tag);
 
 /*
  * Stores in *pkey the EVP_PKEY of key: the cached one when this backend
