@@ -187,6 +187,50 @@ typedef struct tk_crypto_hash_primitives {
                    uint8_t *out, size_t out_len);
 } tk_crypto_hash_primitives;
 
+/*
+ * First member of a backend's layout of tk_crypto_cipher_state, which the
+ * frame fills once the start primitive succeeded.
+ */
+typedef struct tk_crypto_cipher_head {
+    uint32_t magic;
+    tk_alg alg;
+    tk_crypto_dir dir;
+} tk_crypto_cipher_head;
+
+/* AES key wrap, one-shot AEAD and streaming cipher primitives of a
+ * backend. */
+typedef struct tk_crypto_cipher_primitives {
+    /* Longest key wrap or unwrap input the backend takes. */
+    size_t kw_max_input;
+    /* Wraps (wrap true) or unwraps in with kek into the out_len bytes of
+     * out, which may be in.ptr. A failed integrity check gives
+     * TK_ERR_CRYPTO_UNWRAP_INVALID. */
+    tk_err (*kw)(tk_alg alg, const tk_key *kek, tk_view in, uint8_t *out,
+                 size_t out_len, bool wrap);
+    /* Longest plaintext of a one-shot AEAD encryption. */
+    uint64_t aead_max_input;
+    /* Encrypts len bytes of in into out and writes the tag to tag, or
+     * decrypts them and checks tag (TK_ERR_CRYPTO_TAG_INVALID on a
+     * mismatch). out may be in. */
+    tk_err (*aead)(tk_alg alg, const tk_key *key, tk_view iv, tk_view aad,
+                   const uint8_t *in, size_t len, uint8_t *out, uint8_t *tag,
+                   bool encrypt);
+    /* Starts alg in state, which is zero. */
+    tk_err (*start)(tk_crypto_cipher_state *state, tk_alg alg,
+                    const tk_key *key, tk_view iv, tk_view aad,
+                    tk_crypto_dir dir);
+    /* Processes len bytes of in (NULL when len is 0) into out. */
+    tk_err (*update)(tk_crypto_cipher_state *state, const uint8_t *in,
+                     size_t len, uint8_t *out);
+    /* Ends an AEAD state: writes the 16-byte tag to tag_out when
+     * encrypting (expected_tag NULL), or compares the 16 bytes at
+     * expected_tag in constant time when decrypting (tag_out NULL). */
+    tk_err (*finish)(tk_crypto_cipher_state *state, uint8_t *tag_out,
+                     const uint8_t *expected_tag);
+    /* Frees what a started state owns. The frame wipes the state after. */
+    void (*release)(tk_crypto_cipher_state *state);
+} tk_crypto_cipher_primitives;
+
 /* The primitives of a backend, grouped as its source files are. */
 typedef struct tk_crypto_primitives {
     /*
@@ -196,6 +240,7 @@ typedef struct tk_crypto_primitives {
      */
     bool (*has_alg)(tk_alg alg);
     const tk_crypto_hash_primitives *hash;
+    const tk_crypto_cipher_primitives *cipher;
 } tk_crypto_primitives;
 
 /* First member of the ctx of a backend whose table uses the frame. */
@@ -221,5 +266,31 @@ tk_err tk_crypto_frame_mac(void *ctx, tk_alg alg, const tk_key *key,
 tk_err tk_crypto_frame_hkdf(void *ctx, tk_alg hash_alg, tk_view salt,
                             tk_view ikm, tk_view info, uint8_t *out,
                             size_t out_len);
+tk_err tk_crypto_frame_key_wrap(void *ctx, tk_alg alg, const tk_key *kek,
+                                tk_view plain, uint8_t *out, size_t out_cap,
+                                size_t *out_len);
+tk_err tk_crypto_frame_key_unwrap(void *ctx, tk_alg alg, const tk_key *kek,
+                                  tk_view wrapped, uint8_t *out,
+                                  size_t out_cap, size_t *out_len);
+tk_err tk_crypto_frame_aead_encrypt(void *ctx, tk_alg alg, const tk_key *key,
+                                    tk_view iv, tk_view aad, tk_view plain,
+                                    uint8_t *out, size_t out_cap,
+                                    size_t *out_len);
+tk_err tk_crypto_frame_aead_decrypt(void *ctx, tk_alg alg, const tk_key *key,
+                                    tk_view iv, tk_view aad, tk_view in,
+                                    uint8_t *out, size_t out_cap,
+                                    size_t *out_len);
+tk_err tk_crypto_frame_cipher_start(void *ctx, tk_crypto_cipher_state *state,
+                                    tk_alg alg, const tk_key *key, tk_view iv,
+                                    tk_view aad, tk_crypto_dir dir);
+tk_err tk_crypto_frame_cipher_update(void *ctx,
+                                     tk_crypto_cipher_state *state,
+                                     const uint8_t *in, size_t len,
+                                     uint8_t *out);
+tk_err tk_crypto_frame_cipher_finish(void *ctx,
+                                     tk_crypto_cipher_state *state,
+                                     tk_view expected_tag, uint8_t *tag_out,
+                                     size_t tag_out_len);
+void tk_crypto_frame_cipher_abort(void *ctx, tk_crypto_cipher_state *state);
 
 #endif /* TK_CRYPTO_BACKEND_H */

@@ -3,6 +3,8 @@
  * it): every check that does not depend on the crypto library, written
  * once for all backends, around calls to the backend's primitives.
  */
+#include <string.h>
+
 #include "crypto_backend.h"
 
 /* Primitives of the backend whose table passed ctx. */
@@ -28,6 +30,12 @@ static bool has_hash(const tk_crypto_primitives *p, tk_alg alg)
 static tk_crypto_hash_head *hash_head(tk_crypto_hash_state *state)
 {
     return (tk_crypto_hash_head *)state->opaque.bytes;
+}
+
+/* Head of a cipher state in every backend's layout. */
+static tk_crypto_cipher_head *cipher_head(tk_crypto_cipher_state *state)
+{
+    return (tk_crypto_cipher_head *)state->opaque.bytes;
 }
 
 tk_err tk_crypto_frame_hash(void *ctx, tk_alg alg, const tk_view *parts,
@@ -184,4 +192,271 @@ tk_err tk_crypto_frame_hkdf(void *ctx, tk_alg hash_alg, tk_view salt,
         tk_crypto_wipe(out, out_len);
     }
     return err;
+}
+
+/*
+ * Runs key wrap (wrap true) or unwrap of in into out. min is the shortest
+ * valid input: 16 bytes of key to wrap, or 24 of wrapped key.
+ */
+static tk_err key_wrap(void *ctx, tk_alg alg, const tk_key *kek, tk_view in,
+                       size_t min, bool wrap, uint8_t *out, size_t out_cap,
+                       size_t *out_len)
+{
+    const tk_crypto_primitives *p = primitives(ctx);
+
+    if (out_len == NULL) {
+        return TK_ERR_INVALID_ARG;
+    }
+    *out_len = 0;
+    if (out == NULL || kek == NULL || !tk_crypto_view_ok(in)) {
+        return TK_ERR_INVALID_ARG;
+    }
+    if (!tk_crypto_alg_is_kw(alg) || !has_alg(p, alg)) {
+        return TK_ERR_CRYPTO_UNSUPPORTED_ALG;
+    }
+    tk_err err = tk_crypto_check_symmetric(kek, alg);
+    if (err != TK_OK) {
+        return err;
+    }
+    if (in.len < min || in.len % 8 != 0 ||
+        in.len > p->cipher->kw_max_input) {
+        return TK_ERR_CRYPTO_INPUT_LENGTH;
+    }
+    size_t size = wrap ? in.len + TK_CRYPTO_KW_OVERHEAD
+                       : in.len - TK_CRYPTO_KW_OVERHEAD;
+    if (out_cap < size) {
+        *out_len = size;
+        return TK_ERR_BUFFER_TOO_SMALL;
+    }
+    err = p->cipher->kw(alg, kek, in, out, size, wrap);
+    if (err != TK_OK) {
+        tk_crypto_wipe(out, size);
+        return err;
+    }
+    *out_len = size;
+    return TK_OK;
+}
+
+tk_err tk_crypto_frame_key_wrap(void *ctx, tk_alg alg, const tk_key *kek,
+                                tk_view plain, uint8_t *out, size_t out_cap,
+                                size_t *out_len)
+{
+    return key_wrap(ctx, alg, kek, plain, 16, true, out, out_cap, out_len);
+}
+
+tk_err tk_crypto_frame_key_unwrap(void *ctx, tk_alg alg, const tk_key *kek,
+                                  tk_view wrapped, uint8_t *out,
+                                  size_t out_cap, size_t *out_len)
+{
+    return key_wrap(ctx, alg, kek, wrapped, 24, false, out, out_cap,
+                    out_len);
+}
+
+/* Checks the algorithm, key and IV of a one-shot AEAD. */
+static tk_err check_aead(const tk_crypto_primitives *p, tk_alg alg,
+                         const tk_key *key, tk_view iv)
+{
+    if ((!tk_crypto_alg_is_gcm(alg) && alg != TK_ALG_CHACHA20_POLY1305) ||
+        !has_alg(p, alg)) {
+        return TK_ERR_CRYPTO_UNSUPPORTED_ALG;
+    }
+    tk_err err = tk_crypto_check_symmetric(key, alg);
+    if (err != TK_OK) {
+        return err;
+    }
+    if (iv.len != TK_CRYPTO_AEAD_IV_SIZE) {
+        return TK_ERR_CRYPTO_IV_LENGTH;
+    }
+    return TK_OK;
+}
+
+tk_err tk_crypto_frame_aead_encrypt(void *ctx, tk_alg alg, const tk_key *key,
+                                    tk_view iv, tk_view aad, tk_view plain,
+                                    uint8_t *out, size_t out_cap,
+                                    size_t *out_len)
+{
+    const tk_crypto_primitives *p = primitives(ctx);
+
+    if (out_len == NULL) {
+        return TK_ERR_INVALID_ARG;
+    }
+    *out_len = 0;
+    if (key == NULL || out == NULL || !tk_crypto_view_ok(iv) ||
+        !tk_crypto_view_ok(aad) || !tk_crypto_view_ok(plain)) {
+        return TK_ERR_INVALID_ARG;
+    }
+    tk_err err = check_aead(p, alg, key, iv);
+    if (err != TK_OK) {
+        return err;
+    }
+    if ((uint64_t)plain.len > p->cipher->aead_max_input) {
+        return TK_ERR_CRYPTO_INPUT_LENGTH;
+    }
+    size_t size = plain.len + TK_CRYPTO_AEAD_TAG_SIZE;
+    if (out_cap < size) {
+        *out_len = size;
+        return TK_ERR_BUFFER_TOO_SMALL;
+    }
+    err = p->cipher->aead(alg, key, iv, aad, plain.ptr, plain.len, out,
+                          out + plain.len, true);
+    if (err != TK_OK) {
+        tk_crypto_wipe(out, size);
+        return err;
+    }
+    *out_len = size;
+    return TK_OK;
+}
+
+tk_err tk_crypto_frame_aead_decrypt(void *ctx, tk_alg alg, const tk_key *key,
+                                    tk_view iv, tk_view aad, tk_view in,
+                                    uint8_t *out, size_t out_cap,
+                                    size_t *out_len)
+{
+    const tk_crypto_primitives *p = primitives(ctx);
+
+    if (out_len == NULL) {
+        return TK_ERR_INVALID_ARG;
+    }
+    *out_len = 0;
+    if (key == NULL || (out == NULL && out_cap > 0) ||
+        !tk_crypto_view_ok(iv) || !tk_crypto_view_ok(aad) ||
+        !tk_crypto_view_ok(in)) {
+        return TK_ERR_INVALID_ARG;
+    }
+    tk_err err = check_aead(p, alg, key, iv);
+    if (err != TK_OK) {
+        return err;
+    }
+    if (in.len < TK_CRYPTO_AEAD_TAG_SIZE) {
+        return TK_ERR_CRYPTO_INPUT_LENGTH;
+    }
+    size_t size = in.len - TK_CRYPTO_AEAD_TAG_SIZE;
+    if (out_cap < size) {
+        *out_len = size;
+        return TK_ERR_BUFFER_TOO_SMALL;
+    }
+    /* The tag is copied first because out may overlap in. An empty
+     * plaintext may come with out NULL, and the primitive gets scratch. */
+    uint8_t tag[TK_CRYPTO_AEAD_TAG_SIZE];
+    uint8_t scratch[1];
+    memcpy(tag, in.ptr + size, sizeof(tag));
+    err = p->cipher->aead(alg, key, iv, aad, in.ptr, size,
+                          out != NULL ? out : scratch, tag, false);
+    if (err != TK_OK) {
+        tk_crypto_wipe(out, size);
+        return err;
+    }
+    *out_len = size;
+    return TK_OK;
+}
+
+tk_err tk_crypto_frame_cipher_start(void *ctx, tk_crypto_cipher_state *state,
+                                    tk_alg alg, const tk_key *key, tk_view iv,
+                                    tk_view aad, tk_crypto_dir dir)
+{
+    const tk_crypto_primitives *p = primitives(ctx);
+
+    if (state == NULL) {
+        return TK_ERR_INVALID_ARG;
+    }
+    tk_crypto_wipe(state, sizeof(*state));
+    if (key == NULL || !tk_crypto_view_ok(iv) || !tk_crypto_view_ok(aad) ||
+        (dir != TK_CRYPTO_ENCRYPT && dir != TK_CRYPTO_DECRYPT)) {
+        return TK_ERR_INVALID_ARG;
+    }
+    bool ctr = tk_crypto_alg_is_ctr(alg);
+    if ((!ctr && !tk_crypto_alg_is_gcm(alg) &&
+         alg != TK_ALG_CHACHA20_POLY1305) ||
+        !has_alg(p, alg)) {
+        return TK_ERR_CRYPTO_UNSUPPORTED_ALG;
+    }
+    tk_err err = tk_crypto_check_symmetric(key, alg);
+    if (err != TK_OK) {
+        return err;
+    }
+    if (iv.len != (ctr ? TK_CRYPTO_CTR_IV_SIZE : TK_CRYPTO_AEAD_IV_SIZE)) {
+        return TK_ERR_CRYPTO_IV_LENGTH;
+    }
+    if (ctr && aad.len > 0) {
+        return TK_ERR_INVALID_ARG;
+    }
+    err = p->cipher->start(state, alg, key, iv, aad, dir);
+    if (err != TK_OK) {
+        tk_crypto_wipe(state, sizeof(*state));
+        return err;
+    }
+    tk_crypto_cipher_head *head = cipher_head(state);
+    head->alg = alg;
+    head->dir = dir;
+    head->magic = TK_CRYPTO_CIPHER_MAGIC;
+    return TK_OK;
+}
+
+tk_err tk_crypto_frame_cipher_update(void *ctx,
+                                     tk_crypto_cipher_state *state,
+                                     const uint8_t *in, size_t len,
+                                     uint8_t *out)
+{
+    if (state == NULL) {
+        return TK_ERR_INVALID_ARG;
+    }
+    if (cipher_head(state)->magic != TK_CRYPTO_CIPHER_MAGIC) {
+        return TK_ERR_STATE;
+    }
+    if (len > 0 && (in == NULL || out == NULL)) {
+        tk_crypto_frame_cipher_abort(ctx, state);
+        return TK_ERR_INVALID_ARG;
+    }
+    tk_err err = primitives(ctx)->cipher->update(state, in, len, out);
+    if (err != TK_OK) {
+        tk_crypto_frame_cipher_abort(ctx, state);
+    }
+    return err;
+}
+
+tk_err tk_crypto_frame_cipher_finish(void *ctx,
+                                     tk_crypto_cipher_state *state,
+                                     tk_view expected_tag, uint8_t *tag_out,
+                                     size_t tag_out_len)
+{
+    if (state == NULL) {
+        return TK_ERR_INVALID_ARG;
+    }
+    const tk_crypto_cipher_head *head = cipher_head(state);
+    if (head->magic != TK_CRYPTO_CIPHER_MAGIC) {
+        tk_crypto_frame_cipher_abort(ctx, state);
+        return TK_ERR_STATE;
+    }
+    const tk_crypto_cipher_primitives *c = primitives(ctx)->cipher;
+    tk_err err = TK_OK;
+    if (tk_crypto_alg_is_ctr(head->alg)) {
+        if (expected_tag.len > 0 || tag_out_len > 0) {
+            err = TK_ERR_INVALID_ARG;
+        }
+    } else if (head->dir == TK_CRYPTO_ENCRYPT) {
+        if (tag_out == NULL || tag_out_len != TK_CRYPTO_AEAD_TAG_SIZE) {
+            err = TK_ERR_INVALID_ARG;
+        } else {
+            err = c->finish(state, tag_out, NULL);
+        }
+    } else if (!tk_crypto_view_ok(expected_tag)) {
+        err = TK_ERR_INVALID_ARG;
+    } else if (expected_tag.len != TK_CRYPTO_AEAD_TAG_SIZE) {
+        err = TK_ERR_CRYPTO_INPUT_LENGTH;
+    } else {
+        err = c->finish(state, NULL, expected_tag.ptr);
+    }
+    tk_crypto_frame_cipher_abort(ctx, state);
+    return err;
+}
+
+void tk_crypto_frame_cipher_abort(void *ctx, tk_crypto_cipher_state *state)
+{
+    if (state == NULL) {
+        return;
+    }
+    if (cipher_head(state)->magic == TK_CRYPTO_CIPHER_MAGIC) {
+        primitives(ctx)->cipher->release(state);
+    }
+    tk_crypto_wipe(state, sizeof(*state));
 }

@@ -36,6 +36,8 @@ static bool mbed_has_alg(tk_alg alg)
     case TK_ALG_SHA384:
     case TK_ALG_SHA512:
         return TK_MBED_SHA512;
+    case TK_ALG_CHACHA20_POLY1305:
+        return TK_MBED_CHACHAPOLY;
     default:
         return true;
     }
@@ -44,6 +46,7 @@ static bool mbed_has_alg(tk_alg alg)
 static const tk_crypto_primitives tk_mbed_primitives = {
     .has_alg = mbed_has_alg,
     .hash = &tk_mbed_hash_primitives,
+    .cipher = &tk_mbed_cipher_primitives,
 };
 
 static tk_mbed_ctx tk_mbed_state = {.backend = {&tk_mbed_primitives}};
@@ -182,17 +185,17 @@ static const tk_crypto tk_mbed_table = {
     .verify = tk_mbed_verify,
     .mac = tk_crypto_frame_mac,
     .hkdf = tk_crypto_frame_hkdf,
-    .key_wrap = tk_mbed_key_wrap,
-    .key_unwrap = tk_mbed_key_unwrap,
+    .key_wrap = tk_crypto_frame_key_wrap,
+    .key_unwrap = tk_crypto_frame_key_unwrap,
     .ecdh = tk_mbed_ecdh,
     .key_generate = tk_mbed_key_generate,
     .key_import = tk_mbed_key_import,
-    .aead_encrypt = tk_mbed_aead_encrypt,
-    .aead_decrypt = tk_mbed_aead_decrypt,
-    .cipher_start = tk_mbed_cipher_start,
-    .cipher_update = tk_mbed_cipher_update,
-    .cipher_finish = tk_mbed_cipher_finish,
-    .cipher_abort = tk_mbed_cipher_abort,
+    .aead_encrypt = tk_crypto_frame_aead_encrypt,
+    .aead_decrypt = tk_crypto_frame_aead_decrypt,
+    .cipher_start = tk_crypto_frame_cipher_start,
+    .cipher_update = tk_crypto_frame_cipher_update,
+    .cipher_finish = tk_crypto_frame_cipher_finish,
+    .cipher_abort = tk_crypto_frame_cipher_abort,
     .random = mbed_random,
 };
 

@@ -36,24 +36,6 @@ static bool gcm_too_long(uint64_t total, uint64_t len)
     return len > TK_MBED_GCM_MAX_BYTES || total > TK_MBED_GCM_MAX_BYTES - len;
 }
 
-/* Checks the key and IV of an AEAD alg. */
-static tk_err aead_check(tk_alg alg, const tk_key *key, tk_view iv)
-{
-    bool chacha = alg == TK_ALG_CHACHA20_POLY1305;
-    if ((!tk_crypto_alg_is_gcm(alg) && !chacha) ||
-        (chacha && !TK_MBED_CHACHAPOLY)) {
-        return TK_ERR_CRYPTO_UNSUPPORTED_ALG;
-    }
-    tk_err err = tk_crypto_check_symmetric(key, alg);
-    if (err != TK_OK) {
-        return err;
-    }
-    if (iv.len != TK_CRYPTO_AEAD_IV_SIZE) {
-        return TK_ERR_CRYPTO_IV_LENGTH;
-    }
-    return TK_OK;
-}
-
 /* Encrypts (tag written) or decrypts (tag checked) with AES-GCM. */
 static int gcm_run(const tk_key *key, tk_view iv, tk_view aad,
                    const uint8_t *in, size_t len, uint8_t *out, uint8_t *tag,
@@ -80,7 +62,7 @@ static int gcm_run(const tk_key *key, tk_view iv, tk_view aad,
     return rc;
 }
 
-/* The same with ChaCha20/Poly1305 (RFC 8439), which aead_check() lets
+/* The same with ChaCha20/Poly1305 (RFC 8439), which the frame lets
  * through only when the configuration has it. */
 static int chachapoly_run(const tk_key *key, tk_view iv, tk_view aad,
                           const uint8_t *in, size_t len, uint8_t *out,
@@ -130,81 +112,6 @@ static tk_err aead_run(tk_alg alg, const tk_key *key, tk_view iv,
     return rc == 0 ? TK_OK : TK_ERR_CRYPTO_BACKEND;
 }
 
-tk_err tk_mbed_aead_encrypt(void *ctx, tk_alg alg, const tk_key *key,
-                            tk_view iv, tk_view aad, tk_view plain,
-                            uint8_t *out, size_t out_cap, size_t *out_len)
-{
-    (void)ctx;
-    if (out_len == NULL) {
-        return TK_ERR_INVALID_ARG;
-    }
-    *out_len = 0;
-    if (key == NULL || out == NULL || !tk_crypto_view_ok(iv) ||
-        !tk_crypto_view_ok(aad) || !tk_crypto_view_ok(plain)) {
-        return TK_ERR_INVALID_ARG;
-    }
-    tk_err err = aead_check(alg, key, iv);
-    if (err != TK_OK) {
-        return err;
-    }
-    if (gcm_too_long(0, plain.len)) {
-        return TK_ERR_CRYPTO_INPUT_LENGTH;
-    }
-    size_t size = plain.len + TK_CRYPTO_AEAD_TAG_SIZE;
-    if (out_cap < size) {
-        *out_len = size;
-        return TK_ERR_BUFFER_TOO_SMALL;
-    }
-    err = aead_run(alg, key, iv, aad, plain.ptr, plain.len, out,
-                   out + plain.len, true);
-    if (err != TK_OK) {
-        tk_crypto_wipe(out, size);
-        return err;
-    }
-    *out_len = size;
-    return TK_OK;
-}
-
-tk_err tk_mbed_aead_decrypt(void *ctx, tk_alg alg, const tk_key *key,
-                            tk_view iv, tk_view aad, tk_view in,
-                            uint8_t *out, size_t out_cap, size_t *out_len)
-{
-    (void)ctx;
-    if (out_len == NULL) {
-        return TK_ERR_INVALID_ARG;
-    }
-    *out_len = 0;
-    if (key == NULL || (out == NULL && out_cap > 0) ||
-        !tk_crypto_view_ok(iv) || !tk_crypto_view_ok(aad) ||
-        !tk_crypto_view_ok(in)) {
-        return TK_ERR_INVALID_ARG;
-    }
-    tk_err err = aead_check(alg, key, iv);
-    if (err != TK_OK) {
-        return err;
-    }
-    if (in.len < TK_CRYPTO_AEAD_TAG_SIZE) {
-        return TK_ERR_CRYPTO_INPUT_LENGTH;
-    }
-    size_t size = in.len - TK_CRYPTO_AEAD_TAG_SIZE;
-    if (out_cap < size) {
-        *out_len = size;
-        return TK_ERR_BUFFER_TOO_SMALL;
-    }
-    /* The tag is copied first because out may overlap in. */
-    uint8_t tag[TK_CRYPTO_AEAD_TAG_SIZE];
-    uint8_t scratch[1];
-    memcpy(tag, in.ptr + size, sizeof(tag));
-    err = aead_run(alg, key, iv, aad, in.ptr, size,
-                   out != NULL ? out : scratch, tag, false);
-    if (err != TK_OK) {
-        tk_crypto_wipe(out, size);
-        return err;
-    }
-    *out_len = size;
-    return TK_OK;
-}
-
 /* Streaming state of AES-CTR and AES-GCM. */
 typedef struct tk_mbed_aes_stream {
     mbedtls_aes_context aes; /* CTR keystream, for both algorithms */
@@ -219,9 +126,7 @@ typedef struct tk_mbed_aes_stream {
 
 /* Layout of tk_crypto_cipher_state for this backend. */
 typedef struct tk_mbed_cipher_state {
-    uint32_t magic;
-    tk_alg alg;
-    tk_crypto_dir dir;
+    tk_crypto_cipher_head head;
     union {
         tk_mbed_aes_stream aes;                /* CTR and GCM */
 #if TK_MBED_CHACHAPOLY
@@ -308,47 +213,17 @@ static int chachapoly_start(tk_mbed_cipher_state *st, const tk_key *key,
 #endif
 }
 
-tk_err tk_mbed_cipher_start(void *ctx, tk_crypto_cipher_state *state,
-                            tk_alg alg, const tk_key *key, tk_view iv,
-                            tk_view aad, tk_crypto_dir dir)
+static tk_err cipher_start(tk_crypto_cipher_state *state, tk_alg alg,
+                           const tk_key *key, tk_view iv, tk_view aad,
+                           tk_crypto_dir dir)
 {
-    (void)ctx;
-    if (state == NULL) {
-        return TK_ERR_INVALID_ARG;
-    }
-    tk_crypto_wipe(state, sizeof(*state));
-    if (key == NULL || !tk_crypto_view_ok(iv) || !tk_crypto_view_ok(aad) ||
-        (dir != TK_CRYPTO_ENCRYPT && dir != TK_CRYPTO_DECRYPT)) {
-        return TK_ERR_INVALID_ARG;
-    }
-    bool ctr = tk_crypto_alg_is_ctr(alg);
-    bool chacha = alg == TK_ALG_CHACHA20_POLY1305;
-    if ((!ctr && !chacha && !tk_crypto_alg_is_gcm(alg)) ||
-        (chacha && !TK_MBED_CHACHAPOLY)) {
-        return TK_ERR_CRYPTO_UNSUPPORTED_ALG;
-    }
-    tk_err err = tk_crypto_check_symmetric(key, alg);
-    if (err != TK_OK) {
-        return err;
-    }
-    if (iv.len != (ctr ? TK_CRYPTO_CTR_IV_SIZE : TK_CRYPTO_AEAD_IV_SIZE)) {
-        return TK_ERR_CRYPTO_IV_LENGTH;
-    }
-    if (ctr && aad.len > 0) {
-        return TK_ERR_INVALID_ARG;
-    }
-
     tk_mbed_cipher_state *st = cipher_state(state);
-    int rc = chacha ? chachapoly_start(st, key, iv, aad, dir)
-                    : aes_start(&st->u.aes, ctr, key, iv, aad);
-    if (rc != 0) {
-        tk_crypto_wipe(state, sizeof(*state));
-        return TK_ERR_CRYPTO_BACKEND;
-    }
-    st->alg = alg;
-    st->dir = dir;
-    st->magic = TK_CRYPTO_CIPHER_MAGIC;
-    return TK_OK;
+    int rc = alg == TK_ALG_CHACHA20_POLY1305
+                 ? chachapoly_start(st, key, iv, aad, dir)
+                 : aes_start(&st->u.aes, tk_crypto_alg_is_ctr(alg), key, iv,
+                             aad);
+
+    return rc == 0 ? TK_OK : TK_ERR_CRYPTO_BACKEND;
 }
 
 /* Feeds len bytes of ciphertext to the GCM tag computation, in whole
@@ -405,33 +280,23 @@ static int aes_update(tk_mbed_aes_stream *a, bool gcm, tk_crypto_dir dir,
     return rc;
 }
 
-tk_err tk_mbed_cipher_update(void *ctx, tk_crypto_cipher_state *state,
-                             const uint8_t *in, size_t len, uint8_t *out)
+static tk_err cipher_update(tk_crypto_cipher_state *state, const uint8_t *in,
+                            size_t len, uint8_t *out)
 {
-    if (state == NULL) {
-        return TK_ERR_INVALID_ARG;
-    }
     tk_mbed_cipher_state *st = cipher_state(state);
-    if (st->magic != TK_CRYPTO_CIPHER_MAGIC) {
-        return TK_ERR_STATE;
-    }
-    if (len > 0 && (in == NULL || out == NULL)) {
-        tk_mbed_cipher_abort(ctx, state);
-        return TK_ERR_INVALID_ARG;
-    }
     int rc = 0;
-    if (st->alg == TK_ALG_CHACHA20_POLY1305) {
+
+    if (st->head.alg == TK_ALG_CHACHA20_POLY1305) {
 #if TK_MBED_CHACHAPOLY
         if (len > 0) {
             rc = mbedtls_chachapoly_update(&st->u.chachapoly, len, in, out);
         }
 #endif
     } else {
-        rc = aes_update(&st->u.aes, tk_crypto_alg_is_gcm(st->alg), st->dir,
-                        in, len, out);
+        rc = aes_update(&st->u.aes, tk_crypto_alg_is_gcm(st->head.alg),
+                        st->head.dir, in, len, out);
     }
     if (rc != 0) {
-        tk_mbed_cipher_abort(ctx, state);
         return rc == 1 ? TK_ERR_CRYPTO_INPUT_LENGTH : TK_ERR_CRYPTO_BACKEND;
     }
     return TK_OK;
@@ -444,7 +309,7 @@ static int aead_tag(tk_mbed_cipher_state *st, uint8_t *tag)
     uint8_t discard[16];
     int rc = 0;
 
-    if (st->alg == TK_ALG_CHACHA20_POLY1305) {
+    if (st->head.alg == TK_ALG_CHACHA20_POLY1305) {
 #if TK_MBED_CHACHAPOLY
         return mbedtls_chachapoly_finish(&st->u.chachapoly, tag);
 #else
@@ -463,61 +328,46 @@ static int aead_tag(tk_mbed_cipher_state *st, uint8_t *tag)
     return rc;
 }
 
-tk_err tk_mbed_cipher_finish(void *ctx, tk_crypto_cipher_state *state,
-                             tk_view expected_tag, uint8_t *tag_out,
-                             size_t tag_out_len)
+/* Finishes AES-GCM or ChaCha20/Poly1305: writes the tag to tag_out when
+ * encrypting, or checks expected_tag. */
+static tk_err cipher_finish(tk_crypto_cipher_state *state, uint8_t *tag_out,
+                            const uint8_t *expected_tag)
 {
-    if (state == NULL) {
-        return TK_ERR_INVALID_ARG;
-    }
-    tk_mbed_cipher_state *st = cipher_state(state);
-    if (st->magic != TK_CRYPTO_CIPHER_MAGIC) {
-        tk_mbed_cipher_abort(ctx, state);
-        return TK_ERR_STATE;
-    }
-
-    tk_err err = TK_OK;
     uint8_t tag[TK_CRYPTO_AEAD_TAG_SIZE];
-    if (tk_crypto_alg_is_ctr(st->alg)) {
-        if (expected_tag.len > 0 || tag_out_len > 0) {
-            err = TK_ERR_INVALID_ARG;
-        }
-    } else if (st->dir == TK_CRYPTO_ENCRYPT) {
-        if (tag_out == NULL || tag_out_len != TK_CRYPTO_AEAD_TAG_SIZE) {
-            err = TK_ERR_INVALID_ARG;
-        } else if (aead_tag(st, tag_out) != 0) {
-            err = TK_ERR_CRYPTO_BACKEND;
-        }
-    } else if (!tk_crypto_view_ok(expected_tag)) {
-        err = TK_ERR_INVALID_ARG;
-    } else if (expected_tag.len != TK_CRYPTO_AEAD_TAG_SIZE) {
-        err = TK_ERR_CRYPTO_INPUT_LENGTH;
-    } else if (aead_tag(st, tag) != 0) {
+    tk_err err = TK_OK;
+
+    if (aead_tag(cipher_state(state), tag_out != NULL ? tag_out : tag) != 0) {
         err = TK_ERR_CRYPTO_BACKEND;
-    } else if (!tk_crypto_ct_equal(tag, expected_tag.ptr, sizeof(tag))) {
+    } else if (expected_tag != NULL &&
+               !tk_crypto_ct_equal(tag, expected_tag, sizeof(tag))) {
         err = TK_ERR_CRYPTO_TAG_INVALID;
     }
     tk_crypto_wipe(tag, sizeof(tag));
-    tk_mbed_cipher_abort(ctx, state);
     return err;
 }
 
-void tk_mbed_cipher_abort(void *ctx, tk_crypto_cipher_state *state)
+static void cipher_release(tk_crypto_cipher_state *state)
 {
-    (void)ctx;
-    if (state == NULL) {
-        return;
-    }
     tk_mbed_cipher_state *st = cipher_state(state);
-    if (st->magic == TK_CRYPTO_CIPHER_MAGIC) {
-        if (st->alg == TK_ALG_CHACHA20_POLY1305) {
+
+    if (st->head.alg == TK_ALG_CHACHA20_POLY1305) {
 #if TK_MBED_CHACHAPOLY
-            mbedtls_chachapoly_free(&st->u.chachapoly);
+        mbedtls_chachapoly_free(&st->u.chachapoly);
 #endif
-        } else {
-            mbedtls_aes_free(&st->u.aes.aes);
-            mbedtls_gcm_free(&st->u.aes.gcm);
-        }
+    } else {
+        mbedtls_aes_free(&st->u.aes.aes);
+        mbedtls_gcm_free(&st->u.aes.gcm);
     }
-    tk_crypto_wipe(state, sizeof(*state));
 }
+
+const tk_crypto_cipher_primitives tk_mbed_cipher_primitives = {
+    .kw_max_input = SIZE_MAX - TK_CRYPTO_KW_OVERHEAD,
+    .kw = tk_mbed_kw,
+    /* The GCM limit, which bounds one-shot ChaCha20/Poly1305 too. */
+    .aead_max_input = TK_MBED_GCM_MAX_BYTES,
+    .aead = aead_run,
+    .start = cipher_start,
+    .update = cipher_update,
+    .finish = cipher_finish,
+    .release = cipher_release,
+};

@@ -51,6 +51,11 @@ int tk_mbed_rng(void *ctx, unsigned char *out, size_t len);
 
 /* Primitives of the frame (crypto_backend.h), one group per file. */
 extern const tk_crypto_hash_primitives tk_mbed_hash_primitives;
+extern const tk_crypto_cipher_primitives tk_mbed_cipher_primitives;
+
+/* Key wrap primitive (mbedtls_kw.c) of tk_mbed_cipher_primitives. */
+tk_err tk_mbed_kw(tk_alg alg, const tk_key *kek, tk_view in, uint8_t *out,
+                  size_t out_len, bool wrap);
 
 /* Table functions, one file per group. */
 tk_err tk_mbed_sign(void *ctx, tk_alg alg, const tk_key *key,
@@ -64,29 +69,6 @@ tk_err tk_mbed_ecdh(void *ctx, const tk_key *priv, const tk_key *peer,
 tk_err tk_mbed_key_generate(void *ctx, int32_t crv, tk_key *key);
 tk_err tk_mbed_key_import(void *ctx, const tk_key_params *params,
                           tk_key *key);
-
-tk_err tk_mbed_key_wrap(void *ctx, tk_alg alg, const tk_key *kek,
-                        tk_view plain, uint8_t *out, size_t out_cap,
-                        size_t *out_len);
-tk_err tk_mbed_key_unwrap(void *ctx, tk_alg alg, const tk_key *kek,
-                          tk_view wrapped, uint8_t *out, size_t out_cap,
-                          size_t *out_len);
-
-tk_err tk_mbed_aead_encrypt(void *ctx, tk_alg alg, const tk_key *key,
-                            tk_view iv, tk_view aad, tk_view plain,
-                            uint8_t *out, size_t out_cap, size_t *out_len);
-tk_err tk_mbed_aead_decrypt(void *ctx, tk_alg alg, const tk_key *key,
-                            tk_view iv, tk_view aad, tk_view in,
-                            uint8_t *out, size_t out_cap, size_t *out_len);
-tk_err tk_mbed_cipher_start(void *ctx, tk_crypto_cipher_state *state,
-                            tk_alg alg, const tk_key *key, tk_view iv,
-                            tk_view aad, tk_crypto_dir dir);
-tk_err tk_mbed_cipher_update(void *ctx, tk_crypto_cipher_state *state,
-                             const uint8_t *in, size_t len, uint8_t *out);
-tk_err tk_mbed_cipher_finish(void *ctx, tk_crypto_cipher_state *state,
-                             tk_view expected_tag, uint8_t *tag_out,
-                             size_t tag_out_len);
-void tk_mbed_cipher_abort(void *ctx, tk_crypto_cipher_state *state);
 
 /*
  * Hashes the concatenation of parts with a SHA-2 alg into md (room for

@@ -70,91 +70,33 @@ static int kw_unwrap_blocks(mbedtls_aes_context *aes, uint8_t *a, uint8_t *r,
     return rc;
 }
 
-/* Checks the arguments of wrap and unwrap; min is the shortest valid
- * input. Stores the output size in *size. */
-static tk_err kw_check(tk_alg alg, const tk_key *kek, tk_view in, size_t min,
-                       bool wrap, size_t out_cap, size_t *size)
+/* Wraps in (plain key) into out, which may be in.ptr. */
+static tk_err kw_wrap(const tk_key *kek, tk_view in, uint8_t *out)
 {
-    if (kek == NULL || !tk_crypto_view_ok(in)) {
-        return TK_ERR_INVALID_ARG;
-    }
-    if (!tk_crypto_alg_is_kw(alg)) {
-        return TK_ERR_CRYPTO_UNSUPPORTED_ALG;
-    }
-    tk_err err = tk_crypto_check_symmetric(kek, alg);
-    if (err != TK_OK) {
-        return err;
-    }
-    if (in.len < min || in.len % 8 != 0 ||
-        in.len > SIZE_MAX - TK_CRYPTO_KW_OVERHEAD) {
-        return TK_ERR_CRYPTO_INPUT_LENGTH;
-    }
-    *size = wrap ? in.len + TK_CRYPTO_KW_OVERHEAD
-                 : in.len - TK_CRYPTO_KW_OVERHEAD;
-    return out_cap < *size ? TK_ERR_BUFFER_TOO_SMALL : TK_OK;
-}
-
-tk_err tk_mbed_key_wrap(void *ctx, tk_alg alg, const tk_key *kek,
-                        tk_view plain, uint8_t *out, size_t out_cap,
-                        size_t *out_len)
-{
-    (void)ctx;
-    if (out_len == NULL) {
-        return TK_ERR_INVALID_ARG;
-    }
-    *out_len = 0;
-    if (out == NULL) {
-        return TK_ERR_INVALID_ARG;
-    }
-    size_t size = 0;
-    tk_err err = kw_check(alg, kek, plain, 16, true, out_cap, &size);
-    if (err != TK_OK) {
-        *out_len = err == TK_ERR_BUFFER_TOO_SMALL ? size : 0;
-        return err;
-    }
-
     mbedtls_aes_context aes;
     mbedtls_aes_init(&aes);
-    /* memmove: out may be plain.ptr. */
-    memmove(out + 8, plain.ptr, plain.len);
+    /* memmove: out may be in.ptr. */
+    memmove(out + 8, in.ptr, in.len);
     int rc = mbedtls_aes_setkey_enc(&aes, kek->k,
                                     (unsigned int)(kek->k_len * 8));
     if (rc == 0) {
-        rc = kw_wrap_blocks(&aes, out, out + 8, plain.len / 8);
+        rc = kw_wrap_blocks(&aes, out, out + 8, in.len / 8);
     }
     mbedtls_aes_free(&aes);
-    if (rc != 0) {
-        tk_crypto_wipe(out, size);
-        return TK_ERR_CRYPTO_BACKEND;
-    }
-    *out_len = size;
-    return TK_OK;
+    return rc == 0 ? TK_OK : TK_ERR_CRYPTO_BACKEND;
 }
 
-tk_err tk_mbed_key_unwrap(void *ctx, tk_alg alg, const tk_key *kek,
-                          tk_view wrapped, uint8_t *out, size_t out_cap,
-                          size_t *out_len)
+/* Unwraps in (wrapped key) into the size bytes of out, which may be
+ * in.ptr. */
+static tk_err kw_unwrap(const tk_key *kek, tk_view in, uint8_t *out,
+                        size_t size)
 {
-    (void)ctx;
-    if (out_len == NULL) {
-        return TK_ERR_INVALID_ARG;
-    }
-    *out_len = 0;
-    if (out == NULL) {
-        return TK_ERR_INVALID_ARG;
-    }
-    size_t size = 0;
-    tk_err err = kw_check(alg, kek, wrapped, 24, false, out_cap, &size);
-    if (err != TK_OK) {
-        *out_len = err == TK_ERR_BUFFER_TOO_SMALL ? size : 0;
-        return err;
-    }
-
+    tk_err err = TK_OK;
     uint8_t a[8];
     mbedtls_aes_context aes;
     mbedtls_aes_init(&aes);
-    memcpy(a, wrapped.ptr, 8);
-    memmove(out, wrapped.ptr + 8, size);
+    memcpy(a, in.ptr, 8);
+    memmove(out, in.ptr + 8, size);
     int rc = mbedtls_aes_setkey_dec(&aes, kek->k,
                                     (unsigned int)(kek->k_len * 8));
     if (rc == 0) {
@@ -167,10 +109,12 @@ tk_err tk_mbed_key_unwrap(void *ctx, tk_alg alg, const tk_key *kek,
         err = TK_ERR_CRYPTO_UNWRAP_INVALID;
     }
     tk_crypto_wipe(a, sizeof(a));
-    if (err != TK_OK) {
-        tk_crypto_wipe(out, size);
-        return err;
-    }
-    *out_len = size;
-    return TK_OK;
+    return err;
+}
+
+tk_err tk_mbed_kw(tk_alg alg, const tk_key *kek, tk_view in, uint8_t *out,
+                  size_t out_len, bool wrap)
+{
+    (void)alg; /* the key length selects AES-128, AES-192 or AES-256 */
+    return wrap ? kw_wrap(kek, in, out) : kw_unwrap(kek, in, out, out_len);
 }

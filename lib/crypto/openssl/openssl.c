@@ -72,6 +72,7 @@ static tk_err ossl_random(void *ctx, uint8_t *out, size_t len)
 static const tk_crypto_primitives tk_ossl_primitives = {
     .has_alg = NULL,
     .hash = &tk_ossl_hash_primitives,
+    .cipher = &tk_ossl_cipher_primitives,
 };
 
 /* The table's ctx: constant, and never written through. */
@@ -90,17 +91,17 @@ static const tk_crypto tk_ossl_table = {
     .verify = tk_ossl_verify,
     .mac = tk_crypto_frame_mac,
     .hkdf = tk_crypto_frame_hkdf,
-    .key_wrap = tk_ossl_key_wrap,
-    .key_unwrap = tk_ossl_key_unwrap,
+    .key_wrap = tk_crypto_frame_key_wrap,
+    .key_unwrap = tk_crypto_frame_key_unwrap,
     .ecdh = tk_ossl_ecdh,
     .key_generate = tk_ossl_key_generate,
     .key_import = tk_ossl_key_import,
-    .aead_encrypt = tk_ossl_aead_encrypt,
-    .aead_decrypt = tk_ossl_aead_decrypt,
-    .cipher_start = tk_ossl_cipher_start,
-    .cipher_update = tk_ossl_cipher_update,
-    .cipher_finish = tk_ossl_cipher_finish,
-    .cipher_abort = tk_ossl_cipher_abort,
+    .aead_encrypt = tk_crypto_frame_aead_encrypt,
+    .aead_decrypt = tk_crypto_frame_aead_decrypt,
+    .cipher_start = tk_crypto_frame_cipher_start,
+    .cipher_update = tk_crypto_frame_cipher_update,
+    .cipher_finish = tk_crypto_frame_cipher_finish,
+    .cipher_abort = tk_crypto_frame_cipher_abort,
     .random = ossl_random,
 };
 

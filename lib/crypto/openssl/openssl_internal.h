@@ -13,6 +13,7 @@ extern const char tk_ossl_owner;
 
 /* Primitives of the frame (crypto_backend.h), one group per file. */
 extern const tk_crypto_hash_primitives tk_ossl_hash_primitives;
+extern const tk_crypto_cipher_primitives tk_ossl_cipher_primitives;
 
 /* Table functions, one file per group. */
 tk_err tk_ossl_sign(void *ctx, tk_alg alg, const tk_key *key,
@@ -21,34 +22,11 @@ tk_err tk_ossl_sign(void *ctx, tk_alg alg, const tk_key *key,
 tk_err tk_ossl_verify(void *ctx, tk_alg alg, const tk_key *key,
                       const tk_view *parts, size_t nparts, tk_view sig);
 
-tk_err tk_ossl_key_wrap(void *ctx, tk_alg alg, const tk_key *kek,
-                        tk_view plain, uint8_t *out, size_t out_cap,
-                        size_t *out_len);
-tk_err tk_ossl_key_unwrap(void *ctx, tk_alg alg, const tk_key *kek,
-                          tk_view wrapped, uint8_t *out, size_t out_cap,
-                          size_t *out_len);
-
 tk_err tk_ossl_ecdh(void *ctx, const tk_key *priv, const tk_key *peer,
                     uint8_t *secret, size_t secret_cap, size_t *secret_len);
 tk_err tk_ossl_key_generate(void *ctx, int32_t crv, tk_key *key);
 tk_err tk_ossl_key_import(void *ctx, const tk_key_params *params,
                           tk_key *key);
-
-tk_err tk_ossl_aead_encrypt(void *ctx, tk_alg alg, const tk_key *key,
-                            tk_view iv, tk_view aad, tk_view plain,
-                            uint8_t *out, size_t out_cap, size_t *out_len);
-tk_err tk_ossl_aead_decrypt(void *ctx, tk_alg alg, const tk_key *key,
-                            tk_view iv, tk_view aad, tk_view in,
-                            uint8_t *out, size_t out_cap, size_t *out_len);
-tk_err tk_ossl_cipher_start(void *ctx, tk_crypto_cipher_state *state,
-                            tk_alg alg, const tk_key *key, tk_view iv,
-                            tk_view aad, tk_crypto_dir dir);
-tk_err tk_ossl_cipher_update(void *ctx, tk_crypto_cipher_state *state,
-                             const uint8_t *in, size_t len, uint8_t *out);
-tk_err tk_ossl_cipher_finish(void *ctx, tk_crypto_cipher_state *state,
-                             tk_view expected_tag, uint8_t *tag_out,
-                             size_t tag_out_len);
-void tk_ossl_cipher_abort(void *ctx, tk_crypto_cipher_state *state);
 
 /*
  * Hashes the concatenation of parts with a SHA-2 alg into md (room for
