@@ -231,6 +231,19 @@ typedef struct tk_crypto_cipher_primitives {
     void (*release)(tk_crypto_cipher_state *state);
 } tk_crypto_cipher_primitives;
 
+/* Signature primitives of a backend. */
+typedef struct tk_crypto_sig_primitives {
+    /* Signs parts with key, which fits alg and has its private part, into
+     * the tk_crypto_sig_size(alg) bytes of sig. EdDSA gets at most one
+     * part. */
+    tk_err (*sign)(void *ctx, tk_alg alg, const tk_key *key,
+                   const tk_view *parts, size_t nparts, uint8_t *sig);
+    /* Verifies sig, of tk_crypto_sig_size(alg) bytes, over parts with the
+     * public part of key, which fits alg. */
+    tk_err (*verify)(void *ctx, tk_alg alg, const tk_key *key,
+                     const tk_view *parts, size_t nparts, tk_view sig);
+} tk_crypto_sig_primitives;
+
 /* The primitives of a backend, grouped as its source files are. */
 typedef struct tk_crypto_primitives {
     /*
@@ -240,6 +253,7 @@ typedef struct tk_crypto_primitives {
      */
     bool (*has_alg)(tk_alg alg);
     const tk_crypto_hash_primitives *hash;
+    const tk_crypto_sig_primitives *sig;
     const tk_crypto_cipher_primitives *cipher;
 } tk_crypto_primitives;
 
@@ -260,6 +274,12 @@ tk_err tk_crypto_frame_hash_finish(void *ctx, tk_crypto_hash_state *state,
                                    uint8_t *digest, size_t digest_cap,
                                    size_t *digest_len);
 void tk_crypto_frame_hash_abort(void *ctx, tk_crypto_hash_state *state);
+tk_err tk_crypto_frame_sign(void *ctx, tk_alg alg, const tk_key *key,
+                            const tk_view *parts, size_t nparts, uint8_t *sig,
+                            size_t sig_cap, size_t *sig_len);
+tk_err tk_crypto_frame_verify(void *ctx, tk_alg alg, const tk_key *key,
+                              const tk_view *parts, size_t nparts,
+                              tk_view sig);
 tk_err tk_crypto_frame_mac(void *ctx, tk_alg alg, const tk_key *key,
                            const tk_view *parts, size_t nparts, uint8_t *tag,
                            size_t tag_cap, size_t *tag_len);

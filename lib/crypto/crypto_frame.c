@@ -133,6 +133,74 @@ void tk_crypto_frame_hash_abort(void *ctx, tk_crypto_hash_state *state)
     }
 }
 
+/* Checks the arguments, algorithm and key of sign and verify. */
+static tk_err check_sig(const tk_crypto_primitives *p, tk_alg alg,
+                        const tk_key *key, const tk_view *parts,
+                        size_t nparts, bool private_needed)
+{
+    if (key == NULL || !tk_crypto_parts_ok(parts, nparts)) {
+        return TK_ERR_INVALID_ARG;
+    }
+    if ((!tk_crypto_alg_is_ecdsa(alg) && !tk_crypto_alg_is_eddsa(alg)) ||
+        !has_alg(p, alg)) {
+        return TK_ERR_CRYPTO_UNSUPPORTED_ALG;
+    }
+    if (tk_crypto_alg_is_eddsa(alg) && nparts > 1) {
+        return TK_ERR_INVALID_ARG;
+    }
+    return tk_crypto_check_sig_key(key, alg, private_needed);
+}
+
+tk_err tk_crypto_frame_sign(void *ctx, tk_alg alg, const tk_key *key,
+                            const tk_view *parts, size_t nparts, uint8_t *sig,
+                            size_t sig_cap, size_t *sig_len)
+{
+    const tk_crypto_primitives *p = primitives(ctx);
+
+    if (sig_len == NULL) {
+        return TK_ERR_INVALID_ARG;
+    }
+    *sig_len = 0;
+    if (sig == NULL) {
+        return TK_ERR_INVALID_ARG;
+    }
+    tk_err err = check_sig(p, alg, key, parts, nparts, true);
+    if (err != TK_OK) {
+        return err;
+    }
+    size_t size = tk_crypto_sig_size(alg);
+    if (sig_cap < size) {
+        *sig_len = size;
+        return TK_ERR_BUFFER_TOO_SMALL;
+    }
+    err = p->sig->sign(ctx, alg, key, parts, nparts, sig);
+    if (err != TK_OK) {
+        tk_crypto_wipe(sig, size);
+        return err;
+    }
+    *sig_len = size;
+    return TK_OK;
+}
+
+tk_err tk_crypto_frame_verify(void *ctx, tk_alg alg, const tk_key *key,
+                              const tk_view *parts, size_t nparts,
+                              tk_view sig)
+{
+    const tk_crypto_primitives *p = primitives(ctx);
+
+    if (!tk_crypto_view_ok(sig)) {
+        return TK_ERR_INVALID_ARG;
+    }
+    tk_err err = check_sig(p, alg, key, parts, nparts, false);
+    if (err != TK_OK) {
+        return err;
+    }
+    if (sig.len != tk_crypto_sig_size(alg)) {
+        return TK_ERR_CRYPTO_SIGNATURE_INVALID;
+    }
+    return p->sig->verify(ctx, alg, key, parts, nparts, sig);
+}
+
 tk_err tk_crypto_frame_mac(void *ctx, tk_alg alg, const tk_key *key,
                            const tk_view *parts, size_t nparts, uint8_t *tag,
                            size_t tag_cap, size_t *tag_len)

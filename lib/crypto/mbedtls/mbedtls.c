@@ -38,6 +38,9 @@ static bool mbed_has_alg(tk_alg alg)
         return TK_MBED_SHA512;
     case TK_ALG_CHACHA20_POLY1305:
         return TK_MBED_CHACHAPOLY;
+    case TK_ALG_EDDSA:
+    case TK_ALG_ED25519:
+        return false; /* Mbed TLS 2.28 has no EdDSA */
     default:
         return true;
     }
@@ -46,6 +49,7 @@ static bool mbed_has_alg(tk_alg alg)
 static const tk_crypto_primitives tk_mbed_primitives = {
     .has_alg = mbed_has_alg,
     .hash = &tk_mbed_hash_primitives,
+    .sig = &tk_mbed_sig_primitives,
     .cipher = &tk_mbed_cipher_primitives,
 };
 
@@ -181,8 +185,8 @@ static const tk_crypto tk_mbed_table = {
     .hash_update = tk_crypto_frame_hash_update,
     .hash_finish = tk_crypto_frame_hash_finish,
     .hash_abort = tk_crypto_frame_hash_abort,
-    .sign = tk_mbed_sign,
-    .verify = tk_mbed_verify,
+    .sign = tk_crypto_frame_sign,
+    .verify = tk_crypto_frame_verify,
     .mac = tk_crypto_frame_mac,
     .hkdf = tk_crypto_frame_hkdf,
     .key_wrap = tk_crypto_frame_key_wrap,

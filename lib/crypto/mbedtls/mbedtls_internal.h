@@ -51,6 +51,7 @@ int tk_mbed_rng(void *ctx, unsigned char *out, size_t len);
 
 /* Primitives of the frame (crypto_backend.h), one group per file. */
 extern const tk_crypto_hash_primitives tk_mbed_hash_primitives;
+extern const tk_crypto_sig_primitives tk_mbed_sig_primitives;
 extern const tk_crypto_cipher_primitives tk_mbed_cipher_primitives;
 
 /* Key wrap primitive (mbedtls_kw.c) of tk_mbed_cipher_primitives. */
@@ -58,12 +59,6 @@ tk_err tk_mbed_kw(tk_alg alg, const tk_key *kek, tk_view in, uint8_t *out,
                   size_t out_len, bool wrap);
 
 /* Table functions, one file per group. */
-tk_err tk_mbed_sign(void *ctx, tk_alg alg, const tk_key *key,
-                    const tk_view *parts, size_t nparts, uint8_t *sig,
-                    size_t sig_cap, size_t *sig_len);
-tk_err tk_mbed_verify(void *ctx, tk_alg alg, const tk_key *key,
-                      const tk_view *parts, size_t nparts, tk_view sig);
-
 tk_err tk_mbed_ecdh(void *ctx, const tk_key *priv, const tk_key *peer,
                     uint8_t *secret, size_t secret_cap, size_t *secret_len);
 tk_err tk_mbed_key_generate(void *ctx, int32_t crv, tk_key *key);

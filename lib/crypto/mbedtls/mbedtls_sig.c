@@ -1,6 +1,7 @@
 /*
- * ECDSA signatures (P-256, P-384) for the Mbed TLS backend. Mbed TLS 2.28
- * has no EdDSA, so EdDSA and Ed25519 give TK_ERR_CRYPTO_UNSUPPORTED_ALG.
+ * ECDSA signature primitives (P-256, P-384) of the Mbed TLS backend. Mbed
+ * TLS 2.28 has no EdDSA, so EdDSA and Ed25519 give
+ * TK_ERR_CRYPTO_UNSUPPORTED_ALG.
  *
  * Mbed TLS works on r and s as numbers, so the r||s form of COSE needs no
  * DER conversion here. Signing is deterministic (RFC 6979) with the DRBG
@@ -11,20 +12,6 @@
 
 #include "mbedtls_internal.h"
 
-/* Checks the arguments shared by sign and verify. */
-static tk_err check_sig_args(tk_alg alg, const tk_key *key,
-                             const tk_view *parts, size_t nparts,
-                             bool private_needed)
-{
-    if (key == NULL || !tk_crypto_parts_ok(parts, nparts)) {
-        return TK_ERR_INVALID_ARG;
-    }
-    if (!tk_crypto_alg_is_ecdsa(alg)) {
-        return TK_ERR_CRYPTO_UNSUPPORTED_ALG;
-    }
-    return tk_crypto_check_sig_key(key, alg, private_needed);
-}
-
 /* Mbed TLS digest type of an ECDSA alg, for RFC 6979 nonces. */
 static mbedtls_md_type_t ecdsa_md(tk_alg alg)
 {
@@ -32,31 +19,13 @@ static mbedtls_md_type_t ecdsa_md(tk_alg alg)
                                                       : MBEDTLS_MD_SHA256;
 }
 
-tk_err tk_mbed_sign(void *ctx, tk_alg alg, const tk_key *key,
-                    const tk_view *parts, size_t nparts, uint8_t *sig,
-                    size_t sig_cap, size_t *sig_len)
+static tk_err sign_parts(void *ctx, tk_alg alg, const tk_key *key,
+                         const tk_view *parts, size_t nparts, uint8_t *sig)
 {
-    if (sig_len == NULL) {
-        return TK_ERR_INVALID_ARG;
-    }
-    *sig_len = 0;
-    if (sig == NULL) {
-        return TK_ERR_INVALID_ARG;
-    }
-    tk_err err = check_sig_args(alg, key, parts, nparts, true);
-    if (err != TK_OK) {
-        return err;
-    }
-    size_t size = tk_crypto_sig_size(alg);
-    if (sig_cap < size) {
-        *sig_len = size;
-        return TK_ERR_BUFFER_TOO_SMALL;
-    }
-
     uint8_t md[TK_CRYPTO_MAX_HASH_SIZE];
     size_t md_len = 0;
-    err = tk_mbed_digest_parts(tk_crypto_ecdsa_hash(alg), parts, nparts, md,
-                               &md_len);
+    tk_err err = tk_mbed_digest_parts(tk_crypto_ecdsa_hash(alg), parts,
+                                      nparts, md, &md_len);
     if (err != TK_OK) {
         return err;
     }
@@ -84,33 +53,17 @@ tk_err tk_mbed_sign(void *ctx, tk_alg alg, const tk_key *key,
     mbedtls_mpi_free(&r);
     mbedtls_mpi_free(&s);
     mbedtls_ecp_keypair_free(&kp);
-    if (err != TK_OK) {
-        tk_crypto_wipe(sig, size);
-        return err;
-    }
-    *sig_len = size;
-    return TK_OK;
+    return err;
 }
 
-tk_err tk_mbed_verify(void *ctx, tk_alg alg, const tk_key *key,
-                      const tk_view *parts, size_t nparts, tk_view sig)
+static tk_err verify_parts(void *ctx, tk_alg alg, const tk_key *key,
+                           const tk_view *parts, size_t nparts, tk_view sig)
 {
     (void)ctx;
-    if (!tk_crypto_view_ok(sig)) {
-        return TK_ERR_INVALID_ARG;
-    }
-    tk_err err = check_sig_args(alg, key, parts, nparts, false);
-    if (err != TK_OK) {
-        return err;
-    }
     size_t n = key->coord_len;
-    if (sig.len != 2 * n) {
-        return TK_ERR_CRYPTO_SIGNATURE_INVALID;
-    }
-
     mbedtls_ecp_keypair kp;
     mbedtls_ecp_keypair_init(&kp);
-    err = tk_mbed_keypair_load(key, false, &kp);
+    tk_err err = tk_mbed_keypair_load(key, false, &kp);
     if (err != TK_OK) {
         mbedtls_ecp_keypair_free(&kp);
         return err;
@@ -140,3 +93,8 @@ tk_err tk_mbed_verify(void *ctx, tk_alg alg, const tk_key *key,
     mbedtls_ecp_keypair_free(&kp);
     return err;
 }
+
+const tk_crypto_sig_primitives tk_mbed_sig_primitives = {
+    .sign = sign_parts,
+    .verify = verify_parts,
+};

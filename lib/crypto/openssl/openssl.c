@@ -72,6 +72,7 @@ static tk_err ossl_random(void *ctx, uint8_t *out, size_t len)
 static const tk_crypto_primitives tk_ossl_primitives = {
     .has_alg = NULL,
     .hash = &tk_ossl_hash_primitives,
+    .sig = &tk_ossl_sig_primitives,
     .cipher = &tk_ossl_cipher_primitives,
 };
 
@@ -87,8 +88,8 @@ static const tk_crypto tk_ossl_table = {
     .hash_update = tk_crypto_frame_hash_update,
     .hash_finish = tk_crypto_frame_hash_finish,
     .hash_abort = tk_crypto_frame_hash_abort,
-    .sign = tk_ossl_sign,
-    .verify = tk_ossl_verify,
+    .sign = tk_crypto_frame_sign,
+    .verify = tk_crypto_frame_verify,
     .mac = tk_crypto_frame_mac,
     .hkdf = tk_crypto_frame_hkdf,
     .key_wrap = tk_crypto_frame_key_wrap,

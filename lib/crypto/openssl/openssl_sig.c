@@ -1,6 +1,6 @@
 /*
- * Signatures for the OpenSSL backend: ECDSA (P-256, P-384) over a list of
- * parts and pure Ed25519.
+ * Signature primitives of the OpenSSL backend: ECDSA (P-256, P-384) over a
+ * list of parts and pure Ed25519.
  *
  * COSE carries ECDSA signatures as r||s (RFC 9053 section 2.1) while
  * OpenSSL takes and returns DER. Verification builds the DER form on the
@@ -117,74 +117,6 @@ static tk_err eddsa_sign(EVP_PKEY *pkey, tk_view msg, uint8_t *out)
     return err;
 }
 
-/* Checks the arguments shared by sign and verify. */
-static tk_err check_sig_args(tk_alg alg, const tk_key *key,
-                             const tk_view *parts, size_t nparts,
-                             bool private_needed)
-{
-    if (key == NULL || !tk_crypto_parts_ok(parts, nparts)) {
-        return TK_ERR_INVALID_ARG;
-    }
-    if (!tk_crypto_alg_is_ecdsa(alg) && !tk_crypto_alg_is_eddsa(alg)) {
-        return TK_ERR_CRYPTO_UNSUPPORTED_ALG;
-    }
-    if (tk_crypto_alg_is_eddsa(alg) && nparts > 1) {
-        return TK_ERR_INVALID_ARG;
-    }
-    return tk_crypto_check_sig_key(key, alg, private_needed);
-}
-
-tk_err tk_ossl_sign(void *ctx, tk_alg alg, const tk_key *key,
-                    const tk_view *parts, size_t nparts, uint8_t *sig,
-                    size_t sig_cap, size_t *sig_len)
-{
-    (void)ctx;
-    if (sig_len == NULL) {
-        return TK_ERR_INVALID_ARG;
-    }
-    *sig_len = 0;
-    if (sig == NULL) {
-        return TK_ERR_INVALID_ARG;
-    }
-    tk_err err = check_sig_args(alg, key, parts, nparts, true);
-    if (err != TK_OK) {
-        return err;
-    }
-    size_t size = tk_crypto_sig_size(alg);
-    if (sig_cap < size) {
-        *sig_len = size;
-        return TK_ERR_BUFFER_TOO_SMALL;
-    }
-
-    EVP_PKEY *pkey;
-    bool temporary;
-    err = tk_ossl_pkey_get(key, true, &pkey, &temporary);
-    if (err != TK_OK) {
-        return err;
-    }
-    if (tk_crypto_alg_is_eddsa(alg)) {
-        tk_view msg = nparts == 1 ? parts[0] : (tk_view){NULL, 0};
-        err = eddsa_sign(pkey, msg, sig);
-    } else {
-        uint8_t md[TK_CRYPTO_MAX_HASH_SIZE];
-        size_t md_len;
-        err = tk_ossl_digest_parts(tk_crypto_ecdsa_hash(alg), parts, nparts,
-                                   md, &md_len);
-        if (err == TK_OK) {
-            err = ecdsa_sign(pkey, md, md_len, key->coord_len, sig);
-        }
-    }
-    if (temporary) {
-        EVP_PKEY_free(pkey);
-    }
-    if (err != TK_OK) {
-        tk_crypto_wipe(sig, size);
-        return err;
-    }
-    *sig_len = size;
-    return TK_OK;
-}
-
 /* Verifies the r||s signature sig over the digest md with pkey. */
 static tk_err ecdsa_verify(EVP_PKEY *pkey, const uint8_t *md, size_t md_len,
                            tk_view sig, size_t n)
@@ -224,37 +156,34 @@ static tk_err eddsa_verify(EVP_PKEY *pkey, tk_view msg, tk_view sig)
     return err;
 }
 
-tk_err tk_ossl_verify(void *ctx, tk_alg alg, const tk_key *key,
-                      const tk_view *parts, size_t nparts, tk_view sig)
+/*
+ * Signs parts with key into out when out is not NULL, and otherwise
+ * verifies sig over parts with key.
+ */
+static tk_err sign_or_verify(tk_alg alg, const tk_key *key,
+                             const tk_view *parts, size_t nparts,
+                             uint8_t *out, tk_view sig)
 {
-    (void)ctx;
-    if (!tk_crypto_view_ok(sig)) {
-        return TK_ERR_INVALID_ARG;
-    }
-    tk_err err = check_sig_args(alg, key, parts, nparts, false);
-    if (err != TK_OK) {
-        return err;
-    }
-    if (sig.len != tk_crypto_sig_size(alg)) {
-        return TK_ERR_CRYPTO_SIGNATURE_INVALID;
-    }
-
+    bool signing = out != NULL;
     EVP_PKEY *pkey;
     bool temporary;
-    err = tk_ossl_pkey_get(key, false, &pkey, &temporary);
+    tk_err err = tk_ossl_pkey_get(key, signing, &pkey, &temporary);
     if (err != TK_OK) {
         return err;
     }
     if (tk_crypto_alg_is_eddsa(alg)) {
         tk_view msg = nparts == 1 ? parts[0] : (tk_view){NULL, 0};
-        err = eddsa_verify(pkey, msg, sig);
+        err = signing ? eddsa_sign(pkey, msg, out)
+                      : eddsa_verify(pkey, msg, sig);
     } else {
         uint8_t md[TK_CRYPTO_MAX_HASH_SIZE];
         size_t md_len;
+        size_t n = key->coord_len;
         err = tk_ossl_digest_parts(tk_crypto_ecdsa_hash(alg), parts, nparts,
                                    md, &md_len);
         if (err == TK_OK) {
-            err = ecdsa_verify(pkey, md, md_len, sig, key->coord_len);
+            err = signing ? ecdsa_sign(pkey, md, md_len, n, out)
+                          : ecdsa_verify(pkey, md, md_len, sig, n);
         }
     }
     if (temporary) {
@@ -262,3 +191,22 @@ tk_err tk_ossl_verify(void *ctx, tk_alg alg, const tk_key *key,
     }
     return err;
 }
+
+static tk_err sign_parts(void *ctx, tk_alg alg, const tk_key *key,
+                         const tk_view *parts, size_t nparts, uint8_t *sig)
+{
+    (void)ctx;
+    return sign_or_verify(alg, key, parts, nparts, sig, (tk_view){NULL, 0});
+}
+
+static tk_err verify_parts(void *ctx, tk_alg alg, const tk_key *key,
+                           const tk_view *parts, size_t nparts, tk_view sig)
+{
+    (void)ctx;
+    return sign_or_verify(alg, key, parts, nparts, NULL, sig);
+}
+
+const tk_crypto_sig_primitives tk_ossl_sig_primitives = {
+    .sign = sign_parts,
+    .verify = verify_parts,
+};
