@@ -443,8 +443,15 @@ tk_err tam_token_open(const tk_tam *tam, tk_view token, int64_t now,
      * lifetime lasts. */
     int64_t epoch = epoch_of(tam, now);
     if (token.ptr[AT_SECRET] != secret_id(tam, epoch)) {
-        if (epoch == 0 || token.ptr[AT_SECRET] != secret_id(tam, epoch - 1))
+        if (epoch == 0 ||
+            token.ptr[AT_SECRET] != secret_id(tam, epoch - 1)) {
+            /* No kept secret can check the token. Its expiry, although
+             * not authenticated, separates an old token from an unknown
+             * one, and both are refused. */
+            if ((int64_t)get_be(token.ptr + AT_EXPIRES, 8) <= now)
+                return TK_ERR_TEEP_TOKEN_EXPIRED;
             return TK_ERR_NOT_FOUND;
+        }
         epoch--;
     }
     uint8_t tag[32];
