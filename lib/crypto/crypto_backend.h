@@ -244,6 +244,23 @@ typedef struct tk_crypto_sig_primitives {
                      const tk_view *parts, size_t nparts, tk_view sig);
 } tk_crypto_sig_primitives;
 
+/* Key primitives of a backend. */
+typedef struct tk_crypto_key_primitives {
+    /* Imports the EC2 or OKP key of params into key, which is empty; any
+     * other kty gives TK_ERR_CRYPTO_UNSUPPORTED_ALG. Sets every field but
+     * kid. */
+    tk_err (*import)(void *ctx, const tk_key_params *params, tk_key *key);
+    /* Generates a key pair on crv into key, which is empty. */
+    tk_err (*generate)(void *ctx, int32_t crv, tk_key *key);
+    /* Checks what the backend checks of an ECDH key pair before the
+     * output size, once the frame found the two keys of one agreement
+     * curve. */
+    tk_err (*ecdh_check)(const tk_key *priv, const tk_key *peer);
+    /* Computes the n-byte ECDH shared secret of priv and peer. */
+    tk_err (*ecdh)(void *ctx, const tk_key *priv, const tk_key *peer,
+                   uint8_t *secret, size_t n);
+} tk_crypto_key_primitives;
+
 /* The primitives of a backend, grouped as its source files are. */
 typedef struct tk_crypto_primitives {
     /*
@@ -252,8 +269,14 @@ typedef struct tk_crypto_primitives {
      * A curve that the build lacks is the key primitives' concern.
      */
     bool (*has_alg)(tk_alg alg);
+    /* Longest request of the random primitive. */
+    size_t random_max_request;
+    /* Fills the len bytes of out (1 to random_max_request) from the
+     * backend's CSPRNG. */
+    tk_err (*random)(void *ctx, uint8_t *out, size_t len);
     const tk_crypto_hash_primitives *hash;
     const tk_crypto_sig_primitives *sig;
+    const tk_crypto_key_primitives *key;
     const tk_crypto_cipher_primitives *cipher;
 } tk_crypto_primitives;
 
@@ -292,6 +315,12 @@ tk_err tk_crypto_frame_key_wrap(void *ctx, tk_alg alg, const tk_key *kek,
 tk_err tk_crypto_frame_key_unwrap(void *ctx, tk_alg alg, const tk_key *kek,
                                   tk_view wrapped, uint8_t *out,
                                   size_t out_cap, size_t *out_len);
+tk_err tk_crypto_frame_ecdh(void *ctx, const tk_key *priv,
+                            const tk_key *peer, uint8_t *secret,
+                            size_t secret_cap, size_t *secret_len);
+tk_err tk_crypto_frame_key_generate(void *ctx, int32_t crv, tk_key *key);
+tk_err tk_crypto_frame_key_import(void *ctx, const tk_key_params *params,
+                                  tk_key *key);
 tk_err tk_crypto_frame_aead_encrypt(void *ctx, tk_alg alg, const tk_key *key,
                                     tk_view iv, tk_view aad, tk_view plain,
                                     uint8_t *out, size_t out_cap,
@@ -312,5 +341,31 @@ tk_err tk_crypto_frame_cipher_finish(void *ctx,
                                      tk_view expected_tag, uint8_t *tag_out,
                                      size_t tag_out_len);
 void tk_crypto_frame_cipher_abort(void *ctx, tk_crypto_cipher_state *state);
+tk_err tk_crypto_frame_random(void *ctx, uint8_t *out, size_t len);
+
+/* Initializers of the struct tk_crypto members that a backend on the
+ * frame sets to the frame: every function but supports. */
+#define TK_CRYPTO_FRAME_FUNCTIONS                       \
+    .hash = tk_crypto_frame_hash,                       \
+    .hash_start = tk_crypto_frame_hash_start,           \
+    .hash_update = tk_crypto_frame_hash_update,         \
+    .hash_finish = tk_crypto_frame_hash_finish,         \
+    .hash_abort = tk_crypto_frame_hash_abort,           \
+    .sign = tk_crypto_frame_sign,                       \
+    .verify = tk_crypto_frame_verify,                   \
+    .mac = tk_crypto_frame_mac,                         \
+    .hkdf = tk_crypto_frame_hkdf,                       \
+    .key_wrap = tk_crypto_frame_key_wrap,               \
+    .key_unwrap = tk_crypto_frame_key_unwrap,           \
+    .ecdh = tk_crypto_frame_ecdh,                       \
+    .key_generate = tk_crypto_frame_key_generate,       \
+    .key_import = tk_crypto_frame_key_import,           \
+    .aead_encrypt = tk_crypto_frame_aead_encrypt,       \
+    .aead_decrypt = tk_crypto_frame_aead_decrypt,       \
+    .cipher_start = tk_crypto_frame_cipher_start,       \
+    .cipher_update = tk_crypto_frame_cipher_update,     \
+    .cipher_finish = tk_crypto_frame_cipher_finish,     \
+    .cipher_abort = tk_crypto_frame_cipher_abort,       \
+    .random = tk_crypto_frame_random
 
 #endif /* TK_CRYPTO_BACKEND_H */

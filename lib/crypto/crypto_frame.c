@@ -320,6 +320,95 @@ tk_err tk_crypto_frame_key_unwrap(void *ctx, tk_alg alg, const tk_key *kek,
                     out_len);
 }
 
+/* Tells whether len bytes at p are all zero, in constant time. */
+static bool all_zero(const uint8_t *p, size_t len)
+{
+    uint8_t acc = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        acc = (uint8_t)(acc | p[i]);
+    }
+    return acc == 0;
+}
+
+tk_err tk_crypto_frame_ecdh(void *ctx, const tk_key *priv,
+                            const tk_key *peer, uint8_t *secret,
+                            size_t secret_cap, size_t *secret_len)
+{
+    const tk_crypto_primitives *p = primitives(ctx);
+
+    if (secret_len == NULL) {
+        return TK_ERR_INVALID_ARG;
+    }
+    *secret_len = 0;
+    if (priv == NULL || peer == NULL || secret == NULL) {
+        return TK_ERR_INVALID_ARG;
+    }
+    int32_t crv = priv->crv;
+    bool agreement = (priv->kty == TK_KTY_EC2 &&
+                      (crv == TK_CRV_P256 || crv == TK_CRV_P384)) ||
+                     (priv->kty == TK_KTY_OKP && crv == TK_CRV_X25519);
+    if (!agreement || peer->kty != priv->kty || peer->crv != crv) {
+        return TK_ERR_CRYPTO_KEY_MISMATCH;
+    }
+    tk_err err = p->key->ecdh_check(priv, peer);
+    if (err != TK_OK) {
+        return err;
+    }
+    size_t n = tk_crypto_curve_size(crv);
+    if (secret_cap < n) {
+        *secret_len = n;
+        return TK_ERR_BUFFER_TOO_SMALL;
+    }
+    err = p->key->ecdh(ctx, priv, peer, secret, n);
+    if (err == TK_OK && crv == TK_CRV_X25519 && all_zero(secret, n)) {
+        /* A low-order peer point (RFC 7748 section 6.1). */
+        err = TK_ERR_CRYPTO_SHARED_SECRET_ZERO;
+    }
+    if (err != TK_OK) {
+        tk_crypto_wipe(secret, n);
+        return err;
+    }
+    *secret_len = n;
+    return TK_OK;
+}
+
+tk_err tk_crypto_frame_key_generate(void *ctx, int32_t crv, tk_key *key)
+{
+    if (key == NULL) {
+        return TK_ERR_INVALID_ARG;
+    }
+    tk_key_init(key);
+    tk_err err = primitives(ctx)->key->generate(ctx, crv, key);
+    if (err != TK_OK) {
+        tk_key_release(key);
+    }
+    return err;
+}
+
+tk_err tk_crypto_frame_key_import(void *ctx, const tk_key_params *params,
+                                  tk_key *key)
+{
+    if (params == NULL || key == NULL || !tk_crypto_view_ok(params->x) ||
+        !tk_crypto_view_ok(params->y) || !tk_crypto_view_ok(params->d) ||
+        !tk_crypto_view_ok(params->k) || !tk_crypto_view_ok(params->kid)) {
+        return TK_ERR_INVALID_ARG;
+    }
+    tk_key_init(key);
+    tk_err err;
+    if (params->kty == TK_KTY_SYMMETRIC) {
+        err = tk_key_init_symmetric(key, params->k);
+    } else {
+        err = primitives(ctx)->key->import(ctx, params, key);
+    }
+    if (err != TK_OK) {
+        tk_key_release(key);
+        return err;
+    }
+    key->kid = params->kid;
+    return TK_OK;
+}
+
 /* Checks the algorithm, key and IV of a one-shot AEAD. */
 static tk_err check_aead(const tk_crypto_primitives *p, tk_alg alg,
                          const tk_key *key, tk_view iv)
@@ -527,4 +616,24 @@ void tk_crypto_frame_cipher_abort(void *ctx, tk_crypto_cipher_state *state)
         primitives(ctx)->cipher->release(state);
     }
     tk_crypto_wipe(state, sizeof(*state));
+}
+
+tk_err tk_crypto_frame_random(void *ctx, uint8_t *out, size_t len)
+{
+    const tk_crypto_primitives *p = primitives(ctx);
+
+    if (out == NULL && len > 0) {
+        return TK_ERR_INVALID_ARG;
+    }
+    while (len > 0) {
+        size_t chunk = len > p->random_max_request ? p->random_max_request
+                                                   : len;
+        tk_err err = p->random(ctx, out, chunk);
+        if (err != TK_OK) {
+            return err;
+        }
+        out += chunk;
+        len -= chunk;
+    }
+    return TK_OK;
 }

@@ -24,6 +24,18 @@ typedef struct tk_mbed_ctx {
     void *entropy_fn_ctx;
 } tk_mbed_ctx;
 
+int tk_mbed_rng(void *ctx, unsigned char *out, size_t len)
+{
+    tk_mbed_ctx *mc = ctx;
+
+    return mbedtls_ctr_drbg_random(&mc->drbg, out, len);
+}
+
+static tk_err mbed_random(void *ctx, uint8_t *out, size_t len)
+{
+    return tk_mbed_rng(ctx, out, len) == 0 ? TK_OK : TK_ERR_CRYPTO_RANDOM;
+}
+
 /*
  * Tells whether the configuration has alg, for the algorithms whose
  * absence the frame reports before it checks the key. The other
@@ -48,8 +60,12 @@ static bool mbed_has_alg(tk_alg alg)
 
 static const tk_crypto_primitives tk_mbed_primitives = {
     .has_alg = mbed_has_alg,
+    /* The most that the DRBG returns in one call. */
+    .random_max_request = MBEDTLS_CTR_DRBG_MAX_REQUEST,
+    .random = mbed_random,
     .hash = &tk_mbed_hash_primitives,
     .sig = &tk_mbed_sig_primitives,
+    .key = &tk_mbed_key_primitives,
     .cipher = &tk_mbed_cipher_primitives,
 };
 
@@ -57,13 +73,6 @@ static tk_mbed_ctx tk_mbed_state = {.backend = {&tk_mbed_primitives}};
 
 /* Personalization string of the DRBG (NIST SP 800-90A section 8.7.1). */
 static const unsigned char tk_mbed_pers[] = "teepkit crypto mbedtls";
-
-int tk_mbed_rng(void *ctx, unsigned char *out, size_t len)
-{
-    tk_mbed_ctx *mc = ctx;
-
-    return mbedtls_ctr_drbg_random(&mc->drbg, out, len);
-}
 
 tk_err tk_crypto_mbedtls_set_entropy(tk_crypto_entropy_fn fn, void *fn_ctx)
 {
@@ -155,52 +164,11 @@ static tk_err mbed_supports(void *ctx, tk_alg alg, int32_t crv)
     return crv == TK_CRV_NONE ? TK_OK : TK_ERR_CRYPTO_UNSUPPORTED_ALG;
 }
 
-static tk_err mbed_random(void *ctx, uint8_t *out, size_t len)
-{
-    tk_mbed_ctx *mc = ctx;
-
-    if (out == NULL && len > 0) {
-        return TK_ERR_INVALID_ARG;
-    }
-    /* The DRBG returns at most MBEDTLS_CTR_DRBG_MAX_REQUEST per call. */
-    while (len > 0) {
-        size_t chunk = len > MBEDTLS_CTR_DRBG_MAX_REQUEST
-                           ? MBEDTLS_CTR_DRBG_MAX_REQUEST
-                           : len;
-        if (mbedtls_ctr_drbg_random(&mc->drbg, out, chunk) != 0) {
-            return TK_ERR_CRYPTO_RANDOM;
-        }
-        out += chunk;
-        len -= chunk;
-    }
-    return TK_OK;
-}
-
 static const tk_crypto tk_mbed_table = {
     .ctx = &tk_mbed_state,
     .name = "mbedtls",
     .supports = mbed_supports,
-    .hash = tk_crypto_frame_hash,
-    .hash_start = tk_crypto_frame_hash_start,
-    .hash_update = tk_crypto_frame_hash_update,
-    .hash_finish = tk_crypto_frame_hash_finish,
-    .hash_abort = tk_crypto_frame_hash_abort,
-    .sign = tk_crypto_frame_sign,
-    .verify = tk_crypto_frame_verify,
-    .mac = tk_crypto_frame_mac,
-    .hkdf = tk_crypto_frame_hkdf,
-    .key_wrap = tk_crypto_frame_key_wrap,
-    .key_unwrap = tk_crypto_frame_key_unwrap,
-    .ecdh = tk_mbed_ecdh,
-    .key_generate = tk_mbed_key_generate,
-    .key_import = tk_mbed_key_import,
-    .aead_encrypt = tk_crypto_frame_aead_encrypt,
-    .aead_decrypt = tk_crypto_frame_aead_decrypt,
-    .cipher_start = tk_crypto_frame_cipher_start,
-    .cipher_update = tk_crypto_frame_cipher_update,
-    .cipher_finish = tk_crypto_frame_cipher_finish,
-    .cipher_abort = tk_crypto_frame_cipher_abort,
-    .random = mbed_random,
+    TK_CRYPTO_FRAME_FUNCTIONS,
 };
 
 const tk_crypto *tk_crypto_mbedtls(void)

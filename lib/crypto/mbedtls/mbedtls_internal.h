@@ -52,18 +52,12 @@ int tk_mbed_rng(void *ctx, unsigned char *out, size_t len);
 /* Primitives of the frame (crypto_backend.h), one group per file. */
 extern const tk_crypto_hash_primitives tk_mbed_hash_primitives;
 extern const tk_crypto_sig_primitives tk_mbed_sig_primitives;
+extern const tk_crypto_key_primitives tk_mbed_key_primitives;
 extern const tk_crypto_cipher_primitives tk_mbed_cipher_primitives;
 
 /* Key wrap primitive (mbedtls_kw.c) of tk_mbed_cipher_primitives. */
 tk_err tk_mbed_kw(tk_alg alg, const tk_key *kek, tk_view in, uint8_t *out,
                   size_t out_len, bool wrap);
-
-/* Table functions, one file per group. */
-tk_err tk_mbed_ecdh(void *ctx, const tk_key *priv, const tk_key *peer,
-                    uint8_t *secret, size_t secret_cap, size_t *secret_len);
-tk_err tk_mbed_key_generate(void *ctx, int32_t crv, tk_key *key);
-tk_err tk_mbed_key_import(void *ctx, const tk_key_params *params,
-                          tk_key *key);
 
 /*
  * Hashes the concatenation of parts with a SHA-2 alg into md (room for

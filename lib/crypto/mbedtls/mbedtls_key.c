@@ -1,6 +1,6 @@
 /*
- * Keys for the Mbed TLS backend: import from raw COSE_Key components with
- * full validation, generation and ECDH.
+ * Key primitives of the Mbed TLS backend: import from raw COSE_Key
+ * components with full validation, generation and ECDH.
  *
  * Mbed TLS 2.28 has no cheap parsed-key object worth caching (loading a
  * point costs far less than one of its signature checks), so keys carry no
@@ -286,46 +286,26 @@ done:
     return err;
 }
 
-tk_err tk_mbed_key_import(void *ctx, const tk_key_params *params,
-                          tk_key *key)
+/* Imports a P-256, P-384 or X25519 key that the configuration has into
+ * key, which is empty. */
+static tk_err import_key(void *ctx, const tk_key_params *params, tk_key *key)
 {
-    if (params == NULL || key == NULL || !tk_crypto_view_ok(params->x) ||
-        !tk_crypto_view_ok(params->y) || !tk_crypto_view_ok(params->d) ||
-        !tk_crypto_view_ok(params->k) || !tk_crypto_view_ok(params->kid)) {
-        return TK_ERR_INVALID_ARG;
+    bool known = (params->kty == TK_KTY_EC2 &&
+                  (params->crv == TK_CRV_P256 ||
+                   params->crv == TK_CRV_P384)) ||
+                 (params->kty == TK_KTY_OKP && params->crv == TK_CRV_X25519);
+    if (!known || tk_mbed_group(params->crv) == MBEDTLS_ECP_DP_NONE) {
+        return TK_ERR_CRYPTO_UNSUPPORTED_ALG;
     }
-    tk_key_init(key);
-
-    tk_err err;
-    if (params->kty == TK_KTY_SYMMETRIC) {
-        err = tk_key_init_symmetric(key, params->k);
-    } else if (((params->kty == TK_KTY_EC2 &&
-                 (params->crv == TK_CRV_P256 ||
-                  params->crv == TK_CRV_P384)) ||
-                (params->kty == TK_KTY_OKP &&
-                 params->crv == TK_CRV_X25519)) &&
-               tk_mbed_group(params->crv) != MBEDTLS_ECP_DP_NONE) {
-        err = copy_params(params, key);
-        if (err == TK_OK) {
-            err = validate(params, ctx, key);
-        }
-    } else {
-        err = TK_ERR_CRYPTO_UNSUPPORTED_ALG;
+    tk_err err = copy_params(params, key);
+    if (err == TK_OK) {
+        err = validate(params, ctx, key);
     }
-    if (err != TK_OK) {
-        tk_key_release(key);
-        return err;
-    }
-    key->kid = params->kid;
-    return TK_OK;
+    return err;
 }
 
-tk_err tk_mbed_key_generate(void *ctx, int32_t crv, tk_key *key)
+static tk_err generate_key(void *ctx, int32_t crv, tk_key *key)
 {
-    if (key == NULL) {
-        return TK_ERR_INVALID_ARG;
-    }
-    tk_key_init(key);
     mbedtls_ecp_group_id id = tk_mbed_group(crv);
     if (id == MBEDTLS_ECP_DP_NONE) {
         return TK_ERR_CRYPTO_UNSUPPORTED_ALG;
@@ -344,23 +324,11 @@ tk_err tk_mbed_key_generate(void *ctx, int32_t crv, tk_key *key)
     }
     mbedtls_ecp_keypair_free(&kp);
     if (err != TK_OK) {
-        tk_key_release(key);
         return err;
     }
     key->has_public = true;
     key->has_private = true;
     return TK_OK;
-}
-
-/* Tells whether len bytes at p are all zero, in constant time. */
-static bool all_zero(const uint8_t *p, size_t len)
-{
-    uint8_t acc = 0;
-
-    for (size_t i = 0; i < len; i++) {
-        acc = (uint8_t)(acc | p[i]);
-    }
-    return acc == 0;
 }
 
 /* Computes the shared secret of the loaded keys into secret (n bytes):
@@ -380,8 +348,7 @@ static tk_err shared_secret(mbedtls_ecp_keypair *ours,
                     : mbedtls_mpi_write_binary(&z, secret, n);
     }
     mbedtls_mpi_free(&z);
-    if (x25519 && (rc == MBEDTLS_ERR_ECP_INVALID_KEY ||
-                   (rc == 0 && all_zero(secret, n)))) {
+    if (x25519 && rc == MBEDTLS_ERR_ECP_INVALID_KEY) {
         /* Mbed TLS rejects exactly the X25519 points of small order, whose
          * shared secret is zero. */
         return TK_ERR_CRYPTO_SHARED_SECRET_ZERO;
@@ -389,32 +356,18 @@ static tk_err shared_secret(mbedtls_ecp_keypair *ours,
     return rc == 0 ? TK_OK : key_error(rc);
 }
 
-tk_err tk_mbed_ecdh(void *ctx, const tk_key *priv, const tk_key *peer,
-                    uint8_t *secret, size_t secret_cap, size_t *secret_len)
+/* Checks before the output size that the configuration has the curve. */
+static tk_err ecdh_check(const tk_key *priv, const tk_key *peer)
 {
-    if (secret_len == NULL) {
-        return TK_ERR_INVALID_ARG;
-    }
-    *secret_len = 0;
-    if (priv == NULL || peer == NULL || secret == NULL) {
-        return TK_ERR_INVALID_ARG;
-    }
-    int32_t crv = priv->crv;
-    bool agreement = (priv->kty == TK_KTY_EC2 &&
-                      (crv == TK_CRV_P256 || crv == TK_CRV_P384)) ||
-                     (priv->kty == TK_KTY_OKP && crv == TK_CRV_X25519);
-    if (!agreement || peer->kty != priv->kty || peer->crv != crv) {
-        return TK_ERR_CRYPTO_KEY_MISMATCH;
-    }
-    if (tk_mbed_group(crv) == MBEDTLS_ECP_DP_NONE) {
-        return TK_ERR_CRYPTO_UNSUPPORTED_ALG;
-    }
-    size_t n = tk_crypto_curve_size(crv);
-    if (secret_cap < n) {
-        *secret_len = n;
-        return TK_ERR_BUFFER_TOO_SMALL;
-    }
+    (void)peer;
+    return tk_mbed_group(priv->crv) == MBEDTLS_ECP_DP_NONE
+               ? TK_ERR_CRYPTO_UNSUPPORTED_ALG
+               : TK_OK;
+}
 
+static tk_err ecdh(void *ctx, const tk_key *priv, const tk_key *peer,
+                   uint8_t *secret, size_t n)
+{
     mbedtls_ecp_keypair ours;
     mbedtls_ecp_keypair theirs;
     mbedtls_ecp_keypair_init(&ours);
@@ -424,15 +377,17 @@ tk_err tk_mbed_ecdh(void *ctx, const tk_key *priv, const tk_key *peer,
         err = tk_mbed_keypair_load(peer, false, &theirs);
     }
     if (err == TK_OK) {
-        err = shared_secret(&ours, &theirs, crv == TK_CRV_X25519, ctx, secret,
-                            n);
+        err = shared_secret(&ours, &theirs, priv->crv == TK_CRV_X25519, ctx,
+                            secret, n);
     }
     mbedtls_ecp_keypair_free(&ours);
     mbedtls_ecp_keypair_free(&theirs);
-    if (err != TK_OK) {
-        tk_crypto_wipe(secret, n);
-        return err;
-    }
-    *secret_len = n;
-    return TK_OK;
+    return err;
 }
+
+const tk_crypto_key_primitives tk_mbed_key_primitives = {
+    .import = import_key,
+    .generate = generate_key,
+    .ecdh_check = ecdh_check,
+    .ecdh = ecdh,
+};

@@ -53,17 +53,9 @@ static tk_err ossl_supports(void *ctx, tk_alg alg, int32_t crv)
 static tk_err ossl_random(void *ctx, uint8_t *out, size_t len)
 {
     (void)ctx;
-    if (out == NULL && len > 0) {
-        return TK_ERR_INVALID_ARG;
-    }
-    while (len > 0) {
-        int chunk = len > INT_MAX ? INT_MAX : (int)len;
-        if (RAND_bytes(out, chunk) != 1) {
-            ERR_clear_error();
-            return TK_ERR_CRYPTO_RANDOM;
-        }
-        out += chunk;
-        len -= (size_t)chunk;
+    if (RAND_bytes(out, (int)len) != 1) {
+        ERR_clear_error();
+        return TK_ERR_CRYPTO_RANDOM;
     }
     return TK_OK;
 }
@@ -71,8 +63,11 @@ static tk_err ossl_random(void *ctx, uint8_t *out, size_t len)
 /* OpenSSL 3 has every algorithm that the frame's checks let through. */
 static const tk_crypto_primitives tk_ossl_primitives = {
     .has_alg = NULL,
+    .random_max_request = INT_MAX, /* RAND_bytes takes an int length */
+    .random = ossl_random,
     .hash = &tk_ossl_hash_primitives,
     .sig = &tk_ossl_sig_primitives,
+    .key = &tk_ossl_key_primitives,
     .cipher = &tk_ossl_cipher_primitives,
 };
 
@@ -83,27 +78,7 @@ static const tk_crypto tk_ossl_table = {
     .ctx = (void *)&tk_ossl_ctx,
     .name = "openssl",
     .supports = ossl_supports,
-    .hash = tk_crypto_frame_hash,
-    .hash_start = tk_crypto_frame_hash_start,
-    .hash_update = tk_crypto_frame_hash_update,
-    .hash_finish = tk_crypto_frame_hash_finish,
-    .hash_abort = tk_crypto_frame_hash_abort,
-    .sign = tk_crypto_frame_sign,
-    .verify = tk_crypto_frame_verify,
-    .mac = tk_crypto_frame_mac,
-    .hkdf = tk_crypto_frame_hkdf,
-    .key_wrap = tk_crypto_frame_key_wrap,
-    .key_unwrap = tk_crypto_frame_key_unwrap,
-    .ecdh = tk_ossl_ecdh,
-    .key_generate = tk_ossl_key_generate,
-    .key_import = tk_ossl_key_import,
-    .aead_encrypt = tk_crypto_frame_aead_encrypt,
-    .aead_decrypt = tk_crypto_frame_aead_decrypt,
-    .cipher_start = tk_crypto_frame_cipher_start,
-    .cipher_update = tk_crypto_frame_cipher_update,
-    .cipher_finish = tk_crypto_frame_cipher_finish,
-    .cipher_abort = tk_crypto_frame_cipher_abort,
-    .random = ossl_random,
+    TK_CRYPTO_FRAME_FUNCTIONS,
 };
 
 const tk_crypto *tk_crypto_openssl(void)

@@ -14,14 +14,8 @@ extern const char tk_ossl_owner;
 /* Primitives of the frame (crypto_backend.h), one group per file. */
 extern const tk_crypto_hash_primitives tk_ossl_hash_primitives;
 extern const tk_crypto_sig_primitives tk_ossl_sig_primitives;
+extern const tk_crypto_key_primitives tk_ossl_key_primitives;
 extern const tk_crypto_cipher_primitives tk_ossl_cipher_primitives;
-
-/* Table functions, one file per group. */
-tk_err tk_ossl_ecdh(void *ctx, const tk_key *priv, const tk_key *peer,
-                    uint8_t *secret, size_t secret_cap, size_t *secret_len);
-tk_err tk_ossl_key_generate(void *ctx, int32_t crv, tk_key *key);
-tk_err tk_ossl_key_import(void *ctx, const tk_key_params *params,
-                          tk_key *key);
 
 /*
  * Hashes the concatenation of parts with a SHA-2 alg into md (room for

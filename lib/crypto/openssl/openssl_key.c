@@ -1,6 +1,7 @@
 /*
- * Keys for the OpenSSL backend: import from raw COSE_Key components with
- * full validation, generation, the EVP_PKEY cache, and ECDH.
+ * Key primitives of the OpenSSL backend: import from raw COSE_Key
+ * components with full validation, generation, the EVP_PKEY cache, and
+ * ECDH.
  *
  * The EC point and scalar checks use EC_GROUP and EC_POINT, which OpenSSL
  * 3.0 keeps (unlike EC_KEY). The cached EVP_PKEY is built with
@@ -339,16 +340,10 @@ static tk_err import_okp(const tk_key_params *params, tk_key *key)
     return TK_OK;
 }
 
-tk_err tk_ossl_key_import(void *ctx, const tk_key_params *params,
-                          tk_key *key)
+/* Imports an EC2 or OKP key into key, which is empty, and caches it. */
+static tk_err import_key(void *ctx, const tk_key_params *params, tk_key *key)
 {
     (void)ctx;
-    if (params == NULL || key == NULL || !tk_crypto_view_ok(params->x) ||
-        !tk_crypto_view_ok(params->y) || !tk_crypto_view_ok(params->d) ||
-        !tk_crypto_view_ok(params->k) || !tk_crypto_view_ok(params->kid)) {
-        return TK_ERR_INVALID_ARG;
-    }
-    tk_key_init(key);
     key->backend_owner = &tk_ossl_owner;
     key->backend_free = pkey_free;
 
@@ -360,21 +355,14 @@ tk_err tk_ossl_key_import(void *ctx, const tk_key_params *params,
     case TK_KTY_OKP:
         err = import_okp(params, key);
         break;
-    case TK_KTY_SYMMETRIC:
-        err = tk_key_init_symmetric(key, params->k);
-        break;
     default:
-        err = TK_ERR_CRYPTO_UNSUPPORTED_ALG;
-        break;
+        return TK_ERR_CRYPTO_UNSUPPORTED_ALG;
     }
-    if (err != TK_OK) {
-        tk_key_release(key);
-        return err;
+    if (err == TK_OK) {
+        key->kty = params->kty;
+        key->crv = params->crv;
     }
-    key->kty = params->kty;
-    key->crv = params->kty == TK_KTY_SYMMETRIC ? TK_CRV_NONE : params->crv;
-    key->kid = params->kid;
-    return TK_OK;
+    return err;
 }
 
 /* Copies the raw material of a generated EC key from pkey into key. */
@@ -414,14 +402,9 @@ static tk_err export_okp(EVP_PKEY *pkey, tk_key *key)
     return TK_OK;
 }
 
-tk_err tk_ossl_key_generate(void *ctx, int32_t crv, tk_key *key)
+static tk_err generate_key(void *ctx, int32_t crv, tk_key *key)
 {
     (void)ctx;
-    if (key == NULL) {
-        return TK_ERR_INVALID_ARG;
-    }
-    tk_key_init(key);
-
     EVP_PKEY *pkey = NULL;
     int32_t kty = TK_KTY_EC2;
     switch (crv) {
@@ -454,7 +437,6 @@ tk_err tk_ossl_key_generate(void *ctx, int32_t crv, tk_key *key)
     tk_err err = kty == TK_KTY_EC2 ? export_ec(pkey, n, key)
                                    : export_okp(pkey, key);
     if (err != TK_OK) {
-        tk_key_release(key);
         return err;
     }
     key->kty = kty;
@@ -463,17 +445,6 @@ tk_err tk_ossl_key_generate(void *ctx, int32_t crv, tk_key *key)
     key->has_public = true;
     key->has_private = true;
     return TK_OK;
-}
-
-/* Tells whether len bytes at p are all zero, in constant time. */
-static bool all_zero(const uint8_t *p, size_t len)
-{
-    uint8_t acc = 0;
-
-    for (size_t i = 0; i < len; i++) {
-        acc = (uint8_t)(acc | p[i]);
-    }
-    return acc == 0;
 }
 
 /* Runs the EVP derive of priv with peer into secret (n bytes). */
@@ -497,12 +468,8 @@ static tk_err derive(EVP_PKEY *priv, EVP_PKEY *peer, int32_t crv,
                                    : TK_ERR_CRYPTO_BACKEND;
         goto done;
     }
-    if (len != n) {
-        goto done;
-    }
-    err = TK_OK;
-    if (crv == TK_CRV_X25519 && all_zero(secret, n)) {
-        err = TK_ERR_CRYPTO_SHARED_SECRET_ZERO;
+    if (len == n) {
+        err = TK_OK;
     }
 done:
     EVP_PKEY_CTX_free(pctx);
@@ -510,32 +477,17 @@ done:
     return err;
 }
 
-tk_err tk_ossl_ecdh(void *ctx, const tk_key *priv, const tk_key *peer,
-                    uint8_t *secret, size_t secret_cap, size_t *secret_len)
+/* Checks before the output size that the peer has a public part. */
+static tk_err ecdh_check(const tk_key *priv, const tk_key *peer)
+{
+    (void)priv;
+    return peer->has_public ? TK_OK : TK_ERR_CRYPTO_KEY_INVALID;
+}
+
+static tk_err ecdh(void *ctx, const tk_key *priv, const tk_key *peer,
+                   uint8_t *secret, size_t n)
 {
     (void)ctx;
-    if (secret_len == NULL) {
-        return TK_ERR_INVALID_ARG;
-    }
-    *secret_len = 0;
-    if (priv == NULL || peer == NULL || secret == NULL) {
-        return TK_ERR_INVALID_ARG;
-    }
-    int32_t crv = priv->crv;
-    bool agreement = (priv->kty == TK_KTY_EC2 && ec_nid(crv) != NID_undef) ||
-                     (priv->kty == TK_KTY_OKP && crv == TK_CRV_X25519);
-    if (!agreement || peer->kty != priv->kty || peer->crv != crv) {
-        return TK_ERR_CRYPTO_KEY_MISMATCH;
-    }
-    if (!peer->has_public) {
-        return TK_ERR_CRYPTO_KEY_INVALID;
-    }
-    size_t n = tk_crypto_curve_size(crv);
-    if (secret_cap < n) {
-        *secret_len = n;
-        return TK_ERR_BUFFER_TOO_SMALL;
-    }
-
     EVP_PKEY *our_pkey;
     EVP_PKEY *peer_pkey;
     bool our_temp;
@@ -546,7 +498,7 @@ tk_err tk_ossl_ecdh(void *ctx, const tk_key *priv, const tk_key *peer,
     }
     err = tk_ossl_pkey_get(peer, false, &peer_pkey, &peer_temp);
     if (err == TK_OK) {
-        err = derive(our_pkey, peer_pkey, crv, secret, n);
+        err = derive(our_pkey, peer_pkey, priv->crv, secret, n);
         if (peer_temp) {
             EVP_PKEY_free(peer_pkey);
         }
@@ -554,10 +506,12 @@ tk_err tk_ossl_ecdh(void *ctx, const tk_key *priv, const tk_key *peer,
     if (our_temp) {
         EVP_PKEY_free(our_pkey);
     }
-    if (err != TK_OK) {
-        tk_crypto_wipe(secret, n);
-        return err;
-    }
-    *secret_len = n;
-    return TK_OK;
+    return err;
 }
+
+const tk_crypto_key_primitives tk_ossl_key_primitives = {
+    .import = import_key,
+    .generate = generate_key,
+    .ecdh_check = ecdh_check,
+    .ecdh = ecdh,
+};
