@@ -266,9 +266,12 @@ typedef struct tk_crypto_primitives {
     /*
      * Tells whether the backend's build has alg, once the frame found alg
      * in the class that the operation takes. NULL when it has every one.
-     * A curve that the build lacks is the key primitives' concern.
+     * An operation on a curve that the build lacks fails in a primitive.
      */
     bool (*has_alg)(tk_alg alg);
+    /* Tells whether the backend's build has the curve crv, for
+     * supports(). */
+    bool (*has_curve)(int32_t crv);
     /* Longest request of the random primitive. */
     size_t random_max_request;
     /* Fills the len bytes of out (1 to random_max_request) from the
@@ -286,6 +289,7 @@ typedef struct tk_crypto_backend_ctx {
 } tk_crypto_backend_ctx;
 
 /* Table functions of the frame, in the order of struct tk_crypto. */
+tk_err tk_crypto_frame_supports(void *ctx, tk_alg alg, int32_t crv);
 tk_err tk_crypto_frame_hash(void *ctx, tk_alg alg, const tk_view *parts,
                             size_t nparts, uint8_t *digest,
                             size_t digest_cap, size_t *digest_len);
@@ -343,9 +347,10 @@ tk_err tk_crypto_frame_cipher_finish(void *ctx,
 void tk_crypto_frame_cipher_abort(void *ctx, tk_crypto_cipher_state *state);
 tk_err tk_crypto_frame_random(void *ctx, uint8_t *out, size_t len);
 
-/* Initializers of the struct tk_crypto members that a backend on the
- * frame sets to the frame: every function but supports. */
+/* Initializers of the function members of a struct tk_crypto whose ctx
+ * starts with a tk_crypto_backend_ctx. */
 #define TK_CRYPTO_FRAME_FUNCTIONS                       \
+    .supports = tk_crypto_frame_supports,               \
     .hash = tk_crypto_frame_hash,                       \
     .hash_start = tk_crypto_frame_hash_start,           \
     .hash_update = tk_crypto_frame_hash_update,         \

@@ -26,6 +26,36 @@ static bool has_hash(const tk_crypto_primitives *p, tk_alg alg)
     return tk_crypto_alg_is_sha2(alg) && has_alg(p, alg);
 }
 
+/*
+ * Tells whether cap is short of the size bytes that an operation writes.
+ * When it is, stores size in *out_len for the TK_ERR_BUFFER_TOO_SMALL that
+ * the caller returns.
+ */
+static bool output_too_small(size_t cap, size_t size, size_t *out_len)
+{
+    if (cap >= size) {
+        return false;
+    }
+    *out_len = size;
+    return true;
+}
+
+/*
+ * Ends an operation whose primitive returned err after writing to the size
+ * bytes of out: stores size in *out_len on success, and wipes out on
+ * failure.
+ */
+static tk_err end_output(tk_err err, uint8_t *out, size_t size,
+                         size_t *out_len)
+{
+    if (err != TK_OK) {
+        tk_crypto_wipe(out, size);
+        return err;
+    }
+    *out_len = size;
+    return TK_OK;
+}
+
 /* Head of a hash state in every backend's layout. */
 static tk_crypto_hash_head *hash_head(tk_crypto_hash_state *state)
 {
@@ -36,6 +66,47 @@ static tk_crypto_hash_head *hash_head(tk_crypto_hash_state *state)
 static tk_crypto_cipher_head *cipher_head(tk_crypto_cipher_state *state)
 {
     return (tk_crypto_cipher_head *)state->opaque.bytes;
+}
+
+/* Tells whether the backend has alg with the hash and curve it needs. */
+static bool alg_supported(const tk_crypto_primitives *p, tk_alg alg)
+{
+    if (tk_crypto_alg_is_ecdsa(alg) || tk_crypto_alg_is_eddsa(alg)) {
+        return has_alg(p, alg) && p->has_curve(tk_crypto_sig_curve(alg)) &&
+               (!tk_crypto_alg_is_ecdsa(alg) ||
+                has_alg(p, tk_crypto_ecdsa_hash(alg)));
+    }
+    if (tk_crypto_hmac_hash(alg) != TK_ALG_NONE) {
+        return has_alg(p, tk_crypto_hmac_hash(alg));
+    }
+    if (tk_crypto_alg_is_sha2(alg) || tk_crypto_alg_is_kw(alg) ||
+        tk_crypto_alg_is_gcm(alg) || tk_crypto_alg_is_ctr(alg) ||
+        alg == TK_ALG_CHACHA20_POLY1305) {
+        return has_alg(p, alg);
+    }
+    return false;
+}
+
+tk_err tk_crypto_frame_supports(void *ctx, tk_alg alg, int32_t crv)
+{
+    const tk_crypto_primitives *p = primitives(ctx);
+
+    if (crv != TK_CRV_NONE && !p->has_curve(crv)) {
+        return TK_ERR_CRYPTO_UNSUPPORTED_ALG;
+    }
+    if (alg == TK_ALG_NONE) {
+        /* ECDH and key generation on crv. */
+        return crv != TK_CRV_NONE ? TK_OK : TK_ERR_CRYPTO_UNSUPPORTED_ALG;
+    }
+    if (!alg_supported(p, alg)) {
+        return TK_ERR_CRYPTO_UNSUPPORTED_ALG;
+    }
+    if (tk_crypto_alg_is_ecdsa(alg) || tk_crypto_alg_is_eddsa(alg)) {
+        return crv == TK_CRV_NONE || crv == tk_crypto_sig_curve(alg)
+                   ? TK_OK
+                   : TK_ERR_CRYPTO_UNSUPPORTED_ALG;
+    }
+    return crv == TK_CRV_NONE ? TK_OK : TK_ERR_CRYPTO_UNSUPPORTED_ALG;
 }
 
 tk_err tk_crypto_frame_hash(void *ctx, tk_alg alg, const tk_view *parts,
@@ -54,9 +125,7 @@ tk_err tk_crypto_frame_hash(void *ctx, tk_alg alg, const tk_view *parts,
     if (!has_hash(p, alg)) {
         return TK_ERR_CRYPTO_UNSUPPORTED_ALG;
     }
-    size_t size = tk_crypto_hash_size(alg);
-    if (digest_cap < size) {
-        *digest_len = size;
+    if (output_too_small(digest_cap, tk_crypto_hash_size(alg), digest_len)) {
         return TK_ERR_BUFFER_TOO_SMALL;
     }
     size_t len = 0;
@@ -169,17 +238,11 @@ tk_err tk_crypto_frame_sign(void *ctx, tk_alg alg, const tk_key *key,
         return err;
     }
     size_t size = tk_crypto_sig_size(alg);
-    if (sig_cap < size) {
-        *sig_len = size;
+    if (output_too_small(sig_cap, size, sig_len)) {
         return TK_ERR_BUFFER_TOO_SMALL;
     }
     err = p->sig->sign(ctx, alg, key, parts, nparts, sig);
-    if (err != TK_OK) {
-        tk_crypto_wipe(sig, size);
-        return err;
-    }
-    *sig_len = size;
-    return TK_OK;
+    return end_output(err, sig, size, sig_len);
 }
 
 tk_err tk_crypto_frame_verify(void *ctx, tk_alg alg, const tk_key *key,
@@ -225,18 +288,12 @@ tk_err tk_crypto_frame_mac(void *ctx, tk_alg alg, const tk_key *key,
         return TK_ERR_CRYPTO_KEY_INVALID;
     }
     size_t size = tk_crypto_hash_size(alg);
-    if (tag_cap < size) {
-        *tag_len = size;
+    if (output_too_small(tag_cap, size, tag_len)) {
         return TK_ERR_BUFFER_TOO_SMALL;
     }
     tk_err err = p->hash->hmac(hash_alg, key->k, key->k_len, parts, nparts,
                                tag);
-    if (err != TK_OK) {
-        tk_crypto_wipe(tag, size);
-        return err;
-    }
-    *tag_len = size;
-    return TK_OK;
+    return end_output(err, tag, size, tag_len);
 }
 
 tk_err tk_crypto_frame_hkdf(void *ctx, tk_alg hash_alg, tk_view salt,
@@ -292,17 +349,11 @@ static tk_err key_wrap(void *ctx, tk_alg alg, const tk_key *kek, tk_view in,
     }
     size_t size = wrap ? in.len + TK_CRYPTO_KW_OVERHEAD
                        : in.len - TK_CRYPTO_KW_OVERHEAD;
-    if (out_cap < size) {
-        *out_len = size;
+    if (output_too_small(out_cap, size, out_len)) {
         return TK_ERR_BUFFER_TOO_SMALL;
     }
     err = p->cipher->kw(alg, kek, in, out, size, wrap);
-    if (err != TK_OK) {
-        tk_crypto_wipe(out, size);
-        return err;
-    }
-    *out_len = size;
-    return TK_OK;
+    return end_output(err, out, size, out_len);
 }
 
 tk_err tk_crypto_frame_key_wrap(void *ctx, tk_alg alg, const tk_key *kek,
@@ -356,8 +407,7 @@ tk_err tk_crypto_frame_ecdh(void *ctx, const tk_key *priv,
         return err;
     }
     size_t n = tk_crypto_curve_size(crv);
-    if (secret_cap < n) {
-        *secret_len = n;
+    if (output_too_small(secret_cap, n, secret_len)) {
         return TK_ERR_BUFFER_TOO_SMALL;
     }
     err = p->key->ecdh(ctx, priv, peer, secret, n);
@@ -365,12 +415,7 @@ tk_err tk_crypto_frame_ecdh(void *ctx, const tk_key *priv,
         /* A low-order peer point (RFC 7748 section 6.1). */
         err = TK_ERR_CRYPTO_SHARED_SECRET_ZERO;
     }
-    if (err != TK_OK) {
-        tk_crypto_wipe(secret, n);
-        return err;
-    }
-    *secret_len = n;
-    return TK_OK;
+    return end_output(err, secret, n, secret_len);
 }
 
 tk_err tk_crypto_frame_key_generate(void *ctx, int32_t crv, tk_key *key)
@@ -427,10 +472,13 @@ static tk_err check_aead(const tk_crypto_primitives *p, tk_alg alg,
     return TK_OK;
 }
 
-tk_err tk_crypto_frame_aead_encrypt(void *ctx, tk_alg alg, const tk_key *key,
-                                    tk_view iv, tk_view aad, tk_view plain,
-                                    uint8_t *out, size_t out_cap,
-                                    size_t *out_len)
+/*
+ * Runs a one-shot AEAD: encrypts in into out, the ciphertext followed by
+ * the tag, or decrypts in, the ciphertext followed by the tag, into out.
+ */
+static tk_err aead(void *ctx, tk_alg alg, const tk_key *key, tk_view iv,
+                   tk_view aad, tk_view in, uint8_t *out, size_t out_cap,
+                   size_t *out_len, bool encrypt)
 {
     const tk_crypto_primitives *p = primitives(ctx);
 
@@ -438,44 +486,8 @@ tk_err tk_crypto_frame_aead_encrypt(void *ctx, tk_alg alg, const tk_key *key,
         return TK_ERR_INVALID_ARG;
     }
     *out_len = 0;
-    if (key == NULL || out == NULL || !tk_crypto_view_ok(iv) ||
-        !tk_crypto_view_ok(aad) || !tk_crypto_view_ok(plain)) {
-        return TK_ERR_INVALID_ARG;
-    }
-    tk_err err = check_aead(p, alg, key, iv);
-    if (err != TK_OK) {
-        return err;
-    }
-    if ((uint64_t)plain.len > p->cipher->aead_max_input) {
-        return TK_ERR_CRYPTO_INPUT_LENGTH;
-    }
-    size_t size = plain.len + TK_CRYPTO_AEAD_TAG_SIZE;
-    if (out_cap < size) {
-        *out_len = size;
-        return TK_ERR_BUFFER_TOO_SMALL;
-    }
-    err = p->cipher->aead(alg, key, iv, aad, plain.ptr, plain.len, out,
-                          out + plain.len, true);
-    if (err != TK_OK) {
-        tk_crypto_wipe(out, size);
-        return err;
-    }
-    *out_len = size;
-    return TK_OK;
-}
-
-tk_err tk_crypto_frame_aead_decrypt(void *ctx, tk_alg alg, const tk_key *key,
-                                    tk_view iv, tk_view aad, tk_view in,
-                                    uint8_t *out, size_t out_cap,
-                                    size_t *out_len)
-{
-    const tk_crypto_primitives *p = primitives(ctx);
-
-    if (out_len == NULL) {
-        return TK_ERR_INVALID_ARG;
-    }
-    *out_len = 0;
-    if (key == NULL || (out == NULL && out_cap > 0) ||
+    /* A decryption to an empty plaintext may have no output buffer. */
+    if (key == NULL || (out == NULL && (encrypt || out_cap > 0)) ||
         !tk_crypto_view_ok(iv) || !tk_crypto_view_ok(aad) ||
         !tk_crypto_view_ok(in)) {
         return TK_ERR_INVALID_ARG;
@@ -484,27 +496,49 @@ tk_err tk_crypto_frame_aead_decrypt(void *ctx, tk_alg alg, const tk_key *key,
     if (err != TK_OK) {
         return err;
     }
-    if (in.len < TK_CRYPTO_AEAD_TAG_SIZE) {
-        return TK_ERR_CRYPTO_INPUT_LENGTH;
+    size_t size;
+    if (encrypt) {
+        if ((uint64_t)in.len > p->cipher->aead_max_input) {
+            return TK_ERR_CRYPTO_INPUT_LENGTH;
+        }
+        size = in.len + TK_CRYPTO_AEAD_TAG_SIZE;
+    } else {
+        if (in.len < TK_CRYPTO_AEAD_TAG_SIZE) {
+            return TK_ERR_CRYPTO_INPUT_LENGTH;
+        }
+        size = in.len - TK_CRYPTO_AEAD_TAG_SIZE;
     }
-    size_t size = in.len - TK_CRYPTO_AEAD_TAG_SIZE;
-    if (out_cap < size) {
-        *out_len = size;
+    if (output_too_small(out_cap, size, out_len)) {
         return TK_ERR_BUFFER_TOO_SMALL;
     }
-    /* The tag is copied first because out may overlap in. An empty
-     * plaintext may come with out NULL, and the primitive gets scratch. */
-    uint8_t tag[TK_CRYPTO_AEAD_TAG_SIZE];
-    uint8_t scratch[1];
-    memcpy(tag, in.ptr + size, sizeof(tag));
-    err = p->cipher->aead(alg, key, iv, aad, in.ptr, size,
-                          out != NULL ? out : scratch, tag, false);
-    if (err != TK_OK) {
-        tk_crypto_wipe(out, size);
-        return err;
+    if (encrypt) {
+        err = p->cipher->aead(alg, key, iv, aad, in.ptr, in.len, out,
+                              out + in.len, true);
+    } else {
+        /* The tag is copied first because out may overlap in. */
+        uint8_t tag[TK_CRYPTO_AEAD_TAG_SIZE];
+        uint8_t scratch[1];
+        memcpy(tag, in.ptr + size, sizeof(tag));
+        err = p->cipher->aead(alg, key, iv, aad, in.ptr, size,
+                              out != NULL ? out : scratch, tag, false);
     }
-    *out_len = size;
-    return TK_OK;
+    return end_output(err, out, size, out_len);
+}
+
+tk_err tk_crypto_frame_aead_encrypt(void *ctx, tk_alg alg, const tk_key *key,
+                                    tk_view iv, tk_view aad, tk_view plain,
+                                    uint8_t *out, size_t out_cap,
+                                    size_t *out_len)
+{
+    return aead(ctx, alg, key, iv, aad, plain, out, out_cap, out_len, true);
+}
+
+tk_err tk_crypto_frame_aead_decrypt(void *ctx, tk_alg alg, const tk_key *key,
+                                    tk_view iv, tk_view aad, tk_view in,
+                                    uint8_t *out, size_t out_cap,
+                                    size_t *out_len)
+{
+    return aead(ctx, alg, key, iv, aad, in, out, out_cap, out_len, false);
 }
 
 tk_err tk_crypto_frame_cipher_start(void *ctx, tk_crypto_cipher_state *state,

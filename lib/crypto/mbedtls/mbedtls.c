@@ -1,7 +1,8 @@
 /*
- * The Mbed TLS 2.28 backend table: capability query, the CTR_DRBG and its
- * entropy source, the primitives of the other files of this folder, and
- * the frame functions (crypto_backend.h) that run them.
+ * The Mbed TLS 2.28 backend table: the frame functions (crypto_backend.h)
+ * on the primitives of the other files of this folder, the algorithms and
+ * curves of the Mbed TLS configuration, and the CTR_DRBG with its entropy
+ * source.
  *
  * The DRBG lives in this file's static state and is seeded on the first
  * tk_crypto_mbedtls() call. That first call is not thread-safe, so a
@@ -58,8 +59,18 @@ static bool mbed_has_alg(tk_alg alg)
     }
 }
 
+/*
+ * Tells whether the configuration has the curve crv. The device
+ * configuration embedded/mbedtls/tk_mbedtls_config.h has only P-256.
+ */
+static bool mbed_has_curve(int32_t crv)
+{
+    return tk_mbed_group(crv) != MBEDTLS_ECP_DP_NONE;
+}
+
 static const tk_crypto_primitives tk_mbed_primitives = {
     .has_alg = mbed_has_alg,
+    .has_curve = mbed_has_curve,
     /* The most that the DRBG returns in one call. */
     .random_max_request = MBEDTLS_CTR_DRBG_MAX_REQUEST,
     .random = mbed_random,
@@ -103,71 +114,9 @@ static bool seed(tk_mbed_ctx *mc)
                                  sizeof(tk_mbed_pers) - 1) == 0;
 }
 
-/* Tells whether alg works in this Mbed TLS configuration, on any curve it
- * needs. */
-static bool alg_available(tk_alg alg)
-{
-    if (tk_crypto_alg_is_ecdsa(alg)) {
-        return tk_mbed_group(tk_crypto_sig_curve(alg)) !=
-                   MBEDTLS_ECP_DP_NONE &&
-               tk_mbed_hash_available(tk_crypto_ecdsa_hash(alg));
-    }
-    switch (alg) {
-    case TK_ALG_SHA256:
-    case TK_ALG_SHA384:
-    case TK_ALG_SHA512:
-        return tk_mbed_hash_available(alg);
-    case TK_ALG_HMAC_256_64:
-    case TK_ALG_HMAC_256_256:
-    case TK_ALG_HMAC_384_384:
-    case TK_ALG_HMAC_512_512:
-        return tk_mbed_hash_available(tk_crypto_hmac_hash(alg));
-    case TK_ALG_CHACHA20_POLY1305:
-        return TK_MBED_CHACHAPOLY;
-    case TK_ALG_A128KW:
-    case TK_ALG_A192KW:
-    case TK_ALG_A256KW:
-    case TK_ALG_A128GCM:
-    case TK_ALG_A192GCM:
-    case TK_ALG_A256GCM:
-    case TK_ALG_A128CTR:
-    case TK_ALG_A192CTR:
-    case TK_ALG_A256CTR:
-        return true;
-    default:
-        /* EdDSA and Ed25519 among others: Mbed TLS 2.28 has no EdDSA. */
-        return false;
-    }
-}
-
-/* Checks alg and crv against the Mbed TLS configuration: an algorithm or
- * curve that it leaves out is unsupported. The device configuration
- * embedded/mbedtls/tk_mbedtls_config.h leaves out SHA-384/512,
- * ChaCha20/Poly1305, P-384 and Curve25519. */
-static tk_err mbed_supports(void *ctx, tk_alg alg, int32_t crv)
-{
-    (void)ctx;
-    if (crv != TK_CRV_NONE && tk_mbed_group(crv) == MBEDTLS_ECP_DP_NONE) {
-        return TK_ERR_CRYPTO_UNSUPPORTED_ALG;
-    }
-    if (alg == TK_ALG_NONE) {
-        return crv != TK_CRV_NONE ? TK_OK : TK_ERR_CRYPTO_UNSUPPORTED_ALG;
-    }
-    if (!alg_available(alg)) {
-        return TK_ERR_CRYPTO_UNSUPPORTED_ALG;
-    }
-    if (tk_crypto_alg_is_ecdsa(alg)) {
-        return crv == TK_CRV_NONE || crv == tk_crypto_sig_curve(alg)
-                   ? TK_OK
-                   : TK_ERR_CRYPTO_UNSUPPORTED_ALG;
-    }
-    return crv == TK_CRV_NONE ? TK_OK : TK_ERR_CRYPTO_UNSUPPORTED_ALG;
-}
-
 static const tk_crypto tk_mbed_table = {
     .ctx = &tk_mbed_state,
     .name = "mbedtls",
-    .supports = mbed_supports,
     TK_CRYPTO_FRAME_FUNCTIONS,
 };
 

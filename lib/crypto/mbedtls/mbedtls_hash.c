@@ -27,12 +27,6 @@ typedef struct tk_mbed_hash_state {
     } u;
 } tk_mbed_hash_state;
 
-bool tk_mbed_hash_available(tk_alg alg)
-{
-    return alg == TK_ALG_SHA256 ||
-           (TK_MBED_SHA512 && (alg == TK_ALG_SHA384 || alg == TK_ALG_SHA512));
-}
-
 _Static_assert(sizeof(tk_mbed_hash_state) <= TK_CRYPTO_HASH_STATE_SIZE,
                "TK_CRYPTO_HASH_STATE_SIZE is too small for Mbed TLS SHA-2");
 

@@ -42,9 +42,6 @@
 #define TK_MBED_X25519 0
 #endif
 
-/* Tells whether the configuration provides the hash alg (SHA-2). */
-bool tk_mbed_hash_available(tk_alg alg);
-
 /* Random generator for Mbed TLS calls that take f_rng and p_rng: the
  * backend's CTR_DRBG. ctx is the table's ctx member. */
 int tk_mbed_rng(void *ctx, unsigned char *out, size_t len);
