@@ -139,15 +139,15 @@ static inline tk_err tk_crypto_check_sig_key(const tk_key *key, tk_alg alg,
 /* ---------------------------------------------------------------------- */
 
 /*
- * The frame is the backend-independent part of the table functions: the
- * argument checks, the algorithm, key and length checks in one order, the
- * output sizes with TK_ERR_BUFFER_TOO_SMALL, the marks of streaming states
- * and the wiping of outputs on failure. A backend's table points at the
- * tk_crypto_frame_* functions, and its ctx starts with a
- * tk_crypto_backend_ctx that names the backend's primitives: the calls
- * into its crypto library. The frame calls a primitive only with
- * arguments that passed every check, and with an output buffer of the
- * size the operation writes.
+ * The frame is the backend-independent part of the table functions. It
+ * runs the argument, algorithm, key and length checks in one order,
+ * computes output sizes with TK_ERR_BUFFER_TOO_SMALL, marks started
+ * streaming states and wipes outputs on failure. A backend's table points
+ * at the tk_crypto_frame_* functions, and its ctx starts with a
+ * tk_crypto_backend_ctx that names the backend's primitives, which are
+ * the calls into its crypto library. The frame calls a primitive only
+ * with arguments that passed every check, and with an output buffer of
+ * the size that the operation writes.
  */
 
 /* Magic values that the frame stores in a started streaming state. */
@@ -200,14 +200,14 @@ typedef struct tk_crypto_cipher_head {
 /* AES key wrap, one-shot AEAD and streaming cipher primitives of a
  * backend. */
 typedef struct tk_crypto_cipher_primitives {
-    /* Longest key wrap or unwrap input the backend takes. */
+    /* Maximum length in bytes of a key wrap or unwrap input. */
     size_t kw_max_input;
     /* Wraps (wrap true) or unwraps in with kek into the out_len bytes of
      * out, which may be in.ptr. A failed integrity check gives
      * TK_ERR_CRYPTO_UNWRAP_INVALID. */
     tk_err (*kw)(tk_alg alg, const tk_key *kek, tk_view in, uint8_t *out,
                  size_t out_len, bool wrap);
-    /* Longest plaintext of a one-shot AEAD encryption. */
+    /* Maximum length in bytes of a one-shot AEAD plaintext. */
     uint64_t aead_max_input;
     /* Encrypts len bytes of in into out and writes the tag to tag, or
      * decrypts them and checks tag (TK_ERR_CRYPTO_TAG_INVALID on a
@@ -222,7 +222,7 @@ typedef struct tk_crypto_cipher_primitives {
     /* Processes len bytes of in (NULL when len is 0) into out. */
     tk_err (*update)(tk_crypto_cipher_state *state, const uint8_t *in,
                      size_t len, uint8_t *out);
-    /* Ends an AEAD state: writes the 16-byte tag to tag_out when
+    /* Ends an AEAD state. Writes the 16-byte tag to tag_out when
      * encrypting (expected_tag NULL), or compares the 16 bytes at
      * expected_tag in constant time when decrypting (tag_out NULL). */
     tk_err (*finish)(tk_crypto_cipher_state *state, uint8_t *tag_out,
@@ -246,22 +246,22 @@ typedef struct tk_crypto_sig_primitives {
 
 /* Key primitives of a backend. */
 typedef struct tk_crypto_key_primitives {
-    /* Imports the EC2 or OKP key of params into key, which is empty; any
-     * other kty gives TK_ERR_CRYPTO_UNSUPPORTED_ALG. Sets every field but
-     * kid. */
+    /* Imports the EC2 or OKP key of params into key, which is empty, and
+     * sets every field but kid. Another kty gives
+     * TK_ERR_CRYPTO_UNSUPPORTED_ALG. */
     tk_err (*import)(void *ctx, const tk_key_params *params, tk_key *key);
     /* Generates a key pair on crv into key, which is empty. */
     tk_err (*generate)(void *ctx, int32_t crv, tk_key *key);
-    /* Checks what the backend checks of an ECDH key pair before the
-     * output size, once the frame found the two keys of one agreement
-     * curve. */
+    /* Runs the backend's own checks of an ECDH key pair, which come
+     * before the output size. The frame calls it once both keys are on
+     * one agreement curve. */
     tk_err (*ecdh_check)(const tk_key *priv, const tk_key *peer);
     /* Computes the n-byte ECDH shared secret of priv and peer. */
     tk_err (*ecdh)(void *ctx, const tk_key *priv, const tk_key *peer,
                    uint8_t *secret, size_t n);
 } tk_crypto_key_primitives;
 
-/* The primitives of a backend, grouped as its source files are. */
+/* Every primitive of a backend, and the algorithms and curves it has. */
 typedef struct tk_crypto_primitives {
     /*
      * Tells whether the backend's build has alg, once the frame found alg
@@ -272,7 +272,7 @@ typedef struct tk_crypto_primitives {
     /* Tells whether the backend's build has the curve crv, for
      * supports(). */
     bool (*has_curve)(int32_t crv);
-    /* Longest request of the random primitive. */
+    /* Maximum length in bytes of one request to the random primitive. */
     size_t random_max_request;
     /* Fills the len bytes of out (1 to random_max_request) from the
      * backend's CSPRNG. */

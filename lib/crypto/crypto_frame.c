@@ -1,13 +1,14 @@
 /*
- * The frame of the tk_crypto table functions (crypto_backend.h explains
- * it): every check that does not depend on the crypto library, written
- * once for all backends, around calls to the backend's primitives.
+ * The frame of the tk_crypto table functions, which crypto_backend.h
+ * explains. It contains every check that does not depend on a crypto
+ * library, written once for all backends around calls to the backend's
+ * primitives.
  */
 #include <string.h>
 
 #include "crypto_backend.h"
 
-/* Primitives of the backend whose table passed ctx. */
+/* Returns the primitives of the backend whose table passed ctx. */
 static const tk_crypto_primitives *primitives(void *ctx)
 {
     return ((const tk_crypto_backend_ctx *)ctx)->primitives;
@@ -42,7 +43,7 @@ static bool output_too_small(size_t cap, size_t size, size_t *out_len)
 
 /*
  * Ends an operation whose primitive returned err after writing to the size
- * bytes of out: stores size in *out_len on success, and wipes out on
+ * bytes of out. Stores size in *out_len on success, and wipes out on
  * failure.
  */
 static tk_err end_output(tk_err err, uint8_t *out, size_t size,
@@ -184,9 +185,8 @@ tk_err tk_crypto_frame_hash_finish(void *ctx, tk_crypto_hash_state *state,
         return TK_ERR_STATE;
     }
     size_t size = tk_crypto_hash_size(hash_head(state)->alg);
-    if (digest_cap < size) {
+    if (output_too_small(digest_cap, size, digest_len)) {
         tk_crypto_frame_hash_abort(ctx, state);
-        *digest_len = size;
         return TK_ERR_BUFFER_TOO_SMALL;
     }
     tk_err err = primitives(ctx)->hash->finish(state, digest);
@@ -320,8 +320,8 @@ tk_err tk_crypto_frame_hkdf(void *ctx, tk_alg hash_alg, tk_view salt,
 }
 
 /*
- * Runs key wrap (wrap true) or unwrap of in into out. min is the shortest
- * valid input: 16 bytes of key to wrap, or 24 of wrapped key.
+ * Runs key wrap (wrap true) or unwrap of in into out. min is the minimum
+ * input length: 16 bytes of key to wrap, or 24 bytes of wrapped key.
  */
 static tk_err key_wrap(void *ctx, tk_alg alg, const tk_key *kek, tk_view in,
                        size_t min, bool wrap, uint8_t *out, size_t out_cap,
@@ -473,8 +473,9 @@ static tk_err check_aead(const tk_crypto_primitives *p, tk_alg alg,
 }
 
 /*
- * Runs a one-shot AEAD: encrypts in into out, the ciphertext followed by
- * the tag, or decrypts in, the ciphertext followed by the tag, into out.
+ * Runs a one-shot AEAD. Encryption writes the ciphertext and then the tag
+ * to out. Decryption reads the ciphertext and then the tag from in, and
+ * writes the plaintext to out.
  */
 static tk_err aead(void *ctx, tk_alg alg, const tk_key *key, tk_view iv,
                    tk_view aad, tk_view in, uint8_t *out, size_t out_cap,

@@ -71,7 +71,7 @@ static bool mbed_has_curve(int32_t crv)
 static const tk_crypto_primitives tk_mbed_primitives = {
     .has_alg = mbed_has_alg,
     .has_curve = mbed_has_curve,
-    /* The most that the DRBG returns in one call. */
+    /* Maximum length that the DRBG returns in one call. */
     .random_max_request = MBEDTLS_CTR_DRBG_MAX_REQUEST,
     .random = mbed_random,
     .hash = &tk_mbed_hash_primitives,

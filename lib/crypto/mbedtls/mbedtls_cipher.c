@@ -328,8 +328,8 @@ static int aead_tag(tk_mbed_cipher_state *st, uint8_t *tag)
     return rc;
 }
 
-/* Finishes AES-GCM or ChaCha20/Poly1305: writes the tag to tag_out when
- * encrypting, or checks expected_tag. */
+/* Finishes AES-GCM or ChaCha20/Poly1305. Writes the tag to tag_out when
+ * encrypting, or checks expected_tag when decrypting. */
 static tk_err cipher_finish(tk_crypto_cipher_state *state, uint8_t *tag_out,
                             const uint8_t *expected_tag)
 {

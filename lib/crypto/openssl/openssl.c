@@ -26,8 +26,8 @@ static tk_err ossl_random(void *ctx, uint8_t *out, size_t len)
     return TK_OK;
 }
 
-/* OpenSSL 3 has every algorithm that the frame's checks let through. */
 static const tk_crypto_primitives tk_ossl_primitives = {
+    /* OpenSSL 3 has every algorithm that the frame's checks let through. */
     .has_alg = NULL,
     .has_curve = ossl_has_curve,
     .random_max_request = INT_MAX, /* RAND_bytes takes an int length */

@@ -35,7 +35,7 @@ static tk_ossl_hash_state *hash_state(tk_crypto_hash_state *state)
     return (tk_ossl_hash_state *)state->opaque.bytes;
 }
 
-/* Starts alg in state; returns TK_ERR_CRYPTO_UNSUPPORTED_ALG for
+/* Starts alg in state. Returns TK_ERR_CRYPTO_UNSUPPORTED_ALG for
  * non-SHA-2. */
 static tk_err hash_start(tk_crypto_hash_state *state, tk_alg alg)
 {
