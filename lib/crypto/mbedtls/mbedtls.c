@@ -15,21 +15,30 @@
 
 #include "mbedtls_internal.h"
 
-/* Backend context: the table's ctx member points here. */
-typedef struct tk_mbed_ctx {
-    tk_crypto_backend_ctx backend; /* first, for the frame */
+/* The DRBG and its entropy source. */
+typedef struct tk_mbed_drbg {
     mbedtls_entropy_context entropy;
     mbedtls_ctr_drbg_context drbg;
     bool seeded;
     tk_crypto_entropy_fn entropy_fn;
     void *entropy_fn_ctx;
+} tk_mbed_drbg;
+
+/*
+ * Backend context: the table's ctx member points here. It is constant and
+ * never written through. The DRBG state it points to stays zero-initialized
+ * (.bss), so a device keeps no copy of it in flash.
+ */
+typedef struct tk_mbed_ctx {
+    tk_crypto_backend_ctx backend; /* first, for the frame */
+    tk_mbed_drbg *drbg;
 } tk_mbed_ctx;
 
 int tk_mbed_rng(void *ctx, unsigned char *out, size_t len)
 {
-    tk_mbed_ctx *mc = ctx;
+    const tk_mbed_ctx *mc = ctx;
 
-    return mbedtls_ctr_drbg_random(&mc->drbg, out, len);
+    return mbedtls_ctr_drbg_random(&mc->drbg->drbg, out, len);
 }
 
 static tk_err mbed_random(void *ctx, uint8_t *out, size_t len)
@@ -80,7 +89,10 @@ static const tk_crypto_primitives tk_mbed_primitives = {
     .cipher = &tk_mbed_cipher_primitives,
 };
 
-static tk_mbed_ctx tk_mbed_state = {.backend = {&tk_mbed_primitives}};
+static tk_mbed_drbg tk_mbed_state;
+
+static const tk_mbed_ctx tk_mbed_ctx_value = {{&tk_mbed_primitives},
+                                              &tk_mbed_state};
 
 /* Personalization string of the DRBG (NIST SP 800-90A section 8.7.1). */
 static const unsigned char tk_mbed_pers[] = "teepkit crypto mbedtls";
@@ -99,7 +111,7 @@ tk_err tk_crypto_mbedtls_set_entropy(tk_crypto_entropy_fn fn, void *fn_ctx)
 }
 
 /* Seeds the DRBG from the configured entropy source. */
-static bool seed(tk_mbed_ctx *mc)
+static bool seed(tk_mbed_drbg *mc)
 {
     mbedtls_entropy_init(&mc->entropy);
     mbedtls_ctr_drbg_init(&mc->drbg);
@@ -115,7 +127,7 @@ static bool seed(tk_mbed_ctx *mc)
 }
 
 static const tk_crypto tk_mbed_table = {
-    .ctx = &tk_mbed_state,
+    .ctx = (void *)&tk_mbed_ctx_value,
     .name = "mbedtls",
     TK_CRYPTO_FRAME_FUNCTIONS,
 };
