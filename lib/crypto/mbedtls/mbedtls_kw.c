@@ -5,7 +5,8 @@
  * The data is n 64-bit blocks R[1..n] plus the integrity register A.
  * Wrapping runs six passes of these steps, with t = n * j + i counting
  * them (RFC 3394 section 2.2.1, the index form):
- *   B = AES(K, A || R[i]), A = MSB64(B) ^ t, R[i] = LSB64(B). Unwrapping runs the steps backwards with AES decryption and then
+ *   B = AES(K, A || R[i]), A = MSB64(B) ^ t, R[i] = LSB64(B).
+ * Unwrapping runs the steps backwards with AES decryption and then
  * compares A with the initial value A6A6A6A6A6A6A6A6 in constant time.
  */
 #include <string.h>
