@@ -28,37 +28,6 @@ tk_alg tk_teep_current_alg(tk_alg alg, bool strict)
     return alg;
 }
 
-bool tk_teep_signer_for(const tk_teep_signer *signers, size_t count,
-                        bool strict, tk_alg alg, tk_teep_signer *out)
-{
-    tk_alg current = tk_teep_current_alg(alg, strict);
-    for (size_t i = 0; i < count; i++) {
-        if (tk_teep_current_alg(signers[i].alg, strict) != current)
-            continue;
-        *out = signers[i];
-        out->alg = alg;
-        return true;
-    }
-    return false;
-}
-
-size_t tk_teep_accepted_algs(const tk_teep_signer *signers, size_t count,
-                             bool strict, tk_alg *accept)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < count; i++) {
-        tk_alg alg = signers[i].alg;
-        accept[n++] = alg;
-        if (strict)
-            continue;
-        if (alg == TK_ALG_ESP256 || alg == TK_ALG_ES256)
-            accept[n++] = alg == TK_ALG_ESP256 ? TK_ALG_ES256 : TK_ALG_ESP256;
-        else if (alg == TK_ALG_ED25519 || alg == TK_ALG_EDDSA)
-            accept[n++] = alg == TK_ALG_ED25519 ? TK_ALG_EDDSA : TK_ALG_ED25519;
-    }
-    return n;
-}
-
 bool tk_teep_alg_mandatory(tk_alg alg, bool strict)
 {
     tk_alg current = tk_teep_current_alg(alg, strict);

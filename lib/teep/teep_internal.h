@@ -29,14 +29,41 @@ tk_alg tk_teep_current_alg(tk_alg alg, bool strict);
  * uses a legacy id thus gets replies with the same id. Returns false when
  * there is none.
  */
-bool tk_teep_signer_for(const tk_teep_signer *signers, size_t count,
-                        bool strict, tk_alg alg, tk_teep_signer *out);
+static inline bool tk_teep_signer_for(const tk_teep_signer *signers,
+                                      size_t count, bool strict, tk_alg alg,
+                                      tk_teep_signer *out)
+{
+    tk_alg current = tk_teep_current_alg(alg, strict);
+    for (size_t i = 0; i < count; i++) {
+        if (tk_teep_current_alg(signers[i].alg, strict) != current)
+            continue;
+        *out = signers[i];
+        out->alg = alg;
+        return true;
+    }
+    return false;
+}
 
 /* Fills accept (room for 2 * count) with the algorithms of signers[0..
  * count) and, unless strict, their legacy or current twins. Returns how
  * many it wrote. */
-size_t tk_teep_accepted_algs(const tk_teep_signer *signers, size_t count,
-                             bool strict, tk_alg *accept);
+static inline size_t tk_teep_accepted_algs(const tk_teep_signer *signers,
+                                           size_t count, bool strict,
+                                           tk_alg *accept)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < count; i++) {
+        tk_alg alg = signers[i].alg;
+        accept[n++] = alg;
+        if (strict)
+            continue;
+        if (alg == TK_ALG_ESP256 || alg == TK_ALG_ES256)
+            accept[n++] = alg == TK_ALG_ESP256 ? TK_ALG_ES256 : TK_ALG_ESP256;
+        else if (alg == TK_ALG_ED25519 || alg == TK_ALG_EDDSA)
+            accept[n++] = alg == TK_ALG_ED25519 ? TK_ALG_EDDSA : TK_ALG_ED25519;
+    }
+    return n;
+}
 
 /* Returns true when alg is one of the algorithms of the mandatory suites
  * (ESP256 or Ed25519, or their legacy ids unless strict). */
