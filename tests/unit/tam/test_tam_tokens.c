@@ -199,13 +199,9 @@ static uint64_t rejected(void)
     return stats.rejected;
 }
 
-/*
- * Replaces the last reply, a QueryRequest of the TAM, with the same
- * message whose token is changed by alter(), signed again with the TAM's
- * own ESP256 key. Only a forger who holds the TAM's key but not the token
- * secret could send it.
- */
-static void forge_query(void (*alter)(uint8_t *token))
+/* Decodes the last reply, a QueryRequest of the TAM, into *m and sets
+ * *payload to its signed payload. */
+static void decode_query(tk_teep_message *m, tk_view *payload)
 {
     tk_cose_opts opts;
     memset(&opts, 0, sizeof(opts));
@@ -214,11 +210,23 @@ static void forge_query(void (*alter)(uint8_t *token))
     assert_int_equal(tk_cose_sign_decode((tk_view){reply, reply_len}, &opts,
                                          &signed_query),
                      TK_OK);
-    tk_view payload = signed_query.payload;
-    tk_teep_message m;
-    assert_int_equal(tk_teep_decode(payload.ptr, payload.len, &m, NULL),
+    *payload = signed_query.payload;
+    assert_int_equal(tk_teep_decode(payload->ptr, payload->len, m, NULL),
                      TK_OK);
-    assert_int_equal(m.token.len, TOKEN_LEN);
+    assert_int_equal(m->token.len, TOKEN_LEN);
+}
+
+/*
+ * Replaces the last reply, a QueryRequest of the TAM, with the same
+ * message whose token is changed by alter(), signed again with the TAM's
+ * own ESP256 key. Only a forger who holds the TAM's key but not the token
+ * secret could send it.
+ */
+static void forge_query(void (*alter)(uint8_t *token))
+{
+    tk_view payload;
+    tk_teep_message m;
+    decode_query(&m, &payload);
     static uint8_t body[ENV_MESSAGE_MAX];
     memcpy(body, payload.ptr, payload.len);
     alter(body + (m.token.ptr - payload.ptr));
@@ -244,18 +252,9 @@ static void forge_query(void (*alter)(uint8_t *token))
 /* Returns the secret id in the token of the last reply, a QueryRequest. */
 static uint8_t last_secret_id(void)
 {
-    tk_cose_opts opts;
-    memset(&opts, 0, sizeof(opts));
-    opts.flags = TK_COSE_OPT_UNTAGGED_OK;
-    tk_cose_sign signed_query;
-    assert_int_equal(tk_cose_sign_decode((tk_view){reply, reply_len}, &opts,
-                                         &signed_query),
-                     TK_OK);
+    tk_view payload;
     tk_teep_message m;
-    assert_int_equal(tk_teep_decode(signed_query.payload.ptr,
-                                    signed_query.payload.len, &m, NULL),
-                     TK_OK);
-    assert_int_equal(m.token.len, TOKEN_LEN);
+    decode_query(&m, &payload);
     return m.token.ptr[AT_SECRET];
 }
 
