@@ -790,14 +790,16 @@ static void discard_staged(tk_suitdev *device, const struct journal_op *ops,
 
 /*
  * Stages the tombstone of a component that a change deletes, when the
- * store keeps tombstones: STEM.tomb.new
- * with the manifest fields of its metadata, and a sequence number that is
- * the higher of the installed one and that of an earlier tombstone, so a
- * tombstone never goes down. Nothing is staged for a component that is not
- * installed.
+ * store keeps tombstones: STEM.tomb.new with the manifest fields of the
+ * highest of three sequence numbers. They are the installed one, that of
+ * an earlier tombstone, so a tombstone never goes down, and that of the
+ * manifest that deletes (deleting, zero for a delete without one), so the
+ * manifests it replaced cannot undo the delete. Nothing is staged for a
+ * component that is not installed.
  */
 static tk_err stage_tombstone(tk_suitdev *device, const tk_suitdev_id *id,
-                              const char *stem)
+                              const char *stem,
+                              const tk_suitdev_meta *deleting)
 {
     char meta[TK_SUITDEV_NAME_SIZE + 16], tomb[TK_SUITDEV_NAME_SIZE + 16];
     char tomb_new[TK_SUITDEV_NAME_SIZE + 16];
@@ -824,6 +826,8 @@ static tk_err stage_tombstone(tk_suitdev *device, const tk_suitdev_id *id,
         current = earlier;
     else if (err != TK_OK && err != TK_ERR_NOT_FOUND)
         return err;
+    if (deleting->sequence_number > current.sequence_number)
+        current = *deleting;
     if (write_meta_at(device, tomb_new, id, &current) != 0)
         return suitdev_fail(device, TK_ERR_SUIT_DEVICE_IO,
                             "cannot write %s/%s: %s", device->store_dir,
@@ -847,7 +851,7 @@ static tk_err stage_change(tk_suitdev *device, const tk_suitdev_change *c,
     file_name(meta, stem, ".meta");
     file_name(meta_new, stem, ".meta.new");
     if (c->kind == TK_SUITDEV_CHANGE_DELETE)
-        return stage_tombstone(device, c->id, stem);
+        return stage_tombstone(device, c->id, stem, &c->meta);
     if (c->kind == TK_SUITDEV_CHANGE_METADATA) {
         tk_suitdev_id stored;
         uint8_t *id_bytes = NULL;

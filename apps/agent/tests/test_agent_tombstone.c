@@ -1,8 +1,9 @@
 /*
  * Tombstones of the agent's component store (apps/suitdev opened with
  * keep_tombstones): a deleted component keeps its highest sequence number,
- * so that the SUIT processor and tk_suitdev_check_rollback() reject an
- * older manifest for it and write nothing, while a newer one installs. A
+ * or that of the manifest that unlinked it, so that the SUIT processor and
+ * tk_suitdev_check_rollback() reject an older manifest for it and write
+ * nothing, while a newer one installs. A
  * delete killed at each commit step leaves the component whole, or gone
  * with its tombstone.
  */
@@ -114,11 +115,15 @@ static int count_files(const fixture *f)
     return count;
 }
 
-/* Processes the manifest of version sequence, signed with the example
- * key, on a session of the store. */
-static tk_err process(fixture *f, int sequence)
+/* Unlinks component [h'00'] in a manifest whose sequence number replaces
+ * the placeholder. */
+#define UNLINK_MANIFEST                                                      \
+    "{1: 1, 2: %d, 3: << {2: [[h'00']]} >>, 20: << [33, 15] >>}"
+
+/* Processes the manifest text, signed with the example key, on a session
+ * of the store. */
+static tk_err process_text(fixture *f, const char *manifest)
 {
-    char manifest[256];
     const tk_key *keys[1] = {tu_example_public()};
     tk_suitdev_policy policy;
     tk_suitdev_session *session = NULL;
@@ -127,7 +132,6 @@ static tk_err process(fixture *f, int sequence)
     tk_err err;
 
     assert_non_null(proc);
-    snprintf(manifest, sizeof(manifest), MANIFEST, sequence, sequence);
     f->env_len = tu_envelope(manifest, NULL, tu_example_private(),
                              TK_ALG_ES256, f->env, sizeof(f->env));
     memset(&policy, 0, sizeof(policy));
@@ -144,6 +148,14 @@ static tk_err process(fixture *f, int sequence)
     tk_suitdev_session_close(session);
     free(proc);
     return err;
+}
+
+/* Processes the manifest of version sequence. */
+static tk_err process(fixture *f, int sequence)
+{
+    char manifest[256];
+    snprintf(manifest, sizeof(manifest), MANIFEST, sequence, sequence);
+    return process_text(f, manifest);
 }
 
 /* Returns the sequence number of the installed component, or -1. */
@@ -204,6 +216,29 @@ static void same_manifest_after_delete(void **state)
     assert_int_equal(tk_suitdev_delete(f->device, &f->id), TK_OK);
     assert_int_equal(process(f, 5), TK_OK);
     assert_int_equal(installed_sequence(f), 5);
+}
+
+/* A manifest that unlinks the component leaves its own sequence number
+ * in the tombstone, so the manifests it replaced cannot undo the delete:
+ * install 5, unlink with 7, then 5 and 6 are rejected and 8 installs. */
+static void unlink_raises_tombstone(void **state)
+{
+    fixture *f = *state;
+    char manifest[256];
+    tk_suitdev_meta tomb;
+
+    assert_int_equal(process(f, 5), TK_OK);
+    snprintf(manifest, sizeof(manifest), UNLINK_MANIFEST, 7);
+    assert_int_equal(process_text(f, manifest), TK_OK);
+    assert_int_equal(installed_sequence(f), -1);
+    assert_int_equal(tk_suitdev_get_tombstone(f->device, &f->id, &tomb),
+                     TK_OK);
+    assert_int_equal(tomb.sequence_number, 7);
+    assert_int_equal(process(f, 5), TK_ERR_SUIT_ROLLBACK);
+    assert_int_equal(process(f, 6), TK_ERR_SUIT_ROLLBACK);
+    assert_int_equal(installed_sequence(f), -1);
+    assert_int_equal(process(f, 8), TK_OK);
+    assert_int_equal(installed_sequence(f), 8);
 }
 
 /* tk_suitdev_check_rollback() reads the tombstone as it reads installed
@@ -336,6 +371,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(older_after_delete_rejected, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(unlink_raises_tombstone, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(same_manifest_after_delete, setup,
                                         teardown),

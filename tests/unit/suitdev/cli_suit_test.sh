@@ -414,10 +414,12 @@ expect "unlink removes the component" 0 "" -- \
 check "unlink: image and metadata gone" test -z "$(ls devstore)"
 
 # --- tombstones ----------------------------------------------------------
-# With --keep-tombstones a deleted component keeps its sequence number, so
-# an older manifest cannot install it again. Without the option it can.
+# With --keep-tombstones a deleted component keeps its sequence number, or
+# that of the manifest that unlinked it, so an older manifest cannot
+# install it again. Without the option it can.
 manifest tomb5.json 5 "file://$work/payload.bin"
 manifest tomb4.json 4 "file://$work/payload.bin"
+manifest tomb7.json 7 "file://$work/payload.bin"
 cat >tombgone.json <<EOF
 {
   "manifest-sequence-number": 6,
@@ -425,7 +427,7 @@ cat >tombgone.json <<EOF
   "install": [{"directive-unlink": 15}]
 }
 EOF
-for name in tomb5 tomb4 tombgone; do
+for name in tomb5 tomb4 tomb7 tombgone; do
   expect "create $name" 0 "" -- create $name.json -o $name.suit --key p256.pem
 done
 expect "missing store folder" 2 "create the folder first" -- \
@@ -440,6 +442,8 @@ for store in tombstore plainstore; do
     "${keep[@]}" tombgone.suit
 done
 check "tombstone kept" test -f tombstore/c_sTEEP-Device_sapp.tomb
+check "tombstone has the unlinking manifest's number" \
+  grep -q '"sequence-number": 6' tombstore/c_sTEEP-Device_sapp.tomb
 check "no tombstone without the option" \
   test ! -e plainstore/c_sTEEP-Device_sapp.tomb
 snapshot tombstore >before.txt
@@ -449,9 +453,12 @@ expect "older manifest after a delete rejected" 1 "ROLLBACK" -- \
 check "tombstone: store unchanged" diff <(snapshot tombstore) before.txt
 expect "older manifest without tombstones accepted" 0 "" -- \
   process --key p256.pub --store plainstore "${identity[@]}" tomb4.suit
-expect "same sequence number after a delete accepted" 0 "" -- \
+expect "replaced manifest after an unlink rejected" 1 "ROLLBACK" -- \
   process --key p256.pub --store tombstore "${identity[@]}" \
   --keep-tombstones tomb5.suit
+expect "newer manifest after an unlink accepted" 0 "" -- \
+  process --key p256.pub --store tombstore "${identity[@]}" \
+  --keep-tombstones tomb7.suit
 
 # --- usage errors --------------------------------------------------------
 expect "no command" 2 "" --
