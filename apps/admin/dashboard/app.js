@@ -359,19 +359,30 @@ const routes = [
   [/^#\/audit$/, audit],
 ];
 
-async function render(view, arg) {
+// Counts routes and sign-outs, so that a page whose requests finish after
+// the user signed out or moved on is dropped instead of shown.
+let routeGeneration = 0;
+
+// Shows the page of view; returns false when a sign-out or another route
+// came while its requests ran, and nothing was shown.
+async function render(view, arg, generation = routeGeneration) {
   const result = await view(arg);
+  if (generation !== routeGeneration) {
+    return false;
+  }
   if (Array.isArray(result)) {
     show(...result);
-    return;
+    return true;
   }
   show(...result.nodes.filter((n) => n));
   bindPager(main, result.next, async (next) => {
     await render(result.load, next);
   });
+  return true;
 }
 
 async function route() {
+  const generation = ++routeGeneration;
   if (!token()) {
     signIn("");
     return;
@@ -389,10 +400,15 @@ async function route() {
       show(el("p", { class: "error" }, `No page at ${hash}.`));
     } else {
       const arg = hash.match(match[0])[1];
-      await render(match[1], arg);
+      if (!(await render(match[1], arg, generation))) {
+        return;
+      }
     }
     main.setAttribute("data-state", "ready");
   } catch (e) {
+    if (generation !== routeGeneration) {
+      return;
+    }
     if (e instanceof Unauthorized) {
       sessionStorage.removeItem(TOKEN_KEY);
       signIn(e.message);
@@ -404,6 +420,7 @@ async function route() {
 }
 
 function signIn(message) {
+  routeGeneration++;
   document.getElementById("nav").hidden = true;
   document.getElementById("login").hidden = false;
   document.getElementById("login-error").textContent = message;
