@@ -94,7 +94,7 @@ static const char *type_name(uint32_t type)
     case TK_TEEP_ERROR:
         return "Error";
     case 0:
-        return "undecodable message";
+        return "message that did not verify or decode";
     default:
         return "message of unknown type";
     }

@@ -52,6 +52,7 @@ static void print_usage(FILE *out)
         "                  [--daemon [--interval S]] [--timeout S]\n"
         "                  [--retries N] [--accept-teep-cose]\n"
         "                  [--log-level LEVEL]\n"
+        "       teep-agent --help | --version\n"
         "\n"
         "init creates the device identity in DIR and prints what to register\n"
         "at the TAM. The run form talks to the TAM at URL (http://, https://\n"
@@ -63,7 +64,8 @@ static void print_usage(FILE *out)
         "  --attest-alg ALG  attestation key algorithm (default ESP256)\n"
         "  --ueid HEX        device id, 7 to 33 bytes (default: random)\n"
         "  --oemid HEX       OEM id, 3 or 16 bytes (default: random 16)\n"
-        "  --hwmodel TEXT    hardware model, 1 to 32 bytes\n"
+        "  --hwmodel TEXT    hardware model, 1 to 32 bytes (default\n"
+        "                    teepkit-simulated-tee)\n"
         "  --hwversion TEXT  hardware version (default 1.0)\n"
         "  --vendor-id UUID  vendor id that manifests must check\n"
         "  --class-id UUID   class id that manifests must check\n"
@@ -287,6 +289,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"accept-teep-cose", no_argument, NULL, 'c'},
         {"log-level", required_argument, NULL, 'l'},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'W'},
         {NULL, 0, NULL, 0},
     };
     int first = 1;
@@ -312,6 +315,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 
         if (opt == 'h') {
             print_usage(stdout);
+            return -1;
+        }
+        if (opt == 'W') {
+            printf("teep-agent %s\n", TK_VERSION);
             return -1;
         }
         if (opt == '?')

@@ -191,6 +191,9 @@ static tk_err load_slot(const tk_tam *tam, int64_t epoch, token_slot *slot,
     if (tam->cfg.token_rotation > 0)
         TK_LOG_INFO(TAM_LOG, "token secret of epoch %lld in use (%s)",
                     (long long)epoch, name);
+    else
+        TK_LOG_INFO(TAM_LOG, "token secret in use (%s), without rotation",
+                    name);
     return TK_OK;
 }
 
