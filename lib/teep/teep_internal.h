@@ -44,8 +44,8 @@ static inline bool tk_teep_signer_for(const tk_teep_signer *signers,
     return false;
 }
 
-/* Fills accept (room for 2 * count) with the algorithms of signers[0..
- * count) and, unless strict, their legacy or current twins. Returns how
+/* Fills accept (room for 2 * count) with the algorithms of the count
+ * signers and, unless strict, their legacy or current twins. Returns how
  * many it wrote. */
 static inline size_t tk_teep_accepted_algs(const tk_teep_signer *signers,
                                            size_t count, bool strict,
