@@ -58,6 +58,17 @@ void tk_out_uint(uint64_t value)
     }
 }
 
+void tk_out_metric(const char *name, const char *key, uint64_t value)
+{
+    tk_out_str("metric ");
+    tk_out_str(name);
+    tk_out_str(" ");
+    tk_out_str(key);
+    tk_out_str(" ");
+    tk_out_uint(value);
+    tk_out_str("\n");
+}
+
 void tk_out_int(int64_t value)
 {
     if (value < 0) {

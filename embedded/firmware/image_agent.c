@@ -86,17 +86,6 @@ static const char device_hwmodel[] = "qemu-mps2-an386";
  * with an empty map. */
 static const uint8_t no_manifests[] = {0xa0};
 
-static void metric(const char *name, const char *key, uint64_t value)
-{
-    tk_out_str("metric ");
-    tk_out_str(name);
-    tk_out_str(" ");
-    tk_out_str(key);
-    tk_out_str(" ");
-    tk_out_uint(value);
-    tk_out_str("\n");
-}
-
 static int fail(const char *step, tk_err err)
 {
     tk_out_str("image_agent: ");
@@ -358,12 +347,12 @@ static tk_err agent_step(const char *step, size_t len,
                                       (tk_view){dev.message, len},
                                       dev.message, sizeof(dev.message), res);
     tk_crypto_proxy_stop(&proxy);
-    metric(step, "result", (uint64_t)err);
-    metric(step, "stack_core", proxy.caller_peak);
-    metric(step, "stack_crypto", proxy.crypto_peak);
-    metric(step, "stack_total", proxy.total_peak);
-    metric(step, "message_in", len);
-    metric(step, "message_out", res->out_len);
+    tk_out_metric(step, "result", (uint64_t)err);
+    tk_out_metric(step, "stack_core", proxy.caller_peak);
+    tk_out_metric(step, "stack_crypto", proxy.crypto_peak);
+    tk_out_metric(step, "stack_total", proxy.total_peak);
+    tk_out_metric(step, "message_in", len);
+    tk_out_metric(step, "message_out", res->out_len);
     return err;
 }
 
@@ -425,17 +414,17 @@ int main(void)
     } else {
         failures = exchange();
     }
-    metric("image", "heap_high_water", tk_dev_heap_high_water());
-    metric("image", "heap_arena", TK_DEV_HEAP_SIZE);
-    metric("image", "sizeof_device", sizeof(device));
+    tk_out_metric("image", "heap_high_water", tk_dev_heap_high_water());
+    tk_out_metric("image", "heap_arena", TK_DEV_HEAP_SIZE);
+    tk_out_metric("image", "sizeof_device", sizeof(device));
     /* What a product keeps for the agent: the device minus the test
      * platform, which replaces the product's storage code here. */
-    metric("image", "sizeof_agent_contexts",
+    tk_out_metric("image", "sizeof_agent_contexts",
            sizeof(device) - sizeof(tkd_platform));
-    metric("image", "sizeof_tk_suit_processor", sizeof(tk_suit_processor));
-    metric("image", "sizeof_tk_teep_agent_state", sizeof(tk_teep_agent_state));
-    metric("image", "sizeof_tk_teep_message", sizeof(tk_teep_message));
-    metric("image", "sizeof_tkd_platform", sizeof(tkd_platform));
+    tk_out_metric("image", "sizeof_tk_suit_processor", sizeof(tk_suit_processor));
+    tk_out_metric("image", "sizeof_tk_teep_agent_state", sizeof(tk_teep_agent_state));
+    tk_out_metric("image", "sizeof_tk_teep_message", sizeof(tk_teep_message));
+    tk_out_metric("image", "sizeof_tkd_platform", sizeof(tkd_platform));
     tk_out_flush();
     return failures;
 }

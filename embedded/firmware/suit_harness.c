@@ -14,17 +14,6 @@ static uint8_t storage[256 * 1024] __attribute__((section(".tk_storage")));
 static tkd_platform platform;
 static tk_crypto_proxy proxy;
 
-static void metric(const char *name, const char *key, uint64_t value)
-{
-    tk_out_str("metric ");
-    tk_out_str(name);
-    tk_out_str(" ");
-    tk_out_str(key);
-    tk_out_str(" ");
-    tk_out_uint(value);
-    tk_out_str("\n");
-}
-
 /* Prints the first 8 bytes of the platform's state digest
  * (tkd_state_digest), which tests/embedded/compare_suit_lite.sh compares
  * between the two images. */
@@ -39,7 +28,7 @@ static void state(const char *name, const tk_crypto *crypto)
     for (size_t i = 0; i < 8; i++) {
         value = (value << 8) | digest[i];
     }
-    metric(name, "state", value);
+    tk_out_metric(name, "state", value);
 }
 
 /* Runs one example and returns its result. */
@@ -88,10 +77,10 @@ int tkh_run(const tkh_processor *processor)
         const tke_example *example = &tke_examples[i];
         tk_err err = run_example(processor, crypto, &key, example);
 
-        metric(example->name, "result", (uint64_t)err);
-        metric(example->name, "stack_core", proxy.caller_peak);
-        metric(example->name, "stack_crypto", proxy.crypto_peak);
-        metric(example->name, "stack_total", proxy.total_peak);
+        tk_out_metric(example->name, "result", (uint64_t)err);
+        tk_out_metric(example->name, "stack_core", proxy.caller_peak);
+        tk_out_metric(example->name, "stack_crypto", proxy.crypto_peak);
+        tk_out_metric(example->name, "stack_total", proxy.total_peak);
         state(example->name, backend);
         if (err != processor->expected(example)) {
             /* Prints the code only, because tk_errname() would link every
@@ -105,10 +94,10 @@ int tkh_run(const tkh_processor *processor)
             failures++;
         }
     }
-    metric("image", "heap_high_water", tk_dev_heap_high_water());
-    metric("image", "heap_arena", TK_DEV_HEAP_SIZE);
+    tk_out_metric("image", "heap_high_water", tk_dev_heap_high_water());
+    tk_out_metric("image", "heap_arena", TK_DEV_HEAP_SIZE);
     for (size_t i = 0; i < processor->image_metric_count; i++) {
-        metric("image", processor->image_metrics[i].key,
+        tk_out_metric("image", processor->image_metrics[i].key,
                processor->image_metrics[i].value);
     }
     tk_key_release(&key);
